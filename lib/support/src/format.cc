@@ -75,7 +75,8 @@ Spec parse_spec(StringView text) {
     spec.zero_pad = true;
     ++i;
   }
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') spec.width = spec.width * 10 + (text[i++] - '0');
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9')
+    spec.width = spec.width * 10 + (text[i++] - '0');
   if (i < text.size()) spec.type = text[i];
   return spec;
 }
@@ -112,10 +113,23 @@ void write_unsigned(FormatSink& sink, const Spec& spec, u64 value, bool negative
   const char* digits = "0123456789abcdef";
   StringView prefix = negative ? "-" : "";
   switch (spec.type) {
-    case 'x': base = 16; if (spec.alternate) prefix = "0x"; break;
-    case 'X': base = 16; digits = "0123456789ABCDEF"; if (spec.alternate) prefix = "0x"; break;
-    case 'b': base = 2; if (spec.alternate) prefix = "0b"; break;
-    case 'o': base = 8; if (spec.alternate) prefix = "0o"; break;
+    case 'x':
+      base = 16;
+      if (spec.alternate) prefix = "0x";
+      break;
+    case 'X':
+      base = 16;
+      digits = "0123456789ABCDEF";
+      if (spec.alternate) prefix = "0x";
+      break;
+    case 'b':
+      base = 2;
+      if (spec.alternate) prefix = "0b";
+      break;
+    case 'o':
+      base = 8;
+      if (spec.alternate) prefix = "0o";
+      break;
     default: break;
   }
   char buf[64];
@@ -138,9 +152,7 @@ void write_arg(FormatSink& sink, const Spec& spec, const FormatArg& arg) {
       }
       return;
     }
-    case FormatArg::Kind::Unsigned:
-      write_unsigned(sink, spec, arg.unsigned_value, false);
-      return;
+    case FormatArg::Kind::Unsigned: write_unsigned(sink, spec, arg.unsigned_value, false); return;
     case FormatArg::Kind::Bool:
       write_padded(sink, spec, "", arg.unsigned_value ? "true" : "false", false);
       return;
@@ -167,9 +179,7 @@ void write_arg(FormatSink& sink, const Spec& spec, const FormatArg& arg) {
       write_unsigned(sink, hex, reinterpret_cast<uptr>(arg.pointer), false);
       return;
     }
-    case FormatArg::Kind::Custom:
-      arg.custom(sink, arg.pointer);
-      return;
+    case FormatArg::Kind::Custom: arg.custom(sink, arg.pointer); return;
   }
 }
 

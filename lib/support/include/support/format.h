@@ -62,15 +62,17 @@ template <typename T> FormatArg make_arg(const T& value) {
   FormatArg arg;
   arg.kind = FormatArg::Kind::Custom;
   arg.pointer = &value;
-  arg.custom = [](FormatSink& sink, const void* p) { format_value(sink, *static_cast<const T*>(p)); };
+  arg.custom = [](FormatSink& sink, const void* p) {
+    format_value(sink, *static_cast<const T*>(p));
+  };
   return arg;
 }
-#define WARDEN_FORMAT_INT(T, KIND, FIELD, CAST)    \
-  inline FormatArg make_arg(const T& value) {      \
-    FormatArg arg;                                 \
-    arg.kind = FormatArg::Kind::KIND;              \
-    arg.FIELD = static_cast<CAST>(value);          \
-    return arg;                                    \
+#define WARDEN_FORMAT_INT(T, KIND, FIELD, CAST) \
+  inline FormatArg make_arg(const T& value) {   \
+    FormatArg arg;                              \
+    arg.kind = FormatArg::Kind::KIND;           \
+    arg.FIELD = static_cast<CAST>(value);       \
+    return arg;                                 \
   }
 WARDEN_FORMAT_INT(signed char, Signed, signed_value, i64)
 WARDEN_FORMAT_INT(short, Signed, signed_value, i64)
@@ -117,8 +119,8 @@ template <usize N> FormatArg make_arg(const char (&value)[N]) {
 }
 // Enumerations print as their underlying integer unless they have a format_value.
 template <typename T>
-  requires __is_enum(T)
-FormatArg make_arg(const T& value) {
+  requires __is_enum
+(T) FormatArg make_arg(const T& value) {
   if constexpr (requires(FormatSink& s) { format_value(s, value); }) {
     FormatArg arg;
     arg.kind = FormatArg::Kind::Custom;

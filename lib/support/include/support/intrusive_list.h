@@ -21,7 +21,7 @@ class IntrusiveNode {
   IntrusiveNode* next_ = nullptr;
 };
 
-template <typename T, IntrusiveNode T::*Member> class IntrusiveList {
+template <typename T, IntrusiveNode T::* Member> class IntrusiveList {
  public:
   IntrusiveList() { head_.prev_ = head_.next_ = &head_; }
   IntrusiveList(const IntrusiveList&) = delete;

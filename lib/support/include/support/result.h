@@ -17,18 +17,24 @@ template <typename T, typename E = Error> class [[nodiscard]] Result {
   Result(T&& value) : ok_(true) { new (&value_) T(move(value)); }
   Result(E error) : ok_(false) { new (&error_) E(error); }
   Result(const Result& other) : ok_(other.ok_) {
-    if (ok_) new (&value_) T(other.value_);
-    else new (&error_) E(other.error_);
+    if (ok_)
+      new (&value_) T(other.value_);
+    else
+      new (&error_) E(other.error_);
   }
   Result(Result&& other) : ok_(other.ok_) {
-    if (ok_) new (&value_) T(move(other.value_));
-    else new (&error_) E(other.error_);
+    if (ok_)
+      new (&value_) T(move(other.value_));
+    else
+      new (&error_) E(other.error_);
   }
   Result& operator=(Result other) {
     destroy();
     ok_ = other.ok_;
-    if (ok_) new (&value_) T(move(other.value_));
-    else new (&error_) E(other.error_);
+    if (ok_)
+      new (&value_) T(move(other.value_));
+    else
+      new (&error_) E(other.error_);
     return *this;
   }
   ~Result() { destroy(); }
@@ -78,26 +84,27 @@ inline Result<void> ok() { return {}; }
 
 }  // namespace support
 
-// Evaluates `expr` (a Result); returns its error from the enclosing function, else yields the value.
-#define TRY(expr)                                        \
-  ({                                                     \
-    auto&& try_result_ = (expr);                         \
-    if (try_result_.is_error()) return try_result_.error(); \
-    try_result_.release_value();                         \
-  })
-
-// As TRY, inside a coroutine.
-#define CO_TRY(expr)                                        \
+// Evaluates `expr` (a Result); returns its error from the enclosing function, else yields the
+// value.
+#define TRY(expr)                                           \
   ({                                                        \
     auto&& try_result_ = (expr);                            \
-    if (try_result_.is_error()) co_return try_result_.error(); \
+    if (try_result_.is_error()) return try_result_.error(); \
     try_result_.release_value();                            \
   })
 
+// As TRY, inside a coroutine.
+#define CO_TRY(expr)                                           \
+  ({                                                           \
+    auto&& try_result_ = (expr);                               \
+    if (try_result_.is_error()) co_return try_result_.error(); \
+    try_result_.release_value();                               \
+  })
+
 // Yields the value of `expr`; its failure is a bug and stops the system (or the test).
-#define MUST(expr)                                                       \
-  ({                                                                     \
-    auto&& must_result_ = (expr);                                        \
+#define MUST(expr)                                                               \
+  ({                                                                             \
+    auto&& must_result_ = (expr);                                                \
     if (must_result_.is_error()) support_must_failed(#expr, __FILE__, __LINE__); \
-    must_result_.release_value();                                        \
+    must_result_.release_value();                                                \
   })

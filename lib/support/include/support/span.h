@@ -11,8 +11,7 @@ template <typename T> class Span {
   constexpr Span(T* data, usize size) : data_(data), size_(size) {}
   template <usize N> constexpr Span(T (&array)[N]) : data_(array), size_(N) {}
   // A Span<const T> from a Span<T>.
-  template <typename U>
-  constexpr Span(Span<U> other) : data_(other.data()), size_(other.size()) {}
+  template <typename U> constexpr Span(Span<U> other) : data_(other.data()), size_(other.size()) {}
 
   constexpr T* data() const { return data_; }
   constexpr usize size() const { return size_; }

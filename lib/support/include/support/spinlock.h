@@ -34,7 +34,8 @@ class SpinLock {
   }
   void unlock() { __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE); }
   bool is_locked() const {
-    return __atomic_load_n(&next_, __ATOMIC_RELAXED) != __atomic_load_n(&serving_, __ATOMIC_RELAXED);
+    return __atomic_load_n(&next_, __ATOMIC_RELAXED) !=
+           __atomic_load_n(&serving_, __ATOMIC_RELAXED);
   }
 
  private:

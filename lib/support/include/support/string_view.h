@@ -34,7 +34,8 @@ class StringView {
     return prefix.size_ <= size_ && StringView(data_, prefix.size_) == prefix;
   }
   constexpr bool ends_with(StringView suffix) const {
-    return suffix.size_ <= size_ && StringView(data_ + size_ - suffix.size_, suffix.size_) == suffix;
+    return suffix.size_ <= size_ &&
+           StringView(data_ + size_ - suffix.size_, suffix.size_) == suffix;
   }
   constexpr StringView substr(usize offset, usize count = ~usize{0}) const {
     if (offset > size_) return {};

@@ -5,9 +5,15 @@
 
 namespace support {
 
-template <typename T> struct RemoveReference { using Type = T; };
-template <typename T> struct RemoveReference<T&> { using Type = T; };
-template <typename T> struct RemoveReference<T&&> { using Type = T; };
+template <typename T> struct RemoveReference {
+  using Type = T;
+};
+template <typename T> struct RemoveReference<T&> {
+  using Type = T;
+};
+template <typename T> struct RemoveReference<T&&> {
+  using Type = T;
+};
 template <typename T> using RemoveReferenceT = typename RemoveReference<T>::Type;
 
 template <typename T> constexpr RemoveReferenceT<T>&& move(T&& value) noexcept {
@@ -24,8 +30,12 @@ template <typename T> constexpr void swap(T& a, T& b) noexcept {
   a = move(b);
   b = move(tmp);
 }
-template <typename T, typename U> struct IsSame { static constexpr bool value = false; };
-template <typename T> struct IsSame<T, T> { static constexpr bool value = true; };
+template <typename T, typename U> struct IsSame {
+  static constexpr bool value = false;
+};
+template <typename T> struct IsSame<T, T> {
+  static constexpr bool value = true;
+};
 template <typename T, typename U> inline constexpr bool kIsSame = IsSame<T, U>::value;
 
 template <typename T> constexpr const T& min(const T& a, const T& b) { return b < a ? b : a; }

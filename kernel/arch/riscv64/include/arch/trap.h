@@ -1,0 +1,26 @@
+// Trap handling: the vector in trap.S, dispatch in trap.cc.
+#pragma once
+
+#include <arch/trap_frame.h>
+#include <support/types.h>
+
+namespace arch {
+
+// Installs the kernel's trap vector on this hart.
+void trap_init_this_cpu();
+
+// Human-readable name of an scause value ("load page fault", "illegal instruction", ...).
+const char* trap_cause_name(u64 scause);
+
+// The last fault recovered through the exception table on this CPU (for tests and reports).
+struct FixupRecord {
+  u64 count;
+  u64 scause;
+  u64 stval;
+  u64 sepc;
+};
+const FixupRecord& last_fixup();
+
+}  // namespace arch
+
+extern "C" void trap_dispatch(arch::TrapFrame* frame);

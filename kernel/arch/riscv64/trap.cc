@@ -1,0 +1,107 @@
+#include <arch/cpu.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <arch/trap.h>
+#include <kernel/log.h>
+#include <kernel/panic.h>
+
+extern "C" void trap_entry();
+
+namespace {
+
+struct ExceptionEntry {
+  u64 instruction;
+  u64 recovery;
+};
+
+}  // namespace
+
+extern "C" const ExceptionEntry __ex_table_start[], __ex_table_end[];
+
+namespace arch {
+
+namespace {
+
+// FIXME(smp): one record per CPU once the other harts run traps.
+FixupRecord g_last_fixup;
+
+const ExceptionEntry* find_fixup(u64 pc) {
+  for (const ExceptionEntry* e = __ex_table_start; e < __ex_table_end; ++e)
+    if (e->instruction == pc) return e;
+  return nullptr;
+}
+
+}  // namespace
+
+void trap_init_this_cpu() { ARCH_CSR_WRITE(stvec, reinterpret_cast<u64>(&trap_entry)); }
+
+const FixupRecord& last_fixup() { return g_last_fixup; }
+
+const char* trap_cause_name(u64 scause) {
+  if (scause & kScauseInterrupt) {
+    switch (scause & ~kScauseInterrupt) {
+      case 1: return "supervisor software interrupt";
+      case 5: return "supervisor timer interrupt";
+      case 9: return "supervisor external interrupt";
+      default: return "unknown interrupt";
+    }
+  }
+  switch (static_cast<Exception>(scause)) {
+    case Exception::InstructionMisaligned: return "instruction address misaligned";
+    case Exception::InstructionAccessFault: return "instruction access fault";
+    case Exception::IllegalInstruction: return "illegal instruction";
+    case Exception::Breakpoint: return "breakpoint";
+    case Exception::LoadMisaligned: return "load address misaligned";
+    case Exception::LoadAccessFault: return "load access fault";
+    case Exception::StoreMisaligned: return "store/AMO address misaligned";
+    case Exception::StoreAccessFault: return "store/AMO access fault";
+    case Exception::EcallFromU: return "environment call from U-mode";
+    case Exception::EcallFromS: return "environment call from S-mode";
+    case Exception::InstructionPageFault: return "instruction page fault";
+    case Exception::LoadPageFault: return "load page fault";
+    case Exception::StorePageFault: return "store/AMO page fault";
+  }
+  return "unknown exception";
+}
+
+}  // namespace arch
+
+extern "C" void trap_dispatch(arch::TrapFrame* frame) {
+  using namespace arch;
+  Cpu& cpu = this_cpu();
+  TrapFrame* outer = cpu.trap;
+  ++cpu.trap_depth;
+  cpu.trap = frame;
+
+  if ((frame->scause & kScauseInterrupt) == 0) {
+    if (const auto* fixup = find_fixup(frame->sepc)) {
+      g_last_fixup = {g_last_fixup.count + 1, frame->scause, frame->stval, frame->sepc};
+      LOG_DEBUG("recovered {} at {:#x} (address {:#x})", trap_cause_name(frame->scause),
+                frame->sepc, frame->stval);
+      frame->sepc = fixup->recovery;
+      cpu.trap = outer;
+      --cpu.trap_depth;
+      return;
+    }
+  }
+  if (cpu.trap_depth > 1 && !kpanic::in_progress()) {
+    kpanic::begin(__FILE__, __LINE__);
+    support::format(kpanic::reason_sink(), "{} at {:#x} (stval {:#x}) inside a trap handler",
+                    trap_cause_name(frame->scause), frame->sepc, frame->stval);
+    kpanic::finish(frame);
+  }
+  kpanic::begin(__FILE__, __LINE__);
+  support::format(kpanic::reason_sink(), "unhandled {} at {:#x} (stval {:#x})",
+                  trap_cause_name(frame->scause), frame->sepc, frame->stval);
+  kpanic::finish(frame);
+}
+
+// A trap before the kernel's vector and console exist: only SBI can say anything.
+extern "C" [[noreturn]] void early_trap(u64 scause, u64 sepc, u64 stval) {
+  char buffer[160];
+  auto text = support::format_to_buffer(
+      buffer, sizeof buffer, "\nearly boot trap: {} (scause {:#x}) at {:#x}, stval {:#x}\n",
+      arch::trap_cause_name(scause), scause, sepc, stval);
+  for (char c : text) arch::sbi::legacy_putchar(c);
+  arch::sbi::shutdown();
+}

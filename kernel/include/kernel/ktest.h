@@ -1,0 +1,70 @@
+// In-kernel tests. KTEST(suite, name) { ... } registers a test in the .ktests section (no
+// hand-kept list); KTEST_MANUAL registers one that runs only when a filter names it exactly (tests
+// of the harness itself, meant to fail or hang). Boot argument `test` runs all others,
+// `test=<glob>` those whose "suite.name" matches. Each test prints one line; the run ends with
+// "ktest: N passed, N failed" and QEMU exits through the test device.
+#pragma once
+
+#include <support/format.h>
+#include <support/string_view.h>
+
+namespace ktest {
+
+class Context {
+ public:
+  void fail(const char* file, int line, support::StringView what);
+  bool failed() const { return failures_ != 0; }
+
+  bool expect(bool ok, const char* expr, const char* file, int line);
+  template <typename A, typename B> bool expect_eq(const A& a, const B& b, const char* a_expr,
+                                                   const char* b_expr, const char* file, int line) {
+    if (a == b) return true;
+    char buffer[256];
+    fail(file, line,
+         support::format_to_buffer(buffer, sizeof buffer, "expected {} == {}: got {} and {}",
+                                   a_expr, b_expr, a, b));
+    return false;
+  }
+
+ private:
+  int failures_ = 0;
+};
+
+struct Test {
+  const char* name;
+  void (*run)(Context&);
+  bool manual;
+};
+
+struct Summary {
+  int passed = 0;
+  int failed = 0;
+};
+
+// Runs the tests selected by `filter` (empty: every non-manual test).
+Summary run(support::StringView filter);
+// Prints the registered tests.
+void list();
+
+}  // namespace ktest
+
+#define KTEST_REGISTER(suite, name, manual)                                               \
+  static void ktest_##suite##_##name(::ktest::Context& kt);                               \
+  [[gnu::used,                                                                            \
+    gnu::section(".ktests")]] static const ::ktest::Test ktest_entry_##suite##_##name = { \
+      #suite "." #name, ktest_##suite##_##name, manual};                                  \
+  static void ktest_##suite##_##name([[maybe_unused]] ::ktest::Context& kt)
+
+#define KTEST(suite, name) KTEST_REGISTER(suite, name, false)
+#define KTEST_MANUAL(suite, name) KTEST_REGISTER(suite, name, true)
+
+#define KEXPECT(cond) kt.expect((cond), #cond, __FILE__, __LINE__)
+#define KEXPECT_EQ(a, b) kt.expect_eq((a), (b), #a, #b, __FILE__, __LINE__)
+#define KASSERT(cond)           \
+  do {                          \
+    if (!KEXPECT(cond)) return; \
+  } while (0)
+#define KASSERT_EQ(a, b)           \
+  do {                             \
+    if (!KEXPECT_EQ(a, b)) return; \
+  } while (0)

@@ -1,0 +1,54 @@
+#include <kernel/console.h>
+#include <kernel/ktest.h>
+
+extern "C" const ktest::Test __ktests_start[], __ktests_end[];
+
+namespace ktest {
+
+void Context::fail(const char* file, int line, support::StringView what) {
+  if (failures_++ == 0) console::write("\n");
+  console::print("    FAILED at {}:{}: {}\n", file, line, what);
+}
+
+bool Context::expect(bool ok, const char* expr, const char* file, int line) {
+  if (!ok) {
+    char buffer[256];
+    fail(file, line, support::format_to_buffer(buffer, sizeof buffer, "expected {}", expr));
+  }
+  return ok;
+}
+
+namespace {
+bool selected(const Test& test, support::StringView filter) {
+  if (filter.empty()) return !test.manual;
+  if (test.manual) return filter == test.name;  // never by wildcard
+  return support::glob_match(filter, test.name);
+}
+}  // namespace
+
+Summary run(support::StringView filter) {
+  Summary summary;
+  for (const Test* t = __ktests_start; t < __ktests_end; ++t) {
+    if (!selected(*t, filter)) continue;
+    // The name first, so that a test that hangs or panics is known by it.
+    console::print("ktest {} ... ", t->name);
+    Context context;
+    t->run(context);
+    if (context.failed()) {
+      ++summary.failed;
+      console::print("ktest {} FAILED\n", t->name);
+    } else {
+      ++summary.passed;
+      console::write("ok\n");
+    }
+  }
+  console::print("ktest: {} passed, {} failed\n", summary.passed, summary.failed);
+  return summary;
+}
+
+void list() {
+  for (const Test* t = __ktests_start; t < __ktests_end; ++t)
+    console::print("  {}{}\n", t->name, t->manual ? " (manual)" : "");
+}
+
+}  // namespace ktest

@@ -1,0 +1,128 @@
+// Boot: from the assembly entry to the test runner or the console monitor.
+#include <arch/cpu.h>
+#include <arch/sbi.h>
+#include <arch/trap.h>
+#include <kernel/boot_args.h>
+#include <kernel/console.h>
+#include <kernel/ktest.h>
+#include <kernel/log.h>
+#include <kernel/machine.h>
+#include <kernel/monitor.h>
+#include <kernel/panic.h>
+#include <kernel/power.h>
+#include <kernel/selftest.h>
+
+extern "C" void (*__init_array_start[])();
+extern "C" i64 arch_hand_off_boot(u64 hart_id, u64 entry_phys, u64 opaque);
+extern "C" const char _start[];
+extern "C" void (*__init_array_end[])();
+
+namespace {
+
+arch::Cpu g_cpus[arch::kMaxCpus];
+
+void run_constructors() {
+  for (auto* fn = __init_array_start; fn < __init_array_end; ++fn) (*fn)();
+}
+
+void apply_log_level() {
+  auto level = boot_args::get("log");
+  if (!level) return;
+  klog::Level parsed;
+  if (klog::parse_level(*level, parsed)) {
+    klog::set_level(parsed);
+  } else {
+    LOG_WARN("unknown log level '{}' (error, warn, info, debug, trace)", *level);
+  }
+}
+
+// `dtb=dump`: the device tree as received (OpenSBI edits QEMU's), in hex, for test fixtures.
+void dump_device_tree() {
+  const auto& dtb = machine::info().dtb;
+  const u8* bytes = machine::phys_ptr<const u8>(dtb.base);
+  console::print("dtb-dump begin {} bytes\n", dtb.size);
+  char line[2 * 32 + 1];
+  for (u64 offset = 0; offset < dtb.size; offset += 32) {
+    u64 n = dtb.size - offset < 32 ? dtb.size - offset : 32;
+    for (u64 i = 0; i < n; ++i) {
+      line[2 * i] = "0123456789abcdef"[bytes[offset + i] >> 4];
+      line[2 * i + 1] = "0123456789abcdef"[bytes[offset + i] & 15];
+    }
+    line[2 * n] = '\0';
+    console::print("dtb-dump {}\n", static_cast<const char*>(line));
+  }
+  console::print("dtb-dump end\n");
+}
+
+// `boothart=N`: the firmware chose this hart; restart the boot on hart N (which goes through the
+// whole entry path again, as a boot hart chosen by the firmware would). Lets tests cover boot
+// harts other than 0, which OpenSBI picks only now and then.
+void maybe_hand_off_boot(u64 hart_id, u64 dtb_phys) {
+  auto wanted = boot_args::get("boothart");
+  if (!wanted) return;
+  u64 target = 0;
+  for (char c : *wanted) {
+    if (c < '0' || c > '9') {
+      LOG_WARN("boothart={}: not a hart number", *wanted);
+      return;
+    }
+    target = target * 10 + static_cast<u64>(c - '0');
+  }
+  if (target == hart_id) return;
+  if (machine::cpu_of_hart(target) < 0) {
+    LOG_WARN("boothart={}: no such hart in the device tree; staying on hart {}", target, hart_id);
+    return;
+  }
+  constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
+  LOG_INFO("handing the boot over from hart {} to hart {}", hart_id, target);
+  i64 error = arch_hand_off_boot(target, reinterpret_cast<u64>(_start) - kKernelOffset, dtb_phys);
+  LOG_WARN("boothart={}: SBI hart_start failed ({}); staying on hart {}", target, error, hart_id);
+}
+
+void print_banner() {
+  const auto& m = machine::info();
+  console::print("\nWarden {} (riscv64) - {} harts, boot hart {}, {} MiB RAM, timebase {} Hz\n",
+                 WARDEN_VERSION, m.hart_count, m.boot_hart, m.ram_bytes() >> 20, m.timebase_hz);
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_phys, u64 phys_map_base) {
+  arch::Cpu& cpu0 = g_cpus[0];
+  cpu0.self = &cpu0;
+  cpu0.id = 0;
+  cpu0.hart_id = hart_id;
+  cpu0.online = true;
+  arch::set_this_cpu(&cpu0);
+  arch::trap_init_this_cpu();
+  machine::set_phys_map_base(phys_map_base);
+  run_constructors();
+
+  // Until the UART is known, the console is SBI's putchar: even a bad device tree is reported.
+  if (auto r = machine::discover(dtb_phys, hart_id); r.is_error()) {
+    PANIC("cannot use the device tree at {:#x}: {}", dtb_phys, machine::error_name(r.error()));
+  }
+  const auto& m = machine::info();
+  boot_args::set(m.bootargs);
+  apply_log_level();
+  if (m.test_device.present()) power::set_test_device(machine::phys_to_virt(m.test_device.base));
+  if (m.uart.present()) {
+    console::use_uart(machine::phys_to_virt(m.uart.base), m.uart_reg_shift, m.uart_reg_io_width);
+  }
+  cpu0.id = static_cast<u32>(machine::cpu_of_hart(hart_id));
+  maybe_hand_off_boot(hart_id, dtb_phys);
+
+  print_banner();
+  machine::log_summary();
+  if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
+
+  if (auto what = boot_args::get("selftest")) selftest::run(*what);
+
+  if (auto filter = boot_args::get("test")) {
+    ktest::Summary summary = ktest::run(*filter);
+    power::exit(summary.failed == 0 && summary.passed > 0 ? 0 : 1);
+  }
+
+  monitor::run();
+  power::exit(0);
+}

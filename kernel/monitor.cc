@@ -1,0 +1,157 @@
+#include <arch/cpu.h>
+#include <arch/sbi.h>
+#include <kernel/boot_args.h>
+#include <kernel/console.h>
+#include <kernel/ktest.h>
+#include <kernel/machine.h>
+#include <kernel/monitor.h>
+#include <kernel/power.h>
+#include <kernel/selftest.h>
+#include <kernel/symbols.h>
+#include <support/spinlock.h>
+
+namespace monitor {
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* help;
+  bool (*run)(support::StringView args);
+};
+
+bool cmd_help(support::StringView);
+
+bool cmd_info(support::StringView) {
+  machine::log_summary();
+  return true;
+}
+
+bool cmd_harts(support::StringView) {
+  const auto& m = machine::info();
+  for (u32 i = 0; i < m.hart_count; ++i) {
+    const auto& h = m.harts[i];
+    auto status = arch::sbi::hart_status(h.hart_id);
+    const char* state = status.error != 0   ? "unknown"
+                        : status.value == 0 ? "started"
+                        : status.value == 1 ? "stopped"
+                                            : "changing";
+    console::print("  cpu {} hart {} {} {}{}\n", h.cpu, h.hart_id, state, h.isa,
+                   h.hart_id == m.boot_hart ? " (boot)" : "");
+  }
+  return true;
+}
+
+bool cmd_bootargs(support::StringView) {
+  console::print("  {}\n", boot_args::command_line());
+  return true;
+}
+
+bool cmd_tests(support::StringView) {
+  ktest::list();
+  return true;
+}
+
+bool cmd_test(support::StringView args) {
+  ktest::run(args);
+  return true;
+}
+
+bool cmd_uptime(support::StringView) {
+  u64 ns = machine::nanoseconds_since_boot();
+  console::print("  up {}.{:03} s\n", ns / 1000000000, (ns / 1000000) % 1000);
+  return true;
+}
+
+bool cmd_panic(support::StringView) {
+  selftest::run("panic");
+  return true;
+}
+
+bool cmd_shutdown(support::StringView) { return false; }
+
+constexpr Command kCommands[] = {
+    {"help", "this list", cmd_help},
+    {"info", "the machine: memory map, harts, devices", cmd_info},
+    {"harts", "every hart and its SBI state", cmd_harts},
+    {"bootargs", "the kernel command line", cmd_bootargs},
+    {"tests", "list the kernel tests", cmd_tests},
+    {"test", "test [GLOB]: run kernel tests", cmd_test},
+    {"uptime", "time since boot", cmd_uptime},
+    {"panic", "panic on purpose (shows the panic report)", cmd_panic},
+    {"shutdown", "power off", cmd_shutdown},
+};
+
+bool cmd_help(support::StringView) {
+  for (const auto& c : kCommands) console::print("  {:<10} {}\n", c.name, c.help);
+  return true;
+}
+
+support::StringView trim(support::StringView s) {
+  usize a = 0, b = s.size();
+  while (a < b && s[a] == ' ') ++a;
+  while (b > a && s[b - 1] == ' ') --b;
+  return s.substr(a, b - a);
+}
+
+// Reads one line with backspace editing and Ctrl-U; returns its length.
+usize read_line(char* buffer, usize capacity) {
+  usize length = 0;
+  for (;;) {
+    int c = console::try_read_char();
+    if (c < 0) {
+      for (int i = 0; i < 64; ++i) support::cpu_relax();
+      continue;
+    }
+    if (c == '\r' || c == '\n') {
+      console::write("\n");
+      return length;
+    }
+    if (c == 0x7f || c == 0x08) {
+      if (length > 0) {
+        --length;
+        console::write("\b \b");
+      }
+    } else if (c == 0x15) {  // Ctrl-U
+      while (length > 0) {
+        --length;
+        console::write("\b \b");
+      }
+    } else if (c >= 0x20 && c < 0x7f && length + 1 < capacity) {
+      buffer[length++] = static_cast<char>(c);
+      char echo = static_cast<char>(c);
+      console::write({&echo, 1});
+    }
+  }
+}
+
+}  // namespace
+
+bool execute(support::StringView line) {
+  line = trim(line);
+  if (line.empty()) return true;
+  usize space = line.find(' ');
+  support::StringView name = line.substr(0, space);
+  support::StringView args =
+      space < line.size() ? trim(line.substr(space + 1)) : support::StringView();
+  for (const auto& c : kCommands) {
+    if (name == c.name) return c.run(args);
+  }
+  console::print("unknown command '{}' (try help)\n", name);
+  return true;
+}
+
+void run() {
+  console::print("Warden kernel monitor. Type 'help' for commands.\n");
+  char buffer[128];
+  for (;;) {
+    console::write("warden> ");
+    usize length = read_line(buffer, sizeof buffer);
+    if (!execute({buffer, length})) {
+      console::print("shutting down\n");
+      power::exit(0);
+    }
+  }
+}
+
+}  // namespace monitor

@@ -1,0 +1,35 @@
+#include <kernel/log.h>
+#include <kernel/panic.h>
+#include <kernel/selftest.h>
+
+namespace selftest {
+
+// Three real frames on the way to the panic: the backtrace must name each of them.
+[[gnu::noinline]] void panic_chain_third(int depth) {
+  PANIC("deliberate panic (selftest) at depth {}", depth);
+}
+[[gnu::noinline]] void panic_chain_second(int depth) {
+  panic_chain_third(depth + 1);
+  __asm__ volatile("");  // keep the call from becoming a tail call
+}
+[[gnu::noinline]] void panic_chain_first(int depth) {
+  panic_chain_second(depth + 1);
+  __asm__ volatile("");
+}
+
+[[gnu::noinline]] void fault_chain(volatile u64* address) {
+  *address = 1;  // unmapped: an unhandled store page fault in ordinary code
+  __asm__ volatile("");
+}
+
+void run(support::StringView what) {
+  if (what == "panic") {
+    panic_chain_first(1);
+  } else if (what == "fault") {
+    fault_chain(reinterpret_cast<volatile u64*>(0xffff900000000000ull));
+  } else {
+    LOG_WARN("unknown selftest '{}' (panic, fault)", what);
+  }
+}
+
+}  // namespace selftest

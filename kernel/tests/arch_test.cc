@@ -1,0 +1,71 @@
+// Trap entry and return, the per-CPU block and the exception table, on the real hart.
+#include <arch/cpu.h>
+#include <arch/csr.h>
+#include <arch/trap.h>
+#include <kernel/ktest.h>
+#include <kernel/machine.h>
+
+extern "C" int arch_test_breakpoint();
+
+namespace {
+// Canonical in Sv48, mapped by nothing: the boot tables leave this whole 512 GiB slot empty.
+constexpr u64 kUnmapped = 0xffff900000001000ull;
+}  // namespace
+
+KTEST(arch, tp_points_to_this_cpu_block) {
+  arch::Cpu& cpu = arch::this_cpu();
+  KEXPECT(cpu.self == &cpu);
+  KEXPECT_EQ(cpu.id, 0u);
+  KEXPECT_EQ(cpu.hart_id, machine::info().boot_hart);
+  KEXPECT(cpu.online);
+}
+
+KTEST(arch, probe_read_of_mapped_memory_returns_the_value) {
+  static u64 cell = 0x1122334455667788ull;
+  u64 out = 0;
+  KEXPECT_EQ(arch_probe_read_u64(&cell, &out), 0);
+  KEXPECT_EQ(out, 0x1122334455667788ull);
+  KEXPECT_EQ(arch_probe_write_u64(&cell, 7), 0);
+  KEXPECT_EQ(cell, 7ull);
+}
+
+KTEST(arch, probe_read_of_unmapped_address_is_recovered) {
+  u64 before = arch::last_fixup().count;
+  u64 out = 0xabcd;
+  KEXPECT_EQ(arch_probe_read_u64(reinterpret_cast<void*>(kUnmapped), &out), -1);
+  KEXPECT_EQ(out, 0xabcdull);  // untouched
+  const auto& fix = arch::last_fixup();
+  KEXPECT_EQ(fix.count, before + 1);
+  KEXPECT_EQ(fix.scause, static_cast<u64>(arch::Exception::LoadPageFault));
+  KEXPECT_EQ(fix.stval, kUnmapped);
+}
+
+KTEST(arch, probe_write_of_unmapped_address_is_recovered) {
+  KEXPECT_EQ(arch_probe_write_u64(reinterpret_cast<void*>(kUnmapped + 8), 1), -1);
+  KEXPECT_EQ(arch::last_fixup().scause, static_cast<u64>(arch::Exception::StorePageFault));
+  KEXPECT_EQ(arch::last_fixup().stval, kUnmapped + 8);
+}
+
+KTEST(arch, checked_copy_stops_at_the_fault) {
+  static char source[16] = "fifteen chars..";
+  char target[16] = {};
+  KEXPECT_EQ(arch_copy_checked(target, source, 16), 0u);
+  KEXPECT_EQ(target[0], 'f');
+  KEXPECT_EQ(target[14], '.');
+  // A source that starts mapped... and is not: the copy reports every byte it did not copy.
+  KEXPECT_EQ(arch_copy_checked(target, reinterpret_cast<void*>(kUnmapped), 5), 5u);
+}
+
+KTEST(arch, breakpoint_trap_returns_through_the_table) {
+  u64 before = arch::last_fixup().count;
+  KEXPECT_EQ(arch_test_breakpoint(), 7);
+  KEXPECT_EQ(arch::last_fixup().count, before + 1);
+  KEXPECT_EQ(arch::last_fixup().scause, static_cast<u64>(arch::Exception::Breakpoint));
+}
+
+KTEST(arch, interrupt_state_is_saved_and_restored) {
+  bool was = arch::interrupts_disable();
+  KEXPECT((ARCH_CSR_READ(sstatus) & arch::kSstatusSie) == 0);
+  arch::interrupts_restore(was);
+  KEXPECT_EQ((ARCH_CSR_READ(sstatus) & arch::kSstatusSie) != 0, was);
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Kernel tests in QEMU: the in-kernel suite, banners across machine shapes, and the failure paths
+(a failing test, a hang, a panic, an unhandled fault) that the harness must report.
+
+usage: boot_test.py --kernel build/kernel/kernel/warden.elf [--filter SUBSTRING]
+Prints one line per check and `boot tests: N passed, N failed`; exits 1 when any check failed.
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "qemu"))
+import qemu  # noqa: E402
+
+SUMMARY = re.compile(r"^ktest: (\d+) passed, (\d+) failed$", re.M)
+BANNER = re.compile(r"Warden \S+ \(riscv64\) - (\d+) harts, boot hart (\d+), (\d+) MiB RAM, "
+                    r"timebase (\d+) Hz")
+
+
+class Check:
+    def __init__(self, name, fn):
+        self.name, self.fn = name, fn
+
+
+def expect(cond, what, result):
+    if not cond:
+        tail = "\n".join(result.output.strip().splitlines()[-25:])
+        raise AssertionError(f"{what}\n    qemu: {result.describe()}, {result.seconds:.1f} s\n"
+                             f"    last console lines:\n{tail}")
+
+
+def summary_of(result):
+    m = SUMMARY.findall(result.output)
+    return (int(m[-1][0]), int(m[-1][1])) if m else None
+
+
+def check_full_suite(kernel):
+    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="test", timeout=120)
+    s = summary_of(r)
+    expect(not r.timed_out and r.status == 0, "expected exit status 0 from the kernel suite", r)
+    expect(s is not None and s[1] == 0 and s[0] >= 10,
+           f"expected 'ktest: N passed, 0 failed' with N >= 10, got {s}", r)
+    return f"{s[0]} kernel tests passed"
+
+
+def mib(mem):
+    return int(mem[:-1]) * (1024 if mem.endswith("G") else 1)
+
+
+def check_banner(kernel, smp, mem, hand_over_to=None):
+    args = "test=machine.*" + (f" boothart={hand_over_to}" if hand_over_to is not None else "")
+    r = qemu.boot(kernel, smp=smp, mem=mem, bootargs=args, timeout=120)
+    m = BANNER.search(r.output)
+    expect(m is not None, "expected the boot banner", r)
+    harts, boot_hart, ram = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    expect(harts == smp, f"expected {smp} harts in the banner, got {harts}", r)
+    expect(ram == mib(mem), f"expected {mib(mem)} MiB RAM in the banner, got {ram}", r)
+    expect(0 <= boot_hart < smp, f"boot hart {boot_hart} outside 0..{smp - 1}", r)
+    if hand_over_to is not None:
+        expect(boot_hart == hand_over_to,
+               f"expected the boot handed over to hart {hand_over_to}, banner says {boot_hart}", r)
+    s = summary_of(r)
+    expect(r.status == 0 and s is not None and s[1] == 0, "expected the machine tests to pass", r)
+    return f"{harts} harts, {ram} MiB, boot hart {boot_hart}"
+
+
+def check_failing_test(kernel):
+    r = qemu.boot(kernel, smp=1, mem="128M", bootargs="test=selftest.must_fail", timeout=60)
+    expect(not r.timed_out and r.status == 1, "expected exit status 1 for a failing test", r)
+    expect(summary_of(r) == (0, 1), f"expected 'ktest: 0 passed, 1 failed', got {summary_of(r)}", r)
+    expect("expected 1 + 1 == 3: got 2 and 3" in r.output, "expected the failure to say what came", r)
+    return "exit status 1, 0 passed, 1 failed"
+
+
+def check_hang(kernel):
+    r = qemu.boot(kernel, smp=1, mem="128M", bootargs="test=selftest.hang", timeout=6)
+    expect(r.timed_out, "expected a hanging test to be stopped by the time limit", r)
+    expect(summary_of(r) is None, "a hung run must not produce a summary", r)
+    return f"stopped after {r.seconds:.1f} s and reported as {r.describe()}"
+
+
+def check_panic(kernel):
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="selftest=panic", timeout=60)
+    expect(not r.timed_out and r.status == 2, "expected exit status 2 after a panic", r)
+    expect("KERNEL PANIC on CPU 0: deliberate panic (selftest) at depth 3" in r.output,
+           "expected the panic reason", r)
+    for fn in ("panic_chain_third", "panic_chain_second", "panic_chain_first", "kernel_main"):
+        expect(re.search(r"#\d+\s+0x[0-9a-f]+ .*" + fn, r.output) is not None,
+               f"expected {fn} in the backtrace", r)
+    return "status 2, reason and backtrace through 3 named functions"
+
+
+def check_fault(kernel):
+    r = qemu.boot(kernel, smp=1, mem="128M", bootargs="selftest=fault", timeout=60)
+    expect(not r.timed_out and r.status == 2, "expected exit status 2 after an unhandled fault", r)
+    expect("unhandled store/AMO page fault" in r.output, "expected the fault's cause", r)
+    expect("stval 0xffff900000000000" in r.output, "expected the faulting address", r)
+    expect("trap frame:" in r.output and "fault_chain" in r.output,
+           "expected the trap frame and the faulting function", r)
+    return "status 2, cause, address and function"
+
+
+def check_monitor(kernel):
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=60,
+                  script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
+                          ("warden> ", "bogus\n"), ("warden> ", "shutdown\n")])
+    expect(not r.timed_out and r.status == 0, "expected the monitor to shut down cleanly", r)
+    expect("warden> " in r.output, "expected the prompt", r)
+    expect("unknown command 'bogus'" in r.output, "expected an error for an unknown command", r)
+    expect(re.search(r"cpu 0 hart \d+ started", r.output) is not None, "expected the hart list", r)
+    return "prompt, commands, clean shutdown"
+
+
+def check_bad_log_level(kernel):
+    r = qemu.boot(kernel, smp=1, mem="128M", bootargs="log=loud test=boot_args.*", timeout=60)
+    expect(r.status == 0, "expected the run to go on", r)
+    expect("unknown log level 'loud'" in r.output, "expected a warning for a bad log level", r)
+    return "warned and went on"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--filter", default="")
+    p.add_argument("--jobs", type=int, default=2)
+    a = p.parse_args()
+    k = a.kernel
+    checks = [Check("kernel suite, --smp 4", lambda: check_full_suite(k))]
+    shapes = [(1, "128M"), (4, "512M"), (4, "2G"), (8, "256M"), (8, "1G")] + [(8, "512M")] * 4
+    for smp, mem in shapes:
+        checks.append(Check(f"banner --smp {smp} --mem {mem}",
+                            lambda smp=smp, mem=mem: check_banner(k, smp, mem)))
+    # OpenSBI rarely picks another boot hart on this host: hand the boot over to force it.
+    for smp, mem, hart in [(4, "256M", 3), (8, "512M", 5), (8, "1G", 7)]:
+        checks.append(Check(f"banner --smp {smp} --mem {mem} -- boothart={hart}",
+                            lambda smp=smp, mem=mem, hart=hart: check_banner(k, smp, mem, hart)))
+    checks += [Check("a failing kernel test fails the run", lambda: check_failing_test(k)),
+               Check("a hanging kernel test is stopped", lambda: check_hang(k)),
+               Check("panic prints reason and backtrace", lambda: check_panic(k)),
+               Check("unhandled fault panics with the trap", lambda: check_fault(k)),
+               Check("monitor answers on the serial console", lambda: check_monitor(k)),
+               Check("bad boot argument is reported", lambda: check_bad_log_level(k))]
+    checks = [c for c in checks if a.filter in c.name]
+    passed = failed = 0
+    boot_harts = set()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
+        futures = [(c, pool.submit(c.fn)) for c in checks]
+        for c, f in futures:
+            try:
+                detail = f.result()
+                passed += 1
+                print(f"  ok    {c.name}: {detail}")
+                m = re.search(r"boot hart (\d+)", detail)
+                if m and "--smp 8" in c.name and "boothart" not in c.name:
+                    boot_harts.add(int(m.group(1)))
+            except AssertionError as e:
+                failed += 1
+                print(f"  FAIL  {c.name}: {e}")
+    if boot_harts:
+        print(f"  boot harts seen with --smp 8: {sorted(boot_harts)}")
+    print(f"boot tests: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Boot the Warden kernel in QEMU (riscv64 `virt`, OpenSBI).
+
+As a program: interactive (`./x run`), with a gdb stub (`./x debug`), or as a test run that
+captures the console, always under a time limit. As a module: `boot(...)` returns a BootResult
+for the test suites.
+
+QEMU's exit status in a test run comes from the kernel through the sifive,test device:
+0 = the kernel said success, 1 = tests failed, 2 = kernel panic. A run that reaches the time limit
+is killed and reported as `timed_out` (never as a pass).
+"""
+import argparse
+import dataclasses
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+QEMU = "qemu-system-riscv64"
+
+
+def command(kernel, smp=4, mem="512M", bootargs="", initrd=None, gdb=False, extra=()):
+    cmd = [QEMU, "-machine", "virt", "-bios", "default", "-kernel", kernel,
+           "-smp", str(smp), "-m", str(mem), "-nographic", "-no-reboot"]
+    if bootargs:
+        cmd += ["-append", bootargs]
+    if initrd:
+        cmd += ["-initrd", initrd]
+    if gdb:
+        cmd += ["-s", "-S"]
+    cmd += list(extra)
+    return cmd
+
+
+@dataclasses.dataclass
+class BootResult:
+    status: int          # QEMU's exit status (meaningless when timed_out)
+    output: str          # everything the console printed
+    timed_out: bool
+    seconds: float
+
+    def describe(self):
+        return "timed out" if self.timed_out else f"exit status {self.status}"
+
+
+def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, script=(),
+         extra=()):
+    """Boots once and returns what happened. Never waits longer than `timeout` seconds.
+
+    `script` is a list of (prompt, text): each text is typed on the serial console once the
+    console has printed its prompt since the previous step (input sent before the guest's UART
+    is ready would be lost, as on a real serial line).
+    """
+    cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra)
+    start = time.monotonic()
+    deadline = start + timeout
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if script else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    out = bytearray()
+    steps = [(p.encode(), t.encode()) for p, t in script]
+    searched_from = 0
+    timed_out = False
+    fd = proc.stdout.fileno()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            out += chunk
+        while steps and out.find(steps[0][0], searched_from) >= 0:
+            searched_from = out.find(steps[0][0], searched_from) + len(steps[0][0])
+            try:
+                proc.stdin.write(steps[0][1])
+                proc.stdin.flush()
+            except BrokenPipeError:
+                pass
+            steps.pop(0)
+    proc.wait()
+    text = out.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    return BootResult(proc.returncode, text, timed_out, time.monotonic() - start)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--smp", default=4, type=int)
+    p.add_argument("--mem", default="512M")
+    p.add_argument("--initrd")
+    p.add_argument("--interactive", action="store_true", help="serial console on this terminal")
+    p.add_argument("--gdb", action="store_true", help="halt at reset with a gdb stub on :1234")
+    p.add_argument("--log", help="with --gdb: console output to this file")
+    p.add_argument("--timeout", type=float, default=120.0, help="test runs: seconds before kill")
+    p.add_argument("bootargs", nargs="*")
+    a = p.parse_args()
+    bootargs = " ".join(a.bootargs)
+    if a.interactive:
+        os.execvp(QEMU, command(a.kernel, a.smp, a.mem, bootargs, a.initrd))
+    if a.gdb:
+        cmd = command(a.kernel, a.smp, a.mem, bootargs, a.initrd, gdb=True)
+        # -nographic would fight gdb for the terminal: console to a file instead.
+        cmd = [c for c in cmd if c != "-nographic"] + ["-display", "none", "-serial",
+                                                        f"file:{a.log or '/dev/null'}"]
+        os.execvp(QEMU, cmd)
+    r = boot(a.kernel, a.smp, a.mem, bootargs, a.timeout, a.initrd)
+    sys.stdout.write(r.output)
+    if r.timed_out:
+        print(f"\nqemu.py: timed out after {a.timeout:.0f} s", file=sys.stderr)
+        sys.exit(124)
+    sys.exit(r.status)
+
+
+if __name__ == "__main__":
+    main()
