@@ -1,16 +1,29 @@
 #include <arch/cpu.h>
 #include <arch/sbi.h>
 #include <kernel/console.h>
-#include <support/spinlock.h>
+#include <kernel/irq_lock.h>
+#include <kernel/smp.h>
 
+#include "drivers/plic.h"
 #include "drivers/uart16550.h"
 
 namespace console {
 
 namespace {
 
-support::SpinLock g_lock;
+IrqSpinLock g_lock;  // output
 drivers::Uart16550 g_uart;
+
+// Input ring: one producer (the UART interrupt, on one hart), any consumer under g_input_lock.
+constexpr u32 kRingSize = 1024;
+char g_ring[kRingSize];
+u32 g_head = 0;  // written by the producer
+u32 g_tail = 0;  // written by consumers
+IrqSpinLock g_input_lock;
+bool g_interrupt_driven = false;
+Stats g_stats;
+void (*g_waiter)(void*) = nullptr;
+void* g_waiter_context = nullptr;
 
 void put(char c) {
   if (c == '\n') put('\r');
@@ -25,22 +38,51 @@ void put_all(support::StringView text) {
   for (char c : text) put(c);
 }
 
+// UART interrupt: drain the receive FIFO into the ring. Takes no lock that task code holds
+// with interrupts on (the ring is single-producer), allocates nothing.
+void on_uart_interrupt(u32, void*) {
+  ++g_stats.interrupts;
+  for (;;) {
+    int c = g_uart.try_get();
+    if (c < 0) break;
+    ++g_stats.received;
+    u32 head = g_head;
+    if (head - __atomic_load_n(&g_tail, __ATOMIC_ACQUIRE) == kRingSize) {
+      ++g_stats.dropped;
+      continue;
+    }
+    g_ring[head % kRingSize] = static_cast<char>(c);
+    __atomic_store_n(&g_head, head + 1, __ATOMIC_RELEASE);
+  }
+  if (auto waiter = __atomic_load_n(&g_waiter, __ATOMIC_ACQUIRE)) waiter(g_waiter_context);
+}
+
+bool has_input(void*) { return input_pending(); }
+
 }  // namespace
 
 void use_uart(uptr base, u32 reg_shift, u32 reg_io_width) {
-  bool irq = arch::interrupts_disable();
   g_lock.lock();
   g_uart.init(base, reg_shift, reg_io_width);
   g_lock.unlock();
-  arch::interrupts_restore(irq);
+}
+
+void enable_input_interrupt(u32 source, u32 plic_context) {
+  if (!g_uart.ready() || !plic::ready()) return;
+  if (plic::attach(source, plic_context, on_uart_interrupt, nullptr).is_error()) return;
+  g_interrupt_driven = true;
+  g_uart.enable_receive_interrupt();
+}
+
+void set_input_waiter(void (*on_input)(void*), void* context) {
+  g_waiter_context = context;
+  __atomic_store_n(&g_waiter, on_input, __ATOMIC_RELEASE);
 }
 
 void write(support::StringView text) {
-  bool irq = arch::interrupts_disable();
   g_lock.lock();
   put_all(text);
   g_lock.unlock();
-  arch::interrupts_restore(irq);
 }
 
 void write_unlocked(support::StringView text) {
@@ -51,9 +93,36 @@ void write_unlocked(support::StringView text) {
   if (locked) g_lock.unlock();
 }
 
-int try_read_char() {
-  if (g_uart.ready()) return g_uart.try_get();
-  return -1;
+bool input_pending() {
+  if (!g_interrupt_driven) return true;  // polled: the caller must look
+  return __atomic_load_n(&g_head, __ATOMIC_ACQUIRE) != __atomic_load_n(&g_tail, __ATOMIC_RELAXED);
 }
+
+int try_read_char() {
+  if (!g_interrupt_driven) return g_uart.ready() ? g_uart.try_get() : -1;
+  g_input_lock.lock();
+  int c = -1;
+  u32 tail = g_tail;
+  if (__atomic_load_n(&g_head, __ATOMIC_ACQUIRE) != tail) {
+    c = static_cast<u8>(g_ring[tail % kRingSize]);
+    __atomic_store_n(&g_tail, tail + 1, __ATOMIC_RELEASE);
+  }
+  g_input_lock.unlock();
+  return c;
+}
+
+char read_char() {
+  for (;;) {
+    int c = try_read_char();
+    if (c >= 0) return static_cast<char>(c);
+    if (g_interrupt_driven) {
+      smp::idle(has_input, nullptr);
+    } else {
+      support::cpu_relax();
+    }
+  }
+}
+
+Stats stats() { return g_stats; }
 
 }  // namespace console

@@ -37,12 +37,20 @@ Summary run(support::StringView filter) {
     if (context.failed()) {
       ++summary.failed;
       console::print("ktest {} FAILED\n", t->name);
+    } else if (context.skip_reason() != nullptr) {
+      ++summary.skipped;
+      console::print("skipped: {}\n", context.skip_reason());
     } else {
       ++summary.passed;
       console::write("ok\n");
     }
   }
-  console::print("ktest: {} passed, {} failed\n", summary.passed, summary.failed);
+  if (summary.skipped > 0) {
+    console::print("ktest: {} passed, {} failed, {} skipped\n", summary.passed, summary.failed,
+                   summary.skipped);
+  } else {
+    console::print("ktest: {} passed, {} failed\n", summary.passed, summary.failed);
+  }
   return summary;
 }
 

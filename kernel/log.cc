@@ -1,5 +1,6 @@
 #include <kernel/log.h>
 #include <kernel/machine.h>
+#include <kernel/time.h>
 
 namespace klog {
 
@@ -22,7 +23,7 @@ bool parse_level(support::StringView name, Level& out) {
 }
 
 void write_prefix(Level level) {
-  u64 ns = machine::nanoseconds_since_boot();
+  u64 ns = ktime::now_ns();
   console::print("[{:5}.{:06}] {}: ", ns / 1000000000, (ns / 1000) % 1000000,
                  kNames[static_cast<u8>(level)]);
 }

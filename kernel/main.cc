@@ -11,6 +11,10 @@
 #include <kernel/panic.h>
 #include <kernel/power.h>
 #include <kernel/selftest.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+
+#include "drivers/plic.h"
 
 extern "C" void (*__init_array_start[])();
 extern "C" i64 arch_hand_off_boot(u64 hart_id, u64 entry_phys, u64 opaque);
@@ -18,8 +22,6 @@ extern "C" const char _start[];
 extern "C" void (*__init_array_end[])();
 
 namespace {
-
-arch::Cpu g_cpus[arch::kMaxCpus];
 
 void run_constructors() {
   for (auto* fn = __init_array_start; fn < __init_array_end; ++fn) (*fn)();
@@ -79,6 +81,26 @@ void maybe_hand_off_boot(u64 hart_id, u64 dtb_phys) {
   LOG_WARN("boothart={}: SBI hart_start failed ({}); staying on hart {}", target, error, hart_id);
 }
 
+// Timer, interrupt controller, console input by interrupt, then the other harts.
+void bring_up_event_core() {
+  const auto& m = machine::info();
+  ktime::init_this_cpu();
+  if (m.plic.present()) {
+    plic::init(machine::phys_to_virt(m.plic.base));
+    for (u32 i = 0; i < m.hart_count; ++i) plic::init_context(m.harts[i].plic_s_context);
+    u32 context = m.harts[0].plic_s_context;
+    for (u32 i = 0; i < m.hart_count; ++i)
+      if (m.harts[i].cpu == 0) context = m.harts[i].plic_s_context;
+    if (m.uart.irq != 0) console::enable_input_interrupt(m.uart.irq, context);
+  } else {
+    LOG_WARN("no interrupt controller in the device tree: console input is polled");
+  }
+  u32 online = smp::start_secondaries();
+  arch::interrupts_restore(true);
+  LOG_INFO("smp: {} of {} harts online, boot hart {}, timer {}", online, m.hart_count, m.boot_hart,
+           ktime::has_sstc() ? "sstc" : "sbi");
+}
+
 void print_banner() {
   const auto& m = machine::info();
   console::print("\nWarden {} (riscv64) - {} harts, boot hart {}, {} MiB RAM, timebase {} Hz\n",
@@ -88,12 +110,7 @@ void print_banner() {
 }  // namespace
 
 extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_phys, u64 phys_map_base) {
-  arch::Cpu& cpu0 = g_cpus[0];
-  cpu0.self = &cpu0;
-  cpu0.id = 0;
-  cpu0.hart_id = hart_id;
-  cpu0.online = true;
-  arch::set_this_cpu(&cpu0);
+  smp::init_boot_cpu(hart_id);
   arch::trap_init_this_cpu();
   machine::set_phys_map_base(phys_map_base);
   run_constructors();
@@ -109,11 +126,11 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_phys, u64 phys_map
   if (m.uart.present()) {
     console::use_uart(machine::phys_to_virt(m.uart.base), m.uart_reg_shift, m.uart_reg_io_width);
   }
-  cpu0.id = static_cast<u32>(machine::cpu_of_hart(hart_id));
   maybe_hand_off_boot(hart_id, dtb_phys);
 
   print_banner();
   machine::log_summary();
+  bring_up_event_core();
   if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
 
   if (auto what = boot_args::get("selftest")) selftest::run(*what);

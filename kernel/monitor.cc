@@ -7,7 +7,9 @@
 #include <kernel/monitor.h>
 #include <kernel/power.h>
 #include <kernel/selftest.h>
+#include <kernel/smp.h>
 #include <kernel/symbols.h>
+#include <kernel/time.h>
 #include <support/spinlock.h>
 
 namespace monitor {
@@ -58,8 +60,23 @@ bool cmd_test(support::StringView args) {
 }
 
 bool cmd_uptime(support::StringView) {
-  u64 ns = machine::nanoseconds_since_boot();
+  u64 ns = ktime::now_ns();
   console::print("  up {}.{:03} s\n", ns / 1000000000, (ns / 1000000) % 1000);
+  return true;
+}
+
+bool cmd_stats(support::StringView) {
+  for (u32 i = 0; i < arch::kMaxCpus; ++i) {
+    arch::Cpu* c = smp::cpu(i);
+    if (c == nullptr) continue;
+    console::print(
+        "  cpu {} hart {}: interrupts {} (timer {}, external {}, ipi {}), wfi exits {}\n", c->id,
+        c->hart_id, c->interrupts, c->timer_interrupts, c->external_interrupts,
+        c->software_interrupts, c->wfi_exits);
+  }
+  auto in = console::stats();
+  console::print("  console: {} characters received by {} interrupts, {} dropped\n", in.received,
+                 in.interrupts, in.dropped);
   return true;
 }
 
@@ -78,6 +95,7 @@ constexpr Command kCommands[] = {
     {"tests", "list the kernel tests", cmd_tests},
     {"test", "test [GLOB]: run kernel tests", cmd_test},
     {"uptime", "time since boot", cmd_uptime},
+    {"stats", "per-CPU interrupt and idle counters, console input", cmd_stats},
     {"panic", "panic on purpose (shows the panic report)", cmd_panic},
     {"shutdown", "power off", cmd_shutdown},
 };
@@ -98,11 +116,7 @@ support::StringView trim(support::StringView s) {
 usize read_line(char* buffer, usize capacity) {
   usize length = 0;
   for (;;) {
-    int c = console::try_read_char();
-    if (c < 0) {
-      for (int i = 0; i < 64; ++i) support::cpu_relax();
-      continue;
-    }
+    int c = static_cast<u8>(console::read_char());
     if (c == '\r' || c == '\n') {
       console::write("\n");
       return length;

@@ -8,7 +8,6 @@ namespace {
 
 Info g_info;
 u64 g_phys_map_base = 0;
-u64 g_boot_ticks = 0;
 
 void add_reserved(Info& m, u64 base, u64 size) {
   if (size == 0) return;
@@ -53,14 +52,6 @@ void set_phys_map_base(u64 base) { g_phys_map_base = base; }
 u64 phys_map_base() { return g_phys_map_base; }
 const Info& info() { return g_info; }
 
-u64 nanoseconds_since_boot() {
-  u64 hz = g_info.timebase_hz;
-  if (hz == 0) return 0;
-  u64 ticks = arch::read_time() - g_boot_ticks;
-  // Split so nothing overflows: remainder * 1e9 < hz * 1e9 fits in 64 bits for hz < 18 GHz.
-  return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
-}
-
 i32 cpu_of_hart(u64 hart_id) {
   for (u32 i = 0; i < g_info.hart_count; ++i)
     if (g_info.harts[i].hart_id == hart_id) return static_cast<i32>(g_info.harts[i].cpu);
@@ -71,7 +62,6 @@ support::Result<void, Error> discover(u64 dtb_phys, u64 boot_hart) {
   Info& m = g_info;
   m = Info{};
   m.boot_hart = boot_hart;
-  g_boot_ticks = arch::read_time();
 
   const void* blob_address = phys_ptr<const void>(dtb_phys);
   // The header says how much to read; the direct map covers all of it.

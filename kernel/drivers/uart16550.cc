@@ -44,6 +44,8 @@ void Uart16550::put(char c) {
   write(kRbrThr, static_cast<u8>(c));
 }
 
+void Uart16550::enable_receive_interrupt() { write(kIer, 0x01); }
+
 int Uart16550::try_get() {
   if ((read(kLsr) & kLsrDataReady) == 0) return -1;
   return read(kRbrThr);

@@ -12,6 +12,8 @@ class Uart16550 {
   void put(char c);
   // One received character, or -1 when none is waiting.
   int try_get();
+  // Raise an interrupt when a character arrives.
+  void enable_receive_interrupt();
 
  private:
   u8 read(u32 reg) const;

@@ -10,11 +10,12 @@ import concurrent.futures
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "qemu"))
 import qemu  # noqa: E402
 
-SUMMARY = re.compile(r"^ktest: (\d+) passed, (\d+) failed$", re.M)
+SUMMARY = re.compile(r"^ktest: (\d+) passed, (\d+) failed(?:, \d+ skipped)?$", re.M)
 BANNER = re.compile(r"Warden \S+ \(riscv64\) - (\d+) harts, boot hart (\d+), (\d+) MiB RAM, "
                     r"timebase (\d+) Hz")
 
@@ -105,12 +106,34 @@ def check_fault(kernel):
 def check_monitor(kernel):
     r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=60,
                   script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
-                          ("warden> ", "bogus\n"), ("warden> ", "shutdown\n")])
+                          ("warden> ", "bogus\n"), ("warden> ", "stats\n"),
+                          ("warden> ", "shutdown\n")])
     expect(not r.timed_out and r.status == 0, "expected the monitor to shut down cleanly", r)
-    expect("warden> " in r.output, "expected the prompt", r)
+    expect("warden> help\n" in r.output, "expected the typed command echoed", r)
+    m = re.search(r"console: (\d+) characters received by (\d+) interrupts", r.output)
+    expect(m is not None and int(m.group(1)) >= 20 and int(m.group(2)) >= 1,
+           "expected console input to arrive by interrupt", r)
     expect("unknown command 'bogus'" in r.output, "expected an error for an unknown command", r)
     expect(re.search(r"cpu 0 hart \d+ started", r.output) is not None, "expected the hart list", r)
     return "prompt, commands, clean shutdown"
+
+
+def check_idle_harts_sleep(kernel):
+    samples = []
+
+    def measure(proc):
+        samples.append(qemu.cpu_seconds(proc.pid))
+        time.sleep(5)
+        samples.append(qemu.cpu_seconds(proc.pid))
+        return "shutdown\n"
+
+    r = qemu.boot(kernel, smp=8, mem="256M", bootargs="", timeout=90,
+                  script=[("warden> ", measure)])
+    expect(not r.timed_out and r.status == 0 and len(samples) == 2, "expected a clean idle run", r)
+    used = samples[1] - samples[0]
+    expect(used < 1.0, f"expected QEMU to use under 1 s of CPU over 5 s idle, used {used:.2f} s", r)
+    expect("smp: 8 of 8 harts online" in r.output, "expected all 8 harts online", r)
+    return f"QEMU used {used:.2f} s of CPU over 5 s of idle with 8 harts"
 
 
 def check_bad_log_level(kernel):
@@ -141,7 +164,8 @@ def main():
                Check("panic prints reason and backtrace", lambda: check_panic(k)),
                Check("unhandled fault panics with the trap", lambda: check_fault(k)),
                Check("monitor answers on the serial console", lambda: check_monitor(k)),
-               Check("bad boot argument is reported", lambda: check_bad_log_level(k))]
+               Check("bad boot argument is reported", lambda: check_bad_log_level(k)),
+               Check("idle harts sleep (QEMU CPU time)", lambda: check_idle_harts_sleep(k))]
     checks = [c for c in checks if a.filter in c.name]
     passed = failed = 0
     boot_harts = set()

@@ -51,7 +51,8 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
 
     `script` is a list of (prompt, text): each text is typed on the serial console once the
     console has printed its prompt since the previous step (input sent before the guest's UART
-    is ready would be lost, as on a real serial line).
+    is ready would be lost, as on a real serial line). `text` may be a function of the QEMU
+    process returning the text, for checks made while the guest runs.
     """
     cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra)
     start = time.monotonic()
@@ -60,7 +61,7 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     out = bytearray()
-    steps = [(p.encode(), t.encode()) for p, t in script]
+    steps = [(p.encode(), t if callable(t) else t.encode()) for p, t in script]
     searched_from = 0
     timed_out = False
     fd = proc.stdout.fileno()
@@ -77,9 +78,13 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
                 break
             out += chunk
         while steps and out.find(steps[0][0], searched_from) >= 0:
-            searched_from = out.find(steps[0][0], searched_from) + len(steps[0][0])
+            found = out.find(steps[0][0], searched_from)
+            searched_from = found + len(steps[0][0])
+            text = steps[0][1]
+            if callable(text):
+                text = text(proc).encode()
             try:
-                proc.stdin.write(steps[0][1])
+                proc.stdin.write(text)
                 proc.stdin.flush()
             except BrokenPipeError:
                 pass
@@ -87,6 +92,13 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
     proc.wait()
     text = out.decode("utf-8", errors="replace").replace("\r\n", "\n")
     return BootResult(proc.returncode, text, timed_out, time.monotonic() - start)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (from /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():

@@ -132,6 +132,12 @@ _start:
   li s2, 0xffff800000000000
 5:
   sfence.vma
+  /* Secondary harts enable paging with the same satp and find the direct map at the same base. */
+  csrr t0, satp
+  la t1, boot_satp
+  sd t0, 0(t1)
+  la t1, boot_phys_map_base
+  sd s2, 0(t1)
   /* Jump to the higher-half alias of the next instruction: an absolute address. */
   la t0, .Lhigh_literal
   ld t0, 0(t0)
@@ -183,6 +189,38 @@ early_trap_entry:
   j 9b
 
 /*
+ * Secondary harts, started by smp::start_secondaries through SBI HSM with a0 = hart id and
+ * a1 = the virtual address of their per-CPU block (usable once paging is on). Same trampoline:
+ * the boot tables are ready, so only satp is set, then the jump to the higher half.
+ */
+  .section .text.boot, "ax"
+  .globl _start_secondary
+_start_secondary:
+  csrw sie, zero
+  mv s3, a0
+  mv s4, a1
+  la t0, boot_satp
+  ld t0, 0(t0)
+  sfence.vma
+  csrw satp, t0
+  sfence.vma
+  la t0, .Lsecondary_literal
+  ld t0, 0(t0)
+  jr t0
+  .balign 8
+.Lsecondary_literal:
+  .dword .Lsecondary_high
+.Lsecondary_high:
+  ld sp, 48(s4)                 /* Cpu::stack_top */
+  mv tp, s4
+  li fp, 0
+  mv a0, s4
+  call secondary_main
+9:
+  wfi
+  j 9b
+
+/*
  * void arch_hand_off_boot(u64 hart_id, u64 entry_phys, u64 opaque): start `hart_id` at
  * `entry_phys` (SBI HSM hart_start, a1 = opaque) and stop this hart. Registers only between the
  * two calls: the new hart takes over the boot stack. Returns (with the SBI error in a0) only if
@@ -204,6 +242,12 @@ arch_hand_off_boot:
   .section .data
   .balign 8
 boot_tables_ready:
+  .dword 0
+  .globl boot_satp
+boot_satp:
+  .dword 0
+  .globl boot_phys_map_base
+boot_phys_map_base:
   .dword 0
 
   .section .boot_page_tables, "aw", @nobits

@@ -1,19 +1,35 @@
 /*
- * The kernel's trap vector (direct mode). Saves the full integer register frame (TrapFrame, see
- * include/arch/trap_frame.h) on the current kernel stack, calls trap_dispatch(frame) and returns
- * with sret to frame->sepc, which the dispatcher may change (exception-table fixups, ebreak).
+ * The kernel's trap vector (direct mode). Saves the full register frame (TrapFrame, see
+ * include/arch/trap_frame.h), the FPU state when the interrupted code had it on, calls
+ * trap_dispatch(frame) and returns with sret to frame->sepc, which the dispatcher may change
+ * (exception-table fixups).
+ *
+ * Stack overflow: a trap taken with sp below this CPU's stack limit (Cpu::stack_limit, through
+ * tp) runs on the CPU's emergency stack instead, where trap_dispatch reports the overflow.
  */
-#define FRAME_SIZE (36 * 8)
+#define FRAME_SIZE (70 * 8)
 #define REG(n) ((n) * 8)
 #define SSTATUS 32 * 8
 #define SEPC 33 * 8
 #define SCAUSE 34 * 8
 #define STVAL 35 * 8
+#define FREG(n) ((36 + (n)) * 8)
+#define FCSR 68 * 8
+#define FP_SAVED 69 * 8
+#define CPU_STACK_LIMIT 8
+#define CPU_EMERGENCY_STACK 16
+#define SSTATUS_FS (3 << 13)
 
   .section .text
   .balign 4
   .globl trap_entry
 trap_entry:
+  csrw sscratch, t0
+  ld t0, CPU_STACK_LIMIT(tp)
+  bgeu sp, t0, 1f
+  ld sp, CPU_EMERGENCY_STACK(tp)   /* the interrupted sp is lost here: the report uses stval/sepc */
+1:
+  csrr t0, sscratch
   addi sp, sp, -FRAME_SIZE
   sd x1, REG(1)(sp)
   sd x3, REG(3)(sp)
@@ -49,13 +65,54 @@ trap_entry:
   sd t0, REG(2)(sp)
   csrr t0, sstatus
   sd t0, SSTATUS(sp)
-  csrr t0, sepc
-  sd t0, SEPC(sp)
-  csrr t0, scause
-  sd t0, SCAUSE(sp)
-  csrr t0, stval
-  sd t0, STVAL(sp)
+  csrr t1, sepc
+  sd t1, SEPC(sp)
+  csrr t1, scause
+  sd t1, SCAUSE(sp)
+  csrr t1, stval
+  sd t1, STVAL(sp)
 
+  li t1, SSTATUS_FS
+  and t1, t0, t1
+  sd zero, FP_SAVED(sp)
+  beqz t1, 2f
+  fsd f0, FREG(0)(sp)
+  fsd f1, FREG(1)(sp)
+  fsd f2, FREG(2)(sp)
+  fsd f3, FREG(3)(sp)
+  fsd f4, FREG(4)(sp)
+  fsd f5, FREG(5)(sp)
+  fsd f6, FREG(6)(sp)
+  fsd f7, FREG(7)(sp)
+  fsd f8, FREG(8)(sp)
+  fsd f9, FREG(9)(sp)
+  fsd f10, FREG(10)(sp)
+  fsd f11, FREG(11)(sp)
+  fsd f12, FREG(12)(sp)
+  fsd f13, FREG(13)(sp)
+  fsd f14, FREG(14)(sp)
+  fsd f15, FREG(15)(sp)
+  fsd f16, FREG(16)(sp)
+  fsd f17, FREG(17)(sp)
+  fsd f18, FREG(18)(sp)
+  fsd f19, FREG(19)(sp)
+  fsd f20, FREG(20)(sp)
+  fsd f21, FREG(21)(sp)
+  fsd f22, FREG(22)(sp)
+  fsd f23, FREG(23)(sp)
+  fsd f24, FREG(24)(sp)
+  fsd f25, FREG(25)(sp)
+  fsd f26, FREG(26)(sp)
+  fsd f27, FREG(27)(sp)
+  fsd f28, FREG(28)(sp)
+  fsd f29, FREG(29)(sp)
+  fsd f30, FREG(30)(sp)
+  fsd f31, FREG(31)(sp)
+  frcsr t1
+  sd t1, FCSR(sp)
+  li t1, 1
+  sd t1, FP_SAVED(sp)
+2:
   /* A frame record so that backtraces walk from the handler into the interrupted code. */
   mv a0, sp
   ld t0, SEPC(sp)
@@ -66,6 +123,43 @@ trap_entry:
   call trap_dispatch
   addi sp, sp, 16
 
+  ld t0, FP_SAVED(sp)
+  beqz t0, 3f
+  fld f0, FREG(0)(sp)
+  fld f1, FREG(1)(sp)
+  fld f2, FREG(2)(sp)
+  fld f3, FREG(3)(sp)
+  fld f4, FREG(4)(sp)
+  fld f5, FREG(5)(sp)
+  fld f6, FREG(6)(sp)
+  fld f7, FREG(7)(sp)
+  fld f8, FREG(8)(sp)
+  fld f9, FREG(9)(sp)
+  fld f10, FREG(10)(sp)
+  fld f11, FREG(11)(sp)
+  fld f12, FREG(12)(sp)
+  fld f13, FREG(13)(sp)
+  fld f14, FREG(14)(sp)
+  fld f15, FREG(15)(sp)
+  fld f16, FREG(16)(sp)
+  fld f17, FREG(17)(sp)
+  fld f18, FREG(18)(sp)
+  fld f19, FREG(19)(sp)
+  fld f20, FREG(20)(sp)
+  fld f21, FREG(21)(sp)
+  fld f22, FREG(22)(sp)
+  fld f23, FREG(23)(sp)
+  fld f24, FREG(24)(sp)
+  fld f25, FREG(25)(sp)
+  fld f26, FREG(26)(sp)
+  fld f27, FREG(27)(sp)
+  fld f28, FREG(28)(sp)
+  fld f29, FREG(29)(sp)
+  fld f30, FREG(30)(sp)
+  fld f31, FREG(31)(sp)
+  ld t0, FCSR(sp)
+  fscsr t0
+3:
   ld t0, SSTATUS(sp)
   csrw sstatus, t0
   ld t0, SEPC(sp)
@@ -100,7 +194,7 @@ trap_entry:
   ld x29, REG(29)(sp)
   ld x30, REG(30)(sp)
   ld x31, REG(31)(sp)
-  addi sp, sp, FRAME_SIZE
+  ld sp, REG(2)(sp)
   sret
 
 /*

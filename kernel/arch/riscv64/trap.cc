@@ -3,7 +3,12 @@
 #include <arch/sbi.h>
 #include <arch/trap.h>
 #include <kernel/log.h>
+#include <kernel/machine.h>
 #include <kernel/panic.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+
+#include "drivers/plic.h"
 
 extern "C" void trap_entry();
 
@@ -66,12 +71,50 @@ const char* trap_cause_name(u64 scause) {
 
 }  // namespace arch
 
+namespace {
+
+void handle_interrupt(arch::Cpu& cpu, u64 cause) {
+  ++cpu.interrupts;
+  switch (cause) {
+    case 1: smp::handle_ipi(); return;
+    case 5: ktime::handle_timer_interrupt(); return;
+    case 9: {
+      ++cpu.external_interrupts;
+      const auto& m = machine::info();
+      for (u32 i = 0; i < m.hart_count; ++i)
+        if (m.harts[i].hart_id == cpu.hart_id) plic::handle(m.harts[i].plic_s_context);
+      return;
+    }
+    default: PANIC("unexpected interrupt {}", cause);
+  }
+}
+
+}  // namespace
+
 extern "C" void trap_dispatch(arch::TrapFrame* frame) {
   using namespace arch;
   Cpu& cpu = this_cpu();
   TrapFrame* outer = cpu.trap;
   ++cpu.trap_depth;
   cpu.trap = frame;
+
+  // trap.S moved to the emergency stack: the kernel stack ran into its limit (or guard page).
+  u64 frame_address = reinterpret_cast<u64>(frame);
+  if (frame_address < cpu.emergency_stack_top &&
+      frame_address >= cpu.emergency_stack_top - kEmergencyStackSize) {
+    kpanic::begin(__FILE__, __LINE__);
+    support::format(kpanic::reason_sink(),
+                    "kernel stack overflow on CPU {} ({} at {:#x}, address {:#x})", cpu.id,
+                    trap_cause_name(frame->scause), frame->sepc, frame->stval);
+    kpanic::finish(frame);
+  }
+
+  if (frame->scause & kScauseInterrupt) {
+    handle_interrupt(cpu, frame->scause & ~kScauseInterrupt);
+    cpu.trap = outer;
+    --cpu.trap_depth;
+    return;
+  }
 
   if ((frame->scause & kScauseInterrupt) == 0) {
     if (const auto* fixup = find_fixup(frame->sepc)) {

@@ -1,4 +1,5 @@
-// The console: SBI's legacy putchar until the UART is known, then the 16550 UART.
+// The console: SBI's legacy putchar until the UART is known, then the 16550 UART; input by
+// interrupt into a ring buffer once enable_input_interrupt() has run.
 // Writers take the console lock with interrupts saved; a panic writes without it (see panic.cc).
 #pragma once
 
@@ -9,6 +10,10 @@ namespace console {
 
 // Switches output (and input) from SBI to the UART at `base` (a virtual address).
 void use_uart(uptr base, u32 reg_shift, u32 reg_io_width);
+// Routes the UART's receive interrupt (PLIC `source`) to `plic_context`; input then arrives in a
+// ring buffer and `on_input(context)` is called (in interrupt context) after each batch.
+void enable_input_interrupt(u32 source, u32 plic_context);
+void set_input_waiter(void (*on_input)(void*), void* context);
 
 void write(support::StringView text);
 // For the panic path: never waits for the lock longer than a bounded spin, then writes anyway.
@@ -16,6 +21,16 @@ void write_unlocked(support::StringView text);
 
 // Non-blocking read of one input character; -1 when none is waiting.
 int try_read_char();
+// Waits for a character: the hart sleeps (idle protocol) until input arrives.
+char read_char();
+bool input_pending();
+
+struct Stats {
+  u64 received;  // characters taken from the UART
+  u64 dropped;   // characters lost because the ring was full
+  u64 interrupts;
+};
+Stats stats();
 
 class Sink final : public support::FormatSink {
  public:

@@ -2,7 +2,8 @@
 // hand-kept list); KTEST_MANUAL registers one that runs only when a filter names it exactly (tests
 // of the harness itself, meant to fail or hang). Boot argument `test` runs all others,
 // `test=<glob>` those whose "suite.name" matches. Each test prints one line; the run ends with
-// "ktest: N passed, N failed" and QEMU exits through the test device.
+// "ktest: N passed, N failed" (", N skipped" when a test skipped itself) and QEMU exits through the
+// test device.
 #pragma once
 
 #include <support/format.h>
@@ -14,6 +15,9 @@ class Context {
  public:
   void fail(const char* file, int line, support::StringView what);
   bool failed() const { return failures_ != 0; }
+  // Ends the test as skipped (counted and printed with its reason, never hidden).
+  void skip(const char* reason) { skip_reason_ = reason; }
+  const char* skip_reason() const { return skip_reason_; }
 
   bool expect(bool ok, const char* expr, const char* file, int line);
   template <typename A, typename B> bool expect_eq(const A& a, const B& b, const char* a_expr,
@@ -28,6 +32,7 @@ class Context {
 
  private:
   int failures_ = 0;
+  const char* skip_reason_ = nullptr;
 };
 
 struct Test {
@@ -39,6 +44,7 @@ struct Test {
 struct Summary {
   int passed = 0;
   int failed = 0;
+  int skipped = 0;
 };
 
 // Runs the tests selected by `filter` (empty: every non-manual test).

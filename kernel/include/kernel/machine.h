@@ -87,9 +87,6 @@ template <typename T> T* phys_ptr(u64 physical) {
   return reinterpret_cast<T*>(phys_to_virt(physical));
 }
 
-// Time since boot from the hart's time CSR and the device tree's timebase (0 before discover).
-u64 nanoseconds_since_boot();
-
 // The logical CPU of a hart, or -1 when the hart is not in the device tree.
 i32 cpu_of_hart(u64 hart_id);
 

@@ -7,15 +7,58 @@
 namespace arch {
 
 inline constexpr u32 kMaxCpus = 32;
+inline constexpr u64 kEmergencyStackSize = 8 * 1024;
 
-struct Cpu {
-  Cpu* self;        // first: lets assembly find the block from tp
-  u32 id;           // logical CPU number; the boot hart is 0
-  u64 hart_id;      // the hart's id in the device tree and for SBI
-  TrapFrame* trap;  // innermost trap being handled on this CPU, or null
-  u32 trap_depth;   // nested traps in progress (a fault inside a trap handler)
-  bool online;
+// Why an inter-processor interrupt was sent (bits of Cpu::ipi_pending).
+enum IpiReason : u32 {
+  kIpiWake = 1u << 0,       // work arrived: leave wfi and look
+  kIpiCall = 1u << 1,       // run the queued cross-calls
+  kIpiStop = 1u << 2,       // a panic elsewhere: stop
+  kIpiShootdown = 1u << 3,  // flush the TLB (queued as a cross-call)
 };
+
+// A function to run on another CPU (see smp::call_on / smp::post). Queued intrusively.
+struct CallRequest {
+  void (*fn)(void*);
+  void* arg;
+  u32 done;  // set (release) once fn has returned
+  CallRequest* next;
+};
+
+// The per-CPU block. The first fields are read by trap.S through tp: keep offsets in step.
+struct Cpu {
+  Cpu* self;                // 0: lets assembly find the block from tp
+  u64 stack_limit;          // 8: a trap with sp below this is a stack overflow
+  u64 emergency_stack_top;  // 16: where such a trap runs
+  u64 hart_id;              // 24: the hart's id in the device tree and for SBI
+  u32 id;                   // 32: logical CPU number; the boot hart is 0
+  u32 trap_depth;           // 36: nested traps in progress (a fault inside a trap handler)
+  TrapFrame* trap;          // 40: innermost trap being handled on this CPU, or null
+  u64 stack_top;            // 48
+  u64 stack_bottom;         // 56
+
+  bool online;
+  u32 sleeping;     // set (atomically) while in the idle protocol's wfi window
+  u32 ipi_pending;  // IpiReason bits, atomically
+  // Cross-calls queued for this CPU (a lock-free push list; see smp.cc).
+  CallRequest* calls;
+
+  // Counters (only this CPU writes them).
+  u64 interrupts;
+  u64 timer_interrupts;
+  u64 external_interrupts;
+  u64 software_interrupts;
+  u64 wfi_exits;
+
+  // The armed timer deadline (in time ticks; ~0 when none) and what it calls.
+  u64 deadline_ticks;
+  void (*on_deadline)(void* context);
+  void* deadline_context;
+};
+static_assert(__builtin_offsetof(Cpu, stack_limit) == 8);
+static_assert(__builtin_offsetof(Cpu, emergency_stack_top) == 16);
+static_assert(__builtin_offsetof(Cpu, hart_id) == 24);
+static_assert(__builtin_offsetof(Cpu, stack_top) == 48);
 
 inline Cpu& this_cpu() {
   Cpu* cpu;

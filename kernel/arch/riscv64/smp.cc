@@ -1,0 +1,219 @@
+#include <arch/cpu.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <arch/trap.h>
+#include <kernel/log.h>
+#include <kernel/machine.h>
+#include <kernel/panic.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+#include <support/spinlock.h>
+
+extern "C" const char _start_secondary[];
+extern "C" const char boot_stack_bottom[], boot_stack_top[];
+
+namespace smp {
+
+namespace {
+
+using arch::Cpu;
+
+constexpr u64 kStackSize = 32 * 1024;
+
+// A trap must find room for its frame and the dispatcher above the limit.
+constexpr u64 kStackMargin = 2 * 1024;
+constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
+
+Cpu g_cpus[arch::kMaxCpus];
+u32 g_online = 0;
+
+// FIXME(memory): stacks come from the kernel's address space (with guard pages below) once the
+// memory work lands; until then they are static and an overflow runs into the next one.
+alignas(4096) u8 g_stacks[arch::kMaxCpus][kStackSize];
+alignas(16) u8 g_emergency_stacks[arch::kMaxCpus][arch::kEmergencyStackSize];
+
+constexpr u64 kSieSoftware = 1 << 1;
+constexpr u64 kSieTimer = 1 << 5;
+constexpr u64 kSieExternal = 1 << 9;
+
+void setup_cpu(Cpu& cpu, u32 id, u64 hart_id, u64 stack_bottom, u64 stack_top) {
+  cpu.self = &cpu;
+  cpu.id = id;
+  cpu.hart_id = hart_id;
+  cpu.stack_bottom = stack_bottom;
+  cpu.stack_top = stack_top;
+  cpu.stack_limit = stack_bottom + kStackMargin;
+  cpu.emergency_stack_top =
+      reinterpret_cast<u64>(g_emergency_stacks[id] + arch::kEmergencyStackSize);
+  cpu.deadline_ticks = ~0ull;
+}
+
+void enable_interrupt_sources() { ARCH_CSR_SET(sie, kSieSoftware | kSieTimer | kSieExternal); }
+
+// Takes every queued call (a lock-free push list) and runs them in the order they were queued.
+void run_calls(Cpu& cpu) {
+  arch::CallRequest* list = __atomic_exchange_n(&cpu.calls, nullptr, __ATOMIC_ACQUIRE);
+  arch::CallRequest* reversed = nullptr;
+  while (list != nullptr) {
+    arch::CallRequest* next = list->next;
+    list->next = reversed;
+    reversed = list;
+    list = next;
+  }
+  while (reversed != nullptr) {
+    arch::CallRequest* next = reversed->next;  // read before `done`: the caller may reuse it
+    reversed->fn(reversed->arg);
+    __atomic_store_n(&reversed->done, 1, __ATOMIC_RELEASE);
+    reversed = next;
+  }
+}
+
+bool has_pending(void* context) {
+  Cpu& cpu = *static_cast<Cpu*>(context);
+  return __atomic_load_n(&cpu.calls, __ATOMIC_ACQUIRE) != nullptr ||
+         __atomic_load_n(&cpu.ipi_pending, __ATOMIC_ACQUIRE) != 0;
+}
+
+}  // namespace
+
+void init_boot_cpu(u64 hart_id) {
+  Cpu& cpu = g_cpus[0];
+  setup_cpu(cpu, 0, hart_id, reinterpret_cast<u64>(boot_stack_bottom),
+            reinterpret_cast<u64>(boot_stack_top));
+  cpu.online = true;
+  arch::set_this_cpu(&cpu);
+  g_online = 1;
+}
+
+u32 cpu_count() { return __atomic_load_n(&g_online, __ATOMIC_ACQUIRE); }
+
+Cpu* cpu(u32 id) {
+  if (id >= arch::kMaxCpus || !__atomic_load_n(&g_cpus[id].online, __ATOMIC_ACQUIRE))
+    return nullptr;
+  return &g_cpus[id];
+}
+
+u32 start_secondaries() {
+  const auto& m = machine::info();
+  enable_interrupt_sources();
+  u32 started = 0;
+  for (u32 i = 0; i < m.hart_count; ++i) {
+    const auto& hart = m.harts[i];
+    if (hart.cpu == 0) continue;
+    Cpu& cpu = g_cpus[hart.cpu];
+    setup_cpu(cpu, hart.cpu, hart.hart_id, reinterpret_cast<u64>(g_stacks[hart.cpu]),
+              reinterpret_cast<u64>(g_stacks[hart.cpu] + kStackSize));
+    auto r = arch::sbi::call(0x48534D, 0, hart.hart_id,
+                             reinterpret_cast<u64>(_start_secondary) - kKernelOffset,
+                             reinterpret_cast<u64>(&cpu));
+    if (r.error != 0) {
+      LOG_WARN("hart {}: SBI hart_start failed ({})", hart.hart_id, r.error);
+      continue;
+    }
+    ++started;
+  }
+  // Wait for each to report in: generous, since guest time stretches with more harts than cores.
+  u64 give_up = ktime::now_ns() + 20ull * 1000000000ull;
+  while (cpu_count() < started + 1 && ktime::now_ns() < give_up) support::cpu_relax();
+  u32 online = cpu_count();
+  if (online != started + 1) LOG_ERROR("only {} of {} harts reported in", online, started + 1);
+  return online;
+}
+
+support::Result<void> post(u32 id, arch::CallRequest& request) {
+  Cpu* target = cpu(id);
+  if (target == nullptr) return support::Error::NotFound;
+  request.done = 0;
+  arch::CallRequest* head = __atomic_load_n(&target->calls, __ATOMIC_RELAXED);
+  do {
+    request.next = head;
+  } while (!__atomic_compare_exchange_n(&target->calls, &head, &request, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED));
+  send_ipi(id, arch::kIpiCall);
+  return {};
+}
+
+support::Result<void> call_on(u32 id, void (*fn)(void*), void* arg) {
+  Cpu* target = cpu(id);
+  if (target == nullptr) return support::Error::NotFound;
+  Cpu& self = arch::this_cpu();
+  if (target == &self) {
+    fn(arg);
+    return {};
+  }
+  arch::CallRequest request{fn, arg, 0, nullptr};
+  TRY(post(id, request));
+  while (__atomic_load_n(&request.done, __ATOMIC_ACQUIRE) == 0) {
+    // Serve calls made to this CPU meanwhile: two CPUs calling each other both make progress,
+    // with interrupts on or off.
+    if (__atomic_load_n(&self.calls, __ATOMIC_ACQUIRE) != nullptr) run_calls(self);
+    support::cpu_relax();
+  }
+  return {};
+}
+
+void send_ipi(u32 id, arch::IpiReason reason) {
+  Cpu* target = (id < arch::kMaxCpus) ? &g_cpus[id] : nullptr;
+  if (target == nullptr || target->self == nullptr) return;
+  __atomic_fetch_or(&target->ipi_pending, static_cast<u32>(reason), __ATOMIC_RELEASE);
+  // hart_mask relative to hart_mask_base: one bit, this hart.
+  arch::sbi::call(0x735049, 0, 1, target->hart_id);
+}
+
+void wake(u32 id) {
+  Cpu* target = cpu(id);
+  if (target == nullptr) return;
+  // Pairs with the fence in idle(): either the sleeper sees the work, or we see it sleeping.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&target->sleeping, __ATOMIC_RELAXED) != 0) send_ipi(id, arch::kIpiWake);
+}
+
+void idle(bool (*has_work)(void*), void* context) {
+  Cpu& self = arch::this_cpu();
+  arch::interrupts_disable();
+  __atomic_store_n(&self.sleeping, 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (!has_work(context) && !has_pending(&self)) {
+    __asm__ volatile("wfi");  // wakes on a pending enabled interrupt even with SIE clear
+    ++self.wfi_exits;
+  }
+  __atomic_store_n(&self.sleeping, 0, __ATOMIC_RELAXED);
+  arch::interrupts_restore(true);
+}
+
+void stop_others() {
+  u32 me = arch::has_cpu() ? arch::this_cpu().id : 0;
+  for (u32 i = 0; i < arch::kMaxCpus; ++i)
+    if (i != me && g_cpus[i].online) send_ipi(i, arch::kIpiStop);
+}
+
+void handle_ipi() {
+  Cpu& self = arch::this_cpu();
+  ARCH_CSR_CLEAR(sip, kSieSoftware);
+  ++self.software_interrupts;
+  u32 reasons = __atomic_exchange_n(&self.ipi_pending, 0, __ATOMIC_ACQ_REL);
+  if ((reasons & arch::kIpiStop) != 0 || kpanic::in_progress()) {
+    self.online = false;
+    arch::halt_forever();
+  }
+  run_calls(self);
+}
+
+}  // namespace smp
+
+namespace {
+bool never(void*) { return false; }
+}  // namespace
+
+// Where secondary harts arrive from entry.S, on their own stack with tp set.
+extern "C" [[noreturn]] void secondary_main(arch::Cpu* cpu) {
+  arch::trap_init_this_cpu();
+  ktime::init_this_cpu();
+  ARCH_CSR_SET(sie, (1 << 1) | (1 << 5) | (1 << 9));
+  __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
+  __atomic_fetch_add(&smp::g_online, 1, __ATOMIC_ACQ_REL);
+  LOG_DEBUG("cpu {} (hart {}) online", cpu->id, cpu->hart_id);
+  arch::interrupts_restore(true);
+  // FIXME(executor): run the executor's worker loop here; until then serve IPIs and sleep.
+  for (;;) smp::idle(never, nullptr);
+}
