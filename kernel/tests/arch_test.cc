@@ -6,6 +6,9 @@
 #include <kernel/machine.h>
 
 extern "C" int arch_test_breakpoint();
+extern "C" u64 arch_test_illegal_instruction();
+extern "C" u64 arch_test_misaligned_atomic(u32* address);
+extern "C" u64 arch_test_misaligned_lr(u64* address);
 
 namespace {
 // Canonical in Sv48, mapped by nothing: the boot tables leave this whole 512 GiB slot empty.
@@ -68,4 +71,28 @@ KTEST(arch, interrupt_state_is_saved_and_restored) {
   KEXPECT((ARCH_CSR_READ(sstatus) & arch::kSstatusSie) == 0);
   arch::interrupts_restore(was);
   KEXPECT_EQ((ARCH_CSR_READ(sstatus) & arch::kSstatusSie) != 0, was);
+}
+
+KTEST(arch, illegal_instruction_is_reported_and_the_kernel_goes_on) {
+  KASSERT_EQ(arch_test_illegal_instruction(), 1ull);
+  const auto& fix = arch::last_fixup();
+  KEXPECT_EQ(fix.scause, static_cast<u64>(arch::Exception::IllegalInstruction));
+  KEXPECT(support::StringView(arch::trap_cause_name(fix.scause)) == "illegal instruction");
+  KEXPECT_EQ(fix.sepc, reinterpret_cast<u64>(&arch_test_illegal_instruction));
+}
+
+KTEST(arch, misaligned_atomics_are_reported_with_their_address) {
+  alignas(8) static u8 buffer[32];
+  auto* odd32 = reinterpret_cast<u32*>(buffer + 2);
+  KASSERT_EQ(arch_test_misaligned_atomic(odd32), 1ull);
+  const auto& fix = arch::last_fixup();
+  // QEMU reports a misaligned AMO as a store/AMO address-misaligned or access fault.
+  KEXPECT(fix.scause == static_cast<u64>(arch::Exception::StoreMisaligned) ||
+          fix.scause == static_cast<u64>(arch::Exception::StoreAccessFault));
+  KEXPECT_EQ(fix.stval, reinterpret_cast<u64>(odd32));
+  auto* odd64 = reinterpret_cast<u64*>(buffer + 4);
+  KASSERT_EQ(arch_test_misaligned_lr(odd64), 1ull);
+  KEXPECT(fix.scause == static_cast<u64>(arch::Exception::LoadMisaligned) ||
+          fix.scause == static_cast<u64>(arch::Exception::LoadAccessFault));
+  KEXPECT_EQ(arch::last_fixup().stval, reinterpret_cast<u64>(odd64));
 }
