@@ -10,6 +10,7 @@
 #include <kernel/monitor.h>
 #include <kernel/panic.h>
 #include <kernel/power.h>
+#include <kernel/ramdisk.h>
 #include <kernel/selftest.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
@@ -131,6 +132,7 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_phys, u64 phys_map
   print_banner();
   machine::log_summary();
   bring_up_event_core();
+  ramdisk::init();
   if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
 
   if (auto what = boot_args::get("selftest")) selftest::run(*what);

@@ -6,6 +6,7 @@
 #include <kernel/machine.h>
 #include <kernel/monitor.h>
 #include <kernel/power.h>
+#include <kernel/ramdisk.h>
 #include <kernel/selftest.h>
 #include <kernel/smp.h>
 #include <kernel/symbols.h>
@@ -80,6 +81,30 @@ bool cmd_stats(support::StringView) {
   return true;
 }
 
+bool cmd_ls(support::StringView) {
+  const initrd::Archive* a = ramdisk::archive();
+  if (a == nullptr) {
+    console::print("  no initrd\n");
+    return true;
+  }
+  a->for_each([](const initrd::Entry& e) {
+    if (e.is_file()) console::print("  {:>8}  {}\n", e.data.size(), e.name);
+  });
+  return true;
+}
+
+bool cmd_cat(support::StringView args) {
+  const initrd::Archive* a = ramdisk::archive();
+  auto entry = a ? a->find(args) : initrd::Error::NotFound;
+  if (entry.is_error() || !entry.value().is_file()) {
+    console::print("cat: {}: no such file\n", args);
+    return true;
+  }
+  auto data = entry.value().data;
+  console::write({reinterpret_cast<const char*>(data.data()), data.size()});
+  return true;
+}
+
 bool cmd_panic(support::StringView) {
   selftest::run("panic");
   return true;
@@ -92,6 +117,8 @@ constexpr Command kCommands[] = {
     {"info", "the machine: memory map, harts, devices", cmd_info},
     {"harts", "every hart and its SBI state", cmd_harts},
     {"bootargs", "the kernel command line", cmd_bootargs},
+    {"ls", "files in the initrd", cmd_ls},
+    {"cat", "cat FILE: print a file of the initrd", cmd_cat},
     {"tests", "list the kernel tests", cmd_tests},
     {"test", "test [GLOB]: run kernel tests", cmd_test},
     {"uptime", "time since boot", cmd_uptime},

@@ -47,6 +47,9 @@ size_t strlen(const char* s) {
 
 void __cxa_pure_virtual() { PANIC("pure virtual function called"); }
 
+// Static objects live as long as the kernel: their destructors are never registered to run.
+int atexit(void (*)()) { return 0; }
+
 }  // extern "C"
 
 [[noreturn]] void support_must_failed(const char* expr, const char* file, int line) {

@@ -103,13 +103,15 @@ def check_fault(kernel):
     return "status 2, cause, address and function"
 
 
-def check_monitor(kernel):
-    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=60,
+def check_monitor(kernel, initrd):
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=60, initrd=initrd,
                   script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
+                          ("warden> ", "cat etc/motd\n"),
                           ("warden> ", "bogus\n"), ("warden> ", "stats\n"),
                           ("warden> ", "shutdown\n")])
     expect(not r.timed_out and r.status == 0, "expected the monitor to shut down cleanly", r)
     expect("warden> help\n" in r.output, "expected the typed command echoed", r)
+    expect("Welcome to Warden" in r.output, "expected the initrd's etc/motd", r)
     m = re.search(r"console: (\d+) characters received by (\d+) interrupts", r.output)
     expect(m is not None and int(m.group(1)) >= 20 and int(m.group(2)) >= 1,
            "expected console input to arrive by interrupt", r)
@@ -146,6 +148,7 @@ def check_bad_log_level(kernel):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kernel", required=True)
+    p.add_argument("--initrd", required=True, help="an initrd with etc/motd")
     p.add_argument("--filter", default="")
     p.add_argument("--jobs", type=int, default=2)
     a = p.parse_args()
@@ -163,7 +166,7 @@ def main():
                Check("a hanging kernel test is stopped", lambda: check_hang(k)),
                Check("panic prints reason and backtrace", lambda: check_panic(k)),
                Check("unhandled fault panics with the trap", lambda: check_fault(k)),
-               Check("monitor answers on the serial console", lambda: check_monitor(k)),
+               Check("monitor answers on the serial console", lambda: check_monitor(k, a.initrd)),
                Check("bad boot argument is reported", lambda: check_bad_log_level(k)),
                Check("idle harts sleep (QEMU CPU time)", lambda: check_idle_harts_sleep(k))]
     checks = [c for c in checks if a.filter in c.name]
