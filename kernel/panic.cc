@@ -3,6 +3,7 @@
 #include <kernel/console.h>
 #include <kernel/panic.h>
 #include <kernel/power.h>
+#include <kernel/smp.h>
 #include <kernel/symbols.h>
 
 namespace kpanic {
@@ -94,7 +95,7 @@ void finish(const arch::TrapFrame* frame) {
     say("handler:\n");
   }
   print_backtrace(0, arch::frame_pointer());
-  // FIXME(smp): only the boot hart runs until the SMP work lands; then stop the others by IPI here.
+  smp::stop_others();  // they halt on the IPI (or at their next interrupt)
   auto on_panic = boot_args::get("onpanic");
   if (on_panic && *on_panic == "halt") {
     say("halted (onpanic=halt)\n");

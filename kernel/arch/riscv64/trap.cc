@@ -27,7 +27,7 @@ namespace arch {
 
 namespace {
 
-// FIXME(smp): one record per CPU once the other harts run traps.
+// FIXME(smp): the last recovered fault of any CPU; a per-CPU record when several harts probe.
 FixupRecord g_last_fixup;
 
 const ExceptionEntry* find_fixup(u64 pc) {
