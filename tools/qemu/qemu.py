@@ -60,35 +60,39 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if script else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    out = bytearray()
-    steps = [(p.encode(), t if callable(t) else t.encode()) for p, t in script]
-    searched_from = 0
-    timed_out = False
-    fd = proc.stdout.fileno()
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
-        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-        if ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
+    try:
+        out = bytearray()
+        steps = [(p.encode(), t if callable(t) else t.encode()) for p, t in script]
+        searched_from = 0
+        timed_out = False
+        fd = proc.stdout.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
                 break
-            out += chunk
-        while steps and out.find(steps[0][0], searched_from) >= 0:
-            found = out.find(steps[0][0], searched_from)
-            searched_from = found + len(steps[0][0])
-            text = steps[0][1]
-            if callable(text):
-                text = text(proc).encode()
-            try:
-                proc.stdin.write(text)
-                proc.stdin.flush()
-            except BrokenPipeError:
-                pass
-            steps.pop(0)
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                out += chunk
+            while steps and out.find(steps[0][0], searched_from) >= 0:
+                found = out.find(steps[0][0], searched_from)
+                searched_from = found + len(steps[0][0])
+                text = steps[0][1]
+                if callable(text):
+                    text = text(proc).encode()
+                try:
+                    proc.stdin.write(text)
+                    proc.stdin.flush()
+                except BrokenPipeError:
+                    pass
+                steps.pop(0)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)  # an error above must not leave QEMU running
+        raise
     proc.wait()
     text = out.decode("utf-8", errors="replace").replace("\r\n", "\n")
     return BootResult(proc.returncode, text, timed_out, time.monotonic() - start)
