@@ -37,7 +37,7 @@ KTEST(arch, probe_read_of_unmapped_address_is_recovered) {
   u64 out = 0xabcd;
   KEXPECT_EQ(arch_probe_read_u64(reinterpret_cast<void*>(kUnmapped), &out), -1);
   KEXPECT_EQ(out, 0xabcdull);  // untouched
-  const auto& fix = arch::last_fixup();
+  auto fix = arch::last_fixup();
   KEXPECT_EQ(fix.count, before + 1);
   KEXPECT_EQ(fix.scause, static_cast<u64>(arch::Exception::LoadPageFault));
   KEXPECT_EQ(fix.stval, kUnmapped);
@@ -75,7 +75,7 @@ KTEST(arch, interrupt_state_is_saved_and_restored) {
 
 KTEST(arch, illegal_instruction_is_reported_and_the_kernel_goes_on) {
   KASSERT_EQ(arch_test_illegal_instruction(), 1ull);
-  const auto& fix = arch::last_fixup();
+  auto fix = arch::last_fixup();
   KEXPECT_EQ(fix.scause, static_cast<u64>(arch::Exception::IllegalInstruction));
   KEXPECT(support::StringView(arch::trap_cause_name(fix.scause)) == "illegal instruction");
   KEXPECT_EQ(fix.sepc, reinterpret_cast<u64>(&arch_test_illegal_instruction));
@@ -85,13 +85,14 @@ KTEST(arch, misaligned_atomics_are_reported_with_their_address) {
   alignas(8) static u8 buffer[32];
   auto* odd32 = reinterpret_cast<u32*>(buffer + 2);
   KASSERT_EQ(arch_test_misaligned_atomic(odd32), 1ull);
-  const auto& fix = arch::last_fixup();
+  auto fix = arch::last_fixup();
   // QEMU reports a misaligned AMO as a store/AMO address-misaligned or access fault.
   KEXPECT(fix.scause == static_cast<u64>(arch::Exception::StoreMisaligned) ||
           fix.scause == static_cast<u64>(arch::Exception::StoreAccessFault));
   KEXPECT_EQ(fix.stval, reinterpret_cast<u64>(odd32));
   auto* odd64 = reinterpret_cast<u64*>(buffer + 4);
   KASSERT_EQ(arch_test_misaligned_lr(odd64), 1ull);
+  fix = arch::last_fixup();
   KEXPECT(fix.scause == static_cast<u64>(arch::Exception::LoadMisaligned) ||
           fix.scause == static_cast<u64>(arch::Exception::LoadAccessFault));
   KEXPECT_EQ(arch::last_fixup().stval, reinterpret_cast<u64>(odd64));

@@ -27,9 +27,6 @@ namespace arch {
 
 namespace {
 
-// FIXME(smp): the last recovered fault of any CPU; a per-CPU record when several harts probe.
-FixupRecord g_last_fixup;
-
 const ExceptionEntry* find_fixup(u64 pc) {
   for (const ExceptionEntry* e = __ex_table_start; e < __ex_table_end; ++e)
     if (e->instruction == pc) return e;
@@ -40,7 +37,10 @@ const ExceptionEntry* find_fixup(u64 pc) {
 
 void trap_init_this_cpu() { ARCH_CSR_WRITE(stvec, reinterpret_cast<u64>(&trap_entry)); }
 
-const FixupRecord& last_fixup() { return g_last_fixup; }
+FixupRecord last_fixup() {
+  const Cpu& cpu = this_cpu();
+  return {cpu.fixup_count, cpu.fixup_scause, cpu.fixup_stval, cpu.fixup_sepc};
+}
 
 const char* trap_cause_name(u64 scause) {
   if (scause & kScauseInterrupt) {
@@ -118,7 +118,10 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
 
   if ((frame->scause & kScauseInterrupt) == 0) {
     if (const auto* fixup = find_fixup(frame->sepc)) {
-      g_last_fixup = {g_last_fixup.count + 1, frame->scause, frame->stval, frame->sepc};
+      ++cpu.fixup_count;
+      cpu.fixup_scause = frame->scause;
+      cpu.fixup_stval = frame->stval;
+      cpu.fixup_sepc = frame->sepc;
       LOG_DEBUG("recovered {} at {:#x} (address {:#x})", trap_cause_name(frame->scause),
                 frame->sepc, frame->stval);
       frame->sepc = fixup->recovery;

@@ -50,6 +50,12 @@ struct Cpu {
   u64 software_interrupts;
   u64 wfi_exits;
 
+  // The last fault recovered through the exception table on this CPU.
+  u64 fixup_count;
+  u64 fixup_scause;
+  u64 fixup_stval;
+  u64 fixup_sepc;
+
   // The armed timer deadline (in time ticks; ~0 when none) and what it calls.
   u64 deadline_ticks;
   void (*on_deadline)(void* context);

@@ -14,12 +14,12 @@ const char* trap_cause_name(u64 scause);
 
 // The last fault recovered through the exception table on this CPU (for tests and reports).
 struct FixupRecord {
-  u64 count;
+  u64 count;  // faults recovered on this CPU so far
   u64 scause;
   u64 stval;
   u64 sepc;
 };
-const FixupRecord& last_fixup();
+FixupRecord last_fixup();
 
 }  // namespace arch
 
