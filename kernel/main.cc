@@ -7,6 +7,7 @@
 #include <kernel/ktest.h>
 #include <kernel/log.h>
 #include <kernel/machine.h>
+#include <kernel/memory.h>
 #include <kernel/monitor.h>
 #include <kernel/panic.h>
 #include <kernel/power.h>
@@ -20,6 +21,10 @@
 extern "C" void (*__init_array_start[])();
 extern "C" i64 arch_hand_off_boot(u64 hart_id, u64 entry_phys, u64 opaque);
 extern "C" const char _start[];
+extern "C" [[noreturn]] void arch_run_on_stack(u64 top, void (*fn)());
+namespace {
+[[noreturn]] void kernel_main_continued();
+}
 extern "C" void (*__init_array_end[])();
 
 namespace {
@@ -131,6 +136,17 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_phys, u64 phys_map
 
   print_banner();
   machine::log_summary();
+  kmem::init();
+  // From here on the boot CPU runs on a stack with a guard page below it.
+  auto stack = kmem::allocate_stack(32 * 1024);
+  if (stack.is_error()) PANIC("no boot stack: {}", support::error_name(stack.error()));
+  smp::move_to_stack(stack.value().bottom, stack.value().top);
+  arch_run_on_stack(stack.value().top, kernel_main_continued);
+}
+
+namespace {
+
+[[noreturn]] void kernel_main_continued() {
   bring_up_event_core();
   ramdisk::init();
   if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
@@ -145,3 +161,5 @@ extern "C" [[noreturn]] void kernel_main(u64 hart_id, u64 dtb_phys, u64 phys_map
   monitor::run();
   power::exit(0);
 }
+
+}  // namespace

@@ -4,6 +4,7 @@
 #include <kernel/console.h>
 #include <kernel/ktest.h>
 #include <kernel/machine.h>
+#include <kernel/memory.h>
 #include <kernel/monitor.h>
 #include <kernel/power.h>
 #include <kernel/ramdisk.h>
@@ -105,6 +106,11 @@ bool cmd_cat(support::StringView args) {
   return true;
 }
 
+bool cmd_mem(support::StringView) {
+  kmem::print_stats();
+  return true;
+}
+
 bool cmd_panic(support::StringView) {
   selftest::run("panic");
   return true;
@@ -123,6 +129,7 @@ constexpr Command kCommands[] = {
     {"test", "test [GLOB]: run kernel tests", cmd_test},
     {"uptime", "time since boot", cmd_uptime},
     {"stats", "per-CPU interrupt and idle counters, console input", cmd_stats},
+    {"mem", "frame, heap and kernel address-space statistics", cmd_mem},
     {"panic", "panic on purpose (shows the panic report)", cmd_panic},
     {"shutdown", "power off", cmd_shutdown},
 };

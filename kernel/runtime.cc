@@ -1,4 +1,5 @@
 // What the compiler expects from a C++ runtime, in a kernel without libc or libstdc++.
+#include <kernel/memory.h>
 #include <kernel/panic.h>
 #include <support/new.h>
 #include <support/result.h>
@@ -60,14 +61,14 @@ namespace std {
 const nothrow_t nothrow{};
 }
 
-// FIXME(memory): the kernel heap arrives with the memory work; until then every allocation
-// fails cleanly, which is what callers must already handle.
-void* operator new(size_t, const std::nothrow_t&) noexcept { return nullptr; }
-void* operator new[](size_t, const std::nothrow_t&) noexcept { return nullptr; }
-void* operator new(size_t, std::align_val_t, const std::nothrow_t&) noexcept { return nullptr; }
-void operator delete(void* ptr) noexcept {
-  if (ptr != nullptr) PANIC("delete of {} without a heap", ptr);
+// Allocation is the kernel heap's; it fails (nullptr) rather than panics, and before the heap
+// exists every allocation fails.
+void* operator new(size_t size, const std::nothrow_t&) noexcept { return kmem::allocate(size); }
+void* operator new[](size_t size, const std::nothrow_t&) noexcept { return kmem::allocate(size); }
+void* operator new(size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return kmem::allocate(size, static_cast<size_t>(align));
 }
+void operator delete(void* ptr) noexcept { kmem::free(ptr); }
 void operator delete(void* ptr, size_t) noexcept { operator delete(ptr); }
 void operator delete[](void* ptr) noexcept { operator delete(ptr); }
 void operator delete(void* ptr, std::align_val_t) noexcept { operator delete(ptr); }

@@ -22,13 +22,27 @@ namespace selftest {
   __asm__ volatile("");
 }
 
+// Deep enough to run through any kernel stack: each level keeps 512 bytes live.
+[[gnu::noinline]] u64 recurse_forever(u64 depth) {
+  volatile u8 frame[512];
+  frame[depth % sizeof frame] = static_cast<u8>(depth);
+  return recurse_forever(depth + 1) + frame[0];
+}
+
+extern "C" const char _rodata_start[];
+
 void run(support::StringView what) {
   if (what == "panic") {
     panic_chain_first(1);
   } else if (what == "fault") {
     fault_chain(reinterpret_cast<volatile u64*>(0xffff900000000000ull));
+  } else if (what == "stackoverflow") {
+    recurse_forever(0);
+  } else if (what == "rofault") {
+    // Ordinary kernel code writing to read-only memory: no fixup applies, so this panics.
+    *const_cast<volatile char*>(_rodata_start) = 1;
   } else {
-    LOG_WARN("unknown selftest '{}' (panic, fault)", what);
+    LOG_WARN("unknown selftest '{}' (panic, fault, stackoverflow, rofault)", what);
   }
 }
 

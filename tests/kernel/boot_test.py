@@ -103,15 +103,44 @@ def check_fault(kernel):
     return "status 2, cause, address and function"
 
 
+def check_readonly_write_panics(kernel):
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="selftest=rofault", timeout=60)
+    expect(not r.timed_out and r.status == 2, "expected exit status 2 after a write to rodata", r)
+    expect(re.search(r"unhandled store/AMO page fault .*write of 0x[0-9a-f]+: not allowed by the "
+                     r"mapping", r.output) is not None, "expected the fault and its reason", r)
+    return "status 2, write to read-only memory reported"
+
+
+def check_stack_overflow(kernel):
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="selftest=stackoverflow", timeout=60)
+    expect(not r.timed_out and r.status == 2, "expected exit status 2 after a stack overflow", r)
+    expect(re.search(r"KERNEL PANIC on CPU 0: kernel stack overflow on CPU 0", r.output)
+           is not None, "expected 'kernel stack overflow on CPU 0'", r)
+    return "status 2, 'kernel stack overflow on CPU 0'"
+
+
+def check_frames_with_initrd(kernel, mem, initrd):
+    r = qemu.boot(kernel, smp=2, mem=mem, bootargs="test=mem.every_free_frame*", timeout=180,
+                  initrd=initrd)
+    s = summary_of(r)
+    expect(r.status == 0 and s == (1, 0), f"expected the frame test to pass, got {s}", r)
+    m = re.search(r"initrd: (\d+) entries, (\d+) KiB", r.output)
+    expect(m is not None and int(m.group(2)) >= 8192, "expected the 8 MiB initrd", r)
+    return f"all frames allocated and freed, initrd unchanged ({m.group(2)} KiB)"
+
+
 def check_monitor(kernel, initrd):
     r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=60, initrd=initrd,
                   script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
                           ("warden> ", "cat etc/motd\n"),
                           ("warden> ", "bogus\n"), ("warden> ", "stats\n"),
+                          ("warden> ", "mem\n"),
                           ("warden> ", "shutdown\n")])
     expect(not r.timed_out and r.status == 0, "expected the monitor to shut down cleanly", r)
     expect("warden> help\n" in r.output, "expected the typed command echoed", r)
     expect("Welcome to Warden" in r.output, "expected the initrd's etc/motd", r)
+    expect(re.search(r"frames: \d+ total, \d+ free", r.output) and "heap:" in r.output,
+           "expected frame and heap statistics from 'mem'", r)
     m = re.search(r"console: (\d+) characters received by (\d+) interrupts", r.output)
     expect(m is not None and int(m.group(1)) >= 20 and int(m.group(2)) >= 1,
            "expected console input to arrive by interrupt", r)
@@ -145,6 +174,24 @@ def check_bad_log_level(kernel):
     return "warned and went on"
 
 
+def make_big_initrd(small):
+    """The given initrd's files plus 8 MiB of random bytes, in a temporary cpio archive."""
+    import random
+    import subprocess
+    import tempfile
+    import atexit
+    import shutil
+    tmp = tempfile.mkdtemp(prefix="warden-initrd-")
+    atexit.register(shutil.rmtree, tmp, True)
+    blob = os.path.join(tmp, "random.bin")
+    with open(blob, "wb") as f:
+        f.write(random.Random(8).randbytes(8 << 20))
+    out = os.path.join(tmp, "initrd.cpio")
+    mkinitrd = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "mkinitrd.py")
+    subprocess.run([sys.executable, mkinitrd, out, f"data/random.bin={blob}"], check=True)
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kernel", required=True)
@@ -168,7 +215,13 @@ def main():
                Check("unhandled fault panics with the trap", lambda: check_fault(k)),
                Check("monitor answers on the serial console", lambda: check_monitor(k, a.initrd)),
                Check("bad boot argument is reported", lambda: check_bad_log_level(k)),
-               Check("idle harts sleep (QEMU CPU time)", lambda: check_idle_harts_sleep(k))]
+               Check("idle harts sleep (QEMU CPU time)", lambda: check_idle_harts_sleep(k)),
+               Check("a write to read-only memory panics", lambda: check_readonly_write_panics(k)),
+               Check("a kernel stack overflow panics", lambda: check_stack_overflow(k))]
+    big = make_big_initrd(a.initrd)
+    for mem in ("128M", "2G"):
+        checks.append(Check(f"every frame with an 8 MiB initrd, --mem {mem}",
+                            lambda mem=mem: check_frames_with_initrd(k, mem, big)))
     checks = [c for c in checks if a.filter in c.name]
     passed = failed = 0
     boot_harts = set()

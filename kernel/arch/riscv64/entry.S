@@ -211,6 +211,14 @@ _start_secondary:
 .Lsecondary_literal:
   .dword .Lsecondary_high
 .Lsecondary_high:
+  /* The kernel page table (its stacks are not in the boot tables). */
+  la t0, kernel_satp_value
+  ld t0, 0(t0)
+  beqz t0, 1f
+  sfence.vma
+  csrw satp, t0
+  sfence.vma
+1:
   ld sp, 48(s4)                 /* Cpu::stack_top */
   mv tp, s4
   li fp, 0

@@ -4,6 +4,7 @@
 #include <arch/trap.h>
 #include <kernel/log.h>
 #include <kernel/machine.h>
+#include <kernel/memory.h>
 #include <kernel/panic.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
@@ -27,9 +28,6 @@ constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
 Cpu g_cpus[arch::kMaxCpus];
 u32 g_online = 0;
 
-// FIXME(memory): stacks come from the kernel's address space (with guard pages below) once the
-// memory work lands; until then they are static and an overflow runs into the next one.
-alignas(4096) u8 g_stacks[arch::kMaxCpus][kStackSize];
 alignas(16) u8 g_emergency_stacks[arch::kMaxCpus][arch::kEmergencyStackSize];
 
 constexpr u64 kSieSoftware = 1 << 1;
@@ -76,6 +74,13 @@ bool has_pending(void* context) {
 
 }  // namespace
 
+void move_to_stack(u64 bottom, u64 top) {
+  Cpu& cpu = arch::this_cpu();
+  cpu.stack_bottom = bottom;
+  cpu.stack_top = top;
+  cpu.stack_limit = bottom + kStackMargin;
+}
+
 void init_boot_cpu(u64 hart_id) {
   Cpu& cpu = g_cpus[0];
   setup_cpu(cpu, 0, hart_id, reinterpret_cast<u64>(boot_stack_bottom),
@@ -101,8 +106,13 @@ u32 start_secondaries() {
     const auto& hart = m.harts[i];
     if (hart.cpu == 0) continue;
     Cpu& cpu = g_cpus[hart.cpu];
-    setup_cpu(cpu, hart.cpu, hart.hart_id, reinterpret_cast<u64>(g_stacks[hart.cpu]),
-              reinterpret_cast<u64>(g_stacks[hart.cpu] + kStackSize));
+    auto stack = kmem::allocate_stack(kStackSize);
+    if (stack.is_error()) {
+      LOG_WARN("hart {}: no stack ({}); not started", hart.hart_id,
+               support::error_name(stack.error()));
+      continue;
+    }
+    setup_cpu(cpu, hart.cpu, hart.hart_id, stack.value().bottom, stack.value().top);
     auto r = arch::sbi::call(0x48534D, 0, hart.hart_id,
                              reinterpret_cast<u64>(_start_secondary) - kKernelOffset,
                              reinterpret_cast<u64>(&cpu));
@@ -150,6 +160,12 @@ support::Result<void> call_on(u32 id, void (*fn)(void*), void* arg) {
     support::cpu_relax();
   }
   return {};
+}
+
+void serve_calls() {
+  Cpu& self = arch::this_cpu();
+  if (__atomic_load_n(&self.calls, __ATOMIC_ACQUIRE) != nullptr) run_calls(self);
+  support::cpu_relax();
 }
 
 void send_ipi(u32 id, arch::IpiReason reason) {

@@ -197,6 +197,13 @@ trap_entry:
   ld sp, REG(2)(sp)
   sret
 
+/* [[noreturn]] void arch_run_on_stack(u64 top, void (*fn)()): continue on another stack. */
+  .globl arch_run_on_stack
+arch_run_on_stack:
+  mv sp, a0
+  li fp, 0
+  jr a1
+
 /*
  * Fault-checked accessors. Each access that may fault has an exception-table entry
  * (instruction -> recovery); the trap dispatcher resumes at the recovery label, which returns

@@ -4,6 +4,7 @@
 #include <arch/trap.h>
 #include <kernel/log.h>
 #include <kernel/machine.h>
+#include <kernel/memory.h>
 #include <kernel/panic.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
@@ -116,14 +117,27 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
     return;
   }
 
+  char fault_report[160] = "";
+  if (frame->scause == u64(Exception::LoadPageFault) ||
+      frame->scause == u64(Exception::StorePageFault) ||
+      frame->scause == u64(Exception::InstructionPageFault)) {
+    mem::Access access = frame->scause == u64(Exception::LoadPageFault)    ? mem::Access::Read
+                         : frame->scause == u64(Exception::StorePageFault) ? mem::Access::Write
+                                                                           : mem::Access::Execute;
+    if (kmem::handle_page_fault(frame->stval, access, fault_report, sizeof fault_report)) {
+      cpu.trap = outer;
+      --cpu.trap_depth;
+      return;
+    }
+  }
   if ((frame->scause & kScauseInterrupt) == 0) {
     if (const auto* fixup = find_fixup(frame->sepc)) {
       ++cpu.fixup_count;
       cpu.fixup_scause = frame->scause;
       cpu.fixup_stval = frame->stval;
       cpu.fixup_sepc = frame->sepc;
-      LOG_DEBUG("recovered {} at {:#x} (address {:#x})", trap_cause_name(frame->scause),
-                frame->sepc, frame->stval);
+      LOG_DEBUG("recovered {} at {:#x} (address {:#x}) {}", trap_cause_name(frame->scause),
+                frame->sepc, frame->stval, static_cast<const char*>(fault_report));
       frame->sepc = fixup->recovery;
       cpu.trap = outer;
       --cpu.trap_depth;
@@ -137,8 +151,9 @@ extern "C" void trap_dispatch(arch::TrapFrame* frame) {
     kpanic::finish(frame);
   }
   kpanic::begin(__FILE__, __LINE__);
-  support::format(kpanic::reason_sink(), "unhandled {} at {:#x} (stval {:#x})",
-                  trap_cause_name(frame->scause), frame->sepc, frame->stval);
+  support::format(kpanic::reason_sink(), "unhandled {} at {:#x} (stval {:#x}){}{}",
+                  trap_cause_name(frame->scause), frame->sepc, frame->stval,
+                  fault_report[0] != '\0' ? ": " : "", static_cast<const char*>(fault_report));
   kpanic::finish(frame);
 }
 

@@ -12,6 +12,9 @@ namespace smp {
 
 // Sets up the boot hart as logical CPU 0 (per-CPU block in tp, its stacks). Called first thing.
 void init_boot_cpu(u64 hart_id);
+// Records that this CPU now runs on [bottom, top) (a stack with a guard page below).
+void move_to_stack(u64 bottom, u64 top);
+
 // Starts every other hart of the device tree through SBI HSM into the same paging trampoline
 // and waits (bounded) until each reports in. Returns the number of CPUs online.
 u32 start_secondaries();
@@ -27,6 +30,9 @@ support::Result<void> call_on(u32 id, void (*fn)(void*), void* arg);
 // Queues request.fn(request.arg) on CPU `id` and returns at once; `request` must stay alive until
 // request.done becomes non-zero. Error::NotFound for a CPU that is not online.
 support::Result<void> post(u32 id, arch::CallRequest& request);
+
+// Runs the cross-calls queued for this CPU now (for code that waits on other CPUs).
+void serve_calls();
 
 // Makes CPU `id` leave its idle wait soon (an IPI if it is sleeping; nothing otherwise).
 void wake(u32 id);

@@ -1,6 +1,7 @@
-// SpinLock: a ticket lock (fair between CPUs) built on compiler atomics, and Locked<T>, which
+// SpinLock: a test-and-test-and-set lock built on compiler atomics, and Locked<T>, which
 // keeps data inside the lock that guards it. This lock knows nothing about interrupts: the kernel
-// wraps it in an interrupt-saving lock (kernel/irq_spinlock.h); hosted code uses it as is.
+// wraps it in an interrupt-saving lock (kernel/include/kernel/irq_lock.h); hosted code uses it as
+// is.
 #pragma once
 
 #include <support/types.h>
@@ -22,25 +23,29 @@ class SpinLock {
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
+  // Test-and-test-and-set with bounded exponential backoff. Not fair, but unlike a ticket lock
+  // it does not collapse when there are more spinning CPUs than physical cores (a ticket lock
+  // makes every waiter wait for a descheduled one: seconds under QEMU or on an oversubscribed
+  // host).
   void lock() {
-    u32 ticket = __atomic_fetch_add(&next_, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&serving_, __ATOMIC_ACQUIRE) != ticket) cpu_relax();
+    u32 backoff = 1;
+    for (;;) {
+      if (!__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE)) return;
+      while (__atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0) {
+        for (u32 i = 0; i < backoff; ++i) cpu_relax();
+        if (backoff < 1024) backoff <<= 1;
+      }
+    }
   }
   bool try_lock() {
-    u32 serving = __atomic_load_n(&serving_, __ATOMIC_RELAXED);
-    u32 expected = serving;
-    return __atomic_compare_exchange_n(&next_, &expected, serving + 1, false, __ATOMIC_ACQUIRE,
-                                       __ATOMIC_RELAXED);
+    return __atomic_load_n(&locked_, __ATOMIC_RELAXED) == 0 &&
+           !__atomic_exchange_n(&locked_, 1u, __ATOMIC_ACQUIRE);
   }
-  void unlock() { __atomic_store_n(&serving_, serving_ + 1, __ATOMIC_RELEASE); }
-  bool is_locked() const {
-    return __atomic_load_n(&next_, __ATOMIC_RELAXED) !=
-           __atomic_load_n(&serving_, __ATOMIC_RELAXED);
-  }
+  void unlock() { __atomic_store_n(&locked_, 0u, __ATOMIC_RELEASE); }
+  bool is_locked() const { return __atomic_load_n(&locked_, __ATOMIC_RELAXED) != 0; }
 
  private:
-  u32 next_ = 0;
-  u32 serving_ = 0;
+  u32 locked_ = 0;
 };
 
 // Holds `lock` for the lifetime of the guard.
