@@ -235,7 +235,11 @@ TEST(FrameCache, two_cpus_freeing_the_same_frame_at_once_succeed_exactly_once) {
       Result<void> result = (id == 1 && r % 2) ? f.frames.free(p) : cache.free_frame(p);
       (result.is_ok() ? frees : refused)++;
       done++;
-      // Keep the caches busy so that refills and drains race with the frees too.
+      // Both attempts on `p` must be over before this cache hands `p` out again: otherwise the
+      // other CPU's late free would hit a frame that is legitimately allocated again (a double
+      // free by the test, not a bug the allocator could see).
+      while (done.load() < 2 * r) std::this_thread::yield();
+      // Keep the caches busy so that refills and drains race with the next round's frees too.
       if (r % 7 == 0) {
         PhysAddr q = MUST(cache.alloc_frame(FrameKind::Other));
         MUST(cache.free_frame(q));

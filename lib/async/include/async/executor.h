@@ -1,0 +1,170 @@
+// Executor: the multi-core work-stealing scheduler of Tasks.
+//
+// One worker per CPU (hart in the kernel, thread on the host) calls run(worker). Each worker owns
+// an intrusive MPSC run queue; tasks spawned on a worker go to its queue, tasks spawned from
+// outside any worker to the global injector. A worker polls its queue (at most kTickBudget
+// polls per tick, looking at the injector every 61st poll for fairness); when its queue is empty
+// it takes a batch from the injector, then steals half of another worker's queue (random start,
+// a few rounds with backoff), then tries the injector again, and only then sleeps through the
+// Platform's idle protocol. A woken task goes back to the queue of the worker that last ran it.
+//
+// Lock order (outer first): an owned-task shard -> (nothing); timer lock -> (nothing); a run
+// queue's consumer lock -> (nothing); a task's join lock -> (nothing). Wakers take no lock at all.
+// No lock is held while a task is polled.
+#pragma once
+
+#include <async/join_handle.h>
+#include <async/mpsc_queue.h>
+#include <async/platform.h>
+#include <async/spin_lock.h>
+#include <async/task.h>
+#include <async/timer_wheel.h>
+#include <support/atomic.h>
+#include <support/intrusive_list.h>
+#include <support/new.h>
+
+#ifndef WARDEN_ASYNC_COUNTERS
+#define WARDEN_ASYNC_COUNTERS 1
+#endif
+
+namespace async {
+
+// Scheduler statistics (all zero when WARDEN_ASYNC_COUNTERS is 0).
+struct Counters {
+  u64 polled = 0;         // polls of a task
+  u64 completed = 0;      // tasks finished or cancelled
+  u64 spawned = 0;        // successful spawns
+  u64 woken_inside = 0;   // wakes issued on a worker (from a poll, or its interrupt handlers)
+  u64 woken_outside = 0;  // wakes issued from outside any worker
+  u64 stolen = 0;         // tasks moved to this worker from another worker's queue
+};
+
+class Executor {
+ public:
+  static constexpr u32 kMaxWorkers = 64;
+  static constexpr u32 kTickBudget = 256;
+  static constexpr u32 kStealRounds = 3;
+  static constexpr u32 kInjectorBatch = 32;
+
+  // `workers` is between 1 and kMaxWorkers. Allocates nothing.
+  Executor(Platform& platform, u32 workers);
+  // Closes the executor; cancels every task still alive (their destructors run on the calling
+  // thread) and releases the queues. No run() may still be executing.
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  // Spawns `future` as a task. Its record comes from the default allocator (try_spawn) or
+  // `allocator` (try_spawn_in). On a worker of this executor the task joins that worker's queue;
+  // elsewhere the injector. Fails with Error::NoMemory (the record, or the future's frame, could
+  // not be allocated) or Error::Closed; on failure `future` is destroyed. Never blocks.
+  template <typename T> support::Result<JoinHandle<T>, Error> try_spawn(Task<T> future) {
+    return try_spawn_in(support::move(future), default_allocator());
+  }
+  template <typename T>
+  support::Result<JoinHandle<T>, Error> try_spawn_in(Task<T> future, Allocator& allocator) {
+    if (!future.valid()) return Error::NoMemory;
+    if (is_closed()) return Error::Closed;
+    void* memory = allocator.allocate(sizeof(detail::SpawnedTask<T>));
+    if (memory == nullptr) return Error::NoMemory;
+    auto* task = new (memory) detail::SpawnedTask<T>(*this, allocator, support::move(future));
+    if (!admit(*task)) {
+      task->unref();  // destroys the frame and the record
+      return Error::Closed;
+    }
+    return JoinHandle<T>(task);
+  }
+
+  // Runs worker `worker` on the calling CPU until close(); then returns Error::Closed.
+  support::Result<void, Error> run(u32 worker);
+
+  // One scheduling round of worker `worker` (the caller runs as that worker: the platform's
+  // current_worker() is `worker`): fires due timers, then polls at most kTickBudget tasks, looking
+  // for work as run() does. Returns the number of polls. For run(), block_on and tests.
+  u32 tick(u32 worker);
+
+  // Makes every run() return Error::Closed (after the poll in progress) and refuses new spawns.
+  // Tasks that were not finished stay alive until the executor is destroyed. Safe from any thread.
+  void close();
+  bool is_closed() const { return closed_.load() != 0; }
+
+  u32 worker_count() const { return worker_count_; }
+  Platform& platform() const { return platform_; }
+  Instant now() const { return platform_.now(); }
+
+  // Tasks queued on `worker`'s run queue / on the injector (a snapshot).
+  u64 queued(u32 worker) const { return workers_[worker].run_queue.len.load(); }
+  u64 injector_queued() const { return injector_.len.load(); }
+  // Tasks spawned and not finished.
+  usize live_tasks();
+
+  Counters counters() const;            // summed over workers
+  Counters counters(u32 worker) const;  // one worker's (spawns from outside count on none)
+
+  // Timers, for leaf awaitables (sleep, timeout). poll_timer: true when `entry` has fired (or its
+  // deadline has passed); otherwise files it with task.waker() and returns false. cancel_timer
+  // withdraws it (idempotent). `entry` must be withdrawn before it is destroyed.
+  bool poll_timer(TimerEntry& entry, TaskHeader& task);
+  void cancel_timer(TimerEntry& entry);
+
+ private:
+  friend class TaskHeader;
+
+  struct CounterCells {
+    // Statistics only: relaxed increments and reads, no ordering needed.
+    support::Atomic<u64> polled, completed, spawned, woken_inside, woken_outside, stolen;
+    void add(support::Atomic<u64>& cell, u64 n = 1) {
+#if WARDEN_ASYNC_COUNTERS
+      cell.fetch_add(n, support::MemoryOrder::Relaxed);
+#endif
+    }
+  };
+
+  struct alignas(64) Worker {
+    detail::RunQueue run_queue;
+    support::Atomic<u32> sleeping{0};   // 1 while in the idle protocol; a waker claims it (-> 0)
+    support::Atomic<u32> wake_word{0};  // the word the platform sleeps on; bumped to wake
+    support::Atomic<TaskHeader*> current{nullptr};  // the task being polled
+    u64 rng = 0;
+    u32 id = 0;
+    u32 polls = 0;
+    CounterCells counters;
+  };
+
+  using OwnedList = support::IntrusiveList<TaskHeader, &TaskHeader::owned_node_>;
+
+  bool admit(TaskHeader& task);
+  void schedule(TaskHeader& task);
+  void enqueue(TaskHeader& task, u32 owner);
+  void notify(u32 owner, u64 len);
+  bool wake_if_sleeping(Worker& worker);
+  void poll(Worker& worker, TaskHeader& task);
+  void finish(TaskHeader& task, bool cancelled, bool unlink_owned);
+  TaskHeader* next_task(Worker& worker);
+  TaskHeader* pop_local(Worker& worker);
+  TaskHeader* take_from_injector(Worker& worker);
+  TaskHeader* steal(Worker& worker);
+  static TaskHeader* transfer(detail::RunQueue& from, u64 limit, u32 to_id, detail::RunQueue& to,
+                              u64& moved);
+  void idle(Worker& worker);
+  bool has_work() const;
+  void fire_due_timers();
+  void shutdown();
+  Worker* current_worker_record();
+
+  Platform& platform_;
+  const u32 worker_count_;
+  support::Atomic<u32> closed_{0};
+  support::Atomic<u32> sleepers_{0};
+  detail::RunQueue injector_;
+  CounterCells outside_counters_;
+  // Every spawned task not yet finished (each holds a reference), sharded by the spawning worker
+  // (the last shard: spawned from outside) so that spawns on different workers do not contend.
+  support::Locked<OwnedList, SpinLock> owned_[kMaxWorkers + 1];
+  SpinLock timer_lock_;
+  TimerWheel timers_;                            // guarded by timer_lock_
+  support::Atomic<Instant> next_timer_{kNever};  // timers_.next_deadline(), readable without lock
+  Worker workers_[kMaxWorkers];
+};
+
+}  // namespace async

@@ -1,0 +1,287 @@
+// Task<T>: the coroutine type of Warden's asynchronous code, and TaskHeader, the record of a
+// spawned task that the executor schedules.
+//
+// A Task<T> is lazy: calling a coroutine function allocates its frame (from the default
+// allocator, or from an Allocator passed as its first argument) and runs nothing. It runs when
+// awaited from another task (`T value = co_await child();`, which is a plain call: no scheduling)
+// or when spawned on an Executor (see executor.h). If the frame cannot be allocated the Task is
+// invalid (`!task.valid()`): spawning it reports Error::NoMemory; awaiting it yields
+// Error::NoMemory when T is constructible from async::Error (e.g. Result<U, async::Error>), and
+// otherwise stops the system through support_must_failed (a missed check is a bug).
+//
+// Suspension happens only at "leaf" awaitables (Leaf<Derived>, below): sleep, a mutex, a channel,
+// a join handle ... A leaf registers the task's waker and is polled again when the task is woken;
+// only when its poll() says ready is the coroutine resumed. So a spurious wake-up costs a poll and
+// never resumes a coroutine whose operation has not completed.
+#pragma once
+
+#include <async/error.h>
+#include <async/platform.h>
+#include <async/spin_lock.h>
+#include <async/waker.h>
+#include <support/atomic.h>
+#include <support/coroutine.h>
+#include <support/intrusive_list.h>
+#include <support/optional.h>
+#include <support/result.h>
+#include <support/utility.h>
+
+namespace async {
+
+class Executor;
+class TaskHeader;
+template <typename T> class JoinHandle;
+
+// A value for "no value" where a type is needed (select of two Task<Unit>).
+struct Unit {};
+
+namespace detail {
+
+// A link in an intrusive MPSC run queue (mpsc_queue.h).
+struct QueueNode {
+  support::Atomic<QueueNode*> next{nullptr};
+};
+
+// A leaf's poll: completes the leaf's operation and returns true, or registers the task's waker
+// and returns false. Runs on the worker that polls the task, with the task in the running state.
+using LeafPoll = bool (*)(void* leaf, TaskHeader& task);
+
+struct PromiseAccess;
+
+void* allocate_frame(Allocator& allocator, usize size);
+void deallocate_frame(void* frame, usize size);
+
+}  // namespace detail
+
+// The record of a spawned task. Shared by the executor's queues, its wakers and its JoinHandle
+// through a reference count; the coroutine frames it runs are destroyed when it finishes (or is
+// cancelled), the record when the last reference goes.
+class TaskHeader : public detail::QueueNode {
+ public:
+  // state_ bits. Transitions are documented in docs/executor.md ("Task states").
+  static constexpr u32 kScheduled = 1;  // in a run queue (the queue holds a reference)
+  static constexpr u32 kRunning = 2;    // being polled by a worker
+  static constexpr u32 kNotified = 4;   // woken while running: poll again
+  static constexpr u32 kComplete = 8;   // finished or cancelled; the frame is gone
+  static constexpr u32 kCancelRequested = 16;
+
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  // A new waker for this task (one more reference).
+  Waker waker();
+  // Makes the task runnable (or, if it is running, polled again once this poll ends).
+  void wake_by_ref();
+  // Asks the task to stop at its next suspension point; see JoinHandle::cancel.
+  void cancel();
+
+  bool is_complete() const { return (state_.load() & kComplete) != 0; }
+  Executor& executor() const { return *executor_; }
+
+  // For leaf awaitables (Leaf<Derived>): where to resume the task and what to poll before.
+  void set_leaf(std::coroutine_handle<> resume_point, detail::LeafPoll poll, void* leaf) {
+    resume_point_ = resume_point;
+    leaf_poll_ = poll;
+    leaf_ = leaf;
+  }
+  void clear_leaf() { leaf_poll_ = nullptr; }
+
+  void ref() { refs_.fetch_add(1); }
+  void unref() {
+    if (refs_.fetch_sub(1) == 1) free_record();
+  }
+
+ protected:
+  TaskHeader(Executor& executor, std::coroutine_handle<> root)
+      : resume_point_(root), executor_(&executor) {}
+  virtual ~TaskHeader() = default;
+
+  // Moves the result out of the root frame (unless cancelled) and destroys the frames, which
+  // runs the destructors of everything the task held.
+  virtual void finish_future(bool cancelled) = 0;
+  // Destroys and deallocates this record.
+  virtual void free_record() = 0;
+
+  bool was_cancelled() const { return cancelled_; }
+
+ private:
+  friend class Executor;
+  friend struct detail::PromiseAccess;
+  template <typename T> friend class JoinHandle;
+
+  // True when finished (the caller must have seen is_complete()); else stores `waker`, to be
+  // woken when the task finishes. Takes join_lock_.
+  bool poll_join(Waker& waker);
+
+  support::Atomic<u32> state_{0};
+  support::Atomic<u32> refs_{0};
+  support::Atomic<u32> owner_{kNoWorker};  // the worker whose queue the task goes back to
+  support::IntrusiveNode owned_node_;      // on the executor's list of live tasks
+  u32 owned_shard_ = 0;                    // which of those lists
+  std::coroutine_handle<> resume_point_;
+  detail::LeafPoll leaf_poll_ = nullptr;
+  void* leaf_ = nullptr;
+  bool root_done_ = false;  // the root coroutine reached its final suspend
+  bool cancelled_ = false;  // outcome, published by kComplete
+  Executor* executor_;
+  SpinLock join_lock_;  // guards join_waker_; never taken from an interrupt
+  Waker join_waker_;
+};
+
+namespace detail {
+
+struct PromiseAccess {
+  static void mark_root_done(TaskHeader& task) { task.root_done_ = true; }
+};
+
+template <typename T> T frame_allocation_failed() {
+  if constexpr (requires { T(Error::NoMemory); }) {
+    return T(Error::NoMemory);
+  } else {
+    support_must_failed("co_await of a Task whose frame allocation failed", __FILE__, __LINE__);
+  }
+}
+
+struct PromiseBase {
+  TaskHeader* task = nullptr;            // the spawned task this frame runs in
+  std::coroutine_handle<> continuation;  // the awaiting frame; none for a task's root
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <typename P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) noexcept {
+      PromiseBase& promise = self.promise();
+      if (promise.continuation) return promise.continuation;
+      PromiseAccess::mark_root_done(*promise.task);
+      return std::noop_coroutine();
+    }
+    void await_resume() noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+
+  void unhandled_exception() {
+    support_must_failed("exception escaped an async::Task", __FILE__, __LINE__);
+  }
+
+  static void* operator new(usize size) noexcept {
+    return allocate_frame(default_allocator(), size);
+  }
+  // A coroutine whose first parameter is an Allocator& takes its frame from it.
+  template <typename... Args>
+  static void* operator new(usize size, Allocator& allocator, Args&...) noexcept {
+    return allocate_frame(allocator, size);
+  }
+  static void operator delete(void* frame, usize size) noexcept { deallocate_frame(frame, size); }
+};
+
+template <typename T> struct ReturnValue {
+  support::Optional<T> value;
+  template <typename U> void return_value(U&& result) { value = T(support::forward<U>(result)); }
+};
+template <> struct ReturnValue<void> {
+  void return_void() {}
+};
+
+}  // namespace detail
+
+template <typename T = void> class [[nodiscard]] Task {
+ public:
+  struct promise_type : detail::PromiseBase, detail::ReturnValue<T> {
+    Task get_return_object() { return Task(Handle::from_promise(*this)); }
+    static Task get_return_object_on_allocation_failure() { return Task(); }
+  };
+  using Handle = std::coroutine_handle<promise_type>;
+
+  Task() = default;
+  Task(Task&& other) : handle_(other.handle_) { other.handle_ = nullptr; }
+  Task& operator=(Task&& other) {
+    if (this != &other) {
+      reset();
+      handle_ = other.handle_;
+      other.handle_ = nullptr;
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  // False when the frame could not be allocated.
+  bool valid() const { return static_cast<bool>(handle_); }
+  Handle handle() const { return handle_; }
+  // Destroys the frame (and, through their Task objects, every frame it awaits).
+  void reset() {
+    if (handle_) handle_.destroy();
+    handle_ = nullptr;
+  }
+
+  struct Awaiter {
+    Handle handle;
+    bool await_ready() { return !handle; }
+    template <typename P> std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
+      handle.promise().task = parent.promise().task;
+      handle.promise().continuation = parent;
+      return handle;
+    }
+    T await_resume() {
+      if (!handle) return detail::frame_allocation_failed<T>();
+      if constexpr (!support::kIsSame<T, void>) return support::move(*handle.promise().value);
+    }
+  };
+  Awaiter operator co_await() && { return Awaiter{handle_}; }
+  Awaiter operator co_await() & { return Awaiter{handle_}; }
+
+ private:
+  explicit Task(Handle handle) : handle_(handle) {}
+  Handle handle_;
+};
+
+// Base of every suspending awaitable. Derived provides `bool poll(TaskHeader& task)` (complete
+// the operation, or register task.waker() and return false) and `await_resume()`; its destructor
+// must withdraw any registration (it runs when the task is cancelled while suspended here).
+template <typename Derived> class Leaf {
+ public:
+  bool await_ready() { return false; }
+  template <typename P> bool await_suspend(std::coroutine_handle<P> self) {
+    TaskHeader& task = *self.promise().task;
+    task.set_leaf(self, &Leaf::poll_leaf, static_cast<Derived*>(this));
+    if (static_cast<Derived*>(this)->poll(task)) {
+      task.clear_leaf();
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  static bool poll_leaf(void* leaf, TaskHeader& task) {
+    return static_cast<Derived*>(leaf)->poll(task);
+  }
+};
+
+// `Executor& ex = co_await current_executor();` (does not suspend).
+struct CurrentExecutor {
+  Executor* executor = nullptr;
+  bool await_ready() { return false; }
+  template <typename P> bool await_suspend(std::coroutine_handle<P> self) {
+    executor = &self.promise().task->executor();
+    return false;
+  }
+  Executor& await_resume() { return *executor; }
+};
+inline CurrentExecutor current_executor() { return {}; }
+
+// `TaskHeader& me = co_await current_task();` (does not suspend).
+struct CurrentTask {
+  TaskHeader* task = nullptr;
+  bool await_ready() { return false; }
+  template <typename P> bool await_suspend(std::coroutine_handle<P> self) {
+    task = self.promise().task;
+    return false;
+  }
+  TaskHeader& await_resume() { return *task; }
+};
+inline CurrentTask current_task() { return {}; }
+
+}  // namespace async

@@ -1,0 +1,489 @@
+// The scheduler: task states, run queues, stealing, the idle protocol, timers. The state machine
+// and the idle protocol are described in docs/executor.md; every atomic here is sequentially
+// consistent unless a comment says otherwise.
+#include <async/executor.h>
+
+namespace async {
+
+namespace {
+
+constexpr u32 kScheduled = TaskHeader::kScheduled;
+constexpr u32 kRunning = TaskHeader::kRunning;
+constexpr u32 kNotified = TaskHeader::kNotified;
+constexpr u32 kComplete = TaskHeader::kComplete;
+constexpr u32 kCancelRequested = TaskHeader::kCancelRequested;
+
+TaskHeader& header_of(void* data) { return *static_cast<TaskHeader*>(data); }
+
+void waker_clone(void* data) { header_of(data).ref(); }
+void waker_wake(void* data) {
+  header_of(data).wake_by_ref();
+  header_of(data).unref();
+}
+void waker_wake_by_ref(void* data) { header_of(data).wake_by_ref(); }
+void waker_drop(void* data) { header_of(data).unref(); }
+
+constexpr WakerVTable kTaskWakerVTable = {waker_clone, waker_wake, waker_wake_by_ref, waker_drop};
+
+u64 xorshift(u64& state) {
+  u64 x = state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  state = x;
+  return x;
+}
+
+}  // namespace
+
+// ---- TaskHeader ------------------------------------------------------------------------------
+
+Waker TaskHeader::waker() {
+  ref();
+  return Waker(&kTaskWakerVTable, this);
+}
+
+void TaskHeader::wake_by_ref() { executor_->schedule(*this); }
+
+void TaskHeader::cancel() {
+  u32 before = state_.fetch_or(kCancelRequested);
+  if ((before & (kComplete | kCancelRequested)) != 0) return;
+  executor_->schedule(*this);
+}
+
+bool TaskHeader::poll_join(Waker& waker) {
+  support::LockGuard<SpinLock> guard(join_lock_);
+  // finish() sets kComplete before it takes the join lock to collect the waker, so either we see
+  // kComplete here or finish() sees the waker we store.
+  if (is_complete()) return true;
+  join_waker_ = support::move(waker);
+  return false;
+}
+
+// ---- Executor: spawning and waking ------------------------------------------------------------
+
+Executor::Executor(Platform& platform, u32 workers) : platform_(platform), worker_count_(workers) {
+  if (workers == 0 || workers > kMaxWorkers) {
+    support_must_failed("Executor: worker count out of range", __FILE__, __LINE__);
+  }
+  for (u32 i = 0; i < kMaxWorkers; ++i) {
+    workers_[i].id = i;
+    workers_[i].rng = 0x9E3779B97F4A7C15ull * (i + 1);
+  }
+}
+
+Executor::~Executor() {
+  close();
+  shutdown();
+}
+
+bool Executor::admit(TaskHeader& task) {
+  // References: the JoinHandle's, the owned list's, the run queue's.
+  task.refs_.store(3);
+  task.state_.store(kScheduled);
+  u32 worker = platform_.current_worker();
+  if (worker >= worker_count_) worker = kNoWorker;
+  task.owned_shard_ = worker == kNoWorker ? kMaxWorkers : worker;
+  bool admitted = owned_[task.owned_shard_].with([&](OwnedList& owned) {
+    // Checked under the owned-list lock so that shutdown() cannot miss a task.
+    if (is_closed()) return false;
+    owned.push_back(task);
+    return true;
+  });
+  if (!admitted) {
+    task.refs_.store(1);
+    return false;
+  }
+  if (worker == kNoWorker) {
+    outside_counters_.add(outside_counters_.spawned);
+  } else {
+    workers_[worker].counters.add(workers_[worker].counters.spawned);
+  }
+  task.owner_.store(worker);
+  enqueue(task, worker);
+  return true;
+}
+
+// Task state transitions on a wake:
+//   idle            -> scheduled (+1 reference for the queue, pushed on the owner's queue)
+//   running         -> running|notified (the worker re-queues it after the poll)
+//   scheduled, notified, complete: nothing to do.
+void Executor::schedule(TaskHeader& task) {
+  u32 state = task.state_.load();
+  for (;;) {
+    if ((state & kComplete) != 0) return;
+    if ((state & kRunning) != 0) {
+      if ((state & kNotified) != 0) return;
+      if (task.state_.compare_exchange(state, state | kNotified)) break;
+      continue;
+    }
+    if ((state & kScheduled) != 0) return;
+    if (task.state_.compare_exchange(state, state | kScheduled)) break;
+  }
+  u32 here = platform_.current_worker();
+  if (here < worker_count_) {
+    workers_[here].counters.add(workers_[here].counters.woken_inside);
+  } else {
+    outside_counters_.add(outside_counters_.woken_outside);
+  }
+  if ((state & kRunning) != 0) return;  // the running worker will re-queue it
+  task.ref();
+  enqueue(task, task.owner_.load());
+}
+
+void Executor::enqueue(TaskHeader& task, u32 owner) {
+  detail::RunQueue& queue = owner == kNoWorker ? injector_ : workers_[owner].run_queue;
+  u64 len = queue.len.fetch_add(1) + 1;
+  queue.queue.push(task);
+  notify(owner, len);
+}
+
+// The waking half of the idle protocol. A worker going to sleep first sets `sleeping`, counts
+// itself in sleepers_ and then looks at every queue; a producer first counts its task in `len`,
+// pushes it, and then looks at sleepers_. With sequentially consistent operations at least one
+// of the two sees the other: the worker finds the task, or the producer finds the sleeper.
+void Executor::notify(u32 owner, u64 len) {
+  if (sleepers_.load() == 0) return;
+  if (owner != kNoWorker) {
+    if (wake_if_sleeping(workers_[owner])) return;
+    if (len <= 1) return;  // the owner is awake and will run it; more than one is worth a thief
+  }
+  u32 start = owner == kNoWorker ? 0 : owner + 1;
+  for (u32 i = 0; i < worker_count_; ++i) {
+    if (wake_if_sleeping(workers_[(start + i) % worker_count_])) return;
+  }
+}
+
+bool Executor::wake_if_sleeping(Worker& worker) {
+  u32 expected = 1;
+  if (worker.sleeping.load() != 1 || !worker.sleeping.compare_exchange(expected, 0)) return false;
+  worker.wake_word.fetch_add(1);
+  platform_.wake(worker.id, worker.wake_word.raw());
+  return true;
+}
+
+void Executor::close() {
+  closed_.store(1);
+  // A barrier: an admit() that saw closed_ == 0 under a shard lock has finished with it.
+  for (auto& shard : owned_) shard.with([](OwnedList&) {});
+  for (u32 i = 0; i < worker_count_; ++i) {
+    workers_[i].wake_word.fetch_add(1);
+    platform_.wake(i, workers_[i].wake_word.raw());
+  }
+}
+
+// ---- Executor: running ------------------------------------------------------------------------
+
+support::Result<void, Error> Executor::run(u32 id) {
+  if (id >= worker_count_) support_must_failed("Executor::run: no such worker", __FILE__, __LINE__);
+  platform_.set_current_worker(id);
+  Worker& worker = workers_[id];
+  while (!is_closed()) {
+    if (tick(id) > 0) continue;
+    idle(worker);
+  }
+  platform_.set_current_worker(kNoWorker);
+  return Error::Closed;
+}
+
+u32 Executor::tick(u32 id) {
+  Worker& worker = workers_[id];
+  fire_due_timers();
+  u32 polls = 0;
+  while (polls < kTickBudget && !is_closed()) {
+    TaskHeader* task = next_task(worker);
+    if (task == nullptr) break;
+    poll(worker, *task);
+    ++polls;
+  }
+  return polls;
+}
+
+// The sleeping half of the idle protocol (see notify()).
+void Executor::idle(Worker& worker) {
+  u32 epoch = worker.wake_word.load();
+  worker.sleeping.store(1);
+  sleepers_.fetch_add(1);
+  if (!is_closed() && !has_work()) {
+    platform_.sleep(worker.id, worker.wake_word.raw(), epoch, next_timer_.load());
+  }
+  worker.sleeping.store(0);
+  sleepers_.fetch_sub(1);
+}
+
+bool Executor::has_work() const {
+  if (injector_.len.load() != 0) return true;
+  for (u32 i = 0; i < worker_count_; ++i) {
+    if (workers_[i].run_queue.len.load() != 0) return true;
+  }
+  return next_timer_.load() <= platform_.now();
+}
+
+TaskHeader* Executor::next_task(Worker& worker) {
+  TaskHeader* task = nullptr;
+  if (++worker.polls % 61 == 0) task = take_from_injector(worker);
+  if (task == nullptr) task = pop_local(worker);
+  if (task == nullptr) task = take_from_injector(worker);
+  if (task == nullptr) task = steal(worker);
+  if (task == nullptr) task = take_from_injector(worker);
+  return task;
+}
+
+TaskHeader* Executor::pop_local(Worker& worker) {
+  detail::RunQueue& queue = worker.run_queue;
+  if (queue.len.load() == 0) return nullptr;
+  support::LockGuard<SpinLock> guard(queue.consumer);
+  detail::QueueNode* node = queue.queue.pop();
+  if (node == nullptr) return nullptr;
+  queue.len.fetch_sub(1);
+  return static_cast<TaskHeader*>(node);
+}
+
+// Moves up to `limit` tasks from `from` (whose consumer lock the caller holds) to `worker`'s
+// queue, returning the first one (to be polled at once) and counting the moves in `moved`.
+TaskHeader* Executor::transfer(detail::RunQueue& from, u64 limit, u32 to_id, detail::RunQueue& to,
+                               u64& moved) {
+  TaskHeader* first = nullptr;
+  moved = 0;
+  for (u64 i = 0; i < limit; ++i) {
+    detail::QueueNode* node = from.queue.pop();
+    if (node == nullptr) break;
+    from.len.fetch_sub(1);
+    auto* task = static_cast<TaskHeader*>(node);
+    // The task is scheduled (not running, nobody else enqueues it): its owner can change.
+    task->owner_.store(to_id);
+    if (first == nullptr) {
+      first = task;
+    } else {
+      to.len.fetch_add(1);
+      to.queue.push(*task);
+    }
+    ++moved;
+  }
+  return first;
+}
+
+TaskHeader* Executor::take_from_injector(Worker& worker) {
+  if (injector_.len.load() == 0) return nullptr;
+  if (!injector_.consumer.try_lock()) return nullptr;
+  u64 want = support::min<u64>(injector_.len.load() / worker_count_ + 1, kInjectorBatch);
+  u64 moved = 0;
+  TaskHeader* first = transfer(injector_, want, worker.id, worker.run_queue, moved);
+  injector_.consumer.unlock();
+  if (moved > 1 || injector_.len.load() != 0) notify(worker.id, worker.run_queue.len.load() + 1);
+  return first;
+}
+
+TaskHeader* Executor::steal(Worker& worker) {
+  if (worker_count_ == 1) return nullptr;
+  for (u32 round = 0; round < kStealRounds; ++round) {
+    u32 start = static_cast<u32>(xorshift(worker.rng) % worker_count_);
+    for (u32 i = 0; i < worker_count_; ++i) {
+      Worker& victim = workers_[(start + i) % worker_count_];
+      if (&victim == &worker) continue;
+      u64 len = victim.run_queue.len.load();
+      if (len == 0) continue;
+      if (!victim.run_queue.consumer.try_lock()) continue;
+      u64 moved = 0;
+      TaskHeader* first =
+          transfer(victim.run_queue, (len + 1) / 2, worker.id, worker.run_queue, moved);
+      victim.run_queue.consumer.unlock();
+      if (first != nullptr) {
+        worker.counters.add(worker.counters.stolen, moved);
+        if (moved > 2) notify(worker.id, worker.run_queue.len.load());
+        return first;
+      }
+    }
+    for (u32 spin = 0; spin < (32u << round); ++spin) support::cpu_relax();
+  }
+  return nullptr;
+}
+
+// Polls `task`, popped from a run queue (whose reference the caller passes on to us).
+//   scheduled -> running; cancel requested: destroy the frames, -> complete;
+//   else poll the leaf it waits on; if ready resume the coroutine;
+//   root finished -> complete; woken meanwhile (notified) -> scheduled again; else -> idle.
+void Executor::poll(Worker& worker, TaskHeader& task) {
+  u32 state = task.state_.load();
+  for (;;) {
+    if ((state & kComplete) != 0) {  // finished by shutdown() while queued
+      task.unref();
+      return;
+    }
+    if (task.state_.compare_exchange(state, (state & ~kScheduled) | kRunning)) break;
+  }
+  worker.current.store(&task);
+  worker.counters.add(worker.counters.polled);
+  if ((state & kCancelRequested) != 0) {
+    finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
+  } else {
+    bool ready = task.leaf_poll_ == nullptr || task.leaf_poll_(task.leaf_, task);
+    if (ready) {
+      task.leaf_poll_ = nullptr;
+      task.resume_point_.resume();
+    }
+    if (task.root_done_) {
+      finish(task, /*cancelled=*/false, /*unlink_owned=*/true);
+    } else {
+      state = task.state_.load();
+      for (;;) {
+        if ((state & kNotified) != 0) {
+          u32 next = (state & ~(kRunning | kNotified)) | kScheduled;
+          if (task.state_.compare_exchange(state, next)) {
+            worker.current.store(nullptr);
+            enqueue(task, task.owner_.load());  // keeps the queue's reference
+            return;
+          }
+        } else if (task.state_.compare_exchange(state, state & ~kRunning)) {
+          break;
+        }
+      }
+    }
+  }
+  worker.current.store(nullptr);
+  task.unref();
+}
+
+void Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
+  task.leaf_poll_ = nullptr;
+  task.finish_future(cancelled);  // the task's destructors run here
+  task.cancelled_ = cancelled;
+  bool owned_reference = false;
+  if (unlink_owned) {
+    owned_[task.owned_shard_].with([&](OwnedList& owned) {
+      if (task.owned_node_.is_linked()) {
+        owned.remove(task);
+        owned_reference = true;
+      }
+    });
+  }
+  u32 state = task.state_.load();
+  while (!task.state_.compare_exchange(state, (state & ~(kRunning | kNotified)) | kComplete)) {
+  }
+  Waker joiner;
+  {
+    support::LockGuard<SpinLock> guard(task.join_lock_);
+    joiner = support::move(task.join_waker_);
+  }
+  joiner.wake();
+  u32 here = platform_.current_worker();
+  CounterCells& cells = here < worker_count_ ? workers_[here].counters : outside_counters_;
+  cells.add(cells.completed);
+  if (owned_reference) task.unref();
+}
+
+// After close(), with no worker running: cancel what is left, then empty the queues.
+void Executor::shutdown() {
+  for (u32 shard = 0; shard <= kMaxWorkers;) {
+    TaskHeader* task = owned_[shard].with([](OwnedList& owned) { return owned.pop_front(); });
+    if (task == nullptr) {
+      ++shard;
+      continue;
+    }
+    task->state_.fetch_or(kRunning);
+    finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);
+    task->unref();  // the owned list's reference
+  }
+  auto drain = [](detail::RunQueue& queue) {
+    while (detail::QueueNode* node = queue.queue.pop()) {
+      queue.len.fetch_sub(1);
+      static_cast<TaskHeader*>(node)->unref();
+    }
+  };
+  drain(injector_);
+  for (u32 i = 0; i < worker_count_; ++i) drain(workers_[i].run_queue);
+}
+
+usize Executor::live_tasks() {
+  usize live = 0;
+  for (auto& shard : owned_) live += shard.with([](OwnedList& owned) { return owned.size(); });
+  return live;
+}
+
+Counters Executor::counters(u32 id) const {
+  const CounterCells& cells = workers_[id].counters;
+  auto get = [](const support::Atomic<u64>& cell) {
+    return cell.load(support::MemoryOrder::Relaxed);
+  };
+  Counters out;
+  out.polled = get(cells.polled);
+  out.completed = get(cells.completed);
+  out.spawned = get(cells.spawned);
+  out.woken_inside = get(cells.woken_inside);
+  out.woken_outside = get(cells.woken_outside);
+  out.stolen = get(cells.stolen);
+  return out;
+}
+
+Counters Executor::counters() const {
+  auto get = [](const support::Atomic<u64>& cell) {
+    return cell.load(support::MemoryOrder::Relaxed);
+  };
+  Counters sum;
+  sum.completed = get(outside_counters_.completed);
+  sum.spawned = get(outside_counters_.spawned);
+  sum.woken_outside = get(outside_counters_.woken_outside);
+  for (u32 i = 0; i < worker_count_; ++i) {
+    Counters one = counters(i);
+    sum.polled += one.polled;
+    sum.completed += one.completed;
+    sum.spawned += one.spawned;
+    sum.woken_inside += one.woken_inside;
+    sum.woken_outside += one.woken_outside;
+    sum.stolen += one.stolen;
+  }
+  return sum;
+}
+
+// ---- Timers -----------------------------------------------------------------------------------
+
+bool Executor::poll_timer(TimerEntry& entry, TaskHeader& task) {
+  Waker replaced;
+  support::LockGuard<SpinLock> guard(timer_lock_);
+  if (entry.fired) return true;
+  if (timers_.contains(entry)) return false;  // filed, with this task's waker
+  if (entry.deadline <= platform_.now()) {
+    entry.fired = true;
+    return true;
+  }
+  replaced = support::move(entry.waker);
+  entry.waker = task.waker();
+  timers_.insert(entry);
+  next_timer_.store(timers_.next_deadline());
+  return false;
+}
+
+void Executor::cancel_timer(TimerEntry& entry) {
+  Waker dropped;  // dropped after the lock is released
+  support::LockGuard<SpinLock> guard(timer_lock_);
+  if (timers_.contains(entry)) {
+    timers_.remove(entry);
+    next_timer_.store(timers_.next_deadline());
+  }
+  dropped = support::move(entry.waker);
+}
+
+void Executor::fire_due_timers() {
+  constexpr usize kBatch = 16;
+  Instant now = platform_.now();
+  if (next_timer_.load() > now) return;
+  for (;;) {
+    Waker batch[kBatch];
+    usize count = 0;
+    {
+      support::LockGuard<SpinLock> guard(timer_lock_);
+      while (count < kBatch) {
+        TimerEntry* entry = timers_.pop_expired(now);
+        if (entry == nullptr) break;
+        entry->fired = true;
+        batch[count++] = support::move(entry->waker);
+      }
+      next_timer_.store(timers_.next_deadline());
+    }
+    // Woken outside the lock: the entry may be gone by now, the wakers hold their tasks.
+    for (usize i = 0; i < count; ++i) batch[i].wake();
+    if (count < kBatch) break;
+  }
+}
+
+}  // namespace async

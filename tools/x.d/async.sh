@@ -1,0 +1,38 @@
+# The executor (lib/async): its ThreadSanitizer test tier and its benchmark. Sourced by ./x.
+
+X_PACKAGES+=(libbenchmark-dev)
+
+# The executor's tests under ThreadSanitizer (the plain and ASan builds run them with the others).
+test_tier_16_async_tsan() {
+  local dir="$ROOT/build/host-tsan"
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+      -DWARDEN_SANITIZE=thread >/dev/null || return 1
+  fi
+  local log
+  log="$(mktemp)"
+  if ! ninja -C "$dir" -j "${JOBS:-2}" async_test >"$log" 2>&1; then
+    grep -E -A12 'FAILED|error' "$log" | head -80
+    rm -f "$log"
+    echo "x: build failed in $dir" >&2
+    return 1
+  fi
+  rm -f "$log"
+  # halt_on_error: a data race fails the run even if every assertion passed.
+  TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$dir/tests/async_test" --gtest_brief=1 2>&1 |
+    tail -n 25
+  return "${PIPESTATUS[0]}"
+}
+
+# Prints the executor's benchmark figures (host, 1 and 2 workers). The lead's `./x bench` calls
+# this; extra arguments go to Google Benchmark (e.g. --benchmark_filter=ping_pong).
+bench_async() {
+  x_host_build || return 1
+  local bin="$ROOT/build/host/tools/bench-async/bench_async"
+  if [[ ! -x "$bin" ]]; then
+    echo "x bench: $bin was not built (is libbenchmark-dev installed?)" >&2
+    return 1
+  fi
+  "$bin" --benchmark_counters_tabular=true "$@"
+}
