@@ -4,6 +4,8 @@
 #include <kernel/irq_lock.h>
 #include <kernel/smp.h>
 
+#include <async/async.h>
+
 #include "drivers/plic.h"
 #include "drivers/uart16550.h"
 
@@ -17,9 +19,11 @@ drivers::Uart16550 g_uart;
 // Input ring: one producer (the UART interrupt, on one hart), any consumer under g_input_lock.
 constexpr u32 kRingSize = 1024;
 char g_ring[kRingSize];
-u32 g_head = 0;  // written by the producer
-u32 g_tail = 0;  // written by consumers
-IrqSpinLock g_input_lock;
+u32 g_head = 0;               // written by the producer
+u32 g_tail = 0;               // written by consumers
+IrqSpinLock g_input_lock;     // consumers
+IrqSpinLock g_producer_lock;  // the UART interrupt and inject_input
+async::BasicWaitQueue<IrqSpinLock> g_input_waiters;
 bool g_interrupt_driven = false;
 Stats g_stats;
 void (*g_waiter)(void*) = nullptr;
@@ -40,21 +44,32 @@ void put_all(support::StringView text) {
 
 // UART interrupt: drain the receive FIFO into the ring. Takes no lock that task code holds
 // with interrupts on (the ring is single-producer), allocates nothing.
+void push(char c) {
+  ++g_stats.received;
+  u32 head = g_head;
+  if (head - __atomic_load_n(&g_tail, __ATOMIC_ACQUIRE) == kRingSize) {
+    ++g_stats.dropped;
+    return;
+  }
+  g_ring[head % kRingSize] = c;
+  __atomic_store_n(&g_head, head + 1, __ATOMIC_RELEASE);
+}
+
+void announce() {
+  g_input_waiters.notify_all();
+  if (auto waiter = __atomic_load_n(&g_waiter, __ATOMIC_ACQUIRE)) waiter(g_waiter_context);
+}
+
 void on_uart_interrupt(u32, void*) {
+  g_producer_lock.lock();
   ++g_stats.interrupts;
   for (;;) {
     int c = g_uart.try_get();
     if (c < 0) break;
-    ++g_stats.received;
-    u32 head = g_head;
-    if (head - __atomic_load_n(&g_tail, __ATOMIC_ACQUIRE) == kRingSize) {
-      ++g_stats.dropped;
-      continue;
-    }
-    g_ring[head % kRingSize] = static_cast<char>(c);
-    __atomic_store_n(&g_head, head + 1, __ATOMIC_RELEASE);
+    push(static_cast<char>(c));
   }
-  if (auto waiter = __atomic_load_n(&g_waiter, __ATOMIC_ACQUIRE)) waiter(g_waiter_context);
+  g_producer_lock.unlock();
+  announce();
 }
 
 bool has_input(void*) { return input_pending(); }
@@ -121,6 +136,25 @@ char read_char() {
       support::cpu_relax();
     }
   }
+}
+
+async::Task<char> read_char_async() {
+  for (;;) {
+    int c = try_read_char();
+    if (c >= 0) co_return static_cast<char>(c);
+    if (!g_interrupt_driven) {
+      co_await async::yield_now();  // polled input: look again after the others had a turn
+      continue;
+    }
+    co_await g_input_waiters.wait_until([] { return input_pending(); });
+  }
+}
+
+void inject_input(support::StringView text) {
+  g_producer_lock.lock();
+  for (char c : text) push(c);
+  g_producer_lock.unlock();
+  announce();
 }
 
 Stats stats() { return g_stats; }

@@ -26,14 +26,18 @@ bool selected(const Test& test, support::StringView filter) {
 }
 }  // namespace
 
-Summary run(support::StringView filter) {
+async::Task<Summary> run(support::StringView filter) {
   Summary summary;
   for (const Test* t = __ktests_start; t < __ktests_end; ++t) {
     if (!selected(*t, filter)) continue;
     // The name first, so that a test that hangs or panics is known by it.
     console::print("ktest {} ... ", t->name);
     Context context;
-    t->run(context);
+    if (t->run != nullptr) {
+      t->run(context);
+    } else {
+      co_await t->run_async(context);
+    }
     if (context.failed()) {
       ++summary.failed;
       console::print("ktest {} FAILED\n", t->name);
@@ -51,7 +55,7 @@ Summary run(support::StringView filter) {
   } else {
     console::print("ktest: {} passed, {} failed\n", summary.passed, summary.failed);
   }
-  return summary;
+  co_return summary;
 }
 
 void list() {

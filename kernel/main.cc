@@ -4,6 +4,7 @@
 #include <arch/trap.h>
 #include <kernel/boot_args.h>
 #include <kernel/console.h>
+#include <kernel/executor.h>
 #include <kernel/ktest.h>
 #include <kernel/log.h>
 #include <kernel/machine.h>
@@ -24,7 +25,8 @@ extern "C" const char _start[];
 extern "C" [[noreturn]] void arch_run_on_stack(u64 top, void (*fn)());
 namespace {
 [[noreturn]] void kernel_main_continued();
-}
+async::Task<void> main_task();
+}  // namespace
 extern "C" void (*__init_array_end[])();
 
 namespace {
@@ -101,6 +103,7 @@ void bring_up_event_core() {
   } else {
     LOG_WARN("no interrupt controller in the device tree: console input is polled");
   }
+  kexec::init(m.hart_count);
   u32 online = smp::start_secondaries();
   arch::interrupts_restore(true);
   LOG_INFO("smp: {} of {} harts online, boot hart {}, timer {}", online, m.hart_count, m.boot_hart,
@@ -151,14 +154,23 @@ namespace {
   ramdisk::init();
   if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
 
+  // The rest of the boot flow is a task; this hart becomes worker 0 like every other.
+  auto spawned = kexec::executor().try_spawn(main_task());
+  if (spawned.is_error()) PANIC("cannot spawn the main task");
+  spawned.value().detach();
+  kexec::run_this_cpu();
+}
+
+async::Task<void> main_task() {
   if (auto what = boot_args::get("selftest")) selftest::run(*what);
 
   if (auto filter = boot_args::get("test")) {
-    ktest::Summary summary = ktest::run(*filter);
+    ktest::Summary summary = co_await ktest::run(*filter);
     power::exit(summary.failed == 0 && summary.passed > 0 ? 0 : 1);
   }
 
-  monitor::run();
+  co_await monitor::run();
+  console::print("shutting down\n");
   power::exit(0);
 }
 

@@ -56,10 +56,7 @@ bool cmd_tests(support::StringView) {
   return true;
 }
 
-bool cmd_test(support::StringView args) {
-  ktest::run(args);
-  return true;
-}
+bool cmd_test(support::StringView) { return true; }  // run by execute(): it awaits the tests
 
 bool cmd_uptime(support::StringView) {
   u64 ns = ktime::now_ns();
@@ -147,13 +144,13 @@ support::StringView trim(support::StringView s) {
 }
 
 // Reads one line with backspace editing and Ctrl-U; returns its length.
-usize read_line(char* buffer, usize capacity) {
+async::Task<usize> read_line(char* buffer, usize capacity) {
   usize length = 0;
   for (;;) {
-    int c = static_cast<u8>(console::read_char());
+    int c = static_cast<u8>(co_await console::read_char_async());
     if (c == '\r' || c == '\n') {
       console::write("\n");
-      return length;
+      co_return length;
     }
     if (c == 0x7f || c == 0x08) {
       if (length > 0) {
@@ -175,30 +172,31 @@ usize read_line(char* buffer, usize capacity) {
 
 }  // namespace
 
-bool execute(support::StringView line) {
+async::Task<bool> execute(support::StringView line) {
   line = trim(line);
-  if (line.empty()) return true;
+  if (line.empty()) co_return true;
   usize space = line.find(' ');
   support::StringView name = line.substr(0, space);
   support::StringView args =
       space < line.size() ? trim(line.substr(space + 1)) : support::StringView();
+  if (name == "test") {
+    co_await ktest::run(args);
+    co_return true;
+  }
   for (const auto& c : kCommands) {
-    if (name == c.name) return c.run(args);
+    if (name == c.name) co_return c.run(args);
   }
   console::print("unknown command '{}' (try help)\n", name);
-  return true;
+  co_return true;
 }
 
-void run() {
+async::Task<void> run() {
   console::print("Warden kernel monitor. Type 'help' for commands.\n");
   char buffer[128];
   for (;;) {
     console::write("warden> ");
-    usize length = read_line(buffer, sizeof buffer);
-    if (!execute({buffer, length})) {
-      console::print("shutting down\n");
-      power::exit(0);
-    }
+    usize length = co_await read_line(buffer, sizeof buffer);
+    if (!co_await execute({buffer, length})) co_return;
   }
 }
 

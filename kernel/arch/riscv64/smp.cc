@@ -2,6 +2,7 @@
 #include <arch/csr.h>
 #include <arch/sbi.h>
 #include <arch/trap.h>
+#include <kernel/executor.h>
 #include <kernel/log.h>
 #include <kernel/machine.h>
 #include <kernel/memory.h>
@@ -44,6 +45,7 @@ void setup_cpu(Cpu& cpu, u32 id, u64 hart_id, u64 stack_bottom, u64 stack_top) {
   cpu.emergency_stack_top =
       reinterpret_cast<u64>(g_emergency_stacks[id] + arch::kEmergencyStackSize);
   cpu.deadline_ticks = ~0ull;
+  cpu.worker = ~0u;
 }
 
 void enable_interrupt_sources() { ARCH_CSR_SET(sie, kSieSoftware | kSieTimer | kSieExternal); }
@@ -217,10 +219,6 @@ void handle_ipi() {
 
 }  // namespace smp
 
-namespace {
-bool never(void*) { return false; }
-}  // namespace
-
 // Where secondary harts arrive from entry.S, on their own stack with tp set.
 extern "C" [[noreturn]] void secondary_main(arch::Cpu* cpu) {
   arch::trap_init_this_cpu();
@@ -230,6 +228,5 @@ extern "C" [[noreturn]] void secondary_main(arch::Cpu* cpu) {
   __atomic_fetch_add(&smp::g_online, 1, __ATOMIC_ACQ_REL);
   LOG_DEBUG("cpu {} (hart {}) online", cpu->id, cpu->hart_id);
   arch::interrupts_restore(true);
-  // FIXME(executor): run the executor's worker loop here; until then serve IPIs and sleep.
-  for (;;) smp::idle(never, nullptr);
+  kexec::run_this_cpu();
 }

@@ -91,7 +91,7 @@ void handle_timer_interrupt() {
     if (cpu.deadline_ticks != ~0ull) program(cpu.deadline_ticks);  // early: never fire before
     return;
   }
-  auto fn = cpu.on_deadline;
+  auto fn = cpu.on_deadline;  // may be null: a deadline that only wakes the hart
   void* context = cpu.deadline_context;
   cpu.deadline_ticks = ~0ull;
   cpu.on_deadline = nullptr;

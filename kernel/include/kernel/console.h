@@ -3,6 +3,7 @@
 // Writers take the console lock with interrupts saved; a panic writes without it (see panic.cc).
 #pragma once
 
+#include <async/task.h>
 #include <support/format.h>
 #include <support/string_view.h>
 
@@ -21,9 +22,15 @@ void write_unlocked(support::StringView text);
 
 // Non-blocking read of one input character; -1 when none is waiting.
 int try_read_char();
-// Waits for a character: the hart sleeps (idle protocol) until input arrives.
+// Waits for a character: the hart sleeps (idle protocol) until input arrives. For code that runs
+// outside the executor; tasks use read_char_async.
 char read_char();
+// Waits for a character without holding a hart: the task is parked on the input wait queue,
+// which the UART interrupt notifies.
+async::Task<char> read_char_async();
 bool input_pending();
+// Feeds `text` to the input side as if it had been received (tests of input waiters).
+void inject_input(support::StringView text);
 
 struct Stats {
   u64 received;  // characters taken from the UART

@@ -1,11 +1,13 @@
 // In-kernel tests. KTEST(suite, name) { ... } registers a test in the .ktests section (no
-// hand-kept list); KTEST_MANUAL registers one that runs only when a filter names it exactly (tests
-// of the harness itself, meant to fail or hang). Boot argument `test` runs all others,
-// `test=<glob>` those whose "suite.name" matches. Each test prints one line; the run ends with
-// "ktest: N passed, N failed" (", N skipped" when a test skipped itself) and QEMU exits through the
-// test device.
+// hand-kept list); KTEST_ASYNC(suite, name) registers a coroutine test (it may co_await; it runs
+// inside the test-runner task on the executor); KTEST_MANUAL registers one that runs only when a
+// filter names it exactly (tests of the harness itself, meant to fail or hang). Boot argument
+// `test` runs all others, `test=<glob>` those whose "suite.name" matches. Each test prints one
+// line; the run ends with "ktest: N passed, N failed" (", N skipped" when a test skipped itself)
+// and QEMU exits through the test device.
 #pragma once
 
+#include <async/task.h>
 #include <support/format.h>
 #include <support/string_view.h>
 
@@ -37,7 +39,8 @@ class Context {
 
 struct Test {
   const char* name;
-  void (*run)(Context&);
+  void (*run)(Context&);                     // or
+  async::Task<void> (*run_async)(Context&);  // for KTEST_ASYNC
   bool manual;
 };
 
@@ -48,7 +51,7 @@ struct Summary {
 };
 
 // Runs the tests selected by `filter` (empty: every non-manual test).
-Summary run(support::StringView filter);
+async::Task<Summary> run(support::StringView filter);
 // Prints the registered tests.
 void list();
 
@@ -58,8 +61,15 @@ void list();
   static void ktest_##suite##_##name(::ktest::Context& kt);                               \
   [[gnu::used,                                                                            \
     gnu::section(".ktests")]] static const ::ktest::Test ktest_entry_##suite##_##name = { \
-      #suite "." #name, ktest_##suite##_##name, manual};                                  \
+      #suite "." #name, ktest_##suite##_##name, nullptr, manual};                         \
   static void ktest_##suite##_##name([[maybe_unused]] ::ktest::Context& kt)
+
+#define KTEST_ASYNC(suite, name)                                                          \
+  static ::async::Task<void> ktest_##suite##_##name(::ktest::Context& kt);                \
+  [[gnu::used,                                                                            \
+    gnu::section(".ktests")]] static const ::ktest::Test ktest_entry_##suite##_##name = { \
+      #suite "." #name, nullptr, ktest_##suite##_##name, false};                          \
+  static ::async::Task<void> ktest_##suite##_##name([[maybe_unused]] ::ktest::Context& kt)
 
 #define KTEST(suite, name) KTEST_REGISTER(suite, name, false)
 #define KTEST_MANUAL(suite, name) KTEST_REGISTER(suite, name, true)
@@ -73,4 +83,10 @@ void list();
 #define KASSERT_EQ(a, b)           \
   do {                             \
     if (!KEXPECT_EQ(a, b)) return; \
+  } while (0)
+
+// KASSERT for KTEST_ASYNC bodies (coroutines leave with co_return).
+#define CO_KASSERT(cond)           \
+  do {                             \
+    if (!KEXPECT(cond)) co_return; \
   } while (0)

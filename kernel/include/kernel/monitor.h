@@ -2,12 +2,14 @@
 // into until the shell (a WebAssembly program) exists. `help` lists its commands.
 #pragma once
 
+#include <async/task.h>
 #include <support/string_view.h>
 
 namespace monitor {
 
-[[noreturn]] void run();
-// Runs one command line; used by run() and by tests. Returns false for `shutdown`.
-bool execute(support::StringView line);
+// The prompt loop, as a task: waiting for input holds no hart. Returns on `shutdown`.
+async::Task<void> run();
+// Runs one command line. Returns false for `shutdown`.
+async::Task<bool> execute(support::StringView line);
 
 }  // namespace monitor

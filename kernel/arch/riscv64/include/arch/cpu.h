@@ -38,6 +38,7 @@ struct Cpu {
   u64 stack_bottom;         // 56
 
   bool online;
+  u32 worker;       // the executor worker this CPU runs as, or ~0u outside run()
   u32 sleeping;     // set (atomically) while in the idle protocol's wfi window
   u32 ipi_pending;  // IpiReason bits, atomically
   // Cross-calls queued for this CPU (a lock-free push list; see smp.cc).
