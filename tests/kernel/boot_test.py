@@ -67,6 +67,15 @@ def check_banner(kernel, smp, mem, hand_over_to=None):
     return f"{harts} harts, {ram} MiB, boot hart {boot_hart}"
 
 
+def check_smp_suite(kernel, smp):
+    r = qemu.boot(kernel, smp=smp, mem="256M", bootargs="test=smp.*", timeout=180)
+    expect(f"smp: {smp} of {smp} harts online" in r.output, f"expected {smp} harts online", r)
+    s = summary_of(r)
+    expect(r.status == 0 and s is not None and s[1] == 0 and s[0] >= 1,
+           f"expected the smp tests to pass, got {s}", r)
+    return re.findall(r"^ktest: .*$", r.output, re.M)[-1]
+
+
 def check_failing_test(kernel):
     r = qemu.boot(kernel, smp=1, mem="128M", bootargs="test=selftest.must_fail", timeout=60)
     expect(not r.timed_out and r.status == 1, "expected exit status 1 for a failing test", r)
@@ -207,6 +216,8 @@ def main():
     for smp, mem in shapes:
         checks.append(Check(f"banner --smp {smp} --mem {mem}",
                             lambda smp=smp, mem=mem: check_banner(k, smp, mem)))
+    for smp in (1, 2, 8):
+        checks.append(Check(f"smp tests --smp {smp}", lambda smp=smp: check_smp_suite(k, smp)))
     # OpenSBI rarely picks another boot hart on this host: hand the boot over to force it.
     for smp, mem, hart in [(4, "256M", 3), (8, "512M", 5), (8, "1G", 7)]:
         checks.append(Check(f"banner --smp {smp} --mem {mem} -- boothart={hart}",
