@@ -1,15 +1,24 @@
 // Executor throughput and latency on the host, with 1 and 2 workers. Figures, not tests.
-//   spawn_complete: spawn+complete of empty tasks from outside (ns per task)
-//   spawn_complete_inside: the same, spawned from a task on a worker
-//   chained_spawn: each task spawns the next
-//   yield: one yield_now() round trip
-//   ping_pong: a value to another task and back over two channels
+// Each iteration runs `n` operations; the figure is ns per operation (real time).
+//   warden_spawn_complete: spawn+complete of n empty tasks from outside (ns per task)
+//   warden_spawn_complete_inside: the same, spawned by one task on a worker
+//   warden_chained_spawn: each task spawns the next (ns per task)
+//   warden_yield: one yield_now() round trip
+//   warden_ping_pong: a value to another task and back over two channels (ns per round trip)
+// asio_reference.cc runs the same workloads on Boost.Asio's thread_pool (asio_*) when the Boost
+// headers are found; tools/x.d/async.sh (bench_executor) prints both side by side.
 #include <async/async.h>
 #include <async/host_platform.h>
 #include <benchmark/benchmark.h>
 
-#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+
+#include "workloads.h"
+
+#if WARDEN_BENCH_ASIO
+const char* asio_reference_version();  // asio_reference.cc
+#endif
 
 namespace {
 
@@ -17,6 +26,7 @@ using async::Executor;
 using async::HostPlatform;
 using async::Task;
 using async::WorkerThreads;
+using bench::Completion;
 
 template <typename T> async::JoinHandle<T> must_spawn(Executor& executor, Task<T> task) {
   auto handle = executor.try_spawn(std::move(task));
@@ -24,92 +34,101 @@ template <typename T> async::JoinHandle<T> must_spawn(Executor& executor, Task<T
   return handle.release_value();
 }
 
-Task<void> empty(std::atomic<u64>* done) {
-  done->fetch_add(1, std::memory_order_relaxed);
+u32 workers(const benchmark::State& state) { return static_cast<u32>(state.range(0)); }
+u64 operations(const benchmark::State& state) { return static_cast<u64>(state.range(1)); }
+
+Task<void> empty(Completion* done) {
+  done->arrive();
   co_return;
 }
 
-void spawn_complete(benchmark::State& state) {
-  constexpr u64 kBatch = 10'000;
+void warden_spawn_complete(benchmark::State& state) {
   HostPlatform platform;
-  Executor executor(platform, static_cast<u32>(state.range(0)));
-  WorkerThreads threads(executor, static_cast<u32>(state.range(0)));
-  std::atomic<u64> done{0};
-  u64 target = 0;
+  Executor executor(platform, workers(state));
+  WorkerThreads threads(executor, workers(state));
+  Completion done;
   for (auto _ : state) {
-    for (u64 i = 0; i < kBatch; ++i) must_spawn(executor, empty(&done)).detach();
-    target += kBatch;
-    while (done.load() < target) {
-    }
+    done.expect(static_cast<u32>(operations(state)));
+    for (u64 i = 0; i < operations(state); ++i) must_spawn(executor, empty(&done)).detach();
+    done.wait();
   }
-  state.SetItemsProcessed(static_cast<int64_t>(target));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(spawn_complete)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(warden_spawn_complete)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kSpawnTasks})
+    ->Args({2, bench::kSpawnTasks})
+    ->UseRealTime();
 
-Task<void> spawn_many(u64 count, std::atomic<u64>* done) {
+Task<void> spawn_many(u64 count, Completion* done) {
   Executor& executor = co_await async::current_executor();
   for (u64 i = 0; i < count; ++i) must_spawn(executor, empty(done)).detach();
 }
 
-void spawn_complete_inside(benchmark::State& state) {
-  constexpr u64 kBatch = 10'000;
+void warden_spawn_complete_inside(benchmark::State& state) {
   HostPlatform platform;
-  Executor executor(platform, static_cast<u32>(state.range(0)));
-  WorkerThreads threads(executor, static_cast<u32>(state.range(0)));
-  std::atomic<u64> done{0};
-  u64 target = 0;
+  Executor executor(platform, workers(state));
+  WorkerThreads threads(executor, workers(state));
+  Completion done;
   for (auto _ : state) {
-    must_spawn(executor, spawn_many(kBatch, &done)).detach();
-    target += kBatch;
-    while (done.load() < target) {
-    }
+    done.expect(static_cast<u32>(operations(state)));
+    must_spawn(executor, spawn_many(operations(state), &done)).detach();
+    done.wait();
   }
-  state.SetItemsProcessed(static_cast<int64_t>(target));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(spawn_complete_inside)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(warden_spawn_complete_inside)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kSpawnTasks})
+    ->Args({2, bench::kSpawnTasks})
+    ->UseRealTime();
 
-Task<void> chain(u64 left, std::atomic<u64>* done) {
+Task<void> chain(u64 left, Completion* done) {
   if (left == 0) {
-    done->fetch_add(1);
+    done->arrive();
     co_return;
   }
   Executor& executor = co_await async::current_executor();
   must_spawn(executor, chain(left - 1, done)).detach();
 }
 
-void chained_spawn(benchmark::State& state) {
-  constexpr u64 kLength = 10'000;
+void warden_chained_spawn(benchmark::State& state) {
   HostPlatform platform;
-  Executor executor(platform, static_cast<u32>(state.range(0)));
-  WorkerThreads threads(executor, static_cast<u32>(state.range(0)));
-  std::atomic<u64> done{0};
-  u64 rounds = 0;
+  Executor executor(platform, workers(state));
+  WorkerThreads threads(executor, workers(state));
+  Completion done;
   for (auto _ : state) {
-    must_spawn(executor, chain(kLength, &done)).detach();
-    ++rounds;
-    while (done.load() < rounds) {
-    }
+    done.expect(1);
+    must_spawn(executor, chain(operations(state), &done)).detach();
+    done.wait();
   }
-  state.SetItemsProcessed(static_cast<int64_t>(rounds * kLength));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(chained_spawn)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(warden_chained_spawn)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kChainLength})
+    ->Args({2, bench::kChainLength})
+    ->UseRealTime();
 
 Task<void> yielder(u64 count) {
   for (u64 i = 0; i < count; ++i) co_await async::yield_now();
 }
 
-void yield(benchmark::State& state) {
-  constexpr u64 kYields = 100'000;
+void warden_yield(benchmark::State& state) {
   HostPlatform platform;
-  Executor executor(platform, static_cast<u32>(state.range(0)));
-  WorkerThreads threads(executor, static_cast<u32>(state.range(0)));
+  Executor executor(platform, workers(state));
+  WorkerThreads threads(executor, workers(state));
   for (auto _ : state) {
-    auto handle = must_spawn(executor, yielder(kYields));
+    auto handle = must_spawn(executor, yielder(operations(state)));
     (void)async::block_on(handle);
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kYields));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(yield)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(warden_yield)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kYields})
+    ->Args({2, bench::kYields})
+    ->UseRealTime();
 
 Task<void> pinger(async::Channel<u64, 1>* ping, async::Channel<u64, 1>* pong, u64 rounds) {
   for (u64 i = 0; i < rounds; ++i) {
@@ -126,23 +145,38 @@ Task<void> ponger(async::Channel<u64, 1>* ping, async::Channel<u64, 1>* pong) {
   }
 }
 
-void ping_pong(benchmark::State& state) {
-  constexpr u64 kRounds = 20'000;
+void warden_ping_pong(benchmark::State& state) {
   HostPlatform platform;
-  Executor executor(platform, static_cast<u32>(state.range(0)));
-  WorkerThreads threads(executor, static_cast<u32>(state.range(0)));
+  Executor executor(platform, workers(state));
+  WorkerThreads threads(executor, workers(state));
   async::Channel<u64, 1> ping, pong;
   auto echo = must_spawn(executor, ponger(&ping, &pong));
   for (auto _ : state) {
-    auto handle = must_spawn(executor, pinger(&ping, &pong, kRounds));
+    auto handle = must_spawn(executor, pinger(&ping, &pong, operations(state)));
     (void)async::block_on(handle);
   }
   ping.close();
   (void)async::block_on(echo);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRounds));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(ping_pong)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(warden_ping_pong)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kPingPongRounds})
+    ->Args({2, bench::kPingPongRounds})
+    ->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+#if WARDEN_BENCH_ASIO
+  benchmark::AddCustomContext("asio_reference", asio_reference_version());
+#else
+  std::fprintf(stderr, "Boost.Asio not installed: reference skipped\n");
+  benchmark::AddCustomContext("asio_reference", "not installed");
+#endif
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

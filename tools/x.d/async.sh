@@ -1,6 +1,6 @@
 # The executor (lib/async): its ThreadSanitizer test tier and its benchmark. Sourced by ./x.
 
-X_PACKAGES+=(libbenchmark-dev)
+X_PACKAGES+=(libbenchmark-dev libboost-dev)
 
 # The executor's tests under ThreadSanitizer (the plain and ASan builds run them with the others).
 test_tier_16_async_tsan() {
@@ -35,4 +35,33 @@ bench_async() {
     return 1
   fi
   "$bin" --benchmark_counters_tabular=true "$@"
+}
+
+# `./x bench executor`: the executor's workloads (host, 1 and 2 workers) beside the same workloads
+# on Boost.Asio's thread_pool, in one run of bench_async, as one table (median of 3 repetitions).
+# Takes about a minute. Extra arguments go to Google Benchmark (e.g. --benchmark_filter=yield).
+bench_executor() {
+  x_host_build || return 1
+  local bin="$ROOT/build/host/tools/bench-async/bench_async"
+  if [[ ! -x "$bin" ]]; then
+    echo "x bench: $bin was not built (is libbenchmark-dev installed?)" >&2
+    return 1
+  fi
+  local json log
+  json="$(mktemp --suffix=.json)"
+  log="$(mktemp)"
+  echo "x bench executor: running bench_async, 3 repetitions per figure (about a minute)..."
+  # The table below replaces Google Benchmark's console report (and repeats its Boost.Asio note).
+  if ! "$bin" --benchmark_repetitions=3 --benchmark_min_time=0.5 \
+      --benchmark_out="$json" --benchmark_out_format=json "$@" >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    rm -f "$json" "$log"
+    echo "x bench: bench_async failed" >&2
+    return 1
+  fi
+  rm -f "$log"
+  local status=0
+  python3 "$ROOT/tools/bench-async/executor_table.py" "$json" || status=$?
+  rm -f "$json"
+  return "$status"
 }

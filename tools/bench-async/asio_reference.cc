@@ -1,0 +1,180 @@
+// The reference for the executor benchmark: the same workloads as bench_async.cc on Boost.Asio's
+// thread_pool (header-only Asio, Debian libboost-dev), posting handlers instead of spawning
+// tasks. Built into bench_async only when the Boost headers are found (CMakeLists.txt).
+//   asio_spawn_complete: post n empty handlers from outside the pool and wait
+//   asio_spawn_complete_inside: one handler on the pool posts the n handlers
+//   asio_chained_spawn: each handler posts the next
+//   asio_yield: one handler that re-posts itself n times
+//   asio_ping_pong: two strands (the two parties) posting to each other; a round trip is
+//     A -> B -> A
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/version.hpp>
+#include <cstdint>
+
+#include "workloads.h"
+
+const char* asio_reference_version() { return "Boost.Asio " BOOST_LIB_VERSION " thread_pool"; }
+
+namespace {
+
+using bench::Completion;
+using boost::asio::thread_pool;
+using Strand = boost::asio::strand<thread_pool::executor_type>;
+
+std::size_t workers(const benchmark::State& state) {
+  return static_cast<std::size_t>(state.range(0));
+}
+std::uint64_t operations(const benchmark::State& state) {
+  return static_cast<std::uint64_t>(state.range(1));
+}
+
+void asio_spawn_complete(benchmark::State& state) {
+  thread_pool pool(workers(state));
+  Completion done;
+  for (auto _ : state) {
+    done.expect(static_cast<std::uint32_t>(operations(state)));
+    for (std::uint64_t i = 0; i < operations(state); ++i) {
+      boost::asio::post(pool, [&done] { done.arrive(); });
+    }
+    done.wait();
+  }
+  pool.join();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+}
+BENCHMARK(asio_spawn_complete)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kSpawnTasks})
+    ->Args({2, bench::kSpawnTasks})
+    ->UseRealTime();
+
+void asio_spawn_complete_inside(benchmark::State& state) {
+  thread_pool pool(workers(state));
+  Completion done;
+  for (auto _ : state) {
+    done.expect(static_cast<std::uint32_t>(operations(state)));
+    boost::asio::post(pool, [&pool, &done, count = operations(state)] {
+      for (std::uint64_t i = 0; i < count; ++i) {
+        boost::asio::post(pool, [&done] { done.arrive(); });
+      }
+    });
+    done.wait();
+  }
+  pool.join();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+}
+BENCHMARK(asio_spawn_complete_inside)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kSpawnTasks})
+    ->Args({2, bench::kSpawnTasks})
+    ->UseRealTime();
+
+// A new handler per link, like a new task per link.
+struct ChainLink {
+  thread_pool* pool;
+  std::uint64_t left;
+  Completion* done;
+  void operator()() const {
+    if (left == 0) {
+      done->arrive();
+      return;
+    }
+    boost::asio::post(*pool, ChainLink{pool, left - 1, done});
+  }
+};
+
+void asio_chained_spawn(benchmark::State& state) {
+  thread_pool pool(workers(state));
+  Completion done;
+  for (auto _ : state) {
+    done.expect(1);
+    boost::asio::post(pool, ChainLink{&pool, operations(state), &done});
+    done.wait();
+  }
+  pool.join();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+}
+BENCHMARK(asio_chained_spawn)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kChainLength})
+    ->Args({2, bench::kChainLength})
+    ->UseRealTime();
+
+// The same handler put back onto the queue: Asio's closest thing to yield_now().
+struct Yielder {
+  thread_pool* pool;
+  std::uint64_t left;
+  Completion* done;
+  void operator()() {
+    if (left == 0) {
+      done->arrive();
+      return;
+    }
+    --left;
+    boost::asio::post(*pool, *this);  // trivially copyable: a copy is the move
+  }
+};
+
+void asio_yield(benchmark::State& state) {
+  thread_pool pool(workers(state));
+  Completion done;
+  for (auto _ : state) {
+    done.expect(1);
+    boost::asio::post(pool, Yielder{&pool, operations(state), &done});
+    done.wait();
+  }
+  pool.join();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+}
+BENCHMARK(asio_yield)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kYields})
+    ->Args({2, bench::kYields})
+    ->UseRealTime();
+
+// Two parties, each a strand (serialised like a task); A posts to B, B posts back to A.
+struct Rally {
+  Strand a;
+  Strand b;
+  std::uint64_t left;
+  Completion* done;
+};
+
+void pong(Rally* rally);
+
+void ping(Rally* rally) {
+  if (rally->left == 0) {
+    rally->done->arrive();
+    return;
+  }
+  --rally->left;
+  boost::asio::post(rally->b, [rally] { pong(rally); });
+}
+
+void pong(Rally* rally) {
+  boost::asio::post(rally->a, [rally] { ping(rally); });
+}
+
+void asio_ping_pong(benchmark::State& state) {
+  thread_pool pool(workers(state));
+  Completion done;
+  Rally rally{boost::asio::make_strand(pool), boost::asio::make_strand(pool), 0, &done};
+  for (auto _ : state) {
+    done.expect(1);
+    rally.left = operations(state);
+    boost::asio::post(rally.a, [&rally] { ping(&rally); });
+    done.wait();
+  }
+  pool.join();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+}
+BENCHMARK(asio_ping_pong)
+    ->ArgNames({"workers", "n"})
+    ->Args({1, bench::kPingPongRounds})
+    ->Args({2, bench::kPingPongRounds})
+    ->UseRealTime();
+
+}  // namespace
