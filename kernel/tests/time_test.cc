@@ -32,14 +32,20 @@ KTEST(time, deadline_fires_and_never_early) {
 
 KTEST(time, arming_again_replaces_the_deadline) {
   Fired first{0, 0}, second{0, 0};
+  // Interrupts off across both arms: under load more than 1 ms may pass between them, and the
+  // first must not get the chance to fire before it is replaced.
+  bool irq = arch::interrupts_disable();
   u64 now = ktime::now_ns();
   ktime::arm(now + 1000000, record, &first);
   ktime::arm(now + 2000000, record, &second);
+  arch::interrupts_restore(irq);
   while (!fired(&second)) smp::idle(fired, &second);
   KEXPECT(!fired(&first));
   KEXPECT(second.at_ns >= now + 2000000);
+  irq = arch::interrupts_disable();
   ktime::arm(ktime::now_ns() + 1000000, record, &first);
   ktime::disarm();
+  arch::interrupts_restore(irq);
   ktime::spin_for_ns(3000000);
   KEXPECT(!fired(&first));
 }

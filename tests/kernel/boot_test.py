@@ -27,9 +27,16 @@ class Check:
 
 def expect(cond, what, result):
     if not cond:
-        tail = "\n".join(result.output.strip().splitlines()[-25:])
+        lines = result.output.strip().splitlines()
+        # What matters most first: a panic's reason and the test that was running.
+        key = [l for l in lines if l.startswith("KERNEL PANIC") or " FAILED" in l]
+        started = [l for l in lines if l.startswith("ktest ") and not l.endswith(" ok")]
+        if started:
+            key.append("last test started: " + started[-1])
+        tail = "\n".join(lines[-25:])
         raise AssertionError(f"{what}\n    qemu: {result.describe()}, {result.seconds:.1f} s\n"
-                             f"    last console lines:\n{tail}")
+                             + "".join(f"    {l}\n" for l in key)
+                             + f"    last console lines:\n{tail}")
 
 
 def summary_of(result):
