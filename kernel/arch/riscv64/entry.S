@@ -27,6 +27,13 @@ _start:
   mv s3, a0                     /* hart id (not s0: that is the frame pointer) */
   mv s1, a1                     /* device tree (physical) */
 
+  /* One boot only. OpenSBI may send a hart the kernel started as a secondary here instead of to
+     _start_secondary (seen under load: it boots a second time and clears .bss under the first). */
+  la t0, boot_claimed
+  li t1, 1
+  amoswap.w.aqrl t1, t1, (t0)
+  bnez t1, .Lstray
+
   /* The tables are built once; a hart entering later (a boot hand-over, a secondary hart) finds
      them ready and must not clear them under another hart that still runs on them. */
   la t0, boot_tables_ready
@@ -189,6 +196,29 @@ early_trap_entry:
   j 9b
 
 /*
+ * A hart that entered _start after the boot was claimed: wait until the kernel has prepared its
+ * per-CPU block (smp::start_secondaries publishes it by hart id before asking SBI to start the
+ * hart), then continue as that secondary. Paging is off here: physical addresses only.
+ */
+.Lstray:
+  li t1, 64
+  bgeu s3, t1, 3f
+  la t0, secondary_cpu_by_hart
+  slli t1, s3, 3
+  add t0, t0, t1
+1:
+  ld a1, 0(t0)
+  bnez a1, 2f
+  .insn i 0x0F, 0, x0, x0, 0x010   /* pause */
+  j 1b
+2:
+  mv a0, s3
+  j _start_secondary
+3:
+  wfi
+  j 3b
+
+/*
  * Secondary harts, started by smp::start_secondaries through SBI HSM with a0 = hart id and
  * a1 = the virtual address of their per-CPU block (usable once paging is on). Same trampoline:
  * the boot tables are ready, so only satp is set, then the jump to the higher half.
@@ -237,6 +267,9 @@ _start_secondary:
   .section .text
   .globl arch_hand_off_boot
 arch_hand_off_boot:
+  la t0, boot_claimed   /* the new hart must be allowed to boot */
+  fence rw, w
+  sw zero, 0(t0)
   li a7, 0x48534D   /* HSM */
   li a6, 0          /* hart_start(hart_id, start_addr, opaque) */
   ecall
@@ -251,6 +284,13 @@ arch_hand_off_boot:
   .balign 8
 boot_tables_ready:
   .dword 0
+boot_claimed:
+  .word 0
+  .balign 8
+  /* Virtual addresses of the per-CPU blocks of harts being started, by hart id (0..63). */
+  .globl secondary_cpu_by_hart
+secondary_cpu_by_hart:
+  .space 64 * 8
   .globl boot_satp
 boot_satp:
   .dword 0

@@ -12,6 +12,7 @@
 #include <support/spinlock.h>
 
 extern "C" const char _start_secondary[];
+extern "C" u64 secondary_cpu_by_hart[64];
 extern "C" const char boot_stack_bottom[], boot_stack_top[];
 
 namespace smp {
@@ -115,6 +116,11 @@ u32 start_secondaries() {
       continue;
     }
     setup_cpu(cpu, hart.cpu, hart.hart_id, stack.value().bottom, stack.value().top);
+    // Published before the start request: a hart the firmware sends to _start instead finds it.
+    if (hart.hart_id < 64) {
+      __atomic_store_n(&secondary_cpu_by_hart[hart.hart_id], reinterpret_cast<u64>(&cpu),
+                       __ATOMIC_SEQ_CST);
+    }
     auto r = arch::sbi::call(0x48534D, 0, hart.hart_id,
                              reinterpret_cast<u64>(_start_secondary) - kKernelOffset,
                              reinterpret_cast<u64>(&cpu));
