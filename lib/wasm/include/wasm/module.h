@@ -1,0 +1,124 @@
+// A decoded, validated and translated module. compile() does all three eagerly; a Module is
+// immutable afterwards and shared by every instance made from it.
+#pragma once
+
+#include <support/string_view.h>
+#include <wasm/types.h>
+
+namespace wasm {
+
+// A name inside the module's own copy of its bytes.
+struct Name {
+  u32 offset = 0;
+  u32 size = 0;
+};
+
+struct ConstExpr {
+  enum class Op : u8 { I32, I64, F32, F64, RefNull, RefFunc, GlobalGet };
+  Op op = Op::I32;
+  ValType type = ValType::I32;
+  u64 value = 0;  // the constant's bits, the function index or the global index
+};
+
+struct Import {
+  Name module;
+  Name name;
+  ExternKind kind = ExternKind::Func;
+  u32 func_type = 0;
+  TableType table;
+  MemoryType memory;
+  GlobalType global;
+};
+
+struct Export {
+  Name name;
+  ExternKind kind = ExternKind::Func;
+  u32 index = 0;
+};
+
+struct GlobalDef {
+  GlobalType type;
+  ConstExpr init;
+};
+
+enum class SegmentMode : u8 { Passive, Active, Declarative };
+
+struct ElemSegment {
+  SegmentMode mode = SegmentMode::Passive;
+  ValType type = ValType::FuncRef;
+  u32 table = 0;
+  ConstExpr offset;
+  Vector<ConstExpr> items;
+};
+
+struct DataSegment {
+  SegmentMode mode = SegmentMode::Passive;
+  u32 memory = 0;
+  ConstExpr offset;
+  u32 bytes_offset = 0;  // into Module::bytes
+  u32 size = 0;
+};
+
+// Where one translated instruction came from, for trap messages.
+struct CodeMapEntry {
+  u32 code_offset;  // in words from the function's code start
+  u32 wasm_offset;  // byte offset in the module
+};
+
+// A defined function after translation to internal code.
+struct Function {
+  u32 type_index = 0;
+  u32 local_count = 0;  // params + declared locals: the first frame slots
+  u32 frame_slots = 0;  // locals + deepest operand stack, plus room for callee args
+  u32 body_offset = 0;  // byte offset of the body in the module
+  Vector<u64> code;     // internal code (see interp.h)
+  Vector<CodeMapEntry> code_map;
+  Name name;  // from the name section (size 0 if none)
+};
+
+struct CustomSection {
+  Name name;
+  u32 offset = 0;
+  u32 size = 0;
+};
+
+class Module {
+ public:
+  // Decodes, validates and translates `bytes` (copied). On failure returns the first error with
+  // its byte offset. Never recurses per nesting level.
+  static Result<Module*, CompileError> compile(Span<const u8> bytes);
+  ~Module();
+
+  support::StringView name_of(Name name) const {
+    return support::StringView(reinterpret_cast<const char*>(bytes.data()) + name.offset,
+                               name.size);
+  }
+  u32 imported_func_count() const { return imported_funcs; }
+  const FuncType& func_type(u32 func_index) const { return types[func_types[func_index]]; }
+  // The function index and wasm byte offset of a position in the internal code, if any.
+  bool locate(const u64* ip, u32* func_index, u32* wasm_offset) const;
+
+  Vector<u8> bytes;
+  Vector<FuncType> types;
+  Vector<Import> imports;
+  Vector<u32> func_types;  // type index of every function, imported first
+  Vector<TableType> tables;
+  Vector<MemoryType> memories;
+  Vector<GlobalDef> globals;  // imported globals first (init unused for them)
+  Vector<Export> exports;
+  Vector<ElemSegment> elems;
+  Vector<DataSegment> datas;
+  Vector<Function> functions;  // defined functions only
+  Vector<CustomSection> customs;
+  Vector<u8> declared_funcs;  // 1 where a function index may be used by ref.func
+  u32 imported_funcs = 0;
+  u32 imported_tables = 0;
+  u32 imported_memories = 0;
+  u32 imported_globals = 0;
+  bool has_start = false;
+  u32 start = 0;
+  bool has_data_count = false;
+  u32 data_count = 0;
+};
+
+}  // namespace wasm

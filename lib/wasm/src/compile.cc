@@ -1,0 +1,2033 @@
+// Decoder, validator and translator: one pass over the module bytes. Function bodies are
+// validated and translated to internal code (code.h) together, with explicit control and operand
+// stacks, so that nesting depth never uses the C stack.
+#include <support/new.h>
+#include <wasm/module.h>
+
+#include "code.h"
+
+namespace wasm {
+
+namespace {
+
+constexpr ValType kUnknown = static_cast<ValType>(0);
+constexpr u32 kNone = 0xffffffffu;
+
+bool is_val_type(u8 b) {
+  return b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c || b == 0x70 || b == 0x6f;
+}
+
+bool known_opcode(u8 op) {
+  return op <= 0x05 || (op >= 0x0b && op <= 0x11) || (op >= 0x1a && op <= 0x1c) ||
+         (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) || (op >= 0xd0 && op <= 0xd2) ||
+         op == 0xfc || op == 0xfd;
+}
+
+bool utf8_valid(const u8* s, u32 n) {
+  u32 i = 0;
+  while (i < n) {
+    u8 c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    u32 len, cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (u32 k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+      return false;
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+struct Entry {
+  ValType type;
+  u32 slot;  // byte offset of where the value lives (its own slot, or a local it aliases)
+};
+
+enum class CtrlKind : u8 { Block, Loop, If, Else, Function };
+
+struct Ctrl {
+  CtrlKind kind;
+  bool unreachable;
+  bool dead;  // inside code that is never emitted
+  u32 height;
+  // block type
+  u32 param_count;
+  u32 result_count;
+  const ValType* params;
+  const ValType* results;
+  ValType single;  // storage for a one-result block type
+  bool single_result;
+  const ValType* res() const { return single_result ? &single : results; }
+  u32 loop_start;
+  u32 fixups;      // head of the fixup chain (index into fixup pool) or kNone
+  u32 else_fixup;  // word position of the `if`'s branch-to-else offset, or kNone
+  u32 else_base;
+};
+
+struct Fixup {
+  u32 word;  // word to patch with (target - base)
+  u32 base;
+  u32 next;
+};
+
+class Compiler {
+ public:
+  explicit Compiler(Module& m) : m_(m) {}
+
+  bool run();
+  CompileError error() const { return error_; }
+
+ private:
+  // ---- errors ----
+  bool fail(ErrorKind kind, u32 offset, const char* message) {
+    if (!failed_) {
+      failed_ = true;
+      error_ = {kind, offset, message};
+    }
+    return false;
+  }
+  bool malformed(const char* message) { return fail(ErrorKind::Malformed, pos_, message); }
+  bool invalid(const char* message) { return fail(ErrorKind::Invalid, op_offset_, message); }
+  bool no_memory() { return fail(ErrorKind::NoMemory, pos_, "out of memory"); }
+  template <typename T> bool push(Vector<T>& v, T value) {
+    if (v.try_push(support::move(value)).is_error()) return no_memory();
+    return true;
+  }
+
+  // ---- reading ----
+  bool byte(u8& out) {
+    if (pos_ >= end_) return malformed("unexpected end");
+    out = data_[pos_++];
+    return true;
+  }
+  bool leb_u(u64& out, u32 bits) {
+    u64 result = 0;
+    u32 shift = 0;
+    for (;;) {
+      u8 b;
+      if (pos_ >= end_) return malformed("unexpected end of LEB128");
+      b = data_[pos_++];
+      if (shift + 7 >= bits && shift < 64) {
+        // The last byte allowed: no continuation and no bits above `bits`.
+        u32 used = bits - shift;
+        if (b & 0x80) return malformed("integer representation too long");
+        if (used < 7 && (b >> used) != 0) return malformed("integer too large");
+        result |= static_cast<u64>(b) << shift;
+        break;
+      }
+      result |= static_cast<u64>(b & 0x7f) << shift;
+      shift += 7;
+      if (!(b & 0x80)) break;
+    }
+    out = result;
+    return true;
+  }
+  bool leb_s(i64& out, u32 bits) {
+    u64 result = 0;
+    u32 shift = 0;
+    u8 b;
+    for (;;) {
+      if (pos_ >= end_) return malformed("unexpected end of LEB128");
+      b = data_[pos_++];
+      if (shift + 7 >= bits) {
+        if (b & 0x80) return malformed("integer representation too long");
+        u32 used = bits - shift;  // 1..7 value bits in this byte, the rest sign copies
+        u8 sign_and_rest = static_cast<u8>(b >> (used - 1));
+        u8 all = static_cast<u8>(0x7f >> (used - 1));
+        if (sign_and_rest != 0 && sign_and_rest != all) return malformed("integer too large");
+        result |= static_cast<u64>(b & 0x7f) << shift;
+        shift += 7;
+        break;
+      }
+      result |= static_cast<u64>(b & 0x7f) << shift;
+      shift += 7;
+      if (!(b & 0x80)) break;
+    }
+    if (shift < 64 && (b & 0x40)) result |= ~u64{0} << shift;
+    out = static_cast<i64>(result);
+    return true;
+  }
+  bool u32_(u32& out) {
+    u64 v;
+    if (!leb_u(v, 32)) return false;
+    out = static_cast<u32>(v);
+    return true;
+  }
+  bool bytes_fixed(u32 n, u64& out) {
+    if (end_ - pos_ < n) return malformed("unexpected end");
+    u64 v = 0;
+    for (u32 i = 0; i < n; ++i) v |= static_cast<u64>(data_[pos_ + i]) << (8 * i);
+    pos_ += n;
+    out = v;
+    return true;
+  }
+  bool name(Name& out) {
+    u32 n;
+    if (!u32_(n)) return false;
+    if (end_ - pos_ < n) return malformed("unexpected end (length out of bounds)");
+    if (!utf8_valid(data_ + pos_, n)) return malformed("malformed UTF-8 encoding");
+    out = {pos_, n};
+    pos_ += n;
+    return true;
+  }
+  bool val_type(ValType& out) {
+    u8 b;
+    if (!byte(b)) return false;
+    if (b == 0x7b) return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
+    if (!is_val_type(b)) return fail(ErrorKind::Malformed, pos_ - 1, "malformed value type");
+    out = static_cast<ValType>(b);
+    return true;
+  }
+  bool ref_type(ValType& out) {
+    u8 b;
+    if (!byte(b)) return false;
+    if (b != 0x70 && b != 0x6f)
+      return fail(ErrorKind::Malformed, pos_ - 1, "malformed reference type");
+    out = static_cast<ValType>(b);
+    return true;
+  }
+  // Limits flags: 0 (min) or 1 (min, max); shared memories and memory64 are not 2.0.
+  bool limits(Limits& out) {
+    u8 flags;
+    if (!byte(flags)) return false;
+    if (flags > 1) return malformed("integer too large (limits flags)");
+    u64 v;
+    if (!leb_u(v, 32)) return false;
+    out.min = v;
+    out.has_max = flags == 1;
+    if (out.has_max) {
+      if (!leb_u(v, 32)) return false;
+      out.max = v;
+    }
+    return true;
+  }
+  bool table_type(TableType& t) {
+    if (!ref_type(t.elem)) return false;
+    u32 at = pos_;
+    if (!limits(t.limits)) return false;
+    if (t.limits.has_max && t.limits.min > t.limits.max)
+      return fail(ErrorKind::Invalid, at, "size minimum must not be greater than maximum");
+    return true;
+  }
+  bool memory_type(MemoryType& t) {
+    u32 at = pos_;
+    if (!limits(t.limits)) return false;
+    if (t.limits.min > 65536 || (t.limits.has_max && t.limits.max > 65536))
+      return fail(ErrorKind::Invalid, at, "memory size must be at most 65536 pages (4GiB)");
+    if (t.limits.has_max && t.limits.min > t.limits.max)
+      return fail(ErrorKind::Invalid, at, "size minimum must not be greater than maximum");
+    return true;
+  }
+  bool global_type(GlobalType& t) {
+    if (!val_type(t.type)) return false;
+    u8 m;
+    if (!byte(m)) return false;
+    if (m > 1) return fail(ErrorKind::Malformed, pos_ - 1, "malformed mutability");
+    t.mutable_ = m == 1;
+    return true;
+  }
+  bool const_expr(ConstExpr& e, ValType expected);
+
+  // ---- sections ----
+  bool section_type();
+  bool section_import();
+  bool section_function();
+  bool section_table();
+  bool section_memory();
+  bool section_global();
+  bool section_export();
+  bool section_start();
+  bool section_elem();
+  bool section_code();
+  bool section_data();
+  bool section_custom(u32 start, u32 size);
+
+  // ---- function bodies ----
+  bool function_body(Function& f, u32 body_end);
+  bool live() const { return !ctrls_.back().unreachable && !ctrls_.back().dead; }
+  u32 own_slot(u32 height) const { return (local_count_ + height) * 8; }
+  bool emit(u64 w) {
+    if (code_->try_push(w).is_error()) return no_memory();
+    return true;
+  }
+  bool emit_op(Op op) {
+    last_result_at_ = kNone;
+    if (!push(*map_, CodeMapEntry{static_cast<u32>(code_->size()), op_offset_})) return false;
+    return emit(op_word(op));
+  }
+  bool push_entry(ValType t, u32 slot) {
+    if (!push(stack_, Entry{t, slot})) return false;
+    u32 h = static_cast<u32>(stack_.size());
+    if (h > max_height_) max_height_ = h;
+    if (slot < local_count_ * 8) ++aliases_;
+    return true;
+  }
+  bool push_own(ValType t) { return push_entry(t, own_slot(static_cast<u32>(stack_.size()))); }
+  bool pop_any(Entry& out) {
+    Ctrl& c = ctrls_.back();
+    if (stack_.size() == c.height) {
+      if (c.unreachable) {
+        out = {kUnknown, own_slot(static_cast<u32>(stack_.size()))};
+        return true;
+      }
+      return invalid("type mismatch: operand stack underflow");
+    }
+    out = stack_.back();
+    if (out.slot < local_count_ * 8) --aliases_;
+    stack_.pop_back();
+    return true;
+  }
+  bool pop(ValType expected, Entry& out) {
+    if (!pop_any(out)) return false;
+    if (out.type != expected && out.type != kUnknown && expected != kUnknown)
+      return invalid("type mismatch");
+    return true;
+  }
+  bool pop(ValType expected) {
+    Entry e;
+    return pop(expected, e);
+  }
+  // Makes stack entry i live in its own slot (emits a copy if it aliases a local).
+  bool materialize(u32 i) {
+    Entry& e = stack_[i];
+    u32 own = own_slot(i);
+    if (e.slot == own) return true;
+    if (e.slot < local_count_ * 8) --aliases_;
+    u32 src = e.slot;
+    e.slot = own;
+    if (!live()) return true;
+    if (!emit_op(Op::Copy) || !emit(own) || !emit(src)) return false;
+    return true;
+  }
+  bool materialize_all() {
+    if (aliases_ == 0) return true;
+    for (u32 i = 0; i < stack_.size(); ++i)
+      if (!materialize(i)) return false;
+    return true;
+  }
+  bool materialize_top(u32 n) {
+    if (aliases_ == 0) return true;
+    for (u32 i = static_cast<u32>(stack_.size()) - n; i < stack_.size(); ++i)
+      if (!materialize(i)) return false;
+    return true;
+  }
+  bool materialize_local(u32 slot) {
+    if (aliases_ == 0) return true;
+    for (u32 i = 0; i < stack_.size(); ++i)
+      if (stack_[i].slot == slot && !materialize(i)) return false;
+    return true;
+  }
+  bool add_fixup(Ctrl& target, u32 word, u32 base) {
+    if (!push(fixups_, Fixup{word, base, target.fixups})) return false;
+    target.fixups = static_cast<u32>(fixups_.size() - 1);
+    return true;
+  }
+  void patch(u32 word, u32 base, u32 target) {
+    (*code_)[word] = static_cast<u64>(static_cast<i64>(target) - static_cast<i64>(base));
+  }
+  bool block_type(Ctrl& c);
+  bool push_ctrl(CtrlKind kind, Ctrl& proto);
+  bool branch_copies(Ctrl& target);
+  bool end_arm(Ctrl& c);
+  void recount_aliases();
+  bool constant(ValType t, u64 bits);
+  bool fused_branch(const Entry& cond, u32& base);
+  bool call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot);
+  bool numeric(u8 op);
+  bool memory_op(u8 op);
+  bool prefixed(u32 sub);
+  bool emit_branch(Ctrl& target, u32 base, u32 word);
+  Span<const ValType> label_types(const Ctrl& c) const {
+    return c.kind == CtrlKind::Loop ? Span<const ValType>(c.params, c.param_count)
+                                    : Span<const ValType>(c.res(), c.result_count);
+  }
+  bool check_label(const Ctrl& target);
+  bool op_result(Op op, ValType result, u32 a, u32 b, u32 nargs);
+  bool memarg(u32 natural, u32& offset);
+  bool local_index(u32& index) {
+    if (!u32_(index)) return false;
+    if (index >= locals_.size()) return invalid("unknown local");
+    return true;
+  }
+
+  Module& m_;
+  const u8* data_ = nullptr;
+  u32 pos_ = 0;
+  u32 end_ = 0;
+  u32 op_offset_ = 0;
+  bool failed_ = false;
+  CompileError error_{};
+
+  // function state
+  Vector<ValType> locals_;
+  Vector<Entry> stack_;
+  Vector<Ctrl> ctrls_;
+  Vector<Fixup> fixups_;
+  Vector<u64>* code_ = nullptr;
+  Vector<CodeMapEntry>* map_ = nullptr;
+  u32 local_count_ = 0;
+  u32 max_height_ = 0;
+  u32 aliases_ = 0;
+  u32 last_result_at_ = kNone;  // code size right after an op whose dst is the top entry
+  u32 last_result_dst_ = 0;     // word index of that op's dst operand
+  u32 function_count_declared_ = 0;
+  u32 missing_data_count_at_ = kNone;
+  // Peephole state: the last Const (for immediate operands) and the last i32 comparison (for
+  // compare-and-branch), each valid while nothing was emitted after it and no label was placed.
+  u32 last_const_at_ = kNone;
+  u64 last_const_value_ = 0;
+  u32 last_cmp_at_ = kNone;
+  Op last_cmp_op_ = Op::Count;
+  u64 last_cmp_a_ = 0, last_cmp_b_ = 0;
+  u32 last_cmp_words_ = 0;
+  u32 last_cmp_dst_ = 0;
+  void barrier() {
+    last_result_at_ = kNone;
+    last_const_at_ = kNone;
+    last_cmp_at_ = kNone;
+  }
+  bool fused_if(const Entry& cond, u32& base, u32& word);
+  bool binary_imm(Op op, ValType in, ValType out);
+  void note_cmp(Op op, u64 a, u64 b, u32 words) {
+    last_cmp_at_ = static_cast<u32>(code_->size());
+    last_cmp_op_ = op;
+    last_cmp_a_ = a;
+    last_cmp_b_ = b;
+    last_cmp_words_ = words;
+    last_cmp_dst_ = static_cast<u32>((*code_)[code_->size() - words + 1]);
+  }
+  bool seen_data_ = false;
+};
+
+bool Compiler::const_expr(ConstExpr& e, ValType expected) {
+  op_offset_ = pos_;
+  u8 op;
+  if (!byte(op)) return false;
+  ValType type;
+  switch (op) {
+    case 0x41: {
+      i64 v;
+      if (!leb_s(v, 32)) return false;
+      e = {ConstExpr::Op::I32, ValType::I32, static_cast<u32>(v)};
+      type = ValType::I32;
+      break;
+    }
+    case 0x42: {
+      i64 v;
+      if (!leb_s(v, 64)) return false;
+      e = {ConstExpr::Op::I64, ValType::I64, static_cast<u64>(v)};
+      type = ValType::I64;
+      break;
+    }
+    case 0x43: {
+      u64 v;
+      if (!bytes_fixed(4, v)) return false;
+      e = {ConstExpr::Op::F32, ValType::F32, v};
+      type = ValType::F32;
+      break;
+    }
+    case 0x44: {
+      u64 v;
+      if (!bytes_fixed(8, v)) return false;
+      e = {ConstExpr::Op::F64, ValType::F64, v};
+      type = ValType::F64;
+      break;
+    }
+    case 0xd0: {
+      ValType t;
+      if (!ref_type(t)) return false;
+      e = {ConstExpr::Op::RefNull, t, 0};
+      type = t;
+      break;
+    }
+    case 0xd2: {
+      u32 f;
+      if (!u32_(f)) return false;
+      if (f >= m_.func_types.size()) return invalid("unknown function");
+      m_.declared_funcs[f] = 1;
+      e = {ConstExpr::Op::RefFunc, ValType::FuncRef, f};
+      type = ValType::FuncRef;
+      break;
+    }
+    case 0x23: {
+      u32 g;
+      if (!u32_(g)) return false;
+      if (g >= m_.imported_globals) return invalid("unknown global");
+      if (m_.globals[g].type.mutable_) return invalid("constant expression required");
+      type = m_.globals[g].type.type;
+      e = {ConstExpr::Op::GlobalGet, type, g};
+      break;
+    }
+    case 0xfd: return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
+    default:
+      if (op == 0x0b) return invalid("type mismatch: empty constant expression");
+      if (!known_opcode(op)) return fail(ErrorKind::Malformed, pos_ - 1, "illegal opcode");
+      return invalid("constant expression required");
+  }
+  u8 end;
+  if (!byte(end)) return false;
+  if (end != 0x0b) {
+    op_offset_ = pos_ - 1;
+    if (end == 0x41 || end == 0x42 || end == 0x43 || end == 0x44 || end == 0x23 || end == 0xd0 ||
+        end == 0xd2 || end == 0x6a || end == 0x1a)
+      return invalid("type mismatch / constant expression required");
+    return invalid("constant expression required");
+  }
+  if (type != expected) return invalid("type mismatch");
+  return true;
+}
+
+bool Compiler::section_type() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxTypes) return fail(ErrorKind::Limit, pos_, "too many types");
+  if (m_.types.try_reserve(n).is_error()) return no_memory();
+  for (u32 i = 0; i < n; ++i) {
+    u8 form;
+    if (!byte(form)) return false;
+    if (form != 0x60)
+      return fail(ErrorKind::Malformed, pos_ - 1,
+                  "integer representation too long / malformed function type");
+    FuncType t;
+    u32 np, nr;
+    if (!u32_(np)) return false;
+    if (np > kMaxParams) return fail(ErrorKind::Limit, pos_, "too many parameters");
+    for (u32 k = 0; k < np; ++k) {
+      ValType v;
+      if (!val_type(v) || !push(t.types, v)) return false;
+    }
+    if (!u32_(nr)) return false;
+    if (nr > kMaxResults) return fail(ErrorKind::Limit, pos_, "too many results");
+    for (u32 k = 0; k < nr; ++k) {
+      ValType v;
+      if (!val_type(v) || !push(t.types, v)) return false;
+    }
+    t.param_count = np;
+    t.result_count = nr;
+    if (!push(m_.types, support::move(t))) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_import() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxImports) return fail(ErrorKind::Limit, pos_, "too many imports");
+  for (u32 i = 0; i < n; ++i) {
+    Import im;
+    if (!name(im.module) || !name(im.name)) return false;
+    u8 kind;
+    if (!byte(kind)) return false;
+    op_offset_ = pos_;
+    switch (kind) {
+      case 0: {
+        im.kind = ExternKind::Func;
+        if (!u32_(im.func_type)) return false;
+        if (im.func_type >= m_.types.size()) return invalid("unknown type");
+        if (!push(m_.func_types, im.func_type)) return false;
+        ++m_.imported_funcs;
+        break;
+      }
+      case 1:
+        im.kind = ExternKind::Table;
+        if (!table_type(im.table) || !push(m_.tables, im.table)) return false;
+        ++m_.imported_tables;
+        break;
+      case 2:
+        im.kind = ExternKind::Memory;
+        if (!memory_type(im.memory) || !push(m_.memories, im.memory)) return false;
+        ++m_.imported_memories;
+        break;
+      case 3: {
+        im.kind = ExternKind::Global;
+        if (!global_type(im.global)) return false;
+        GlobalDef g;
+        g.type = im.global;
+        if (!push(m_.globals, g)) return false;
+        ++m_.imported_globals;
+        break;
+      }
+      default: return fail(ErrorKind::Malformed, pos_ - 1, "malformed import kind");
+    }
+    if (!push(m_.imports, im)) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_function() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxFunctions) return fail(ErrorKind::Limit, pos_, "too many functions");
+  for (u32 i = 0; i < n; ++i) {
+    u32 t;
+    op_offset_ = pos_;
+    if (!u32_(t)) return false;
+    if (t >= m_.types.size()) return invalid("unknown type");
+    if (!push(m_.func_types, t)) return false;
+  }
+  function_count_declared_ = n;
+  return true;
+}
+
+bool Compiler::section_table() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxTables) return fail(ErrorKind::Limit, pos_, "too many tables");
+  for (u32 i = 0; i < n; ++i) {
+    TableType t;
+    if (!table_type(t) || !push(m_.tables, t)) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_memory() {
+  u32 n;
+  if (!u32_(n)) return false;
+  for (u32 i = 0; i < n; ++i) {
+    MemoryType t;
+    if (!memory_type(t) || !push(m_.memories, t)) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_global() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxGlobals) return fail(ErrorKind::Limit, pos_, "too many globals");
+  for (u32 i = 0; i < n; ++i) {
+    GlobalDef g;
+    if (!global_type(g.type) || !const_expr(g.init, g.type.type)) return false;
+    if (!push(m_.globals, g)) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_export() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxExports) return fail(ErrorKind::Limit, pos_, "too many exports");
+  for (u32 i = 0; i < n; ++i) {
+    Export e;
+    op_offset_ = pos_;
+    if (!name(e.name)) return false;
+    u8 kind;
+    if (!byte(kind)) return false;
+    if (kind > 3) return fail(ErrorKind::Malformed, pos_ - 1, "malformed export kind");
+    e.kind = static_cast<ExternKind>(kind);
+    if (!u32_(e.index)) return false;
+    u64 limit = kind == 0   ? m_.func_types.size()
+                : kind == 1 ? m_.tables.size()
+                : kind == 2 ? m_.memories.size()
+                            : m_.globals.size();
+    if (e.index >= limit) {
+      return invalid(kind == 0   ? "unknown function"
+                     : kind == 1 ? "unknown table"
+                     : kind == 2 ? "unknown memory"
+                                 : "unknown global");
+    }
+    if (kind == 0) m_.declared_funcs[e.index] = 1;
+    support::StringView nm = m_.name_of(e.name);
+    for (const Export& other : m_.exports)
+      if (m_.name_of(other.name) == nm) return invalid("duplicate export name");
+    if (!push(m_.exports, e)) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_start() {
+  op_offset_ = pos_;
+  if (!u32_(m_.start)) return false;
+  if (m_.start >= m_.func_types.size()) return invalid("unknown function");
+  const FuncType& t = m_.func_type(m_.start);
+  if (t.param_count != 0 || t.result_count != 0) return invalid("start function");
+  m_.has_start = true;
+  return true;
+}
+
+bool Compiler::section_elem() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxSegments) return fail(ErrorKind::Limit, pos_, "too many segments");
+  for (u32 i = 0; i < n; ++i) {
+    ElemSegment s;
+    u32 flags;
+    op_offset_ = pos_;
+    if (!u32_(flags)) return false;
+    if (flags > 7) return malformed("malformed elements segment kind");
+    bool passive_or_decl = flags & 1;
+    bool explicit_table = flags & 2;
+    bool exprs = flags & 4;
+    if (!passive_or_decl) {
+      s.mode = SegmentMode::Active;
+      if (explicit_table) {
+        if (!u32_(s.table)) return false;
+      }
+      op_offset_ = pos_;
+      if (s.table >= m_.tables.size()) return invalid("unknown table");
+      if (!const_expr(s.offset, ValType::I32)) return false;
+    } else {
+      s.mode = explicit_table ? SegmentMode::Declarative : SegmentMode::Passive;
+    }
+    s.type = ValType::FuncRef;
+    if (passive_or_decl || explicit_table) {
+      if (exprs) {
+        if (!ref_type(s.type)) return false;
+      } else {
+        u8 k;
+        if (!byte(k)) return false;
+        if (k != 0) return malformed("malformed element kind");
+      }
+    }
+    if (s.mode == SegmentMode::Active && m_.tables[s.table].elem != s.type) {
+      op_offset_ = pos_;
+      return invalid("type mismatch");
+    }
+    u32 count;
+    if (!u32_(count)) return false;
+    for (u32 k = 0; k < count; ++k) {
+      ConstExpr e;
+      if (exprs) {
+        if (!const_expr(e, s.type)) return false;
+      } else {
+        u32 f;
+        op_offset_ = pos_;
+        if (!u32_(f)) return false;
+        if (f >= m_.func_types.size()) return invalid("unknown function");
+        m_.declared_funcs[f] = 1;
+        e = {ConstExpr::Op::RefFunc, ValType::FuncRef, f};
+      }
+      if (!push(s.items, e)) return false;
+    }
+    if (!push(m_.elems, support::move(s))) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_data() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n > kMaxSegments) return fail(ErrorKind::Limit, pos_, "too many segments");
+  if (m_.has_data_count && n != m_.data_count)
+    return malformed("data count and data section have inconsistent lengths");
+  for (u32 i = 0; i < n; ++i) {
+    DataSegment s;
+    u32 flags;
+    op_offset_ = pos_;
+    if (!u32_(flags)) return false;
+    if (flags > 2) return malformed("malformed data segment kind");
+    if (flags == 1) {
+      s.mode = SegmentMode::Passive;
+    } else {
+      s.mode = SegmentMode::Active;
+      if (flags == 2 && !u32_(s.memory)) return false;
+      op_offset_ = pos_;
+      if (s.memory >= m_.memories.size()) return invalid("unknown memory");
+      if (!const_expr(s.offset, ValType::I32)) return false;
+    }
+    u32 size;
+    if (!u32_(size)) return false;
+    if (end_ - pos_ < size) return malformed("unexpected end of section or function");
+    s.bytes_offset = pos_;
+    s.size = size;
+    pos_ += size;
+    if (!push(m_.datas, s)) return false;
+  }
+  return true;
+}
+
+bool Compiler::section_custom(u32 start, u32 size) {
+  CustomSection c;
+  c.offset = start;
+  if (!name(c.name)) return false;
+  c.size = size - (pos_ - start);
+  c.offset = pos_;
+  if (!push(m_.customs, c)) return false;
+  // The name section: keep function names (errors here are ignored, as the spec allows).
+  if (m_.name_of(c.name) == support::StringView("name")) {
+    u32 save_pos = pos_, save_end = end_;
+    bool save_failed = failed_;
+    CompileError save_error = error_;
+    end_ = start + size;
+    while (pos_ < end_) {
+      u8 id;
+      u32 len;
+      if (!byte(id) || !u32_(len) || end_ - pos_ < len) break;
+      u32 sub_end = pos_ + len;
+      if (id == 1) {
+        u32 count;
+        if (!u32_(count)) break;
+        for (u32 k = 0; k < count; ++k) {
+          u32 index;
+          Name nm;
+          if (!u32_(index) || !name(nm)) break;
+          if (index >= m_.imported_funcs && index - m_.imported_funcs < m_.functions.size())
+            m_.functions[index - m_.imported_funcs].name = nm;
+        }
+      }
+      pos_ = sub_end;
+    }
+    pos_ = save_pos;
+    end_ = save_end;
+    failed_ = save_failed;
+    error_ = save_error;
+  }
+  pos_ = start + size;
+  return true;
+}
+
+bool Compiler::section_code() {
+  u32 n;
+  if (!u32_(n)) return false;
+  if (n != function_count_declared_)
+    return malformed("function and code section have inconsistent lengths");
+  for (u32 i = 0; i < n; ++i) {
+    u32 size;
+    if (!u32_(size)) return false;
+    if (end_ - pos_ < size) return malformed("unexpected end of section or function");
+    if (size > kMaxFunctionSize) return fail(ErrorKind::Limit, pos_, "function too large");
+    u32 body_end = pos_ + size;
+    Function& f = m_.functions[i];
+    f.type_index = m_.func_types[m_.imported_funcs + i];
+    f.body_offset = pos_;
+    u32 save_end = end_;
+    end_ = body_end;
+    if (!function_body(f, body_end)) return false;
+    if (pos_ != body_end) return malformed("section size mismatch");
+    end_ = save_end;
+  }
+  return true;
+}
+
+bool Compiler::block_type(Ctrl& c) {
+  c.param_count = 0;
+  c.result_count = 0;
+  c.params = nullptr;
+  c.results = nullptr;
+  if (pos_ >= end_) return malformed("unexpected end");
+  u8 b = data_[pos_];
+  if (b == 0x40) {
+    ++pos_;
+    return true;
+  }
+  if (b == 0x7b) return fail(ErrorKind::Unsupported, pos_, "SIMD not supported yet");
+  if (is_val_type(b)) {
+    ++pos_;
+    c.single = static_cast<ValType>(b);
+    c.result_count = 1;
+    c.single_result = true;
+    return true;
+  }
+  i64 idx;
+  if (!leb_s(idx, 33)) return false;
+  if (idx < 0 || static_cast<u64>(idx) >= m_.types.size()) return invalid("unknown type");
+  const FuncType& t = m_.types[static_cast<u32>(idx)];
+  c.param_count = t.param_count;
+  c.result_count = t.result_count;
+  c.params = t.types.data();
+  c.results = t.types.data() + t.param_count;
+  return true;
+}
+
+bool Compiler::push_ctrl(CtrlKind kind, Ctrl& proto) {
+  proto.kind = kind;
+  proto.unreachable = false;
+  proto.dead = !live();
+  proto.fixups = kNone;
+  proto.else_fixup = kNone;
+  proto.loop_start = 0;
+  return push(ctrls_, proto);
+}
+
+// Checks that the top of the stack holds the label's types (without popping).
+bool Compiler::check_label(const Ctrl& target) {
+  Span<const ValType> types = label_types(target);
+  const Ctrl& c = ctrls_.back();
+  u32 n = static_cast<u32>(types.size());
+  u32 avail = static_cast<u32>(stack_.size()) - c.height;
+  for (u32 i = 0; i < n; ++i) {
+    ValType want = types[n - 1 - i];
+    if (i >= avail) {
+      if (c.unreachable) continue;
+      return invalid("type mismatch: not enough operands for branch");
+    }
+    ValType have = stack_[stack_.size() - 1 - i].type;
+    if (have != want && have != kUnknown) return invalid("type mismatch");
+  }
+  return true;
+}
+
+// Emits the copies that move the top label-arity values to the target's label slots.
+bool Compiler::branch_copies(Ctrl& target) {
+  u32 n = static_cast<u32>(label_types(target).size());
+  u32 h = static_cast<u32>(stack_.size());
+  for (u32 i = 0; i < n; ++i) {
+    u32 dst = own_slot(target.height + i);
+    u32 src = stack_[h - n + i].slot;
+    if (dst != src) {
+      if (!emit_op(Op::Copy) || !emit(dst) || !emit(src)) return false;
+    }
+  }
+  return true;
+}
+
+bool Compiler::emit_branch(Ctrl& target, u32 base, u32 word) {
+  if (target.kind == CtrlKind::Loop) {
+    patch(word, base, target.loop_start);
+    return true;
+  }
+  return add_fixup(target, word, base);
+}
+
+bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs) {
+  if (!push_own(result)) return false;
+  if (!live()) return true;
+  if (!emit_op(op)) return false;
+  u32 dst_word = static_cast<u32>(code_->size());
+  if (!emit(stack_.back().slot) || !emit(a)) return false;
+  if (nargs == 2 && !emit(b)) return false;
+  last_result_at_ = static_cast<u32>(code_->size());
+  last_result_dst_ = dst_word;
+  bool cmp = op == Op::I32Eqz || (static_cast<u32>(op) >= static_cast<u32>(Op::I32Eq) &&
+                                  static_cast<u32>(op) <= static_cast<u32>(Op::I32GeU));
+  if (cmp) note_cmp(op, a, b, nargs + 2);
+  return true;
+}
+
+static Op imm_variant(Op op) {
+  u32 o = static_cast<u32>(op);
+  if (o >= static_cast<u32>(Op::I32Eq) && o <= static_cast<u32>(Op::I32GeU))
+    return static_cast<Op>(static_cast<u32>(Op::I32EqImm) + (o - static_cast<u32>(Op::I32Eq)));
+  switch (op) {
+    case Op::I32Add: return Op::I32AddImm;
+    case Op::I32Sub: return Op::I32SubImm;
+    case Op::I32Mul: return Op::I32MulImm;
+    case Op::I32And: return Op::I32AndImm;
+    case Op::I32Or: return Op::I32OrImm;
+    case Op::I32Xor: return Op::I32XorImm;
+    case Op::I32Shl: return Op::I32ShlImm;
+    case Op::I32ShrS: return Op::I32ShrSImm;
+    case Op::I32ShrU: return Op::I32ShrUImm;
+    case Op::I64Add: return Op::I64AddImm;
+    case Op::I64Sub: return Op::I64SubImm;
+    case Op::I64Mul: return Op::I64MulImm;
+    case Op::I64And: return Op::I64AndImm;
+    case Op::I64Or: return Op::I64OrImm;
+    case Op::I64Xor: return Op::I64XorImm;
+    case Op::I64Shl: return Op::I64ShlImm;
+    case Op::I64ShrS: return Op::I64ShrSImm;
+    case Op::I64ShrU: return Op::I64ShrUImm;
+    default: return Op::Count;
+  }
+}
+
+// `a op const`: the Const just emitted becomes an immediate operand.
+bool Compiler::binary_imm(Op op, ValType in, ValType out) {
+  Op io = imm_variant(op);
+  if (io == Op::Count || !live() || last_const_at_ == kNone || last_const_at_ != code_->size())
+    return false;
+  if (stack_.size() <= ctrls_.back().height) return false;
+  if (stack_.back().slot != own_slot(static_cast<u32>(stack_.size()) - 1)) return false;
+  if (stack_.back().type != in) return false;
+  u64 imm = last_const_value_;
+  Entry b, a;
+  if (!pop(in, b) || !pop(in, a)) return false;
+  code_->shrink_to(code_->size() - 3);
+  map_->pop_back();
+  barrier();
+  if (!push_own(out) || !emit_op(io)) return false;
+  u32 dst_word = static_cast<u32>(code_->size());
+  if (!emit(stack_.back().slot) || !emit(a.slot) || !emit(imm)) return false;
+  last_result_at_ = static_cast<u32>(code_->size());
+  last_result_dst_ = dst_word;
+  if (static_cast<u32>(io) <= static_cast<u32>(Op::I32GeUImm)) note_cmp(io, a.slot, imm, 4);
+  return true;
+}
+
+bool Compiler::memarg(u32 natural, u32& offset) {
+  u32 align;
+  if (!u32_(align)) return false;
+  if (!u32_(offset)) return false;
+  if (align >= 32) return malformed("malformed memop flags");
+  if (m_.memories.size() == 0) return invalid("unknown memory 0");
+  if (align >= 32 || (1u << align) > natural)
+    return invalid("alignment must not be larger than natural");
+  return true;
+}
+
+bool Compiler::end_arm(Ctrl& c) {
+  u32 n = c.result_count;
+  u32 avail = static_cast<u32>(stack_.size()) - c.height;
+  if (live() && avail >= n && !materialize_top(n)) return false;
+  for (u32 i = n; i-- > 0;)
+    if (!pop(c.res()[i])) return false;
+  if (stack_.size() != c.height)
+    return invalid("type mismatch: values remaining on stack at end of block");
+  return true;
+}
+
+bool Compiler::function_body(Function& f, u32 body_end) {
+  const FuncType& type = m_.types[f.type_index];
+  locals_.clear();
+  stack_.clear();
+  ctrls_.clear();
+  fixups_.clear();
+  aliases_ = 0;
+  max_height_ = 0;
+  for (ValType t : type.params())
+    if (!push(locals_, t)) return false;
+  u32 groups;
+  if (!u32_(groups)) return false;
+  u64 total = type.param_count;
+  for (u32 g = 0; g < groups; ++g) {
+    u32 count;
+    if (!u32_(count)) return false;
+    total += count;
+    if (total > kMaxLocals) return fail(ErrorKind::Limit, pos_, "too many locals");
+    ValType t;
+    if (!val_type(t)) return false;
+    for (u32 k = 0; k < count; ++k)
+      if (!push(locals_, t)) return false;
+  }
+  local_count_ = static_cast<u32>(locals_.size());
+  f.local_count = local_count_;
+  code_ = &f.code;
+  map_ = &f.code_map;
+  barrier();
+
+  {
+    Ctrl fc{};
+    fc.result_count = type.result_count;
+    fc.results = type.types.data() + type.param_count;
+    fc.height = 0;
+    if (!push(ctrls_, fc)) return false;
+    ctrls_.back().kind = CtrlKind::Function;
+    ctrls_.back().fixups = kNone;
+    ctrls_.back().else_fixup = kNone;
+  }
+
+  while (!ctrls_.empty()) {
+    if (pos_ >= body_end) return malformed("unexpected end of section or function");
+    op_offset_ = pos_;
+    u8 op = data_[pos_++];
+    if (op >= 0x45 && op <= 0xc4) {
+      if (!numeric(op)) return false;
+      continue;
+    }
+    switch (op) {
+      case 0x00:  // unreachable
+        if (live() && !emit_op(Op::Unreachable)) return false;
+        stack_.shrink_to(ctrls_.back().height);
+        ctrls_.back().unreachable = true;
+        break;
+      case 0x01:  // nop
+        break;
+      case 0x02:    // block
+      case 0x03: {  // loop
+        Ctrl c{};
+        if (!block_type(c)) return false;
+        if (!materialize_all()) return false;
+        for (u32 i = c.param_count; i-- > 0;)
+          if (!pop(c.params[i])) return false;
+        c.height = static_cast<u32>(stack_.size());
+        bool was_live = live();
+        if (!push_ctrl(op == 0x02 ? CtrlKind::Block : CtrlKind::Loop, c)) return false;
+        for (u32 i = 0; i < c.param_count; ++i)
+          if (!push_own(c.params[i])) return false;
+        if (op == 0x03 && was_live) {
+          ctrls_.back().loop_start = static_cast<u32>(code_->size());
+          if (!emit_op(Op::Fuel)) return false;
+        }
+        barrier();
+        break;
+      }
+      case 0x04: {  // if
+        Ctrl c{};
+        if (!block_type(c)) return false;
+        Entry cond;
+        if (!pop(ValType::I32, cond)) return false;
+        if (!materialize_all()) return false;
+        for (u32 i = c.param_count; i-- > 0;)
+          if (!pop(c.params[i])) return false;
+        c.height = static_cast<u32>(stack_.size());
+        u32 word = kNone, base = 0;
+        if (live()) {
+          if (!fused_if(cond, base, word)) return false;
+        }
+        barrier();
+        if (!push_ctrl(CtrlKind::If, c)) return false;
+        ctrls_.back().else_fixup = word;
+        ctrls_.back().else_base = base;
+        for (u32 i = 0; i < c.param_count; ++i)
+          if (!push_own(c.params[i])) return false;
+        break;
+      }
+      case 0x05: {  // else
+        Ctrl& c = ctrls_.back();
+        if (c.kind != CtrlKind::If) return invalid("else without if");
+        if (!end_arm(c)) return false;
+        if (live()) {
+          u32 base = static_cast<u32>(code_->size());
+          if (!emit_op(Op::Br)) return false;
+          u32 word = static_cast<u32>(code_->size());
+          if (!emit(0) || !add_fixup(c, word, base)) return false;
+        }
+        if (c.else_fixup != kNone)
+          patch(c.else_fixup, c.else_base, static_cast<u32>(code_->size()));
+        c.else_fixup = kNone;
+        c.kind = CtrlKind::Else;
+        c.unreachable = false;
+        for (u32 i = 0; i < c.param_count; ++i)
+          if (!push_own(c.params[i])) return false;
+        barrier();
+        break;
+      }
+      case 0x0b: {  // end
+        Ctrl& c = ctrls_.back();
+        if (c.kind == CtrlKind::If) {
+          // Without else the implicit else arm passes the params through.
+          if (c.param_count != c.result_count) return invalid("type mismatch: if without else");
+          for (u32 i = 0; i < c.param_count; ++i)
+            if (c.params[i] != c.res()[i]) return invalid("type mismatch: if without else");
+        }
+        if (!end_arm(c)) return false;
+        if (c.kind == CtrlKind::Function) {
+          if (live()) {
+            if (!emit_op(Op::Return) || !emit(c.result_count) || !emit(own_slot(0))) return false;
+          }
+          u32 here = static_cast<u32>(code_->size());
+          for (u32 fx = c.fixups; fx != kNone; fx = fixups_[fx].next)
+            patch(fixups_[fx].word, fixups_[fx].base, here);
+          // Branches to the function label land on a final return.
+          if (c.fixups != kNone) {
+            if (!emit_op(Op::Return) || !emit(c.result_count) || !emit(own_slot(0))) return false;
+          }
+          ctrls_.pop_back();
+          break;
+        }
+        u32 here = static_cast<u32>(code_->size());
+        if (c.else_fixup != kNone) patch(c.else_fixup, c.else_base, here);
+        for (u32 fx = c.fixups; fx != kNone; fx = fixups_[fx].next)
+          patch(fixups_[fx].word, fixups_[fx].base, here);
+        u32 nres = c.result_count;
+        ValType single = c.single;
+        const ValType* res = c.single_result ? &single : c.results;
+        ctrls_.pop_back();
+        for (u32 i = 0; i < nres; ++i)
+          if (!push_own(res[i])) return false;
+        barrier();
+        break;
+      }
+      case 0x0c: {  // br
+        u32 depth;
+        if (!u32_(depth)) return false;
+        if (depth >= ctrls_.size()) return invalid("unknown label");
+        Ctrl& t = ctrls_[ctrls_.size() - 1 - depth];
+        if (!check_label(t)) return false;
+        if (live()) {
+          if (t.kind == CtrlKind::Function) {
+            u32 n = t.result_count;
+            if (!materialize_top(n)) return false;
+            if (!emit_op(Op::Return) || !emit(n) ||
+                !emit(own_slot(static_cast<u32>(stack_.size()) - n)))
+              return false;
+          } else {
+            if (!branch_copies(t)) return false;
+            u32 base = static_cast<u32>(code_->size());
+            if (!emit_op(Op::Br)) return false;
+            u32 word = static_cast<u32>(code_->size());
+            if (!emit(0) || !emit_branch(t, base, word)) return false;
+          }
+        }
+        stack_.shrink_to(ctrls_.back().height);
+        recount_aliases();
+        ctrls_.back().unreachable = true;
+        break;
+      }
+      case 0x0d: {  // br_if
+        u32 depth;
+        if (!u32_(depth)) return false;
+        if (depth >= ctrls_.size()) return invalid("unknown label");
+        Entry cond;
+        if (!pop(ValType::I32, cond)) return false;
+        Ctrl& t = ctrls_[ctrls_.size() - 1 - depth];
+        if (!check_label(t)) return false;
+        // Every value the label takes must be on the stack (also in unreachable code).
+        u32 n = static_cast<u32>(label_types(t).size());
+        u32 avail = static_cast<u32>(stack_.size()) - ctrls_.back().height;
+        if (avail < n) {
+          // Polymorphic stack: the values the branch leaves are typed as the label's.
+          Span<const ValType> types = label_types(t);
+          // Rebuild: pop what is there, push label types.
+          for (u32 i = 0; i < avail; ++i) {
+            Entry e;
+            if (!pop_any(e)) return false;
+          }
+          for (u32 i = 0; i < n; ++i)
+            if (!push_own(types[i])) return false;
+        } else {
+          // Entries of unknown type take the label's types.
+          Span<const ValType> types = label_types(t);
+          for (u32 i = 0; i < n; ++i) {
+            Entry& e = stack_[stack_.size() - n + i];
+            if (e.type == kUnknown) e.type = types[i];
+          }
+        }
+        if (live()) {
+          bool needs_copies = false;
+          for (u32 i = 0; i < n; ++i)
+            if (stack_[stack_.size() - n + i].slot != own_slot(t.height + i)) needs_copies = true;
+          if (t.kind == CtrlKind::Function) needs_copies = true;
+          if (!needs_copies) {
+            u32 base = static_cast<u32>(code_->size());
+            if (!fused_branch(cond, base)) return false;
+            u32 word = static_cast<u32>(code_->size()) - 1;
+            if (!emit_branch(t, base, word)) return false;
+          } else {
+            u32 base = static_cast<u32>(code_->size());
+            if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
+            u32 skip = static_cast<u32>(code_->size());
+            if (!emit(0)) return false;
+            if (t.kind == CtrlKind::Function) {
+              // Return needs the results contiguous: copy them to the top own slots first.
+              u32 h = static_cast<u32>(stack_.size());
+              for (u32 i = 0; i < n; ++i) {
+                Entry& e = stack_[h - n + i];
+                u32 own = own_slot(h - n + i);
+                if (e.slot != own && (!emit_op(Op::Copy) || !emit(own) || !emit(e.slot)))
+                  return false;
+              }
+              if (!emit_op(Op::Return) || !emit(n) || !emit(own_slot(h - n))) return false;
+            } else {
+              if (!branch_copies(t)) return false;
+              u32 b2 = static_cast<u32>(code_->size());
+              if (!emit_op(Op::Br)) return false;
+              u32 w2 = static_cast<u32>(code_->size());
+              if (!emit(0) || !emit_branch(t, b2, w2)) return false;
+            }
+            patch(skip, base, static_cast<u32>(code_->size()));
+          }
+        }
+        barrier();
+        break;
+      }
+      case 0x0e: {  // br_table
+        u32 count;
+        if (!u32_(count)) return false;
+        if (count > kMaxBrTable) return fail(ErrorKind::Limit, pos_, "br_table too large");
+        Vector<u32> depths;
+        if (depths.try_resize(count + 1).is_error()) return no_memory();
+        for (u32 i = 0; i <= count; ++i) {
+          if (!u32_(depths[i])) return false;
+          if (depths[i] >= ctrls_.size()) return invalid("unknown label");
+        }
+        Entry index;
+        if (!pop(ValType::I32, index)) return false;
+        Ctrl& def = ctrls_[ctrls_.size() - 1 - depths[count]];
+        u32 arity = static_cast<u32>(label_types(def).size());
+        for (u32 i = 0; i <= count; ++i) {
+          Ctrl& t = ctrls_[ctrls_.size() - 1 - depths[i]];
+          if (label_types(t).size() != arity) return invalid("type mismatch: br_table arity");
+          if (!check_label(t)) return false;
+        }
+        if (live()) {
+          u32 base = static_cast<u32>(code_->size());
+          if (!emit_op(Op::BrTable) || !emit(index.slot) || !emit(count)) return false;
+          u32 first = static_cast<u32>(code_->size());
+          for (u32 i = 0; i <= count; ++i)
+            if (!emit(0)) return false;
+          for (u32 i = 0; i <= count; ++i) {
+            Ctrl& t = ctrls_[ctrls_.size() - 1 - depths[i]];
+            bool needs_copies = t.kind == CtrlKind::Function;
+            for (u32 k = 0; k < arity && !needs_copies; ++k)
+              if (stack_[stack_.size() - arity + k].slot != own_slot(t.height + k))
+                needs_copies = true;
+            if (!needs_copies) {
+              if (!emit_branch(t, base, first + i)) return false;
+              continue;
+            }
+            patch(first + i, base, static_cast<u32>(code_->size()));
+            if (t.kind == CtrlKind::Function) {
+              u32 h = static_cast<u32>(stack_.size());
+              for (u32 k = 0; k < arity; ++k) {
+                Entry& e = stack_[h - arity + k];
+                u32 own = own_slot(h - arity + k);
+                if (e.slot != own && (!emit_op(Op::Copy) || !emit(own) || !emit(e.slot)))
+                  return false;
+              }
+              if (!emit_op(Op::Return) || !emit(arity) || !emit(own_slot(h - arity))) return false;
+            } else {
+              if (!branch_copies(t)) return false;
+              u32 b2 = static_cast<u32>(code_->size());
+              if (!emit_op(Op::Br)) return false;
+              u32 w2 = static_cast<u32>(code_->size());
+              if (!emit(0) || !emit_branch(t, b2, w2)) return false;
+            }
+          }
+        }
+        stack_.shrink_to(ctrls_.back().height);
+        recount_aliases();
+        ctrls_.back().unreachable = true;
+        break;
+      }
+      case 0x0f: {  // return
+        Ctrl& t = ctrls_[0];
+        if (!check_label(t)) return false;
+        if (live()) {
+          u32 n = t.result_count;
+          if (!materialize_top(n)) return false;
+          if (!emit_op(Op::Return) || !emit(n) ||
+              !emit(own_slot(static_cast<u32>(stack_.size()) - n)))
+            return false;
+        }
+        stack_.shrink_to(ctrls_.back().height);
+        recount_aliases();
+        ctrls_.back().unreachable = true;
+        break;
+      }
+      case 0x10: {  // call
+        u32 fi;
+        if (!u32_(fi)) return false;
+        if (fi >= m_.func_types.size()) return invalid("unknown function");
+        if (!call(m_.func_type(fi), Op::Call, fi, 0, 0)) return false;
+        break;
+      }
+      case 0x11: {  // call_indirect
+        u32 ti, table;
+        if (!u32_(ti)) return false;
+        if (!u32_(table)) return false;
+        if (table >= m_.tables.size()) return invalid("unknown table");
+        if (ti >= m_.types.size()) return invalid("unknown type");
+        if (m_.tables[table].elem != ValType::FuncRef)
+          return invalid("type mismatch: call_indirect on externref table");
+        Entry idx;
+        if (!pop(ValType::I32, idx)) return false;
+        if (!call(m_.types[ti], Op::CallIndirect, table, ti, idx.slot)) return false;
+        break;
+      }
+      case 0x1a: {  // drop
+        Entry e;
+        if (!pop_any(e)) return false;
+        break;
+      }
+      case 0x1b:    // select
+      case 0x1c: {  // select t
+        ValType t = kUnknown;
+        if (op == 0x1c) {
+          u32 n;
+          if (!u32_(n)) return false;
+          if (n != 1) return invalid("invalid result arity");
+          if (!val_type(t)) return false;
+        }
+        Entry cond, b, a;
+        if (!pop(ValType::I32, cond)) return false;
+        if (!pop(t, b) || !pop(t, a)) return false;
+        if (op == 0x1b) {
+          if (is_ref(a.type) || is_ref(b.type))
+            return invalid("type mismatch: select on references needs a type");
+          if (a.type != kUnknown && b.type != kUnknown && a.type != b.type)
+            return invalid("type mismatch");
+          t = a.type != kUnknown ? a.type : b.type;
+        }
+        if (!push_own(t)) return false;
+        if (live()) {
+          u32 dst_word;
+          if (!emit_op(Op::Select)) return false;
+          dst_word = static_cast<u32>(code_->size());
+          if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot))
+            return false;
+          last_result_at_ = static_cast<u32>(code_->size());
+          last_result_dst_ = dst_word;
+        }
+        break;
+      }
+      case 0x20: {  // local.get
+        u32 x;
+        if (!local_index(x)) return false;
+        if (!push_entry(locals_[x], x * 8)) return false;
+        break;
+      }
+      case 0x21:    // local.set
+      case 0x22: {  // local.tee
+        u32 x;
+        if (!local_index(x)) return false;
+        u32 at = last_result_at_;
+        u32 dst_word = last_result_dst_;
+        Entry v;
+        if (!pop(locals_[x], v)) return false;
+        if (!materialize_local(x * 8)) return false;
+        if (live()) {
+          bool retarget = at != kNone && at == code_->size() &&
+                          v.slot == own_slot(static_cast<u32>(stack_.size()));
+          if (retarget) {
+            (*code_)[dst_word] = x * 8;
+          } else if (v.slot != x * 8) {
+            if (!emit_op(Op::Copy) || !emit(x * 8) || !emit(v.slot)) return false;
+          }
+        }
+        barrier();
+        if (op == 0x22 && !push_entry(locals_[x], x * 8)) return false;
+        break;
+      }
+      case 0x23: {  // global.get
+        u32 g;
+        if (!u32_(g)) return false;
+        if (g >= m_.globals.size()) return invalid("unknown global");
+        if (!push_own(m_.globals[g].type.type)) return false;
+        if (live()) {
+          if (!emit_op(Op::GlobalGet)) return false;
+          u32 dst_word = static_cast<u32>(code_->size());
+          if (!emit(stack_.back().slot) || !emit(g)) return false;
+          last_result_at_ = static_cast<u32>(code_->size());
+          last_result_dst_ = dst_word;
+        }
+        break;
+      }
+      case 0x24: {  // global.set
+        u32 g;
+        if (!u32_(g)) return false;
+        if (g >= m_.globals.size()) return invalid("unknown global");
+        if (!m_.globals[g].type.mutable_) return invalid("global is immutable");
+        Entry v;
+        if (!pop(m_.globals[g].type.type, v)) return false;
+        if (live() && (!emit_op(Op::GlobalSet) || !emit(g) || !emit(v.slot))) return false;
+        break;
+      }
+      case 0x25: {  // table.get
+        u32 t;
+        if (!u32_(t)) return false;
+        if (t >= m_.tables.size()) return invalid("unknown table");
+        Entry i;
+        if (!pop(ValType::I32, i)) return false;
+        if (!op_result(Op::TableGet, m_.tables[t].elem, t, i.slot, 2)) return false;
+        break;
+      }
+      case 0x26: {  // table.set
+        u32 t;
+        if (!u32_(t)) return false;
+        if (t >= m_.tables.size()) return invalid("unknown table");
+        Entry v, i;
+        if (!pop(m_.tables[t].elem, v) || !pop(ValType::I32, i)) return false;
+        if (live() && (!emit_op(Op::TableSet) || !emit(t) || !emit(i.slot) || !emit(v.slot)))
+          return false;
+        break;
+      }
+      case 0x3f:    // memory.size
+      case 0x40: {  // memory.grow
+        u8 zero;
+        if (!byte(zero)) return false;
+        if (zero != 0) return malformed("zero byte expected");
+        if (m_.memories.size() == 0) return invalid("unknown memory");
+        if (op == 0x3f) {
+          if (!push_own(ValType::I32)) return false;
+          if (live() && (!emit_op(Op::MemorySize) || !emit(stack_.back().slot))) return false;
+        } else {
+          Entry d;
+          if (!pop(ValType::I32, d)) return false;
+          if (!op_result(Op::MemoryGrow, ValType::I32, d.slot, 0, 1)) return false;
+        }
+        break;
+      }
+      case 0x41: {
+        i64 v;
+        if (!leb_s(v, 32)) return false;
+        if (!constant(ValType::I32, static_cast<u32>(v))) return false;
+        break;
+      }
+      case 0x42: {
+        i64 v;
+        if (!leb_s(v, 64)) return false;
+        if (!constant(ValType::I64, static_cast<u64>(v))) return false;
+        break;
+      }
+      case 0x43: {
+        u64 v;
+        if (!bytes_fixed(4, v) || !constant(ValType::F32, v)) return false;
+        break;
+      }
+      case 0x44: {
+        u64 v;
+        if (!bytes_fixed(8, v) || !constant(ValType::F64, v)) return false;
+        break;
+      }
+      case 0xd0: {  // ref.null
+        ValType t;
+        if (!ref_type(t) || !constant(t, 0)) return false;
+        break;
+      }
+      case 0xd1: {  // ref.is_null
+        Entry e;
+        if (!pop_any(e)) return false;
+        if (e.type != kUnknown && !is_ref(e.type)) return invalid("type mismatch: ref.is_null");
+        if (!op_result(Op::RefIsNull, ValType::I32, e.slot, 0, 1)) return false;
+        break;
+      }
+      case 0xd2: {  // ref.func
+        u32 fi;
+        if (!u32_(fi)) return false;
+        if (fi >= m_.func_types.size()) return invalid("unknown function");
+        if (!m_.declared_funcs[fi]) return invalid("undeclared function reference");
+        if (!push_own(ValType::FuncRef)) return false;
+        if (live() && (!emit_op(Op::RefFunc) || !emit(stack_.back().slot) || !emit(fi)))
+          return false;
+        break;
+      }
+      case 0xfc: {
+        u32 sub;
+        if (!u32_(sub)) return false;
+        if (!prefixed(sub)) return false;
+        break;
+      }
+      case 0xfd: return fail(ErrorKind::Unsupported, op_offset_, "SIMD not supported yet");
+      default:
+        if (op >= 0x28 && op <= 0x3e) {
+          if (!memory_op(op)) return false;
+          break;
+        }
+        return malformed("illegal opcode");
+    }
+  }
+  if (pos_ != body_end) return malformed("section size mismatch (end of function before body end)");
+  u64 slots = static_cast<u64>(local_count_) + max_height_ + 1;
+  if (slots < type.result_count) slots = type.result_count;
+  if (slots > kMaxFrameSlots)
+    return fail(ErrorKind::Limit, f.body_offset, "function frame too large");
+  f.frame_slots = static_cast<u32>(slots);
+  return true;
+}
+
+void Compiler::recount_aliases() {
+  aliases_ = 0;
+  for (const Entry& e : stack_)
+    if (e.slot < local_count_ * 8) ++aliases_;
+}
+
+bool Compiler::constant(ValType t, u64 bits) {
+  if (!push_own(t)) return false;
+  if (!live()) return true;
+  if (!emit_op(Op::Const)) return false;
+  u32 dst_word = static_cast<u32>(code_->size());
+  if (!emit(stack_.back().slot) || !emit(bits)) return false;
+  last_result_at_ = static_cast<u32>(code_->size());
+  last_result_dst_ = dst_word;
+  last_const_at_ = last_result_at_;
+  last_const_value_ = bits;
+  return true;
+}
+
+// Emits a conditional branch on `cond` whose last word is the branch offset.
+// Drops the comparison just emitted into `cond`, if any; returns the op that produced it.
+static Op inverse_cmp(Op op) {
+  switch (op) {
+    case Op::I32Eq: return Op::I32Ne;
+    case Op::I32Ne: return Op::I32Eq;
+    case Op::I32LtS: return Op::I32GeS;
+    case Op::I32GeS: return Op::I32LtS;
+    case Op::I32LtU: return Op::I32GeU;
+    case Op::I32GeU: return Op::I32LtU;
+    case Op::I32GtS: return Op::I32LeS;
+    case Op::I32LeS: return Op::I32GtS;
+    case Op::I32GtU: return Op::I32LeU;
+    case Op::I32LeU: return Op::I32GtU;
+    default: return Op::Count;
+  }
+}
+
+bool Compiler::fused_branch(const Entry& cond, u32& base) {
+  bool fuse = last_cmp_at_ != kNone && last_cmp_at_ == code_->size() && cond.slot == last_cmp_dst_;
+  if (fuse) {
+    Op op = last_cmp_op_;
+    u64 a = last_cmp_a_, b = last_cmp_b_;
+    code_->shrink_to(code_->size() - last_cmp_words_);
+    map_->pop_back();
+    barrier();
+    base = static_cast<u32>(code_->size());
+    if (op == Op::I32Eqz) return emit_op(Op::BrIfEqz) && emit(a) && emit(0);
+    bool imm = static_cast<u32>(op) >= static_cast<u32>(Op::I32EqImm) &&
+               static_cast<u32>(op) <= static_cast<u32>(Op::I32GeUImm);
+    Op fused = imm ? static_cast<Op>(static_cast<u32>(Op::BrIfI32EqImm) +
+                                     (static_cast<u32>(op) - static_cast<u32>(Op::I32EqImm)))
+                   : static_cast<Op>(static_cast<u32>(Op::BrIfI32Eq) +
+                                     (static_cast<u32>(op) - static_cast<u32>(Op::I32Eq)));
+    return emit_op(fused) && emit(a) && emit(b) && emit(0);
+  }
+  base = static_cast<u32>(code_->size());
+  if (!emit_op(Op::BrIfNez) || !emit(cond.slot) || !emit(0)) return false;
+  return true;
+}
+
+// The branch to the else arm of an `if`: taken when the condition is false.
+bool Compiler::fused_if(const Entry& cond, u32& base, u32& word) {
+  bool fuse = last_cmp_at_ != kNone && last_cmp_at_ == code_->size() && cond.slot == last_cmp_dst_;
+  Op op = last_cmp_op_;
+  bool imm = static_cast<u32>(op) >= static_cast<u32>(Op::I32EqImm) &&
+             static_cast<u32>(op) <= static_cast<u32>(Op::I32GeUImm);
+  Op plain = imm ? static_cast<Op>(static_cast<u32>(Op::I32Eq) +
+                                   (static_cast<u32>(op) - static_cast<u32>(Op::I32EqImm)))
+                 : op;
+  if (fuse && (op == Op::I32Eqz || inverse_cmp(plain) != Op::Count)) {
+    u64 a = last_cmp_a_, b = last_cmp_b_;
+    code_->shrink_to(code_->size() - last_cmp_words_);
+    map_->pop_back();
+    barrier();
+    base = static_cast<u32>(code_->size());
+    if (op == Op::I32Eqz) {
+      if (!emit_op(Op::BrIfNez) || !emit(a)) return false;
+    } else {
+      u32 inv = static_cast<u32>(inverse_cmp(plain)) - static_cast<u32>(Op::I32Eq);
+      Op fused = static_cast<Op>(static_cast<u32>(imm ? Op::BrIfI32EqImm : Op::BrIfI32Eq) + inv);
+      if (!emit_op(fused) || !emit(a) || !emit(b)) return false;
+    }
+    word = static_cast<u32>(code_->size());
+    return emit(0);
+  }
+  base = static_cast<u32>(code_->size());
+  if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
+  word = static_cast<u32>(code_->size());
+  return emit(0);
+}
+
+bool Compiler::call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
+  // The arguments must sit in their own slots, contiguous: the callee's frame starts there.
+  u32 np = ft.param_count;
+  u32 avail = static_cast<u32>(stack_.size()) - ctrls_.back().height;
+  if (live() && avail >= np && !materialize_top(np)) return false;
+  for (u32 i = np; i-- > 0;)
+    if (!pop(ft.params()[i])) return false;
+  u32 h = static_cast<u32>(stack_.size());
+  u32 arg_base = own_slot(h);
+  if (live()) {
+    if (!emit_op(op)) return false;
+    if (op == Op::Call) {
+      if (!emit(a) || !emit(arg_base)) return false;
+    } else {
+      if (!emit(a) || !emit(b) || !emit(index_slot) || !emit(arg_base)) return false;
+    }
+  }
+  for (u32 i = 0; i < ft.result_count; ++i)
+    if (!push_own(ft.results()[i])) return false;
+  // The callee's frame starts at arg_base: make room for it in this frame's reservation.
+  return true;
+}
+
+bool Compiler::numeric(u8 op) {
+  Op o = static_cast<Op>(static_cast<u32>(Op::I32Eqz) + (op - 0x45));
+  ValType in = ValType::I32, out = ValType::I32;
+  u32 nargs = 2;
+  if (op == 0x45) {
+    in = ValType::I32;
+    nargs = 1;
+  } else if (op <= 0x4f) {
+    in = ValType::I32;
+  } else if (op == 0x50) {
+    in = ValType::I64;
+    nargs = 1;
+  } else if (op <= 0x5a) {
+    in = ValType::I64;
+  } else if (op <= 0x60) {
+    in = ValType::F32;
+  } else if (op <= 0x66) {
+    in = ValType::F64;
+  } else if (op <= 0x69) {
+    in = out = ValType::I32;
+    nargs = 1;
+  } else if (op <= 0x78) {
+    in = out = ValType::I32;
+  } else if (op <= 0x7b) {
+    in = out = ValType::I64;
+    nargs = 1;
+  } else if (op <= 0x8a) {
+    in = out = ValType::I64;
+  } else if (op <= 0x91) {
+    in = out = ValType::F32;
+    nargs = 1;
+  } else if (op <= 0x98) {
+    in = out = ValType::F32;
+  } else if (op <= 0x9f) {
+    in = out = ValType::F64;
+    nargs = 1;
+  } else if (op <= 0xa6) {
+    in = out = ValType::F64;
+  } else {
+    nargs = 1;
+    static const u8 kConv[][2] = {// in, out for 0xa7..0xc4 (I=i32 L=i64 F=f32 D=f64)
+                                  {'L', 'I'}, {'F', 'I'}, {'F', 'I'}, {'D', 'I'}, {'D', 'I'},
+                                  {'I', 'L'}, {'I', 'L'}, {'F', 'L'}, {'F', 'L'}, {'D', 'L'},
+                                  {'D', 'L'}, {'I', 'F'}, {'I', 'F'}, {'L', 'F'}, {'L', 'F'},
+                                  {'D', 'F'}, {'I', 'D'}, {'I', 'D'}, {'L', 'D'}, {'L', 'D'},
+                                  {'F', 'D'}, {'F', 'I'}, {'D', 'L'}, {'I', 'F'}, {'L', 'D'},
+                                  {'I', 'I'}, {'I', 'I'}, {'L', 'L'}, {'L', 'L'}, {'L', 'L'}};
+    auto conv = [](u8 c) {
+      return c == 'I'   ? ValType::I32
+             : c == 'L' ? ValType::I64
+             : c == 'F' ? ValType::F32
+                        : ValType::F64;
+    };
+    in = conv(kConv[op - 0xa7][0]);
+    out = conv(kConv[op - 0xa7][1]);
+    if (op >= 0xbc && op <= 0xbf) {
+      // reinterpret: the bits stay where they are; only the type changes.
+      Entry e;
+      if (!pop(in, e)) return false;
+      if (!push_entry(out, e.slot)) return false;
+      return true;
+    }
+  }
+  Entry a, b;
+  if (nargs == 2) {
+    if (binary_imm(o, in, out)) return true;
+    if (failed_) return false;
+    if (!pop(in, b) || !pop(in, a)) return false;
+    return op_result(o, out, a.slot, b.slot, 2);
+  }
+  if (!pop(in, a)) return false;
+  return op_result(o, out, a.slot, 0, 1);
+}
+
+bool Compiler::memory_op(u8 op) {
+  static const u8 kNatural[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2,
+                                4, 4, 4, 8, 4, 8, 1, 2, 1, 2, 4};
+  static const ValType kType[] = {
+      ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::I32, ValType::I32,
+      ValType::I32, ValType::I32, ValType::I64, ValType::I64, ValType::I64, ValType::I64,
+      ValType::I64, ValType::I64, ValType::I32, ValType::I64, ValType::F32, ValType::F64,
+      ValType::I32, ValType::I32, ValType::I64, ValType::I64, ValType::I64};
+  u32 k = op - 0x28;
+  u32 offset;
+  if (!memarg(kNatural[k], offset)) return false;
+  Op o = static_cast<Op>(static_cast<u32>(Op::I32Load) + k);
+  if (op <= 0x35) {
+    Entry addr;
+    if (!pop(ValType::I32, addr)) return false;
+    if (!push_own(kType[k])) return false;
+    if (live()) {
+      if (!emit_op(o)) return false;
+      u32 dst_word = static_cast<u32>(code_->size());
+      if (!emit(stack_.back().slot) || !emit(addr.slot) || !emit(offset)) return false;
+      last_result_at_ = static_cast<u32>(code_->size());
+      last_result_dst_ = dst_word;
+    }
+    return true;
+  }
+  Entry v, addr;
+  if (!pop(kType[k], v) || !pop(ValType::I32, addr)) return false;
+  if (live() && (!emit_op(o) || !emit(addr.slot) || !emit(v.slot) || !emit(offset))) return false;
+  return true;
+}
+
+bool Compiler::prefixed(u32 sub) {
+  if (sub <= 7) {
+    static const ValType kIn[] = {ValType::F32, ValType::F32, ValType::F64, ValType::F64,
+                                  ValType::F32, ValType::F32, ValType::F64, ValType::F64};
+    Entry a;
+    if (!pop(kIn[sub], a)) return false;
+    return op_result(static_cast<Op>(static_cast<u32>(Op::I32TruncSatF32S) + sub),
+                     sub < 4 ? ValType::I32 : ValType::I64, a.slot, 0, 1);
+  }
+  switch (sub) {
+    case 8: {  // memory.init
+      u32 seg;
+      if (!u32_(seg)) return false;
+      u8 zero;
+      if (!byte(zero)) return false;
+      if (zero != 0) return malformed("zero byte expected");
+      if (m_.memories.size() == 0) return invalid("unknown memory 0");
+      // Without a data count section: malformed if the module has data segments after all,
+      // else the segment is unknown (decided at the end of the module).
+      if (!m_.has_data_count) {
+        if (missing_data_count_at_ == kNone) missing_data_count_at_ = op_offset_;
+      } else if (seg >= m_.data_count) {
+        return invalid("unknown data segment");
+      }
+      Entry n, s, d;
+      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
+      if (live() && (!emit_op(Op::MemoryInit) || !emit(seg) || !emit(d.slot) || !emit(s.slot) ||
+                     !emit(n.slot)))
+        return false;
+      return true;
+    }
+    case 9: {  // data.drop
+      u32 seg;
+      if (!u32_(seg)) return false;
+      // Without a data count section: malformed if the module has data segments after all,
+      // else the segment is unknown (decided at the end of the module).
+      if (!m_.has_data_count) {
+        if (missing_data_count_at_ == kNone) missing_data_count_at_ = op_offset_;
+      } else if (seg >= m_.data_count) {
+        return invalid("unknown data segment");
+      }
+      if (live() && (!emit_op(Op::DataDrop) || !emit(seg))) return false;
+      return true;
+    }
+    case 10:    // memory.copy
+    case 11: {  // memory.fill
+      u8 zero;
+      if (!byte(zero)) return false;
+      if (zero != 0) return malformed("zero byte expected");
+      if (sub == 10) {
+        if (!byte(zero)) return false;
+        if (zero != 0) return malformed("zero byte expected");
+      }
+      if (m_.memories.size() == 0) return invalid("unknown memory 0");
+      // The operands get slots of their own: the handler writes back what is left when it
+      // stops between chunks.
+      if (live() && stack_.size() - ctrls_.back().height >= 3 && !materialize_top(3)) return false;
+      Entry n, s, d;
+      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
+      if (live() && (!emit_op(sub == 10 ? Op::MemoryCopy : Op::MemoryFill) || !emit(d.slot) ||
+                     !emit(s.slot) || !emit(n.slot)))
+        return false;
+      return true;
+    }
+    case 12: {  // table.init
+      u32 seg, table;
+      if (!u32_(seg) || !u32_(table)) return false;
+      if (table >= m_.tables.size()) return invalid("unknown table");
+      if (seg >= m_.elems.size()) return invalid("unknown elem segment");
+      if (m_.elems[seg].type != m_.tables[table].elem) return invalid("type mismatch");
+      Entry n, s, d;
+      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
+      if (live() && (!emit_op(Op::TableInit) || !emit(table) || !emit(seg) || !emit(d.slot) ||
+                     !emit(s.slot) || !emit(n.slot)))
+        return false;
+      return true;
+    }
+    case 13: {  // elem.drop
+      u32 seg;
+      if (!u32_(seg)) return false;
+      if (seg >= m_.elems.size()) return invalid("unknown elem segment");
+      if (live() && (!emit_op(Op::ElemDrop) || !emit(seg))) return false;
+      return true;
+    }
+    case 14: {  // table.copy
+      u32 dt, st;
+      if (!u32_(dt) || !u32_(st)) return false;
+      if (dt >= m_.tables.size() || st >= m_.tables.size()) return invalid("unknown table");
+      if (m_.tables[dt].elem != m_.tables[st].elem) return invalid("type mismatch");
+      Entry n, s, d;
+      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
+      if (live() && (!emit_op(Op::TableCopy) || !emit(dt) || !emit(st) || !emit(d.slot) ||
+                     !emit(s.slot) || !emit(n.slot)))
+        return false;
+      return true;
+    }
+    case 15: {  // table.grow
+      u32 t;
+      if (!u32_(t)) return false;
+      if (t >= m_.tables.size()) return invalid("unknown table");
+      Entry n, v;
+      if (!pop(ValType::I32, n) || !pop(m_.tables[t].elem, v)) return false;
+      if (!push_own(ValType::I32)) return false;
+      if (live() && (!emit_op(Op::TableGrow) || !emit(stack_.back().slot) || !emit(t) ||
+                     !emit(v.slot) || !emit(n.slot)))
+        return false;
+      return true;
+    }
+    case 16: {  // table.size
+      u32 t;
+      if (!u32_(t)) return false;
+      if (t >= m_.tables.size()) return invalid("unknown table");
+      if (!push_own(ValType::I32)) return false;
+      if (live() && (!emit_op(Op::TableSize) || !emit(stack_.back().slot) || !emit(t)))
+        return false;
+      return true;
+    }
+    case 17: {  // table.fill
+      u32 t;
+      if (!u32_(t)) return false;
+      if (t >= m_.tables.size()) return invalid("unknown table");
+      Entry n, v, i;
+      if (!pop(ValType::I32, n) || !pop(m_.tables[t].elem, v) || !pop(ValType::I32, i))
+        return false;
+      if (live() &&
+          (!emit_op(Op::TableFill) || !emit(t) || !emit(i.slot) || !emit(v.slot) || !emit(n.slot)))
+        return false;
+      return true;
+    }
+    default: return malformed("illegal opcode");
+  }
+}
+
+bool Compiler::run() {
+  data_ = m_.bytes.data();
+  pos_ = 0;
+  end_ = static_cast<u32>(m_.bytes.size());
+  u64 magic, version;
+  if (end_ < 4) return malformed("unexpected end (magic header not detected)");
+  if (!bytes_fixed(4, magic)) return false;
+  if (magic != 0x6d736100) return fail(ErrorKind::Malformed, 0, "magic header not detected");
+  if (end_ < 8) return malformed("unexpected end (unknown binary version)");
+  if (!bytes_fixed(4, version)) return false;
+  if (version != 1) return fail(ErrorKind::Malformed, 4, "unknown binary version");
+  static const u8 kRank[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
+  u32 last_rank = 0;
+  bool seen_code = false;
+  while (pos_ < end_) {
+    u32 sec_begin = pos_;
+    u8 id;
+    if (!byte(id)) return false;
+    u32 size;
+    if (!u32_(size)) return false;
+    if (end_ - pos_ < size) return malformed("section size mismatch (unexpected end)");
+    u32 body = pos_;
+    u32 section_end = pos_ + size;
+    if (id > 12) return fail(ErrorKind::Malformed, sec_begin, "malformed section id");
+    if (id != 0) {
+      if (kRank[id] <= last_rank)
+        return fail(ErrorKind::Malformed, sec_begin,
+                    "unexpected content after last section / junk after last section");
+      last_rank = kRank[id];
+    }
+    u32 save_end = end_;
+    end_ = section_end;
+    bool ok = true;
+    switch (id) {
+      case 0: ok = section_custom(body, size); break;
+      case 1: ok = section_type(); break;
+      case 2: ok = section_import(); break;
+      case 3: {
+        ok = section_function();
+        if (ok && m_.functions.try_resize(function_count_declared_).is_error()) ok = no_memory();
+        break;
+      }
+      case 4: ok = section_table(); break;
+      case 5: ok = section_memory(); break;
+      case 6: ok = section_global(); break;
+      case 7: ok = section_export(); break;
+      case 8: ok = section_start(); break;
+      case 9: ok = section_elem(); break;
+      case 10:
+        seen_code = true;
+        ok = section_code();
+        break;
+      case 11:
+        seen_data_ = true;
+        ok = section_data();
+        break;
+      case 12:
+        ok = u32_(m_.data_count);
+        m_.has_data_count = true;
+        break;
+    }
+    if (!ok) return false;
+    if (id == 2 || id == 3) {
+      if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
+    }
+    if (id == 5 && m_.memories.size() > 1)
+      return fail(ErrorKind::Invalid, body, "multiple memories");
+    if (id == 2 && m_.memories.size() > 1)
+      return fail(ErrorKind::Invalid, body, "multiple memories");
+    if (pos_ != section_end) return fail(ErrorKind::Malformed, pos_, "section size mismatch");
+    end_ = save_end;
+  }
+  if (!seen_code && function_count_declared_ != 0)
+    return fail(ErrorKind::Malformed, pos_, "function and code section have inconsistent lengths");
+  if (missing_data_count_at_ != kNone) {
+    if (seen_data_)
+      return fail(ErrorKind::Malformed, missing_data_count_at_, "data count section required");
+    return fail(ErrorKind::Invalid, missing_data_count_at_, "unknown data segment");
+  }
+  if (m_.has_data_count && m_.datas.size() != m_.data_count)
+    return fail(ErrorKind::Malformed, pos_,
+                "data count and data section have inconsistent lengths");
+  return true;
+}
+
+}  // namespace
+
+Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
+  Module* m = new (std::nothrow) Module();
+  if (m == nullptr) return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
+  if (bytes.size() > 0xfffffff0u) {
+    delete m;
+    return CompileError{ErrorKind::Limit, 0, "module too large"};
+  }
+  if (m->bytes.try_resize(bytes.size()).is_error()) {
+    delete m;
+    return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
+  }
+  if (bytes.size() != 0) __builtin_memcpy(m->bytes.data(), bytes.data(), bytes.size());
+  Compiler* c = new (std::nothrow) Compiler(*m);
+  if (c == nullptr) {
+    delete m;
+    return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
+  }
+  bool ok = c->run();
+  CompileError err = c->error();
+  delete c;
+  if (!ok) {
+    delete m;
+    return err;
+  }
+  return m;
+}
+
+Module::~Module() = default;
+
+bool Module::locate(const u64* ip, u32* func_index, u32* wasm_offset) const {
+  for (u32 i = 0; i < functions.size(); ++i) {
+    const Function& f = functions[i];
+    if (ip < f.code.data() || ip >= f.code.data() + f.code.size()) continue;
+    u32 off = static_cast<u32>(ip - f.code.data());
+    u32 best = f.body_offset;
+    for (const CodeMapEntry& e : f.code_map) {
+      if (e.code_offset > off) break;
+      best = e.wasm_offset;
+    }
+    *func_index = imported_funcs + i;
+    *wasm_offset = best;
+    return true;
+  }
+  return false;
+}
+
+bool FuncType::operator==(const FuncType& other) const {
+  if (param_count != other.param_count || result_count != other.result_count) return false;
+  for (u32 i = 0; i < types.size(); ++i)
+    if (types[i] != other.types[i]) return false;
+  return true;
+}
+
+const char* val_type_name(ValType t) {
+  switch (t) {
+    case ValType::I32: return "i32";
+    case ValType::I64: return "i64";
+    case ValType::F32: return "f32";
+    case ValType::F64: return "f64";
+    case ValType::V128: return "v128";
+    case ValType::FuncRef: return "funcref";
+    case ValType::ExternRef: return "externref";
+  }
+  return "?";
+}
+
+const char* error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Malformed: return "malformed";
+    case ErrorKind::Invalid: return "invalid";
+    case ErrorKind::Unsupported: return "unsupported";
+    case ErrorKind::Limit: return "implementation limit";
+    case ErrorKind::NoMemory: return "out of memory";
+  }
+  return "?";
+}
+
+}  // namespace wasm

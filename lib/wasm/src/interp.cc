@@ -1,0 +1,899 @@
+// The interpreter: one handler per internal operation, all with the same signature, each ending
+// in a tail call of the next handler ([[clang::musttail]]), so a run() uses constant C stack
+// whatever the guest does. Guest calls push a Frame on the execution's own call stack; frames
+// overlap (a callee's frame starts at its first argument in the caller's frame).
+//
+// Every memory access handler is in this file (the LOAD/STORE macros and the bulk operations), so
+// that a later page-fault-to-trap fixup can find them.
+#include <support/new.h>
+#include <wasm/runtime.h>
+
+#include "code.h"
+#include "numerics.h"
+
+namespace wasm {
+
+namespace {
+
+using Handler = RunStatus (*)(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize);
+
+#define HANDLER(name) RunStatus h_##name(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
+#define DISPATCH() \
+  [[clang::musttail]] return reinterpret_cast<Handler>(ip[0])(ip, fp, ex, mem, msize)
+#define NEXT(n) \
+  do {          \
+    ip += (n);  \
+    DISPATCH(); \
+  } while (0)
+
+#define SLOT(i) (reinterpret_cast<u8*>(fp) + ip[i])
+template <typename T> inline T load(const u8* p) {
+  T v;
+  __builtin_memcpy(&v, p, sizeof(T));
+  return v;
+}
+template <typename T> inline void store(u8* p, T v) { __builtin_memcpy(p, &v, sizeof(T)); }
+// Frame slots are 8-byte aligned (guest memory is not): say so, or a target without fast
+// misaligned access (riscv64 rv64gc) reads slots byte by byte.
+template <typename T> inline T slot_load(const u8* p) {
+  return load<T>(static_cast<const u8*>(__builtin_assume_aligned(p, 8)));
+}
+template <typename T> inline void slot_store(u8* p, T v) {
+  store<T>(static_cast<u8*>(__builtin_assume_aligned(p, 8)), v);
+}
+
+#define U32(i) slot_load<u32>(SLOT(i))
+#define I32(i) slot_load<i32>(SLOT(i))
+#define U64(i) slot_load<u64>(SLOT(i))
+#define I64(i) slot_load<i64>(SLOT(i))
+#define F32(i) num::f32(slot_load<u32>(SLOT(i)))
+#define F64(i) num::f64(slot_load<u64>(SLOT(i)))
+#define SET32(i, v) slot_store<u64>(SLOT(i), static_cast<u64>(static_cast<u32>(v)))
+#define SET64(i, v) slot_store<u64>(SLOT(i), static_cast<u64>(v))
+#define SETF32(i, v) SET32(i, num::bits(static_cast<float>(v)))
+#define SETF64(i, v) SET64(i, num::bits(static_cast<double>(v)))
+
+[[gnu::noinline]] RunStatus do_trap(Execution* ex, const u64* ip, u64* fp, TrapKind kind) {
+  ex->trap_ = kind;
+  ex->trap_ip_ = ip;
+  ex->ip_ = ip;
+  ex->fp_offset_ = static_cast<u32>(fp - ex->stack_);
+  ex->status_ = RunStatus::Trap;
+  return RunStatus::Trap;
+}
+#define TRAP(kind) return do_trap(ex, ip, fp, TrapKind::kind)
+
+// Stops before the instruction at ip (which runs again on resume).
+[[gnu::noinline]] RunStatus suspend(Execution* ex, const u64* ip, u64* fp) {
+  ex->ip_ = ip;
+  ex->fp_offset_ = static_cast<u32>(fp - ex->stack_);
+  if (__atomic_load_n(&ex->interrupt_, __ATOMIC_RELAXED)) {
+    __atomic_store_n(&ex->interrupt_, 0u, __ATOMIC_RELAXED);
+    ex->status_ = RunStatus::Interrupted;
+    return RunStatus::Interrupted;
+  }
+  ex->status_ = RunStatus::OutOfFuel;
+  return RunStatus::OutOfFuel;
+}
+
+inline bool must_stop(Execution* ex) {
+  return __builtin_expect(ex->fuel_ <= 0, 0) ||
+         __builtin_expect(__atomic_load_n(&ex->interrupt_, __ATOMIC_RELAXED) != 0, 0);
+}
+
+inline void load_memory(Execution* ex, u8*& mem, u64& msize) {
+  Memory* m = ex->instance_->memory;
+  if (m != nullptr) {
+    mem = m->base;
+    msize = m->size;
+  } else {
+    mem = nullptr;
+    msize = 0;
+  }
+}
+
+// ---------------------------------------------------------------- control
+
+HANDLER(Unreachable) { TRAP(Unreachable); }
+HANDLER(Br) { NEXT(static_cast<i64>(ip[1])); }
+HANDLER(BrIfNez) {
+  if (U32(1) != 0) NEXT(static_cast<i64>(ip[2]));
+  NEXT(3);
+}
+HANDLER(BrIfEqz) {
+  if (U32(1) == 0) NEXT(static_cast<i64>(ip[2]));
+  NEXT(3);
+}
+HANDLER(BrTable) {
+  u32 i = U32(1);
+  u64 n = ip[2];
+  if (i > n) i = static_cast<u32>(n);
+  NEXT(static_cast<i64>(ip[3 + i]));
+}
+HANDLER(Copy) {
+  slot_store<u64>(SLOT(1), slot_load<u64>(SLOT(2)));
+  NEXT(3);
+}
+HANDLER(Const) {
+  slot_store<u64>(SLOT(1), ip[2]);
+  NEXT(3);
+}
+HANDLER(Fuel) {
+  if (must_stop(ex)) return suspend(ex, ip, fp);
+  --ex->fuel_;
+  NEXT(1);
+}
+HANDLER(Select) {
+  u64 v = U32(2) != 0 ? U64(3) : U64(4);
+  SET64(1, v);
+  NEXT(5);
+}
+
+HANDLER(Return) {
+  u64 n = ip[1];
+  const u64* src = reinterpret_cast<const u64*>(SLOT(2));
+  for (u64 i = 0; i < n; ++i) fp[i] = src[i];
+  if (ex->frame_count_ == 0) {
+    ex->result_count_ = static_cast<u32>(n);
+    ex->ip_ = nullptr;
+    ex->status_ = RunStatus::Done;
+    return RunStatus::Done;
+  }
+  Frame& f = ex->frames_[--ex->frame_count_];
+  ip = f.ret_ip;
+  fp = ex->stack_ + f.fp_offset;
+  if (__builtin_expect(ex->instance_ != f.instance, 0)) {
+    ex->instance_ = f.instance;
+    load_memory(ex, mem, msize);
+  } else if (ex->instance_->memory != nullptr) {
+    msize = ex->instance_->memory->size;  // the callee may have grown it
+  }
+  DISPATCH();
+}
+
+// Slow path of a call: grows the call or value stack. Returns false when a limit is reached.
+[[gnu::noinline]] bool grow_for_call(Execution* ex, u64*& fp, u64*& nfp, u64 slots) {
+  u64 fp_off = static_cast<u64>(fp - ex->stack_);
+  u64 nfp_off = static_cast<u64>(nfp - ex->stack_);
+  if (ex->frame_count_ >= ex->store_.config().max_call_depth) return false;
+  if (ex->frame_count_ == ex->frame_capacity_) {
+    u32 cap = ex->frame_capacity_ < 64 ? 64 : ex->frame_capacity_ * 2;
+    if (cap > ex->store_.config().max_call_depth) cap = ex->store_.config().max_call_depth;
+    Frame* fresh = new (std::nothrow) Frame[cap];
+    if (fresh == nullptr) return false;
+    for (u32 i = 0; i < ex->frame_count_; ++i) fresh[i] = ex->frames_[i];
+    delete[] ex->frames_;
+    ex->frames_ = fresh;
+    ex->frame_capacity_ = cap;
+  }
+  if (!ex->ensure_stack(nfp_off, slots)) return false;
+  fp = ex->stack_ + fp_off;
+  nfp = ex->stack_ + nfp_off;
+  return true;
+}
+
+// Calls a host function whose arguments start at nfp. Returns Done to continue.
+[[gnu::noinline]] RunStatus call_host(Execution* ex, FuncInst* f, const u64* ip, u64* fp,
+                                      u64* nfp) {
+  u32 np = f->type->param_count, nr = f->type->result_count;
+  u64 nfp_off = static_cast<u64>(nfp - ex->stack_);
+  u64 fp_off = static_cast<u64>(fp - ex->stack_);
+  if (!ex->ensure_stack(nfp_off, np + nr + 1)) return do_trap(ex, ip, fp, TrapKind::StackExhausted);
+  nfp = ex->stack_ + nfp_off;
+  fp = ex->stack_ + fp_off;
+  HostCall& call = ex->pending_;
+  call = HostCall{ex, f, Span<const u64>(nfp, np), Span<u64>(nfp + np, nr), 0};
+  for (u32 i = 0; i < nr; ++i) nfp[np + i] = 0;
+  HostStatus s = f->host(f->host_env, call);
+  switch (s) {
+    case HostStatus::Ok:
+      for (u32 i = 0; i < nr; ++i) nfp[i] = nfp[np + i];
+      return RunStatus::Done;
+    case HostStatus::Trap: return do_trap(ex, ip, fp, TrapKind::HostTrap);
+    case HostStatus::Exit:
+      ex->exit_code_ = call.exit_code;
+      ex->ip_ = nullptr;
+      ex->status_ = RunStatus::Exit;
+      return RunStatus::Exit;
+    case HostStatus::Pending:
+      ex->pending_active_ = true;
+      ex->pending_fp_ = nfp;
+      ex->ip_ = ip;  // the instruction after the call
+      ex->fp_offset_ = static_cast<u32>(fp_off);
+      ex->status_ = RunStatus::HostPending;
+      return RunStatus::HostPending;
+  }
+  return RunStatus::Done;
+}
+
+// Shared by call and call_indirect: `f` is the callee, `nfp` its frame, `next` the return ip.
+#define DO_CALL(f, nfp, next, self)                                                       \
+  do {                                                                                    \
+    if (must_stop(ex)) return suspend(ex, self, fp);                                      \
+    --ex->fuel_;                                                                          \
+    const Function* code = (f)->code;                                                     \
+    if (code != nullptr) {                                                                \
+      if (__builtin_expect(ex->frame_count_ == ex->frame_capacity_ ||                     \
+                               (nfp) + code->frame_slots > ex->stack_ + ex->stack_slots_, \
+                           0)) {                                                          \
+        if (!grow_for_call(ex, fp, nfp, code->frame_slots)) TRAP(StackExhausted);         \
+      }                                                                                   \
+      Frame& fr = ex->frames_[ex->frame_count_++];                                        \
+      fr.ret_ip = (next);                                                                 \
+      fr.fp_offset = static_cast<u32>(fp - ex->stack_);                                   \
+      fr.instance = ex->instance_;                                                        \
+      u32 np = (f)->type->param_count;                                                    \
+      for (u32 k = np; k < code->local_count; ++k) (nfp)[k] = 0;                          \
+      if (ex->instance_ != (f)->instance) {                                               \
+        ex->instance_ = (f)->instance;                                                    \
+        load_memory(ex, mem, msize);                                                      \
+      }                                                                                   \
+      fp = (nfp);                                                                         \
+      ip = code->code.data();                                                             \
+      DISPATCH();                                                                         \
+    }                                                                                     \
+    u64 fpo = static_cast<u64>(fp - ex->stack_);                                          \
+    RunStatus s = call_host(ex, (f), (next), fp, (nfp));                                  \
+    if (s != RunStatus::Done) return s;                                                   \
+    fp = ex->stack_ + fpo;                                                                \
+    load_memory(ex, mem, msize);                                                          \
+    ip = (next);                                                                          \
+    DISPATCH();                                                                           \
+  } while (0)
+
+HANDLER(Call) {
+  FuncInst* f = ex->instance_->funcs[ip[1]];
+  u64* nfp = reinterpret_cast<u64*>(SLOT(2));
+  const u64* self = ip;
+  DO_CALL(f, nfp, self + 3, self);
+}
+
+HANDLER(CallIndirect) {
+  Table* t = ex->instance_->tables[ip[1]];
+  u32 i = U32(3);
+  if (i >= t->elems.size()) TRAP(UndefinedElement);
+  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
+  if (f == nullptr) TRAP(UninitializedElement);
+  if (f->type_id != ex->instance_->type_ids[ip[2]]) TRAP(IndirectCallTypeMismatch);
+  u64* nfp = reinterpret_cast<u64*>(SLOT(4));
+  const u64* self = ip;
+  DO_CALL(f, nfp, self + 5, self);
+}
+
+// ---------------------------------------------------------------- variables, references
+
+HANDLER(GlobalGet) {
+  SET64(1, ex->instance_->globals[ip[2]]->value);
+  NEXT(3);
+}
+HANDLER(GlobalSet) {
+  ex->instance_->globals[ip[1]]->value = U64(2);
+  NEXT(3);
+}
+HANDLER(RefFunc) {
+  SET64(1, reinterpret_cast<u64>(ex->instance_->funcs[ip[2]]));
+  NEXT(3);
+}
+HANDLER(RefIsNull) {
+  SET32(1, U64(2) == 0 ? 1 : 0);
+  NEXT(3);
+}
+
+// ---------------------------------------------------------------- memory
+
+#define LOAD(name, T, W, SETTER)                                              \
+  HANDLER(name) {                                                             \
+    u64 ea = static_cast<u64>(U32(2)) + ip[3];                                \
+    if (__builtin_expect(ea + sizeof(T) > msize, 0)) TRAP(MemoryOutOfBounds); \
+    T v = load<T>(mem + ea);                                                  \
+    SETTER(1, static_cast<W>(v));                                             \
+    NEXT(4);                                                                  \
+  }
+LOAD(I32Load, u32, u32, SET32)
+LOAD(I64Load, u64, u64, SET64)
+LOAD(F32Load, u32, u32, SET32)
+LOAD(F64Load, u64, u64, SET64)
+LOAD(I32Load8S, i8, i32, SET32)
+LOAD(I32Load8U, u8, u32, SET32)
+LOAD(I32Load16S, i16, i32, SET32)
+LOAD(I32Load16U, u16, u32, SET32)
+LOAD(I64Load8S, i8, i64, SET64)
+LOAD(I64Load8U, u8, u64, SET64)
+LOAD(I64Load16S, i16, i64, SET64)
+LOAD(I64Load16U, u16, u64, SET64)
+LOAD(I64Load32S, i32, i64, SET64)
+LOAD(I64Load32U, u32, u64, SET64)
+
+#define STORE(name, T)                                                        \
+  HANDLER(name) {                                                             \
+    u64 ea = static_cast<u64>(U32(1)) + ip[3];                                \
+    if (__builtin_expect(ea + sizeof(T) > msize, 0)) TRAP(MemoryOutOfBounds); \
+    store<T>(mem + ea, static_cast<T>(U64(2)));                               \
+    NEXT(4);                                                                  \
+  }
+STORE(I32Store, u32)
+STORE(I64Store, u64)
+STORE(F32Store, u32)
+STORE(F64Store, u64)
+STORE(I32Store8, u8)
+STORE(I32Store16, u16)
+STORE(I64Store8, u8)
+STORE(I64Store16, u16)
+STORE(I64Store32, u32)
+
+HANDLER(MemorySize) {
+  SET32(1, msize / 65536);
+  NEXT(2);
+}
+HANDLER(MemoryGrow) {
+  i64 r = ex->store_.grow_memory(ex->instance_->memory, U32(2));
+  load_memory(ex, mem, msize);
+  SET32(1, static_cast<u32>(r));
+  NEXT(3);
+}
+// Bulk operations work in chunks: each chunk is charged, and when the fuel runs out (or an
+// interrupt comes) between chunks the operands left are written back to their slots (the
+// translator gives them slots of their own) and the instruction runs again on resume. So one
+// memory.fill cannot hold a CPU however large it is.
+constexpr u64 kBulkChunk = 64 * 1024;
+
+HANDLER(MemoryFill) {
+  u64 d = U32(1), n = U32(3);
+  u8 v = static_cast<u8>(U32(2));
+  if (d + n > msize) TRAP(MemoryOutOfBounds);
+  while (n > kBulkChunk) {
+    __builtin_memset(mem + d, v, kBulkChunk);
+    d += kBulkChunk;
+    n -= kBulkChunk;
+    ex->fuel_ -= static_cast<i64>(kBulkChunk >> 6);
+    if (must_stop(ex)) {
+      SET32(1, d);
+      SET32(3, n);
+      return suspend(ex, ip, fp);
+    }
+  }
+  ex->fuel_ -= static_cast<i64>(n >> 6);
+  if (n) __builtin_memset(mem + d, v, n);
+  NEXT(4);
+}
+HANDLER(MemoryCopy) {
+  u64 d = U32(1), s = U32(2), n = U32(3);
+  if (d + n > msize || s + n > msize) TRAP(MemoryOutOfBounds);
+  while (n > kBulkChunk) {
+    if (d <= s) {  // forwards: chunks from the start
+      __builtin_memmove(mem + d, mem + s, kBulkChunk);
+      d += kBulkChunk;
+      s += kBulkChunk;
+    } else {  // backwards: chunks from the end
+      __builtin_memmove(mem + d + n - kBulkChunk, mem + s + n - kBulkChunk, kBulkChunk);
+    }
+    n -= kBulkChunk;
+    ex->fuel_ -= static_cast<i64>(kBulkChunk >> 6);
+    if (must_stop(ex)) {
+      SET32(1, d);
+      SET32(2, s);
+      SET32(3, n);
+      return suspend(ex, ip, fp);
+    }
+  }
+  ex->fuel_ -= static_cast<i64>(n >> 6);
+  if (n) __builtin_memmove(mem + d, mem + s, n);
+  NEXT(4);
+}
+HANDLER(MemoryInit) {
+  u32 seg = static_cast<u32>(ip[1]);
+  u64 d = U32(2), s = U32(3), n = U32(4);
+  const Module* m = ex->instance_->module;
+  const DataSegment& ds = m->datas[seg];
+  u64 size = ex->instance_->data_dropped[seg] ? 0 : ds.size;
+  if (s + n > size || d + n > msize) TRAP(MemoryOutOfBounds);
+  ex->fuel_ -= static_cast<i64>(n >> 6);
+  if (n) __builtin_memcpy(mem + d, m->bytes.data() + ds.bytes_offset + s, n);
+  NEXT(5);
+}
+HANDLER(DataDrop) {
+  ex->instance_->data_dropped[ip[1]] = 1;
+  NEXT(2);
+}
+
+// ---------------------------------------------------------------- tables
+
+HANDLER(TableGet) {
+  Table* t = ex->instance_->tables[ip[2]];
+  u32 i = U32(3);
+  if (i >= t->elems.size()) TRAP(TableOutOfBounds);
+  SET64(1, t->elems[i]);
+  NEXT(4);
+}
+HANDLER(TableSet) {
+  Table* t = ex->instance_->tables[ip[1]];
+  u32 i = U32(2);
+  if (i >= t->elems.size()) TRAP(TableOutOfBounds);
+  t->elems[i] = U64(3);
+  NEXT(4);
+}
+HANDLER(TableSize) {
+  SET32(1, ex->instance_->tables[ip[2]]->elems.size());
+  NEXT(3);
+}
+HANDLER(TableGrow) {
+  Table* t = ex->instance_->tables[ip[2]];
+  i64 r = ex->store_.grow_table(t, U32(4), U64(3));
+  SET32(1, static_cast<u32>(r));
+  NEXT(5);
+}
+HANDLER(TableFill) {
+  Table* t = ex->instance_->tables[ip[1]];
+  u64 i = U32(2), n = U32(4);
+  u64 v = U64(3);
+  if (i + n > t->elems.size()) TRAP(TableOutOfBounds);
+  ex->fuel_ -= static_cast<i64>(n >> 6);
+  for (u64 k = 0; k < n; ++k) t->elems[i + k] = v;
+  NEXT(5);
+}
+HANDLER(TableCopy) {
+  Table* dt = ex->instance_->tables[ip[1]];
+  Table* st = ex->instance_->tables[ip[2]];
+  u64 d = U32(3), s = U32(4), n = U32(5);
+  if (d + n > dt->elems.size() || s + n > st->elems.size()) TRAP(TableOutOfBounds);
+  ex->fuel_ -= static_cast<i64>(n >> 6);
+  if (n) __builtin_memmove(dt->elems.data() + d, st->elems.data() + s, n * sizeof(u64));
+  NEXT(6);
+}
+HANDLER(TableInit) {
+  Table* t = ex->instance_->tables[ip[1]];
+  const Vector<u64>& seg = ex->instance_->elems[ip[2]];
+  u64 d = U32(3), s = U32(4), n = U32(5);
+  if (s + n > seg.size() || d + n > t->elems.size()) TRAP(TableOutOfBounds);
+  ex->fuel_ -= static_cast<i64>(n >> 6);
+  for (u64 k = 0; k < n; ++k) t->elems[d + k] = seg[s + k];
+  NEXT(6);
+}
+HANDLER(ElemDrop) {
+  ex->instance_->elems[ip[1]].clear();
+  NEXT(2);
+}
+
+// ---------------------------------------------------------------- numerics
+
+#define UN(name, expr) \
+  HANDLER(name) {      \
+    expr;              \
+    NEXT(3);           \
+  }
+#define BIN(name, expr) \
+  HANDLER(name) {       \
+    expr;               \
+    NEXT(4);            \
+  }
+
+UN(I32Eqz, SET32(1, U32(2) == 0))
+BIN(I32Eq, SET32(1, U32(2) == U32(3)))
+BIN(I32Ne, SET32(1, U32(2) != U32(3)))
+BIN(I32LtS, SET32(1, I32(2) < I32(3)))
+BIN(I32LtU, SET32(1, U32(2) < U32(3)))
+BIN(I32GtS, SET32(1, I32(2) > I32(3)))
+BIN(I32GtU, SET32(1, U32(2) > U32(3)))
+BIN(I32LeS, SET32(1, I32(2) <= I32(3)))
+BIN(I32LeU, SET32(1, U32(2) <= U32(3)))
+BIN(I32GeS, SET32(1, I32(2) >= I32(3)))
+BIN(I32GeU, SET32(1, U32(2) >= U32(3)))
+UN(I64Eqz, SET32(1, U64(2) == 0))
+BIN(I64Eq, SET32(1, U64(2) == U64(3)))
+BIN(I64Ne, SET32(1, U64(2) != U64(3)))
+BIN(I64LtS, SET32(1, I64(2) < I64(3)))
+BIN(I64LtU, SET32(1, U64(2) < U64(3)))
+BIN(I64GtS, SET32(1, I64(2) > I64(3)))
+BIN(I64GtU, SET32(1, U64(2) > U64(3)))
+BIN(I64LeS, SET32(1, I64(2) <= I64(3)))
+BIN(I64LeU, SET32(1, U64(2) <= U64(3)))
+BIN(I64GeS, SET32(1, I64(2) >= I64(3)))
+BIN(I64GeU, SET32(1, U64(2) >= U64(3)))
+BIN(F32Eq, SET32(1, F32(2) == F32(3)))
+BIN(F32Ne, SET32(1, F32(2) != F32(3)))
+BIN(F32Lt, SET32(1, F32(2) < F32(3)))
+BIN(F32Gt, SET32(1, F32(2) > F32(3)))
+BIN(F32Le, SET32(1, F32(2) <= F32(3)))
+BIN(F32Ge, SET32(1, F32(2) >= F32(3)))
+BIN(F64Eq, SET32(1, F64(2) == F64(3)))
+BIN(F64Ne, SET32(1, F64(2) != F64(3)))
+BIN(F64Lt, SET32(1, F64(2) < F64(3)))
+BIN(F64Gt, SET32(1, F64(2) > F64(3)))
+BIN(F64Le, SET32(1, F64(2) <= F64(3)))
+BIN(F64Ge, SET32(1, F64(2) >= F64(3)))
+
+UN(I32Clz, SET32(1, num::clz32(U32(2))))
+UN(I32Ctz, SET32(1, num::ctz32(U32(2))))
+UN(I32Popcnt, SET32(1, num::popcnt32(U32(2))))
+BIN(I32Add, SET32(1, U32(2) + U32(3)))
+BIN(I32Sub, SET32(1, U32(2) - U32(3)))
+BIN(I32Mul, SET32(1, U32(2) * U32(3)))
+HANDLER(I32DivS) {
+  i32 a = I32(2), b = I32(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  if (a == INT32_MIN && b == -1) TRAP(IntegerOverflow);
+  SET32(1, a / b);
+  NEXT(4);
+}
+HANDLER(I32DivU) {
+  u32 a = U32(2), b = U32(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  SET32(1, a / b);
+  NEXT(4);
+}
+HANDLER(I32RemS) {
+  i32 a = I32(2), b = I32(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  SET32(1, b == -1 ? 0 : a % b);
+  NEXT(4);
+}
+HANDLER(I32RemU) {
+  u32 a = U32(2), b = U32(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  SET32(1, a % b);
+  NEXT(4);
+}
+BIN(I32And, SET32(1, U32(2) & U32(3)))
+BIN(I32Or, SET32(1, U32(2) | U32(3)))
+BIN(I32Xor, SET32(1, U32(2) ^ U32(3)))
+BIN(I32Shl, SET32(1, U32(2) << (U32(3) & 31)))
+BIN(I32ShrS, SET32(1, I32(2) >> (U32(3) & 31)))
+BIN(I32ShrU, SET32(1, U32(2) >> (U32(3) & 31)))
+BIN(I32Rotl, SET32(1, num::rotl32(U32(2), U32(3))))
+BIN(I32Rotr, SET32(1, num::rotr32(U32(2), U32(3))))
+
+UN(I64Clz, SET64(1, num::clz64(U64(2))))
+UN(I64Ctz, SET64(1, num::ctz64(U64(2))))
+UN(I64Popcnt, SET64(1, num::popcnt64(U64(2))))
+BIN(I64Add, SET64(1, U64(2) + U64(3)))
+BIN(I64Sub, SET64(1, U64(2) - U64(3)))
+BIN(I64Mul, SET64(1, U64(2) * U64(3)))
+HANDLER(I64DivS) {
+  i64 a = I64(2), b = I64(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  if (a == INT64_MIN && b == -1) TRAP(IntegerOverflow);
+  SET64(1, a / b);
+  NEXT(4);
+}
+HANDLER(I64DivU) {
+  u64 a = U64(2), b = U64(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  SET64(1, a / b);
+  NEXT(4);
+}
+HANDLER(I64RemS) {
+  i64 a = I64(2), b = I64(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  SET64(1, b == -1 ? 0 : a % b);
+  NEXT(4);
+}
+HANDLER(I64RemU) {
+  u64 a = U64(2), b = U64(3);
+  if (b == 0) TRAP(IntegerDivideByZero);
+  SET64(1, a % b);
+  NEXT(4);
+}
+BIN(I64And, SET64(1, U64(2) & U64(3)))
+BIN(I64Or, SET64(1, U64(2) | U64(3)))
+BIN(I64Xor, SET64(1, U64(2) ^ U64(3)))
+BIN(I64Shl, SET64(1, U64(2) << (U64(3) & 63)))
+BIN(I64ShrS, SET64(1, I64(2) >> (U64(3) & 63)))
+BIN(I64ShrU, SET64(1, U64(2) >> (U64(3) & 63)))
+BIN(I64Rotl, SET64(1, num::rotl64(U64(2), U64(3))))
+BIN(I64Rotr, SET64(1, num::rotr64(U64(2), U64(3))))
+
+UN(F32Abs, SET32(1, U32(2) & 0x7fffffffu))
+UN(F32Neg, SET32(1, U32(2) ^ 0x80000000u))
+UN(F32Ceil, SET32(1, num::round32(U32(2), 2)))
+UN(F32Floor, SET32(1, num::round32(U32(2), 1)))
+UN(F32Trunc, SET32(1, num::round32(U32(2), 0)))
+UN(F32Nearest, SET32(1, num::round32(U32(2), 3)))
+UN(F32Sqrt, SETF32(1, num::sqrt32(F32(2))))
+BIN(F32Add, SETF32(1, F32(2) + F32(3)))
+BIN(F32Sub, SETF32(1, F32(2) - F32(3)))
+BIN(F32Mul, SETF32(1, F32(2) * F32(3)))
+BIN(F32Div, SETF32(1, F32(2) / F32(3)))
+BIN(F32Min, SET32(1, num::fmin32(U32(2), U32(3))))
+BIN(F32Max, SET32(1, num::fmax32(U32(2), U32(3))))
+BIN(F32Copysign, SET32(1, (U32(2) & 0x7fffffffu) | (U32(3) & 0x80000000u)))
+UN(F64Abs, SET64(1, U64(2) & 0x7fffffffffffffffull))
+UN(F64Neg, SET64(1, U64(2) ^ 0x8000000000000000ull))
+UN(F64Ceil, SET64(1, num::round64(U64(2), 2)))
+UN(F64Floor, SET64(1, num::round64(U64(2), 1)))
+UN(F64Trunc, SET64(1, num::round64(U64(2), 0)))
+UN(F64Nearest, SET64(1, num::round64(U64(2), 3)))
+UN(F64Sqrt, SETF64(1, num::sqrt64(F64(2))))
+BIN(F64Add, SETF64(1, F64(2) + F64(3)))
+BIN(F64Sub, SETF64(1, F64(2) - F64(3)))
+BIN(F64Mul, SETF64(1, F64(2) * F64(3)))
+BIN(F64Div, SETF64(1, F64(2) / F64(3)))
+BIN(F64Min, SET64(1, num::fmin64(U64(2), U64(3))))
+BIN(F64Max, SET64(1, num::fmax64(U64(2), U64(3))))
+BIN(F64Copysign, SET64(1, (U64(2) & 0x7fffffffffffffffull) | (U64(3) & 0x8000000000000000ull)))
+
+UN(I32WrapI64, SET32(1, U64(2)))
+#define TRUNC(name, I, SETTER, F, lo, hi)            \
+  HANDLER(name) {                                    \
+    I r;                                             \
+    int e = num::trunc_checked<I>(F(2), lo, hi, &r); \
+    if (e == 1) TRAP(InvalidConversion);             \
+    if (e == 2) TRAP(IntegerOverflow);               \
+    SETTER(1, r);                                    \
+    NEXT(3);                                         \
+  }
+TRUNC(I32TruncF32S, i32, SET32, F32, -2147483904.0f, 2147483648.0f)
+TRUNC(I32TruncF32U, u32, SET32, F32, -1.0f, 4294967296.0f)
+TRUNC(I32TruncF64S, i32, SET32, F64, -2147483649.0, 2147483648.0)
+TRUNC(I32TruncF64U, u32, SET32, F64, -1.0, 4294967296.0)
+TRUNC(I64TruncF32S, i64, SET64, F32, -9223373136366403584.0f, 9223372036854775808.0f)
+TRUNC(I64TruncF32U, u64, SET64, F32, -1.0f, 18446744073709551616.0f)
+TRUNC(I64TruncF64S, i64, SET64, F64, -9223372036854777856.0, 9223372036854775808.0)
+TRUNC(I64TruncF64U, u64, SET64, F64, -1.0, 18446744073709551616.0)
+#define TRUNC_SAT(name, I, SETTER, F, lo, hi, ilo, ihi) \
+  UN(name, SETTER(1, (num::trunc_sat<I>(F(2), lo, hi, static_cast<I>(ilo), static_cast<I>(ihi)))))
+TRUNC_SAT(I32TruncSatF32S, i32, SET32, F32, -2147483904.0f, 2147483648.0f, INT32_MIN, INT32_MAX)
+TRUNC_SAT(I32TruncSatF32U, u32, SET32, F32, -1.0f, 4294967296.0f, 0, UINT32_MAX)
+TRUNC_SAT(I32TruncSatF64S, i32, SET32, F64, -2147483649.0, 2147483648.0, INT32_MIN, INT32_MAX)
+TRUNC_SAT(I32TruncSatF64U, u32, SET32, F64, -1.0, 4294967296.0, 0, UINT32_MAX)
+TRUNC_SAT(I64TruncSatF32S, i64, SET64, F32, -9223373136366403584.0f, 9223372036854775808.0f,
+          INT64_MIN, INT64_MAX)
+TRUNC_SAT(I64TruncSatF32U, u64, SET64, F32, -1.0f, 18446744073709551616.0f, 0, UINT64_MAX)
+TRUNC_SAT(I64TruncSatF64S, i64, SET64, F64, -9223372036854777856.0, 9223372036854775808.0,
+          INT64_MIN, INT64_MAX)
+TRUNC_SAT(I64TruncSatF64U, u64, SET64, F64, -1.0, 18446744073709551616.0, 0, UINT64_MAX)
+UN(I64ExtendI32S, SET64(1, static_cast<i64>(I32(2))))
+UN(I64ExtendI32U, SET64(1, static_cast<u64>(U32(2))))
+UN(F32ConvertI32S, SETF32(1, static_cast<float>(I32(2))))
+UN(F32ConvertI32U, SETF32(1, static_cast<float>(U32(2))))
+UN(F32ConvertI64S, SETF32(1, static_cast<float>(I64(2))))
+UN(F32ConvertI64U, SETF32(1, static_cast<float>(U64(2))))
+UN(F32DemoteF64, SETF32(1, static_cast<float>(F64(2))))
+UN(F64ConvertI32S, SETF64(1, static_cast<double>(I32(2))))
+UN(F64ConvertI32U, SETF64(1, static_cast<double>(U32(2))))
+UN(F64ConvertI64S, SETF64(1, static_cast<double>(I64(2))))
+UN(F64ConvertI64U, SETF64(1, static_cast<double>(U64(2))))
+UN(F64PromoteF32, SETF64(1, static_cast<double>(F32(2))))
+// Reinterpretations never reach the code (the translator retypes the slot); kept for the table.
+UN(I32ReinterpretF32, SET32(1, U32(2)))
+UN(I64ReinterpretF64, SET64(1, U64(2)))
+UN(F32ReinterpretI32, SET32(1, U32(2)))
+UN(F64ReinterpretI64, SET64(1, U64(2)))
+UN(I32Extend8S, SET32(1, static_cast<i32>(static_cast<i8>(U32(2)))))
+UN(I32Extend16S, SET32(1, static_cast<i32>(static_cast<i16>(U32(2)))))
+UN(I64Extend8S, SET64(1, static_cast<i64>(static_cast<i8>(U64(2)))))
+UN(I64Extend16S, SET64(1, static_cast<i64>(static_cast<i16>(U64(2)))))
+UN(I64Extend32S, SET64(1, static_cast<i64>(static_cast<i32>(U64(2)))))
+
+// Fused forms: compare-and-branch, and operations with an immediate second operand.
+// clang-format off
+#define CMP_LIST(X) \
+  X(Eq, u32, ==) X(Ne, u32, !=) X(LtS, i32, <) X(LtU, u32, <) X(GtS, i32, >) X(GtU, u32, >) \
+  X(LeS, i32, <=) X(LeU, u32, <=) X(GeS, i32, >=) X(GeU, u32, >=)
+// clang-format on
+#define GEN_CMP(N, T, OP)                                                              \
+  HANDLER(BrIfI32##N) {                                                                \
+    if (slot_load<T>(SLOT(1)) OP slot_load<T>(SLOT(2))) NEXT(static_cast<i64>(ip[3])); \
+    NEXT(4);                                                                           \
+  }                                                                                    \
+  HANDLER(BrIfI32##N##Imm) {                                                           \
+    if (slot_load<T>(SLOT(1)) OP static_cast<T>(ip[2])) NEXT(static_cast<i64>(ip[3])); \
+    NEXT(4);                                                                           \
+  }                                                                                    \
+  HANDLER(I32##N##Imm) {                                                               \
+    SET32(1, slot_load<T>(SLOT(2)) OP static_cast<T>(ip[3]));                          \
+    NEXT(4);                                                                           \
+  }
+CMP_LIST(GEN_CMP)
+
+#define IMM32(name, expr)                        \
+  HANDLER(name) {                                \
+    u32 a = U32(2), b = static_cast<u32>(ip[3]); \
+    SET32(1, expr);                              \
+    NEXT(4);                                     \
+  }
+#define IMM64(name, expr)      \
+  HANDLER(name) {              \
+    u64 a = U64(2), b = ip[3]; \
+    SET64(1, expr);            \
+    NEXT(4);                   \
+  }
+IMM32(I32AddImm, a + b)
+IMM32(I32SubImm, a - b)
+IMM32(I32MulImm, a* b)
+IMM32(I32AndImm, a& b)
+IMM32(I32OrImm, a | b)
+IMM32(I32XorImm, a ^ b)
+IMM32(I32ShlImm, a << (b & 31))
+IMM32(I32ShrSImm, static_cast<u32>(static_cast<i32>(a) >> (b & 31)))
+IMM32(I32ShrUImm, a >> (b & 31))
+IMM64(I64AddImm, a + b)
+IMM64(I64SubImm, a - b)
+IMM64(I64MulImm, a* b)
+IMM64(I64AndImm, a& b)
+IMM64(I64OrImm, a | b)
+IMM64(I64XorImm, a ^ b)
+IMM64(I64ShlImm, a << (b & 63))
+IMM64(I64ShrSImm, static_cast<u64>(static_cast<i64>(a) >> (b & 63)))
+IMM64(I64ShrUImm, a >> (b & 63))
+
+const Handler kHandlers[] = {
+#define WASM_OP_HANDLER(name) h_##name,
+    WASM_CONTROL_OPS(WASM_OP_HANDLER) WASM_MEMORY_OPS(WASM_OP_HANDLER)
+        WASM_NUMERIC_OPS(WASM_OP_HANDLER)
+#undef WASM_OP_HANDLER
+};
+static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == static_cast<usize>(Op::Count));
+
+}  // namespace
+
+u64 op_word(Op op) { return reinterpret_cast<u64>(kHandlers[static_cast<u32>(op)]); }
+
+Op word_op(u64 word) {
+  for (u32 i = 0; i < static_cast<u32>(Op::Count); ++i)
+    if (reinterpret_cast<u64>(kHandlers[i]) == word) return static_cast<Op>(i);
+  return Op::Count;
+}
+
+// ---------------------------------------------------------------- Execution
+
+Execution::~Execution() {
+  delete[] stack_;
+  delete[] frames_;
+}
+
+bool Execution::ensure_stack(u64 fp_offset, u64 slots) {
+  u64 need = fp_offset + slots;
+  if (need <= stack_slots_) return true;
+  if (need > store_.config().max_stack_slots) return false;
+  u64 cap = stack_slots_ == 0 ? store_.config().initial_stack_slots : stack_slots_;
+  while (cap < need) cap *= 2;
+  if (cap > store_.config().max_stack_slots) cap = store_.config().max_stack_slots;
+  u64* fresh = new (std::nothrow) u64[cap];
+  if (fresh == nullptr) return false;
+  if (stack_slots_ != 0) __builtin_memcpy(fresh, stack_, stack_slots_ * sizeof(u64));
+  if (pending_active_ && pending_fp_ != nullptr) {
+    // keep the pending call's view consistent
+    pending_fp_ = fresh + (pending_fp_ - stack_);
+  }
+  delete[] stack_;
+  stack_ = fresh;
+  stack_slots_ = cap;
+  return true;
+}
+
+Result<void> Execution::start(FuncInst* func, Span<const u64> args) {
+  entry_ = func;
+  frame_count_ = 0;
+  trap_ = TrapKind::None;
+  trap_ip_ = nullptr;
+  pending_active_ = false;
+  u64 slots = func->type->param_count + func->type->result_count + 1;
+  if (func->code != nullptr && func->code->frame_slots > slots) slots = func->code->frame_slots;
+  if (!ensure_stack(0, slots)) return support::Error::NoMemory;
+  for (u32 i = 0; i < args.size(); ++i) stack_[i] = args[i];
+  if (func->code != nullptr) {
+    for (u32 i = func->type->param_count; i < func->code->local_count; ++i) stack_[i] = 0;
+    instance_ = func->instance;
+    ip_ = func->code->code.data();
+  } else {
+    instance_ = nullptr;
+    ip_ = nullptr;
+  }
+  fp_offset_ = 0;
+  status_ = RunStatus::OutOfFuel;  // not started
+  return {};
+}
+
+RunStatus Execution::run(i64 fuel) {
+  if (status_ == RunStatus::Done || status_ == RunStatus::Trap || status_ == RunStatus::Exit)
+    return status_;
+  if (status_ == RunStatus::HostPending && pending_active_) return status_;
+  fuel_ = fuel;
+  if (ip_ == nullptr) {
+    // A host function called directly.
+    if (entry_ == nullptr || entry_->host == nullptr) return status_ = RunStatus::Done;
+    u32 np = entry_->type->param_count, nr = entry_->type->result_count;
+    if (!ensure_stack(0, np + nr + 1)) {
+      trap_ = TrapKind::StackExhausted;
+      return status_ = RunStatus::Trap;
+    }
+    pending_ = HostCall{this, entry_, Span<const u64>(stack_, np), Span<u64>(stack_ + np, nr), 0};
+    HostStatus s = entry_->host(entry_->host_env, pending_);
+    if (s == HostStatus::Ok) {
+      for (u32 i = 0; i < nr; ++i) stack_[i] = stack_[np + i];
+      result_count_ = nr;
+      return status_ = RunStatus::Done;
+    }
+    if (s == HostStatus::Trap) {
+      trap_ = TrapKind::HostTrap;
+      return status_ = RunStatus::Trap;
+    }
+    if (s == HostStatus::Exit) {
+      exit_code_ = pending_.exit_code;
+      return status_ = RunStatus::Exit;
+    }
+    pending_active_ = true;  // completing it finishes the execution (there is no caller)
+    pending_fp_ = stack_;
+    return status_ = RunStatus::HostPending;
+  }
+  u8* mem = nullptr;
+  u64 msize = 0;
+  load_memory(this, mem, msize);
+  u64* fp = stack_ + fp_offset_;
+  status_ = reinterpret_cast<Handler>(ip_[0])(ip_, fp, this, mem, msize);
+  if (status_ == RunStatus::Trap) trap_module_ = instance_ ? instance_->module : nullptr;
+  return status_;
+}
+
+void Execution::complete_host_call(HostStatus status) {
+  if (!pending_active_) return;
+  pending_active_ = false;
+  u32 np = pending_.func->type->param_count, nr = pending_.func->type->result_count;
+  u64* nfp = pending_fp_;
+  switch (status) {
+    case HostStatus::Ok:
+      for (u32 i = 0; i < nr; ++i) nfp[i] = nfp[np + i];
+      if (ip_ == nullptr) {  // a host function called directly: done
+        result_count_ = nr;
+        status_ = RunStatus::Done;
+      } else {
+        status_ = RunStatus::OutOfFuel;  // runnable
+      }
+      break;
+    case HostStatus::Trap:
+      trap_ = TrapKind::HostTrap;
+      trap_ip_ = ip_;
+      status_ = RunStatus::Trap;
+      break;
+    case HostStatus::Exit:
+      exit_code_ = pending_.exit_code;
+      status_ = RunStatus::Exit;
+      break;
+    case HostStatus::Pending: pending_active_ = true; break;
+  }
+}
+
+bool Execution::trap_location(u32* func_index, u32* wasm_offset) const {
+  if (trap_ip_ == nullptr || instance_ == nullptr) return false;
+  return instance_->module->locate(trap_ip_, func_index, wasm_offset);
+}
+
+const FuncInst* Execution::trap_function() const {
+  u32 fi, off;
+  if (!trap_location(&fi, &off)) return nullptr;
+  return instance_->funcs[fi];
+}
+
+const char* run_status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::Done: return "done";
+    case RunStatus::Trap: return "trap";
+    case RunStatus::OutOfFuel: return "out of fuel";
+    case RunStatus::Interrupted: return "interrupted";
+    case RunStatus::HostPending: return "host call pending";
+    case RunStatus::Exit: return "exit";
+  }
+  return "?";
+}
+
+const char* trap_message(TrapKind kind) {
+  switch (kind) {
+    case TrapKind::None: return "no trap";
+    case TrapKind::Unreachable: return "unreachable";
+    case TrapKind::MemoryOutOfBounds: return "out of bounds memory access";
+    case TrapKind::TableOutOfBounds: return "out of bounds table access";
+    case TrapKind::UndefinedElement: return "undefined element";
+    case TrapKind::IntegerOverflow: return "integer overflow";
+    case TrapKind::IntegerDivideByZero: return "integer divide by zero";
+    case TrapKind::InvalidConversion: return "invalid conversion to integer";
+    case TrapKind::IndirectCallTypeMismatch: return "indirect call type mismatch";
+    case TrapKind::UninitializedElement: return "uninitialized element";
+    case TrapKind::NullReference: return "null reference";
+    case TrapKind::StackExhausted: return "call stack exhausted";
+    case TrapKind::HostTrap: return "host trap";
+    case TrapKind::Unlinkable: return "unlinkable";
+  }
+  return "?";
+}
+
+}  // namespace wasm

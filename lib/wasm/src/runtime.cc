@@ -1,0 +1,307 @@
+// Store, instances and instantiation.
+#include <support/new.h>
+#include <wasm/runtime.h>
+
+namespace wasm {
+
+namespace {
+
+template <typename T> void delete_all(Vector<T*>& v) {
+  for (T* p : v) delete p;
+  v.clear();
+}
+
+bool eval_const(const ConstExpr& e, const Instance& inst, u64* out) {
+  switch (e.op) {
+    case ConstExpr::Op::I32:
+    case ConstExpr::Op::I64:
+    case ConstExpr::Op::F32:
+    case ConstExpr::Op::F64: *out = e.value; return true;
+    case ConstExpr::Op::RefNull: *out = 0; return true;
+    case ConstExpr::Op::RefFunc:
+      *out = reinterpret_cast<u64>(inst.funcs[static_cast<u32>(e.value)]);
+      return true;
+    case ConstExpr::Op::GlobalGet:
+      *out = inst.globals[static_cast<u32>(e.value)]->value;
+      return true;
+  }
+  return false;
+}
+
+bool limits_match(u64 actual_min, bool actual_has_max, u64 actual_max, const Limits& want) {
+  if (actual_min < want.min) return false;
+  if (want.has_max) {
+    if (!actual_has_max) return false;
+    if (actual_max > want.max) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Store::~Store() {
+  for (Memory* m : memories_) {
+    if (m->base != nullptr) provider_.release(m->base, m->reserved_pages * 65536);
+  }
+  delete_all(instances_);
+  delete_all(funcs_);
+  delete_all(memories_);
+  delete_all(tables_);
+  delete_all(globals_);
+  delete_all(types_);
+}
+
+Result<u32> Store::intern_type(const FuncType& type) {
+  for (u32 i = 0; i < types_.size(); ++i)
+    if (*types_[i] == type) return i;
+  FuncType* copy = new (std::nothrow) FuncType();
+  if (copy == nullptr) return support::Error::NoMemory;
+  if (copy->types.try_reserve(type.types.size()).is_error()) {
+    delete copy;
+    return support::Error::NoMemory;
+  }
+  for (ValType t : type.types) MUST(copy->types.try_push(t));
+  copy->param_count = type.param_count;
+  copy->result_count = type.result_count;
+  if (types_.try_push(copy).is_error()) {
+    delete copy;
+    return support::Error::NoMemory;
+  }
+  return static_cast<u32>(types_.size() - 1);
+}
+
+Result<FuncInst*> Store::create_host_function(const FuncType& type, HostFunction fn, void* env) {
+  u32 id = TRY(intern_type(type));
+  FuncInst* f = new (std::nothrow) FuncInst();
+  if (f == nullptr) return support::Error::NoMemory;
+  f->type_id = id;
+  f->type = types_[id];
+  f->host = fn;
+  f->host_env = env;
+  if (funcs_.try_push(f).is_error()) {
+    delete f;
+    return support::Error::NoMemory;
+  }
+  return f;
+}
+
+Result<Memory*> Store::create_memory(MemoryType type) {
+  u64 max = type.limits.has_max ? type.limits.max : 65536;
+  u64 reserve = max < config_.max_memory_pages ? max : config_.max_memory_pages;
+  if (type.limits.min > reserve) return support::Error::OutOfRange;
+  Memory* m = new (std::nothrow) Memory();
+  if (m == nullptr) return support::Error::NoMemory;
+  m->type = type;
+  m->max_pages = max;
+  m->reserved_pages = reserve;
+  m->size = type.limits.min * 65536;
+  m->base = provider_.reserve(m->size, reserve * 65536);
+  if (m->base == nullptr && reserve != 0) {
+    delete m;
+    return support::Error::NoMemory;
+  }
+  if (memories_.try_push(m).is_error()) {
+    provider_.release(m->base, reserve * 65536);
+    delete m;
+    return support::Error::NoMemory;
+  }
+  return m;
+}
+
+Result<Table*> Store::create_table(TableType type, u64 init) {
+  if (type.limits.min > kMaxTableSize) return support::Error::OutOfRange;
+  Table* t = new (std::nothrow) Table();
+  if (t == nullptr) return support::Error::NoMemory;
+  t->type = type;
+  t->max = type.limits.has_max ? type.limits.max : 0xffffffffu;
+  if (t->elems.try_resize(type.limits.min).is_error() || tables_.try_push(t).is_error()) {
+    delete t;
+    return support::Error::NoMemory;
+  }
+  for (u64& e : t->elems) e = init;
+  return t;
+}
+
+Result<Global*> Store::create_global(GlobalType type, u64 value) {
+  Global* g = new (std::nothrow) Global();
+  if (g == nullptr) return support::Error::NoMemory;
+  g->type = type;
+  g->value = value;
+  if (globals_.try_push(g).is_error()) {
+    delete g;
+    return support::Error::NoMemory;
+  }
+  return g;
+}
+
+i64 Store::grow_memory(Memory* m, u64 delta) {
+  u64 old_pages = m->size / 65536;
+  if (delta == 0) return static_cast<i64>(old_pages);
+  u64 pages = old_pages + delta;
+  if (pages > m->max_pages || pages > m->reserved_pages) return -1;
+  if (!provider_.commit(m->base, m->size, pages * 65536)) return -1;
+  m->size = pages * 65536;
+  if (m->type.limits.min < pages) m->type.limits.min = pages;
+  return static_cast<i64>(old_pages);
+}
+
+i64 Store::grow_table(Table* t, u64 delta, u64 init) {
+  u64 old = t->elems.size();
+  u64 size = old + delta;
+  if (size > t->max || size > kMaxTableSize) return -1;
+  if (t->elems.try_resize(size).is_error()) return -1;
+  for (u64 i = old; i < size; ++i) t->elems[i] = init;
+  return static_cast<i64>(old);
+}
+
+Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
+                                                       Span<const Extern> imports) {
+  using K = InstantiateError::Kind;
+  auto nomem = InstantiateError{K::NoMemory, TrapKind::None, "out of memory"};
+  if (imports.size() != module.imports.size())
+    return InstantiateError{K::Unlinkable, TrapKind::None, "wrong number of imports"};
+  Instance* inst = new (std::nothrow) Instance();
+  if (inst == nullptr) return nomem;
+  if (instances_.try_push(inst).is_error()) {
+    delete inst;
+    return nomem;
+  }
+  inst->module = &module;
+  // Canonical type ids.
+  for (const FuncType& t : module.types) {
+    auto id = intern_type(t);
+    if (id.is_error() || inst->type_ids.try_push(id.value()).is_error()) return nomem;
+  }
+  // Imports.
+  for (u32 i = 0; i < imports.size(); ++i) {
+    const Import& im = module.imports[i];
+    const Extern& ex = imports[i];
+    if (ex.kind != im.kind || ex.ptr == nullptr)
+      return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
+    switch (im.kind) {
+      case ExternKind::Func: {
+        FuncInst* f = static_cast<FuncInst*>(ex.ptr);
+        if (f->type_id != inst->type_ids[im.func_type])
+          return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
+        if (inst->funcs.try_push(f).is_error()) return nomem;
+        break;
+      }
+      case ExternKind::Table: {
+        Table* t = static_cast<Table*>(ex.ptr);
+        if (t->type.elem != im.table.elem ||
+            !limits_match(t->elems.size(), t->type.limits.has_max, t->max, im.table.limits))
+          return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
+        if (inst->tables.try_push(t).is_error()) return nomem;
+        break;
+      }
+      case ExternKind::Memory: {
+        Memory* m = static_cast<Memory*>(ex.ptr);
+        if (!limits_match(m->size / 65536, m->type.limits.has_max, m->type.limits.max,
+                          im.memory.limits))
+          return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
+        if (inst->memories.try_push(m).is_error()) return nomem;
+        break;
+      }
+      case ExternKind::Global: {
+        Global* g = static_cast<Global*>(ex.ptr);
+        if (g->type.type != im.global.type || g->type.mutable_ != im.global.mutable_)
+          return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
+        if (inst->globals.try_push(g).is_error()) return nomem;
+        break;
+      }
+    }
+  }
+  // Defined functions.
+  for (u32 i = 0; i < module.functions.size(); ++i) {
+    FuncInst* f = new (std::nothrow) FuncInst();
+    if (f == nullptr) return nomem;
+    if (funcs_.try_push(f).is_error()) {
+      delete f;
+      return nomem;
+    }
+    const Function& fn = module.functions[i];
+    f->type_id = inst->type_ids[fn.type_index];
+    f->type = types_[f->type_id];
+    f->instance = inst;
+    f->code = &fn;
+    f->index = module.imported_funcs + i;
+    if (inst->funcs.try_push(f).is_error()) return nomem;
+  }
+  // Tables, memories, globals.
+  for (u32 i = module.imported_tables; i < module.tables.size(); ++i) {
+    auto t = create_table(module.tables[i], 0);
+    if (t.is_error()) return nomem;
+    if (inst->tables.try_push(t.value()).is_error()) return nomem;
+  }
+  for (u32 i = module.imported_memories; i < module.memories.size(); ++i) {
+    auto m = create_memory(module.memories[i]);
+    if (m.is_error()) return nomem;
+    if (inst->memories.try_push(m.value()).is_error()) return nomem;
+  }
+  inst->memory = inst->memories.size() ? inst->memories[0] : nullptr;
+  for (u32 i = module.imported_globals; i < module.globals.size(); ++i) {
+    u64 v;
+    eval_const(module.globals[i].init, *inst, &v);
+    auto g = create_global(module.globals[i].type, v);
+    if (g.is_error()) return nomem;
+    if (inst->globals.try_push(g.value()).is_error()) return nomem;
+  }
+  // Segments, evaluated.
+  if (inst->elems.try_resize(module.elems.size()).is_error()) return nomem;
+  for (u32 i = 0; i < module.elems.size(); ++i) {
+    const ElemSegment& s = module.elems[i];
+    if (inst->elems[i].try_resize(s.items.size()).is_error()) return nomem;
+    for (u32 k = 0; k < s.items.size(); ++k) eval_const(s.items[k], *inst, &inst->elems[i][k]);
+  }
+  if (inst->data_dropped.try_resize(module.datas.size()).is_error()) return nomem;
+  // Active element segments (table.init then elem.drop), in order.
+  for (u32 i = 0; i < module.elems.size(); ++i) {
+    const ElemSegment& s = module.elems[i];
+    if (s.mode == SegmentMode::Active) {
+      u64 off;
+      eval_const(s.offset, *inst, &off);
+      off = static_cast<u32>(off);
+      Table* t = inst->tables[s.table];
+      u64 n = inst->elems[i].size();
+      if (off + n > t->elems.size())
+        return InstantiateError{K::Trap, TrapKind::TableOutOfBounds, "out of bounds table access"};
+      for (u64 k = 0; k < n; ++k) t->elems[off + k] = inst->elems[i][k];
+    }
+    if (s.mode != SegmentMode::Passive) inst->elems[i].clear();
+  }
+  // Active data segments (memory.init then data.drop), in order.
+  for (u32 i = 0; i < module.datas.size(); ++i) {
+    const DataSegment& s = module.datas[i];
+    if (s.mode != SegmentMode::Active) continue;
+    u64 off;
+    eval_const(s.offset, *inst, &off);
+    off = static_cast<u32>(off);
+    Memory* m = inst->memories[s.memory];
+    if (off + s.size > m->size)
+      return InstantiateError{K::Trap, TrapKind::MemoryOutOfBounds, "out of bounds memory access"};
+    if (s.size) __builtin_memcpy(m->base + off, module.bytes.data() + s.bytes_offset, s.size);
+    inst->data_dropped[i] = 1;
+  }
+  return inst;
+}
+
+FuncInst* Store::start_function(Instance* instance) const {
+  if (!instance->module->has_start) return nullptr;
+  return instance->funcs[instance->module->start];
+}
+
+Extern Instance::find_export(support::StringView name) const {
+  for (const Export& e : module->exports) {
+    if (module->name_of(e.name) == name) {
+      switch (e.kind) {
+        case ExternKind::Func: return Extern::func(funcs[e.index]);
+        case ExternKind::Table: return Extern::table(tables[e.index]);
+        case ExternKind::Memory: return Extern::memory(memories[e.index]);
+        case ExternKind::Global: return Extern::global(globals[e.index]);
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace wasm

@@ -1,0 +1,3 @@
+#include <stdio.h>
+unsigned run(void);
+int main(void) { printf("%u\n", run()); return 0; }

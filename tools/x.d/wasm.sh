@@ -1,0 +1,275 @@
+# The WebAssembly engine (lib/wasm): hosted runner, specification suite, fuzzing, benchmarks.
+# Sourced by ./x.
+
+X_PACKAGES+=(wabt binaryen qemu-user libc6-dev-riscv64-cross libstdc++-12-dev-riscv64-cross)
+
+WASM_SUITE_DEFAULT="$ROOT/../shared/wasm-spec-tests/wasm-2.0"
+
+# Builds only the engine's targets in build/host (another library's half-finished state cannot
+# block them). Prints nothing on success.
+x_wasm_build() {
+  local dir="$ROOT/build/host"
+  x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
+    -DCMAKE_CXX_COMPILER=clang++-19 || return 1
+  local log
+  log="$(mktemp)"
+  if ! ninja -C "$dir" -j "${JOBS:-2}" wasm-spec wasm-run wasm_test >"$log" 2>&1; then
+    grep -E -A12 'FAILED|error' "$log" | head -80
+    rm -f "$log"
+    echo "x: build failed in $dir" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+
+# help: wasm FILE.wasm [--invoke NAME [ARGS...]] [--fuel N]   run a module on the engine (exit statuses: docs/engine.md)
+cmd_wasm() {
+  x_wasm_build || return 1
+  "$ROOT/build/host/tools/wasm-run/wasm-run" "$@"
+}
+
+# help: spec [--suite DIR] [--slices=1|random] [-v] [FILE...]  run the WebAssembly spec suite (default ../shared/wasm-spec-tests/wasm-2.0)
+cmd_spec() {
+  local suite="$WASM_SUITE_DEFAULT" args=() files=0
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --suite) suite="$2"; shift 2 ;;
+      -*) args+=("$1"); shift ;;
+      *) args+=("$1"); files=1; shift ;;
+    esac
+  done
+  if [[ $files -eq 0 && ! -d "$suite" ]]; then
+    echo "x spec: the suite folder $suite is absent (pass --suite DIR)" >&2
+    return 2
+  fi
+  command -v wast2json >/dev/null || { echo "x spec: wast2json (Debian wabt) is not installed" >&2; return 2; }
+  x_wasm_build || return 1
+  if [[ $files -eq 0 ]]; then
+    "$ROOT/build/host/tools/wasm-spec/wasm-spec" --suite "$suite" "${args[@]}"
+  else
+    "$ROOT/build/host/tools/wasm-spec/wasm-spec" "${args[@]}"
+  fi
+}
+
+# Runs the suite and keeps only the summary lines; fails when any assertion failed.
+x_wasm_spec_quiet() {
+  local log rc=0
+  log="$(mktemp)"
+  "$@" >"$log" 2>&1 || rc=$?
+  grep -E '^[0-9]+ files,|^[0-9]+ passed, |^suspension:' "$log" | tail -3
+  if [[ $rc -ne 0 ]]; then
+    grep -E '[1-9][0-9]* failed|line [0-9]+:' "$log" | head -40
+  fi
+  rm -f "$log"
+  return $rc
+}
+
+test_tier_30_wasm() {
+  x_wasm_build || return 1
+  if [[ ! -d "$WASM_SUITE_DEFAULT" ]]; then
+    echo "wasm: SKIPPED the spec suite: $WASM_SUITE_DEFAULT is absent"
+    return 0
+  fi
+  local spec="$ROOT/build/host/tools/wasm-spec/wasm-spec" rc=0
+  echo "engine unit tests:"
+  "$ROOT/build/host/tests/wasm_test" --gtest_brief=1 2>&1 | grep -v '^Running main' | tail -n 20 || rc=1
+  echo "spec suite (wasm-2.0 without simd/):"
+  x_wasm_spec_quiet "$spec" --suite "$WASM_SUITE_DEFAULT" || rc=1
+  echo "spec suite, every invocation in fuel slices of 1, resumed on alternating threads:"
+  x_wasm_spec_quiet "$spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" || rc=1
+  echo "spec suite, random fuel slices, resumed on alternating threads:"
+  x_wasm_spec_quiet "$spec" --slices=random --suite "$WASM_SUITE_DEFAULT" || rc=1
+  echo "fuzzing, 10 s (decode + validate + instantiate + run):"
+  cmd_fuzz 10 || rc=1
+  if command -v qemu-riscv64 >/dev/null && [[ -d /usr/riscv64-linux-gnu/include/c++ ]]; then
+    echo "riscv64 build under qemu-riscv64: unit tests and spec suite:"
+    if x_wasm_riscv64_build; then
+      x_qemu_riscv64 "$ROOT/build/wasm-riscv64/wasm_test" --gtest_brief=1 | tail -1 || rc=1
+      x_wasm_spec_quiet x_qemu_riscv64 "$ROOT/build/wasm-riscv64/wasm-spec" --suite "$WASM_SUITE_DEFAULT" || rc=1
+    else
+      rc=1
+    fi
+  else
+    echo "wasm: riscv64 run not possible: qemu-user or the riscv64 cross libraries are missing (./x setup)"
+    rc=1
+  fi
+  return $rc
+}
+
+# Builds the engine, its unit tests and the spec runner as riscv64 Linux programs (clang-19 and the
+# Debian riscv64 cross libc/libstdc++), into build/wasm-riscv64. Objects are rebuilt when older
+# than their source or than any header of lib/support or lib/wasm.
+x_wasm_riscv64_build() {
+  local out="$ROOT/build/wasm-riscv64"
+  mkdir -p "$out/obj"
+  local cxx=(clang++-19 --target=riscv64-linux-gnu -march=rv64gc -std=c++23 -O2 -g0
+             -fno-math-errno -ffp-contract=off -I"$ROOT/lib/support/include" -I"$ROOT/lib/wasm/include")
+  local wat=()
+  if [[ -d "$ROOT/lib/wat/src" ]]; then
+    cxx+=(-I"$ROOT/lib/wat/include" -DWARDEN_SPEC_HAVE_WAT=1)
+    wat=("$ROOT"/lib/wat/src/*.cc)
+  fi
+  local gtest=/usr/src/googletest/googletest
+  local newest_header
+  newest_header="$(find "$ROOT/lib/support/include" "$ROOT/lib/wasm" "$ROOT/lib/wat" "$ROOT/tools" "$ROOT/tests/lib/wasm" \
+    -name '*.h' -newer "$out/.stamp" 2>/dev/null | head -1)"
+  [[ -n "$newest_header" || ! -f "$out/.stamp" ]] && rm -f "$out"/obj/*.o
+  local srcs=("$ROOT"/lib/support/src/format.cc "$ROOT"/lib/support/src/must_hosted.cc
+              "$ROOT"/lib/wasm/src/*.cc "${wat[@]}" "$ROOT"/tools/json.cc "$ROOT"/tools/wasm-spec/*.cc
+              "$ROOT"/tests/lib/wasm/*_test.cc "$gtest/src/gtest-all.cc" "$gtest/src/gtest_main.cc")
+  local src obj pids=() n=0
+  for src in "${srcs[@]}"; do
+    obj="$out/obj/$(echo "${src#"$ROOT"/}" | tr '/' '_').o"
+    if [[ ! -f "$obj" || "$src" -nt "$obj" ]]; then
+      "${cxx[@]}" -I"$gtest/include" -I"$gtest" -c "$src" -o "$obj" &
+      pids+=($!)
+      n=$((n + 1))
+      if [[ $((n % 2)) -eq 0 ]]; then wait "${pids[@]}" || return 1; pids=(); fi
+    fi
+  done
+  [[ ${#pids[@]} -gt 0 ]] && { wait "${pids[@]}" || return 1; }
+  touch "$out/.stamp"
+  local lib=("$out"/obj/lib_*.o)
+  "${cxx[@]}" -fuse-ld=lld "${lib[@]}" "$out"/obj/tools_json.cc.o "$out"/obj/tools_wasm-spec_*.o \
+    -o "$out/wasm-spec" || return 1
+  "${cxx[@]}" -fuse-ld=lld "${lib[@]}" "$out"/obj/tests_lib_wasm_*.o "$out"/obj/_usr_src_*.o \
+    -lpthread -o "$out/wasm_test" || return 1
+}
+
+x_qemu_riscv64() { qemu-riscv64 -L /usr/riscv64-linux-gnu "$@"; }
+
+# help: spec-riscv64 [ARGS...]  build the engine for riscv64 Linux and run its unit tests and the spec suite under qemu-riscv64
+cmd_spec-riscv64() {
+  x_wasm_riscv64_build || return 1
+  x_qemu_riscv64 "$ROOT/build/wasm-riscv64/wasm_test" --gtest_brief=1 || return 1
+  local args=("$@")
+  [[ ${#args[@]} -eq 0 ]] && args=(--suite "$WASM_SUITE_DEFAULT")
+  x_qemu_riscv64 "$ROOT/build/wasm-riscv64/wasm-spec" "${args[@]}"
+}
+
+# Builds the libFuzzer target into build/wasm-fuzz (clang-19, -fsanitize=fuzzer,address,undefined).
+x_wasm_fuzz_build() {
+  local out="$ROOT/build/wasm-fuzz"
+  mkdir -p "$out"
+  local bin="$out/wasm-fuzz"
+  local newest
+  newest="$(find "$ROOT/lib/support" "$ROOT/lib/wasm" "$ROOT/tools/wasm-fuzz" -newer "$bin" -type f 2>/dev/null | head -1)"
+  [[ -f "$bin" && -z "$newest" ]] && return 0
+  clang++-19 -std=c++23 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -fno-math-errno -ffp-contract=off -I"$ROOT/lib/support/include" -I"$ROOT/lib/wasm/include" \
+    "$ROOT"/lib/support/src/format.cc "$ROOT"/lib/support/src/must_hosted.cc "$ROOT"/lib/wasm/src/*.cc \
+    "$ROOT"/tools/wasm-fuzz/fuzz_engine.cc -o "$bin"
+}
+
+# Seeds a corpus folder with the spec suite's modules (converted at run time, never kept in git).
+x_wasm_fuzz_seed() {
+  local corpus="$1" f
+  mkdir -p "$corpus"
+  [[ -n "$(ls -A "$corpus" 2>/dev/null)" ]] && return 0
+  [[ -d "$WASM_SUITE_DEFAULT" ]] || return 0
+  local tmp
+  tmp="$(mktemp -d)"
+  for f in "$WASM_SUITE_DEFAULT"/*.wast; do
+    (wast2json --enable-all "$f" -o "$tmp/$(basename "$f" .wast).json") >/dev/null 2>&1 || true
+  done
+  find "$tmp" -name '*.wasm' -size -64k -exec cp {} "$corpus"/ \;
+  rm -rf "$tmp"
+}
+
+# Differential testing: N modules generated by binaryen's `wasm-opt -ttf` (imports removed) run on
+# this engine and on wabt's wasm-interp; results (and whether a trap happened) must agree.
+x_wasm_fuzz_diff() {
+  local count="${1:-1000}" dir="$ROOT/build/wasm-fuzz/diff" i ran=0 same=0 bad=0
+  x_wasm_build || return 1
+  mkdir -p "$dir"
+  local run="$ROOT/build/host/tools/wasm-run/wasm-run"
+  local norm='s/error: .*/error/; s/-?nan(:0x[0-9a-f]+)?/nan/g'
+  for ((i = 0; ran < count && i < 2 * count; i++)); do
+    head -c 6000 /dev/urandom >"$dir/seed"
+    wasm-opt -ttf "$dir/seed" --remove-imports -o "$dir/m.wasm" >/dev/null 2>&1 || continue
+    timeout 20 wasm-interp --run-all-exports "$dir/m.wasm" 2>&1 | sed -E "$norm" >"$dir/theirs" || continue
+    timeout 20 "$run" "$dir/m.wasm" --run-all-exports 2>&1 | sed -E "$norm" >"$dir/ours" || true
+    ran=$((ran + 1))
+    if cmp -s "$dir/theirs" "$dir/ours"; then
+      same=$((same + 1))
+    else
+      bad=$((bad + 1))
+      cp "$dir/m.wasm" "$dir/mismatch-$bad.wasm"
+      diff "$dir/theirs" "$dir/ours" | head -5
+    fi
+  done
+  echo "differential: $ran generated modules run on both, $same agree, $bad mismatches (kept in $dir)"
+  [[ $bad -eq 0 ]]
+}
+
+# help: fuzz [SECONDS] | fuzz --diff [N]  libFuzzer over decode+validate+instantiate+run (default 60 s), or N modules (default 1000) compared with wasm-interp
+cmd_fuzz() {
+  if [[ "${1:-}" == --diff ]]; then
+    x_wasm_fuzz_diff "${2:-1000}"
+    return
+  fi
+  local seconds="${1:-60}"
+  x_wasm_fuzz_build || return 1
+  local corpus="$ROOT/build/wasm-fuzz/corpus"
+  x_wasm_fuzz_seed "$corpus"
+  local log rc=0
+  log="$(mktemp)"
+  "$ROOT/build/wasm-fuzz/wasm-fuzz" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+    -timeout=10 -print_final_stats=0 -artifact_prefix="$ROOT/build/wasm-fuzz/" "$corpus" >"$log" 2>&1 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    grep -E -A30 'ERROR|SUMMARY|crash-|timeout-' "$log" | head -60
+  fi
+  grep -E '^#[0-9]+.*DONE|wasm-fuzz:' "$log" | tail -2
+  rm -f "$log"
+  return $rc
+}
+
+# The engine benchmark programs (tools/bench/engine/*.c) and their sizes: each runs about 1 s or
+# more on this engine on the reference machine.
+WASM_BENCH=(fib:-DBENCH_SCALE_FIB=37 indirect:-DBENCH_SCALE_INDIRECT=20000000
+            bytecode:-DBENCH_SCALE_BYTECODE=2500000 nbody:-DBENCH_SCALE_NBODY=800000
+            sort:-DBENCH_SCALE_SORT=20 sha256:-DBENCH_SCALE_SHA=3600)
+
+# Median wall time in seconds of 3 runs of a command; the command's stdout goes to $2.
+x_wasm_time3() {
+  local out="$1"; shift
+  local times=() i t0 t1
+  for i in 1 2 3; do
+    t0=$(date +%s%N)
+    "$@" >"$out" 2>/dev/null || true
+    t1=$(date +%s%N)
+    times+=("$(( (t1 - t0) / 1000000 ))")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 2p | awk '{printf "%.3f", $1 / 1000}'
+}
+
+# help: bench engine         time the engine against wabt's wasm-interp and native code (6 C programs)
+bench_engine() {
+  x_wasm_build || return 1
+  local dir="$ROOT/build/wasm-bench" src="$ROOT/tools/bench/engine"
+  mkdir -p "$dir"
+  local run="$ROOT/build/host/tools/wasm-run/wasm-run"
+  printf '%-10s %12s %10s %12s %10s %10s %10s\n' program checksum engine wasm-interp native interp/eng eng/native
+  local geo_i=0 geo_n=0 n=0 entry name def e i nt ce ci cn
+  for entry in "${WASM_BENCH[@]}"; do
+    name="${entry%%:*}" def="${entry#*:}"
+    clang-19 --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--export=run "$def" \
+      "$src/$name.c" -o "$dir/$name.wasm" || return 1
+    clang-19 -O2 "$def" "$src/$name.c" "$src/native_main.c" -o "$dir/$name.native" || return 1
+    e=$(x_wasm_time3 "$dir/$name.eng.out" "$run" "$dir/$name.wasm" --invoke run)
+    i=$(x_wasm_time3 "$dir/$name.interp.out" wasm-interp --run-all-exports "$dir/$name.wasm")
+    nt=$(x_wasm_time3 "$dir/$name.native.out" "$dir/$name.native")
+    cn=$(cat "$dir/$name.native.out")
+    ce=$(sed -E 's/\(i32.const (-?[0-9]+)\)/\1/' "$dir/$name.eng.out" | awk '{ v = $1; if (v < 0) v += 4294967296; printf "%.0f", v }')
+    ci=$(sed -E 's/.*i32:([0-9]+).*/\1/' "$dir/$name.interp.out")
+    local mark="$cn"
+    [[ "$ce" != "$cn" || "$ci" != "$cn" ]] && mark="MISMATCH($ce/$ci/$cn)"
+    printf '%-10s %12s %9ss %11ss %9ss %9.1fx %9.1fx\n' "$name" "$mark" "$e" "$i" "$nt" \
+      "$(awk "BEGIN{print $i / $e}")" "$(awk "BEGIN{print $e / ($nt > 0.001 ? $nt : 0.001)}")"
+    geo_i=$(awk "BEGIN{print $geo_i + log($i / $e)}")
+    geo_n=$(awk "BEGIN{print $geo_n + log($e / ($nt > 0.001 ? $nt : 0.001))}")
+    n=$((n + 1))
+  done
+  printf 'geometric mean: engine is %.1fx faster than wasm-interp, %.1fx slower than native\n' \
+    "$(awk "BEGIN{print exp($geo_i / $n)}")" "$(awk "BEGIN{print exp($geo_n / $n)}")"
+}
