@@ -74,15 +74,28 @@ void print_backtrace(u64 pc, u64 fp) {
   if (pc != 0) emit(pc);
   // RISC-V frame records: return address at fp-8, the caller's fp at fp-16. Every read is
   // fault-checked, so a corrupt chain ends the backtrace instead of faulting again.
-  while (depth < 48 && fp != 0 && (fp & 7) == 0 && is_kernel_address(fp)) {
+  const char* stop = "end of the frame chain";
+  while (depth < 48) {
+    if (fp == 0 || (fp & 7) != 0 || !is_kernel_address(fp)) {
+      stop = "frame pointer outside the kernel";
+      break;
+    }
     u64 ra = 0, next = 0;
-    if (arch_probe_read_u64(reinterpret_cast<void*>(fp - 8), &ra) != 0) break;
-    if (arch_probe_read_u64(reinterpret_cast<void*>(fp - 16), &next) != 0) break;
+    if (arch_probe_read_u64(reinterpret_cast<void*>(fp - 8), &ra) != 0 ||
+        arch_probe_read_u64(reinterpret_cast<void*>(fp - 16), &next) != 0) {
+      stop = "frame record unreadable";
+      break;
+    }
     if (ra == 0 || !is_kernel_address(ra)) break;
-    emit(ra - 4);                        // the call instruction, not the return point
-    if (next != 0 && next <= fp) break;  // stacks grow down: a caller's frame is above
+    emit(ra - 4);  // the call instruction, not the return point
+    if (next != 0 && next <= fp) {
+      stop = "frame chain goes backwards";
+      break;
+    }
     fp = next;
   }
+  // Say why a walk stopped early: a short backtrace should not look complete.
+  if (depth < 2) say("  ({} at fp {:#x})\n", stop, fp);
 }
 
 void finish(const arch::TrapFrame* frame) {
