@@ -2,6 +2,7 @@
 #include <arch/sbi.h>
 #include <kernel/boot_args.h>
 #include <kernel/console.h>
+#include <kernel/executor.h>
 #include <kernel/ktest.h>
 #include <kernel/machine.h>
 #include <kernel/memory.h>
@@ -72,6 +73,15 @@ bool cmd_stats(support::StringView) {
         "  cpu {} hart {}: interrupts {} (timer {}, external {}, ipi {}), wfi exits {}\n", c->id,
         c->hart_id, c->interrupts, c->timer_interrupts, c->external_interrupts,
         c->software_interrupts, c->wfi_exits);
+  }
+  auto& ex = kexec::executor();
+  for (u32 w = 0; w < ex.worker_count(); ++w) {
+    auto c = ex.counters(w);
+    console::print(
+        "  worker {}: polled {}, completed {}, spawned {}, woken {} inside {} outside, "
+        "stolen {}, queued {}\n",
+        w, c.polled, c.completed, c.spawned, c.woken_inside, c.woken_outside, c.stolen,
+        ex.queued(w));
   }
   auto in = console::stats();
   console::print("  console: {} characters received by {} interrupts, {} dropped\n", in.received,

@@ -165,6 +165,8 @@ def check_monitor(kernel, initrd):
     m = re.search(r"console: (\d+) characters received by (\d+) interrupts", r.output)
     expect(m is not None and int(m.group(1)) >= 20 and int(m.group(2)) >= 1,
            "expected console input to arrive by interrupt", r)
+    expect(re.search(r"worker 0: polled \d+, completed \d+", r.output) is not None,
+           "expected the executor's counters in 'stats'", r)
     expect("unknown command 'bogus'" in r.output, "expected an error for an unknown command", r)
     expect(re.search(r"cpu 0 hart \d+ started", r.output) is not None, "expected the hart list", r)
     return "prompt, commands, clean shutdown"
