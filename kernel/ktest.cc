@@ -22,6 +22,8 @@ namespace {
 bool selected(const Test& test, support::StringView filter) {
   if (filter.empty()) return !test.manual;
   if (test.manual) return filter == test.name;  // never by wildcard
+  // `-GLOB`: every automatic test but those matching.
+  if (filter[0] == '-') return !support::glob_match(filter.substr(1), test.name);
   return support::glob_match(filter, test.name);
 }
 }  // namespace

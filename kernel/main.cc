@@ -12,9 +12,11 @@
 #include <kernel/monitor.h>
 #include <kernel/panic.h>
 #include <kernel/power.h>
+#include <kernel/programs.h>
 #include <kernel/ramdisk.h>
 #include <kernel/selftest.h>
 #include <kernel/smp.h>
+#include <kernel/spec.h>
 #include <kernel/time.h>
 
 #include "drivers/plic.h"
@@ -164,11 +166,28 @@ namespace {
 async::Task<void> main_task() {
   if (auto what = boot_args::get("selftest")) selftest::run(*what);
 
+  // The root file system (from the initrd) and the console's line discipline.
+  if (!co_await programs::init()) console::print("programs: the initrd could not be unpacked\n");
+
   if (auto filter = boot_args::get("test")) {
     ktest::Summary summary = co_await ktest::run(*filter);
     power::exit(summary.failed == 0 && summary.passed > 0 ? 0 : 1);
   }
 
+  // `spec` or `spec=DIR`: the WebAssembly spec scripts in the initrd, as a task of their own.
+  if (auto dir = boot_args::get("spec")) {
+    auto spawned = kexec::executor().try_spawn(spec_suite::run(*dir));
+    if (spawned.is_error()) PANIC("cannot spawn the spec suite");
+    auto summary = co_await spawned.value();
+    bool passed = summary.is_ok() && summary.value().failed == 0 && summary.value().files > 0;
+    power::exit(passed ? 0 : 1);
+  }
+
+  // The first program (the shell by default); the monitor when there is none.
+  if (co_await programs::run_init()) {
+    console::print("shutting down\n");
+    power::exit(0);
+  }
   co_await monitor::run();
   console::print("shutting down\n");
   power::exit(0);

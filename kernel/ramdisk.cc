@@ -6,6 +6,7 @@ namespace ramdisk {
 
 namespace {
 support::Optional<initrd::Archive> g_archive;
+support::Bytes g_blob;
 }  // namespace
 
 void init() {
@@ -22,9 +23,12 @@ void init() {
     return;
   }
   g_archive = parsed.release_value();
+  g_blob = blob;
   LOG_INFO("initrd: {} entries, {} KiB", g_archive->entry_count(), range.size >> 10);
 }
 
 const initrd::Archive* archive() { return g_archive ? &*g_archive : nullptr; }
+
+support::Bytes blob() { return g_blob; }
 
 }  // namespace ramdisk

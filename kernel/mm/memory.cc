@@ -276,6 +276,17 @@ void init() {
 bool ready() { return __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE); }
 mem::FrameAllocator& frames() { return g_frames; }
 mem::FrameSource& frame_source() { return g_cpu_frames; }
+
+void drain_frame_caches() {
+  auto drain = [](void*) {
+    bool irq = arch::interrupts_disable();
+    g_cpu_frames.cache().drain_all();
+    arch::interrupts_restore(irq);
+  };
+  for (u32 i = 0; i < arch::kMaxCpus; ++i) {
+    if (smp::cpu(i) != nullptr) (void)smp::call_on(i, drain, nullptr);
+  }
+}
 mem::PhysWindow& window() { return g_window; }
 mem::PageMapper& page_table() { return table(); }
 mem::AddressSpace& kernel_space() { return *reinterpret_cast<mem::AddressSpace*>(g_space_storage); }

@@ -45,7 +45,7 @@ def summary_of(result):
 
 
 def check_full_suite(kernel):
-    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="test", timeout=120)
+    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="test=-programs.*", timeout=120)
     s = summary_of(r)
     expect(not r.timed_out and r.status == 0, "expected exit status 0 from the kernel suite", r)
     expect(s is not None and s[1] == 0 and s[0] >= 10,
@@ -150,8 +150,60 @@ def check_frames_with_initrd(kernel, mem, initrd):
     return f"all frames allocated and freed, initrd unchanged ({m.group(2)} KiB)"
 
 
+def check_programs_suite(kernel, initrd):
+    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="test=programs.*", timeout=420,
+                  initrd=initrd)
+    m = re.findall(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?", r.output, re.M)
+    expect(bool(m), "expected a ktest summary line", r)
+    passed, failed, skipped = (int(x or 0) for x in m[-1])
+    expect(r.status == 0 and failed == 0 and skipped == 0 and passed >= 6,
+           "expected every programs.* test to pass (none skipped)", r)
+    return f"ktest: {passed} passed, {failed} failed, {skipped} skipped"
+
+
+def check_shell(kernel, initrd):
+    def kill_background(proc, out):
+        ids = re.findall(r"\[(\d+)\] spin", out)
+        return f"kill {ids[-1] if ids else 'none'}\n"
+
+    def interrupt(proc, out):
+        time.sleep(2.0)  # the foreground spin runs a while first
+        return "\x03"
+
+    prompt = "$ "
+    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="", timeout=180, initrd=initrd,
+                  script=[(prompt, "echo hello   shell world\n"),
+                          (prompt, "spin &\n"),
+                          (prompt, "ps\n"),
+                          (prompt, kill_background),
+                          (prompt, "wait\n"),
+                          (prompt, "spin\n"),
+                          ("spin\r\n", interrupt),
+                          (prompt, "/etc/bad.wasm\n"),
+                          (prompt, "nosuchprogram\n"),
+                          (prompt, "cd /etc\n"),
+                          (prompt, "cat motd\n"),
+                          (prompt, "exit\n")])
+    out = r.output
+    expect(not r.timed_out and r.status == 0, "expected the shell to exit and the kernel to stop", r)
+    expect("hello shell world\n" in out, "expected echo's output", r)
+    m = re.search(r"\[(\d+)\] spin", out)
+    expect(m is not None, "expected the background job's id", r)
+    pid = m.group(1)
+    expect(re.search(rf"^\s*{pid}\s+\d+\s+\w+.*spin", out, re.M) is not None,
+           f"expected ps to list spin with id {pid}", r)
+    expect(re.search(rf"\[{pid}\].*killed", out) is not None,
+           f"expected the background spin {pid} to end killed", r)
+    expect("spin: interrupted" in out, "expected Ctrl-C to end the foreground spin", r)
+    expect(re.search(r"bad.wasm: malformed module at offset 0x[0-9a-f]+: ", out) is not None,
+           "expected a one-line reason for the malformed module", r)
+    expect("nosuchprogram: not found" in out, "expected a missing program reported", r)
+    expect("Welcome to Warden" in out, "expected cat of a file relative to the new cwd", r)
+    return "echo, background job listed and killed, Ctrl-C, bad module refused, cd + cat"
+
+
 def check_monitor(kernel, initrd):
-    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=60, initrd=initrd,
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="init=monitor", timeout=60, initrd=initrd,
                   script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
                           ("warden> ", "cat etc/motd\n"),
                           ("warden> ", "bogus\n"), ("warden> ", "stats\n"),
@@ -223,7 +275,9 @@ def main():
     p.add_argument("--jobs", type=int, default=2)
     a = p.parse_args()
     k = a.kernel
-    checks = [Check("kernel suite, --smp 4", lambda: check_full_suite(k))]
+    checks = [Check("kernel suite, --smp 4", lambda: check_full_suite(k)),
+              Check("programs suite, --smp 4", lambda: check_programs_suite(k, a.initrd)),
+              Check("the shell on the serial console", lambda: check_shell(k, a.initrd))]
     shapes = [(1, "128M"), (4, "512M"), (4, "2G"), (8, "256M"), (8, "1G")] + [(8, "512M")] * 4
     for smp, mem in shapes:
         checks.append(Check(f"banner --smp {smp} --mem {mem}",

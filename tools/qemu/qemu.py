@@ -52,7 +52,8 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
     `script` is a list of (prompt, text): each text is typed on the serial console once the
     console has printed its prompt since the previous step (input sent before the guest's UART
     is ready would be lost, as on a real serial line). `text` may be a function of the QEMU
-    process returning the text, for checks made while the guest runs.
+    process (and, if it takes two arguments, of the output so far) returning the text, for
+    checks made while the guest runs and answers that depend on what the guest printed.
     """
     cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra)
     start = time.monotonic()
@@ -83,7 +84,10 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
                 searched_from = found + len(steps[0][0])
                 text = steps[0][1]
                 if callable(text):
-                    text = text(proc).encode()
+                    if text.__code__.co_argcount >= 2:
+                        text = text(proc, out.decode("utf-8", errors="replace")).encode()
+                    else:
+                        text = text(proc).encode()
                 try:
                     proc.stdin.write(text)
                     proc.stdin.flush()

@@ -1,11 +1,14 @@
-// wasm-run: instantiate a module and call one export.
-//   wasm-run FILE.wasm [--invoke NAME [ARGS...]] [--fuel N]
-//   wasm-run FILE.wasm --run-all-exports   (wabt wasm-interp's notation, for differential tests)
-// ARGS are numbers (floats may be written as decimals; i32:BITS style is also accepted).
+// wasm-run: run a WASI program, or instantiate a module and call one export.
+//   wasm-run FILE.wasm|FILE.wat [--dir HOST[::GUEST]]... [--env K=V]... [--fuel N]
+//            [--max-memory BYTES] [-- ARGS...]          a WASI program (_start)
+//   wasm-run FILE [--invoke NAME [ARGS...]] [--fuel N]  one export; results printed
+//   wasm-run FILE --run-all-exports   (wabt wasm-interp's notation, for differential tests)
+// --invoke ARGS are numbers (floats may be written as decimals; i32:BITS style is accepted).
 // Results are printed one per line in the specification's notation, e.g. (i32.const 42).
-// Exit statuses (docs/engine.md): 0 ok, 1 usage, 2 cannot read file, 3 malformed, 4 invalid,
-// 5 unsupported (SIMD), 6 unlinkable, 7 trap, 8 out of fuel, 9 export not found or bad arguments,
-// 10 implementation limit or out of memory.
+// Exit statuses (docs/engine.md, docs/wasi.md): a WASI program's own status; else 0 ok, 1 usage,
+// 2 cannot read file, 3 malformed (or a text error), 4 invalid, 5 unsupported (SIMD),
+// 6 unlinkable, 7 trap (--invoke), 8 out of fuel, 9 export not found or bad arguments,
+// 10 implementation limit or out of memory, 134 a WASI program trapped.
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -15,8 +18,11 @@
 #include <string>
 #include <vector>
 
+#include <wasi/host_os.h>
+#include <wasi/wasi.h>
 #include <wasm/host.h>
 #include <wasm/runtime.h>
+#include <wat/module.h>
 
 using namespace wasm;
 
@@ -34,6 +40,7 @@ enum Exit {
   kOutOfFuel = 8,
   kBadExport = 9,
   kLimit = 10,
+  kWasiTrap = 134,  // as an aborted process: never a WASI exit status in practice
 };
 
 bool parse_arg(const std::string& text, ValType type, u64& out) {
@@ -147,54 +154,88 @@ int run_all_exports(Store& store, Instance* instance) {
   return kOk;
 }
 
-int run_to_end(Execution& ex, i64 fuel, bool limited) {
-  RunStatus s;
-  if (limited) {
-    s = ex.run(fuel);
-  } else {
-    do s = ex.run(1000000000);
-    while (s == RunStatus::OutOfFuel);
+std::string sv(support::StringView s) { return std::string(s.data(), s.size()); }
+
+// "trap: MESSAGE" and the wasm backtrace, innermost first, one frame per line.
+void print_trap(const std::string& program, Execution& ex) {
+  fprintf(stderr, "wasm-run: %s: trap: %s\n", program.c_str(), trap_message(ex.trap()));
+  Execution::BacktraceFrame frames[64];
+  u32 n = ex.backtrace(Span<Execution::BacktraceFrame>(frames, 64));
+  for (u32 i = 0; i < n; ++i) {
+    const Module* m = frames[i].instance->module;
+    std::string name = sv(m->function_name(frames[i].func_index));
+    if (name.empty()) name = "<function " + std::to_string(frames[i].func_index) + ">";
+    fprintf(stderr, "  %2u: %s (function %u, offset 0x%x)\n", i, name.c_str(), frames[i].func_index,
+            frames[i].wasm_offset);
   }
-  if (s == RunStatus::Done) return kOk;
-  if (s == RunStatus::OutOfFuel) {
-    fprintf(stderr, "wasm-run: out of fuel after %" PRId64 " units\n", fuel);
-    return kOutOfFuel;
-  }
-  if (s == RunStatus::Trap) {
-    u32 fi = 0, off = 0;
-    std::string where;
-    if (ex.trap_location(&fi, &off)) {
-      const Module* m = ex.instance_->module;
-      std::string name;
-      if (fi >= m->imported_funcs) {
-        Name n = m->functions[fi - m->imported_funcs].name;
-        if (n.size) name = std::string(m->name_of(n).data(), n.size);
-      }
-      for (const Export& e : m->exports)
-        if (name.empty() && e.kind == ExternKind::Func && e.index == fi)
-          name = std::string(m->name_of(e.name).data(), m->name_of(e.name).size());
-      char buf[160];
-      snprintf(buf, sizeof buf, " in function %u%s%s%s at offset 0x%x", fi,
-               name.empty() ? "" : " (", name.c_str(), name.empty() ? "" : ")", off);
-      where = buf;
-    }
-    fprintf(stderr, "wasm-run: trap: %s%s\n", trap_message(ex.trap()), where.c_str());
-    return kTrap;
-  }
-  fprintf(stderr, "wasm-run: stopped: %s\n", run_status_name(s));
-  return kTrap;
+  if (n == 64) fprintf(stderr, "  ... (more frames)\n");
 }
 
+struct RunOutcome {
+  RunStatus status;
+  int code;  // exit status for the runner
+};
+
+// Runs until the execution ends; completes pending WASI calls (the hosted Os blocks, so a retry
+// normally completes at once).
+RunOutcome run_to_end(const std::string& program, Execution& ex, i64 fuel, bool limited,
+                      wasi::Wasi* wasi, int trap_status) {
+  RunStatus s;
+  i64 left = fuel;
+  for (;;) {
+    s = ex.run(limited ? left : 1000000000);
+    if (limited) left = ex.fuel_left();
+    if (s == RunStatus::OutOfFuel && (!limited || left > 0)) continue;
+    if (s == RunStatus::HostPending && wasi != nullptr && wasi->pending()) {
+      wasm::HostStatus hs;
+      do hs = wasi->retry(ex.pending_call());
+      while (hs == wasm::HostStatus::Pending);
+      ex.complete_host_call(hs);
+      continue;
+    }
+    break;
+  }
+  switch (s) {
+    case RunStatus::Done: return {s, kOk};
+    case RunStatus::Exit: return {s, static_cast<int>(ex.exit_code())};
+    case RunStatus::OutOfFuel:
+      fprintf(stderr, "wasm-run: out of fuel after %" PRId64 " units\n", fuel);
+      return {s, kOutOfFuel};
+    case RunStatus::Trap: print_trap(program, ex); return {s, trap_status};
+    default:
+      fprintf(stderr, "wasm-run: %s: stopped: %s\n", program.c_str(), run_status_name(s));
+      return {s, trap_status};
+  }
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+constexpr const char* kUsageText =
+    "usage: wasm-run FILE.wasm|FILE.wat [--dir HOST[::GUEST]]... [--env K=V]... [--fuel N]\n"
+    "                [--max-memory BYTES] [-- ARGS...]\n"
+    "       wasm-run FILE [--invoke NAME [ARGS...]] [--fuel N] [--max-memory BYTES]\n"
+    "       wasm-run FILE --run-all-exports\n";
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string file, invoke;
-  std::vector<std::string> args;
+  std::vector<std::string> args, program_args, envs, dirs;
   i64 fuel = 0;
-  bool limited = false, all_exports = false;
+  u64 max_memory = 0;
+  bool limited = false, all_exports = false, has_max_memory = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--run-all-exports") {
+    if (a == "--") {
+      for (++i; i < argc; ++i) program_args.push_back(argv[i]);
+      break;
+    } else if (a == "--run-all-exports") {
       all_exports = true;
     } else if (a == "--invoke" && i + 1 < argc) {
       invoke = argv[++i];
@@ -203,10 +244,26 @@ int main(int argc, char** argv) {
     } else if (a == "--fuel" && i + 1 < argc) {
       fuel = std::strtoll(argv[++i], nullptr, 0);
       limited = true;
+    } else if (a == "--max-memory" && i + 1 < argc) {
+      char* end = nullptr;
+      max_memory = std::strtoull(argv[++i], &end, 0);
+      if (end == nullptr || *end != '\0') {
+        fprintf(stderr, "wasm-run: bad --max-memory %s\n", argv[i]);
+        return kUsage;
+      }
+      has_max_memory = true;
+    } else if (a == "--dir" && i + 1 < argc) {
+      dirs.push_back(argv[++i]);
+    } else if (a == "--env" && i + 1 < argc) {
+      envs.push_back(argv[++i]);
+      if (envs.back().find('=') == std::string::npos) {
+        fprintf(stderr, "wasm-run: --env wants KEY=VALUE, got %s\n", envs.back().c_str());
+        return kUsage;
+      }
     } else if (a == "-h" || a == "--help") {
-      printf("usage: wasm-run FILE.wasm [--invoke NAME [ARGS...]] [--fuel N]\n");
+      printf("%s", kUsageText);
       return kOk;
-    } else if (file.empty()) {
+    } else if (file.empty() && a.rfind("--", 0) != 0) {
       file = a;
     } else {
       fprintf(stderr, "wasm-run: unexpected argument %s\n", a.c_str());
@@ -214,17 +271,24 @@ int main(int argc, char** argv) {
     }
   }
   if (file.empty()) {
-    fprintf(stderr, "usage: wasm-run FILE.wasm [--invoke NAME [ARGS...]] [--fuel N]\n");
+    fprintf(stderr, "%s", kUsageText);
     return kUsage;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  std::string bytes;
+  if (!read_file(file, bytes)) {
     fprintf(stderr, "wasm-run: cannot read %s\n", file.c_str());
     return kNoFile;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string bytes = ss.str();
+  if (file.size() > 4 && file.compare(file.size() - 4, 4, ".wat") == 0) {
+    auto encoded = wat::encode_module(support::StringView(bytes.data(), bytes.size()));
+    if (encoded.is_error()) {
+      wat::ParseError e = encoded.error();
+      fprintf(stderr, "%s:%u:%u: %s\n", file.c_str(), e.location.line, e.location.column,
+              wat::error_name(e.code));
+      return kMalformed;
+    }
+    bytes.assign(reinterpret_cast<const char*>(encoded.value().data()), encoded.value().size());
+  }
   auto compiled =
       Module::compile(Span<const u8>(reinterpret_cast<const u8*>(bytes.data()), bytes.size()));
   if (compiled.is_error()) {
@@ -239,38 +303,111 @@ int main(int argc, char** argv) {
     }
   }
   Module* module = compiled.value();
+  bool imports_wasi = false;
+  for (const Import& im : module->imports)
+    imports_wasi |= module->name_of(im.module) == wasi::kModuleName;
+  bool has_start_export = false;
+  for (const Export& e : module->exports)
+    has_start_export |= e.kind == ExternKind::Func && module->name_of(e.name) == "_start";
+  bool wasi_program = invoke.empty() && !all_exports && (imports_wasi || has_start_export);
+
+  StoreConfig config;
+  if (has_max_memory) config.max_memory_pages = max_memory / 65536;
   MmapMemoryProvider provider;
+  wasi::HostOs os;
   int status = kOk;
   {
-    Store store(provider);
-    if (!module->imports.empty()) {
-      const Import& im = module->imports[0];
-      std::string mod(module->name_of(im.module).data(), im.module.size);
-      std::string name(module->name_of(im.name).data(), im.name.size);
-      fprintf(stderr, "wasm-run: unlinkable: unknown import %s.%s\n", mod.c_str(), name.c_str());
-      delete module;
-      return kUnlinkable;
+    Store store(provider, config);
+    wasi::Wasi wasi(os);
+    // The program's arguments, environment, standard streams and preopens.
+    bool setup = wasi.add_arg(support::StringView(file.data(), file.size())).is_ok();
+    for (const std::string& a : program_args)
+      setup &= wasi.add_arg(support::StringView(a.data(), a.size())).is_ok();
+    for (const std::string& e : envs)
+      setup &= wasi.add_env(support::StringView(e.data(), e.size())).is_ok();
+    for (wasi::Handle h = 0; h < 3; ++h) setup &= wasi.add_fd(h, wasi::Ownership::Borrowed).is_ok();
+    for (const std::string& d : dirs) {
+      size_t sep = d.find("::");
+      std::string host = sep == std::string::npos ? d : d.substr(0, sep);
+      std::string guest = sep == std::string::npos ? d : d.substr(sep + 2);
+      wasi::Handle h;
+      if (os.open_directory(host.c_str(), &h) != wasi::Errno::Success) {
+        fprintf(stderr, "wasm-run: --dir %s: cannot open %s as a directory\n", d.c_str(),
+                host.c_str());
+        delete module;
+        return kUsage;
+      }
+      setup &= wasi.add_preopen(h, support::StringView(guest.data(), guest.size())).is_ok();
     }
-    auto inst = store.instantiate(*module, {});
+    if (!setup) {
+      fprintf(stderr, "wasm-run: out of memory\n");
+      delete module;
+      return kLimit;
+    }
+    std::vector<Extern> imports;
+    for (const Import& im : module->imports) {
+      std::string name = sv(module->name_of(im.module)) + "." + sv(module->name_of(im.name));
+      if (im.kind != ExternKind::Func) {
+        fprintf(stderr, "wasm-run: %s: unknown import %s\n", file.c_str(), name.c_str());
+        delete module;
+        return kUnlinkable;
+      }
+      wasi::ImportResolution r = wasi.resolve_import(
+          store, module->name_of(im.module), module->name_of(im.name), module->types[im.func_type]);
+      switch (r.kind) {
+        case wasi::ImportResolution::Kind::Found: imports.push_back(Extern::func(r.func)); break;
+        case wasi::ImportResolution::Kind::NotMine:
+          fprintf(stderr, "wasm-run: %s: unknown import %s\n", file.c_str(), name.c_str());
+          delete module;
+          return kUnlinkable;
+        default:
+          fprintf(stderr, "wasm-run: %s: %s\n", file.c_str(), r.message);
+          delete module;
+          return r.kind == wasi::ImportResolution::Kind::NoMemory ? kLimit : kUnlinkable;
+      }
+    }
+    auto inst = store.instantiate(*module, Span<const Extern>(imports.data(), imports.size()));
     if (inst.is_error()) {
       InstantiateError e = inst.error();
-      fprintf(stderr, "wasm-run: %s: %s\n",
+      fprintf(stderr, "wasm-run: %s: %s: %s\n", file.c_str(),
               e.kind == InstantiateError::Kind::Trap ? "trap during instantiation" : "unlinkable",
               e.message);
       delete module;
-      return e.kind == InstantiateError::Kind::Trap ? kTrap : kUnlinkable;
+      if (e.kind == InstantiateError::Kind::Trap) return wasi_program ? kWasiTrap : kTrap;
+      return e.kind == InstantiateError::Kind::NoMemory ? kLimit : kUnlinkable;
     }
     Instance* instance = inst.value();
+    if (imports_wasi && wasi.bind(instance).is_error()) {
+      fprintf(stderr, "wasm-run: %s: imports WASI but exports no memory\n", file.c_str());
+      delete module;
+      return kUnlinkable;
+    }
+    int trap_status = wasi_program ? kWasiTrap : kTrap;
     std::vector<FuncInst*> first;
     if (FuncInst* start = store.start_function(instance)) first.push_back(start);
     Extern init = instance->find_export("_initialize");
-    if (init.ptr != nullptr && init.kind == ExternKind::Func)
+    if (!wasi_program && init.ptr != nullptr && init.kind == ExternKind::Func)
       first.push_back(static_cast<FuncInst*>(init.ptr));
+    if (wasi_program) {
+      Extern e = instance->find_export("_start");
+      if (e.ptr == nullptr || e.kind != ExternKind::Func) {
+        fprintf(stderr, "wasm-run: %s: a WASI program must export a function _start\n",
+                file.c_str());
+        delete module;
+        return kBadExport;
+      }
+      first.push_back(static_cast<FuncInst*>(e.ptr));
+    }
     for (FuncInst* f : first) {
       Execution ex(store);
-      if (ex.start(f, {}).is_error()) return kLimit;
-      status = run_to_end(ex, fuel, limited);
-      if (status != kOk) {
+      if (ex.start(f, {}).is_error()) {
+        delete module;
+        return kLimit;
+      }
+      RunOutcome o = run_to_end(file, ex, fuel, limited, &wasi, trap_status);
+      status = o.code;
+      // proc_exit ends the program with its status, wherever it is called.
+      if (o.status != RunStatus::Done) {
         delete module;
         return status;
       }
@@ -300,9 +437,13 @@ int main(int argc, char** argv) {
         }
       }
       Execution ex(store);
-      if (ex.start(f, Span<const u64>(values.data(), values.size())).is_error()) return kLimit;
-      status = run_to_end(ex, fuel, limited);
-      if (status == kOk)
+      if (ex.start(f, Span<const u64>(values.data(), values.size())).is_error()) {
+        delete module;
+        return kLimit;
+      }
+      RunOutcome o = run_to_end(file, ex, fuel, limited, &wasi, kTrap);
+      status = o.code;
+      if (o.status == RunStatus::Done)
         for (u32 i = 0; i < f->type->result_count; ++i)
           print_value(f->type->results()[i], ex.results()[i]);
     }

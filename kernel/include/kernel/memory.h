@@ -51,6 +51,10 @@ void shootdown(const mem::ShootdownBatch& batch);
 // says what was hit (region and why).
 bool handle_page_fault(u64 va, mem::Access access, char* report, usize report_size);
 
+// Every online CPU returns the frames its cache holds to the allocator (tests comparing free
+// frames before and after). Returns when all have.
+void drain_frame_caches();
+
 // Prints frame, heap and kernel-space statistics.
 void print_stats();
 

@@ -11,5 +11,7 @@ namespace ramdisk {
 void init();
 // The archive, or nothing when there is no initrd (or it did not parse).
 const initrd::Archive* archive();
+// The archive's bytes (empty without an initrd).
+support::Bytes blob();
 
 }  // namespace ramdisk

@@ -1982,6 +1982,16 @@ Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
 
 Module::~Module() = default;
 
+support::StringView Module::function_name(u32 func_index) const {
+  if (func_index >= imported_funcs && func_index - imported_funcs < functions.size()) {
+    Name n = functions[func_index - imported_funcs].name;
+    if (n.size) return name_of(n);
+  }
+  for (const Export& e : exports)
+    if (e.kind == ExternKind::Func && e.index == func_index) return name_of(e.name);
+  return {};
+}
+
 bool Module::locate(const u64* ip, u32* func_index, u32* wasm_offset) const {
   for (u32 i = 0; i < functions.size(); ++i) {
     const Function& f = functions[i];

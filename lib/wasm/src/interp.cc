@@ -858,6 +858,18 @@ bool Execution::trap_location(u32* func_index, u32* wasm_offset) const {
   return instance_->module->locate(trap_ip_, func_index, wasm_offset);
 }
 
+u32 Execution::backtrace(Span<BacktraceFrame> out) const {
+  u32 n = 0;
+  u32 fi, off;
+  if (n < out.size() && trap_location(&fi, &off)) out[n++] = {instance_, fi, off};
+  for (u32 i = frame_count_; i > 0 && n < out.size(); --i) {
+    const Frame& f = frames_[i - 1];
+    if (f.instance != nullptr && f.instance->module->locate(f.ret_ip, &fi, &off))
+      out[n++] = {f.instance, fi, off};
+  }
+  return n;
+}
+
 const FuncInst* Execution::trap_function() const {
   u32 fi, off;
   if (!trap_location(&fi, &off)) return nullptr;

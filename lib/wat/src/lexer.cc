@@ -79,6 +79,41 @@ bool is_valid_utf8(const u8* bytes, usize size) {
   return true;
 }
 
+namespace {
+
+// Whether the string body `raw` (escapes checked already) decodes to a non-empty UTF-8 name, as
+// quoted identifiers and annotation ids must. Decodes into a fixed buffer: names longer than it
+// are only checked for emptiness.
+bool is_valid_quoted_name(StringView raw) {
+  if (raw.empty()) return false;
+  u8 buffer[512];
+  usize size = 0;
+  for (usize i = 0; i < raw.size() && size + 4 <= sizeof buffer;) {
+    u8 c = static_cast<u8>(raw[i]);
+    if (c != '\\') {
+      buffer[size++] = c;
+      ++i;
+      continue;
+    }
+    u8 e = static_cast<u8>(raw[i + 1]);
+    i += 2;
+    if (e == 'u') {
+      // \u{...} always encodes a valid scalar value (scan_string checked it).
+      while (i < raw.size() && raw[i] != '}') ++i;
+      ++i;
+      buffer[size++] = 'u';
+    } else if (hex_value(e) >= 0) {
+      buffer[size++] = static_cast<u8>(hex_value(e) * 16 + hex_value(static_cast<u8>(raw[i])));
+      ++i;
+    } else {
+      buffer[size++] = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;
+    }
+  }
+  return is_valid_utf8(buffer, size);
+}
+
+}  // namespace
+
 void Lexer::advance_char() {
   if (source_[pos_] == '\n') {
     ++line_;
@@ -113,20 +148,34 @@ ParseResult<void> Lexer::skip_trivia() {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       advance_char();
     } else if (c == ';' && pos_ + 1 < n && source_[pos_ + 1] == ';') {
-      while (pos_ < n && source_[pos_] != '\n') ++pos_;
+      // A line comment ends at a newline: U+0A, U+0D or both.
+      while (pos_ < n && source_[pos_] != '\n' && source_[pos_] != '\r') ++pos_;
     } else if (c == '(' && pos_ + 1 < n && source_[pos_ + 1] == ';') {
       TRY(skip_block_comment());
     } else if (c == '(' && pos_ + 2 < n && source_[pos_ + 1] == '@' &&
                (is_idchar(static_cast<u8>(source_[pos_ + 2])) || source_[pos_ + 2] == '"')) {
-      // An annotation: skipped with everything inside, balanced by parentheses.
+      // An annotation: skipped with everything inside, balanced by parentheses. Its id, when
+      // quoted, must be a non-empty UTF-8 name; outside strings and comments only the
+      // characters tokens are made of may occur.
       Location start{line_, column()};
+      if (source_[pos_ + 2] == '"') {
+        usize close = pos_ + 3;
+        while (close < n && source_[close] != '"') close += source_[close] == '\\' ? 2 : 1;
+        if (close < n && !is_valid_quoted_name(source_.substr(pos_ + 3, close - pos_ - 3)))
+          return ParseError{ErrorCode::BadUtf8, start};
+      }
       u64 depth = 0;
       for (;;) {
         if (pos_ >= n) return ParseError{ErrorCode::UnexpectedEnd, start};
         char d = source_[pos_];
+        u8 ud = static_cast<u8>(d);
+        if ((ud < 0x20 && d != '\t' && d != '\n' && d != '\r') || ud >= 0x7f)
+          return error_here(ErrorCode::UnexpectedCharacter);
         if (d == '"') {
           advance_char();
           while (pos_ < n && source_[pos_] != '"') {
+            u8 in = static_cast<u8>(source_[pos_]);
+            if (in < 0x20 || in == 0x7f) return error_here(ErrorCode::UnterminatedString);
             if (source_[pos_] == '\\' && pos_ + 1 < n) advance_char();
             advance_char();
           }
@@ -135,7 +184,7 @@ ParseResult<void> Lexer::skip_trivia() {
           continue;
         }
         if (d == ';' && pos_ + 1 < n && source_[pos_ + 1] == ';') {
-          while (pos_ < n && source_[pos_] != '\n') ++pos_;
+          while (pos_ < n && source_[pos_] != '\n' && source_[pos_] != '\r') ++pos_;
           continue;
         }
         if (d == '(' && pos_ + 1 < n && source_[pos_ + 1] == ';') {
@@ -236,9 +285,12 @@ ParseResult<Token> Lexer::lex() {
     token.text = source_.substr(start + 1, pos_ - start - 1);
     ++pos_;
   } else if (c == '$' && pos_ + 1 < n && source_[pos_ + 1] == '"') {
-    // A quoted identifier (3.0): `$"..."`, the text keeps the quotes.
+    // A quoted identifier (3.0): `$"..."`, the text keeps the quotes. Its name must not be
+    // empty and must be UTF-8.
     ++pos_;
     TRY(scan_string(token.location));
+    if (!is_valid_quoted_name(source_.substr(start + 2, pos_ - start - 2)))
+      return ParseError{ErrorCode::BadUtf8, token.location};
     ++pos_;
     token.kind = TokenKind::Id;
     token.text = source_.substr(start, pos_ - start);

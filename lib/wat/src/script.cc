@@ -112,6 +112,7 @@ ParseResult<void> ScriptReader::module_rest(ModuleDef& def, bool* definition) {
     } else {
       if (encoded.error().code == ErrorCode::NoMemory) return encoded.error();
       def.error = encoded.error();
+      def.bytes = support::move(bytes);  // the quoted text, which the error's location is in
     }
     return {};
   }

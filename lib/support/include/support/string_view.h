@@ -48,11 +48,15 @@ class StringView {
       if (data_[i] == c) return i;
     return size_;
   }
-  constexpr bool contains(StringView needle) const {
-    if (needle.size_ > size_) return false;
+  // Index of the first occurrence of `needle`, or size() when absent.
+  constexpr usize find(StringView needle) const {
+    if (needle.size_ > size_) return size_;
     for (usize i = 0; i + needle.size_ <= size_; ++i)
-      if (StringView(data_ + i, needle.size_) == needle) return true;
-    return false;
+      if (StringView(data_ + i, needle.size_) == needle) return i;
+    return size_;
+  }
+  constexpr bool contains(StringView needle) const {
+    return needle.size_ == 0 || find(needle) < size_;
   }
 
  private:

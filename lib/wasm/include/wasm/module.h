@@ -95,6 +95,8 @@ class Module {
   }
   u32 imported_func_count() const { return imported_funcs; }
   const FuncType& func_type(u32 func_index) const { return types[func_types[func_index]]; }
+  // The function's name from the name section, else an export name, else empty.
+  support::StringView function_name(u32 func_index) const;
   // The function index and wasm byte offset of a position in the internal code, if any.
   bool locate(const u64* ip, u32* func_index, u32* wasm_offset) const;
 

@@ -190,6 +190,14 @@ class Execution {
   TrapKind trap() const { return trap_; }
   const FuncInst* trap_function() const;
   bool trap_location(u32* func_index, u32* wasm_offset) const;
+  // After Trap (or while stopped): the wasm call stack, innermost first, into `out`; returns the
+  // number of frames written (at most out.size()). Frames of host functions are not included.
+  struct BacktraceFrame {
+    const Instance* instance;
+    u32 func_index;
+    u32 wasm_offset;
+  };
+  u32 backtrace(Span<BacktraceFrame> out) const;
   u32 exit_code() const { return exit_code_; }
   RunStatus status() const { return status_; }
   // After HostPending: the call waiting to complete; write its results, then complete.

@@ -67,7 +67,7 @@ struct ModuleDef {
   Location location;          // of `(module` in the script
   bool ok = false;            // false: the text (or quoted text) did not read
   ParseError error;           // when !ok; its location is in the script, or in the quoted text
-  support::Vector<u8> bytes;  // when ok: the binary module
+  support::Vector<u8> bytes;  // when ok: the binary module; Quote && !ok: the quoted text
 };
 
 enum class ActionKind : u8 { Invoke, Get };

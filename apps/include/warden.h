@@ -1,0 +1,105 @@
+// The `warden` import module: what a Warden program can ask of the kernel beyond WASI.
+//
+// Every function returns a WASI errno (0 on success, e.g. 8 EBADF, 21 EFAULT, 28 EINVAL,
+// 44 ENOENT, 71 ESRCH, 48 ENOMEM); results are written through pointers only on success. Every
+// pointer and length is checked against the caller's memory first (EFAULT). The calls are
+// documented in docs/programs.md.
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WARDEN_IMPORT(name) __attribute__((import_module("warden"), import_name(name)))
+
+// Spawn flags.
+#define WARDEN_SPAWN_FOREGROUND 1u  // Ctrl-C on the console ends this program while it runs
+
+// Starts the program at `path` (resolved like the caller's WASI paths: absolute, or relative to
+// `cwd`). `argv` holds argc strings, each ending in NUL, back to back (argv[0] first); `env`
+// holds "KEY=VALUE\0" strings back to back (env_len 0: none). `cwd` (not NUL-terminated) is the
+// child's working directory, an absolute path. `stdio[i]` is the caller's descriptor that becomes
+// the child's descriptor i (i = 0, 1, 2).
+//
+// The child sees one preopened directory, descriptor 3 named "/" (the root of the file system),
+// and PWD=`cwd` in its environment (replacing any PWD in `env`). wasi-libc itself always starts in
+// "/" and reads no variable for it, so Warden's startup code (apps/lib/cwd.c, linked into every
+// program in apps/) calls chdir(PWD) before main; that is what makes the child's relative paths
+// follow `cwd`. See docs/programs.md, "The working directory".
+//
+// On success writes the child's id to `*pid`. Loading happens in the background: a module that
+// does not load (missing, malformed, invalid, unlinkable) still gets an id, and warden_wait
+// reports why it ended. Errors here: ENOENT (no such file), EBADF (a stdio
+// descriptor is not open), EINVAL (bad flags or strings), ENOMEM, EAGAIN (too many programs).
+int32_t warden_spawn(const char* path, uint32_t path_len, const char* argv, uint32_t argv_len,
+                     uint32_t argc, const char* env, uint32_t env_len, uint32_t envc,
+                     const char* cwd, uint32_t cwd_len, const uint32_t* stdio, uint32_t flags,
+                     uint32_t* pid) WARDEN_IMPORT("spawn");
+
+// How a program ended.
+enum warden_end {
+  WARDEN_END_EXITED = 0,   // proc_exit or a return from _start; `code` is the exit status
+  WARDEN_END_TRAPPED = 1,  // a WebAssembly trap; `code` is 128 + trap number
+  WARDEN_END_KILLED = 2,   // warden_kill or Ctrl-C; `code` is 130
+  WARDEN_END_FAILED = 3,   // did not start: malformed, invalid, unlinkable, no memory; code 126
+};
+
+struct warden_exit {
+  int32_t code;
+  uint32_t end;  // enum warden_end
+};
+
+// Suspends the caller until program `pid` (a child of the caller) has ended, then writes how it
+// ended and a one-line reason (NUL-terminated, truncated to `reason_len`; e.g. "trap: integer
+// divide by zero in function 3 (divide)" or "malformed module at offset 0x1e: ..."; empty for a
+// normal exit). A program can be waited for once. ESRCH: no such child.
+int32_t warden_wait(uint32_t pid, struct warden_exit* exit, char* reason, uint32_t reason_len)
+    WARDEN_IMPORT("wait");
+
+enum warden_state {
+  WARDEN_STATE_LOADING = 0,  // being read, validated and compiled
+  WARDEN_STATE_READY = 1,    // runnable (running or queued on a hart)
+  WARDEN_STATE_WAITING = 2,  // suspended: console input, a timer, a child
+  WARDEN_STATE_ENDED = 3,    // ended, not yet waited for
+};
+
+struct warden_program {
+  uint32_t pid;
+  uint32_t parent;        // 0 for the first program
+  uint32_t state;         // enum warden_state
+  uint32_t hart;          // the hart that ran its last slice
+  uint64_t memory_bytes;  // linear memory committed
+  uint64_t cpu_ns;        // CPU time used so far
+  char name[32];          // argv[0], NUL-terminated, truncated
+};
+
+// Writes up to `max` entries of the programs now known to the kernel (running or ended and not
+// yet waited for), in order of id, and their total count to `*count` (which may exceed `max`).
+int32_t warden_list(struct warden_program* programs, uint32_t max, uint32_t* count)
+    WARDEN_IMPORT("list");
+
+// Ends program `pid` (any program but the first): it stops at its next instruction boundary and
+// releases what it holds; its waiter sees WARDEN_END_KILLED. ESRCH: no such program.
+int32_t warden_kill(uint32_t pid) WARDEN_IMPORT("kill");
+
+// Writes a human-readable report of memory and scheduler statistics (several lines of text,
+// NUL-terminated, truncated to `len`) and its length without the NUL to `*written`.
+int32_t warden_stats(char* buf, uint32_t len, uint32_t* written) WARDEN_IMPORT("stats");
+
+// Console input modes.
+// COOKED: a line at a time, with echo and Backspace; Ctrl-D is the end of input and Ctrl-C ends
+// the foreground program. RAW: every byte as typed, no echo (Ctrl-C arrives as 0x03).
+#define WARDEN_CONSOLE_COOKED 0u
+#define WARDEN_CONSOLE_RAW 1u
+
+// Sets the console's input mode. Only the program that owns the console (the first program, or
+// one it gave the console to by spawning it with WARDEN_SPAWN_FOREGROUND) may change it; others
+// get EPERM (63). Output is the same in both modes: every '\n' written to the console goes out as
+// "\r\n" (so a line editor in raw mode ends its lines with "\n" alone).
+int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
+
+#ifdef __cplusplus
+}
+#endif

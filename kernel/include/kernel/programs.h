@@ -1,0 +1,124 @@
+// Programs: WebAssembly modules from the file system, each running as a task on the executor.
+//
+// A program's task loads its module (through the module cache), instantiates it against WASI and
+// the `warden` module, then runs `_start` in fuel slices: after each slice it yields, so an
+// endless loop never keeps a hart from other tasks, and a slice that runs long is interrupted by
+// the hart's timer. A host call that must wait (console input, a timer, a child) suspends the
+// task without holding a hart. A trap, a failed load or instantiation, proc_exit, a kill: the
+// program ends alone, its store (linear memory, tables, instances) and descriptors are released,
+// and whoever waits for it learns the status and a one-line reason. See docs/programs.md.
+#pragma once
+
+#include <async/task.h>
+#include <support/result.h>
+#include <support/string_view.h>
+#include <support/vector.h>
+
+namespace fs {
+class FileSystem;
+}
+
+namespace programs {
+
+using support::StringView;
+
+enum class End : u8 { Exited = 0, Trapped = 1, Killed = 2, Failed = 3 };
+enum class State : u8 { Loading = 0, Ready = 1, Waiting = 2, Ended = 3 };
+enum class EndBy : u8 { Kill, Interrupt };  // warden_kill / Ctrl-C (both End::Killed)
+
+struct Exit {
+  End end = End::Exited;
+  i32 code = 0;
+  char reason[160] = {};  // one line, empty for a normal exit
+};
+
+// Per-program limits; defaults, overridden by boot arguments `program.pages=N` (64 KiB pages of
+// linear memory), `program.files=N` (open descriptors), `program.max=N` (programs at once).
+struct Limits {
+  u32 memory_pages = 1024;  // 64 MiB
+  u32 open_files = 64;
+  u32 max_programs = 512;
+};
+const Limits& limits();
+
+// Where a child's standard descriptors come from: the parent's descriptor numbers, or -1 for
+// the console.
+struct SpawnRequest {
+  StringView path;  // absolute, or relative to `cwd`
+  support::Vector<support::Vector<u8>> argv;
+  support::Vector<support::Vector<u8>> env;  // "KEY=VALUE"
+  StringView cwd = "/";
+  u32 parent = 0;
+  i32 stdio[3] = {-1, -1, -1};
+  // For programs the kernel starts: a file for descriptor i instead (stdin read from it, stdout
+  // and stderr created or truncated), when not empty.
+  StringView stdio_path[3];
+  bool foreground = false;  // Ctrl-C ends it; the console returns to the parent when it ends
+};
+
+enum class SpawnError : u8 { NotFound, BadDescriptor, Invalid, NoMemory, TooMany };
+const char* spawn_error_name(SpawnError error);
+
+// Makes the root file system from the initrd (unpacked in steps that yield; an empty file system
+// without an initrd), reads the limits from the boot arguments, starts the console's line
+// discipline. Call once before spawning; false if the initrd could not be unpacked.
+async::Task<bool> init();
+fs::FileSystem& root();
+
+// Runs the first program and waits for it: boot argument `init=PATH` (arguments after a `--` in
+// the command line), by default /bin/sh. Returns false without running anything when there is
+// no such program or `init=monitor` asks for the kernel monitor instead.
+async::Task<bool> run_init();
+
+// Starts a program; it loads in its own task. Its id is never 0 and never reused.
+support::Result<u32, SpawnError> spawn(SpawnRequest& request);
+
+// Suspends until program `pid` has ended and returns how (once per program; the program's record
+// goes away). `waiter` must be its parent (0: the kernel may wait for any program).
+async::Task<support::Result<Exit, SpawnError>> wait(u32 pid, u32 waiter = 0);
+
+// Asks program `pid` to end; false if there is no such program (or it has ended).
+bool kill(u32 pid, EndBy by = EndBy::Kill);
+
+struct Info {
+  u32 pid = 0;
+  u32 parent = 0;
+  State state = State::Loading;
+  u32 hart = 0;
+  u64 memory_bytes = 0;
+  u64 cpu_ns = 0;
+  u64 slices = 0;
+  char name[32] = {};
+};
+// Up to `max` programs in order of id; returns how many there are.
+usize list(Info* out, usize max);
+support::Optional<Info> info(u32 pid);
+
+struct Stats {
+  u64 spawned = 0;
+  u64 ended = 0;
+  u64 running = 0;   // not yet ended
+  u64 slices = 0;    // fuel slices run, all programs
+  u64 preempted = 0; // slices stopped by the timer rather than by fuel
+  u64 cached_modules = 0;
+  u64 cache_hits = 0;
+  u64 slices_on_hart[8] = {};
+};
+Stats stats();
+
+// Reads a whole file of the root file system (absolute path). Tests and the kernel's loaders.
+support::Result<support::Vector<u8>, SpawnError> read_whole_file(StringView path);
+// Creates or replaces a file with `bytes`.
+bool write_whole_file(StringView path, support::Span<const u8> bytes);
+
+// Rings every program waiting for console input (the tty calls it after input).
+void ring_console_readers();
+
+// Stops every program on this hart's current slice (the timer interrupt calls it when the slice
+// has run past its time).
+void on_slice_timer();
+
+// Drops cached modules no program uses (tests of memory returning to its level).
+void drop_module_cache();
+
+}  // namespace programs

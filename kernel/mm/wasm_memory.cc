@@ -1,0 +1,59 @@
+// Linear memories as kernel address-space regions (see <kernel/wasm_memory.h>).
+#include <kernel/memory.h>
+#include <kernel/wasm_memory.h>
+#include <support/utility.h>
+
+namespace wasm_memory {
+namespace {
+
+u64 g_committed = 0;
+
+class KernelMemoryProvider final : public wasm::MemoryProvider {
+ public:
+  u8* reserve(u64 initial_bytes, u64 max_bytes) override {
+    mem::ReserveOptions options;
+    // A memory with maximum 0 still gets a page so that its base is a real, unique address.
+    options.size = support::align_up(max_bytes == 0 ? mem::kPageSize : max_bytes, mem::kPageSize);
+    // Wired: pages are mapped when committed (at memory.grow, in task context), so the engine
+    // never faults on linear memory. A fault would take the address-space lock in trap context
+    // with interrupts off, where a hart holding that lock for a shootdown (another program's
+    // memory being released) would wait for this one forever.
+    options.backing = mem::Backing::Wired;
+    options.perms = mem::kRW | mem::Perms::Global;
+    options.guard_size = mem::kPageSize;
+    auto& space = kmem::kernel_space();
+    auto base = space.reserve(options);
+    if (base.is_error()) return nullptr;
+    if (initial_bytes > 0 && space.commit(base.value(), initial_bytes).is_error()) {
+      (void)space.release(base.value());
+      return nullptr;
+    }
+    __atomic_fetch_add(&g_committed, initial_bytes, __ATOMIC_RELAXED);
+    return reinterpret_cast<u8*>(base.value());
+  }
+
+  bool commit(u8* base, u64 old_bytes, u64 new_bytes) override {
+    if (new_bytes <= old_bytes) return true;
+    if (kmem::kernel_space().commit(reinterpret_cast<u64>(base), new_bytes).is_error()) return false;
+    __atomic_fetch_add(&g_committed, new_bytes - old_bytes, __ATOMIC_RELAXED);
+    return true;
+  }
+
+  void release(u8* base, u64 max_bytes) override {
+    (void)max_bytes;
+    auto& space = kmem::kernel_space();
+    auto region = space.region_at(reinterpret_cast<u64>(base));
+    if (region) __atomic_fetch_sub(&g_committed, region->committed, __ATOMIC_RELAXED);
+    (void)space.release(reinterpret_cast<u64>(base));
+  }
+};
+
+KernelMemoryProvider g_provider;
+
+}  // namespace
+
+wasm::MemoryProvider& provider() { return g_provider; }
+
+u64 committed_bytes() { return __atomic_load_n(&g_committed, __ATOMIC_RELAXED); }
+
+}  // namespace wasm_memory

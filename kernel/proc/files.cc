@@ -1,0 +1,67 @@
+// Program files on the root file system: reading a program, the kernel's whole-file helpers.
+#include <fs/file_system.h>
+#include <support/format.h>
+
+#include "program.h"
+
+namespace programs {
+namespace {
+
+// `path` made absolute against `cwd` into `buffer`; empty when it does not fit.
+StringView absolute(StringView path, StringView cwd, char* buffer, usize size) {
+  if (path.size() > 0 && path[0] == '/') return path;
+  bool slash = cwd.size() > 0 && cwd[cwd.size() - 1] == '/';
+  usize n = cwd.size() + (slash ? 0 : 1) + path.size();
+  if (n >= size) return {};
+  return support::format_to_buffer(buffer, size, slash ? "{}{}" : "{}/{}", cwd, path);
+}
+
+SpawnError error_of(fs::Error error) {
+  switch (error) {
+    case fs::Error::NoMemory: return SpawnError::NoMemory;
+    case fs::Error::NotFound:
+    case fs::Error::NotDir:
+    case fs::Error::Loop: return SpawnError::NotFound;
+    default: return SpawnError::Invalid;
+  }
+}
+
+}  // namespace
+
+support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd) {
+  char buffer[1024];
+  StringView full = absolute(path, cwd, buffer, sizeof buffer);
+  if (full.size() == 0) return SpawnError::Invalid;
+  auto node = root().resolve(full);
+  if (node.is_error()) return error_of(node.error());
+  if (!node.value()->is_file()) return SpawnError::NotFound;
+  auto bytes = root().read_all(node.value());
+  if (bytes.is_error()) return error_of(bytes.error());
+  return support::move(bytes.value());
+}
+
+bool file_exists(StringView path, StringView cwd) {
+  char buffer[1024];
+  StringView full = absolute(path, cwd, buffer, sizeof buffer);
+  if (full.size() == 0) return false;
+  auto node = root().resolve(full);
+  return node.is_ok() && node.value()->is_file();
+}
+
+support::Result<support::Vector<u8>, SpawnError> read_whole_file(StringView path) {
+  return read_file(path, "/");
+}
+
+bool write_whole_file(StringView path, support::Span<const u8> bytes) {
+  usize slash = path.size();
+  while (slash > 0 && path[slash - 1] != '/') --slash;
+  if (slash == 0) return false;
+  auto dir = root().resolve(slash == 1 ? StringView("/") : path.substr(0, slash - 1));
+  if (dir.is_error()) return false;
+  auto file = root().create_file(dir.value(), path.substr(slash), fs::CreateMode::OpenExisting);
+  if (file.is_error()) return false;
+  if (root().truncate(file.value(), 0).is_error()) return false;
+  return root().write(file.value(), 0, support::Bytes(bytes.data(), bytes.size())).is_ok();
+}
+
+}  // namespace programs

@@ -1,0 +1,128 @@
+// The program record and the seams between the program runtime (programs.cc), its import
+// modules (warden_api.cc: `warden`; wasi_glue.cc: `wasi_snapshot_preview1` over the file system
+// and the console) and the module cache. Internal to kernel/proc.
+#pragma once
+
+#include <async/sync.h>
+#include <async/task.h>
+#include <async/timer_wheel.h>
+#include <kernel/programs.h>
+#include <support/atomic.h>
+#include <support/spinlock.h>
+#include <wasm/runtime.h>
+
+namespace programs {
+
+struct WasiState;  // wasi_glue.cc
+
+// What a program suspended in a host call waits for (set by the host function that returned
+// HostStatus::Pending, read by the program's task).
+enum class WaitFor : u8 {
+  None,
+  Console,   // console input readable (or `deadline`, if not kNever)
+  Deadline,  // the clock reaching `deadline`
+  Child,     // program `child` ending
+  Turn,      // one trip through the run queue (sched_yield)
+};
+
+struct Program {
+  u32 pid = 0;
+  u32 parent = 0;
+  char name[32] = {};
+  support::Atomic<u8> state{static_cast<u8>(State::Loading)};
+  support::Atomic<u32> hart{0};
+  support::Atomic<u64> cpu_ns{0};
+  support::Atomic<u64> slices{0};
+  support::Atomic<u64> memory_bytes{0};
+  bool foreground = false;
+  u64 started_ns = 0;
+
+  // The request, kept until the task has loaded the program.
+  support::Vector<u8> path;
+  support::Vector<u8> cwd;
+  support::Vector<support::Vector<u8>> argv;
+  support::Vector<support::Vector<u8>> env;
+
+  // Runtime (owned by the program's task).
+  wasm::Store* store = nullptr;
+  wasm::Execution* execution = nullptr;
+  wasm::Instance* instance = nullptr;
+  WasiState* wasi = nullptr;
+  const wasm::Module* module = nullptr;  // a module-cache reference
+
+  // Suspension in a host call.
+  WaitFor wait_for = WaitFor::None;
+  u64 deadline = ~u64{0};
+  u32 child = 0;
+  // Re-runs the pending host call once what it waited for happened; Pending to keep waiting.
+  wasm::HostStatus (*retry)(Program& program, wasm::HostCall& call) = nullptr;
+
+  // The doorbell: anyone may ring it (input, a child's end, kill); the task sleeps on it.
+  support::SpinLock bell_lock;
+  bool rung = false;
+  async::Waker bell_waker;
+
+  support::Atomic<u8> kill_requested{0};
+  EndBy kill_by = EndBy::Kill;
+
+  // The end, set once by the task; waiters sleep on `ended_queue`.
+  Exit exit;
+  support::Atomic<u8> ended{0};
+  async::WaitQueue ended_queue;
+  bool reaped = false;  // a waiter took the exit (under the table lock)
+  bool orphan = false;  // its parent ended: it reaps itself when it ends (under the table lock)
+
+  // References: the table's and the task's. The last one frees the record.
+  support::Atomic<u32> refs{2};
+
+  void ring();
+};
+
+void release(Program* program);
+
+extern Limits g_limits;
+void set_root(fs::FileSystem& root);
+void read_limits();
+
+// Looks a program up and takes a reference (release() it); nullptr if unknown.
+Program* acquire(u32 pid);
+
+// For warden.wait: takes the exit of `waiter`'s child `pid` if it has ended (reaping it).
+enum class TakeExit : u8 { Taken, NotYet, NoSuchChild };
+TakeExit take_exit(u32 pid, u32 waiter, Exit& out);
+
+// Import resolution for one module import: fills `out` or writes a one-line reason.
+bool resolve_warden(Program& program, wasm::Store& store, const wasm::Import& import,
+                    const wasm::Module& module, wasm::Extern& out, char* reason, usize size);
+
+// WASI (wasi_glue.cc): per-program state from the spawn request (descriptors inherited from
+// `parent_wasi` by number, or the console), import resolution, binding to the instance, and
+// teardown.
+support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
+                                                    WasiState* parent_wasi);
+bool resolve_wasi(Program& program, wasm::Store& store, const wasm::Import& import,
+                  const wasm::Module& module, wasm::Extern& out, char* reason, usize size);
+bool wasi_bind(Program& program, char* reason, usize size);
+// Records the program the state belongs to (its Os sets what the program waits for).
+void wasi_attach(WasiState* state, Program* program);
+// True when the execution's pending host call is a WASI one; wasi_retry re-runs it.
+bool wasi_pending(Program& program);
+wasm::HostStatus wasi_retry(Program& program, wasm::HostCall& call);
+void wasi_destroy(WasiState* state);
+// Reads a program file (absolute path, or relative to `cwd`) from the root file system.
+support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd);
+bool file_exists(StringView path, StringView cwd);
+
+// The module cache: one compiled Module per distinct content, shared by every program that runs
+// it. get() compiles on a miss (and reports the error); put() returns the reference.
+struct CompileOutcome {
+  const wasm::Module* module = nullptr;
+  char reason[160] = {};
+};
+CompileOutcome cache_get(support::Span<const u8> bytes);
+void cache_put(const wasm::Module* module);
+u64 cache_size();
+u64 cache_hits();
+void cache_drop_unused();
+
+}  // namespace programs

@@ -1,0 +1,650 @@
+// The program runtime (see <kernel/programs.h>).
+#include <arch/cpu.h>
+#include <async/sync.h>
+#include <kernel/boot_args.h>
+#include <kernel/executor.h>
+#include <kernel/log.h>
+#include <kernel/time.h>
+#include <kernel/tty.h>
+#include <kernel/wasm_memory.h>
+#include <support/format.h>
+
+#include "program.h"
+
+namespace programs {
+
+Limits g_limits;
+
+namespace {
+
+// A slice: this much fuel (calls and loop iterations), or this much time if the fuel lasts
+// longer (the hart's timer interrupts the execution).
+constexpr i64 kSliceFuel = 200000;
+constexpr u64 kSliceNs = 5'000'000;
+
+fs::FileSystem* g_root = nullptr;
+
+struct Table {
+  support::SpinLock lock;
+  support::Vector<Program*> programs;  // in order of id
+  u32 next_pid = 1;
+  u64 live = 0;
+};
+Table g_table;
+
+support::Atomic<u64> g_spawned{0}, g_ended{0}, g_slices{0}, g_preempted{0};
+support::Atomic<u64> g_slices_on_hart[8];
+// The execution running a slice on each hart, for the slice timer.
+wasm::Execution* g_running[arch::kMaxCpus];
+
+// Copies a byte string into a fixed, NUL-terminated buffer.
+void copy_name(char* dst, usize size, support::Span<const u8> src) {
+  usize n = src.size() < size - 1 ? src.size() : size - 1;
+  for (usize i = 0; i < n; ++i) dst[i] = static_cast<char>(src[i]);
+  dst[n] = '\0';
+}
+
+template <typename... Args>
+void set_reason(Exit& exit, support::StringView fmt, const Args&... args) {
+  support::BufferSink sink(exit.reason, sizeof exit.reason);
+  support::format(sink, fmt, args...);
+}
+
+// Sleeps until the doorbell rings or `deadline` passes.
+class Bell : public async::Leaf<Bell> {
+ public:
+  Bell(Program& program, u64 deadline) : program_(program), deadline_(deadline) {}
+  Bell(const Bell&) = delete;
+  ~Bell() {
+    if (executor_ != nullptr) executor_->cancel_timer(entry_);
+    support::LockGuard guard(program_.bell_lock);
+    program_.bell_waker.reset();
+  }
+  bool poll(async::TaskHeader& task) {
+    {
+      support::LockGuard guard(program_.bell_lock);
+      if (program_.rung) {
+        program_.rung = false;
+        program_.bell_waker.reset();
+        return true;
+      }
+      program_.bell_waker = task.waker();
+    }
+    if (deadline_ == async::kNever) return false;
+    if (executor_ == nullptr) {
+      executor_ = &task.executor();
+      entry_.deadline = deadline_;
+    }
+    return executor_->poll_timer(entry_, task);
+  }
+  void await_resume() {}
+
+ private:
+  Program& program_;
+  u64 deadline_;
+  async::Executor* executor_ = nullptr;
+  async::TimerEntry entry_;
+};
+
+bool killed(Program& p) { return p.kill_requested.load() != 0; }
+
+bool child_ended(u32 pid) {
+  Program* child = acquire(pid);
+  if (child == nullptr) return true;  // gone: the retry reports it
+  bool ended = child->ended.load() != 0;
+  release(child);
+  return ended;
+}
+
+// True when what the pending host call waits for has happened.
+bool wait_over(Program& p, u64 now) {
+  switch (p.wait_for) {
+    case WaitFor::None:
+    case WaitFor::Turn: return true;
+    case WaitFor::Console: return tty::readable() || now >= p.deadline;
+    case WaitFor::Deadline: return now >= p.deadline;
+    case WaitFor::Child: return child_ended(p.child);
+  }
+  return true;
+}
+
+void on_slice_deadline(void*) { on_slice_timer(); }
+
+// Runs one slice on this hart.
+wasm::RunStatus run_slice(Program& p) {
+  u32 cpu = arch::this_cpu().id;
+  p.hart.store(cpu);
+  __atomic_store_n(&g_running[cpu], p.execution, __ATOMIC_RELEASE);
+  u64 start = ktime::now_ns();
+  ktime::arm(start + kSliceNs, on_slice_deadline, nullptr);
+  wasm::RunStatus status = p.execution->run(kSliceFuel);
+  ktime::disarm();
+  __atomic_store_n(&g_running[cpu], nullptr, __ATOMIC_RELEASE);
+  u64 end = ktime::now_ns();
+  p.cpu_ns.fetch_add(end - start);
+  p.slices.fetch_add(1);
+  g_slices.fetch_add(1);
+  if (cpu < 8) g_slices_on_hart[cpu].fetch_add(1);
+  if (status == wasm::RunStatus::Interrupted) g_preempted.fetch_add(1);
+  if (p.instance != nullptr && p.instance->memory != nullptr) {
+    p.memory_bytes.store(p.instance->memory->size);
+  }
+  return status;
+}
+
+bool copy_bytes(support::Vector<u8>& out, support::StringView text) {
+  if (out.try_resize(text.size()).is_error()) return false;
+  for (usize i = 0; i < text.size(); ++i) out[i] = static_cast<u8>(text[i]);
+  return true;
+}
+
+void describe_trap(Program& p) {
+  wasm::Execution& e = *p.execution;
+  u32 func = 0, offset = 0;
+  const char* what = wasm::trap_message(e.trap());
+  p.exit.end = End::Trapped;
+  p.exit.code = 128 + static_cast<i32>(e.trap());
+  if (e.trap_location(&func, &offset)) {
+    support::StringView name;
+    const wasm::FuncInst* f = e.trap_function();
+    if (f != nullptr && f->instance != nullptr && f->code != nullptr && f->code->name.size > 0) {
+      name = f->instance->module->name_of(f->code->name);
+    }
+    if (name.size() > 0) {
+      set_reason(p.exit, "trap: {} in function {} ({}) at offset {:#x}", what, func, name, offset);
+    } else {
+      set_reason(p.exit, "trap: {} in function {} at offset {:#x}", what, func, offset);
+    }
+  } else {
+    set_reason(p.exit, "trap: {}", what);
+  }
+}
+
+// Loads, links and instantiates; false (with p.exit set) when the program cannot start.
+async::Task<bool> load(Program& p) {
+  p.exit.end = End::Failed;
+  p.exit.code = 126;
+  auto bytes = read_file({reinterpret_cast<const char*>(p.path.data()), p.path.size()},
+                         {reinterpret_cast<const char*>(p.cwd.data()), p.cwd.size()});
+  if (bytes.is_error()) {
+    set_reason(p.exit, "cannot read the program: {}", spawn_error_name(bytes.error()));
+    co_return false;
+  }
+  co_await async::yield_now();
+  CompileOutcome compiled = cache_get(bytes.value().span());
+  if (compiled.module == nullptr) {
+    support::BufferSink sink(p.exit.reason, sizeof p.exit.reason);
+    support::format(sink, "{}", compiled.reason);
+    co_return false;
+  }
+  p.module = compiled.module;
+  co_await async::yield_now();
+
+  wasm::StoreConfig config;
+  config.max_memory_pages = g_limits.memory_pages;
+  p.store = new (std::nothrow) wasm::Store(wasm_memory::provider(), config);
+  if (p.store == nullptr) {
+    set_reason(p.exit, "out of memory");
+    co_return false;
+  }
+  const wasm::Module& m = *p.module;
+  support::Vector<wasm::Extern> imports;
+  if (imports.try_resize(m.imports.size()).is_error()) {
+    set_reason(p.exit, "out of memory");
+    co_return false;
+  }
+  for (usize i = 0; i < m.imports.size(); ++i) {
+    const wasm::Import& import = m.imports[i];
+    support::StringView module_name = m.name_of(import.module);
+    bool ok;
+    if (module_name == "warden") {
+      ok = resolve_warden(p, *p.store, import, m, imports[i], p.exit.reason, sizeof p.exit.reason);
+    } else if (module_name == "wasi_snapshot_preview1") {
+      ok = resolve_wasi(p, *p.store, import, m, imports[i], p.exit.reason, sizeof p.exit.reason);
+    } else {
+      set_reason(p.exit, "unlinkable: unknown import {}.{}", module_name, m.name_of(import.name));
+      ok = false;
+    }
+    if (!ok) co_return false;
+  }
+  auto instance = p.store->instantiate(m, imports.span());
+  if (instance.is_error()) {
+    const wasm::InstantiateError& error = instance.error();
+    switch (error.kind) {
+      case wasm::InstantiateError::Kind::Unlinkable:
+        set_reason(p.exit, "unlinkable: {}", error.message);
+        break;
+      case wasm::InstantiateError::Kind::Trap:
+        set_reason(p.exit, "trap while instantiating: {}", wasm::trap_message(error.trap));
+        break;
+      case wasm::InstantiateError::Kind::NoMemory:
+        set_reason(p.exit, "out of memory while instantiating (limit {} pages)",
+                   g_limits.memory_pages);
+        break;
+    }
+    co_return false;
+  }
+  p.instance = instance.value();
+  if (!wasi_bind(p, p.exit.reason, sizeof p.exit.reason)) co_return false;
+  auto* execution = new (std::nothrow) wasm::Execution(*p.store);
+  {
+    support::LockGuard guard(p.bell_lock);
+    p.execution = execution;
+  }
+  if (execution == nullptr) {
+    set_reason(p.exit, "out of memory");
+    co_return false;
+  }
+  p.exit.reason[0] = '\0';
+  co_return true;
+}
+
+// Runs the start function (if any), then `_start`. Sets p.exit.
+async::Task<void> execute(Program& p) {
+  wasm::FuncInst* entries[2] = {p.store->start_function(p.instance), nullptr};
+  wasm::Extern start = p.instance->find_export("_start");
+  if (start.ptr != nullptr && start.kind == wasm::ExternKind::Func) {
+    entries[1] = static_cast<wasm::FuncInst*>(start.ptr);
+  } else if (entries[0] == nullptr) {
+    p.exit = {};
+    p.exit.end = End::Failed;
+    p.exit.code = 126;
+    set_reason(p.exit, "not a program: no _start export");
+    co_return;
+  }
+  p.exit = {};
+  for (wasm::FuncInst* entry : entries) {
+    if (entry == nullptr) continue;
+    if (entry->type->param_count != 0 || entry->type->result_count != 0) {
+      p.exit.end = End::Failed;
+      p.exit.code = 126;
+      set_reason(p.exit, "not a program: _start takes or returns values");
+      co_return;
+    }
+    if (p.execution->start(entry, {}).is_error()) {
+      p.exit.end = End::Failed;
+      p.exit.code = 126;
+      set_reason(p.exit, "out of memory for the stacks");
+      co_return;
+    }
+    p.state.store(static_cast<u8>(State::Ready));
+    for (;;) {
+      if (killed(p)) {
+        p.exit.end = End::Killed;
+        p.exit.code = 130;
+        set_reason(p.exit, p.kill_by == EndBy::Interrupt ? "interrupted" : "killed");
+        co_return;
+      }
+      p.wait_for = WaitFor::Turn;
+      wasm::RunStatus status = run_slice(p);
+      switch (status) {
+        case wasm::RunStatus::Done: break;
+        case wasm::RunStatus::Exit:
+          p.exit.end = End::Exited;
+          p.exit.code = static_cast<i32>(p.execution->exit_code());
+          co_return;
+        case wasm::RunStatus::Trap: describe_trap(p); co_return;
+        case wasm::RunStatus::OutOfFuel:
+        case wasm::RunStatus::Interrupted: co_await async::yield_now(); continue;
+        case wasm::RunStatus::HostPending: {
+          wasm::HostCall& call = p.execution->pending_call();
+          bool wasi = wasi_pending(p);
+          for (;;) {
+            if (p.wait_for == WaitFor::Turn) {
+              co_await async::yield_now();
+            } else {
+              p.state.store(static_cast<u8>(State::Waiting));
+              while (!killed(p) && !wait_over(p, ktime::now_ns())) {
+                u64 deadline = p.wait_for == WaitFor::Console || p.wait_for == WaitFor::Deadline
+                                   ? p.deadline
+                                   : async::kNever;
+                co_await Bell(p, deadline);
+              }
+              p.state.store(static_cast<u8>(State::Ready));
+            }
+            if (killed(p)) break;
+            p.wait_for = WaitFor::Turn;  // unless the call says what it waits for
+            wasm::HostStatus result = wasi ? wasi_retry(p, call) : p.retry(p, call);
+            if (result != wasm::HostStatus::Pending) {
+              p.execution->complete_host_call(result);
+              break;
+            }
+          }
+          continue;
+        }
+      }
+      break;  // Done
+    }
+  }
+  p.exit.end = End::Exited;
+  p.exit.code = 0;
+}
+
+void teardown(Program& p) {
+  wasm::Execution* execution;
+  {
+    support::LockGuard guard(p.bell_lock);  // kill() interrupts under it
+    execution = p.execution;
+    p.execution = nullptr;
+  }
+  delete execution;
+  delete p.store;  // linear memories, tables, instances: their frames return now
+  p.store = nullptr;
+  p.instance = nullptr;
+  if (p.module != nullptr) cache_put(p.module);
+  p.module = nullptr;
+  if (p.wasi != nullptr) wasi_destroy(p.wasi);
+  p.wasi = nullptr;
+  p.memory_bytes.store(0);
+}
+
+void reap(Program* p);
+
+async::Task<void> program_task(Program* p) {
+  if (co_await load(*p)) co_await execute(*p);
+  teardown(*p);
+  if (tty::foreground() == p->pid) tty::set_foreground(0);
+  LOG_DEBUG("program {} ({}) ended: {} {}", p->pid, p->name, static_cast<u32>(p->exit.end),
+             p->exit.code);
+  p->state.store(static_cast<u8>(State::Ended));
+  p->ended.store(1);
+  g_ended.fetch_add(1);
+  // Children of this program that ended are reaped now; the others reap themselves at their end.
+  support::Vector<Program*> ended_children;
+  bool reap_self = false;
+  {
+    support::LockGuard guard(g_table.lock);
+    for (Program* q : g_table.programs) {
+      if (q->parent != p->pid || q == p) continue;
+      q->orphan = true;
+      if (q->ended.load() != 0 && !q->reaped) {
+        q->reaped = true;
+        if (ended_children.try_push(q).is_error()) q->reaped = false;  // stays listed
+      }
+    }
+    if (p->orphan && !p->reaped) {
+      p->reaped = true;
+      reap_self = true;
+    }
+  }
+  for (Program* q : ended_children) reap(q);
+  p->ended_queue.notify_all();
+  if (Program* parent = acquire(p->parent)) {
+    parent->ring();
+    release(parent);
+  }
+  if (reap_self) reap(p);
+  release(p);
+}
+
+// Removes `p` from the table (it was waited for) and drops the table's reference.
+void reap(Program* p) {
+  {
+    support::LockGuard guard(g_table.lock);
+    for (usize i = 0; i < g_table.programs.size(); ++i) {
+      if (g_table.programs[i] != p) continue;
+      for (usize j = i + 1; j < g_table.programs.size(); ++j) {
+        g_table.programs[j - 1] = g_table.programs[j];
+      }
+      g_table.programs.shrink_to(g_table.programs.size() - 1);
+      break;
+    }
+    --g_table.live;
+  }
+  release(p);
+}
+
+u32 parse_limit(const char* key, u32 fallback) {
+  auto value = boot_args::get(key);
+  if (!value) return fallback;
+  u64 n = 0;
+  for (char c : *value) {
+    if (c < '0' || c > '9') return fallback;
+    n = n * 10 + static_cast<u64>(c - '0');
+    if (n > 0xffffffffu) return fallback;
+  }
+  return n == 0 ? fallback : static_cast<u32>(n);
+}
+
+}  // namespace
+
+void Program::ring() {
+  async::Waker waker;
+  {
+    support::LockGuard guard(bell_lock);
+    rung = true;
+    waker = support::move(bell_waker);
+  }
+  waker.wake();
+}
+
+void release(Program* program) {
+  if (program->refs.fetch_sub(1) == 1) delete program;
+}
+
+Program* acquire(u32 pid) {
+  if (pid == 0) return nullptr;
+  support::LockGuard guard(g_table.lock);
+  for (Program* p : g_table.programs) {
+    if (p->pid == pid) {
+      p->refs.fetch_add(1);
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+const char* spawn_error_name(SpawnError error) {
+  switch (error) {
+    case SpawnError::NotFound: return "no such file";
+    case SpawnError::BadDescriptor: return "bad descriptor";
+    case SpawnError::Invalid: return "invalid argument";
+    case SpawnError::NoMemory: return "out of memory";
+    case SpawnError::TooMany: return "too many programs";
+  }
+  return "?";
+}
+
+const Limits& limits() { return g_limits; }
+
+void set_root(fs::FileSystem& root) { g_root = &root; }
+
+void read_limits() {
+  g_limits.memory_pages = parse_limit("program.pages", g_limits.memory_pages);
+  if (g_limits.memory_pages > wasm::kMaxMemoryPages) g_limits.memory_pages = wasm::kMaxMemoryPages;
+  g_limits.open_files = parse_limit("program.files", g_limits.open_files);
+  g_limits.max_programs = parse_limit("program.max", g_limits.max_programs);
+}
+
+fs::FileSystem& root() { return *g_root; }
+
+support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
+  if (request.argv.size() == 0 || request.path.size() == 0) return SpawnError::Invalid;
+  if (!file_exists(request.path, request.cwd)) return SpawnError::NotFound;
+  WasiState* parent_wasi = nullptr;
+  Program* parent = acquire(request.parent);
+  if (request.parent != 0 && parent == nullptr) return SpawnError::Invalid;
+  if (parent != nullptr) parent_wasi = parent->wasi;
+  auto wasi = wasi_create(request, parent_wasi);
+  if (parent != nullptr) release(parent);
+  if (wasi.is_error()) return wasi.error();
+
+  auto* p = new (std::nothrow) Program;
+  if (p == nullptr) {
+    wasi_destroy(wasi.value());
+    return SpawnError::NoMemory;
+  }
+  p->wasi = wasi.value();
+  wasi_attach(p->wasi, p);
+  p->parent = request.parent;
+  p->foreground = request.foreground;
+  p->argv = support::move(request.argv);
+  p->env = support::move(request.env);
+  copy_name(p->name, sizeof p->name, p->argv[0].span());
+  if (!copy_bytes(p->path, request.path) || !copy_bytes(p->cwd, request.cwd)) {
+    wasi_destroy(p->wasi);
+    delete p;
+    return SpawnError::NoMemory;
+  }
+  p->started_ns = ktime::now_ns();
+  {
+    support::LockGuard guard(g_table.lock);
+    if (request.parent != 0) {
+      bool parent_live = false;
+      for (Program* q : g_table.programs) parent_live |= q->pid == request.parent;
+      p->orphan = !parent_live;
+    }
+    bool full = g_table.live >= g_limits.max_programs;
+    if (full || g_table.programs.try_push(p).is_error()) {
+      wasi_destroy(p->wasi);
+      delete p;
+      return full ? SpawnError::TooMany : SpawnError::NoMemory;
+    }
+    p->pid = g_table.next_pid++;
+    ++g_table.live;
+  }
+  u32 pid = p->pid;
+  if (p->foreground) tty::set_foreground(pid);
+  auto spawned = kexec::executor().try_spawn(program_task(p));
+  if (spawned.is_error()) {
+    // Ends at once, as a program that could not start; its waiter learns why.
+    p->exit.end = End::Failed;
+    p->exit.code = 126;
+    set_reason(p->exit, "no memory for the program's task");
+    wasi_destroy(p->wasi);
+    p->wasi = nullptr;
+    p->state.store(static_cast<u8>(State::Ended));
+    p->ended.store(1);
+    release(p);  // the task's reference
+  } else {
+    spawned.value().detach();
+  }
+  g_spawned.fetch_add(1);
+  return pid;
+}
+
+async::Task<support::Result<Exit, SpawnError>> wait(u32 pid, u32 waiter) {
+  Program* p = acquire(pid);
+  if (p == nullptr) co_return SpawnError::NotFound;
+  if (waiter != 0 && p->parent != waiter) {
+    release(p);
+    co_return SpawnError::NotFound;
+  }
+  co_await p->ended_queue.wait_until([p] { return p->ended.load() != 0; });
+  bool first = false;
+  {
+    support::LockGuard guard(g_table.lock);
+    first = !p->reaped;
+    p->reaped = true;
+  }
+  Exit exit = p->exit;
+  if (first) reap(p);
+  release(p);
+  if (!first) co_return SpawnError::NotFound;
+  co_return exit;
+}
+
+TakeExit take_exit(u32 pid, u32 waiter, Exit& out) {
+  Program* p = acquire(pid);
+  if (p == nullptr) return TakeExit::NoSuchChild;
+  TakeExit result = TakeExit::NotYet;
+  {
+    support::LockGuard guard(g_table.lock);
+    if (p->parent != waiter || p->reaped) {
+      result = TakeExit::NoSuchChild;
+    } else if (p->ended.load() != 0) {
+      p->reaped = true;
+      out = p->exit;
+      result = TakeExit::Taken;
+    }
+  }
+  if (result == TakeExit::Taken) reap(p);
+  release(p);
+  return result;
+}
+
+bool kill(u32 pid, EndBy by) {
+  Program* p = acquire(pid);
+  if (p == nullptr) return false;
+  bool live = p->ended.load() == 0;
+  if (live) {
+    p->kill_by = by;
+    p->kill_requested.store(1);
+    {
+      support::LockGuard guard(p->bell_lock);
+      if (p->execution != nullptr) p->execution->interrupt();
+    }
+    p->ring();
+  }
+  release(p);
+  return live;
+}
+
+usize list(Info* out, usize max) {
+  support::LockGuard guard(g_table.lock);
+  usize n = 0;
+  for (Program* p : g_table.programs) {
+    if (n < max) {
+      Info& info = out[n];
+      info.pid = p->pid;
+      info.parent = p->parent;
+      info.state = static_cast<State>(p->state.load());
+      info.hart = p->hart.load();
+      info.memory_bytes = p->memory_bytes.load();
+      info.cpu_ns = p->cpu_ns.load();
+      info.slices = p->slices.load();
+      for (usize i = 0; i < sizeof info.name; ++i) info.name[i] = p->name[i];
+    }
+    ++n;
+  }
+  return n;
+}
+
+support::Optional<Info> info(u32 pid) {
+  Program* p = acquire(pid);
+  if (p == nullptr) return {};
+  Info info;
+  info.pid = p->pid;
+  info.parent = p->parent;
+  info.state = static_cast<State>(p->state.load());
+  info.hart = p->hart.load();
+  info.memory_bytes = p->memory_bytes.load();
+  info.cpu_ns = p->cpu_ns.load();
+  info.slices = p->slices.load();
+  for (usize i = 0; i < sizeof info.name; ++i) info.name[i] = p->name[i];
+  release(p);
+  return info;
+}
+
+Stats stats() {
+  Stats s;
+  s.spawned = g_spawned.load();
+  s.ended = g_ended.load();
+  {
+    support::LockGuard guard(g_table.lock);
+    s.running = 0;
+    for (Program* p : g_table.programs) s.running += p->ended.load() == 0 ? 1 : 0;
+  }
+  s.slices = g_slices.load();
+  s.preempted = g_preempted.load();
+  s.cached_modules = cache_size();
+  s.cache_hits = cache_hits();
+  for (u32 i = 0; i < 8; ++i) s.slices_on_hart[i] = g_slices_on_hart[i].load();
+  return s;
+}
+
+void ring_console_readers() {
+  support::LockGuard guard(g_table.lock);
+  for (Program* p : g_table.programs) {
+    if (p->state.load() == static_cast<u8>(State::Waiting)) p->ring();
+  }
+}
+
+void on_slice_timer() {
+  u32 cpu = arch::this_cpu().id;
+  if (wasm::Execution* e = __atomic_load_n(&g_running[cpu], __ATOMIC_ACQUIRE)) e->interrupt();
+}
+
+void drop_module_cache() { cache_drop_unused(); }
+
+}  // namespace programs

@@ -1,0 +1,129 @@
+// The root file system from the initrd, and the first program.
+#include <fs/loader.h>
+#include <kernel/boot_args.h>
+#include <kernel/console.h>
+#include <kernel/entropy.h>
+#include <kernel/log.h>
+#include <kernel/machine.h>
+#include <kernel/ramdisk.h>
+#include <kernel/tty.h>
+#include <async/time.h>
+#include <support/new.h>
+
+#include "program.h"
+
+namespace programs {
+namespace {
+
+u64 realtime_clock(void*) { return entropy::realtime_ns(); }
+
+// Room for what programs write besides the initrd's own files (boot argument `fs.quota=MiB`).
+constexpr u64 kDefaultFreeQuotaMiB = 64;
+
+u64 quota_bytes() {
+  u64 mib = kDefaultFreeQuotaMiB;
+  if (auto value = boot_args::get("fs.quota")) {
+    u64 n = 0;
+    bool ok = value->size() > 0;
+    for (char c : *value) {
+      ok &= c >= '0' && c <= '9';
+      n = n * 10 + static_cast<u64>(c - '0');
+    }
+    if (ok && n < (1u << 20)) mib = n;
+  }
+  // The initrd's files cost about their size plus per-node overhead: give twice its size.
+  return mib * 1024 * 1024 + 2 * ramdisk::blob().size();
+}
+
+// Splits the command line after ` -- ` into arguments.
+void init_arguments(support::Vector<support::Vector<u8>>& argv) {
+  StringView line = boot_args::command_line();
+  usize at = line.find(StringView(" -- "));
+  if (at == line.size()) return;
+  StringView rest = line.substr(at + 4);
+  usize i = 0;
+  while (i < rest.size()) {
+    while (i < rest.size() && rest[i] == ' ') ++i;
+    usize j = i;
+    while (j < rest.size() && rest[j] != ' ') ++j;
+    if (j > i) {
+      support::Vector<u8> word;
+      if (word.try_resize(j - i).is_error()) return;
+      for (usize k = i; k < j; ++k) word[k - i] = static_cast<u8>(rest[k]);
+      if (argv.try_push(support::move(word)).is_error()) return;
+    }
+    i = j;
+  }
+}
+
+}  // namespace
+
+async::Task<bool> init() {
+  entropy::init();
+  read_limits();
+  auto* root = new (std::nothrow) fs::FileSystem(quota_bytes(), realtime_clock, nullptr);
+  if (root == nullptr) co_return false;
+  set_root(*root);
+  support::Bytes blob = ramdisk::blob();
+  if (blob.size() == 0) {
+    (void)root->mkdir(root->root(), "tmp");
+    co_return true;
+  }
+  fs::Loader loader(*root, blob);
+  for (;;) {
+    auto step = loader.step(8);
+    if (step.is_error()) {
+      LOG_ERROR("initrd: cannot unpack: {}", fs::error_name(step.error()));
+      co_return false;
+    }
+    if (step.value()) break;
+    co_await async::yield_now();
+  }
+  (void)root->mkdir(root->root(), "tmp");
+  LOG_INFO("root file system: {} entries from the initrd, {} KiB used of {} KiB",
+           loader.entries_done(), root->used() / 1024, root->limit() / 1024);
+  co_return true;
+}
+
+async::Task<bool> run_init() {
+  StringView path = "/bin/sh.wasm";
+  if (auto value = boot_args::get("init")) path = *value;
+  if (path == "monitor" || !file_exists(path, "/")) {
+    if (path != "monitor") LOG_WARN("init: no program {}; starting the monitor", path);
+    co_return false;
+  }
+  SpawnRequest request;
+  usize slash = path.size();
+  while (slash > 0 && path[slash - 1] != '/') --slash;
+  StringView name = path.substr(slash);
+  if (name.ends_with(".wasm")) name = name.substr(0, name.size() - 5);
+  support::Vector<u8> argv0;
+  if (argv0.try_resize(name.size()).is_error()) co_return false;
+  for (usize i = 0; i < name.size(); ++i) argv0[i] = static_cast<u8>(name[i]);
+  if (request.argv.try_push(support::move(argv0)).is_error()) co_return false;
+  init_arguments(request.argv);
+  static const char* kEnv[] = {"HOME=/", "PATH=/bin", "TERM=vt100"};
+  for (const char* e : kEnv) {
+    StringView s(e);
+    support::Vector<u8> v;
+    if (v.try_resize(s.size()).is_error()) co_return false;
+    for (usize i = 0; i < s.size(); ++i) v[i] = static_cast<u8>(s[i]);
+    if (request.env.try_push(support::move(v)).is_error()) co_return false;
+  }
+  request.path = path;
+  tty::start();  // from now on console input goes to programs, not to the monitor
+  auto pid = spawn(request);
+  if (pid.is_error()) {
+    console::print("init: cannot start {}: {}\n", path, spawn_error_name(pid.error()));
+    co_return false;
+  }
+  auto exit = co_await wait(pid.value());
+  if (exit.is_ok()) {
+    const Exit& e = exit.value();
+    console::print("init ({}) ended: status {}{}{}\n", path, e.code, e.reason[0] ? ", " : "",
+                   e.reason);
+  }
+  co_return true;
+}
+
+}  // namespace programs

@@ -1,0 +1,271 @@
+// The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, wait, list, kill,
+// stats, console_mode. Every function checks its pointers and lengths against the caller's memory
+// before it changes anything, and answers with a WASI errno.
+#include <kernel/memory.h>
+#include <kernel/tty.h>
+#include <kernel/wasm_memory.h>
+#include <support/format.h>
+
+#include "program.h"
+
+namespace programs {
+namespace {
+
+// WASI errno values.
+constexpr u32 kSuccess = 0;
+constexpr u32 kAgain = 6;
+constexpr u32 kBadf = 8;
+constexpr u32 kFault = 21;
+constexpr u32 kInval = 28;
+constexpr u32 kNoent = 44;
+constexpr u32 kNomem = 48;
+constexpr u32 kPerm = 63;
+constexpr u32 kSrch = 71;
+
+using wasm::HostCall;
+using wasm::HostStatus;
+
+u32 console_owner_pid = 0;  // the first program (set when it loads its `warden` imports)
+
+// The caller's memory range [ptr, ptr + len), or nullptr when it is not all inside.
+u8* guest(Program& p, u64 ptr, u64 len) {
+  wasm::Memory* memory = p.instance != nullptr ? p.instance->memory : nullptr;
+  if (memory == nullptr) return nullptr;
+  u32 offset = static_cast<u32>(ptr);
+  u32 length = static_cast<u32>(len);
+  if (static_cast<u64>(offset) + length > memory->size) return nullptr;
+  return memory->base + offset;
+}
+
+u32 arg(HostCall& call, usize i) { return static_cast<u32>(call.args[i]); }
+
+HostStatus answer(HostCall& call, u32 errno_value) {
+  call.results[0] = errno_value;
+  return HostStatus::Ok;
+}
+
+void put_u32(u8* at, u32 v) {
+  for (int i = 0; i < 4; ++i) at[i] = static_cast<u8>(v >> (8 * i));
+}
+void put_u64(u8* at, u64 v) {
+  for (int i = 0; i < 8; ++i) at[i] = static_cast<u8>(v >> (8 * i));
+}
+u32 get_u32(const u8* at) {
+  return static_cast<u32>(at[0]) | static_cast<u32>(at[1]) << 8 | static_cast<u32>(at[2]) << 16 |
+         static_cast<u32>(at[3]) << 24;
+}
+
+// Splits `count` NUL-terminated strings packed in `bytes`; false when they do not add up.
+bool split_strings(const u8* bytes, u32 len, u32 count,
+                   support::Vector<support::Vector<u8>>& out) {
+  u32 at = 0;
+  for (u32 i = 0; i < count; ++i) {
+    u32 end = at;
+    while (end < len && bytes[end] != 0) ++end;
+    if (end >= len) return false;
+    support::Vector<u8> s;
+    if (s.try_resize(end - at).is_error()) return false;
+    for (u32 j = at; j < end; ++j) s[j - at] = bytes[j];
+    if (out.try_push(support::move(s)).is_error()) return false;
+    at = end + 1;
+  }
+  return at == len;
+}
+
+HostStatus warden_spawn(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  u32 path_len = arg(call, 1), argv_len = arg(call, 3), argc = arg(call, 4);
+  u32 env_len = arg(call, 6), envc = arg(call, 7), cwd_len = arg(call, 9), flags = arg(call, 11);
+  u8* path = guest(p, arg(call, 0), path_len);
+  u8* argv = guest(p, arg(call, 2), argv_len);
+  u8* envs = guest(p, arg(call, 5), env_len);
+  u8* cwd = guest(p, arg(call, 8), cwd_len);
+  u8* stdio = guest(p, arg(call, 10), 12);
+  u8* pid_out = guest(p, arg(call, 12), 4);
+  if (path == nullptr || argv == nullptr || envs == nullptr || cwd == nullptr ||
+      stdio == nullptr || pid_out == nullptr) {
+    return answer(call, kFault);
+  }
+  if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0 || cwd[0] != '/') {
+    return answer(call, kInval);
+  }
+  SpawnRequest request;
+  if (!split_strings(argv, argv_len, argc, request.argv) ||
+      !split_strings(envs, env_len, envc, request.env)) {
+    return answer(call, kInval);
+  }
+  request.path = {reinterpret_cast<const char*>(path), path_len};
+  request.cwd = {reinterpret_cast<const char*>(cwd), cwd_len};
+  request.parent = p.pid;
+  for (int i = 0; i < 3; ++i) request.stdio[i] = static_cast<i32>(get_u32(stdio + 4 * i));
+  request.foreground = (flags & 1u) != 0;
+  auto spawned = spawn(request);
+  if (spawned.is_error()) {
+    switch (spawned.error()) {
+      case SpawnError::NotFound: return answer(call, kNoent);
+      case SpawnError::BadDescriptor: return answer(call, kBadf);
+      case SpawnError::Invalid: return answer(call, kInval);
+      case SpawnError::NoMemory: return answer(call, kNomem);
+      case SpawnError::TooMany: return answer(call, kAgain);
+    }
+  }
+  // The pointer was checked above and memory never shrinks.
+  put_u32(guest(p, arg(call, 12), 4), spawned.value());
+  return answer(call, kSuccess);
+}
+
+// wait(pid, exit_ptr, reason_ptr, reason_len): completes once the child has ended.
+HostStatus wait_retry(Program& p, HostCall& call) {
+  u32 pid = arg(call, 0), reason_len = arg(call, 3);
+  Exit exit;
+  switch (take_exit(pid, p.pid, exit)) {
+    case TakeExit::NoSuchChild: return answer(call, kSrch);
+    case TakeExit::NotYet:
+      p.wait_for = WaitFor::Child;
+      p.child = pid;
+      return HostStatus::Pending;
+    case TakeExit::Taken: break;
+  }
+  u8* out = guest(p, arg(call, 1), 8);
+  u8* reason = guest(p, arg(call, 2), reason_len);
+  if (out == nullptr || reason == nullptr) return answer(call, kFault);
+  put_u32(out, static_cast<u32>(exit.code));
+  put_u32(out + 4, static_cast<u32>(exit.end));
+  if (reason_len > 0) {
+    u32 n = 0;
+    while (n + 1 < reason_len && exit.reason[n] != '\0') {
+      reason[n] = static_cast<u8>(exit.reason[n]);
+      ++n;
+    }
+    reason[n] = 0;
+  }
+  return answer(call, kSuccess);
+}
+
+HostStatus warden_wait(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  // Check the buffers first: a bad pointer must not consume the child's exit.
+  if (guest(p, arg(call, 1), 8) == nullptr || guest(p, arg(call, 2), arg(call, 3)) == nullptr) {
+    return answer(call, kFault);
+  }
+  p.retry = wait_retry;
+  return wait_retry(p, call);
+}
+
+HostStatus warden_list(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  constexpr u32 kEntry = 64;  // struct warden_program
+  u32 max = arg(call, 1);
+  if (max > (1u << 20)) return answer(call, kInval);
+  u8* out = guest(p, arg(call, 0), static_cast<u64>(max) * kEntry);
+  u8* count_out = guest(p, arg(call, 2), 4);
+  if (out == nullptr || count_out == nullptr) return answer(call, kFault);
+  support::Vector<Info> infos;
+  usize total = list(nullptr, 0);
+  if (infos.try_resize(total + 8).is_error()) return answer(call, kNomem);
+  total = list(infos.data(), infos.size());
+  usize n = total < infos.size() ? total : infos.size();
+  for (usize i = 0; i < n && i < max; ++i) {
+    u8* e = out + i * kEntry;
+    const Info& info = infos[i];
+    put_u32(e, info.pid);
+    put_u32(e + 4, info.parent);
+    put_u32(e + 8, static_cast<u32>(info.state));
+    put_u32(e + 12, info.hart);
+    put_u64(e + 16, info.memory_bytes);
+    put_u64(e + 24, info.cpu_ns);
+    for (usize j = 0; j < 32; ++j) e[32 + j] = static_cast<u8>(info.name[j]);
+    e[63] = 0;
+  }
+  put_u32(count_out, static_cast<u32>(total));
+  return answer(call, kSuccess);
+}
+
+HostStatus warden_kill(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  u32 pid = arg(call, 0);
+  if (pid == p.pid || pid == console_owner_pid) return answer(call, kPerm);
+  return answer(call, kill(pid, EndBy::Kill) ? kSuccess : kSrch);
+}
+
+HostStatus warden_stats(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  u32 len = arg(call, 1);
+  u8* buf = guest(p, arg(call, 0), len);
+  u8* written = guest(p, arg(call, 2), 4);
+  if (buf == nullptr || written == nullptr) return answer(call, kFault);
+  if (len == 0) return answer(call, kInval);
+  support::BufferSink sink(reinterpret_cast<char*>(buf), len);
+  Stats s = stats();
+  mem::HeapStats heap = kmem::heap_stats();
+  mem::FrameStats frames = kmem::frames().stats();
+  support::format(sink, "memory: {} of {} frames free (4 KiB), linear memory {} KiB committed\n",
+                  frames.free, frames.total,
+                  wasm_memory::committed_bytes() / 1024);
+  support::format(sink, "heap: {} KiB in use\n", heap.bytes_in_use / 1024);
+  support::format(sink, "programs: {} running, {} started, {} ended; {} modules cached ({} hits)\n",
+                  s.running, s.spawned, s.ended, s.cached_modules, s.cache_hits);
+  support::format(sink, "slices: {} ({} stopped by the timer); per hart:", s.slices, s.preempted);
+  for (u32 i = 0; i < 8; ++i) {
+    if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);
+  }
+  support::format(sink, "\n");
+  put_u32(written, static_cast<u32>(sink.view().size()));
+  return answer(call, kSuccess);
+}
+
+HostStatus warden_console_mode(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  u32 mode = arg(call, 0);
+  if (mode > 1) return answer(call, kInval);
+  u32 owner = tty::foreground() != 0 ? tty::foreground() : console_owner_pid;
+  if (p.pid != owner) return answer(call, kPerm);
+  tty::set_mode(mode == 1 ? tty::Mode::Raw : tty::Mode::Cooked);
+  return answer(call, kSuccess);
+}
+
+struct Export {
+  const char* name;
+  u32 params;  // all i32, one i32 result
+  wasm::HostFunction fn;
+};
+
+constexpr Export kExports[] = {
+    {"spawn", 13, warden_spawn}, {"wait", 4, warden_wait},   {"list", 3, warden_list},
+    {"kill", 1, warden_kill},    {"stats", 3, warden_stats}, {"console_mode", 1, warden_console_mode},
+};
+
+}  // namespace
+
+bool resolve_warden(Program& program, wasm::Store& store, const wasm::Import& import,
+                    const wasm::Module& module, wasm::Extern& out, char* reason, usize size) {
+  support::BufferSink sink(reason, size);
+  support::StringView name = module.name_of(import.name);
+  if (program.parent == 0 && console_owner_pid == 0) console_owner_pid = program.pid;
+  for (const Export& e : kExports) {
+    if (name != e.name) continue;
+    if (import.kind != wasm::ExternKind::Func) {
+      support::format(sink, "unlinkable: warden.{} is a function", name);
+      return false;
+    }
+    const wasm::FuncType& type = module.types[import.func_type];
+    bool ok = type.param_count == e.params && type.result_count == 1;
+    for (wasm::ValType t : type.types.span()) ok &= t == wasm::ValType::I32;
+    if (!ok) {
+      support::format(sink, "unlinkable: warden.{} has another type ({} i32 parameters, i32 result)",
+                      name, e.params);
+      return false;
+    }
+    auto fn = store.create_host_function(type, e.fn, &program);
+    if (fn.is_error()) {
+      support::format(sink, "out of memory");
+      return false;
+    }
+    out = wasm::Extern::func(fn.value());
+    return true;
+  }
+  support::format(sink, "unlinkable: unknown import warden.{}", name);
+  return false;
+}
+
+}  // namespace programs

@@ -1,0 +1,520 @@
+// WASI for programs in the kernel: wasi::Os over the root file system (lib/fs) and the console
+// (kernel/tty.cc), one per program, and the glue the program runtime calls (program.h).
+//
+// Handles are indices into the program's object table: the console, or a file-system node
+// (file, directory, symlink). A child's standard descriptors share the parent's objects (a copy
+// of the node reference), so a parent can hand its stdout file to a child.
+#include <fs/file_system.h>
+#include <kernel/console.h>
+#include <kernel/entropy.h>
+#include <kernel/time.h>
+#include <kernel/tty.h>
+#include <support/new.h>
+#include <wasi/wasi.h>
+
+#include "program.h"
+
+namespace programs {
+
+using wasi::Errno;
+using wasi::Handle;
+
+namespace {
+
+Errno errno_of(fs::Error error) {
+  switch (error) {
+    case fs::Error::NotFound: return Errno::Noent;
+    case fs::Error::Exists: return Errno::Exist;
+    case fs::Error::NotDir: return Errno::Notdir;
+    case fs::Error::IsDir: return Errno::Isdir;
+    case fs::Error::NotEmpty: return Errno::Notempty;
+    case fs::Error::Invalid: return Errno::Inval;
+    case fs::Error::NoSpace: return Errno::Nospc;
+    case fs::Error::NoMemory: return Errno::Nomem;
+    case fs::Error::NameTooLong: return Errno::Nametoolong;
+    case fs::Error::Busy: return Errno::Busy;
+    case fs::Error::FileTooBig: return Errno::Fbig;
+    case fs::Error::Loop: return Errno::Loop;
+  }
+  return Errno::Io;
+}
+
+wasi::FileType type_of(fs::Kind kind) {
+  switch (kind) {
+    case fs::Kind::Directory: return wasi::FileType::Directory;
+    case fs::Kind::File: return wasi::FileType::RegularFile;
+    case fs::Kind::Symlink: return wasi::FileType::SymbolicLink;
+  }
+  return wasi::FileType::Unknown;
+}
+
+wasi::FileStat stat_of(const fs::Stat& s) {
+  wasi::FileStat out;
+  out.dev = 1;
+  out.ino = s.inode;
+  out.type = type_of(s.kind);
+  out.nlink = s.nlink;
+  out.size = s.size;
+  out.atim = s.atim;
+  out.mtim = s.mtim;
+  out.ctim = s.ctim;
+  return out;
+}
+
+fs::TimeUpdate update(u64 value, u16 flags, u16 set, u16 now) {
+  if ((flags & now) != 0) return fs::TimeUpdate::now();
+  if ((flags & set) != 0) return fs::TimeUpdate::at(value);
+  return fs::TimeUpdate::omit();
+}
+
+}  // namespace
+
+class KernelOs final : public wasi::Os {
+ public:
+  enum class Kind : u8 { Free, Console, Node };
+  struct Object {
+    Kind kind = Kind::Free;
+    fs::NodeRef node;
+  };
+
+  Program* program = nullptr;  // set once the program record exists
+
+  support::Result<Handle> add_console() {
+    Object o;
+    o.kind = Kind::Console;
+    return add(support::move(o));
+  }
+  support::Result<Handle> add_node(fs::NodeRef node) {
+    Object o;
+    o.kind = Kind::Node;
+    o.node = support::move(node);
+    return add(support::move(o));
+  }
+  // A copy of another program's object (shared stdio).
+  support::Result<Handle> add_copy(const Object& other) {
+    Object o;
+    o.kind = other.kind;
+    o.node = other.node;
+    return add(support::move(o));
+  }
+  Object* get(Handle h) {
+    if (h == 0 || h > objects_.size() || objects_[h - 1].kind == Kind::Free) return nullptr;
+    return &objects_[h - 1];
+  }
+
+  Errno clock_res(wasi::ClockId id, u64* resolution) override {
+    if (static_cast<u32>(id) > 3) return Errno::Inval;
+    *resolution = 1000;  // the time counter runs at 10 MHz on `virt`: 100 ns, reported as 1 us
+    return Errno::Success;
+  }
+  Errno clock_time(wasi::ClockId id, u64* now) override {
+    switch (id) {
+      case wasi::ClockId::Realtime: *now = entropy::realtime_ns(); return Errno::Success;
+      case wasi::ClockId::Monotonic: *now = ktime::now_ns(); return Errno::Success;
+      case wasi::ClockId::ProcessCputime:
+      case wasi::ClockId::ThreadCputime:
+        *now = program != nullptr ? program->cpu_ns.load() : 0;
+        return Errno::Success;
+    }
+    return Errno::Inval;
+  }
+  Errno random(support::Span<u8> out) override {
+    entropy::random_bytes(out);
+    return Errno::Success;
+  }
+
+  Errno read(Handle h, support::Span<u8> out, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Node) return pread(h, out, 0, done);
+    isize n = tty::try_read(out.data(), out.size());
+    if (n < 0) {
+      wait_for(WaitFor::Console, ~u64{0});
+      return Errno::WouldBlock;
+    }
+    *done = static_cast<u64>(n);
+    return Errno::Success;
+  }
+  Errno write(Handle h, support::Span<const u8> data, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Node) {
+      auto at = root().append(o->node, support::Bytes(data.data(), data.size()));
+      if (at.is_error()) return errno_of(at.error());
+      *done = data.size();
+      return Errno::Success;
+    }
+    console::write({reinterpret_cast<const char*>(data.data()), data.size()});
+    *done = data.size();
+    return Errno::Success;
+  }
+  Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Node) return Errno::Spipe;
+    auto n = root().read(o->node, offset, out);
+    if (n.is_error()) return errno_of(n.error());
+    *done = n.value();
+    return Errno::Success;
+  }
+  Errno pwrite(Handle h, support::Span<const u8> data, u64 offset, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Node) return Errno::Spipe;
+    auto n = root().write(o->node, offset, support::Bytes(data.data(), data.size()));
+    if (n.is_error()) return errno_of(n.error());
+    *done = n.value();
+    return Errno::Success;
+  }
+
+  Errno stat(Handle h, wasi::FileStat* out) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Console) {
+      *out = {};
+      out->type = wasi::FileType::CharacterDevice;
+      out->nlink = 1;
+      return Errno::Success;
+    }
+    *out = stat_of(root().stat(o->node));
+    return Errno::Success;
+  }
+  Errno set_size(Handle h, u64 size) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Node) return Errno::Inval;
+    auto r = root().truncate(o->node, size);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno set_times(Handle h, u64 atim, u64 mtim, u16 flags) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Node) return Errno::Success;
+    root().set_times(o->node, update(atim, flags, wasi::kFstAtim, wasi::kFstAtimNow),
+                     update(mtim, flags, wasi::kFstMtim, wasi::kFstMtimNow));
+    return Errno::Success;
+  }
+  Errno sync(Handle h, bool) override { return get(h) == nullptr ? Errno::Badf : Errno::Success; }
+  Errno readdir(Handle dir, u64 cookie, wasi::DirEntry* entry, bool* end) override {
+    Object* o = get(dir);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Node) return Errno::Notdir;
+    auto next = root().readdir(o->node, cookie);
+    if (next.is_error()) return errno_of(next.error());
+    if (!next.value().has_value()) {
+      *end = true;
+      return Errno::Success;
+    }
+    const fs::DirEntry& e = *next.value();
+    *end = false;
+    entry->next = e.next_cookie;
+    entry->ino = e.inode;
+    entry->type = type_of(e.kind);
+    entry->name_len = e.name_size;
+    for (u32 i = 0; i < e.name_size; ++i) entry->name[i] = e.name_bytes[i];
+    return Errno::Success;
+  }
+
+  Errno stat_at(Handle dir, support::StringView name, wasi::FileStat* out) override {
+    fs::NodeRef node;
+    if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
+    *out = stat_of(root().stat(node));
+    return Errno::Success;
+  }
+  Errno open_at(Handle dir, support::StringView name, const wasi::OpenOptions& options,
+                Handle* out) override {
+    Object* d = get(dir);
+    if (d == nullptr) return Errno::Badf;
+    if (d->kind != Kind::Node) return Errno::Notdir;
+    if (live_ >= g_limits.open_files) return Errno::Mfile;
+    fs::NodeRef node;
+    if (options.create && name != ".") {
+      auto created = root().create_file(
+          d->node, name, options.exclusive ? fs::CreateMode::Exclusive : fs::CreateMode::OpenExisting);
+      if (created.is_error()) {
+        // An existing directory or symlink: report it as open would.
+        if (created.error() == fs::Error::IsDir && !options.exclusive) {
+          if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
+        } else if (created.error() == fs::Error::Exists && !options.exclusive) {
+          return Errno::Loop;  // a symlink in the last component
+        } else {
+          return errno_of(created.error());
+        }
+      } else {
+        node = support::move(created.value());
+      }
+    } else if (Errno e = lookup(dir, name, node); e != Errno::Success) {
+      return e;
+    }
+    if (node->is_symlink()) return Errno::Loop;
+    if (options.directory && !node->is_directory()) return Errno::Notdir;
+    if (node->is_directory() && (options.write || options.truncate)) return Errno::Isdir;
+    if (options.truncate && node->is_file()) {
+      auto r = root().truncate(node, 0);
+      if (r.is_error()) return errno_of(r.error());
+    }
+    auto handle = add_node(support::move(node));
+    if (handle.is_error()) return Errno::Nomem;
+    *out = handle.value();
+    return Errno::Success;
+  }
+  Errno set_times_at(Handle dir, support::StringView name, u64 atim, u64 mtim,
+                     u16 flags) override {
+    fs::NodeRef node;
+    if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
+    root().set_times(node, update(atim, flags, wasi::kFstAtim, wasi::kFstAtimNow),
+                     update(mtim, flags, wasi::kFstMtim, wasi::kFstMtimNow));
+    return Errno::Success;
+  }
+  Errno mkdir_at(Handle dir, support::StringView name) override {
+    Object* d = get(dir);
+    if (d == nullptr) return Errno::Badf;
+    if (d->kind != Kind::Node) return Errno::Notdir;
+    auto r = root().mkdir(d->node, name);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno unlink_at(Handle dir, support::StringView name) override {
+    Object* d = get(dir);
+    if (d == nullptr) return Errno::Badf;
+    if (d->kind != Kind::Node) return Errno::Notdir;
+    auto r = root().unlink(d->node, name);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno rmdir_at(Handle dir, support::StringView name) override {
+    Object* d = get(dir);
+    if (d == nullptr) return Errno::Badf;
+    if (d->kind != Kind::Node) return Errno::Notdir;
+    auto r = root().rmdir(d->node, name);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno rename_at(Handle from_dir, support::StringView from, Handle to_dir,
+                  support::StringView to) override {
+    Object* a = get(from_dir);
+    Object* b = get(to_dir);
+    if (a == nullptr || b == nullptr) return Errno::Badf;
+    if (a->kind != Kind::Node || b->kind != Kind::Node) return Errno::Notdir;
+    auto r = root().rename(a->node, from, b->node, to);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno link_at(Handle from_dir, support::StringView from, Handle to_dir,
+                support::StringView to) override {
+    fs::NodeRef node;
+    if (Errno e = lookup(from_dir, from, node); e != Errno::Success) return e;
+    Object* b = get(to_dir);
+    if (b == nullptr) return Errno::Badf;
+    if (b->kind != Kind::Node) return Errno::Notdir;
+    if (node->is_directory()) return Errno::Perm;
+    auto r = root().link(node, b->node, to);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno symlink_at(support::StringView target, Handle dir, support::StringView name) override {
+    Object* d = get(dir);
+    if (d == nullptr) return Errno::Badf;
+    if (d->kind != Kind::Node) return Errno::Notdir;
+    auto r = root().symlink(d->node, name, target);
+    return r.is_error() ? errno_of(r.error()) : Errno::Success;
+  }
+  Errno readlink_at(Handle dir, support::StringView name, support::Span<char> out,
+                    u64* len) override {
+    fs::NodeRef node;
+    if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
+    auto n = root().readlink(node, out);
+    if (n.is_error()) return errno_of(n.error());
+    *len = n.value() < out.size() ? n.value() : out.size();
+    return Errno::Success;
+  }
+  Errno close(Handle h) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    o->node.reset();
+    o->kind = Kind::Free;
+    --live_;
+    return Errno::Success;
+  }
+
+  Errno poll(support::Span<wasi::PollFd> fds, u64 deadline) override {
+    bool any = false, console_read = false;
+    for (wasi::PollFd& fd : fds) {
+      Object* o = get(fd.handle);
+      if (o == nullptr) {
+        fd.ready = true;
+        fd.error = Errno::Badf;
+      } else if (o->kind == Kind::Console && !fd.write) {
+        console_read = true;
+        fd.ready = tty::readable();
+      } else {
+        fd.ready = true;  // files and console output never wait
+      }
+      any |= fd.ready;
+    }
+    if (any) return Errno::Success;
+    if (deadline != ~u64{0} && ktime::now_ns() >= deadline) return Errno::Success;
+    wait_for(console_read ? WaitFor::Console : WaitFor::Deadline, deadline);
+    return Errno::WouldBlock;
+  }
+
+ private:
+  support::Result<Handle> add(Object o) {
+    for (usize i = 0; i < objects_.size(); ++i) {
+      if (objects_[i].kind == Kind::Free) {
+        objects_[i] = support::move(o);
+        ++live_;
+        return static_cast<Handle>(i + 1);
+      }
+    }
+    TRY(objects_.try_push(support::move(o)));
+    ++live_;
+    return static_cast<Handle>(objects_.size());
+  }
+
+  Errno lookup(Handle dir, support::StringView name, fs::NodeRef& out) {
+    Object* d = get(dir);
+    if (d == nullptr) return Errno::Badf;
+    if (d->kind != Kind::Node) return Errno::Notdir;
+    if (name == ".") {
+      out = d->node;
+      return Errno::Success;
+    }
+    auto node = root().lookup(d->node, name);
+    if (node.is_error()) return errno_of(node.error());
+    out = support::move(node.value());
+    return Errno::Success;
+  }
+
+  void wait_for(WaitFor what, u64 deadline) {
+    if (program == nullptr) return;
+    program->wait_for = what;
+    program->deadline = deadline;
+  }
+
+  support::Vector<Object> objects_;
+  u32 live_ = 0;
+};
+
+struct WasiState {
+  KernelOs os;
+  wasi::Wasi wasi{os};  // destroyed first: it closes its handles through `os`
+};
+
+namespace {
+
+support::StringView view(const support::Vector<u8>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size()};
+}
+
+// Opens `path` for a kernel-started program's standard descriptor.
+support::Result<Handle, SpawnError> open_stdio_path(KernelOs& os, StringView path, bool output) {
+  usize slash = path.size();
+  while (slash > 0 && path[slash - 1] != '/') --slash;
+  if (slash == 0) return SpawnError::Invalid;
+  auto dir = root().resolve(slash == 1 ? StringView("/") : path.substr(0, slash - 1));
+  if (dir.is_error()) return SpawnError::NotFound;
+  fs::NodeRef node;
+  if (output) {
+    auto file = root().create_file(dir.value(), path.substr(slash), fs::CreateMode::OpenExisting);
+    if (file.is_error()) return SpawnError::Invalid;
+    if (root().truncate(file.value(), 0).is_error()) return SpawnError::Invalid;
+    node = support::move(file.value());
+  } else {
+    auto file = root().resolve(path);
+    if (file.is_error()) return SpawnError::NotFound;
+    node = support::move(file.value());
+  }
+  auto handle = os.add_node(support::move(node));
+  if (handle.is_error()) return SpawnError::NoMemory;
+  return handle.value();
+}
+
+}  // namespace
+
+support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
+                                                    WasiState* parent_wasi) {
+  auto* state = new (std::nothrow) WasiState;
+  if (state == nullptr) return SpawnError::NoMemory;
+  auto fail = [state](SpawnError error) -> support::Result<WasiState*, SpawnError> {
+    delete state;
+    return error;
+  };
+  for (int i = 0; i < 3; ++i) {
+    support::Result<Handle, SpawnError> handle = SpawnError::Invalid;
+    if (request.stdio_path[i].size() > 0) {
+      handle = open_stdio_path(state->os, request.stdio_path[i], i != 0);
+    } else if (request.stdio[i] >= 0 && parent_wasi != nullptr) {
+      const wasi::Descriptor* d = parent_wasi->wasi.descriptor(static_cast<u32>(request.stdio[i]));
+      KernelOs::Object* o = d != nullptr && d->open ? parent_wasi->os.get(d->handle) : nullptr;
+      if (o == nullptr) return fail(SpawnError::BadDescriptor);
+      auto copied = state->os.add_copy(*o);
+      if (copied.is_error()) return fail(SpawnError::NoMemory);
+      handle = copied.value();
+    } else {
+      auto console_handle = state->os.add_console();
+      if (console_handle.is_error()) return fail(SpawnError::NoMemory);
+      handle = console_handle.value();
+    }
+    if (handle.is_error()) return fail(handle.error());
+    if (state->wasi.add_fd(handle.value()).is_error()) return fail(SpawnError::NoMemory);
+  }
+  auto dir = state->os.add_node(root().root());
+  if (dir.is_error() || state->wasi.add_preopen(dir.value(), "/").is_error()) {
+    return fail(SpawnError::NoMemory);
+  }
+  for (const auto& arg : request.argv) {
+    if (state->wasi.add_arg(view(arg)).is_error()) return fail(SpawnError::NoMemory);
+  }
+  // PWD tells the program's startup code its working directory (docs/programs.md).
+  for (const auto& entry : request.env) {
+    if (view(entry).starts_with("PWD=")) continue;
+    if (state->wasi.add_env(view(entry)).is_error()) return fail(SpawnError::NoMemory);
+  }
+  char pwd[1024];
+  if (request.cwd.size() + 5 > sizeof pwd) return fail(SpawnError::Invalid);
+  if (state->wasi.add_env(support::format_to_buffer(pwd, sizeof pwd, "PWD={}", request.cwd))
+          .is_error()) {
+    return fail(SpawnError::NoMemory);
+  }
+  return state;
+}
+
+void wasi_attach(WasiState* state, Program* program) { state->os.program = program; }
+
+bool resolve_wasi(Program& program, wasm::Store& store, const wasm::Import& import,
+                  const wasm::Module& module, wasm::Extern& out, char* reason, usize size) {
+  support::BufferSink sink(reason, size);
+  StringView name = module.name_of(import.name);
+  if (import.kind != wasm::ExternKind::Func) {
+    support::format(sink, "unlinkable: {}.{} is not a function", wasi::kModuleName, name);
+    return false;
+  }
+  wasi::ImportResolution r = program.wasi->wasi.resolve_import(
+      store, wasi::kModuleName, name, module.types[import.func_type]);
+  if (r.kind == wasi::ImportResolution::Kind::Found) {
+    out = wasm::Extern::func(r.func);
+    return true;
+  }
+  if (r.kind == wasi::ImportResolution::Kind::NoMemory) {
+    support::format(sink, "out of memory");
+  } else {
+    support::format(sink, "unlinkable: {}", r.message);
+  }
+  return false;
+}
+
+bool wasi_bind(Program& program, char* reason, usize size) {
+  // A module without an exported memory may still run; its pointer arguments fail with EFAULT.
+  (void)program.wasi->wasi.bind(program.instance);
+  (void)reason;
+  (void)size;
+  return true;
+}
+
+bool wasi_pending(Program& program) {
+  return program.wasi != nullptr && program.wasi->wasi.pending();
+}
+
+wasm::HostStatus wasi_retry(Program& program, wasm::HostCall& call) {
+  return program.wasi->wasi.retry(call);
+}
+
+void wasi_destroy(WasiState* state) { delete state; }
+
+}  // namespace programs

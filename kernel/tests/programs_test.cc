@@ -1,0 +1,287 @@
+// Programs from the initrd running as tasks: outputs, ends, preemption, many at once, memory.
+// These tests need the initrd with the apps (bin/*.wasm); without it they skip, counted.
+#include <kernel/console.h>
+#include <kernel/executor.h>
+#include <kernel/ktest.h>
+#include <kernel/memory.h>
+#include <kernel/programs.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+#include <kernel/tty.h>
+#include <async/time.h>
+
+namespace {
+
+using support::StringView;
+
+bool have_apps() { return programs::read_whole_file("/bin/echo.wasm").is_ok(); }
+
+support::Vector<u8> bytes_of(StringView s) {
+  support::Vector<u8> v;
+  if (v.try_resize(s.size()).is_ok()) {
+    for (usize i = 0; i < s.size(); ++i) v[i] = static_cast<u8>(s[i]);
+  }
+  return v;
+}
+
+// Spawns `args` (space-separated; argv[0] names /bin/argv0.wasm unless it has a '/') with
+// stdout and stderr going to `out`.
+support::Result<u32, programs::SpawnError> start(StringView args, StringView out,
+                                                 StringView in = {}) {
+  programs::SpawnRequest request;
+  char path[64];
+  usize i = 0;
+  while (i < args.size()) {
+    usize j = i;
+    while (j < args.size() && args[j] != ' ') ++j;
+    if (request.argv.try_push(bytes_of(args.substr(i, j - i))).is_error()) {
+      return programs::SpawnError::NoMemory;
+    }
+    i = j + 1;
+  }
+  StringView name(reinterpret_cast<const char*>(request.argv[0].data()), request.argv[0].size());
+  if (name.contains("/")) {
+    request.path = name;
+  } else {
+    request.path = support::format_to_buffer(path, sizeof path, "/bin/{}.wasm", name);
+  }
+  request.stdio_path[0] = in;
+  request.stdio_path[1] = out;
+  request.stdio_path[2] = out;
+  return programs::spawn(request);
+}
+
+StringView text_of(const support::Vector<u8>& v) {
+  return StringView(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+// Checks a program's output, showing it when it is not what was expected.
+bool expect_output(ktest::Context& kt, const support::Vector<u8>& out, StringView want,
+                   bool prefix, int line) {
+  StringView got = text_of(out);
+  bool ok = prefix ? got.starts_with(want) : got == want;
+  if (!ok) {
+    char buffer[400];
+    kt.fail(__FILE__, line,
+            support::format_to_buffer(buffer, sizeof buffer, "expected output {}'{}', got '{}'",
+                                      prefix ? "starting with " : "", want, got));
+  }
+  return ok;
+}
+#define KEXPECT_OUTPUT(out, want) expect_output(kt, out, want, false, __LINE__)
+#define KEXPECT_OUTPUT_PREFIX(out, want) expect_output(kt, out, want, true, __LINE__)
+
+// Runs to the end; returns the exit and leaves the output in `output`.
+async::Task<programs::Exit> run(ktest::Context& kt, StringView args, support::Vector<u8>& output,
+                                StringView in = {}) {
+  programs::Exit exit;
+  auto pid = start(args, "/tmp/test.out", in);
+  if (pid.is_error()) {
+    KEXPECT(pid.is_ok());
+    co_return exit;
+  }
+  auto ended = co_await programs::wait(pid.value());
+  KEXPECT(ended.is_ok());
+  if (ended.is_ok()) exit = ended.value();
+  auto out = programs::read_whole_file("/tmp/test.out");
+  if (out.is_ok()) output = support::move(out.value());
+  co_return exit;
+}
+
+KTEST_ASYNC(programs, apps_print_what_they_should) {
+  if (!have_apps()) co_return kt.skip("no apps in the initrd");
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "echo hello from warden", out);
+  KEXPECT_EQ(static_cast<int>(e.end), 0);
+  KEXPECT_EQ(e.code, 0);
+  KEXPECT_OUTPUT(out, "hello from warden\n");
+
+  KEXPECT(programs::write_whole_file("/tmp/words.txt",
+                                     bytes_of("one two three\nfour five\nsix\n").span()));
+  e = co_await run(kt, "wc /tmp/words.txt", out);
+  KEXPECT_EQ(e.code, 0);
+  KEXPECT_OUTPUT_PREFIX(out, "      3       6      28");
+
+  e = co_await run(kt, "cat /tmp/words.txt", out);
+  KEXPECT_OUTPUT(out, "one two three\nfour five\nsix\n");
+
+  e = co_await run(kt, "grep -n f /tmp/words.txt", out);
+  KEXPECT_OUTPUT(out, "2:four five\n");
+
+  e = co_await run(kt, "primes 100000", out);
+  KEXPECT_EQ(e.code, 0);
+  KEXPECT(text_of(out).contains("9592"));
+
+  e = co_await run(kt, "ls /etc", out);
+  KEXPECT(text_of(out).contains("motd"));
+
+  // stdin from a file, to its end.
+  e = co_await run(kt, "wc", out, "/tmp/words.txt");
+  KEXPECT_OUTPUT_PREFIX(out, "      3       6      28");
+}
+
+KTEST_ASYNC(programs, a_trap_and_an_exit_status_end_only_that_program) {
+  if (!have_apps()) co_return kt.skip("no apps in the initrd");
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "fail trap", out);
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Trapped));
+  KEXPECT(StringView(e.reason).starts_with("trap: unreachable"));
+  console::print("    trap reported as: {}\n", e.reason);
+
+  e = co_await run(kt, "fail div0", out);
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Trapped));
+  KEXPECT(StringView(e.reason).contains("integer divide by zero"));
+
+  e = co_await run(kt, "fail 3", out);
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Exited));
+  KEXPECT_EQ(e.code, 3);
+
+  // The system goes on.
+  e = co_await run(kt, "echo still here", out);
+  KEXPECT_OUTPUT(out, "still here\n");
+}
+
+KTEST_ASYNC(programs, modules_that_cannot_run_are_refused_with_a_reason) {
+  if (!have_apps()) co_return kt.skip("no apps in the initrd");
+  struct Case {
+    const char* path;
+    StringView bytes;
+    const char* reason;
+  };
+  // A truncated header; a function whose body returns nothing where i32 is due; an import that
+  // does not exist.
+  static const char kTruncated[] = "\0asm\1\0";
+  static const char kInvalid[] =
+      "\0asm\1\0\0\0\1\5\1\x60\0\1\x7f\3\2\1\0\7\12\1\6_start\0\0\12\4\1\2\0\x0b";
+  static const char kUnlinkable[] =
+      "\0asm\1\0\0\0\1\4\1\x60\0\0\2\x0b\1\3env\3foo\0\0";
+  Case cases[] = {
+      {"/tmp/truncated.wasm", {kTruncated, sizeof kTruncated - 1}, "malformed module at offset"},
+      {"/tmp/invalid.wasm", {kInvalid, sizeof kInvalid - 1}, "invalid module at offset"},
+      {"/tmp/unlinkable.wasm", {kUnlinkable, sizeof kUnlinkable - 1},
+       "unlinkable: unknown import env.foo"},
+  };
+  for (const Case& c : cases) {
+    CO_KASSERT(programs::write_whole_file(c.path, bytes_of(c.bytes).span()));
+    support::Vector<u8> out;
+    programs::Exit e = co_await run(kt, c.path, out);
+    KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Failed));
+    KEXPECT(StringView(e.reason).starts_with(c.reason));
+    console::print("    {}: {}\n", c.path, e.reason);
+  }
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "echo ok", out);
+  KEXPECT_OUTPUT(out, "ok\n");
+}
+
+KTEST_ASYNC(programs, an_interactive_program_answers_while_two_loops_compute) {
+  if (!have_apps()) co_return kt.skip("no apps in the initrd");
+  tty::start();
+  auto spin1 = start("spin", "/tmp/spin1.out");
+  auto spin2 = start("spin", "/tmp/spin2.out");
+  programs::SpawnRequest lines;
+  CO_KASSERT(lines.argv.try_push(bytes_of("lines")).is_ok());
+  lines.path = "/bin/lines.wasm";
+  lines.stdio_path[1] = "/tmp/lines.out";
+  lines.foreground = true;
+  auto echo = programs::spawn(lines);
+  CO_KASSERT(spin1.is_ok() && spin2.is_ok() && echo.is_ok());
+  // Both loops get going first.
+  while (programs::info(spin1.value())->slices < 5 || programs::info(spin2.value())->slices < 5) {
+    co_await async::sleep(async::milliseconds(2));
+  }
+  static const char* kLines[] = {"first\n", "second line\n", "third\n"};
+  u64 worst = 0;
+  support::Vector<u8> expected;
+  for (const char* line : kLines) {
+    u64 before1 = programs::info(spin1.value())->slices;
+    u64 before2 = programs::info(spin2.value())->slices;
+    tty::inject(line, StringView(line).size());
+    for (const char* c = "> "; *c; ++c) CO_KASSERT(expected.try_push(static_cast<u8>(*c)).is_ok());
+    for (const char* c = line; *c; ++c) CO_KASSERT(expected.try_push(static_cast<u8>(*c)).is_ok());
+    for (;;) {
+      auto got = programs::read_whole_file("/tmp/lines.out");
+      if (got.is_ok() && got.value().size() >= expected.size()) break;
+      co_await async::yield_now();
+    }
+    u64 more1 = programs::info(spin1.value())->slices - before1;
+    u64 more2 = programs::info(spin2.value())->slices - before2;
+    KEXPECT(more1 < 10 && more2 < 10);
+    if (more1 > worst) worst = more1;
+    if (more2 > worst) worst = more2;
+  }
+  auto got = programs::read_whole_file("/tmp/lines.out");
+  KEXPECT(got.is_ok() && text_of(got.value()) == text_of(expected));
+  tty::inject("\x04", 1);  // end of input: `lines` exits
+  auto e = co_await programs::wait(echo.value());
+  KEXPECT(e.is_ok() && e.value().code == 0);
+  KEXPECT(programs::kill(spin1.value()) && programs::kill(spin2.value()));
+  auto k1 = co_await programs::wait(spin1.value());
+  auto k2 = co_await programs::wait(spin2.value());
+  KEXPECT(k1.is_ok() && k1.value().end == programs::End::Killed);
+  KEXPECT(k2.is_ok() && k2.value().end == programs::End::Killed);
+  console::print("    each line answered within {} slices of either loop\n", worst);
+}
+
+KTEST_ASYNC(programs, two_hundred_programs_finish_spread_over_all_harts) {
+  if (!have_apps()) co_return kt.skip("no apps in the initrd");
+  constexpr u32 kCount = 200;
+  programs::Stats before = programs::stats();
+  u32 pids[kCount];
+  for (u32 i = 0; i < kCount; ++i) {
+    auto pid = start("primes 30000", "/tmp/many.out");
+    CO_KASSERT(pid.is_ok());
+    pids[i] = pid.value();
+  }
+  u32 exited = 0;
+  for (u32 pid : pids) {
+    auto e = co_await programs::wait(pid);
+    if (e.is_ok() && e.value().end == programs::End::Exited && e.value().code == 0) ++exited;
+  }
+  KEXPECT_EQ(exited, kCount);
+  programs::Stats after = programs::stats();
+  u32 harts = smp::cpu_count(), used = 0;
+  for (u32 h = 0; h < harts && h < 8; ++h) {
+    u64 n = after.slices_on_hart[h] - before.slices_on_hart[h];
+    console::print("    hart {}: {} slices\n", h, n);
+    if (n > 0) ++used;
+  }
+  KEXPECT_EQ(used, harts);
+  KEXPECT(after.cache_hits - before.cache_hits >= kCount - 1);  // compiled once
+}
+
+// A batch of programs that trap or compute, all at once.
+async::Task<void> run_batch(ktest::Context& kt) {
+  u32 pids[16];
+  for (u32 i = 0; i < 16; ++i) {
+    auto pid = start(i % 2 ? "primes 200000" : "fail trap", "/tmp/batch.out");
+    CO_KASSERT(pid.is_ok());
+    pids[i] = pid.value();
+  }
+  for (u32 pid : pids) {
+    auto e = co_await programs::wait(pid);
+    KEXPECT(e.is_ok() && (e.value().end == programs::End::Trapped || e.value().code == 0));
+  }
+}
+
+u64 free_frames_settled() {
+  programs::drop_module_cache();
+  kmem::drain_frame_caches();
+  return kmem::frames().stats().free;
+}
+
+KTEST_ASYNC(programs, frames_return_after_programs_end) {
+  if (!have_apps()) co_return kt.skip("no apps in the initrd");
+  // The first batch brings the kernel heap and the kernel space's page tables to the size this
+  // load needs (both keep what they grew to); from then on a batch must give back every frame.
+  co_await run_batch(kt);
+  u64 free_before = free_frames_settled();
+  for (int round = 0; round < 3; ++round) co_await run_batch(kt);
+  u64 free_after = free_frames_settled();
+  console::print("    free frames: {} before, {} after three more batches of 16 programs\n",
+                 free_before, free_after);
+  KEXPECT_EQ(free_after, free_before);
+  if (free_after != free_before) kmem::print_stats();
+}
+
+}  // namespace

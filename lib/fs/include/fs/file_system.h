@@ -1,0 +1,180 @@
+// FileSystem: a portable, freestanding in-memory file system (directories, regular files,
+// symlinks, hard links) that the kernel fills from the initrd and serves to WASI programs.
+//
+// Operations take directory nodes and single names, as the WASI layer resolves paths itself;
+// resolve() walks an absolute path for the kernel's own use (loading programs).
+//
+// Locking: one SpinLock per file system guards every node's state. Each public call takes it
+// once, never suspends, never calls out except to the clock, and returns with it released.
+// Reads and writes copy the caller's bytes under the lock (a large transfer holds it for the
+// copy; callers that care split transfers). Reference counts are atomic and dropping the last
+// reference never takes the lock, so NodeRefs may be released anywhere.
+//
+// Quota: the file system charges a fixed kNodeCost per node (the root excepted), kChunkSize per
+// allocated chunk of file data plus 8 bytes per chunk slot, the bytes of every symlink target
+// and of every directory entry's name. An operation that would exceed the limit fails with
+// NoSpace and changes nothing; freeing data or nodes gives the bytes back. An empty file system
+// uses 0.
+//
+// Every failing operation changes nothing (check first, then act).
+#pragma once
+
+#include <fs/error.h>
+#include <fs/node.h>
+#include <support/optional.h>
+#include <support/span.h>
+#include <support/spinlock.h>
+#include <support/string_view.h>
+#include <support/types.h>
+#include <support/vector.h>
+
+namespace fs {
+
+inline constexpr usize kMaxNameSize = 255;       // bytes in one name
+inline constexpr usize kMaxTarget = 4095;        // bytes in a symlink target
+inline constexpr usize kMaxSymlinkHops = 40;     // per resolve()
+inline constexpr usize kChunkSize = 4096;        // file data is stored in chunks of this size
+inline constexpr u64 kMaxFileSize = 1ull << 40;  // offset + length limit
+inline constexpr u64 kNodeCost = 256;            // quota bytes charged per node
+
+// Nanoseconds since some epoch; called with the lock held, so it must not block or re-enter.
+using ClockFn = u64 (*)(void* context);
+
+struct Stat {
+  u64 inode;
+  Kind kind;
+  u64 nlink;
+  u64 size;  // files: bytes; symlinks: target length; directories: entry count (without . ..)
+  u64 atim, mtim, ctim;
+};
+
+// One readdir result. `next_cookie` continues the walk after this entry.
+struct DirEntry {
+  u64 inode;
+  Kind kind;
+  u64 next_cookie;
+  u16 name_size;
+  char name_bytes[kMaxNameSize];
+  support::StringView name() const { return support::StringView(name_bytes, name_size); }
+};
+
+// A time to set: leave unchanged, set to the clock's now, or set to a value.
+struct TimeUpdate {
+  enum class Mode : u8 { Omit, Now, Set };
+  Mode mode = Mode::Omit;
+  u64 ns = 0;
+  static TimeUpdate omit() { return {}; }
+  static TimeUpdate now() { return {Mode::Now, 0}; }
+  static TimeUpdate at(u64 ns) { return {Mode::Set, ns}; }
+};
+
+enum class CreateMode : u8 { Exclusive, OpenExisting };
+enum class FollowLast : u8 { No, Yes };
+
+class FileSystem {
+ public:
+  // Never fails: the root lives inside the object. `quota_bytes` bounds the charges above.
+  FileSystem(u64 quota_bytes, ClockFn clock, void* clock_context);
+  // Every NodeRef must have been released. Tears the tree down without recursion.
+  ~FileSystem();
+  FileSystem(const FileSystem&) = delete;
+  FileSystem& operator=(const FileSystem&) = delete;
+
+  NodeRef root() { return NodeRef(&root_); }
+
+  // --- Single names in a directory. `dir` must be a directory (else NotDir); names must be
+  // non-empty, without '/', at most kMaxNameSize bytes (NameTooLong), and for the creating and
+  // removing calls not "." or ".." (Invalid). Creating in a removed directory is NotFound.
+
+  // "." is `dir`, ".." its parent (the root's is the root; a removed directory's is NotFound).
+  Result<NodeRef> lookup(const NodeRef& dir, support::StringView name);
+  // A new empty file. OpenExisting returns an existing file of that name (IsDir for a directory,
+  // Exists for a symlink: the caller follows symlinks); Exclusive fails with Exists.
+  Result<NodeRef> create_file(const NodeRef& dir, support::StringView name, CreateMode mode);
+  Result<NodeRef> mkdir(const NodeRef& dir, support::StringView name);
+  // `target` is stored as is (1..kMaxTarget bytes, else Invalid / NameTooLong).
+  Result<NodeRef> symlink(const NodeRef& dir, support::StringView name, support::StringView target);
+  // Removes a non-directory name (IsDir for a directory).
+  Result<void> unlink(const NodeRef& dir, support::StringView name);
+  // Removes an empty directory (NotDir, NotEmpty).
+  Result<void> rmdir(const NodeRef& dir, support::StringView name);
+  // POSIX rename: replaces a non-directory target with a non-directory (IsDir otherwise) and an
+  // empty directory with a directory (NotDir, NotEmpty otherwise); a directory cannot move into
+  // its own subtree (Invalid); renaming onto the same node succeeds and does nothing.
+  Result<void> rename(const NodeRef& old_dir, support::StringView old_name, const NodeRef& new_dir,
+                      support::StringView new_name);
+  // A new name for `node` (a file or symlink; IsDir for a directory, NotFound if it has no
+  // names left).
+  Result<void> link(const NodeRef& node, const NodeRef& new_dir, support::StringView new_name);
+
+  // The symlink's target copied into `out` (truncated to fit); returns the full target length.
+  // Invalid if `node` is not a symlink.
+  Result<usize> readlink(const NodeRef& node, support::Span<char> out);
+
+  // Entry `cookie` of `dir`: 0 is ".", 1 is "..", then the entries in creation order; kNone at
+  // the end. Continue with entry.next_cookie. While the directory changes, a walk never returns
+  // an entry twice under the same name unless it was renamed, never misses an entry that exists
+  // throughout, and always ends (cookies only grow). Entries added during the walk may or may
+  // not appear. A renamed entry keeps its place within the same directory.
+  Result<support::Optional<DirEntry>> readdir(const NodeRef& dir, u64 cookie);
+
+  // --- Data. Files only: IsDir for a directory, Invalid for a symlink.
+
+  // Copies up to out.size() bytes at `offset`; returns the count (0 at or past the end). Holes
+  // read as zeros. Updates atim.
+  Result<usize> read(const NodeRef& file, u64 offset, support::Span<u8> out);
+  // Writes all of `data` at `offset`, growing the file (the gap reads as zeros); returns
+  // data.size(). NoSpace, NoMemory or FileTooBig change nothing.
+  Result<usize> write(const NodeRef& file, u64 offset, support::Bytes data);
+  // Writes at the current end, atomically with finding it; returns the offset written at.
+  Result<u64> append(const NodeRef& file, support::Bytes data);
+  // Shrinks (freeing chunks) or grows (a hole, no storage) the file to `size`.
+  Result<void> truncate(const NodeRef& file, u64 size);
+  // The whole file in one allocation (NoMemory if it cannot be made).
+  Result<support::Vector<u8>> read_all(const NodeRef& file);
+
+  // --- Metadata.
+  Stat stat(const NodeRef& node);
+  // Sets atim and mtim as asked; ctim becomes now.
+  void set_times(const NodeRef& node, TimeUpdate atim, TimeUpdate mtim);
+
+  // --- Paths, for the kernel. An absolute path ("/bin/echo.wasm"; Invalid if relative) from the
+  // root, following symlinks (relative targets from the symlink's directory) up to
+  // kMaxSymlinkHops times (Loop). FollowLast::No returns a final symlink itself. A trailing "/"
+  // requires a directory.
+  Result<NodeRef> resolve(support::StringView path, FollowLast follow = FollowLast::Yes);
+
+  // --- Quota.
+  u64 used() const { return used_.load(); }
+  u64 limit() const { return limit_; }
+
+ private:
+  friend class Node;
+  struct State {
+    u64 next_inode = 2;  // the root is 1
+  };
+
+  u64 now() { return clock_(clock_context_); }
+  // Atomic so that the last release, which may happen anywhere, needs no lock.
+  Result<void> charge(u64 bytes);
+  void uncharge(u64 bytes) { used_.fetch_sub(bytes); }
+
+  // Helpers below run with the lock held.
+  Result<Node*> new_node_locked(State& state, Kind kind);
+  Result<void> add_entry_locked(Node& dir, support::StringView name, Node& child);
+  NodeRef remove_entry_locked(Node& dir, usize index);
+  Result<usize> find_locked(Node& dir, support::StringView name);
+  Result<Node*> lookup_locked(Node& dir, support::StringView name);
+  Result<usize> write_locked(Node& file, u64 offset, support::Bytes data);
+  void shrink_locked(Node& file, u64 size);
+  void touch_dir_locked(Node& dir, u64 t);
+
+  ClockFn clock_;
+  void* clock_context_;
+  u64 limit_;
+  support::Atomic<u64> used_{0};
+  support::Locked<State> state_;
+  Node root_;
+};
+
+}  // namespace fs

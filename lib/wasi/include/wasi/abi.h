@@ -1,0 +1,146 @@
+// The wasi_snapshot_preview1 ABI: error numbers, flags, rights and the byte layouts of the structs
+// a program passes through its linear memory (little-endian, wasm32). Values are WASI's own
+// numbering (witx), never the host's.
+#pragma once
+
+#include <support/types.h>
+
+namespace wasi {
+
+// WASI's errno (witx `errno`, u16). `WouldBlock` is internal: an Os returns it when an operation
+// cannot complete now; a program never sees it (it becomes a pending host call, or `Again` for a
+// descriptor with the non-blocking flag).
+enum class Errno : u16 {
+  Success = 0,
+  TooBig = 1,
+  Acces = 2,
+  Again = 6,
+  Badf = 8,
+  Busy = 10,
+  Exist = 20,
+  Fault = 21,
+  Fbig = 22,
+  Ilseq = 25,
+  Intr = 27,
+  Inval = 28,
+  Io = 29,
+  Isdir = 31,
+  Loop = 32,
+  Mfile = 33,
+  Mlink = 34,
+  Nametoolong = 37,
+  Nfile = 41,
+  Nodev = 43,
+  Noent = 44,
+  Nomem = 48,
+  Nospc = 51,
+  Nosys = 52,
+  Notdir = 54,
+  Notempty = 55,
+  Notsock = 57,
+  Notsup = 58,
+  Notty = 59,
+  Nxio = 60,
+  Overflow = 61,
+  Perm = 63,
+  Pipe = 64,
+  Range = 68,
+  Rofs = 69,
+  Spipe = 70,
+  Xdev = 75,
+  Notcapable = 76,
+  WouldBlock = 0xffff,
+};
+
+enum class FileType : u8 {
+  Unknown = 0,
+  BlockDevice = 1,
+  CharacterDevice = 2,
+  Directory = 3,
+  RegularFile = 4,
+  SocketDgram = 5,
+  SocketStream = 6,
+  SymbolicLink = 7,
+};
+
+enum class ClockId : u32 { Realtime = 0, Monotonic = 1, ProcessCputime = 2, ThreadCputime = 3 };
+
+using Rights = u64;
+namespace right {
+inline constexpr Rights kFdDatasync = 1ull << 0;
+inline constexpr Rights kFdRead = 1ull << 1;
+inline constexpr Rights kFdSeek = 1ull << 2;
+inline constexpr Rights kFdFdstatSetFlags = 1ull << 3;
+inline constexpr Rights kFdSync = 1ull << 4;
+inline constexpr Rights kFdTell = 1ull << 5;
+inline constexpr Rights kFdWrite = 1ull << 6;
+inline constexpr Rights kFdAdvise = 1ull << 7;
+inline constexpr Rights kFdAllocate = 1ull << 8;
+inline constexpr Rights kPathCreateDirectory = 1ull << 9;
+inline constexpr Rights kPathCreateFile = 1ull << 10;
+inline constexpr Rights kPathLinkSource = 1ull << 11;
+inline constexpr Rights kPathLinkTarget = 1ull << 12;
+inline constexpr Rights kPathOpen = 1ull << 13;
+inline constexpr Rights kFdReaddir = 1ull << 14;
+inline constexpr Rights kPathReadlink = 1ull << 15;
+inline constexpr Rights kPathRenameSource = 1ull << 16;
+inline constexpr Rights kPathRenameTarget = 1ull << 17;
+inline constexpr Rights kPathFilestatGet = 1ull << 18;
+inline constexpr Rights kPathFilestatSetSize = 1ull << 19;
+inline constexpr Rights kPathFilestatSetTimes = 1ull << 20;
+inline constexpr Rights kFdFilestatGet = 1ull << 21;
+inline constexpr Rights kFdFilestatSetSize = 1ull << 22;
+inline constexpr Rights kFdFilestatSetTimes = 1ull << 23;
+inline constexpr Rights kPathSymlink = 1ull << 24;
+inline constexpr Rights kPathRemoveDirectory = 1ull << 25;
+inline constexpr Rights kPathUnlinkFile = 1ull << 26;
+inline constexpr Rights kPollFdReadwrite = 1ull << 27;
+inline constexpr Rights kSockShutdown = 1ull << 28;
+inline constexpr Rights kSockAccept = 1ull << 29;
+inline constexpr Rights kAll = (1ull << 30) - 1;
+
+// What makes sense on each kind of object (as wasmtime and wasi-libc expect).
+inline constexpr Rights kRegularFile =
+    kFdDatasync | kFdRead | kFdSeek | kFdFdstatSetFlags | kFdSync | kFdTell | kFdWrite | kFdAdvise |
+    kFdAllocate | kFdFilestatGet | kFdFilestatSetSize | kFdFilestatSetTimes | kPollFdReadwrite;
+inline constexpr Rights kDirectory =
+    kFdFdstatSetFlags | kFdSync | kFdAdvise | kPathCreateDirectory | kPathCreateFile |
+    kPathLinkSource | kPathLinkTarget | kPathOpen | kFdReaddir | kPathReadlink | kPathRenameSource |
+    kPathRenameTarget | kPathFilestatGet | kPathFilestatSetSize | kPathFilestatSetTimes |
+    kFdFilestatGet | kFdFilestatSetTimes | kPathSymlink | kPathRemoveDirectory | kPathUnlinkFile |
+    kPollFdReadwrite;
+inline constexpr Rights kDirectoryInheriting = kDirectory | kRegularFile;
+// A terminal or pipe: no seek/tell (wasi-libc's isatty() tests exactly that).
+inline constexpr Rights kStream = kFdRead | kFdWrite | kFdFdstatSetFlags | kFdFilestatGet |
+                                  kFdFilestatSetTimes | kPollFdReadwrite | kFdSync | kFdDatasync |
+                                  kFdAdvise;
+}  // namespace right
+
+// fdflags
+inline constexpr u16 kFdflagAppend = 1, kFdflagDsync = 2, kFdflagNonblock = 4, kFdflagRsync = 8,
+                     kFdflagSync = 16;
+// oflags
+inline constexpr u16 kOflagCreat = 1, kOflagDirectory = 2, kOflagExcl = 4, kOflagTrunc = 8;
+// lookupflags
+inline constexpr u32 kLookupSymlinkFollow = 1;
+// fstflags
+inline constexpr u16 kFstAtim = 1, kFstAtimNow = 2, kFstMtim = 4, kFstMtimNow = 8;
+// whence
+inline constexpr u8 kWhenceSet = 0, kWhenceCur = 1, kWhenceEnd = 2;
+// eventtype
+inline constexpr u8 kEventClock = 0, kEventFdRead = 1, kEventFdWrite = 2;
+// subclockflags
+inline constexpr u16 kSubclockAbstime = 1;
+// eventrwflags
+inline constexpr u16 kEventFdReadwriteHangup = 1;
+
+// Struct layouts (sizes and field offsets in guest memory).
+inline constexpr u32 kIovecSize = 8;          // buf u32 @0, len u32 @4
+inline constexpr u32 kFdstatSize = 24;        // filetype u8 @0, flags u16 @2, base @8, inh @16
+inline constexpr u32 kFilestatSize = 64;      // dev @0 ino @8 type u8 @16 nlink @24 size @32 ...
+inline constexpr u32 kPrestatSize = 8;        // tag u8 @0 (0 = dir), name_len u32 @4
+inline constexpr u32 kDirentSize = 24;        // next @0 ino @8 namlen u32 @16 type u8 @20
+inline constexpr u32 kSubscriptionSize = 48;  // userdata @0 tag u8 @8 union @16
+inline constexpr u32 kEventSize = 32;  // userdata @0 error u16 @8 type u8 @10 nbytes @16 flags @24
+
+}  // namespace wasi

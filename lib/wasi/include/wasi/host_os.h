@@ -1,0 +1,57 @@
+// wasi::HostOs: wasi::Os over Linux, for the hosted runner and tests (not in the kernel build).
+// Handles are Linux file descriptors; every operation blocks the calling thread (never
+// WouldBlock). Directories are opened with O_DIRECTORY, single names with O_NOFOLLOW.
+#pragma once
+
+#include <wasi/os.h>
+
+namespace wasi {
+
+class HostOs final : public Os {
+ public:
+  HostOs() = default;
+  ~HostOs();
+  HostOs(const HostOs&) = delete;
+  HostOs& operator=(const HostOs&) = delete;
+
+  // Opens a host directory to preopen (Linux path, followed as usual).
+  Errno open_directory(const char* host_path, Handle* out);
+
+  Errno clock_res(ClockId id, u64* resolution) override;
+  Errno clock_time(ClockId id, u64* now) override;
+  Errno random(support::Span<u8> out) override;
+  Errno read(Handle h, support::Span<u8> out, u64* done) override;
+  Errno write(Handle h, support::Span<const u8> data, u64* done) override;
+  Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) override;
+  Errno pwrite(Handle h, support::Span<const u8> data, u64 offset, u64* done) override;
+  Errno stat(Handle h, FileStat* out) override;
+  Errno set_size(Handle h, u64 size) override;
+  Errno set_times(Handle h, u64 atim, u64 mtim, u16 flags) override;
+  Errno sync(Handle h, bool data_only) override;
+  Errno readdir(Handle dir, u64 cookie, DirEntry* entry, bool* end) override;
+  Errno stat_at(Handle dir, support::StringView name, FileStat* out) override;
+  Errno open_at(Handle dir, support::StringView name, const OpenOptions& options,
+                Handle* out) override;
+  Errno set_times_at(Handle dir, support::StringView name, u64 atim, u64 mtim, u16 flags) override;
+  Errno mkdir_at(Handle dir, support::StringView name) override;
+  Errno unlink_at(Handle dir, support::StringView name) override;
+  Errno rmdir_at(Handle dir, support::StringView name) override;
+  Errno rename_at(Handle from_dir, support::StringView from, Handle to_dir,
+                  support::StringView to) override;
+  Errno link_at(Handle from_dir, support::StringView from, Handle to_dir,
+                support::StringView to) override;
+  Errno symlink_at(support::StringView target, Handle dir, support::StringView name) override;
+  Errno readlink_at(Handle dir, support::StringView name, support::Span<char> out,
+                    u64* len) override;
+  Errno close(Handle h) override;
+  Errno poll(support::Span<PollFd> fds, u64 deadline) override;
+
+ private:
+  struct DirStream;
+  DirStream* streams_ = nullptr;  // open directory streams for readdir, a list
+};
+
+// The WASI errno for a Linux errno.
+Errno errno_from_linux(int error);
+
+}  // namespace wasi

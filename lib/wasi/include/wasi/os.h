@@ -1,0 +1,118 @@
+// wasi::Os: what the WASI layer needs from the system underneath it. The hosted runner implements
+// it over Linux (wasi/host_os.h), the kernel over its file system and console.
+//
+// Handles are the Os's own numbers for open objects (files, directories, terminals, pipes); the
+// WASI layer maps program descriptors to them and never interprets them. Every name passed to an
+// `*_at` method is ONE path component (no '/'), or "." for the directory itself; the WASI layer
+// resolves paths component by component itself (wasi.cc), so a backend cannot let a program
+// escape its preopened directories. Methods never follow a symbolic link in the last component.
+//
+// Errors are WASI errnos (wasi/abi.h). Blocking: an operation that cannot complete now (a read
+// from a console with no input, a poll with nothing ready) either blocks the calling thread (the
+// hosted Os) or returns Errno::WouldBlock having changed nothing and written nothing (the
+// kernel's Os); the WASI layer then leaves the host call pending and the embedder retries it once
+// the Os says the wait is over (docs/wasi.md, "Blocking").
+#pragma once
+
+#include <support/span.h>
+#include <support/string_view.h>
+#include <wasi/abi.h>
+
+namespace wasi {
+
+using Handle = u64;
+
+struct FileStat {
+  u64 dev = 0;
+  u64 ino = 0;
+  FileType type = FileType::Unknown;
+  u64 nlink = 0;
+  u64 size = 0;
+  u64 atim = 0;  // nanoseconds since the epoch
+  u64 mtim = 0;
+  u64 ctim = 0;
+};
+
+struct DirEntry {
+  u64 next = 0;  // the cookie of the entry after this one
+  u64 ino = 0;   // must equal stat_at(dir, name).ino
+  FileType type = FileType::Unknown;
+  u32 name_len = 0;
+  char name[256];
+};
+
+struct OpenOptions {
+  bool read = false;
+  bool write = false;
+  bool create = false;     // create a regular file if absent
+  bool exclusive = false;  // with create: fail with Exist if present
+  bool truncate = false;
+  bool directory = false;  // must be a directory (Notdir otherwise)
+};
+
+// One thing poll() waits for. `ready` and `nbytes`/`hangup`/`error` are outputs.
+struct PollFd {
+  Handle handle = 0;
+  bool write = false;  // false: readable
+  bool ready = false;
+  bool hangup = false;
+  Errno error = Errno::Success;
+  u64 nbytes = 0;  // bytes available, when known
+};
+
+class Os {
+ public:
+  // Clocks, in nanoseconds. Realtime counts from the Unix epoch; Monotonic from any origin.
+  virtual Errno clock_res(ClockId id, u64* resolution) = 0;
+  virtual Errno clock_time(ClockId id, u64* now) = 0;
+  // Fills `out` with random bytes (never blocks for long, never fails on a working system).
+  virtual Errno random(support::Span<u8> out) = 0;
+
+  // Stream transfer for objects without a position (terminals, pipes): may block (see above).
+  // A read of 0 bytes means end of input.
+  virtual Errno read(Handle h, support::Span<u8> out, u64* done) = 0;
+  virtual Errno write(Handle h, support::Span<const u8> data, u64* done) = 0;
+  // Positioned transfer for regular files (the WASI layer keeps each descriptor's offset).
+  virtual Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) = 0;
+  virtual Errno pwrite(Handle h, support::Span<const u8> data, u64 offset, u64* done) = 0;
+
+  virtual Errno stat(Handle h, FileStat* out) = 0;
+  virtual Errno set_size(Handle h, u64 size) = 0;
+  // `flags` are WASI fstflags (kFstAtim, kFstAtimNow, kFstMtim, kFstMtimNow).
+  virtual Errno set_times(Handle h, u64 atim, u64 mtim, u16 flags) = 0;
+  virtual Errno sync(Handle h, bool data_only) = 0;
+  // The entry at position `cookie` of directory `dir` (0 is the first): Success with `*entry`,
+  // or Success with `*end` = true past the last one. Cookies are the `next` values it returned.
+  virtual Errno readdir(Handle dir, u64 cookie, DirEntry* entry, bool* end) = 0;
+
+  // Single-name operations in a directory (see the header comment). stat_at and open_at accept
+  // ".", the directory itself. open_at on a symbolic link fails with Loop.
+  virtual Errno stat_at(Handle dir, support::StringView name, FileStat* out) = 0;
+  virtual Errno open_at(Handle dir, support::StringView name, const OpenOptions& options,
+                        Handle* out) = 0;
+  virtual Errno set_times_at(Handle dir, support::StringView name, u64 atim, u64 mtim,
+                             u16 flags) = 0;
+  virtual Errno mkdir_at(Handle dir, support::StringView name) = 0;
+  virtual Errno unlink_at(Handle dir, support::StringView name) = 0;  // not a directory: Isdir
+  virtual Errno rmdir_at(Handle dir, support::StringView name) = 0;   // Notempty, Notdir
+  virtual Errno rename_at(Handle from_dir, support::StringView from, Handle to_dir,
+                          support::StringView to) = 0;
+  virtual Errno link_at(Handle from_dir, support::StringView from, Handle to_dir,
+                        support::StringView to) = 0;
+  virtual Errno symlink_at(support::StringView target, Handle dir, support::StringView name) = 0;
+  // Copies the link's target into `out` (truncated to its size); `*len` is the bytes copied.
+  virtual Errno readlink_at(Handle dir, support::StringView name, support::Span<char> out,
+                            u64* len) = 0;
+  virtual Errno close(Handle h) = 0;
+
+  // Waits until one of `fds` is ready or the Monotonic clock reaches `deadline` (~0: none; with
+  // no fds only the deadline counts). Sets `ready` (and nbytes/hangup/error) on the ready ones
+  // and returns Success; returns Success with none ready once the deadline passed. May block, or
+  // return WouldBlock (nothing written) as described above.
+  virtual Errno poll(support::Span<PollFd> fds, u64 deadline) = 0;
+
+ protected:
+  ~Os() = default;
+};
+
+}  // namespace wasi

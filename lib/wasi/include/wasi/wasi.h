@@ -1,0 +1,187 @@
+// wasi::Wasi: one program's wasi_snapshot_preview1 context (arguments, environment, descriptor
+// table with rights and preopens) and the 46 host functions, over an abstract wasi::Os.
+//
+// Embedding, in order (docs/wasi.md):
+//   Wasi wasi(os);                       // one per program
+//   wasi.add_arg(...); wasi.add_env("K=V"); wasi.add_fd(0/1/2 handles); wasi.add_preopen(dir, "/")
+//   for each import: wasi.resolve_import(store, module, name, type)  -> FuncInst* / not mine /
+//   error store.instantiate(...); wasi.bind(instance)                      // the exported "memory"
+//   run `_start`; Done means exit status 0, RunStatus::Exit carries proc_exit's status.
+//   RunStatus::HostPending with wasi.pending(): wait for what the Os is waiting for, then
+//   `HostStatus s = wasi.retry(ex.pending_call())`; unless s is Pending, ex.complete_host_call(s).
+//
+// Host functions check every guest pointer and length against the bound memory (Fault) and every
+// descriptor and right before they change anything. Paths are resolved here, one component at a
+// time through Os::*_at, counting symbolic links (Loop after 40); `..` above the descriptor's
+// directory, an absolute path and a link to an absolute path fail with Notcapable.
+//
+// Not thread-safe: one program's calls come from one execution at a time.
+#pragma once
+
+#include <support/result.h>
+#include <support/string_view.h>
+#include <support/vector.h>
+#include <wasi/abi.h>
+#include <wasi/os.h>
+#include <wasm/runtime.h>
+
+namespace wasi {
+
+using support::Result;
+using support::StringView;
+using support::Vector;
+
+inline constexpr StringView kModuleName = "wasi_snapshot_preview1";
+inline constexpr u32 kFunctionCount = 46;
+inline constexpr u32 kMaxSymlinkHops = 40;
+
+// What resolve_import found.
+struct ImportResolution {
+  enum class Kind : u8 {
+    Found,      // `func` satisfies the import
+    NotMine,    // another module: the embedder resolves it
+    Unknown,    // wasi_snapshot_preview1 has no such function
+    WrongType,  // the import's type differs from WASI's (message says both)
+    NoMemory,
+  } kind = Kind::NotMine;
+  wasm::FuncInst* func = nullptr;
+  char message[200] = {};  // for every kind but Found/NotMine: one line, names module.name
+};
+
+// One descriptor. The WASI layer owns the table; the Os owns what the handle stands for.
+struct Descriptor {
+  bool open = false;
+  bool owned = true;  // close the handle when the descriptor is closed
+  Handle handle = 0;
+  FileType type = FileType::Unknown;
+  Rights base = 0;
+  Rights inheriting = 0;
+  u16 flags = 0;        // fdflags
+  u64 offset = 0;       // regular files: the position fd_read/fd_write/fd_seek use
+  bool stream = false;  // added by add_fd: the Os keeps the position (no seek/tell rights)
+  bool preopen = false;
+  Vector<char> preopen_name;
+};
+
+enum class Ownership : u8 { Owned, Borrowed };
+
+class Wasi {
+ public:
+  explicit Wasi(Os& os) : os_(os) {}
+  ~Wasi();  // closes every owned handle still in the table
+  Wasi(const Wasi&) = delete;
+  Wasi& operator=(const Wasi&) = delete;
+
+  // Program arguments (argv[0] first) and environment entries ("KEY=VALUE"); copied.
+  Result<void> add_arg(StringView arg);
+  Result<void> add_env(StringView entry);
+  // Puts an open Os handle at the lowest free descriptor (call for 0, 1, 2 first). Its type is
+  // asked from Os::stat. It is a stream: transfers use Os::read/write (the Os keeps any
+  // position, so a file shared by stdout and stderr stays consistent) and it has no seek/tell
+  // rights (a terminal: wasi-libc's isatty). Returns the number.
+  Result<u32> add_fd(Handle handle, Ownership ownership = Ownership::Owned);
+  // A preopened directory, seen by the program under `guest_path` with full rights.
+  Result<u32> add_preopen(Handle dir, StringView guest_path,
+                          Ownership ownership = Ownership::Owned);
+
+  // Resolves one function import; returns NotMine for modules other than
+  // wasi_snapshot_preview1. Host functions are created in `store` once per Wasi and name.
+  ImportResolution resolve_import(wasm::Store& store, StringView module, StringView name,
+                                  const wasm::FuncType& type);
+  // Uses the instance's exported "memory" (Error::NotFound when there is none; then every
+  // pointer argument fails with Fault).
+  Result<void> bind(wasm::Instance* instance);
+  void bind_memory(wasm::Memory* memory) { memory_ = memory; }
+
+  // After a host call answered Pending: re-runs the same function with the same arguments.
+  // Returns Pending again if it still cannot complete (nothing changed), else the final status
+  // (results already written to call.results) to pass to Execution::complete_host_call.
+  wasm::HostStatus retry(wasm::HostCall& call);
+  bool pending() const { return pending_; }
+  // The name of the pending function ("fd_read"...), or "".
+  const char* pending_name() const;
+
+  // Read access for embedders and tests.
+  const Descriptor* descriptor(u32 fd) const;
+  u32 descriptor_count() const { return static_cast<u32>(fds_.size()); }
+
+  // Dispatch entry used by the host-function trampolines (public for them).
+  wasm::HostStatus call(u32 id, wasm::HostCall& call);
+
+ private:
+  struct Walk;
+  struct Args;
+  friend struct FunctionTable;
+
+  Descriptor* fd(u32 number);
+  Errno lookup(u32 number, Rights needed, Descriptor** out);
+  Result<u32> allocate_fd();
+  Errno resolve(Handle base, StringView path, bool follow, Walk& walk);
+  Errno guest_path(u32 ptr, u32 len, StringView* out);
+
+  // The 46 functions; each returns the errno for the program, WouldBlock to suspend.
+  Errno args_get(Args& a);
+  Errno args_sizes_get(Args& a);
+  Errno environ_get(Args& a);
+  Errno environ_sizes_get(Args& a);
+  Errno clock_res_get(Args& a);
+  Errno clock_time_get(Args& a);
+  Errno fd_advise(Args& a);
+  Errno fd_allocate(Args& a);
+  Errno fd_close(Args& a);
+  Errno fd_datasync(Args& a);
+  Errno fd_fdstat_get(Args& a);
+  Errno fd_fdstat_set_flags(Args& a);
+  Errno fd_fdstat_set_rights(Args& a);
+  Errno fd_filestat_get(Args& a);
+  Errno fd_filestat_set_size(Args& a);
+  Errno fd_filestat_set_times(Args& a);
+  Errno fd_pread(Args& a);
+  Errno fd_prestat_get(Args& a);
+  Errno fd_prestat_dir_name(Args& a);
+  Errno fd_pwrite(Args& a);
+  Errno fd_read(Args& a);
+  Errno fd_readdir(Args& a);
+  Errno fd_renumber(Args& a);
+  Errno fd_seek(Args& a);
+  Errno fd_sync(Args& a);
+  Errno fd_tell(Args& a);
+  Errno fd_write(Args& a);
+  Errno path_create_directory(Args& a);
+  Errno path_filestat_get(Args& a);
+  Errno path_filestat_set_times(Args& a);
+  Errno path_link(Args& a);
+  Errno path_open(Args& a);
+  Errno path_readlink(Args& a);
+  Errno path_remove_directory(Args& a);
+  Errno path_rename(Args& a);
+  Errno path_symlink(Args& a);
+  Errno path_unlink_file(Args& a);
+  Errno poll_oneoff(Args& a);
+  Errno proc_exit(Args& a);
+  Errno proc_raise(Args& a);
+  Errno sched_yield(Args& a);
+  Errno random_get(Args& a);
+  Errno sock_accept(Args& a);
+  Errno sock_recv(Args& a);
+  Errno sock_send(Args& a);
+  Errno sock_shutdown(Args& a);
+
+  Errno transfer_iovs(Descriptor& d, u32 iovs, u32 count, bool write, bool positioned, u64 offset,
+                      u64* done);
+
+  Os& os_;
+  wasm::Memory* memory_ = nullptr;
+  Vector<Vector<char>> args_;  // each NUL-terminated
+  Vector<Vector<char>> env_;
+  Vector<Descriptor> fds_;
+  wasm::FuncInst* funcs_[kFunctionCount] = {};
+  bool pending_ = false;
+  u32 pending_id_ = 0;
+  // poll_oneoff's absolute deadlines, kept across retries of a pending call so that a relative
+  // timeout does not restart.
+  Vector<u64> poll_deadlines_;
+  bool poll_deadlines_valid_ = false;
+};
+
+}  // namespace wasi

@@ -1,0 +1,146 @@
+// lib/spec: the script runner on small scripts (the whole suite runs in ./x spec).
+#include <gtest/gtest.h>
+#include <spec/runner.h>
+#include <wasm/host.h>
+
+#include <string>
+
+namespace {
+
+class StringSink final : public support::FormatSink {
+ public:
+  void write(const char* data, usize size) override { text.append(data, size); }
+  using support::FormatSink::write;
+  std::string text;
+};
+
+struct Outcome {
+  spec::Counts counts;
+  std::string output;
+};
+
+// Runs `source` as a script; `fuel` > 0 runs every execution in slices of that size.
+Outcome run(const std::string& source, i64 fuel = 0, bool pending = false) {
+  wasm::MmapMemoryProvider provider;
+  spec::Config config;
+  config.pending_prints = pending;
+  StringSink out;
+  Outcome r;
+  spec::ScriptRunner runner(provider, config, out);
+  runner.start("test.wast", support::StringView(source.data(), source.size()));
+  while (!runner.done()) {
+    if (wasm::Execution* ex = runner.begin_command()) {
+      for (;;) {
+        wasm::RunStatus s = ex->run(fuel > 0 ? fuel : 1000000000);
+        if (s == wasm::RunStatus::HostPending)
+          runner.complete_pending(*ex);
+        else if (s != wasm::RunStatus::OutOfFuel)
+          break;
+      }
+      runner.end_command();
+    }
+  }
+  runner.finish(r.counts);
+  r.output = out.text;
+  return r;
+}
+
+const char* kScript = R"wast(
+(module
+  (import "spectest" "print_i32" (func $print (param i32)))
+  (func (export "add") (param i32 i32) (result i32) (local.get 0) (local.get 1) (i32.add))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $loop (export "loop") (param i32) (result i32)
+    (loop $l (call $print (local.get 0))
+      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+    (local.get 0))
+  (func (export "nan") (result f32) (f32.div (f32.const 0) (f32.const 0)))
+  (func $rec (export "rec") (call $rec))
+  (global (export "g") i32 (i32.const 7)))
+(register "m")
+(assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))
+(assert_return (invoke "loop" (i32.const 10)) (i32.const 0))
+(assert_return (invoke "nan") (f32.const nan:canonical))
+(assert_return (get "g") (i32.const 7))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_exhaustion (invoke "rec") "call stack exhausted")
+(assert_malformed (module quote "(func (i32.const))") "unexpected token")
+(assert_invalid (module (func (result i32) (i64.const 1))) "type mismatch")
+(assert_unlinkable (module (import "m" "missing" (func))) "unknown import")
+(assert_trap (module (func $s unreachable) (start $s)) "unreachable")
+(module (import "m" "add" (func $add (param i32 i32) (result i32)))
+  (func (export "twice") (param i32) (result i32) (call $add (local.get 0) (local.get 0))))
+(assert_return (invoke "twice" (i32.const 21)) (i32.const 42))
+)wast";
+
+TEST(ScriptRunner, counts_every_assertion_of_a_script_once) {
+  Outcome r = run(kScript);
+  EXPECT_EQ(r.counts.passed, 11u) << r.output;
+  EXPECT_EQ(r.counts.failed, 0u) << r.output;
+  EXPECT_EQ(r.counts.assertions(), spec::count_assertions(kScript));
+  EXPECT_NE(r.output.find("test.wast"), std::string::npos);
+}
+
+TEST(ScriptRunner, gives_the_same_counts_in_fuel_slices_with_pending_host_calls) {
+  Outcome r = run(kScript, 1, true);
+  EXPECT_EQ(r.counts.passed, 11u) << r.output;
+  EXPECT_EQ(r.counts.failed, 0u) << r.output;
+  EXPECT_EQ(r.counts.pending_completed, 10u);
+}
+
+TEST(ScriptRunner, reports_a_failure_with_line_and_column) {
+  Outcome r =
+      run("(module (func (export \"f\") (result i32) (i32.const 1)))\n"
+          "  (assert_return (invoke \"f\") (i32.const 2))\n");
+  EXPECT_EQ(r.counts.failed, 1u);
+  EXPECT_NE(r.output.find("line 2:3: assert_return"), std::string::npos) << r.output;
+}
+
+TEST(ScriptRunner, counts_assertions_after_a_module_that_did_not_load_as_not_run) {
+  Outcome r =
+      run("(module (func (result i32) (i64.const 1)))\n"
+          "(assert_return (invoke \"f\") (i32.const 2))\n");
+  EXPECT_EQ(r.counts.failed, 1u);
+  EXPECT_EQ(r.counts.not_run, 1u);
+}
+
+TEST(ScriptRunner, skips_simd_by_feature) {
+  Outcome r =
+      run("(module (func (export \"f\") (param v128) (result v128) (local.get 0)))\n"
+          "(assert_return (invoke \"f\" (v128.const i32x4 1 2 3 4)) (v128.const i32x4 1 2 3 4))\n"
+          "(assert_invalid (module (func (result v128) (i32.const 0))) \"type mismatch\")\n");
+  EXPECT_EQ(r.counts.skipped, 2u) << r.output;
+  EXPECT_EQ(r.counts.failed, 0u) << r.output;
+  EXPECT_NE(r.output.find("skipped: unsupported feature simd"), std::string::npos);
+}
+
+TEST(ScriptRunner, skips_3_0_features_named_by_what_the_module_uses) {
+  Outcome r =
+      run("(module (memory i64 1))\n"
+          "(assert_return (invoke \"f\") (i32.const 2))\n"
+          "(module (memory 1) (memory 1))\n"
+          "(assert_return (invoke \"f\") (i32.const 2))\n"
+          "(module (func (export \"f\") (return_call 0)))\n"
+          "(assert_return (invoke \"f\"))\n");
+  EXPECT_EQ(r.counts.skipped, 3u) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature memory64"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature multi-memory"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature tail-call"), std::string::npos) << r.output;
+}
+
+// The spec's comments.wast: a line comment ends at U+0D as well as U+0A.
+TEST(ScriptRunner, ends_a_line_comment_at_a_carriage_return) {
+  Outcome r =
+      run("(module quote \"(func (export \\\"f\\\") (result i32) (i32.const 1) ;; c\\0d\" "
+          "\"(return (i32.const 2)) \\0a)\")\n"
+          "(assert_return (invoke \"f\") (i32.const 2))\n");
+  EXPECT_EQ(r.counts.passed, 1u) << r.output;
+}
+
+TEST(ScriptRunner, fails_the_assertions_of_a_script_that_does_not_read) {
+  Outcome r = run("(assert_return (invoke \"f\") (i32.const 1))\n(assert_bogus)\n");
+  EXPECT_EQ(r.counts.failed, 2u);
+  EXPECT_EQ(r.counts.not_run, 2u);
+}
+
+}  // namespace

@@ -1,0 +1,297 @@
+// An in-memory wasi::Os for the tests: a tree of directories, files and symbolic links, a console
+// whose reads and polls can be told to "block" (return WouldBlock) a number of times, and a
+// clock the test sets.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <wasi/os.h>
+
+namespace wasi_test {
+
+using namespace wasi;
+using support::Span;
+using support::StringView;
+
+class FakeOs final : public Os {
+ public:
+  struct Node {
+    FileType type;
+    std::string data;  // file contents or link target
+    std::map<std::string, int> children;
+    int parent = 0;
+  };
+
+  FakeOs() { nodes_.push_back({FileType::Directory, "", {}, 0}); }  // node 0: the root
+
+  // Building the tree (paths relative to the root, parents must exist).
+  int add(const std::string& path, FileType type, const std::string& data = "") {
+    size_t slash = path.rfind('/');
+    int parent = slash == std::string::npos ? 0 : find(path.substr(0, slash));
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    nodes_.push_back({type, data, {}, parent});
+    int id = static_cast<int>(nodes_.size() - 1);
+    nodes_[parent].children[name] = id;
+    return id;
+  }
+  int find(const std::string& path) {
+    int at = 0;
+    size_t pos = 0;
+    while (pos < path.size()) {
+      size_t next = path.find('/', pos);
+      if (next == std::string::npos) next = path.size();
+      auto it = nodes_[at].children.find(path.substr(pos, next - pos));
+      if (it == nodes_[at].children.end()) return -1;
+      at = it->second;
+      pos = next + 1;
+    }
+    return at;
+  }
+  Node& node(int id) { return nodes_[id]; }
+  Handle open_node(int id) {
+    handles_[next_handle_] = id;
+    return next_handle_++;
+  }
+  Handle console() {
+    if (console_ < 0) console_ = add_console();
+    return open_node(console_);
+  }
+
+  std::string input, output;  // the console
+  int block_reads = 0;        // the next N console reads return WouldBlock
+  int block_polls = 0;        // the next N polls return WouldBlock
+  u64 now = 1000;             // Monotonic and Realtime, in nanoseconds
+  u64 last_poll_deadline = 0;
+  int closes = 0;
+
+  Errno clock_res(ClockId, u64* r) override {
+    *r = 1;
+    return Errno::Success;
+  }
+  Errno clock_time(ClockId, u64* t) override {
+    *t = now;
+    return Errno::Success;
+  }
+  Errno random(Span<u8> out) override {
+    for (usize i = 0; i < out.size(); ++i) out[i] = static_cast<u8>(i * 7 + 1);
+    return Errno::Success;
+  }
+  Errno read(Handle h, Span<u8> out, u64* done) override {
+    Node* n = get(h);
+    if (n == nullptr) return Errno::Badf;
+    if (block_reads > 0 || input.empty()) {
+      if (block_reads > 0) --block_reads;
+      return Errno::WouldBlock;
+    }
+    usize k = out.size() < input.size() ? out.size() : input.size();
+    for (usize i = 0; i < k; ++i) out[i] = static_cast<u8>(input[i]);
+    input.erase(0, k);
+    *done = k;
+    return Errno::Success;
+  }
+  Errno write(Handle h, Span<const u8> data, u64* done) override {
+    if (get(h) == nullptr) return Errno::Badf;
+    output.append(reinterpret_cast<const char*>(data.data()), data.size());
+    *done = data.size();
+    return Errno::Success;
+  }
+  Errno pread(Handle h, Span<u8> out, u64 offset, u64* done) override {
+    Node* n = get(h);
+    if (n == nullptr) return Errno::Badf;
+    u64 k = offset >= n->data.size() ? 0 : n->data.size() - offset;
+    if (k > out.size()) k = out.size();
+    for (u64 i = 0; i < k; ++i) out[i] = static_cast<u8>(n->data[offset + i]);
+    *done = k;
+    return Errno::Success;
+  }
+  Errno pwrite(Handle h, Span<const u8> data, u64 offset, u64* done) override {
+    Node* n = get(h);
+    if (n == nullptr) return Errno::Badf;
+    if (n->data.size() < offset + data.size()) n->data.resize(offset + data.size());
+    for (usize i = 0; i < data.size(); ++i) n->data[offset + i] = static_cast<char>(data[i]);
+    *done = data.size();
+    return Errno::Success;
+  }
+  Errno stat(Handle h, FileStat* out) override {
+    auto it = handles_.find(h);
+    if (it == handles_.end()) return Errno::Badf;
+    fill(it->second, out);
+    return Errno::Success;
+  }
+  Errno set_size(Handle h, u64 size) override {
+    Node* n = get(h);
+    if (n == nullptr) return Errno::Badf;
+    n->data.resize(size);
+    return Errno::Success;
+  }
+  Errno set_times(Handle, u64, u64, u16) override { return Errno::Success; }
+  Errno sync(Handle, bool) override { return Errno::Success; }
+  Errno readdir(Handle dir, u64 cookie, DirEntry* e, bool* end) override {
+    Node* n = get(dir);
+    if (n == nullptr) return Errno::Badf;
+    if (n->type != FileType::Directory) return Errno::Notdir;
+    auto it = n->children.begin();
+    for (u64 i = 0; i < cookie && it != n->children.end(); ++i) ++it;
+    if (it == n->children.end()) {
+      *end = true;
+      return Errno::Success;
+    }
+    *end = false;
+    e->next = cookie + 1;
+    e->ino = static_cast<u64>(it->second) + 100;
+    e->type = nodes_[it->second].type;
+    e->name_len = static_cast<u32>(it->first.size());
+    it->first.copy(e->name, it->first.size());
+    return Errno::Success;
+  }
+  Errno stat_at(Handle dir, StringView name, FileStat* out) override {
+    int id;
+    Errno e = child(dir, name, &id);
+    if (e != Errno::Success) return e;
+    fill(id, out);
+    return Errno::Success;
+  }
+  Errno open_at(Handle dir, StringView name, const OpenOptions& o, Handle* out) override {
+    int id;
+    Errno e = child(dir, name, &id);
+    if (e == Errno::Noent && o.create) {
+      nodes_.push_back({FileType::RegularFile, "", {}, handles_[dir]});
+      id = static_cast<int>(nodes_.size() - 1);
+      get(dir)->children[std::string(name.data(), name.size())] = id;
+    } else if (e != Errno::Success) {
+      return e;
+    } else if (o.create && o.exclusive) {
+      return Errno::Exist;
+    }
+    if (nodes_[id].type == FileType::SymbolicLink) return Errno::Loop;
+    if (o.directory && nodes_[id].type != FileType::Directory) return Errno::Notdir;
+    if (o.truncate) nodes_[id].data.clear();
+    *out = open_node(id);
+    return Errno::Success;
+  }
+  Errno set_times_at(Handle dir, StringView name, u64, u64, u16) override {
+    int id;
+    return child(dir, name, &id);
+  }
+  Errno mkdir_at(Handle dir, StringView name) override {
+    int id;
+    if (child(dir, name, &id) == Errno::Success) return Errno::Exist;
+    nodes_.push_back({FileType::Directory, "", {}, handles_[dir]});
+    get(dir)->children[std::string(name.data(), name.size())] = static_cast<int>(nodes_.size() - 1);
+    return Errno::Success;
+  }
+  Errno unlink_at(Handle dir, StringView name) override {
+    int id;
+    Errno e = child(dir, name, &id);
+    if (e != Errno::Success) return e;
+    if (nodes_[id].type == FileType::Directory) return Errno::Isdir;
+    get(dir)->children.erase(std::string(name.data(), name.size()));
+    return Errno::Success;
+  }
+  Errno rmdir_at(Handle dir, StringView name) override {
+    int id;
+    Errno e = child(dir, name, &id);
+    if (e != Errno::Success) return e;
+    if (nodes_[id].type != FileType::Directory) return Errno::Notdir;
+    if (!nodes_[id].children.empty()) return Errno::Notempty;
+    get(dir)->children.erase(std::string(name.data(), name.size()));
+    return Errno::Success;
+  }
+  Errno rename_at(Handle fd, StringView from, Handle td, StringView to) override {
+    int id;
+    Errno e = child(fd, from, &id);
+    if (e != Errno::Success) return e;
+    get(fd)->children.erase(std::string(from.data(), from.size()));
+    get(td)->children[std::string(to.data(), to.size())] = id;
+    return Errno::Success;
+  }
+  Errno link_at(Handle fd, StringView from, Handle td, StringView to) override {
+    int id;
+    Errno e = child(fd, from, &id);
+    if (e != Errno::Success) return e;
+    get(td)->children[std::string(to.data(), to.size())] = id;
+    return Errno::Success;
+  }
+  Errno symlink_at(StringView target, Handle dir, StringView name) override {
+    nodes_.push_back({FileType::SymbolicLink, std::string(target.data(), target.size()), {}, 0});
+    get(dir)->children[std::string(name.data(), name.size())] = static_cast<int>(nodes_.size() - 1);
+    return Errno::Success;
+  }
+  Errno readlink_at(Handle dir, StringView name, Span<char> out, u64* len) override {
+    int id;
+    Errno e = child(dir, name, &id);
+    if (e != Errno::Success) return e;
+    if (nodes_[id].type != FileType::SymbolicLink) return Errno::Inval;
+    u64 k = nodes_[id].data.size() < out.size() ? nodes_[id].data.size() : out.size();
+    nodes_[id].data.copy(out.data(), k);
+    *len = k;
+    return Errno::Success;
+  }
+  Errno close(Handle h) override {
+    if (handles_.erase(h) == 0) return Errno::Badf;
+    ++closes;
+    return Errno::Success;
+  }
+  Errno poll(Span<PollFd> fds, u64 deadline) override {
+    if (block_polls > 0) {
+      --block_polls;
+      return Errno::WouldBlock;
+    }
+    last_poll_deadline = deadline;
+    bool any = false;
+    for (PollFd& p : fds) {
+      p.ready = p.write || !input.empty();
+      p.nbytes = p.write ? 0 : input.size();
+      any |= p.ready;
+    }
+    if (!any && deadline != ~0ull && deadline > now) now = deadline;  // time passes
+    return Errno::Success;
+  }
+
+  std::map<Handle, int> handles_;
+
+ private:
+  int add_console() {
+    nodes_.push_back({FileType::CharacterDevice, "", {}, 0});
+    return static_cast<int>(nodes_.size() - 1);
+  }
+  Node* get(Handle h) {
+    auto it = handles_.find(h);
+    return it == handles_.end() ? nullptr : &nodes_[it->second];
+  }
+  Errno child(Handle dir, StringView name, int* id) {
+    auto it = handles_.find(dir);
+    if (it == handles_.end()) return Errno::Badf;
+    Node& d = nodes_[it->second];
+    if (d.type != FileType::Directory) return Errno::Notdir;
+    std::string n(name.data(), name.size());
+    if (n.find('/') != std::string::npos) ADD_FAILURE() << "a path reached the Os: " << n;
+    if (n == ".") {
+      *id = it->second;
+      return Errno::Success;
+    }
+    if (n == "..") ADD_FAILURE() << "'..' reached the Os";
+    auto c = d.children.find(n);
+    if (c == d.children.end()) return Errno::Noent;
+    *id = c->second;
+    return Errno::Success;
+  }
+  void fill(int id, FileStat* out) {
+    *out = FileStat{};
+    out->dev = 1;
+    out->ino = static_cast<u64>(id) + 100;
+    out->type = nodes_[id].type;
+    out->nlink = 1;
+    out->size = nodes_[id].data.size();
+  }
+
+  std::vector<Node> nodes_;
+  int console_ = -1;
+  Handle next_handle_ = 10;
+};
+
+}  // namespace wasi_test
