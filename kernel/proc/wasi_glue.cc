@@ -75,6 +75,7 @@ class KernelOs final : public wasi::Os {
   struct Object {
     Kind kind = Kind::Free;
     fs::NodeRef node;
+    u64 offset = 0;  // stream reads of a file (the WASI layer positions the others itself)
   };
 
   Program* program = nullptr;  // set once the program record exists
@@ -126,7 +127,11 @@ class KernelOs final : public wasi::Os {
   Errno read(Handle h, support::Span<u8> out, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
-    if (o->kind == Kind::Node) return pread(h, out, 0, done);
+    if (o->kind == Kind::Node) {
+      Errno e = pread(h, out, o->offset, done);
+      if (e == Errno::Success) o->offset += *done;
+      return e;
+    }
     isize n = tty::try_read(out.data(), out.size());
     if (n < 0) {
       wait_for(WaitFor::Console, ~u64{0});

@@ -10,7 +10,7 @@ X_PACKAGES+=(wabt)
 # wasm-spec, so another library's half-finished state cannot block it. The spec checks skip,
 # saying so, when ../shared/wasm-spec-tests is absent.
 test_tier_32_wat() {
-  local dir="$ROOT/build/host"
+  local dir="${SPEC_HOST_DIR:-$ROOT/build/host}"
   x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 || return 1
   local log

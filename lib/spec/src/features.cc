@@ -357,13 +357,11 @@ const char* unsupported_text_feature(StringView source, const wat::ParseError& e
   // A table with an initializer expression came with typed function references.
   if (head == "table" && error.code == wat::ErrorCode::UnexpectedToken) return kFunctionReferences;
   static constexpr const char* kGcWords[] = {
-      "struct",        "array",      "i31",     "ref.cast",
-      "ref.test",      "br_on_cast", "any.",    "extern.convert",
-      "ref.eq",        "ref.i31",    "rec",     "sub",
-      "field",         "final",      "anyref",  "eqref",
-      "structref",     "arrayref",   "nullref", "nullfuncref",
-      "nullexternref", "any",        "eq",      "none",
-      "noextern",      "nofunc",     "mut",     "i31ref"};
+      "struct",   "array",          "i31",           "ref.cast", "ref.test",  "br_on_cast",
+      "any.",     "extern.convert", "ref.eq",        "ref.i31",  "rec",       "sub",
+      "field",    "final",          "anyref",        "eqref",    "structref", "arrayref",
+      "nullref",  "nullfuncref",    "nullexternref", "any",      "eq",        "none",
+      "noextern", "nofunc",         "mut",           "i31ref"};
   static constexpr const char* kFuncRefWords[] = {
       "ref", "call_ref", "return_call_ref", "ref.as_non_null", "br_on_null", "br_on_non_null"};
   static constexpr const char* kLegacyWords[] = {"try", "catch", "catch_all", "delegate",

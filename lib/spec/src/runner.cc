@@ -169,7 +169,8 @@ void format_value(support::FormatSink& sink, const ExpectedText& t) {
 // quoted text the ModuleDef keeps).
 const char* text_feature(const wat::ModuleDef& def, StringView script) {
   if (def.form == wat::ModuleForm::Text) return unsupported_text_feature(script, def.error);
-  if (def.form == wat::ModuleForm::Quote) return unsupported_text_feature(bytes_view(def.bytes), def.error);
+  if (def.form == wat::ModuleForm::Quote)
+    return unsupported_text_feature(bytes_view(def.bytes), def.error);
   return nullptr;
 }
 
@@ -761,8 +762,7 @@ Execution* ScriptRunner::begin_command() {
           skip(c, m.unsupported);
           // A module that traps while instantiating leaves its earlier writes behind.
           if (c.kind == wat::CommandKind::AssertModuleTrap) taint_registered(m.unsupported);
-        }
-        else if (!m.read)
+        } else if (!m.read)
           fail(c, "module does not read: {}", wat::error_name(c.module.error.code));
         else
           fail(c, "module failed to compile: {}", m.error.message);

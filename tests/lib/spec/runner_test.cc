@@ -137,6 +137,35 @@ TEST(ScriptRunner, ends_a_line_comment_at_a_carriage_return) {
   EXPECT_EQ(r.counts.passed, 1u) << r.output;
 }
 
+// 3.0's id.wast and annotations.wast: empty or non-UTF-8 quoted names, control characters in
+// annotations.
+TEST(ScriptRunner, rejects_malformed_quoted_names_and_annotation_characters) {
+  Outcome r =
+      run("(assert_malformed (module quote \"(func $\\\"\\\")\") \"empty identifier\")\n"
+          "(assert_malformed (module quote \"(func $\\\"\\\\ef\\\")\") \"malformed UTF-8\")\n"
+          "(assert_malformed (module quote \"(@a \\01)\") \"illegal character\")\n"
+          "(assert_malformed (module quote \"(@\\\"\\\")\") \"empty annotation id\")\n"
+          "(module quote \"(@a \\09)\" \"(func $\\\"f\\\")\")\n");
+  EXPECT_EQ(r.counts.passed, 4u) << r.output;
+  EXPECT_EQ(r.counts.failed, 0u) << r.output;
+}
+
+// A skipped (multi-memory) module may have written into a registered memory: a failure on that
+// instance afterwards is counted as skipped for the feature, not as the engine's.
+TEST(ScriptRunner, skips_failures_on_an_instance_a_skipped_module_may_have_changed) {
+  Outcome r = run(R"wast(
+(module $M (memory (export "mem") 1)
+  (func (export "read") (result i32) (i32.load8_u (i32.const 0))))
+(register "M" $M)
+(module (memory (import "M" "mem") 1) (memory 1) (data (memory 0) (i32.const 0) "\01"))
+(assert_return (invoke $M "read") (i32.const 1))
+(assert_return (invoke $M "read") (i32.const 0))
+)wast");
+  EXPECT_EQ(r.counts.skipped, 1u) << r.output;
+  EXPECT_EQ(r.counts.passed, 1u) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature multi-memory"), std::string::npos) << r.output;
+}
+
 TEST(ScriptRunner, fails_the_assertions_of_a_script_that_does_not_read) {
   Outcome r = run("(assert_return (invoke \"f\") (i32.const 1))\n(assert_bogus)\n");
   EXPECT_EQ(r.counts.failed, 2u);

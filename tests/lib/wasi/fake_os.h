@@ -248,6 +248,7 @@ class FakeOs final : public Os {
       p.nbytes = p.write ? 0 : input.size();
       any |= p.ready;
     }
+    if (!any && deadline == ~0ull) return Errno::WouldBlock;          // as a kernel Os would
     if (!any && deadline != ~0ull && deadline > now) now = deadline;  // time passes
     return Errno::Success;
   }

@@ -107,8 +107,10 @@ class Os {
 
   // Waits until one of `fds` is ready or the Monotonic clock reaches `deadline` (~0: none; with
   // no fds only the deadline counts). Sets `ready` (and nbytes/hangup/error) on the ready ones
-  // and returns Success; returns Success with none ready once the deadline passed. May block, or
-  // return WouldBlock (nothing written) as described above.
+  // and returns Success; returns Success with none ready once the deadline passed (deadline 0:
+  // just report readiness, never wait and never WouldBlock). Otherwise it blocks, or returns
+  // WouldBlock (nothing written) as described above; returning Success early with nothing ready
+  // makes the WASI layer call again at once (a spin).
   virtual Errno poll(support::Span<PollFd> fds, u64 deadline) = 0;
 
  protected:

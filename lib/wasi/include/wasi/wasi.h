@@ -2,13 +2,15 @@
 // table with rights and preopens) and the 46 host functions, over an abstract wasi::Os.
 //
 // Embedding, in order (docs/wasi.md):
-//   Wasi wasi(os);                       // one per program
-//   wasi.add_arg(...); wasi.add_env("K=V"); wasi.add_fd(0/1/2 handles); wasi.add_preopen(dir, "/")
-//   for each import: wasi.resolve_import(store, module, name, type)  -> FuncInst* / not mine /
-//   error store.instantiate(...); wasi.bind(instance)                      // the exported "memory"
-//   run `_start`; Done means exit status 0, RunStatus::Exit carries proc_exit's status.
-//   RunStatus::HostPending with wasi.pending(): wait for what the Os is waiting for, then
-//   `HostStatus s = wasi.retry(ex.pending_call())`; unless s is Pending, ex.complete_host_call(s).
+//   1. `Wasi wasi(os);` one per program.
+//   2. add_arg (argv[0] first), add_env("K=V"), add_fd for 0, 1, 2, add_preopen(dir, "/").
+//   3. For each import: resolve_import(store, module, name, type): Found gives the FuncInst,
+//      NotMine leaves it to the embedder's other modules, the rest carry a one-line message.
+//   4. store.instantiate(...), then bind(instance) to its exported "memory".
+//   5. Run `_start`: Done means exit status 0; RunStatus::Exit carries proc_exit's status.
+//   6. RunStatus::HostPending with pending(): wait for what the Os waits for, then
+//      `HostStatus s = wasi.retry(ex.pending_call())`; unless s is Pending,
+//      `ex.complete_host_call(s)` and run again.
 //
 // Host functions check every guest pointer and length against the bound memory (Fault) and every
 // descriptor and right before they change anything. Paths are resolved here, one component at a
@@ -85,7 +87,8 @@ class Wasi {
                           Ownership ownership = Ownership::Owned);
 
   // Resolves one function import; returns NotMine for modules other than
-  // wasi_snapshot_preview1. Host functions are created in `store` once per Wasi and name.
+  // wasi_snapshot_preview1. Host functions are created in `store` once per Wasi and name (so a
+  // Wasi serves one Store), with the Wasi as their environment: it must outlive the executions.
   ImportResolution resolve_import(wasm::Store& store, StringView module, StringView name,
                                   const wasm::FuncType& type);
   // Uses the instance's exported "memory" (Error::NotFound when there is none; then every
