@@ -8,6 +8,8 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <kernel/tty.h>
+#include <kernel/wasm_memory.h>
+#include <wat/module.h>
 #include <async/time.h>
 
 namespace {
@@ -172,6 +174,34 @@ KTEST_ASYNC(programs, modules_that_cannot_run_are_refused_with_a_reason) {
   support::Vector<u8> out;
   programs::Exit e = co_await run(kt, "echo ok", out);
   KEXPECT_OUTPUT(out, "ok\n");
+}
+
+KTEST_ASYNC(programs, memory_grow_beyond_the_program_limit_returns_minus_one) {
+  // Grows by 64 pages until memory.grow says -1, then exits with the size in 64-page units.
+  static const char kGrow[] = R"((module
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (func (export "_start")
+      (block $done
+        (loop $grow
+          (br_if $done (i32.eq (memory.grow (i32.const 64)) (i32.const -1)))
+          (br $grow)))
+      (call $exit (i32.div_u (memory.size) (i32.const 64))))))";
+  auto binary = wat::encode_module(kGrow);
+  if (binary.is_error()) {
+    console::print("    {}:{}: {}\n", binary.error().location.line, binary.error().location.column,
+                   wat::error_name(binary.error().code));
+  }
+  CO_KASSERT(binary.is_ok());
+  CO_KASSERT(programs::write_whole_file("/tmp/grow.wasm", binary.value().span()));
+  u64 committed_before = wasm_memory::committed_bytes();
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "/tmp/grow.wasm", out);
+  u32 limit = programs::limits().memory_pages;
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Exited));
+  KEXPECT_EQ(static_cast<u32>(e.code), (1 + (limit - 1) / 64 * 64) / 64);
+  KEXPECT_EQ(wasm_memory::committed_bytes(), committed_before);
+  console::print("    grew to {} x 64 pages under a limit of {} pages, then -1\n", e.code, limit);
 }
 
 KTEST_ASYNC(programs, an_interactive_program_answers_while_two_loops_compute) {
