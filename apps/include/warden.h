@@ -80,8 +80,9 @@ struct warden_program {
 int32_t warden_list(struct warden_program* programs, uint32_t max, uint32_t* count)
     WARDEN_IMPORT("list");
 
-// Ends program `pid` (not the caller itself, not the first program: EPERM): it stops at its next instruction boundary and
-// releases what it holds; its waiter sees WARDEN_END_KILLED. ESRCH: no such program.
+// Ends program `pid` (not the caller itself, not the first program: EPERM): it stops at its next
+// instruction boundary and releases what it holds; its waiter sees WARDEN_END_KILLED. ESRCH: no
+// such program.
 int32_t warden_kill(uint32_t pid) WARDEN_IMPORT("kill");
 
 // Writes a human-readable report of memory and scheduler statistics (several lines of text,

@@ -34,7 +34,8 @@ class KernelMemoryProvider final : public wasm::MemoryProvider {
 
   bool commit(u8* base, u64 old_bytes, u64 new_bytes) override {
     if (new_bytes <= old_bytes) return true;
-    if (kmem::kernel_space().commit(reinterpret_cast<u64>(base), new_bytes).is_error()) return false;
+    if (kmem::kernel_space().commit(reinterpret_cast<u64>(base), new_bytes).is_error())
+      return false;
     __atomic_fetch_add(&g_committed, new_bytes - old_bytes, __ATOMIC_RELAXED);
     return true;
   }

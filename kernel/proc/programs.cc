@@ -345,7 +345,7 @@ async::Task<void> program_task(Program* p) {
   teardown(*p);
   if (tty::foreground() == p->pid) tty::set_foreground(0);
   LOG_DEBUG("program {} ({}) ended: {} {}", p->pid, p->name, static_cast<u32>(p->exit.end),
-             p->exit.code);
+            p->exit.code);
   p->state.store(static_cast<u8>(State::Ended));
   p->ended.store(1);
   g_ended.fetch_add(1);

@@ -1,4 +1,5 @@
 // The root file system from the initrd, and the first program.
+#include <async/time.h>
 #include <fs/loader.h>
 #include <kernel/boot_args.h>
 #include <kernel/console.h>
@@ -7,7 +8,6 @@
 #include <kernel/machine.h>
 #include <kernel/ramdisk.h>
 #include <kernel/tty.h>
-#include <async/time.h>
 #include <support/new.h>
 
 #include "program.h"

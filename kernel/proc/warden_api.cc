@@ -56,8 +56,7 @@ u32 get_u32(const u8* at) {
 }
 
 // Splits `count` NUL-terminated strings packed in `bytes`; false when they do not add up.
-bool split_strings(const u8* bytes, u32 len, u32 count,
-                   support::Vector<support::Vector<u8>>& out) {
+bool split_strings(const u8* bytes, u32 len, u32 count, support::Vector<support::Vector<u8>>& out) {
   u32 at = 0;
   for (u32 i = 0; i < count; ++i) {
     u32 end = at;
@@ -82,8 +81,8 @@ HostStatus warden_spawn(void* env, HostCall& call) {
   u8* cwd = guest(p, arg(call, 8), cwd_len);
   u8* stdio = guest(p, arg(call, 10), 12);
   u8* pid_out = guest(p, arg(call, 12), 4);
-  if (path == nullptr || argv == nullptr || envs == nullptr || cwd == nullptr ||
-      stdio == nullptr || pid_out == nullptr) {
+  if (path == nullptr || argv == nullptr || envs == nullptr || cwd == nullptr || stdio == nullptr ||
+      pid_out == nullptr) {
     return answer(call, kFault);
   }
   if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0 || cwd[0] != '/') {
@@ -200,8 +199,7 @@ HostStatus warden_stats(void* env, HostCall& call) {
   mem::HeapStats heap = kmem::heap_stats();
   mem::FrameStats frames = kmem::frames().stats();
   support::format(sink, "memory: {} of {} frames free (4 KiB), linear memory {} KiB committed\n",
-                  frames.free, frames.total,
-                  wasm_memory::committed_bytes() / 1024);
+                  frames.free, frames.total, wasm_memory::committed_bytes() / 1024);
   support::format(sink, "heap: {} KiB in use\n", heap.bytes_in_use / 1024);
   support::format(sink, "programs: {} running, {} started, {} ended; {} modules cached ({} hits)\n",
                   s.running, s.spawned, s.ended, s.cached_modules, s.cache_hits);
@@ -231,8 +229,9 @@ struct Export {
 };
 
 constexpr Export kExports[] = {
-    {"spawn", 13, warden_spawn}, {"wait", 4, warden_wait},   {"list", 3, warden_list},
-    {"kill", 1, warden_kill},    {"stats", 3, warden_stats}, {"console_mode", 1, warden_console_mode},
+    {"spawn", 13, warden_spawn}, {"wait", 4, warden_wait},
+    {"list", 3, warden_list},    {"kill", 1, warden_kill},
+    {"stats", 3, warden_stats},  {"console_mode", 1, warden_console_mode},
 };
 
 }  // namespace
@@ -252,7 +251,8 @@ bool resolve_warden(Program& program, wasm::Store& store, const wasm::Import& im
     bool ok = type.param_count == e.params && type.result_count == 1;
     for (wasm::ValType t : type.types.span()) ok &= t == wasm::ValType::I32;
     if (!ok) {
-      support::format(sink, "unlinkable: warden.{} has another type ({} i32 parameters, i32 result)",
+      support::format(sink,
+                      "unlinkable: warden.{} has another type ({} i32 parameters, i32 result)",
                       name, e.params);
       return false;
     }

@@ -235,7 +235,8 @@ class KernelOs final : public wasi::Os {
     fs::NodeRef node;
     if (options.create && name != ".") {
       auto created = root().create_file(
-          d->node, name, options.exclusive ? fs::CreateMode::Exclusive : fs::CreateMode::OpenExisting);
+          d->node, name,
+          options.exclusive ? fs::CreateMode::Exclusive : fs::CreateMode::OpenExisting);
       if (created.is_error()) {
         // An existing directory or symlink: report it as open would.
         if (created.error() == fs::Error::IsDir && !options.exclusive) {
@@ -263,8 +264,7 @@ class KernelOs final : public wasi::Os {
     *out = handle.value();
     return Errno::Success;
   }
-  Errno set_times_at(Handle dir, support::StringView name, u64 atim, u64 mtim,
-                     u16 flags) override {
+  Errno set_times_at(Handle dir, support::StringView name, u64 atim, u64 mtim, u16 flags) override {
     fs::NodeRef node;
     if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
     root().set_times(node, update(atim, flags, wasi::kFstAtim, wasi::kFstAtimNow),
@@ -490,8 +490,8 @@ bool resolve_wasi(Program& program, wasm::Store& store, const wasm::Import& impo
     support::format(sink, "unlinkable: {}.{} is not a function", wasi::kModuleName, name);
     return false;
   }
-  wasi::ImportResolution r = program.wasi->wasi.resolve_import(
-      store, wasi::kModuleName, name, module.types[import.func_type]);
+  wasi::ImportResolution r = program.wasi->wasi.resolve_import(store, wasi::kModuleName, name,
+                                                               module.types[import.func_type]);
   if (r.kind == wasi::ImportResolution::Kind::Found) {
     out = wasm::Extern::func(r.func);
     return true;

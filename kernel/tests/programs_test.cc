@@ -1,5 +1,6 @@
 // Programs from the initrd running as tasks: outputs, ends, preemption, many at once, memory.
 // These tests need the initrd with the apps (bin/*.wasm); without it they skip, counted.
+#include <async/time.h>
 #include <kernel/console.h>
 #include <kernel/executor.h>
 #include <kernel/ktest.h>
@@ -10,7 +11,6 @@
 #include <kernel/tty.h>
 #include <kernel/wasm_memory.h>
 #include <wat/module.h>
-#include <async/time.h>
 
 namespace {
 
@@ -58,8 +58,8 @@ StringView text_of(const support::Vector<u8>& v) {
 }
 
 // Checks a program's output, showing it when it is not what was expected.
-bool expect_output(ktest::Context& kt, const support::Vector<u8>& out, StringView want,
-                   bool prefix, int line) {
+bool expect_output(ktest::Context& kt, const support::Vector<u8>& out, StringView want, bool prefix,
+                   int line) {
   StringView got = text_of(out);
   bool ok = prefix ? got.starts_with(want) : got == want;
   if (!ok) {
@@ -155,12 +155,12 @@ KTEST_ASYNC(programs, modules_that_cannot_run_are_refused_with_a_reason) {
   static const char kTruncated[] = "\0asm\1\0";
   static const char kInvalid[] =
       "\0asm\1\0\0\0\1\5\1\x60\0\1\x7f\3\2\1\0\7\12\1\6_start\0\0\12\4\1\2\0\x0b";
-  static const char kUnlinkable[] =
-      "\0asm\1\0\0\0\1\4\1\x60\0\0\2\x0b\1\3env\3foo\0\0";
+  static const char kUnlinkable[] = "\0asm\1\0\0\0\1\4\1\x60\0\0\2\x0b\1\3env\3foo\0\0";
   Case cases[] = {
       {"/tmp/truncated.wasm", {kTruncated, sizeof kTruncated - 1}, "malformed module at offset"},
       {"/tmp/invalid.wasm", {kInvalid, sizeof kInvalid - 1}, "invalid module at offset"},
-      {"/tmp/unlinkable.wasm", {kUnlinkable, sizeof kUnlinkable - 1},
+      {"/tmp/unlinkable.wasm",
+       {kUnlinkable, sizeof kUnlinkable - 1},
        "unlinkable: unknown import env.foo"},
   };
   for (const Case& c : cases) {

@@ -97,9 +97,9 @@ support::Optional<Info> info(u32 pid);
 struct Stats {
   u64 spawned = 0;
   u64 ended = 0;
-  u64 running = 0;   // not yet ended
-  u64 slices = 0;    // fuel slices run, all programs
-  u64 preempted = 0; // slices stopped by the timer rather than by fuel
+  u64 running = 0;    // not yet ended
+  u64 slices = 0;     // fuel slices run, all programs
+  u64 preempted = 0;  // slices stopped by the timer rather than by fuel
   u64 cached_modules = 0;
   u64 cache_hits = 0;
   u64 slices_on_hart[8] = {};
