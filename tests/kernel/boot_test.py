@@ -180,6 +180,9 @@ def check_shell(kernel, initrd):
                           (prompt, "spin\n"),
                           ("spin\r\n", interrupt),
                           (prompt, "/etc/bad.wasm\n"),
+                          (prompt, "/etc/invalid.wasm\n"),
+                          (prompt, "/etc/unlinkable.wasm\n"),
+                          (prompt, "stats\n"),
                           (prompt, "nosuchprogram\n"),
                           (prompt, "cd /etc\n"),
                           (prompt, "cat motd\n"),
@@ -197,9 +200,16 @@ def check_shell(kernel, initrd):
     expect("spin: interrupted" in out, "expected Ctrl-C to end the foreground spin", r)
     expect(re.search(r"bad.wasm: malformed module at offset 0x[0-9a-f]+: ", out) is not None,
            "expected a one-line reason for the malformed module", r)
+    expect(re.search(r"invalid.wasm: invalid module at offset 0x[0-9a-f]+: ", out) is not None,
+           "expected a one-line reason for the invalid module", r)
+    expect("unlinkable.wasm: unlinkable: unknown import env.foo" in out,
+           "expected a one-line reason for the unknown import", r)
+    expect(re.search(r"programs: \d+ running, \d+ started", out) is not None,
+           "expected scheduler statistics from 'stats'", r)
     expect("nosuchprogram: not found" in out, "expected a missing program reported", r)
     expect("Welcome to Warden" in out, "expected cat of a file relative to the new cwd", r)
-    return "echo, background job listed and killed, Ctrl-C, bad module refused, cd + cat"
+    return ("echo, background job listed and killed, Ctrl-C, malformed/invalid/unlinkable modules "
+            "refused, stats, cd + cat")
 
 
 def check_monitor(kernel, initrd):
