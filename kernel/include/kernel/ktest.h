@@ -71,6 +71,14 @@ void list();
       #suite "." #name, nullptr, ktest_##suite##_##name, false};                          \
   static ::async::Task<void> ktest_##suite##_##name([[maybe_unused]] ::ktest::Context& kt)
 
+// An async test run only when named exactly (benchmarks, long checks).
+#define KTEST_ASYNC_MANUAL(suite, name)                                                   \
+  static ::async::Task<void> ktest_##suite##_##name(::ktest::Context& kt);                \
+  [[gnu::used,                                                                            \
+    gnu::section(".ktests")]] static const ::ktest::Test ktest_entry_##suite##_##name = { \
+      #suite "." #name, nullptr, ktest_##suite##_##name, true};                           \
+  static ::async::Task<void> ktest_##suite##_##name([[maybe_unused]] ::ktest::Context& kt)
+
 #define KTEST(suite, name) KTEST_REGISTER(suite, name, false)
 #define KTEST_MANUAL(suite, name) KTEST_REGISTER(suite, name, true)
 

@@ -93,8 +93,13 @@ class Compiler {
  public:
   explicit Compiler(Module& m) : m_(m) {}
 
-  bool run();
+  // Does one unit of work (the header, a section other than code, one function body) and then
+  // more while fewer than `budget` bytes of the module were consumed; sets `done` once the
+  // module is complete. False on an error (error() says which; every later call fails again).
+  bool step(u64 budget, bool& done);
   CompileError error() const { return error_; }
+  u32 position() const { return pos_; }
+  bool done() const { return phase_ == Phase::Done; }
 
  private:
   // ---- errors ----
@@ -260,6 +265,11 @@ class Compiler {
   bool section_code();
   bool section_data();
   bool section_custom(u32 start, u32 size);
+  bool header();
+  bool section();          // one section, or the start of the code section (phase_ = Code)
+  bool section_finish();   // the checks after a section's contents
+  bool code_entry(u32 i);  // one function of the code section
+  bool finish();           // the checks after the last section
 
   // ---- function bodies ----
   bool function_body(Function& f, u32 body_end);
@@ -416,6 +426,18 @@ class Compiler {
     last_cmp_dst_ = static_cast<u32>((*code_)[code_->size() - words + 1]);
   }
   bool seen_data_ = false;
+
+  // Where the compilation stands between steps.
+  enum class Phase : u8 { Header, Sections, Code, Done };
+  Phase phase_ = Phase::Header;
+  u32 last_rank_ = 0;
+  bool seen_code_ = false;
+  u8 section_id_ = 0;     // the section being read
+  u32 section_body_ = 0;  // its contents' offset
+  u32 section_end_ = 0;
+  u32 module_end_ = 0;  // end_ outside the section
+  u32 code_count_ = 0;  // functions in the code section
+  u32 code_index_ = 0;  // the next one to compile
 };
 
 bool Compiler::const_expr(ConstExpr& e, ValType expected) {
@@ -794,26 +816,31 @@ bool Compiler::section_custom(u32 start, u32 size) {
   return true;
 }
 
+// Reads the function count; the bodies follow one per code_entry() call.
 bool Compiler::section_code() {
   u32 n;
   if (!u32_(n)) return false;
   if (n != function_count_declared_)
     return malformed("function and code section have inconsistent lengths");
-  for (u32 i = 0; i < n; ++i) {
-    u32 size;
-    if (!u32_(size)) return false;
-    if (end_ - pos_ < size) return malformed("unexpected end of section or function");
-    if (size > kMaxFunctionSize) return fail(ErrorKind::Limit, pos_, "function too large");
-    u32 body_end = pos_ + size;
-    Function& f = m_.functions[i];
-    f.type_index = m_.func_types[m_.imported_funcs + i];
-    f.body_offset = pos_;
-    u32 save_end = end_;
-    end_ = body_end;
-    if (!function_body(f, body_end)) return false;
-    if (pos_ != body_end) return malformed("section size mismatch");
-    end_ = save_end;
-  }
+  code_count_ = n;
+  code_index_ = 0;
+  return true;
+}
+
+bool Compiler::code_entry(u32 i) {
+  u32 size;
+  if (!u32_(size)) return false;
+  if (end_ - pos_ < size) return malformed("unexpected end of section or function");
+  if (size > kMaxFunctionSize) return fail(ErrorKind::Limit, pos_, "function too large");
+  u32 body_end = pos_ + size;
+  Function& f = m_.functions[i];
+  f.type_index = m_.func_types[m_.imported_funcs + i];
+  f.body_offset = pos_;
+  u32 save_end = end_;
+  end_ = body_end;
+  if (!function_body(f, body_end)) return false;
+  if (pos_ != body_end) return malformed("section size mismatch");
+  end_ = save_end;
   return true;
 }
 
@@ -1866,7 +1893,7 @@ bool Compiler::prefixed(u32 sub) {
   }
 }
 
-bool Compiler::run() {
+bool Compiler::header() {
   data_ = m_.bytes.data();
   pos_ = 0;
   end_ = static_cast<u32>(m_.bytes.size());
@@ -1877,68 +1904,80 @@ bool Compiler::run() {
   if (end_ < 8) return malformed("unexpected end (unknown binary version)");
   if (!bytes_fixed(4, version)) return false;
   if (version != 1) return fail(ErrorKind::Malformed, 4, "unknown binary version");
+  return true;
+}
+
+bool Compiler::section() {
   static const u8 kRank[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
-  u32 last_rank = 0;
-  bool seen_code = false;
-  while (pos_ < end_) {
-    u32 sec_begin = pos_;
-    u8 id;
-    if (!byte(id)) return false;
-    u32 size;
-    if (!u32_(size)) return false;
-    if (end_ - pos_ < size) return malformed("section size mismatch (unexpected end)");
-    u32 body = pos_;
-    u32 section_end = pos_ + size;
-    if (id > 12) return fail(ErrorKind::Malformed, sec_begin, "malformed section id");
-    if (id != 0) {
-      if (kRank[id] <= last_rank)
-        return fail(ErrorKind::Malformed, sec_begin,
-                    "unexpected content after last section / junk after last section");
-      last_rank = kRank[id];
-    }
-    u32 save_end = end_;
-    end_ = section_end;
-    bool ok = true;
-    switch (id) {
-      case 0: ok = section_custom(body, size); break;
-      case 1: ok = section_type(); break;
-      case 2: ok = section_import(); break;
-      case 3: {
-        ok = section_function();
-        if (ok && m_.functions.try_resize(function_count_declared_).is_error()) ok = no_memory();
-        break;
-      }
-      case 4: ok = section_table(); break;
-      case 5: ok = section_memory(); break;
-      case 6: ok = section_global(); break;
-      case 7: ok = section_export(); break;
-      case 8: ok = section_start(); break;
-      case 9: ok = section_elem(); break;
-      case 10:
-        seen_code = true;
-        ok = section_code();
-        break;
-      case 11:
-        seen_data_ = true;
-        ok = section_data();
-        break;
-      case 12:
-        ok = u32_(m_.data_count);
-        m_.has_data_count = true;
-        break;
-    }
-    if (!ok) return false;
-    if (id == 2 || id == 3) {
-      if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
-    }
-    if (id == 5 && m_.memories.size() > 1)
-      return fail(ErrorKind::Invalid, body, "multiple memories");
-    if (id == 2 && m_.memories.size() > 1)
-      return fail(ErrorKind::Invalid, body, "multiple memories");
-    if (pos_ != section_end) return fail(ErrorKind::Malformed, pos_, "section size mismatch");
-    end_ = save_end;
+  u32 sec_begin = pos_;
+  u8 id;
+  if (!byte(id)) return false;
+  u32 size;
+  if (!u32_(size)) return false;
+  if (end_ - pos_ < size) return malformed("section size mismatch (unexpected end)");
+  if (id > 12) return fail(ErrorKind::Malformed, sec_begin, "malformed section id");
+  if (id != 0) {
+    if (kRank[id] <= last_rank_)
+      return fail(ErrorKind::Malformed, sec_begin,
+                  "unexpected content after last section / junk after last section");
+    last_rank_ = kRank[id];
   }
-  if (!seen_code && function_count_declared_ != 0)
+  section_id_ = id;
+  section_body_ = pos_;
+  section_end_ = pos_ + size;
+  module_end_ = end_;
+  end_ = section_end_;
+  bool ok = true;
+  switch (id) {
+    case 0: ok = section_custom(section_body_, size); break;
+    case 1: ok = section_type(); break;
+    case 2: ok = section_import(); break;
+    case 3: {
+      ok = section_function();
+      if (ok && m_.functions.try_resize(function_count_declared_).is_error()) ok = no_memory();
+      break;
+    }
+    case 4: ok = section_table(); break;
+    case 5: ok = section_memory(); break;
+    case 6: ok = section_global(); break;
+    case 7: ok = section_export(); break;
+    case 8: ok = section_start(); break;
+    case 9: ok = section_elem(); break;
+    case 10:
+      // The bodies are compiled by later code_entry() calls, then section_finish().
+      seen_code_ = true;
+      if (!section_code()) return false;
+      phase_ = Phase::Code;
+      return true;
+    case 11:
+      seen_data_ = true;
+      ok = section_data();
+      break;
+    case 12:
+      ok = u32_(m_.data_count);
+      m_.has_data_count = true;
+      break;
+  }
+  if (!ok) return false;
+  return section_finish();
+}
+
+bool Compiler::section_finish() {
+  u8 id = section_id_;
+  if (id == 2 || id == 3) {
+    if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
+  }
+  if (id == 5 && m_.memories.size() > 1)
+    return fail(ErrorKind::Invalid, section_body_, "multiple memories");
+  if (id == 2 && m_.memories.size() > 1)
+    return fail(ErrorKind::Invalid, section_body_, "multiple memories");
+  if (pos_ != section_end_) return fail(ErrorKind::Malformed, pos_, "section size mismatch");
+  end_ = module_end_;
+  return true;
+}
+
+bool Compiler::finish() {
+  if (!seen_code_ && function_count_declared_ != 0)
     return fail(ErrorKind::Malformed, pos_, "function and code section have inconsistent lengths");
   if (missing_data_count_at_ != kNone) {
     if (seen_data_)
@@ -1951,9 +1990,56 @@ bool Compiler::run() {
   return true;
 }
 
+// The work is the same sequence of calls an uninterrupted compile makes, cut only between
+// units, so the results and the errors do not depend on the budget.
+bool Compiler::step(u64 budget, bool& done) {
+  done = false;
+  if (failed_) return false;
+  if (phase_ == Phase::Done) {
+    done = true;
+    return true;
+  }
+  u64 spent = 0;
+  u32 before;
+  if (phase_ == Phase::Header) {
+    if (!header()) return false;
+    phase_ = Phase::Sections;
+    spent = pos_;
+  }
+  for (;;) {
+    if (phase_ == Phase::Code) {
+      while (code_index_ < code_count_) {
+        if (spent != 0 && spent >= budget) return true;
+        before = pos_;
+        if (!code_entry(code_index_)) return false;
+        ++code_index_;
+        spent += pos_ - before;
+      }
+      if (!section_finish()) return false;
+      phase_ = Phase::Sections;
+    }
+    if (pos_ >= end_) break;
+    if (spent != 0 && spent >= budget) return true;
+    before = pos_;
+    if (!section()) return false;
+    spent += pos_ - before;
+  }
+  if (!finish()) return false;
+  phase_ = Phase::Done;
+  done = true;
+  return true;
+}
+
 }  // namespace
 
-Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
+struct Compilation::State {
+  explicit State(Module* m) : module(m), size(static_cast<u32>(m->bytes.size())), compiler(*m) {}
+  Module* module;  // null once taken
+  u32 size;
+  Compiler compiler;
+};
+
+Result<Compilation*, CompileError> Compilation::begin(Span<const u8> bytes) {
   Module* m = new (std::nothrow) Module();
   if (m == nullptr) return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
   if (bytes.size() > 0xfffffff0u) {
@@ -1965,18 +2051,52 @@ Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
     return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
   }
   if (bytes.size() != 0) __builtin_memcpy(m->bytes.data(), bytes.data(), bytes.size());
-  Compiler* c = new (std::nothrow) Compiler(*m);
-  if (c == nullptr) {
+  State* state = new (std::nothrow) State(m);
+  if (state == nullptr) {
     delete m;
     return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
   }
-  bool ok = c->run();
-  CompileError err = c->error();
-  delete c;
-  if (!ok) {
+  Compilation* c = new (std::nothrow) Compilation(state);
+  if (c == nullptr) {
+    delete state;
     delete m;
-    return err;
+    return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
   }
+  return c;
+}
+
+Compilation::~Compilation() {
+  delete state_->module;
+  delete state_;
+}
+
+Result<bool, CompileError> Compilation::step(u64 budget) {
+  bool done = false;
+  if (!state_->compiler.step(budget, done)) return state_->compiler.error();
+  return done;
+}
+
+Module* Compilation::take() {
+  if (!state_->compiler.done()) return nullptr;
+  Module* m = state_->module;
+  state_->module = nullptr;
+  return m;
+}
+
+u32 Compilation::position() const { return state_->compiler.position(); }
+
+u32 Compilation::size() const { return state_->size; }
+
+Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
+  Compilation* c = TRY(Compilation::begin(bytes));
+  Result<bool, CompileError> r = c->step(~u64{0});
+  if (r.is_error()) {
+    CompileError error = r.error();
+    delete c;
+    return error;
+  }
+  Module* m = c->take();  // an unbounded step completes the module
+  delete c;
   return m;
 }
 

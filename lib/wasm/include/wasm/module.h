@@ -1,5 +1,6 @@
-// A decoded, validated and translated module. compile() does all three eagerly; a Module is
-// immutable afterwards and shared by every instance made from it.
+// A decoded, validated and translated module. compile() does all three eagerly (a Compilation
+// does the same in bounded steps); a Module is immutable afterwards and shared by every instance
+// made from it.
 #pragma once
 
 #include <support/string_view.h>
@@ -85,7 +86,8 @@ struct CustomSection {
 class Module {
  public:
   // Decodes, validates and translates `bytes` (copied). On failure returns the first error with
-  // its byte offset. Never recurses per nesting level.
+  // its byte offset. Never recurses per nesting level. The caller owns the module. The same as
+  // Compilation::begin and one unbounded step.
   static Result<Module*, CompileError> compile(Span<const u8> bytes);
   ~Module();
 
@@ -121,6 +123,58 @@ class Module {
   u32 start = 0;
   bool has_data_count = false;
   u32 data_count = 0;
+};
+
+// A module compilation done in steps of bounded work, so that an embedder (the kernel) can
+// yield between steps while it validates and translates a large module:
+//
+//   Compilation* c = TRY(Compilation::begin(bytes));
+//   for (;;) {
+//     Result<bool, CompileError> r = c->step(kBudget);
+//     if (r.is_error()) { delete c; return r.error(); }
+//     if (r.value()) break;
+//     yield();
+//   }
+//   Module* m = c->take();
+//   delete c;
+//
+// A step runs the same code, in the same order, as Module::compile, cut only between units of
+// work, so the module (its internal code byte for byte) and the error (kind, offset, message)
+// never depend on the budgets. A Compilation is used by one thread at a time (any thread); it
+// takes no locks and never blocks.
+class Compilation {
+ public:
+  // Copies `bytes` (so the caller's buffer may go away) and checks nothing else yet. Fails with
+  // NoMemory, or Limit ("module too large") for more than 0xfffffff0 bytes. The caller owns the
+  // Compilation and deletes it.
+  static Result<Compilation*, CompileError> begin(Span<const u8> bytes);
+  ~Compilation();
+  Compilation(const Compilation&) = delete;
+  Compilation& operator=(const Compilation&) = delete;
+
+  // Does at least one unit of work, then more units while fewer than `budget` bytes of the
+  // module were consumed in this step. The units are the header, one whole section other than
+  // code, and one function of the code section (its size, its locals and its body validated and
+  // translated); the checks after the last section close the step that reaches them. So a step
+  // may exceed the budget by one unit: a single large function (up to 7,654,321 bytes) or a
+  // large non-code section is never split. A budget of 0 does one unit; ~u64{0} finishes.
+  // Returns true once the module is complete (take() it), false when more steps are needed, or
+  // the module's first error. After an error every call returns the same error; after
+  // completion every call returns true.
+  Result<bool, CompileError> step(u64 budget);
+
+  // The module once step() returned true; the caller owns it. Null before that, after an error
+  // or when already taken.
+  Module* take();
+
+  // Progress: the byte offset reached and the module size.
+  u32 position() const;
+  u32 size() const;
+
+ private:
+  struct State;
+  explicit Compilation(State* state) : state_(state) {}
+  State* state_;
 };
 
 }  // namespace wasm
