@@ -77,8 +77,8 @@ async::Task<void> echo_latency(ktest::Context& kt, const char* label, u32 loops)
     (void)co_await programs::wait(spin[i]);
   }
   sort(ns, kSamples);
-  console::print("bench: console line to answer, {}: median {} us, max {} us ({} samples)\n",
-                 label, ns[kSamples / 2] / 1000, ns[kSamples - 1] / 1000, kSamples);
+  console::print("bench: console line to answer, {}: median {} us, max {} us ({} samples)\n", label,
+                 ns[kSamples / 2] / 1000, ns[kSamples - 1] / 1000, kSamples);
 }
 
 KTEST_ASYNC_MANUAL(bench, programs) {
@@ -114,8 +114,8 @@ KTEST_ASYNC_MANUAL(bench, programs) {
   }
   for (u32 pid : pids) (void)co_await programs::wait(pid);
   u64 many = ktime::now_ns() - t0;
-  console::print("bench: {} x primes 30000 at once: {} ms, {} programs/s\n", kMany,
-                 many / 1000000, kMany * 1000000000ull / (many == 0 ? 1 : many));
+  console::print("bench: {} x primes 30000 at once: {} ms, {} programs/s\n", kMany, many / 1000000,
+                 kMany * 1000000000ull / (many == 0 ? 1 : many));
 
   programs::Stats before = programs::stats();
   co_await echo_latency(kt, "idle", 0);
