@@ -351,7 +351,10 @@ void shootdown(const mem::ShootdownBatch& batch) {
 bool handle_page_fault(u64 va, mem::Access access, char* report, usize report_size) {
   if (!ready()) return false;
   if (va >= g_kernel_space_range.base && va < g_kernel_space_range.end()) {
-    mem::FaultResult result = kernel_space().handle_fault(va, access);
+    // Trap context, interrupts off: answer cross-calls while the space's lock is taken, since
+    // its holder may be in a shootdown waiting for this hart.
+    mem::FaultResult result =
+        kernel_space().handle_fault(va, access, [](void*) { smp::serve_calls(); }, nullptr);
     if (result.retry()) {
       arch::tlb_flush_local_page(va & ~(mem::kPageSize - 1));
       return true;

@@ -1,6 +1,9 @@
 // The scheduler: task states, run queues, stealing, the idle protocol, timers. The state machine
 // and the idle protocol are described in docs/executor.md; every atomic here is sequentially
-// consistent unless a comment says otherwise.
+// consistent unless a comment says otherwise. The weaker ones: a new task's fields (published by
+// the run queue's release push and the owned list's lock), owner_ (written only by whoever holds
+// the task's kScheduled bit, before the push that publishes it), worker.current (a debugging
+// aid nobody reads concurrently) and the statistics counters.
 #include <async/executor.h>
 
 namespace async {
@@ -78,9 +81,10 @@ Executor::~Executor() {
 }
 
 bool Executor::admit(TaskHeader& task) {
-  // References: the JoinHandle's, the owned list's, the run queue's.
-  task.refs_.store(3);
-  task.state_.store(kScheduled);
+  // References: the JoinHandle's, the owned list's, the run queue's. Nobody else can see the task
+  // yet: the owned list's lock and the run queue's release push publish these stores.
+  task.refs_.store(3, support::MemoryOrder::Relaxed);
+  task.state_.store(kScheduled, support::MemoryOrder::Relaxed);
   u32 worker = platform_.current_worker();
   if (worker >= worker_count_) worker = kNoWorker;
   task.owned_shard_ = worker == kNoWorker ? kMaxWorkers : worker;
@@ -91,15 +95,15 @@ bool Executor::admit(TaskHeader& task) {
     return true;
   });
   if (!admitted) {
-    task.refs_.store(1);
+    task.refs_.store(1, support::MemoryOrder::Relaxed);
     return false;
   }
   if (worker == kNoWorker) {
     outside_counters_.add(outside_counters_.spawned);
   } else {
-    workers_[worker].counters.add(workers_[worker].counters.spawned);
+    workers_[worker].counters.add_own(workers_[worker].counters.spawned);
   }
-  task.owner_.store(worker);
+  task.owner_.store(worker, support::MemoryOrder::Relaxed);
   enqueue(task, worker);
   return true;
 }
@@ -128,7 +132,18 @@ void Executor::schedule(TaskHeader& task) {
   }
   if ((state & kRunning) != 0) return;  // the running worker will re-queue it
   task.ref();
-  enqueue(task, task.owner_.load());
+  // A wake issued on a worker (a task of its own, or its interrupt handlers) moves the task to
+  // that worker's queue: the waker is running, so the task runs soon and nobody is woken out of
+  // a sleep for it (two tasks talking to each other end up on one worker). A wake from outside
+  // sends it back to the worker that last ran it. We hold the task's kScheduled bit, so nobody
+  // else reads or writes owner_ until the push below publishes it (hence relaxed).
+  u32 owner = here;
+  if (here < worker_count_) {
+    task.owner_.store(here, support::MemoryOrder::Relaxed);
+  } else {
+    owner = task.owner_.load(support::MemoryOrder::Relaxed);
+  }
+  enqueue(task, owner);
 }
 
 void Executor::enqueue(TaskHeader& task, u32 owner) {
@@ -251,7 +266,7 @@ TaskHeader* Executor::transfer(detail::RunQueue& from, u64 limit, u32 to_id, det
     from.len.fetch_sub(1);
     auto* task = static_cast<TaskHeader*>(node);
     // The task is scheduled (not running, nobody else enqueues it): its owner can change.
-    task->owner_.store(to_id);
+    task->owner_.store(to_id, support::MemoryOrder::Relaxed);
     if (first == nullptr) {
       first = task;
     } else {
@@ -289,7 +304,7 @@ TaskHeader* Executor::steal(Worker& worker) {
           transfer(victim.run_queue, (len + 1) / 2, worker.id, worker.run_queue, moved);
       victim.run_queue.consumer.unlock();
       if (first != nullptr) {
-        worker.counters.add(worker.counters.stolen, moved);
+        worker.counters.add_own(worker.counters.stolen, moved);
         if (moved > 2) notify(worker.id, worker.run_queue.len.load());
         return first;
       }
@@ -312,8 +327,8 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
     }
     if (task.state_.compare_exchange(state, (state & ~kScheduled) | kRunning)) break;
   }
-  worker.current.store(&task);
-  worker.counters.add(worker.counters.polled);
+  worker.current.store(&task, support::MemoryOrder::Relaxed);
+  worker.counters.add_own(worker.counters.polled);
   if ((state & kCancelRequested) != 0) {
     finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
   } else {
@@ -330,8 +345,9 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
         if ((state & kNotified) != 0) {
           u32 next = (state & ~(kRunning | kNotified)) | kScheduled;
           if (task.state_.compare_exchange(state, next)) {
-            worker.current.store(nullptr);
-            enqueue(task, task.owner_.load());  // keeps the queue's reference
+            worker.current.store(nullptr, support::MemoryOrder::Relaxed);
+            // owner_ is this worker (it popped the task from its queue).
+            enqueue(task, task.owner_.load(support::MemoryOrder::Relaxed));  // keeps the reference
             return;
           }
         } else if (task.state_.compare_exchange(state, state & ~kRunning)) {
@@ -340,7 +356,7 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
       }
     }
   }
-  worker.current.store(nullptr);
+  worker.current.store(nullptr, support::MemoryOrder::Relaxed);
   task.unref();
 }
 
@@ -367,8 +383,11 @@ void Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   }
   joiner.wake();
   u32 here = platform_.current_worker();
-  CounterCells& cells = here < worker_count_ ? workers_[here].counters : outside_counters_;
-  cells.add(cells.completed);
+  if (here < worker_count_) {
+    workers_[here].counters.add_own(workers_[here].counters.completed);
+  } else {
+    outside_counters_.add(outside_counters_.completed);
+  }
   if (owned_reference) task.unref();
 }
 

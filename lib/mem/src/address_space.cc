@@ -253,11 +253,25 @@ Result<void> AddressSpace::protect(VirtAddr base, Perms perms) {
   return {};
 }
 
-FaultResult AddressSpace::handle_fault(VirtAddr va, Access access) {
+FaultResult AddressSpace::handle_fault(VirtAddr va, Access access, void (*while_waiting)(void*),
+                                       void* context) {
+  if (while_waiting == nullptr) {
+    lock_.lock();
+  } else {
+    while (!lock_.try_lock()) {
+      while_waiting(context);
+      support::cpu_relax();
+    }
+  }
+  FaultResult result = handle_fault_locked(va, access);
+  lock_.unlock();
+  return result;
+}
+
+FaultResult AddressSpace::handle_fault_locked(VirtAddr va, Access access) {
   FaultResult result;
   result.address = va;
   result.access = access;
-  support::LockGuard guard(lock_);
   Region* r = tree_.find(va);
   if (r == nullptr) {
     result.outcome = FaultOutcome::Unmapped;

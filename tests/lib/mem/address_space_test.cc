@@ -53,6 +53,43 @@ struct Env {
   AddressSpace* space;
 };
 
+// A CPU faulting while another holds the lock for a shootdown must answer that shootdown while
+// it waits (a trap handler spins with interrupts off): the fault's callback stands for that.
+TEST(AddressSpace, a_fault_waiting_for_the_lock_runs_its_callback_so_a_shootdown_can_finish) {
+  Env env;
+  VirtAddr doomed = MUST(env.space->reserve({.size = 4 * kPageSize}));
+  MUST(env.space->commit(doomed, 4 * kPageSize));
+  (void)env.space->handle_fault(doomed, Access::Write);  // a resident page: release shoots down
+  VirtAddr lazy = MUST(env.space->reserve({.size = 4 * kPageSize}));
+  MUST(env.space->commit(lazy, 4 * kPageSize));
+  std::atomic<bool> in_shootdown{false}, acknowledged{false}, gave_up{false};
+  env.tlb.on_shootdown = [&] {
+    in_shootdown = true;
+    // Waits for the "other CPU" to acknowledge, as the kernel's shootdown does (bounded here so
+    // that a broken handle_fault fails the test instead of hanging it).
+    for (int i = 0; i < 20000 && !acknowledged; ++i)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    gave_up = !acknowledged;
+  };
+  std::thread releaser([&] { MUST(env.space->release(doomed)); });
+  while (!in_shootdown) std::this_thread::yield();
+  u64 callbacks = 0;
+  std::pair<std::atomic<bool>*, u64*> state{&acknowledged, &callbacks};
+  FaultResult r = env.space->handle_fault(
+      lazy, Access::Write,
+      [](void* context) {
+        auto* state = static_cast<std::pair<std::atomic<bool>*, u64*>*>(context);
+        *state->first = true;
+        ++*state->second;
+      },
+      &state);
+  releaser.join();
+  env.tlb.on_shootdown = nullptr;
+  EXPECT_EQ(r.outcome, FaultOutcome::Resolved);
+  EXPECT_FALSE(gave_up) << "the shootdown was never acknowledged while the fault waited";
+  EXPECT_GE(callbacks, 1u);
+}
+
 TEST(AddressSpace, lazily_committed_region_maps_a_zeroed_frame_on_first_touch) {
   Env env;
   VirtAddr base = MUST(env.space->reserve({.size = 16 * kPageSize}));

@@ -92,6 +92,7 @@ class FakeTlb final : public TlbShootdown {
  public:
   explicit FakeTlb(FrameAllocator* frames = nullptr) : frames_(frames) {}
   void shootdown(const ShootdownBatch& batch) override {
+    if (on_shootdown) on_shootdown();
     ++shootdowns;
     frames_flushed += batch.frames().size();
     if (frames_ != nullptr)
@@ -100,6 +101,7 @@ class FakeTlb final : public TlbShootdown {
   }
   u64 shootdowns = 0;
   u64 frames_flushed = 0;
+  std::function<void()> on_shootdown;  // runs first, with the address space's lock held
 
  private:
   FrameAllocator* frames_;

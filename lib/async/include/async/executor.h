@@ -6,7 +6,8 @@
 // polls per tick, looking at the injector every 61st poll for fairness); when its queue is empty
 // it takes a batch from the injector, then steals half of another worker's queue (random start,
 // a few rounds with backoff), then tries the injector again, and only then sleeps through the
-// Platform's idle protocol. A woken task goes back to the queue of the worker that last ran it.
+// Platform's idle protocol. A task woken on a worker (by a task or an interrupt handler there)
+// joins that worker's queue; one woken from outside goes back to the worker that last ran it.
 //
 // Lock order (outer first): an owned-task shard -> (nothing); timer lock -> (nothing); a run
 // queue's consumer lock -> (nothing); a task's join lock -> (nothing). Wakers take no lock at all.
@@ -116,6 +117,13 @@ class Executor {
     void add(support::Atomic<u64>& cell, u64 n = 1) {
 #if WARDEN_ASYNC_COUNTERS
       cell.fetch_add(n, support::MemoryOrder::Relaxed);
+#endif
+    }
+    // For a cell only its own worker writes, and never from an interrupt handler (polled,
+    // completed, spawned, stolen): a load and a store, no locked read-modify-write.
+    void add_own(support::Atomic<u64>& cell, u64 n = 1) {
+#if WARDEN_ASYNC_COUNTERS
+      cell.store(cell.load(support::MemoryOrder::Relaxed) + n, support::MemoryOrder::Relaxed);
 #endif
     }
   };

@@ -3,6 +3,17 @@
 // handlers; pop() is for one consumer at a time (the executor serialises consumers with
 // RunQueue::consumer). A producer interrupted between its two steps leaves the queue briefly
 // "inconsistent": pop() then returns nullptr although len > 0, and the consumer retries later.
+//
+// Memory orders: the queue only has to publish a node's contents (a task's record, initialised
+// with plain or relaxed stores by the spawner) to the consumer that pops it. The link store is a
+// release and every load of a link an acquire, so everything a producer wrote before push()
+// happens-before whatever the consumer does after pop() returns the node. The head exchange is
+// acq_rel: the producer that links a node behind `prev` must see prev's `next = nullptr` first
+// (else its link could be overwritten); that store itself is relaxed, ordered by the release
+// half of prev's exchange. Nothing here needs sequential
+// consistency: the idle protocol's Dekker pair is RunQueue::len against sleepers_, both still
+// sequentially consistent. Model.mpsc_queue_* (tests/lib/async/model_test.cc) checks these
+// orders with vector clocks in every interleaving.
 #pragma once
 
 #include <async/task.h>
@@ -16,28 +27,30 @@ class MpscQueue {
   MpscQueue& operator=(const MpscQueue&) = delete;
 
   void push(QueueNode& node) {
-    node.next.store(nullptr);
-    QueueNode* prev = head_.exchange(&node);
-    prev->next.store(&node);  // the link that makes `node` visible to the consumer
+    node.next.store(nullptr, support::MemoryOrder::Relaxed);
+    QueueNode* prev = head_.exchange(&node, support::MemoryOrder::AcqRel);
+    // The link that makes `node` visible to the consumer (release: publishes its contents).
+    prev->next.store(&node, support::MemoryOrder::Release);
   }
 
   // The oldest node, or nullptr when empty (or a push is half done). One consumer at a time.
   QueueNode* pop() {
     QueueNode* tail = tail_;
-    QueueNode* next = tail->next.load();
+    QueueNode* next = tail->next.load(support::MemoryOrder::Acquire);
     if (tail == &stub_) {
       if (next == nullptr) return nullptr;
       tail_ = next;
       tail = next;
-      next = next->next.load();
+      next = next->next.load(support::MemoryOrder::Acquire);
     }
     if (next != nullptr) {
       tail_ = next;
       return tail;
     }
-    if (tail != head_.load()) return nullptr;  // a producer is between its two steps
+    // A producer is between its two steps (a stale head only makes this pop return nullptr).
+    if (tail != head_.load(support::MemoryOrder::Acquire)) return nullptr;
     push(stub_);
-    next = tail->next.load();
+    next = tail->next.load(support::MemoryOrder::Acquire);
     if (next != nullptr) {
       tail_ = next;
       return tail;

@@ -16,7 +16,7 @@
 // entry already allowing the access and get Spurious. Lock order: address space, then the
 // FrameSource's locks (frame cache, frame allocator), then the Allocator's. The lock is held across
 // TlbShootdown::shootdown, so the kernel must answer shootdown IPIs while a hart spins for this
-// lock (or make it a lock that keeps interrupts enabled).
+// lock: handle_fault takes a callback for that (a fault handler spins with interrupts off).
 #pragma once
 
 #include <mem/page_table.h>
@@ -119,7 +119,11 @@ class AddressSpace {
   // Changes the permissions of the region that starts at `base` and of its mapped pages.
   Result<void> protect(VirtAddr base, Perms perms);
   // Resolves a page fault at `va` (see FaultOutcome). Never blocks beyond the address-space lock.
-  FaultResult handle_fault(VirtAddr va, Access access);
+  // While the lock is taken by another CPU, `while_waiting(context)` runs between attempts: the
+  // kernel answers cross-calls there, since a trap handler spins with interrupts off and the
+  // lock's holder may be waiting for this CPU to acknowledge a shootdown.
+  FaultResult handle_fault(VirtAddr va, Access access, void (*while_waiting)(void*) = nullptr,
+                           void* context = nullptr);
 
   support::Optional<RegionInfo> region_at(VirtAddr va);
   AddressSpaceStats stats();
@@ -130,6 +134,7 @@ class AddressSpace {
   static RegionInfo info_of(const Region& region);
   static bool perms_ok(Perms perms);
   Region* region_starting_at(VirtAddr base);
+  FaultResult handle_fault_locked(VirtAddr va, Access access);
   Result<void> release_locked(Region& region);
   Result<void> decommit_locked(Region& region, u64 committed);
   // Unmaps [va, va+size) completely, flushing and completing the batch as often as needed.
