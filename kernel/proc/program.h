@@ -117,7 +117,7 @@ bool file_exists(StringView path, StringView cwd);
 // it. get() compiles on a miss (and reports the error); put() returns the reference.
 struct CompileOutcome {
   const wasm::Module* module = nullptr;
-  char reason[160] = {};
+  char reason[256] = {};
 };
 CompileOutcome cache_get(support::Span<const u8> bytes);
 void cache_put(const wasm::Module* module);

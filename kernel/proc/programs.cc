@@ -140,23 +140,37 @@ bool copy_bytes(support::Vector<u8>& out, support::StringView text) {
 
 void describe_trap(Program& p) {
   wasm::Execution& e = *p.execution;
-  u32 func = 0, offset = 0;
   const char* what = wasm::trap_message(e.trap());
   p.exit.end = End::Trapped;
   p.exit.code = 128 + static_cast<i32>(e.trap());
-  if (e.trap_location(&func, &offset)) {
-    support::StringView name;
-    const wasm::FuncInst* f = e.trap_function();
-    if (f != nullptr && f->instance != nullptr && f->code != nullptr && f->code->name.size > 0) {
-      name = f->instance->module->name_of(f->code->name);
-    }
-    if (name.size() > 0) {
-      set_reason(p.exit, "trap: {} in function {} ({}) at offset {:#x}", what, func, name, offset);
-    } else {
-      set_reason(p.exit, "trap: {} in function {} at offset {:#x}", what, func, offset);
-    }
+  support::BufferSink sink(p.exit.reason, sizeof p.exit.reason);
+  wasm::Execution::BacktraceFrame frames[8];
+  u32 count = e.backtrace(support::Span<wasm::Execution::BacktraceFrame>(frames, 8));
+  if (count == 0) {
+    support::format(sink, "trap: {}", what);
+    return;
+  }
+  // The innermost frame with its offset, then the callers by name: one line.
+  auto name_of = [](const wasm::Execution::BacktraceFrame& f) {
+    return f.instance != nullptr ? f.instance->module->function_name(f.func_index)
+                                 : support::StringView();
+  };
+  support::StringView name = name_of(frames[0]);
+  if (name.size() > 0) {
+    support::format(sink, "trap: {} in function {} ({}) at offset {:#x}", what,
+                    frames[0].func_index, name, frames[0].wasm_offset);
   } else {
-    set_reason(p.exit, "trap: {}", what);
+    support::format(sink, "trap: {} in function {} at offset {:#x}", what, frames[0].func_index,
+                    frames[0].wasm_offset);
+  }
+  for (u32 i = 1; i < count; ++i) {
+    support::StringView caller = name_of(frames[i]);
+    support::format(sink, i == 1 ? ", called from " : " <- ");
+    if (caller.size() > 0) {
+      support::format(sink, "{}", caller);
+    } else {
+      support::format(sink, "function {}", frames[i].func_index);
+    }
   }
 }
 

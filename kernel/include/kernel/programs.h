@@ -29,7 +29,7 @@ enum class EndBy : u8 { Kill, Interrupt };  // warden_kill / Ctrl-C (both End::K
 struct Exit {
   End end = End::Exited;
   i32 code = 0;
-  char reason[160] = {};  // one line, empty for a normal exit
+  char reason[256] = {};  // one line, empty for a normal exit
 };
 
 // Per-program limits; defaults, overridden by boot arguments `program.pages=N` (64 KiB pages of

@@ -5,10 +5,14 @@
 // the atomic operations of the real code (executor.cc, mpsc_queue.h), and explore() runs every
 // interleaving of those steps (a depth-first search over states, with the states already seen
 // cut off), checking an invariant in every state and the expected outcome in every final state.
-// The real code's atomics are sequentially consistent, which is the memory model of these
-// interleavings. Keep the models in step with the code they mirror.
+// The idle protocol and the task state machine use sequentially consistent atomics, which is the
+// memory model of these interleavings. The MPSC queue uses release/acquire; its model adds vector
+// clocks to check, in every interleaving, that those orders make what a producer wrote before
+// push() happen-before the pop that returns the node (see QueueModel). Keep the models in step
+// with the code they mirror.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <string>
@@ -581,7 +585,20 @@ TEST(Model, task_state_machine_model_detects_a_dropped_notification) {
 // Nodes 1..3 (0 is the stub); producer 0 pushes nodes 1 and 2, producer 1 pushes node 3; the
 // consumer pops until it has all three. A pop may find the queue "inconsistent" (nullptr) only
 // while a push is half done.
-struct QueueModel : Model<24> {
+//
+// Memory orders (mpsc_queue.h): `next = nullptr` relaxed, the head exchange acq_rel, the link
+// store release, the consumer's loads acquire. Each thread carries a vector clock; a release
+// store gives the location the writer's clock (and a relaxed store gives it none: it ends the
+// release sequence), an acquire load joins the location's clock into the reader's, and the
+// exchange does both. Two happens-before checks follow from them:
+//   - a node's contents (the task record, written by its producer just before push) happen-before
+//     the pop that returns it, so the record needs no stronger order than the push's;
+//   - a node's `next = nullptr` happens-before the link later stored into it (else the link could
+//     come first in the location's modification order and be overwritten by the null).
+// The interleavings are sequentially consistent, so this does not produce the stale reads weak
+// memory also allows; in pop() a stale link or head only makes it return nullptr early (the
+// queue looks inconsistent and the consumer retries), which the model already covers.
+struct QueueModel : Model<64> {
   static constexpr int kNull = 0, kStub = 4;
   enum {
     kHead,
@@ -595,9 +612,60 @@ struct QueueModel : Model<24> {
     kCPrev,
     kPopped,
     kCount,
-    kEmpty
+    kEmpty,
+    kClock = 18 /* 3 threads x 3 components */,
+    kLoc = 27 /* clocks of next[0..4] and of head (location 5), 3 components each */,
+    kStamp = 45 /* per node: its producer's clock when it wrote the contents (0: none) */,
+    kNullStamp = 50 /* per node: the writer's clock at its last `next = nullptr` */,
+    kNullWriter = 55 /* per node: which thread wrote it (-1: the initial stub) */,
+    kRelaxedLink = 60 /* 1: the broken variant with a relaxed link store */,
+    kFailure = 61 /* 1: contents not published; 2: a link raced with a nullptr store */
   };
+  static constexpr int kConsumer = 2, kHeadLoc = 5;
+
+  QueueModel() {
+    v[kHead] = kStub;  // empty: head and tail at the stub
+    v[kTail] = kStub;
+    for (int t = 0; t < 3; ++t) clock(t, t) = 1;
+    for (int node = 0; node <= kStub; ++node) v[kNullWriter + node] = -1;
+  }
+
   int threads() const override { return 3; }
+
+  int& clock(int thread, int of) { return v[kClock + thread * 3 + of]; }
+  int& location(int where, int of) { return v[kLoc + where * 3 + of]; }
+  void acquire(int thread, int where) {
+    for (int u = 0; u < 3; ++u) clock(thread, u) = std::max(clock(thread, u), location(where, u));
+  }
+  void release(int thread, int where) {
+    for (int u = 0; u < 3; ++u) location(where, u) = clock(thread, u);
+    clock(thread, thread)++;
+  }
+  void relaxed_store(int where) {
+    for (int u = 0; u < 3; ++u) location(where, u) = 0;
+  }
+  void store_null(int thread, int node) {  // next = nullptr (relaxed)
+    v[kNext + node] = kNull;
+    relaxed_store(node);
+    v[kNullStamp + node] = clock(thread, thread);
+    v[kNullWriter + node] = thread;
+  }
+  void store_link(int thread, int prev, int node, bool release_order) {  // prev->next = node
+    int writer = v[kNullWriter + prev];
+    if (writer >= 0 && clock(thread, writer) < v[kNullStamp + prev]) v[kFailure] = 2;
+    v[kNext + prev] = node;
+    if (release_order) {
+      release(thread, prev);
+    } else {
+      relaxed_store(prev);
+    }
+  }
+  void exchange_head(int thread, int node, int& prev) {  // acq_rel
+    acquire(thread, kHeadLoc);
+    prev = v[kHead];
+    v[kHead] = node;
+    release(thread, kHeadLoc);
+  }
 
   bool producer(int p) {
     int& pc = v[kPc + p];
@@ -605,18 +673,18 @@ struct QueueModel : Model<24> {
     int base = (p == 0 && pc >= 3) ? 3 : 0;
     switch (pc - base) {
       case 0:
-        v[kNext + node] = kNull;
+        v[kStamp + node] = clock(p, p);  // the task record, written before push()
+        store_null(p, node);
         pc++;
         return true;
       case 1:
-        v[kPrev + p] = v[kHead];
-        v[kHead] = node;
+        exchange_head(p, node, v[kPrev + p]);
         pc++;
-        return true;  // exchange
+        return true;
       case 2:
-        v[kNext + v[kPrev + p]] = node;
+        store_link(p, v[kPrev + p], node, v[kRelaxedLink] == 0);
         pc++;
-        return true;  // link
+        return true;
       default: return false;
     }
   }
@@ -624,6 +692,8 @@ struct QueueModel : Model<24> {
   void got(int node) {
     v[kPopped] |= 1 << node;
     v[kCount]++;
+    int producer = node == 3 ? 1 : 0;
+    if (clock(kConsumer, producer) < v[kStamp + node]) v[kFailure] = 1;
   }
 
   // pop() from mpsc_queue.h, one shared access per step.
@@ -639,6 +709,7 @@ struct QueueModel : Model<24> {
         return true;
       case 1:
         next = v[kNext + tail];
+        acquire(kConsumer, tail);
         pc = 2;
         return true;
       case 2:
@@ -657,6 +728,7 @@ struct QueueModel : Model<24> {
         return true;
       case 3:
         next = v[kNext + tail];
+        acquire(kConsumer, tail);
         pc = 4;
         return true;
       case 4:
@@ -669,6 +741,7 @@ struct QueueModel : Model<24> {
         pc = 5;
         return true;
       case 5:  // a producer between its two steps?
+        acquire(kConsumer, kHeadLoc);
         if (tail != v[kHead]) {
           v[kEmpty]++;
           pc = 0;
@@ -677,20 +750,20 @@ struct QueueModel : Model<24> {
         pc = 6;
         return true;
       case 6:
-        v[kNext + kStub] = kNull;
+        store_null(kConsumer, kStub);
         pc = 7;
         return true;  // push(stub)
       case 7:
-        v[kCPrev] = v[kHead];
-        v[kHead] = kStub;
+        exchange_head(kConsumer, kStub, v[kCPrev]);
         pc = 8;
         return true;
       case 8:
-        v[kNext + v[kCPrev]] = kStub;
+        store_link(kConsumer, v[kCPrev], kStub, true);
         pc = 9;
         return true;
       case 9:
         next = v[kNext + tail];
+        acquire(kConsumer, tail);
         pc = 10;
         return true;
       case 10:
@@ -716,6 +789,8 @@ struct QueueModel : Model<24> {
   std::string invariant() const override {
     if (v[kCount] != __builtin_popcount(v[kPopped])) return "a node was popped twice";
     if (v[kPopped] & (1 << kStub)) return "the stub was handed out";
+    if (v[kFailure] == 1) return "a popped node's contents did not happen-before the pop";
+    if (v[kFailure] == 2) return "a link store raced with the node's nullptr store";
     return {};
   }
   std::string final_check() const override {
@@ -732,11 +807,17 @@ struct QueueModel : Model<24> {
 
 TEST(Model, mpsc_queue_pops_every_node_exactly_once) {
   QueueModel model;
-  model.v[QueueModel::kHead] = QueueModel::kStub;  // empty: head and tail at the stub
-  model.v[QueueModel::kTail] = QueueModel::kStub;
   Exploration result = explore(model);
   EXPECT_EQ(result.failure, "");
   EXPECT_GT(result.states, 1000u);
+}
+
+TEST(Model, mpsc_queue_release_acquire_publishes_the_record) {
+  // The same exploration checks the happens-before edges of the weaker orders; here the harness
+  // shows it can fail: with a relaxed link store a popped record is not published.
+  QueueModel broken;
+  broken.v[QueueModel::kRelaxedLink] = 1;
+  EXPECT_EQ(explore(broken).failure, "a popped node's contents did not happen-before the pop");
 }
 
 }  // namespace
