@@ -315,6 +315,12 @@ mem::HeapStats heap_stats() {
   return s;
 }
 
+void trim_heap() {
+  bool irq = arch::interrupts_disable();
+  g_heap.trim();
+  arch::interrupts_restore(irq);
+}
+
 support::Result<Stack> allocate_stack(u64 size) {
   size = support::align_up(size, mem::kPageSize);
   mem::ReserveOptions stack;

@@ -1,8 +1,9 @@
 // The module cache: a compiled module per distinct content (FNV-1a 64 of the bytes and the size),
 // shared by every program running it, freed when the last one ends and the cache is dropped.
 //
-// FIXME: compile() validates and translates a whole module in one call, so a very large module
-// holds its hart for the duration; the engine needs a resumable compile (per function) to yield.
+// A miss compiles in steps of kCompileBudget bytes of the module (about half a millisecond under
+// QEMU) with a yield between steps, so a large module does not hold a hart while it compiles.
+#include <async/time.h>
 #include <support/format.h>
 #include <support/spinlock.h>
 
@@ -39,9 +40,17 @@ bool same(const wasm::Module* module, support::Span<const u8> bytes) {
   return true;
 }
 
+constexpr u64 kCompileBudget = 2048;
+
+void describe(CompileOutcome& outcome, const wasm::CompileError& error) {
+  support::BufferSink sink(outcome.reason, sizeof outcome.reason);
+  support::format(sink, "{} module at offset {:#x}: {}", wasm::error_kind_name(error.kind),
+                  error.offset, error.message);
+}
+
 }  // namespace
 
-CompileOutcome cache_get(support::Span<const u8> bytes) {
+async::Task<CompileOutcome> cache_get(support::Span<const u8> bytes) {
   CompileOutcome outcome;
   u64 hash = fnv1a(bytes);
   {
@@ -51,19 +60,30 @@ CompileOutcome cache_get(support::Span<const u8> bytes) {
         ++e.users;
         ++g_hits;
         outcome.module = e.module;
-        return outcome;
+        co_return outcome;
       }
     }
   }
-  auto compiled = wasm::Module::compile(bytes);
-  if (compiled.is_error()) {
-    const wasm::CompileError& error = compiled.error();
-    support::BufferSink sink(outcome.reason, sizeof outcome.reason);
-    support::format(sink, "{} module at offset {:#x}: {}", wasm::error_kind_name(error.kind),
-                    error.offset, error.message);
-    return outcome;
+  auto begun = wasm::Compilation::begin(bytes);
+  if (begun.is_error()) {
+    describe(outcome, begun.error());
+    co_return outcome;
   }
-  const wasm::Module* module = compiled.value();
+  // Freed however this task ends (an error, or the program killed while it compiles).
+  struct Owner {
+    wasm::Compilation* compilation;
+    ~Owner() { delete compilation; }
+  } owner{begun.value()};
+  for (;;) {
+    auto step = owner.compilation->step(kCompileBudget);
+    if (step.is_error()) {
+      describe(outcome, step.error());
+      co_return outcome;
+    }
+    if (step.value()) break;
+    co_await async::yield_now();
+  }
+  const wasm::Module* module = owner.compilation->take();
   support::LockGuard guard(g_lock);
   // Another program may have compiled the same bytes meanwhile: keep one.
   for (Entry& e : g_entries) {
@@ -71,7 +91,7 @@ CompileOutcome cache_get(support::Span<const u8> bytes) {
       ++e.users;
       delete module;
       outcome.module = e.module;
-      return outcome;
+      co_return outcome;
     }
   }
   Entry entry{hash, bytes.size(), module, 1};
@@ -79,7 +99,7 @@ CompileOutcome cache_get(support::Span<const u8> bytes) {
     // Uncached: this program owns it alone (cache_put frees modules it does not know).
   }
   outcome.module = module;
-  return outcome;
+  co_return outcome;
 }
 
 void cache_put(const wasm::Module* module) {

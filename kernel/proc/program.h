@@ -119,7 +119,8 @@ struct CompileOutcome {
   const wasm::Module* module = nullptr;
   char reason[256] = {};
 };
-CompileOutcome cache_get(support::Span<const u8> bytes);
+// Suspends between compile steps; `bytes` must stay alive until it returns.
+async::Task<CompileOutcome> cache_get(support::Span<const u8> bytes);
 void cache_put(const wasm::Module* module);
 u64 cache_size();
 u64 cache_hits();

@@ -185,7 +185,7 @@ async::Task<bool> load(Program& p) {
     co_return false;
   }
   co_await async::yield_now();
-  CompileOutcome compiled = cache_get(bytes.value().span());
+  CompileOutcome compiled = co_await cache_get(bytes.value().span());
   if (compiled.module == nullptr) {
     support::BufferSink sink(p.exit.reason, sizeof p.exit.reason);
     support::format(sink, "{}", compiled.reason);

@@ -35,6 +35,8 @@ u64 kernel_satp();
 void* allocate(usize size, usize align = 16);
 void free(void* ptr);
 mem::HeapStats heap_stats();
+// Gives the heap's cached empty slabs back to the frame allocator.
+void trim_heap();
 
 struct Stack {
   u64 bottom;  // lowest usable byte; the page below is a guard

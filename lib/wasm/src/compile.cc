@@ -1,6 +1,8 @@
 // Decoder, validator and translator: one pass over the module bytes. Function bodies are
 // validated and translated to internal code (code.h) together, with explicit control and operand
-// stacks, so that nesting depth never uses the C stack.
+// stacks, so that nesting depth never uses the C stack. The pass can stop between sections,
+// between functions and between two instructions of a body, and resume later (Compiler::step,
+// behind wasm::Compilation); everything it needs to resume is in the Compiler's members.
 #include <support/new.h>
 #include <wasm/module.h>
 
@@ -93,9 +95,10 @@ class Compiler {
  public:
   explicit Compiler(Module& m) : m_(m) {}
 
-  // Does one unit of work (the header, a section other than code, one function body) and then
-  // more while fewer than `budget` bytes of the module were consumed; sets `done` once the
-  // module is complete. False on an error (error() says which; every later call fails again).
+  // Does one unit of work (the header, a section other than code, a function's prologue, one
+  // instruction) and then more while fewer than `budget` bytes of the module were consumed; sets
+  // `done` once the module is complete. False on an error (error() says which; every later call
+  // fails again).
   bool step(u64 budget, bool& done);
   CompileError error() const { return error_; }
   u32 position() const { return pos_; }
@@ -266,13 +269,19 @@ class Compiler {
   bool section_data();
   bool section_custom(u32 start, u32 size);
   bool header();
-  bool section();          // one section, or the start of the code section (phase_ = Code)
-  bool section_finish();   // the checks after a section's contents
-  bool code_entry(u32 i);  // one function of the code section
-  bool finish();           // the checks after the last section
+  bool section();         // one section, or the start of the code section (phase_ = Code)
+  bool section_finish();  // the checks after a section's contents
+  // Function i of the code section, or as much of it as comes before `pause_at` (then
+  // `paused`; the next call continues it).
+  bool code_entry(u32 i, u32 pause_at, bool& paused);
+  bool finish();  // the checks after the last section
 
   // ---- function bodies ----
-  bool function_body(Function& f, u32 body_end);
+  bool body_begin(Function& f);  // the locals and the function's control frame
+  // Instructions until the end of the body, or until one would start at or after `pause_at`
+  // (then `paused`, to continue with the next call).
+  bool body_ops(u32 pause_at, bool& paused);
+  bool body_finish(Function& f);  // the checks after the body, the frame size
   bool live() const { return !ctrls_.back().unreachable && !ctrls_.back().dead; }
   u32 own_slot(u32 height) const { return (local_count_ + height) * 8; }
   bool emit(u64 w) {
@@ -435,9 +444,11 @@ class Compiler {
   u8 section_id_ = 0;     // the section being read
   u32 section_body_ = 0;  // its contents' offset
   u32 section_end_ = 0;
-  u32 module_end_ = 0;  // end_ outside the section
-  u32 code_count_ = 0;  // functions in the code section
-  u32 code_index_ = 0;  // the next one to compile
+  u32 module_end_ = 0;    // end_ outside the section
+  u32 code_count_ = 0;    // functions in the code section
+  u32 code_index_ = 0;    // the next one to compile
+  bool in_body_ = false;  // code_index_ is compiled up to pos_
+  u32 body_end_ = 0;
 };
 
 bool Compiler::const_expr(ConstExpr& e, ValType expected) {
@@ -647,6 +658,17 @@ bool Compiler::section_export() {
   u32 n;
   if (!u32_(n)) return false;
   if (n > kMaxExports) return fail(ErrorKind::Limit, pos_, "too many exports");
+  // The names so far in an open-addressing table (export index + 1, 0 for free), so that the
+  // duplicate check is linear in the number of exports rather than quadratic (100,000 exports
+  // would hold a step for seconds).
+  Vector<u32> seen;
+  u32 mask = 0;
+  if (n > 0) {
+    u32 capacity = 16;
+    while (capacity < 2 * n) capacity *= 2;
+    if (seen.try_resize(capacity).is_error()) return no_memory();
+    mask = capacity - 1;
+  }
   for (u32 i = 0; i < n; ++i) {
     Export e;
     op_offset_ = pos_;
@@ -668,9 +690,12 @@ bool Compiler::section_export() {
     }
     if (kind == 0) m_.declared_funcs[e.index] = 1;
     support::StringView nm = m_.name_of(e.name);
-    for (const Export& other : m_.exports)
-      if (m_.name_of(other.name) == nm) return invalid("duplicate export name");
+    u32 h = 0x811c9dc5u;  // FNV-1a
+    for (usize k = 0; k < nm.size(); ++k) h = (h ^ static_cast<u8>(nm[k])) * 0x01000193u;
+    for (h &= mask; seen[h] != 0; h = (h + 1) & mask)
+      if (m_.name_of(m_.exports[seen[h] - 1].name) == nm) return invalid("duplicate export name");
     if (!push(m_.exports, e)) return false;
+    seen[h] = static_cast<u32>(m_.exports.size());
   }
   return true;
 }
@@ -827,20 +852,26 @@ bool Compiler::section_code() {
   return true;
 }
 
-bool Compiler::code_entry(u32 i) {
-  u32 size;
-  if (!u32_(size)) return false;
-  if (end_ - pos_ < size) return malformed("unexpected end of section or function");
-  if (size > kMaxFunctionSize) return fail(ErrorKind::Limit, pos_, "function too large");
-  u32 body_end = pos_ + size;
+bool Compiler::code_entry(u32 i, u32 pause_at, bool& paused) {
   Function& f = m_.functions[i];
-  f.type_index = m_.func_types[m_.imported_funcs + i];
-  f.body_offset = pos_;
-  u32 save_end = end_;
-  end_ = body_end;
-  if (!function_body(f, body_end)) return false;
-  if (pos_ != body_end) return malformed("section size mismatch");
-  end_ = save_end;
+  if (!in_body_) {
+    u32 size;
+    if (!u32_(size)) return false;
+    if (end_ - pos_ < size) return malformed("unexpected end of section or function");
+    if (size > kMaxFunctionSize) return fail(ErrorKind::Limit, pos_, "function too large");
+    body_end_ = pos_ + size;
+    f.type_index = m_.func_types[m_.imported_funcs + i];
+    f.body_offset = pos_;
+    end_ = body_end_;
+    if (!body_begin(f)) return false;
+    in_body_ = true;
+  }
+  if (!body_ops(pause_at, paused)) return false;
+  if (paused) return true;
+  in_body_ = false;
+  if (!body_finish(f)) return false;
+  if (pos_ != body_end_) return malformed("section size mismatch");
+  end_ = section_end_;
   return true;
 }
 
@@ -1011,7 +1042,7 @@ bool Compiler::end_arm(Ctrl& c) {
   return true;
 }
 
-bool Compiler::function_body(Function& f, u32 body_end) {
+bool Compiler::body_begin(Function& f) {
   const FuncType& type = m_.types[f.type_index];
   locals_.clear();
   stack_.clear();
@@ -1050,9 +1081,19 @@ bool Compiler::function_body(Function& f, u32 body_end) {
     ctrls_.back().fixups = kNone;
     ctrls_.back().else_fixup = kNone;
   }
+  return true;
+}
 
+// Everything the loop carries from one instruction to the next is in members, so it can stop
+// before any instruction and continue there in a later step.
+bool Compiler::body_ops(u32 pause_at, bool& paused) {
+  paused = false;
   while (!ctrls_.empty()) {
-    if (pos_ >= body_end) return malformed("unexpected end of section or function");
+    if (pos_ >= pause_at) {
+      paused = true;
+      return true;
+    }
+    if (pos_ >= body_end_) return malformed("unexpected end of section or function");
     op_offset_ = pos_;
     u8 op = data_[pos_++];
     if (op >= 0x45 && op <= 0xc4) {
@@ -1532,7 +1573,13 @@ bool Compiler::function_body(Function& f, u32 body_end) {
         return malformed("illegal opcode");
     }
   }
-  if (pos_ != body_end) return malformed("section size mismatch (end of function before body end)");
+  return true;
+}
+
+bool Compiler::body_finish(Function& f) {
+  const FuncType& type = m_.types[f.type_index];
+  if (pos_ != body_end_)
+    return malformed("section size mismatch (end of function before body end)");
   u64 slots = static_cast<u64>(local_count_) + max_height_ + 1;
   if (slots < type.result_count) slots = type.result_count;
   if (slots > kMaxFrameSlots)
@@ -2011,9 +2058,14 @@ bool Compiler::step(u64 budget, bool& done) {
       while (code_index_ < code_count_) {
         if (spent != 0 && spent >= budget) return true;
         before = pos_;
-        if (!code_entry(code_index_)) return false;
-        ++code_index_;
+        u64 room = budget - spent;
+        u64 pause_at = static_cast<u64>(pos_) + (room == 0 ? 1 : room);
+        bool paused;
+        if (!code_entry(code_index_, pause_at < kNone ? static_cast<u32>(pause_at) : kNone, paused))
+          return false;
         spent += pos_ - before;
+        if (paused) return true;
+        ++code_index_;
       }
       if (!section_finish()) return false;
       phase_ = Phase::Sections;
@@ -2039,28 +2091,51 @@ struct Compilation::State {
   Compiler compiler;
 };
 
+namespace {
+
+constexpr CompileError kNoMemory{ErrorKind::NoMemory, 0, "out of memory"};
+constexpr CompileError kTooLarge{ErrorKind::Limit, 0, "module too large"};
+constexpr u64 kMaxModuleSize = 0xfffffff0u;
+
+}  // namespace
+
 Result<Compilation*, CompileError> Compilation::begin(Span<const u8> bytes) {
   Module* m = new (std::nothrow) Module();
-  if (m == nullptr) return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
-  if (bytes.size() > 0xfffffff0u) {
+  if (m == nullptr) return kNoMemory;
+  if (bytes.size() > kMaxModuleSize) {
     delete m;
-    return CompileError{ErrorKind::Limit, 0, "module too large"};
+    return kTooLarge;
   }
   if (m->bytes.try_resize(bytes.size()).is_error()) {
     delete m;
-    return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
+    return kNoMemory;
   }
   if (bytes.size() != 0) __builtin_memcpy(m->bytes.data(), bytes.data(), bytes.size());
+  return start(m);
+}
+
+Result<Compilation*, CompileError> Compilation::begin(Vector<u8>&& bytes) {
+  if (bytes.size() > kMaxModuleSize) return kTooLarge;
+  Module* m = new (std::nothrow) Module();
+  if (m == nullptr) return kNoMemory;
+  Compilation* c = TRY(start(m));
+  // Nothing fails after this, so the caller keeps its bytes on failure.
+  m->bytes = support::move(bytes);
+  c->state_->size = static_cast<u32>(m->bytes.size());
+  return c;
+}
+
+Result<Compilation*, CompileError> Compilation::start(Module* m) {
   State* state = new (std::nothrow) State(m);
   if (state == nullptr) {
     delete m;
-    return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
+    return kNoMemory;
   }
   Compilation* c = new (std::nothrow) Compilation(state);
   if (c == nullptr) {
     delete state;
     delete m;
-    return CompileError{ErrorKind::NoMemory, 0, "out of memory"};
+    return kNoMemory;
   }
   return c;
 }

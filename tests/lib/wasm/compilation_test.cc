@@ -1,5 +1,6 @@
 // Resumable compilation (wasm::Compilation): whatever the step budget, the same internal code
-// and the same errors as Module::compile; with a budget of 1, one step per function.
+// and the same errors as Module::compile; with a budget of 1, one step per unit (section,
+// function prologue, instruction).
 #include <dirent.h>
 
 #include <algorithm>
@@ -74,8 +75,7 @@ Outcome compile_at_once(const Bytes& bytes) {
 
 // ---- comparing modules field by field ----
 
-template <typename T, typename Eq>
-bool same_vector(const Vector<T>& a, const Vector<T>& b, Eq eq) {
+template <typename T, typename Eq> bool same_vector(const Vector<T>& a, const Vector<T>& b, Eq eq) {
   if (a.size() != b.size()) return false;
   for (usize i = 0; i < a.size(); ++i)
     if (!eq(a[i], b[i])) return false;
@@ -253,8 +253,7 @@ std::string module_text(u32 n, u32 bad = ~0u) {
         t += "    (table.set $tab (i32.const 3) (ref.func $f0))\n"
              "    (drop (table.grow $tab (ref.null func) (i32.const 1)))\n"
              "    (select (call $f" +
-             std::to_string(i - 1) +
-             " (local.get 0)) (table.size $tab) (local.get 0)))\n";
+             std::to_string(i - 1) + " (local.get 0)) (table.size $tab) (local.get 0)))\n";
         break;
     }
   }
@@ -354,20 +353,67 @@ TEST(Compilation, ValidModulesCompileTheSameWithEveryBudget) {
             "named3");
 }
 
-TEST(Compilation, OneStepPerFunctionWithBudgetOne) {
+TEST(Compilation, StepsGrowWithTheFunctionsWithBudgetOne) {
+  // Budget 1: a step per section, per function prologue (size and locals) and per instruction.
+  // module_text repeats four function shapes, so 100 more functions (a multiple of 4) always
+  // add the same number of steps.
   u64 steps[3];
-  u32 counts[3] = {10, 100, 1000};
+  u32 counts[3] = {100, 200, 1000};
   for (int k = 0; k < 3; ++k)
     expect_same_in_steps(encode(module_text(counts[k])), "steps", &steps[k]);
-  // The header, each section and each function: the same sections, so the difference is the
-  // number of functions.
-  EXPECT_GT(steps[0], counts[0]);
-  EXPECT_EQ(steps[1] - steps[0], counts[1] - counts[0]);
-  EXPECT_EQ(steps[2] - steps[1], counts[2] - counts[1]);
+  EXPECT_GT(steps[0], 10 * counts[0]);
+  EXPECT_GT(steps[1] - steps[0], 10 * (counts[1] - counts[0]));
+  EXPECT_EQ(steps[2] - steps[1], 8 * (steps[1] - steps[0]));
   // A larger budget takes fewer steps.
   Bytes m = encode(module_text(1000));
-  EXPECT_LT(compile_in_steps(m, 1000).steps, steps[2] / 4);
+  EXPECT_LT(compile_in_steps(m, 1000).steps, steps[2] / 100);
   EXPECT_GT(compile_in_steps(m, 1000).steps, 10u);
+}
+
+// One function of 4,000 loops: a step stops between two of its instructions and the next one
+// continues there; the code and the errors are the same as at once.
+TEST(Compilation, OneLargeFunctionIsSplitBetweenInstructions) {
+  std::string body;
+  for (u32 i = 0; i < 4000; ++i)
+    body +=
+        "(block (loop (br_if 1 (i32.eqz (local.get 0))) (local.set 0 (i32.add (local.get 0) "
+        "(i32.const " +
+        std::to_string(i) + "))) (br 0)))\n";
+  std::string head = "(module (func (export \"f\") (param i32) (result i32) (local i64)\n";
+  Bytes m = encode(head + body + "(local.get 0)))");
+  u64 steps = 0;
+  Outcome o = expect_same_in_steps(m, "large function", &steps);
+  ASSERT_NE(o.module, nullptr) << describe(o);
+  EXPECT_GT(steps, 4000u * 10);
+  // Part way: the position is inside the body, and no module yet.
+  auto begun = Compilation::begin(Span<const u8>(m.data(), m.size()));
+  ASSERT_TRUE(begun.is_ok());
+  std::unique_ptr<Compilation> c(begun.value());
+  u32 body_at = o.module->functions[0].body_offset;
+  Result<bool, CompileError> r = c->step(0);
+  while (r.is_ok() && !r.value() && c->position() <= body_at) r = c->step(0);
+  ASSERT_TRUE(r.is_ok());
+  for (int k = 0; k < 3; ++k) {
+    u32 at = c->position();
+    r = c->step(1000);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_FALSE(r.value());
+    EXPECT_GE(c->position(), at + 1000);
+    EXPECT_LT(c->position(), at + 1000 + 16);  // one instruction past the budget at most
+    EXPECT_EQ(c->take(), nullptr);
+  }
+  // A type error and a malformed instruction near its end.
+  Outcome bad =
+      expect_same_in_steps(encode(head + body + "(i64.const 0)))"), "late type error", nullptr);
+  ASSERT_TRUE(bad.failed);
+  EXPECT_STREQ(bad.error.message, "type mismatch");
+  EXPECT_GT(bad.error.offset, m.size() - 10);
+  Bytes cut = m;
+  cut[cut.size() - 3] = 0xff;  // the final `local.get 0`
+  Outcome illegal = expect_same_in_steps(cut, "late illegal opcode", nullptr);
+  ASSERT_TRUE(illegal.failed);
+  EXPECT_STREQ(illegal.error.message, "illegal opcode");
+  EXPECT_EQ(illegal.error.offset, cut.size() - 2);
 }
 
 TEST(Compilation, InvalidFunctionsFailTheSameWithEveryBudget) {
@@ -409,16 +455,9 @@ TEST(Compilation, MalformedLateFunctionFailsTheSameWithEveryBudget) {
 }
 
 TEST(Compilation, DataSectionErrorsAreTheSameWithEveryBudget) {
-  // Data segments after 100 functions: for a memory the module does not have, of a bad kind,
+  // Data segments after the functions: for a memory the module does not have, of a bad kind,
   // and more than the data count section announced.
-  std::string no_data = module_text(100);
-  no_data.erase(no_data.find("  (data (i32.const 16)"), std::string(
-      "  (data (i32.const 16) \"hello\")\n  (data $d \"passive\")\n").size());
-  // memory.init and data.drop need a data segment: use none of them here.
-  Bytes base = without(encode(no_data), {});
   {
-    std::string t = no_data;
-    // Without the memory and the functions that use it.
     Bytes m = encode("(module (func (result i32) (i32.const 1)) (func) (func (nop)))");
     section(m, 11, {1, 0, 0x41, 0, 0x0b, 1, 'x'});
     Outcome o = expect_same_in_steps(m, "unknown memory", nullptr);
@@ -475,6 +514,26 @@ TEST(Compilation, FinalChecksAreTheSameWithEveryBudget) {
   EXPECT_EQ(late.error.offset, full.size());
 }
 
+TEST(Compilation, DuplicateExportNameAmongManyIsFoundAtItsEntry) {
+  // The check is a hash table now: the first export whose name an earlier one has, at its entry.
+  std::string t = "(module (func $f)\n";
+  for (u32 i = 0; i < 3000; ++i) t += "  (export \"e" + std::to_string(i) + "\" (func $f))\n";
+  Bytes unique = encode(t + ")");
+  Outcome ok = expect_same_in_steps(unique, "3000 exports", nullptr);
+  ASSERT_FALSE(ok.failed) << describe(ok);
+  EXPECT_EQ(ok.module->exports.size(), 3000u);
+  Bytes dup = encode(t + "  (export \"e1234\" (func $f)) (export \"e7\" (func $f)))");
+  Outcome o = expect_same_in_steps(dup, "duplicate export", nullptr);
+  ASSERT_TRUE(o.failed);
+  EXPECT_EQ(o.error.kind, ErrorKind::Invalid);
+  EXPECT_STREQ(o.error.message, "duplicate export name");
+  Bytes entry = {5, 'e', '1', '2', '3', '4', 0, 0};
+  // The second "e1234", not the first.
+  auto second = std::search(dup.begin() + static_cast<long>(find(dup, entry)) + 1, dup.end(),
+                            entry.begin(), entry.end());
+  EXPECT_EQ(o.error.offset, static_cast<u32>(second - dup.begin()));
+}
+
 TEST(Compilation, StepsAfterTheEndRepeatTheOutcome) {
   Bytes m = encode(module_text(3, 2));
   auto begun = Compilation::begin(Span<const u8>(m.data(), m.size()));
@@ -515,6 +574,28 @@ TEST(Compilation, StepsAfterTheEndRepeatTheOutcome) {
   c.reset(begun.value());
   ASSERT_TRUE(c->step(1).is_ok());
   c.reset();
+}
+
+TEST(Compilation, TakingTheBufferCompilesTheSameWithoutACopy) {
+  Bytes m = encode(module_text(50));
+  support::Vector<u8> buffer;
+  ASSERT_TRUE(buffer.try_resize(m.size()).is_ok());
+  std::memcpy(buffer.data(), m.data(), m.size());
+  const u8* storage = buffer.data();
+  auto begun = Compilation::begin(support::move(buffer));
+  ASSERT_TRUE(begun.is_ok());
+  EXPECT_EQ(buffer.size(), 0u);
+  std::unique_ptr<Compilation> c(begun.value());
+  EXPECT_EQ(c->size(), m.size());
+  Result<bool, CompileError> r = c->step(100);
+  while (r.is_ok() && !r.value()) r = c->step(100);
+  ASSERT_TRUE(r.is_ok());
+  std::unique_ptr<Module> module(c->take());
+  ASSERT_NE(module, nullptr);
+  EXPECT_EQ(module->bytes.data(), storage);  // the same buffer
+  Outcome reference = compile_at_once(m);
+  ASSERT_NE(reference.module, nullptr);
+  EXPECT_EQ(difference(*module, *reference.module), "");
 }
 
 // Every module of the specification suite (valid, malformed and invalid binaries alike), when
