@@ -15,6 +15,7 @@ constexpr u32 kRunning = TaskHeader::kRunning;
 constexpr u32 kNotified = TaskHeader::kNotified;
 constexpr u32 kComplete = TaskHeader::kComplete;
 constexpr u32 kCancelRequested = TaskHeader::kCancelRequested;
+constexpr u32 kJoinWaiting = TaskHeader::kJoinWaiting;
 
 TaskHeader& header_of(void* data) { return *static_cast<TaskHeader*>(data); }
 
@@ -55,12 +56,18 @@ void TaskHeader::cancel() {
 }
 
 bool TaskHeader::poll_join(Waker& waker) {
-  support::LockGuard<SpinLock> guard(join_lock_);
-  // finish() sets kComplete before it takes the join lock to collect the waker, so either we see
-  // kComplete here or finish() sees the waker we store.
-  if (is_complete()) return true;
-  join_waker_ = support::move(waker);
-  return false;
+  Waker stale;  // dropped after the lock is released
+  {
+    support::LockGuard<SpinLock> guard(join_lock_);
+    if (is_complete()) return true;
+    join_waker_ = support::move(waker);
+    // finish() publishes kComplete with one read-modify-write of state_ and takes the join lock
+    // only if kJoinWaiting was set before it. So either it sees the bit (and then waits for this
+    // lock and takes the waker), or we see kComplete here and take the waker back.
+    if ((state_.fetch_or(kJoinWaiting) & kComplete) == 0) return false;
+    stale = support::move(join_waker_);
+  }
+  return true;
 }
 
 // ---- Executor: spawning and waking ------------------------------------------------------------
@@ -329,8 +336,9 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
   }
   worker.current.store(&task, support::MemoryOrder::Relaxed);
   worker.counters.add_own(worker.counters.polled);
+  u32 references = 1;  // the run queue's, passed on to us
   if ((state & kCancelRequested) != 0) {
-    finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
+    references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
   } else {
     bool ready = task.leaf_poll_ == nullptr || task.leaf_poll_(task.leaf_, task);
     if (ready) {
@@ -338,7 +346,7 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
       task.resume_point_.resume();
     }
     if (task.root_done_) {
-      finish(task, /*cancelled=*/false, /*unlink_owned=*/true);
+      references += finish(task, /*cancelled=*/false, /*unlink_owned=*/true);
     } else {
       state = task.state_.load();
       for (;;) {
@@ -357,10 +365,12 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
     }
   }
   worker.current.store(nullptr, support::MemoryOrder::Relaxed);
-  task.unref();
+  task.unref(references);
 }
 
-void Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
+// Returns the references the caller must drop for it: 1 when it unlinked the task from the owned
+// list (whose reference the caller drops together with its own, in one atomic operation).
+u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   task.leaf_poll_ = nullptr;
   task.finish_future(cancelled);  // the task's destructors run here
   task.cancelled_ = cancelled;
@@ -376,8 +386,10 @@ void Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   u32 state = task.state_.load();
   while (!task.state_.compare_exchange(state, (state & ~(kRunning | kNotified)) | kComplete)) {
   }
+  // `state` is what the CAS replaced. Without kJoinWaiting nobody stored a join waker, and
+  // poll_join() will now see kComplete: no need for the join lock (see poll_join).
   Waker joiner;
-  {
+  if ((state & kJoinWaiting) != 0) {
     support::LockGuard<SpinLock> guard(task.join_lock_);
     joiner = support::move(task.join_waker_);
   }
@@ -388,7 +400,7 @@ void Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   } else {
     outside_counters_.add(outside_counters_.completed);
   }
-  if (owned_reference) task.unref();
+  return owned_reference ? 1 : 0;
 }
 
 // After close(), with no worker running: cancel what is left, then empty the queues.
@@ -400,8 +412,8 @@ void Executor::shutdown() {
       continue;
     }
     task->state_.fetch_or(kRunning);
-    finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);
-    task->unref();  // the owned list's reference
+    (void)finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);  // unlinked above
+    task->unref();                                                    // the owned list's reference
   }
   auto drain = [](detail::RunQueue& queue) {
     while (detail::QueueNode* node = queue.queue.pop()) {

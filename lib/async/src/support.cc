@@ -3,6 +3,7 @@
 #include <async/platform.h>
 #include <async/task.h>
 #include <support/new.h>
+#include <support/utility.h>
 
 namespace async {
 
@@ -16,8 +17,24 @@ class DefaultAllocator final : public Allocator {
 
 DefaultAllocator g_default_allocator;
 
-// A coroutine frame is preceded by the allocator it came from (16 bytes keep the frame aligned).
-constexpr usize kFramePrefix = 16;
+// A coroutine frame is preceded by this prefix (32 bytes keep the frame 16-byte aligned) and, in
+// front of it, `reserve` bytes where try_spawn can build the task's record (claim_record_area):
+//   block: [record area: reserve bytes][FramePrefix][frame: size bytes]
+// With the record inside, deleting the frame leaves the block allocated, and the record frees
+// the whole block when its last reference goes (SpawnedTask::free_record).
+struct FramePrefix {
+  Allocator* allocator;  // where the block came from
+  void* frame;           // the frame's address: tells one of our frames from anything else
+  usize block_size;      // reserve + prefix + frame
+  u32 reserve;
+  u32 record_inside;  // set by claim_record_area before the task is published; read after
+};
+constexpr usize kFramePrefix = sizeof(FramePrefix);
+static_assert(kFramePrefix % 16 == 0);
+
+FramePrefix& prefix_of(void* frame) {
+  return *reinterpret_cast<FramePrefix*>(static_cast<u8*>(frame) - kFramePrefix);
+}
 
 }  // namespace
 
@@ -36,16 +53,39 @@ const char* error_name(Error error) {
 namespace detail {
 
 void* allocate_frame(Allocator& allocator, usize size) {
-  void* block = allocator.allocate(size + kFramePrefix);
-  if (block == nullptr) return nullptr;
-  *static_cast<Allocator**>(block) = &allocator;
-  return static_cast<u8*>(block) + kFramePrefix;
+  return allocate_frame(allocator, size, 0);
 }
 
-void deallocate_frame(void* frame, usize size) {
-  void* block = static_cast<u8*>(frame) - kFramePrefix;
-  Allocator* allocator = *static_cast<Allocator**>(block);
-  allocator->deallocate(block, size + kFramePrefix);
+void* allocate_frame(Allocator& allocator, usize size, usize record_reserve) {
+  usize reserve = support::align_up(record_reserve, 16);
+  usize block_size = reserve + kFramePrefix + size;
+  void* block = allocator.allocate(block_size);
+  if (block == nullptr) return nullptr;
+  void* frame = static_cast<u8*>(block) + reserve + kFramePrefix;
+  FramePrefix& prefix = prefix_of(frame);
+  prefix.allocator = &allocator;
+  prefix.frame = frame;
+  prefix.block_size = block_size;
+  prefix.reserve = static_cast<u32>(reserve);
+  prefix.record_inside = 0;
+  return frame;
+}
+
+void deallocate_frame(void* frame, usize) {
+  FramePrefix& prefix = prefix_of(frame);
+  if (prefix.record_inside != 0) return;  // the record, still alive, frees the block
+  prefix.allocator->deallocate(static_cast<u8*>(frame) - kFramePrefix - prefix.reserve,
+                               prefix.block_size);
+}
+
+void* claim_record_area(void* frame, Allocator& allocator, usize record_size, usize& block_size) {
+  FramePrefix& prefix = prefix_of(frame);
+  if (prefix.frame != frame || prefix.allocator != &allocator || prefix.reserve < record_size) {
+    return nullptr;
+  }
+  prefix.record_inside = 1;
+  block_size = prefix.block_size;
+  return static_cast<u8*>(frame) - kFramePrefix - prefix.reserve;
 }
 
 }  // namespace detail

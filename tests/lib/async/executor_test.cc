@@ -586,6 +586,70 @@ TEST(Executor, frames_and_records_come_from_the_given_allocator_and_all_return) 
   EXPECT_EQ(allocator.live(), 0);
 }
 
+TEST(Executor, spawning_takes_one_allocation_for_frame_and_record) {
+  CountingAllocator allocator(1);  // room for the frame only: the record must share its block
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  auto spawned = executor.try_spawn_in(framed_in(allocator, 7), allocator);
+  ASSERT_TRUE(spawned.is_ok());
+  JoinHandle<int> handle = spawned.release_value();
+  EXPECT_EQ(allocator.live(), 1);
+  platform.set_current_worker(0);
+  EXPECT_EQ(executor.tick(0), 1u);
+  platform.set_current_worker(async::kNoWorker);
+  ASSERT_TRUE(handle.is_finished());
+  EXPECT_EQ(allocator.live(), 1);  // the frame is destroyed; its block holds the record
+  EXPECT_EQ(handle.take_result().value(), 7);
+  handle.detach();
+  EXPECT_EQ(allocator.live(), 0);
+}
+
+TEST(Executor, record_gets_its_own_block_when_the_frame_came_from_another_allocator) {
+  CountingAllocator frames, records;
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  auto spawned = executor.try_spawn_in(framed_in(frames, 3), records);
+  ASSERT_TRUE(spawned.is_ok());
+  JoinHandle<int> handle = spawned.release_value();
+  EXPECT_EQ(records.live(), 1);
+  EXPECT_EQ(frames.live(), 1);
+  platform.set_current_worker(0);
+  EXPECT_EQ(executor.tick(0), 1u);
+  platform.set_current_worker(async::kNoWorker);
+  ASSERT_TRUE(handle.is_finished());
+  EXPECT_EQ(frames.live(), 0);  // freed when the task finished
+  EXPECT_EQ(handle.take_result().value(), 3);
+  handle.detach();
+  EXPECT_EQ(records.live(), 0);
+}
+
+Task<void> parked_twice(WakerSlot* slot) {
+  co_await Parked(*slot);
+  co_await Parked(*slot);
+}
+
+TEST(Executor, task_woken_on_a_worker_joins_its_queue_and_from_outside_its_last_worker) {
+  HostPlatform platform;
+  Executor executor(platform, 2);
+  WakerSlot slot;
+  platform.set_current_worker(0);
+  auto handle = spawn(executor, parked_twice(&slot));
+  EXPECT_EQ(executor.tick(0), 1u);  // parks on worker 0
+  platform.set_current_worker(1);
+  slot.take().wake();  // issued on worker 1 (as from a task or interrupt handler there)
+  EXPECT_EQ(executor.queued(0), 0u);
+  EXPECT_EQ(executor.queued(1), 1u);
+  EXPECT_EQ(executor.tick(1), 1u);  // parks again, now on worker 1
+  platform.set_current_worker(async::kNoWorker);
+  slot.take().wake();  // from outside: back to the worker that last ran it
+  EXPECT_EQ(executor.queued(0), 0u);
+  EXPECT_EQ(executor.queued(1), 1u);
+  platform.set_current_worker(1);
+  EXPECT_EQ(executor.tick(1), 1u);
+  platform.set_current_worker(async::kNoWorker);
+  EXPECT_TRUE(handle.is_finished());
+}
+
 TEST(Executor, counters_tell_wakes_inside_from_wakes_outside_a_worker) {
   HostPlatform platform;
   Executor executor(platform, 1);

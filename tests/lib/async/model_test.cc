@@ -318,8 +318,8 @@ TEST(Model, idle_protocol_model_detects_a_broken_protocol) {
 // One task (a leaf waiting for one event), two workers taking it from the run queue, an event
 // thread that fires the event and wakes the task's waker, optionally a canceller, and a joiner.
 struct TaskModel : Model<24> {
-  static constexpr int S = 1, R = 2, N = 4, C = 8,
-                       X = 16;  // Scheduled Running Notified Complete Cancel
+  static constexpr int S = 1, R = 2, N = 4, C = 8, X = 16,
+                       J = 32;  // Scheduled Running Notified Complete Cancel JoinWaiting
   enum {
     kState,
     kQueue,
@@ -339,7 +339,9 @@ struct TaskModel : Model<24> {
     kCancelSeen,
     kJoinPc,
     kHasCancel,
-    kTake = 20
+    kTake = 20,
+    kJoinLock,    // 1 while the joiner holds the task's join lock
+    kSkipJoinBit  // broken variant: finish() never takes the join lock
   };
   int threads() const override { return 5; }
 
@@ -447,13 +449,15 @@ struct TaskModel : Model<24> {
         v[kQueue]++;
         pc = 0;
         return true;  // re-queued
-      case 10:        // finish: complete (cancelled unless the body ran to its end)
+      case 10:        // finish: complete (cancelled unless the body ran to its end), one CAS
         if (!v[kDone]) v[kCancelled] = 1;
+        seen = state;
         state = (state & ~(R | N)) | C;
         v[kInPoll]--;
-        pc = 11;
+        pc = (seen & J) && !v[kSkipJoinBit] ? 11 : 0;  // the join lock only if a waker was stored
         return true;
       case 11:  // join lock: take the waker
+        if (v[kJoinLock]) return false;
         if (v[kJoinWaker]) {
           v[kJoinWaker] = 0;
           v[kJoinWoken] = 1;
@@ -498,14 +502,35 @@ struct TaskModel : Model<24> {
   bool joiner() {
     int& pc = v[kJoinPc];
     switch (pc) {
-      case 0:  // poll_join under the join lock
+      case 0:  // poll_join: take the join lock
+        if (v[kJoinLock]) return false;
+        v[kJoinLock] = 1;
+        pc = 2;
+        return true;
+      case 2:  // complete? done
         if (v[kState] & C) {
+          v[kJoinLock] = 0;
           pc = 100;
           return true;
         }
-        v[kJoinWaker] = 1;
-        pc = 1;
+        pc = 3;
         return true;
+      case 3:  // store the waker
+        v[kJoinWaker] = 1;
+        pc = 4;
+        return true;
+      case 4: {  // fetch_or(kJoinWaiting); completed meanwhile: take the waker back; unlock
+        int before = v[kState];
+        v[kState] |= J;
+        v[kJoinLock] = 0;
+        if (before & C) {
+          v[kJoinWaker] = 0;
+          pc = 100;
+        } else {
+          pc = 1;
+        }
+        return true;
+      }
       case 1:  // parked until woken, then polls again
         if (!v[kJoinWoken]) return false;
         v[kJoinWoken] = 0;
@@ -559,6 +584,15 @@ TEST(Model, task_state_machine_cancel_before_during_and_after_polls) {
   Exploration result = explore(model);
   EXPECT_EQ(result.failure, "");
   EXPECT_GT(result.finals, 0u);
+}
+
+TEST(Model, task_state_machine_model_detects_a_finish_that_skips_the_join_waker) {
+  // The harness can fail: a finish() that never takes the join lock strands the joiner.
+  TaskModel model;
+  model.v[TaskModel::kState] = TaskModel::S;
+  model.v[TaskModel::kQueue] = 1;
+  model.v[TaskModel::kSkipJoinBit] = 1;
+  EXPECT_EQ(explore(model).failure, "the joiner was never woken");
 }
 
 TEST(Model, task_state_machine_model_detects_a_dropped_notification) {

@@ -56,19 +56,32 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   // Spawns `future` as a task. Its record comes from the default allocator (try_spawn) or
-  // `allocator` (try_spawn_in). On a worker of this executor the task joins that worker's queue;
-  // elsewhere the injector. Fails with Error::NoMemory (the record, or the future's frame, could
-  // not be allocated) or Error::Closed; on failure `future` is destroyed. Never blocks.
+  // `allocator` (try_spawn_in): built in the room the root frame's block keeps for it when the
+  // frame came from that same allocator (no allocation), else in a block of its own; that block
+  // is freed with the record (when the JoinHandle is dropped, or at completion if detached), the
+  // frame's destructors still run when the task finishes. On a worker the task joins that worker's
+  // queue; elsewhere the injector. Fails with Error::NoMemory (the record, or the future's frame,
+  // could not be allocated) or Error::Closed; on failure `future` is destroyed. Never blocks.
   template <typename T> support::Result<JoinHandle<T>, Error> try_spawn(Task<T> future) {
     return try_spawn_in(support::move(future), default_allocator());
   }
   template <typename T>
   support::Result<JoinHandle<T>, Error> try_spawn_in(Task<T> future, Allocator& allocator) {
+    using Record = detail::SpawnedTask<T>;
     if (!future.valid()) return Error::NoMemory;
     if (is_closed()) return Error::Closed;
-    void* memory = allocator.allocate(sizeof(detail::SpawnedTask<T>));
+    // The record goes in front of the root frame when the frame kept room for it in a block from
+    // the same allocator (one allocation per task); otherwise in a block of its own.
+    void* memory = nullptr;
+    usize block_size = 0;
+    if constexpr (alignof(Record) <= 16) {
+      static_assert(sizeof(Record) <= detail::record_reserve<T>());
+      memory = detail::claim_record_area(future.handle().address(), allocator, sizeof(Record),
+                                         block_size);
+    }
+    if (memory == nullptr) memory = allocator.allocate(sizeof(Record));
     if (memory == nullptr) return Error::NoMemory;
-    auto* task = new (memory) detail::SpawnedTask<T>(*this, allocator, support::move(future));
+    auto* task = new (memory) Record(*this, allocator, support::move(future), block_size);
     if (!admit(*task)) {
       task->unref();  // destroys the frame and the record
       return Error::Closed;
@@ -147,7 +160,7 @@ class Executor {
   void notify(u32 owner, u64 len);
   bool wake_if_sleeping(Worker& worker);
   void poll(Worker& worker, TaskHeader& task);
-  void finish(TaskHeader& task, bool cancelled, bool unlink_owned);
+  [[nodiscard]] u32 finish(TaskHeader& task, bool cancelled, bool unlink_owned);
   TaskHeader* next_task(Worker& worker);
   TaskHeader* pop_local(Worker& worker);
   TaskHeader* take_from_injector(Worker& worker);

@@ -10,20 +10,16 @@ namespace async {
 
 namespace detail {
 
-template <typename T> struct StoredValue {
-  using Type = T;
-};
-template <> struct StoredValue<void> {
-  using Type = Unit;
-};
-
 // The record behind a JoinHandle<T>: the task header, the root Task and, once done, its value.
+// It lives either in a block of its own (`block_size` 0) or in front of the root frame, in the
+// block of `block_size` bytes that the frame was allocated in (detail::claim_record_area).
 template <typename T> class SpawnedTask final : public TaskHeader {
  public:
-  SpawnedTask(Executor& executor, Allocator& allocator, Task<T> future)
+  SpawnedTask(Executor& executor, Allocator& allocator, Task<T> future, usize block_size = 0)
       : TaskHeader(executor, future.handle()),
         allocator_(allocator),
-        future_(support::move(future)) {
+        future_(support::move(future)),
+        block_size_(block_size) {
     future_.handle().promise().task = this;
   }
 
@@ -42,12 +38,14 @@ template <typename T> class SpawnedTask final : public TaskHeader {
   }
   void free_record() override {
     Allocator& allocator = allocator_;
-    this->~SpawnedTask();
-    allocator.deallocate(this, sizeof(SpawnedTask));
+    usize block_size = block_size_;
+    this->~SpawnedTask();  // a frame still alive is destroyed here, its block kept for below
+    allocator.deallocate(this, block_size != 0 ? block_size : sizeof(SpawnedTask));
   }
 
   Allocator& allocator_;
   Task<T> future_;
+  usize block_size_;
   support::Optional<typename StoredValue<T>::Type> value_;
 };
 

@@ -48,8 +48,24 @@ using LeafPoll = bool (*)(void* leaf, TaskHeader& task);
 
 struct PromiseAccess;
 
+// Coroutine frames (support.cc). A frame may be allocated with room for its task's record in the
+// same block (`record_reserve` bytes in front of it): spawning it then costs one allocation, not
+// two. deallocate_frame frees the block unless a record was built there (claim_record_area);
+// then the record frees it when its last reference goes.
 void* allocate_frame(Allocator& allocator, usize size);
+void* allocate_frame(Allocator& allocator, usize size, usize record_reserve);
 void deallocate_frame(void* frame, usize size);
+// For try_spawn: the record area of `frame` when it was allocated by this library from
+// `allocator` with at least `record_size` bytes reserved (16-byte aligned); `block_size` receives
+// the size of the whole block, which the record must then deallocate. Else nullptr.
+void* claim_record_area(void* frame, Allocator& allocator, usize record_size, usize& block_size);
+
+template <typename T> struct StoredValue {
+  using Type = T;
+};
+template <> struct StoredValue<void> {
+  using Type = Unit;
+};
 
 }  // namespace detail
 
@@ -64,6 +80,7 @@ class TaskHeader : public detail::QueueNode {
   static constexpr u32 kNotified = 4;   // woken while running: poll again
   static constexpr u32 kComplete = 8;   // finished or cancelled; the frame is gone
   static constexpr u32 kCancelRequested = 16;
+  static constexpr u32 kJoinWaiting = 32;  // a join waker was stored: finish() must take it
 
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
@@ -87,8 +104,10 @@ class TaskHeader : public detail::QueueNode {
   void clear_leaf() { leaf_poll_ = nullptr; }
 
   void ref() { refs_.fetch_add(1); }
-  void unref() {
-    if (refs_.fetch_sub(1) == 1) free_record();
+  void unref() { unref(1); }
+  // Drops `count` references at once (one atomic operation instead of `count`).
+  void unref(u32 count) {
+    if (refs_.fetch_sub(count) == count) free_record();
   }
 
  protected:
@@ -129,6 +148,16 @@ class TaskHeader : public detail::QueueNode {
 };
 
 namespace detail {
+
+// The room a Task<T>'s frame keeps for the record of the task it may become (SpawnedTask<T> in
+// join_handle.h: the header, the allocator, the root Task, the block size and the value);
+// try_spawn checks that the record fits. Awaited (never spawned) frames carry it unused.
+template <typename T> constexpr usize record_reserve() {
+  using Value = support::Optional<typename StoredValue<T>::Type>;
+  usize fields = sizeof(TaskHeader) + 3 * sizeof(void*);
+  usize size = (fields + alignof(Value) - 1) / alignof(Value) * alignof(Value) + sizeof(Value);
+  return (size + 15) / 16 * 16;
+}
 
 struct PromiseAccess {
   static void mark_root_done(TaskHeader& task) { task.root_done_ = true; }
@@ -191,6 +220,16 @@ template <typename T = void> class [[nodiscard]] Task {
   struct promise_type : detail::PromiseBase, detail::ReturnValue<T> {
     Task get_return_object() { return Task(Handle::from_promise(*this)); }
     static Task get_return_object_on_allocation_failure() { return Task(); }
+
+    // As PromiseBase's, with room for the task's record in front of the frame (see
+    // detail::allocate_frame); PromiseBase's operator delete frees both.
+    static void* operator new(usize size) noexcept {
+      return detail::allocate_frame(default_allocator(), size, detail::record_reserve<T>());
+    }
+    template <typename... Args>
+    static void* operator new(usize size, Allocator& allocator, Args&...) noexcept {
+      return detail::allocate_frame(allocator, size, detail::record_reserve<T>());
+    }
   };
   using Handle = std::coroutine_handle<promise_type>;
 
