@@ -20,7 +20,7 @@ namespace {
 // A slice: this much fuel (calls and loop iterations), or this much time if the fuel lasts
 // longer (the hart's timer interrupts the execution).
 constexpr i64 kSliceFuel = 200000;
-constexpr u64 kSliceNs = 5'000'000;
+constexpr u64 kSliceNs = 2'000'000;
 
 fs::FileSystem* g_root = nullptr;
 

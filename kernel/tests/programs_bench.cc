@@ -121,7 +121,7 @@ KTEST_ASYNC_MANUAL(bench, programs) {
   co_await echo_latency(kt, "idle", 0);
   co_await echo_latency(kt, "two compute loops", 2);
   programs::Stats after = programs::stats();
-  console::print("bench: slices {} of which {} ended by the 5 ms timer\n",
+  console::print("bench: slices {} of which {} ended by the slice timer\n",
                  after.slices - before.slices, after.preempted - before.preempted);
 }
 
