@@ -38,7 +38,7 @@ void push_ready_locked(const char* data, usize len) {
 }
 
 // Handles one typed character. Returns the pid to kill (Ctrl-C), or 0. Echo goes to `echo`.
-u32 input_locked(char c, char* echo, usize* echo_len) {
+u32 input_locked(char c, char* echo, usize* echo_len, usize* erase) {
   auto say = [&](const char* s) {
     while (*s != '\0' && *echo_len < 8) echo[(*echo_len)++] = *s++;
   };
@@ -60,11 +60,8 @@ u32 input_locked(char c, char* echo, usize* echo_len) {
       }
       return 0;
     case kCtrlU:
-      while (g_state.line_len > 0) {
-        --g_state.line_len;
-        say("\b \b");
-        if (*echo_len > 5) break;  // the rest is erased on the screen by the next round
-      }
+      *erase = g_state.line_len;
+      g_state.line_len = 0;
       return 0;
     case 0x7f:
     case '\b':
@@ -92,14 +89,15 @@ u32 input_locked(char c, char* echo, usize* echo_len) {
 
 void input(char c) {
   char echo[8];
-  usize echo_len = 0;
+  usize echo_len = 0, erase = 0;
   u32 kill = 0;
   {
     support::LockGuard guard(g_lock);
-    kill = input_locked(c, echo, &echo_len);
+    kill = input_locked(c, echo, &echo_len, &erase);
     ++g_state.generation;
   }
   if (echo_len > 0) console::write({echo, echo_len});
+  for (usize i = 0; i < erase; ++i) console::write("\b \b");
   if (kill != 0) (void)programs::kill(kill, programs::EndBy::Interrupt);
   programs::ring_console_readers();
 }
@@ -142,6 +140,18 @@ Mode mode() {
 void set_foreground(u32 pid) {
   support::LockGuard guard(g_lock);
   g_state.foreground = pid;
+}
+
+u32 exchange_foreground(u32 pid) {
+  support::LockGuard guard(g_lock);
+  u32 previous = g_state.foreground;
+  g_state.foreground = pid;
+  return previous;
+}
+
+void release_foreground(u32 pid, u32 restore) {
+  support::LockGuard guard(g_lock);
+  if (g_state.foreground == pid) g_state.foreground = restore;
 }
 
 u32 foreground() {

@@ -102,12 +102,29 @@ async::Task<CompileOutcome> cache_get(support::Span<const u8> bytes) {
   co_return outcome;
 }
 
+// Modules no program runs stay cached for the next run, up to this many; beyond, the one just
+// released goes (so a program writing and running new modules cannot grow the cache forever).
+constexpr usize kMaxUnused = 16;
+
 void cache_put(const wasm::Module* module) {
-  support::LockGuard guard(g_lock);
-  for (Entry& e : g_entries) {
-    if (e.module == module) {
-      --e.users;
+  {
+    support::LockGuard guard(g_lock);
+    usize unused = 0, index = g_entries.size();
+    for (usize i = 0; i < g_entries.size(); ++i) {
+      Entry& e = g_entries[i];
+      if (e.module == module) {
+        --e.users;
+        index = i;
+      }
+      if (e.users == 0) ++unused;
+    }
+    if (index == g_entries.size()) {
+      // Not cached (the cache could not grow): this program owned it alone.
+    } else if (unused <= kMaxUnused || g_entries[index].users != 0) {
       return;
+    } else {
+      for (usize j = index + 1; j < g_entries.size(); ++j) g_entries[j - 1] = g_entries[j];
+      g_entries.shrink_to(g_entries.size() - 1);
     }
   }
   delete module;

@@ -62,8 +62,9 @@ struct Program {
   bool rung = false;
   async::Waker bell_waker;
 
+  // 0, or how the first kill asked: 1 + EndBy (set once).
   support::Atomic<u8> kill_requested{0};
-  EndBy kill_by = EndBy::Kill;
+  u32 previous_foreground = 0;  // who had the console before this foreground program
 
   // The end, set once by the task; waiters sleep on `ended_queue`.
   Exit exit;
@@ -81,6 +82,10 @@ struct Program {
 void release(Program* program);
 
 extern Limits g_limits;
+// The program that owns the console: the foreground one, else the first program.
+u32 console_owner();
+// The first program the kernel started (0 before there is one).
+u32 first_program();
 void set_root(fs::FileSystem& root);
 void read_limits();
 

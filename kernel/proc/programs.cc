@@ -33,6 +33,7 @@ struct Table {
 Table g_table;
 
 support::Atomic<u64> g_spawned{0}, g_ended{0}, g_slices{0}, g_preempted{0};
+support::Atomic<u32> g_first_program{0};
 support::Atomic<u64> g_slices_on_hart[8];
 // The execution running a slice on each hart, for the slice timer.
 wasm::Execution* g_running[arch::kMaxCpus];
@@ -120,6 +121,9 @@ wasm::RunStatus run_slice(Program& p) {
   wasm::RunStatus status = p.execution->run(kSliceFuel);
   ktime::disarm();
   __atomic_store_n(&g_running[cpu], nullptr, __ATOMIC_RELEASE);
+  // A timer that fired after run() returned must not cut the next slice short (a kill is still
+  // seen: kill_requested is checked before every slice).
+  if (status != wasm::RunStatus::Interrupted) p.execution->clear_interrupt();
   u64 end = ktime::now_ns();
   p.cpu_ns.fetch_add(end - start);
   p.slices.fetch_add(1);
@@ -250,6 +254,9 @@ async::Task<bool> load(Program& p) {
     co_return false;
   }
   p.exit.reason[0] = '\0';
+  // The arguments live on in the WASI context; the record keeps only the name.
+  p.argv = {};
+  p.env = {};
   co_return true;
 }
 
@@ -286,7 +293,8 @@ async::Task<void> execute(Program& p) {
       if (killed(p)) {
         p.exit.end = End::Killed;
         p.exit.code = 130;
-        set_reason(p.exit, p.kill_by == EndBy::Interrupt ? "interrupted" : "killed");
+        bool interrupt = p.kill_requested.load() == 1 + static_cast<u8>(EndBy::Interrupt);
+        set_reason(p.exit, interrupt ? "interrupted" : "killed");
         co_return;
       }
       p.wait_for = WaitFor::Turn;
@@ -357,7 +365,8 @@ void reap(Program* p);
 async::Task<void> program_task(Program* p) {
   if (co_await load(*p)) co_await execute(*p);
   teardown(*p);
-  if (tty::foreground() == p->pid) tty::set_foreground(0);
+  // The console goes back to whoever had it (the shell that started this program).
+  if (p->foreground) tty::release_foreground(p->pid, p->previous_foreground);
   LOG_DEBUG("program {} ({}) ended: {} {}", p->pid, p->name, static_cast<u32>(p->exit.end),
             p->exit.code);
   p->state.store(static_cast<u8>(State::Ended));
@@ -461,6 +470,13 @@ const char* spawn_error_name(SpawnError error) {
 
 const Limits& limits() { return g_limits; }
 
+u32 first_program() { return g_first_program.load(); }
+
+u32 console_owner() {
+  u32 foreground = tty::foreground();
+  return foreground != 0 ? foreground : g_first_program.load();
+}
+
 void set_root(fs::FileSystem& root) { g_root = &root; }
 
 void read_limits() {
@@ -518,7 +534,11 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     ++g_table.live;
   }
   u32 pid = p->pid;
-  if (p->foreground) tty::set_foreground(pid);
+  if (request.parent == 0) {
+    u32 none = 0;
+    (void)g_first_program.compare_exchange(none, pid);
+  }
+  if (p->foreground) p->previous_foreground = tty::exchange_foreground(pid);
   auto spawned = kexec::executor().try_spawn(program_task(p));
   if (spawned.is_error()) {
     // Ends at once, as a program that could not start; its waiter learns why.
@@ -527,8 +547,10 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     set_reason(p->exit, "no memory for the program's task");
     wasi_destroy(p->wasi);
     p->wasi = nullptr;
+    if (p->foreground) tty::release_foreground(pid, p->previous_foreground);
     p->state.store(static_cast<u8>(State::Ended));
     p->ended.store(1);
+    g_ended.fetch_add(1);
     release(p);  // the task's reference
   } else {
     spawned.value().detach();
@@ -582,8 +604,8 @@ bool kill(u32 pid, EndBy by) {
   if (p == nullptr) return false;
   bool live = p->ended.load() == 0;
   if (live) {
-    p->kill_by = by;
-    p->kill_requested.store(1);
+    u8 none = 0;
+    (void)p->kill_requested.compare_exchange(none, static_cast<u8>(1 + static_cast<u8>(by)));
     {
       support::LockGuard guard(p->bell_lock);
       if (p->execution != nullptr) p->execution->interrupt();

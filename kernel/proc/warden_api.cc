@@ -13,6 +13,9 @@ namespace {
 
 // WASI errno values.
 constexpr u32 kSuccess = 0;
+constexpr u32 kTooBig = 1;
+constexpr u32 kMaxPath = 4096;
+constexpr u64 kMaxArgs = 256 * 1024;  // argv and environment bytes together
 constexpr u32 kAgain = 6;
 constexpr u32 kBadf = 8;
 constexpr u32 kFault = 21;
@@ -24,8 +27,6 @@ constexpr u32 kSrch = 71;
 
 using wasm::HostCall;
 using wasm::HostStatus;
-
-u32 console_owner_pid = 0;  // the first program (set when it loads its `warden` imports)
 
 // The caller's memory range [ptr, ptr + len), or nullptr when it is not all inside.
 u8* guest(Program& p, u64 ptr, u64 len) {
@@ -85,6 +86,13 @@ HostStatus warden_spawn(void* env, HostCall& call) {
       pid_out == nullptr) {
     return answer(call, kFault);
   }
+  // Bounds on what the kernel copies for the child (its heap is shared by every program).
+  if (path_len > kMaxPath || cwd_len > kMaxPath ||
+      static_cast<u64>(argv_len) + env_len > kMaxArgs) {
+    return answer(call, kTooBig);
+  }
+  // Only the console's owner may hand the console (and Ctrl-C) to a child.
+  if ((flags & 1u) != 0 && p.pid != console_owner()) return answer(call, kPerm);
   if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0 || cwd[0] != '/') {
     return answer(call, kInval);
   }
@@ -183,7 +191,7 @@ HostStatus warden_list(void* env, HostCall& call) {
 HostStatus warden_kill(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
   u32 pid = arg(call, 0);
-  if (pid == p.pid || pid == console_owner_pid) return answer(call, kPerm);
+  if (pid == p.pid || pid == first_program()) return answer(call, kPerm);
   return answer(call, kill(pid, EndBy::Kill) ? kSuccess : kSrch);
 }
 
@@ -216,8 +224,7 @@ HostStatus warden_console_mode(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
   u32 mode = arg(call, 0);
   if (mode > 1) return answer(call, kInval);
-  u32 owner = tty::foreground() != 0 ? tty::foreground() : console_owner_pid;
-  if (p.pid != owner) return answer(call, kPerm);
+  if (p.pid != console_owner()) return answer(call, kPerm);
   tty::set_mode(mode == 1 ? tty::Mode::Raw : tty::Mode::Cooked);
   return answer(call, kSuccess);
 }
@@ -240,7 +247,6 @@ bool resolve_warden(Program& program, wasm::Store& store, const wasm::Import& im
                     const wasm::Module& module, wasm::Extern& out, char* reason, usize size) {
   support::BufferSink sink(reason, size);
   support::StringView name = module.name_of(import.name);
-  if (program.parent == 0 && console_owner_pid == 0) console_owner_pid = program.pid;
   for (const Export& e : kExports) {
     if (name != e.name) continue;
     if (import.kind != wasm::ExternKind::Func) {

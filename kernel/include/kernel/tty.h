@@ -26,6 +26,10 @@ Mode mode();
 // The program Ctrl-C ends in cooked mode (0: none).
 void set_foreground(u32 pid);
 u32 foreground();
+// Makes `pid` the foreground program; returns the one it replaces.
+u32 exchange_foreground(u32 pid);
+// If `pid` is the foreground program, `restore` becomes it (atomically with the check).
+void release_foreground(u32 pid, u32 restore);
 
 // Copies readable input into `buf`. Returns the number of bytes (> 0), 0 for an end of input
 // (consumed by this read), or -1 when nothing is readable yet.

@@ -183,6 +183,8 @@ class Execution {
   RunStatus run(i64 fuel);
   // Asks a running execution to stop at its next check (safe from another thread).
   void interrupt() { __atomic_store_n(&interrupt_, 1u, __ATOMIC_RELAXED); }
+  // Forgets an interrupt that arrived after run() returned.
+  void clear_interrupt() { __atomic_store_n(&interrupt_, 0u, __ATOMIC_RELAXED); }
 
   // After Done: the results.
   Span<const u64> results() const { return Span<const u64>(stack_, result_count_); }
