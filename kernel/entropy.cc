@@ -78,11 +78,7 @@ void init() {
   u8 material[32] = {};
   for (usize i = 0; i < seed.size(); ++i) material[i % 32] ^= seed[i];
   for (int i = 0; i < 8; ++i) material[i] ^= static_cast<u8>(g_realtime_at_boot >> (8 * i));
-  for (int i = 0; i < 8; ++i) {
-    g_gen.key[i] = static_cast<u32>(material[4 * i]) | static_cast<u32>(material[4 * i + 1]) << 8 |
-                   static_cast<u32>(material[4 * i + 2]) << 16 |
-                   static_cast<u32>(material[4 * i + 3]) << 24;
-  }
+  for (int i = 0; i < 8; ++i) __builtin_memcpy(&g_gen.key[i], material + 4 * i, 4);
   if (seed.size() == 0) LOG_WARN("entropy: no /chosen/rng-seed; random bytes are predictable");
   LOG_INFO("entropy: realtime {} s since 1970 from the RTC, {} seed bytes",
            g_realtime_at_boot / 1000000000, seed.size());
@@ -99,12 +95,7 @@ void random_bytes(support::Span<u8> out) {
       // Fast key erasure: the first block after every 16 re-keys, so past output cannot be
       // recomputed from a later state.
       if (g_gen.counter % 16 == 0) {
-        for (int k = 0; k < 8; ++k) {
-          g_gen.key[k] = static_cast<u32>(g_gen.block[4 * k]) |
-                         static_cast<u32>(g_gen.block[4 * k + 1]) << 8 |
-                         static_cast<u32>(g_gen.block[4 * k + 2]) << 16 |
-                         static_cast<u32>(g_gen.block[4 * k + 3]) << 24;
-        }
+        __builtin_memcpy(g_gen.key, g_gen.block, sizeof g_gen.key);
         chacha_block(g_gen.key, g_gen.counter++, g_gen.block);
       }
     }

@@ -23,7 +23,6 @@ struct State {
   char line[kLineSize];
   usize line_len = 0;
   u32 foreground = 0;
-  u64 generation = 0;
 };
 
 support::SpinLock g_lock;
@@ -94,7 +93,6 @@ void input(char c) {
   {
     support::LockGuard guard(g_lock);
     kill = input_locked(c, echo, &echo_len, &erase);
-    ++g_state.generation;
   }
   if (echo_len > 0) console::write({echo, echo_len});
   for (usize i = 0; i < erase; ++i) console::write("\b \b");
@@ -118,28 +116,25 @@ void start() {
   if (spawned.is_ok()) spawned.value().detach();
 }
 
-bool started() { return g_started; }
-
 void set_mode(Mode mode) {
-  support::LockGuard guard(g_lock);
-  if (g_state.mode == mode) return;
-  // Switching to raw hands a half-typed line over as typed; to cooked starts a fresh line.
-  if (mode == Mode::Raw && g_state.line_len > 0) {
-    push_ready_locked(g_state.line, g_state.line_len);
-    g_state.line_len = 0;
+  bool handed_over = false;
+  {
+    support::LockGuard guard(g_lock);
+    if (g_state.mode == mode) return;
+    // Switching to raw hands a half-typed line over as typed; to cooked starts a fresh line.
+    if (mode == Mode::Raw && g_state.line_len > 0) {
+      push_ready_locked(g_state.line, g_state.line_len);
+      g_state.line_len = 0;
+      handed_over = true;
+    }
+    g_state.mode = mode;
   }
-  g_state.mode = mode;
-  ++g_state.generation;
+  if (handed_over) programs::ring_console_readers();
 }
 
 Mode mode() {
   support::LockGuard guard(g_lock);
   return g_state.mode;
-}
-
-void set_foreground(u32 pid) {
-  support::LockGuard guard(g_lock);
-  g_state.foreground = pid;
 }
 
 u32 exchange_foreground(u32 pid) {
@@ -181,11 +176,6 @@ isize try_read(u8* buf, usize len) {
 bool readable() {
   support::LockGuard guard(g_lock);
   return g_state.count > 0 || g_state.eofs > 0;
-}
-
-u64 generation() {
-  support::LockGuard guard(g_lock);
-  return g_state.generation;
 }
 
 void inject(const char* text, usize len) {

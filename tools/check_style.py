@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Formatting check over the project's C++ (clang-format-19 with the tree's .clang-format).
+"""Formatting check over the project's C and C++ (clang-format-19 with the tree's .clang-format).
 
 usage: check_style.py [--fix]
 Lists each file whose formatting differs and exits 1; with --fix rewrites them instead.
@@ -15,7 +15,7 @@ FOLDERS = ["lib", "kernel", "tools", "tests", "apps"]
 def sources():
     for folder in FOLDERS:
         for path in sorted((ROOT / folder).rglob("*")):
-            if path.suffix in (".cc", ".h") and "/data/" not in str(path):
+            if path.suffix in (".cc", ".c", ".h") and "/data/" not in str(path):
                 yield path
 
 

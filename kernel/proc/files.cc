@@ -52,16 +52,22 @@ support::Result<support::Vector<u8>, SpawnError> read_whole_file(StringView path
   return read_file(path, "/");
 }
 
-bool write_whole_file(StringView path, support::Span<const u8> bytes) {
+support::Result<fs::NodeRef, SpawnError> create_empty_file(StringView path) {
   usize slash = path.size();
   while (slash > 0 && path[slash - 1] != '/') --slash;
-  if (slash == 0) return false;
+  if (slash == 0) return SpawnError::Invalid;
   auto dir = root().resolve(slash == 1 ? StringView("/") : path.substr(0, slash - 1));
-  if (dir.is_error()) return false;
+  if (dir.is_error()) return error_of(dir.error());
   auto file = root().create_file(dir.value(), path.substr(slash), fs::CreateMode::OpenExisting);
-  if (file.is_error()) return false;
-  if (root().truncate(file.value(), 0).is_error()) return false;
-  return root().write(file.value(), 0, support::Bytes(bytes.data(), bytes.size())).is_ok();
+  if (file.is_error()) return error_of(file.error());
+  if (auto r = root().truncate(file.value(), 0); r.is_error()) return error_of(r.error());
+  return support::move(file.value());
+}
+
+bool write_whole_file(StringView path, support::Span<const u8> bytes) {
+  auto file = create_empty_file(path);
+  return file.is_ok() &&
+         root().write(file.value(), 0, support::Bytes(bytes.data(), bytes.size())).is_ok();
 }
 
 }  // namespace programs

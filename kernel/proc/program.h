@@ -6,6 +6,7 @@
 #include <async/sync.h>
 #include <async/task.h>
 #include <async/timer_wheel.h>
+#include <fs/node.h>
 #include <kernel/programs.h>
 #include <support/atomic.h>
 #include <support/spinlock.h>
@@ -35,7 +36,6 @@ struct Program {
   support::Atomic<u64> slices{0};
   support::Atomic<u64> memory_bytes{0};
   bool foreground = false;
-  u64 started_ns = 0;
 
   // The request, kept until the task has loaded the program.
   support::Vector<u8> path;
@@ -51,7 +51,14 @@ struct Program {
   const wasm::Module* module = nullptr;  // a module-cache reference
 
   // Suspension in a host call.
-  WaitFor wait_for = WaitFor::None;
+  // Written by the program's own task; read by others (the tty rings only console readers).
+  support::Atomic<u8> wait_state{static_cast<u8>(WaitFor::None)};
+  WaitFor wait_for() const {
+    return static_cast<WaitFor>(wait_state.load(support::MemoryOrder::Relaxed));
+  }
+  void set_wait_for(WaitFor what) {
+    wait_state.store(static_cast<u8>(what), support::MemoryOrder::Relaxed);
+  }
   u64 deadline = ~u64{0};
   u32 child = 0;
   // Re-runs the pending host call once what it waited for happened; Pending to keep waiting.
@@ -117,6 +124,8 @@ void wasi_destroy(WasiState* state);
 // Reads a program file (absolute path, or relative to `cwd`) from the root file system.
 support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd);
 bool file_exists(StringView path, StringView cwd);
+// Creates the file at absolute `path`, or empties the one there.
+support::Result<fs::NodeRef, SpawnError> create_empty_file(StringView path);
 
 // The module cache: one compiled Module per distinct content, shared by every program that runs
 // it. get() compiles on a miss (and reports the error); put() returns the reference.

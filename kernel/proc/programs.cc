@@ -99,7 +99,7 @@ bool child_ended(u32 pid) {
 
 // True when what the pending host call waits for has happened.
 bool wait_over(Program& p, u64 now) {
-  switch (p.wait_for) {
+  switch (p.wait_for()) {
     case WaitFor::None:
     case WaitFor::Turn: return true;
     case WaitFor::Console: return tty::readable() || now >= p.deadline;
@@ -109,7 +109,11 @@ bool wait_over(Program& p, u64 now) {
   return true;
 }
 
-void on_slice_deadline(void*) { on_slice_timer(); }
+// The hart's timer, when a slice has run its time: stops the execution running here.
+void on_slice_deadline(void*) {
+  u32 cpu = arch::this_cpu().id;
+  if (wasm::Execution* e = __atomic_load_n(&g_running[cpu], __ATOMIC_ACQUIRE)) e->interrupt();
+}
 
 // Runs one slice on this hart.
 wasm::RunStatus run_slice(Program& p) {
@@ -136,10 +140,17 @@ wasm::RunStatus run_slice(Program& p) {
   return status;
 }
 
-bool copy_bytes(support::Vector<u8>& out, support::StringView text) {
-  if (out.try_resize(text.size()).is_error()) return false;
-  for (usize i = 0; i < text.size(); ++i) out[i] = static_cast<u8>(text[i]);
-  return true;
+Info info_of(const Program& p) {
+  Info info;
+  info.pid = p.pid;
+  info.parent = p.parent;
+  info.state = static_cast<State>(p.state.load());
+  info.hart = p.hart.load();
+  info.memory_bytes = p.memory_bytes.load();
+  info.cpu_ns = p.cpu_ns.load();
+  info.slices = p.slices.load();
+  __builtin_memcpy(info.name, p.name, sizeof info.name);
+  return info;
 }
 
 void describe_trap(Program& p) {
@@ -297,7 +308,7 @@ async::Task<void> execute(Program& p) {
         set_reason(p.exit, interrupt ? "interrupted" : "killed");
         co_return;
       }
-      p.wait_for = WaitFor::Turn;
+      p.set_wait_for(WaitFor::Turn);
       wasm::RunStatus status = run_slice(p);
       switch (status) {
         case wasm::RunStatus::Done: break;
@@ -312,12 +323,12 @@ async::Task<void> execute(Program& p) {
           wasm::HostCall& call = p.execution->pending_call();
           bool wasi = wasi_pending(p);
           for (;;) {
-            if (p.wait_for == WaitFor::Turn) {
+            if (p.wait_for() == WaitFor::Turn) {
               co_await async::yield_now();
             } else {
               p.state.store(static_cast<u8>(State::Waiting));
               while (!killed(p) && !wait_over(p, ktime::now_ns())) {
-                u64 deadline = p.wait_for == WaitFor::Console || p.wait_for == WaitFor::Deadline
+                u64 deadline = p.wait_for() == WaitFor::Console || p.wait_for() == WaitFor::Deadline
                                    ? p.deadline
                                    : async::kNever;
                 co_await Bell(p, deadline);
@@ -325,7 +336,7 @@ async::Task<void> execute(Program& p) {
               p.state.store(static_cast<u8>(State::Ready));
             }
             if (killed(p)) break;
-            p.wait_for = WaitFor::Turn;  // unless the call says what it waits for
+            p.set_wait_for(WaitFor::Turn);  // unless the call says what it waits for
             wasm::HostStatus result = wasi ? wasi_retry(p, call) : p.retry(p, call);
             if (result != wasm::HostStatus::Pending) {
               p.execution->complete_host_call(result);
@@ -470,6 +481,13 @@ const char* spawn_error_name(SpawnError error) {
 
 const Limits& limits() { return g_limits; }
 
+support::Result<support::Vector<u8>> bytes_of(StringView text) {
+  support::Vector<u8> bytes;
+  TRY(bytes.try_resize(text.size()));
+  for (usize i = 0; i < text.size(); ++i) bytes[i] = static_cast<u8>(text[i]);
+  return bytes;
+}
+
 u32 first_program() { return g_first_program.load(); }
 
 u32 console_owner() {
@@ -511,12 +529,15 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   p->argv = support::move(request.argv);
   p->env = support::move(request.env);
   copy_name(p->name, sizeof p->name, p->argv[0].span());
-  if (!copy_bytes(p->path, request.path) || !copy_bytes(p->cwd, request.cwd)) {
+  auto path = bytes_of(request.path);
+  auto cwd = bytes_of(request.cwd);
+  if (path.is_error() || cwd.is_error()) {
     wasi_destroy(p->wasi);
     delete p;
     return SpawnError::NoMemory;
   }
-  p->started_ns = ktime::now_ns();
+  p->path = support::move(path.value());
+  p->cwd = support::move(cwd.value());
   {
     support::LockGuard guard(g_table.lock);
     if (request.parent != 0) {
@@ -620,17 +641,7 @@ usize list(Info* out, usize max) {
   support::LockGuard guard(g_table.lock);
   usize n = 0;
   for (Program* p : g_table.programs) {
-    if (n < max) {
-      Info& info = out[n];
-      info.pid = p->pid;
-      info.parent = p->parent;
-      info.state = static_cast<State>(p->state.load());
-      info.hart = p->hart.load();
-      info.memory_bytes = p->memory_bytes.load();
-      info.cpu_ns = p->cpu_ns.load();
-      info.slices = p->slices.load();
-      for (usize i = 0; i < sizeof info.name; ++i) info.name[i] = p->name[i];
-    }
+    if (n < max) out[n] = info_of(*p);
     ++n;
   }
   return n;
@@ -639,15 +650,7 @@ usize list(Info* out, usize max) {
 support::Optional<Info> info(u32 pid) {
   Program* p = acquire(pid);
   if (p == nullptr) return {};
-  Info info;
-  info.pid = p->pid;
-  info.parent = p->parent;
-  info.state = static_cast<State>(p->state.load());
-  info.hart = p->hart.load();
-  info.memory_bytes = p->memory_bytes.load();
-  info.cpu_ns = p->cpu_ns.load();
-  info.slices = p->slices.load();
-  for (usize i = 0; i < sizeof info.name; ++i) info.name[i] = p->name[i];
+  Info info = info_of(*p);
   release(p);
   return info;
 }
@@ -672,13 +675,11 @@ Stats stats() {
 void ring_console_readers() {
   support::LockGuard guard(g_table.lock);
   for (Program* p : g_table.programs) {
-    if (p->state.load() == static_cast<u8>(State::Waiting)) p->ring();
+    // What it waits for is written before its state becomes Waiting.
+    if (p->state.load() == static_cast<u8>(State::Waiting) && p->wait_for() == WaitFor::Console) {
+      p->ring();
+    }
   }
-}
-
-void on_slice_timer() {
-  u32 cpu = arch::this_cpu().id;
-  if (wasm::Execution* e = __atomic_load_n(&g_running[cpu], __ATOMIC_ACQUIRE)) e->interrupt();
 }
 
 void drop_module_cache() { cache_drop_unused(); }

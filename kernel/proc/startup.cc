@@ -35,25 +35,21 @@ u64 quota_bytes() {
   return mib * 1024 * 1024 + 2 * ramdisk::blob().size();
 }
 
-// Splits the command line after ` -- ` into arguments.
-void init_arguments(support::Vector<support::Vector<u8>>& argv) {
+// The words of the command line after ` -- ` become arguments.
+bool add_init_arguments(SpawnRequest& request) {
   StringView line = boot_args::command_line();
   usize at = line.find(StringView(" -- "));
-  if (at == line.size()) return;
+  if (at == line.size()) return true;
   StringView rest = line.substr(at + 4);
   usize i = 0;
   while (i < rest.size()) {
     while (i < rest.size() && rest[i] == ' ') ++i;
     usize j = i;
     while (j < rest.size() && rest[j] != ' ') ++j;
-    if (j > i) {
-      support::Vector<u8> word;
-      if (word.try_resize(j - i).is_error()) return;
-      for (usize k = i; k < j; ++k) word[k - i] = static_cast<u8>(rest[k]);
-      if (argv.try_push(support::move(word)).is_error()) return;
-    }
+    if (j > i && request.add_arg(rest.substr(i, j - i)).is_error()) return false;
     i = j;
   }
+  return true;
 }
 
 }  // namespace
@@ -97,18 +93,10 @@ async::Task<bool> run_init() {
   while (slash > 0 && path[slash - 1] != '/') --slash;
   StringView name = path.substr(slash);
   if (name.ends_with(".wasm")) name = name.substr(0, name.size() - 5);
-  support::Vector<u8> argv0;
-  if (argv0.try_resize(name.size()).is_error()) co_return false;
-  for (usize i = 0; i < name.size(); ++i) argv0[i] = static_cast<u8>(name[i]);
-  if (request.argv.try_push(support::move(argv0)).is_error()) co_return false;
-  init_arguments(request.argv);
-  static const char* kEnv[] = {"HOME=/", "PATH=/bin", "TERM=vt100"};
-  for (const char* e : kEnv) {
-    StringView s(e);
-    support::Vector<u8> v;
-    if (v.try_resize(s.size()).is_error()) co_return false;
-    for (usize i = 0; i < s.size(); ++i) v[i] = static_cast<u8>(s[i]);
-    if (request.env.try_push(support::move(v)).is_error()) co_return false;
+  if (request.add_arg(name).is_error() || !add_init_arguments(request)) co_return false;
+  static const char* const kEnv[] = {"HOME=/", "PATH=/bin", "TERM=vt100"};
+  for (const char* entry : kEnv) {
+    if (request.add_env(entry).is_error()) co_return false;
   }
   request.path = path;
   tty::start();  // from now on console input goes to programs, not to the monitor

@@ -5,6 +5,7 @@
 #include <kernel/tty.h>
 #include <kernel/wasm_memory.h>
 #include <support/format.h>
+#include <wasm/guest_memory.h>
 
 #include "program.h"
 
@@ -28,14 +29,14 @@ constexpr u32 kSrch = 71;
 using wasm::HostCall;
 using wasm::HostStatus;
 
+wasm::GuestMemory memory_of(Program& p) {
+  return wasm::GuestMemory::of(p.instance != nullptr ? p.instance->memory : nullptr);
+}
+
 // The caller's memory range [ptr, ptr + len), or nullptr when it is not all inside.
 u8* guest(Program& p, u64 ptr, u64 len) {
-  wasm::Memory* memory = p.instance != nullptr ? p.instance->memory : nullptr;
-  if (memory == nullptr) return nullptr;
-  u32 offset = static_cast<u32>(ptr);
-  u32 length = static_cast<u32>(len);
-  if (static_cast<u64>(offset) + length > memory->size) return nullptr;
-  return memory->base + offset;
+  wasm::GuestMemory memory = memory_of(p);
+  return memory.ok(ptr, len) ? memory.at(ptr) : nullptr;
 }
 
 u32 arg(HostCall& call, usize i) { return static_cast<u32>(call.args[i]); }
@@ -43,17 +44,6 @@ u32 arg(HostCall& call, usize i) { return static_cast<u32>(call.args[i]); }
 HostStatus answer(HostCall& call, u32 errno_value) {
   call.results[0] = errno_value;
   return HostStatus::Ok;
-}
-
-void put_u32(u8* at, u32 v) {
-  for (int i = 0; i < 4; ++i) at[i] = static_cast<u8>(v >> (8 * i));
-}
-void put_u64(u8* at, u64 v) {
-  for (int i = 0; i < 8; ++i) at[i] = static_cast<u8>(v >> (8 * i));
-}
-u32 get_u32(const u8* at) {
-  return static_cast<u32>(at[0]) | static_cast<u32>(at[1]) << 8 | static_cast<u32>(at[2]) << 16 |
-         static_cast<u32>(at[3]) << 24;
 }
 
 // Splits `count` NUL-terminated strings packed in `bytes`; false when they do not add up.
@@ -104,7 +94,8 @@ HostStatus warden_spawn(void* env, HostCall& call) {
   request.path = {reinterpret_cast<const char*>(path), path_len};
   request.cwd = {reinterpret_cast<const char*>(cwd), cwd_len};
   request.parent = p.pid;
-  for (int i = 0; i < 3; ++i) request.stdio[i] = static_cast<i32>(get_u32(stdio + 4 * i));
+  wasm::GuestMemory memory = memory_of(p);
+  for (u32 i = 0; i < 3; ++i) request.stdio[i] = memory.get<i32>(arg(call, 10) + 4 * i);
   request.foreground = (flags & 1u) != 0;
   auto spawned = spawn(request);
   if (spawned.is_error()) {
@@ -117,7 +108,7 @@ HostStatus warden_spawn(void* env, HostCall& call) {
     }
   }
   // The pointer was checked above and memory never shrinks.
-  put_u32(guest(p, arg(call, 12), 4), spawned.value());
+  memory_of(p).put<u32>(arg(call, 12), spawned.value());
   return answer(call, kSuccess);
 }
 
@@ -128,7 +119,7 @@ HostStatus wait_retry(Program& p, HostCall& call) {
   switch (take_exit(pid, p.pid, exit)) {
     case TakeExit::NoSuchChild: return answer(call, kSrch);
     case TakeExit::NotYet:
-      p.wait_for = WaitFor::Child;
+      p.set_wait_for(WaitFor::Child);
       p.child = pid;
       return HostStatus::Pending;
     case TakeExit::Taken: break;
@@ -136,8 +127,9 @@ HostStatus wait_retry(Program& p, HostCall& call) {
   u8* out = guest(p, arg(call, 1), 8);
   u8* reason = guest(p, arg(call, 2), reason_len);
   if (out == nullptr || reason == nullptr) return answer(call, kFault);
-  put_u32(out, static_cast<u32>(exit.code));
-  put_u32(out + 4, static_cast<u32>(exit.end));
+  wasm::GuestMemory memory = memory_of(p);
+  memory.put<i32>(arg(call, 1), exit.code);
+  memory.put<u32>(arg(call, 1) + 4, static_cast<u32>(exit.end));
   if (reason_len > 0) {
     u32 n = 0;
     while (n + 1 < reason_len && exit.reason[n] != '\0') {
@@ -164,27 +156,28 @@ HostStatus warden_list(void* env, HostCall& call) {
   constexpr u32 kEntry = 64;  // struct warden_program
   u32 max = arg(call, 1);
   if (max > (1u << 20)) return answer(call, kInval);
-  u8* out = guest(p, arg(call, 0), static_cast<u64>(max) * kEntry);
-  u8* count_out = guest(p, arg(call, 2), 4);
-  if (out == nullptr || count_out == nullptr) return answer(call, kFault);
+  wasm::GuestMemory memory = memory_of(p);
+  if (!memory.ok(arg(call, 0), static_cast<u64>(max) * kEntry) || !memory.ok(arg(call, 2), 4)) {
+    return answer(call, kFault);
+  }
   support::Vector<Info> infos;
   usize total = list(nullptr, 0);
   if (infos.try_resize(total + 8).is_error()) return answer(call, kNomem);
   total = list(infos.data(), infos.size());
   usize n = total < infos.size() ? total : infos.size();
   for (usize i = 0; i < n && i < max; ++i) {
-    u8* e = out + i * kEntry;
+    u64 e = arg(call, 0) + i * kEntry;
     const Info& info = infos[i];
-    put_u32(e, info.pid);
-    put_u32(e + 4, info.parent);
-    put_u32(e + 8, static_cast<u32>(info.state));
-    put_u32(e + 12, info.hart);
-    put_u64(e + 16, info.memory_bytes);
-    put_u64(e + 24, info.cpu_ns);
-    for (usize j = 0; j < 32; ++j) e[32 + j] = static_cast<u8>(info.name[j]);
-    e[63] = 0;
+    memory.put<u32>(e, info.pid);
+    memory.put<u32>(e + 4, info.parent);
+    memory.put<u32>(e + 8, static_cast<u32>(info.state));
+    memory.put<u32>(e + 12, info.hart);
+    memory.put<u64>(e + 16, info.memory_bytes);
+    memory.put<u64>(e + 24, info.cpu_ns);
+    __builtin_memcpy(memory.at(e + 32), info.name, 32);
+    memory.at(e + 32)[31] = 0;
   }
-  put_u32(count_out, static_cast<u32>(total));
+  memory.put<u32>(arg(call, 2), static_cast<u32>(total));
   return answer(call, kSuccess);
 }
 
@@ -216,7 +209,7 @@ HostStatus warden_stats(void* env, HostCall& call) {
     if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);
   }
   support::format(sink, "\n");
-  put_u32(written, static_cast<u32>(sink.view().size()));
+  memory_of(p).put<u32>(arg(call, 2), static_cast<u32>(sink.view().size()));
   return answer(call, kSuccess);
 }
 

@@ -388,7 +388,7 @@ class KernelOs final : public wasi::Os {
 
   void wait_for(WaitFor what, u64 deadline) {
     if (program == nullptr) return;
-    program->wait_for = what;
+    program->set_wait_for(what);
     program->deadline = deadline;
   }
 
@@ -409,17 +409,9 @@ support::StringView view(const support::Vector<u8>& v) {
 
 // Opens `path` for a kernel-started program's standard descriptor.
 support::Result<Handle, SpawnError> open_stdio_path(KernelOs& os, StringView path, bool output) {
-  usize slash = path.size();
-  while (slash > 0 && path[slash - 1] != '/') --slash;
-  if (slash == 0) return SpawnError::Invalid;
-  auto dir = root().resolve(slash == 1 ? StringView("/") : path.substr(0, slash - 1));
-  if (dir.is_error()) return SpawnError::NotFound;
   fs::NodeRef node;
   if (output) {
-    auto file = root().create_file(dir.value(), path.substr(slash), fs::CreateMode::OpenExisting);
-    if (file.is_error()) return SpawnError::Invalid;
-    if (root().truncate(file.value(), 0).is_error()) return SpawnError::Invalid;
-    node = support::move(file.value());
+    node = TRY(create_empty_file(path));
   } else {
     auto file = root().resolve(path);
     if (file.is_error()) return SpawnError::NotFound;

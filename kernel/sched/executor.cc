@@ -30,7 +30,7 @@ class KernelPlatform final : public async::Platform {
         __atomic_load_n(&cpu.calls, __ATOMIC_SEQ_CST) == nullptr) {
       // A stale deadline from an earlier sleep only makes this return early: harmless.
       if (deadline != async::kNever) ktime::arm(deadline, nullptr, nullptr);
-      __asm__ volatile("wfi");
+      arch::wait_for_interrupt();
       ++cpu.wfi_exits;
     }
     __atomic_store_n(&cpu.sleeping, 0, __ATOMIC_RELAXED);

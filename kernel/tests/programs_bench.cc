@@ -12,19 +12,10 @@ namespace {
 
 using support::StringView;
 
-support::Vector<u8> bytes_of(StringView s) {
-  support::Vector<u8> v;
-  if (v.try_resize(s.size()).is_ok()) {
-    for (usize i = 0; i < s.size(); ++i) v[i] = static_cast<u8>(s[i]);
-  }
-  return v;
-}
-
 support::Result<u32, programs::SpawnError> start(StringView path, StringView arg0, StringView arg1,
                                                  StringView out, bool console_in = false) {
   programs::SpawnRequest request;
-  if (request.argv.try_push(bytes_of(arg0)).is_error()) return programs::SpawnError::NoMemory;
-  if (arg1.size() > 0 && request.argv.try_push(bytes_of(arg1)).is_error()) {
+  if (request.add_arg(arg0).is_error() || (arg1.size() > 0 && request.add_arg(arg1).is_error())) {
     return programs::SpawnError::NoMemory;
   }
   request.path = path;

@@ -18,14 +18,6 @@ using support::StringView;
 
 bool have_apps() { return programs::read_whole_file("/bin/echo.wasm").is_ok(); }
 
-support::Vector<u8> bytes_of(StringView s) {
-  support::Vector<u8> v;
-  if (v.try_resize(s.size()).is_ok()) {
-    for (usize i = 0; i < s.size(); ++i) v[i] = static_cast<u8>(s[i]);
-  }
-  return v;
-}
-
 // Spawns `args` (space-separated; argv[0] names /bin/argv0.wasm unless it has a '/') with
 // stdout and stderr going to `out`.
 support::Result<u32, programs::SpawnError> start(StringView args, StringView out,
@@ -36,7 +28,7 @@ support::Result<u32, programs::SpawnError> start(StringView args, StringView out
   while (i < args.size()) {
     usize j = i;
     while (j < args.size() && args[j] != ' ') ++j;
-    if (request.argv.try_push(bytes_of(args.substr(i, j - i))).is_error()) {
+    if (request.add_arg(args.substr(i, j - i)).is_error()) {
       return programs::SpawnError::NoMemory;
     }
     i = j + 1;
@@ -98,8 +90,8 @@ KTEST_ASYNC(programs, apps_print_what_they_should) {
   KEXPECT_EQ(e.code, 0);
   KEXPECT_OUTPUT(out, "hello from warden\n");
 
-  KEXPECT(programs::write_whole_file("/tmp/words.txt",
-                                     bytes_of("one two three\nfour five\nsix\n").span()));
+  KEXPECT(programs::write_whole_file(
+      "/tmp/words.txt", programs::bytes_of("one two three\nfour five\nsix\n").value().span()));
   e = co_await run(kt, "wc /tmp/words.txt", out);
   KEXPECT_EQ(e.code, 0);
   KEXPECT_OUTPUT_PREFIX(out, "      3       6      28");
@@ -164,7 +156,7 @@ KTEST_ASYNC(programs, modules_that_cannot_run_are_refused_with_a_reason) {
        "unlinkable: unknown import env.foo"},
   };
   for (const Case& c : cases) {
-    CO_KASSERT(programs::write_whole_file(c.path, bytes_of(c.bytes).span()));
+    CO_KASSERT(programs::write_whole_file(c.path, programs::bytes_of(c.bytes).value().span()));
     support::Vector<u8> out;
     programs::Exit e = co_await run(kt, c.path, out);
     KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Failed));
@@ -210,7 +202,7 @@ KTEST_ASYNC(programs, an_interactive_program_answers_while_two_loops_compute) {
   auto spin1 = start("spin", "/tmp/spin1.out");
   auto spin2 = start("spin", "/tmp/spin2.out");
   programs::SpawnRequest lines;
-  CO_KASSERT(lines.argv.try_push(bytes_of("lines")).is_ok());
+  CO_KASSERT(lines.add_arg("lines").is_ok());
   lines.path = "/bin/lines.wasm";
   lines.stdio_path[1] = "/tmp/lines.out";
   lines.foreground = true;

@@ -199,7 +199,7 @@ x_wasm_riscv64_build() {
   [[ ${#pids[@]} -gt 0 ]] && { wait "${pids[@]}" || return 1; }
   touch "$out/.stamp"
   local lib=("$out"/obj/lib_*.o)
-  rm -f "$out"/obj/tools_json.cc.o "$out"/obj/tools_wasm-spec_wast_rewrite.cc.o
+  rm -f "$out"/obj/tools_wasm-spec_wast_rewrite.cc.o
   "${cxx[@]}" -fuse-ld=lld "${lib[@]}" "$out"/obj/tools_wasm-spec_*.o -lpthread \
     -o "$out/wasm-spec" || return 1
   "${cxx[@]}" -fuse-ld=lld "${lib[@]}" "$out"/obj/tests_lib_wasm_*.o "$out"/obj/_usr_src_*.o \

@@ -198,7 +198,7 @@ void idle(bool (*has_work)(void*), void* context) {
   __atomic_store_n(&self.sleeping, 1, __ATOMIC_RELAXED);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (!has_work(context) && !has_pending(&self)) {
-    __asm__ volatile("wfi");  // wakes on a pending enabled interrupt even with SIE clear
+    arch::wait_for_interrupt();  // wakes on a pending enabled interrupt even with SIE clear
     ++self.wfi_exits;
   }
   __atomic_store_n(&self.sleeping, 0, __ATOMIC_RELAXED);

@@ -41,6 +41,9 @@ struct Limits {
 };
 const Limits& limits();
 
+// A copy of `text` as bytes (Error::NoMemory).
+support::Result<support::Vector<u8>> bytes_of(StringView text);
+
 // Where a child's standard descriptors come from: the parent's descriptor numbers, or -1 for
 // the console.
 struct SpawnRequest {
@@ -54,6 +57,10 @@ struct SpawnRequest {
   // and stderr created or truncated), when not empty.
   StringView stdio_path[3];
   bool foreground = false;  // Ctrl-C ends it; the console returns to the parent when it ends
+
+  // Copy `arg` / `entry` ("KEY=VALUE") to the end of argv / env.
+  support::Result<void> add_arg(StringView arg) { return argv.try_push(TRY(bytes_of(arg))); }
+  support::Result<void> add_env(StringView entry) { return env.try_push(TRY(bytes_of(entry))); }
 };
 
 enum class SpawnError : u8 { NotFound, BadDescriptor, Invalid, NoMemory, TooMany };
@@ -113,10 +120,6 @@ bool write_whole_file(StringView path, support::Span<const u8> bytes);
 
 // Rings every program waiting for console input (the tty calls it after input).
 void ring_console_readers();
-
-// Stops every program on this hart's current slice (the timer interrupt calls it when the slice
-// has run past its time).
-void on_slice_timer();
 
 // Drops cached modules no program uses (tests of memory returning to its level).
 void drop_module_cache();

@@ -18,13 +18,11 @@ enum class Mode : u8 { Cooked, Raw };
 
 // Starts the task that takes characters from the console (call once, from a task).
 void start();
-bool started();
 
 void set_mode(Mode mode);
 Mode mode();
 
 // The program Ctrl-C ends in cooked mode (0: none).
-void set_foreground(u32 pid);
 u32 foreground();
 // Makes `pid` the foreground program; returns the one it replaces.
 u32 exchange_foreground(u32 pid);
@@ -36,8 +34,6 @@ void release_foreground(u32 pid, u32 restore);
 isize try_read(u8* buf, usize len);
 // True when try_read would not return -1.
 bool readable();
-// Bumped on every change that may make input readable (waiters compare it).
-u64 generation();
 
 // Feeds characters as if typed (tests).
 void inject(const char* text, usize len);

@@ -3,6 +3,7 @@
 // written leaves the call pending (wasi.h).
 #include <support/format.h>
 #include <wasi/wasi.h>
+#include <wasm/guest_memory.h>
 
 namespace wasi {
 
@@ -12,22 +13,7 @@ using wasm::HostStatus;
 
 namespace {
 
-// Bounds-checked little-endian access to the program's linear memory.
-struct Mem {
-  u8* base = nullptr;
-  u64 size = 0;
-
-  bool ok(u64 ptr, u64 len) const { return ptr <= size && len <= size - ptr; }
-  u8* at(u64 ptr) const { return base + ptr; }
-  template <typename T> T get(u64 ptr) const {
-    T v;
-    __builtin_memcpy(&v, base + ptr, sizeof(T));
-    return v;
-  }
-  template <typename T> void put(u64 ptr, T v) const {
-    __builtin_memcpy(base + ptr, &v, sizeof(T));
-  }
-};
+using Mem = wasm::GuestMemory;
 
 bool seekable(FileType type) {
   return type == FileType::RegularFile || type == FileType::BlockDevice;
@@ -329,7 +315,7 @@ Result<void> Wasi::bind(wasm::Instance* instance) {
 const char* Wasi::pending_name() const { return pending_ ? kFunctions[pending_id_].name : ""; }
 
 HostStatus Wasi::call(u32 id, HostCall& call) {
-  Args a{call, memory_ ? Mem{memory_->base, memory_->size} : Mem{}};
+  Args a{call, Mem::of(memory_)};
   if (id == kProcExit) {
     pending_ = false;
     call.exit_code = a.arg32(0);
@@ -369,7 +355,7 @@ Errno Wasi::lookup(u32 number, Rights needed, Descriptor** out) {
 }
 
 Errno Wasi::guest_path(u32 ptr, u32 len, StringView* out) {
-  Mem m = memory_ ? Mem{memory_->base, memory_->size} : Mem{};
+  Mem m = Mem::of(memory_);
   if (!m.ok(ptr, len)) return Errno::Fault;
   *out = StringView(reinterpret_cast<const char*>(m.at(ptr)), len);
   return Errno::Success;
@@ -527,7 +513,7 @@ Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 
 Errno Wasi::transfer_iovs(Descriptor& d, u32 iovs, u32 count, bool write, bool positioned,
                           u64 offset, u64* done) {
-  Mem m = memory_ ? Mem{memory_->base, memory_->size} : Mem{};
+  Mem m = Mem::of(memory_);
   if (!m.ok(iovs, u64{count} * kIovecSize)) return Errno::Fault;
   for (u32 i = 0; i < count; ++i) {
     u32 buf = m.get<u32>(iovs + i * kIovecSize), len = m.get<u32>(iovs + i * kIovecSize + 4);

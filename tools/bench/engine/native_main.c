@@ -1,3 +1,6 @@
 #include <stdio.h>
 unsigned run(void);
-int main(void) { printf("%u\n", run()); return 0; }
+int main(void) {
+  printf("%u\n", run());
+  return 0;
+}

@@ -11,7 +11,9 @@ static const unsigned K[64] = {
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 static void block(unsigned* h, const unsigned char* p) {
   unsigned w[64];
-  for (int i = 0; i < 16; ++i) w[i] = (unsigned)p[4 * i] << 24 | (unsigned)p[4 * i + 1] << 16 | (unsigned)p[4 * i + 2] << 8 | p[4 * i + 3];
+  for (int i = 0; i < 16; ++i)
+    w[i] = (unsigned)p[4 * i] << 24 | (unsigned)p[4 * i + 1] << 16 | (unsigned)p[4 * i + 2] << 8 |
+           p[4 * i + 3];
   for (int i = 16; i < 64; ++i) {
     unsigned s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
     unsigned s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -21,13 +23,28 @@ static void block(unsigned* h, const unsigned char* p) {
   for (int i = 0; i < 64; ++i) {
     unsigned t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
     unsigned t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
   }
-  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
 }
 static unsigned char buf[4096];
 unsigned run(void) {
-  unsigned h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  unsigned h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   for (unsigned i = 0; i < sizeof buf; ++i) buf[i] = (unsigned char)(i * 31 + 7);
   for (int r = 0; r < BENCH_SCALE_SHA; ++r)
     for (unsigned off = 0; off < sizeof buf; off += 64) block(h, buf + off);

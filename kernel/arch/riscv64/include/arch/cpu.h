@@ -89,9 +89,13 @@ inline void interrupts_restore(bool enabled) {
   if (enabled) __asm__ volatile("csrsi sstatus, 2" ::: "memory");
 }
 
+// Stops the hart until an interrupt is pending (it need not be enabled: with interrupts off
+// this returns without taking it, which the idle protocol relies on).
+inline void wait_for_interrupt() { __asm__ volatile("wfi" ::: "memory"); }
+
 [[noreturn]] inline void halt_forever() {
   interrupts_disable();
-  for (;;) __asm__ volatile("wfi");
+  for (;;) wait_for_interrupt();
 }
 
 inline u64 read_time() {
