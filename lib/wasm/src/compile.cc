@@ -1005,6 +1005,8 @@ bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   if (stack_.size() <= ctrls_.back().height) return false;
   if (stack_.back().slot != own_slot(static_cast<u32>(stack_.size()) - 1)) return false;
   if (stack_.back().type != in) return false;
+  // The Const must have written the top entry (not a value popped since).
+  if ((*code_)[last_const_at_ - 2] != stack_.back().slot) return false;
   u64 imm = last_const_value_;
   Entry b, a;
   if (!pop(in, b) || !pop(in, a)) return false;
@@ -1394,6 +1396,9 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
       case 0x1a: {  // drop
         Entry e;
         if (!pop_any(e)) return false;
+        // The dropped value's producer is no longer the top entry's: nothing may retarget it
+        // or read its constant.
+        barrier();
         break;
       }
       case 0x1b:    // select
@@ -1444,7 +1449,8 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         if (!materialize_local(x * 8)) return false;
         if (live()) {
           bool retarget = at != kNone && at == code_->size() &&
-                          v.slot == own_slot(static_cast<u32>(stack_.size()));
+                          v.slot == own_slot(static_cast<u32>(stack_.size())) &&
+                          (*code_)[dst_word] == v.slot;
           if (retarget) {
             (*code_)[dst_word] = x * 8;
           } else if (v.slot != x * 8) {
