@@ -31,8 +31,7 @@ TEST(Peephole, DroppedConstantIsNotTheNextImmediate) {
 }
 
 TEST(Peephole, DroppedValueIsNotRetargetedByLocalSet) {
-  EXPECT_EQ(run("i64.const 5 i64.const 9 drop local.set $x local.get $x", "i64",
-                "(local $x i64)"),
+  EXPECT_EQ(run("i64.const 5 i64.const 9 drop local.set $x local.get $x", "i64", "(local $x i64)"),
             5u);
 }
 
