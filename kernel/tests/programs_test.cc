@@ -12,75 +12,11 @@
 #include <kernel/wasm_memory.h>
 #include <wat/module.h>
 
+#include "program_test_util.h"
+
 namespace {
 
-using support::StringView;
-
-bool have_apps() { return programs::read_whole_file("/bin/echo.wasm").is_ok(); }
-
-// Spawns `args` (space-separated; argv[0] names /bin/argv0.wasm unless it has a '/') with
-// stdout and stderr going to `out`.
-support::Result<u32, programs::SpawnError> start(StringView args, StringView out,
-                                                 StringView in = {}) {
-  programs::SpawnRequest request;
-  char path[64];
-  usize i = 0;
-  while (i < args.size()) {
-    usize j = i;
-    while (j < args.size() && args[j] != ' ') ++j;
-    if (request.add_arg(args.substr(i, j - i)).is_error()) {
-      return programs::SpawnError::NoMemory;
-    }
-    i = j + 1;
-  }
-  StringView name(reinterpret_cast<const char*>(request.argv[0].data()), request.argv[0].size());
-  if (name.contains("/")) {
-    request.path = name;
-  } else {
-    request.path = support::format_to_buffer(path, sizeof path, "/bin/{}.wasm", name);
-  }
-  request.stdio_path[0] = in;
-  request.stdio_path[1] = out;
-  request.stdio_path[2] = out;
-  return programs::spawn(request);
-}
-
-StringView text_of(const support::Vector<u8>& v) {
-  return StringView(reinterpret_cast<const char*>(v.data()), v.size());
-}
-
-// Checks a program's output, showing it when it is not what was expected.
-bool expect_output(ktest::Context& kt, const support::Vector<u8>& out, StringView want, bool prefix,
-                   int line) {
-  StringView got = text_of(out);
-  bool ok = prefix ? got.starts_with(want) : got == want;
-  if (!ok) {
-    char buffer[400];
-    kt.fail(__FILE__, line,
-            support::format_to_buffer(buffer, sizeof buffer, "expected output {}'{}', got '{}'",
-                                      prefix ? "starting with " : "", want, got));
-  }
-  return ok;
-}
-#define KEXPECT_OUTPUT(out, want) expect_output(kt, out, want, false, __LINE__)
-#define KEXPECT_OUTPUT_PREFIX(out, want) expect_output(kt, out, want, true, __LINE__)
-
-// Runs to the end; returns the exit and leaves the output in `output`.
-async::Task<programs::Exit> run(ktest::Context& kt, StringView args, support::Vector<u8>& output,
-                                StringView in = {}) {
-  programs::Exit exit;
-  auto pid = start(args, "/tmp/test.out", in);
-  if (pid.is_error()) {
-    KEXPECT(pid.is_ok());
-    co_return exit;
-  }
-  auto ended = co_await programs::wait(pid.value());
-  KEXPECT(ended.is_ok());
-  if (ended.is_ok()) exit = ended.value();
-  auto out = programs::read_whole_file("/tmp/test.out");
-  if (out.is_ok()) output = support::move(out.value());
-  co_return exit;
-}
+using namespace program_test;
 
 KTEST_ASYNC(programs, apps_print_what_they_should) {
   if (!have_apps()) co_return kt.skip("no apps in the initrd");
@@ -284,13 +220,6 @@ async::Task<void> run_batch(ktest::Context& kt, u32 count = 16) {
     auto e = co_await programs::wait(pids[i]);
     KEXPECT(e.is_ok() && (e.value().end == programs::End::Trapped || e.value().code == 0));
   }
-}
-
-u64 free_frames_settled() {
-  programs::drop_module_cache();
-  kmem::trim_heap();
-  kmem::drain_frame_caches();
-  return kmem::frames().stats().free;
 }
 
 KTEST_ASYNC(programs, frames_return_after_programs_end) {

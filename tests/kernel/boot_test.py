@@ -161,6 +161,17 @@ def check_programs_suite(kernel, initrd):
     return f"ktest: {passed} passed, {failed} failed, {skipped} skipped"
 
 
+def check_hostile_suite(kernel, initrd, smp):
+    r = qemu.boot(kernel, smp=smp, mem="512M", bootargs="test=hostile.*", timeout=420,
+                  initrd=initrd)
+    m = re.findall(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?", r.output, re.M)
+    expect(bool(m), "expected a ktest summary line", r)
+    passed, failed, skipped = (int(x or 0) for x in m[-1])
+    expect(r.status == 0 and failed == 0 and skipped == 0 and passed >= 3,
+           "expected every hostile.* test to pass (none skipped)", r)
+    return f"ktest: {passed} passed, {failed} failed, {skipped} skipped"
+
+
 def check_shell(kernel, initrd):
     def kill_background(proc, out):
         ids = re.findall(r"\[(\d+)\] spin", out)
@@ -287,6 +298,10 @@ def main():
     k = a.kernel
     checks = [Check("kernel suite, --smp 4", lambda: check_full_suite(k)),
               Check("programs suite, --smp 4", lambda: check_programs_suite(k, a.initrd)),
+              Check("hostile programs, --smp 4",
+                    lambda: check_hostile_suite(k, a.initrd, 4)),
+              Check("hostile programs, --smp 1",
+                    lambda: check_hostile_suite(k, a.initrd, 1)),
               Check("the shell on the serial console", lambda: check_shell(k, a.initrd))]
     shapes = [(1, "128M"), (4, "512M"), (4, "2G"), (8, "256M"), (8, "1G")] + [(8, "512M")] * 4
     for smp, mem in shapes:

@@ -88,6 +88,40 @@ x_apps_build() {
   fi
 }
 
+# The hostile programs (apps/hostile): programs that attack the kernel, run by the kernel's
+# hostile.* tests (kernel/tests/hostile_*.cc). NAME.c is built like an app (C against wasi-libc),
+# NAME.wat is assembled by wabt's wat2wasm; each becomes build/apps/hostile/NAME.wasm, packed into
+# the initrd as /hostile/NAME.wasm. Fails when one does not build.
+x_hostile_build() {
+  local out="$ROOT/build/apps/hostile" src name bin failed=()
+  mkdir -p "$out"
+  x_apps_cflags
+  local common=("$ROOT"/apps/lib/*.c)
+  [[ -e "${common[0]}" ]] || common=()
+  for src in "$ROOT"/apps/hostile/*.c "$ROOT"/apps/hostile/*.wat; do
+    [[ -e "$src" ]] || continue
+    name="$(basename "${src%.*}")"
+    bin="$out/$name.wasm"
+    if [[ -f "$bin" && ! "$src" -nt "$bin" && ! "$ROOT/apps/include/warden.h" -nt "$bin" ]]; then
+      continue
+    fi
+    if [[ "$src" == *.wat ]]; then
+      wat2wasm "$src" -o "$bin" || failed+=("$name")
+    elif ! x_apps_link "$name" "$bin" "$src" "${common[@]}"; then
+      failed+=("$name")
+    fi
+  done
+  for bin in "$out"/*.wasm; do
+    [[ -e "$bin" ]] || continue
+    name="$(basename "$bin" .wasm)"
+    [[ -e "$ROOT/apps/hostile/$name.c" || -e "$ROOT/apps/hostile/$name.wat" ]] || rm -f "$bin"
+  done
+  if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "x apps: these hostile programs did not build: ${failed[*]}" >&2
+    return 1
+  fi
+}
+
 # help: apps                 build the WebAssembly programs in apps/ into build/apps/bin (incremental)
 cmd_apps() {
   x_apps_build || return 1
