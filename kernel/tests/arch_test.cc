@@ -100,3 +100,15 @@ KTEST(arch, misaligned_atomics_are_reported_with_their_address) {
           fix.scause == static_cast<u64>(arch::Exception::LoadAccessFault));
   KEXPECT_EQ(arch::last_fixup().stval, reinterpret_cast<u64>(odd64));
 }
+
+// At one hart QEMU reports the load half of an AMO (cause 4, 5 or 13); the trap handler gives
+// the architecture's store/AMO cause at every hart count.
+KTEST(arch, an_amo_on_an_unmapped_address_is_a_store_page_fault) {
+  KASSERT_EQ(arch_test_misaligned_atomic(reinterpret_cast<u32*>(kUnmapped + 16)), 1ull);
+  auto fix = arch::last_fixup();
+  KEXPECT_EQ(fix.scause, static_cast<u64>(arch::Exception::StorePageFault));
+  KEXPECT_EQ(fix.stval, kUnmapped + 16);
+  KEXPECT_EQ(arch::architectural_cause(static_cast<u64>(arch::Exception::LoadPageFault),
+                                       reinterpret_cast<u64>(&arch_test_misaligned_lr)),
+             static_cast<u64>(arch::Exception::LoadPageFault));  // lr.d is a load
+}

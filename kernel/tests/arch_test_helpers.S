@@ -31,8 +31,8 @@ arch_test_illegal_instruction:
   .dword 1b, 2b
   .popsection
 
-/* u64 arch_test_misaligned_atomic(u32* address): amoadd.w on `address` (misaligned by the
-   caller); recovery returns 1. Plain misaligned loads never trap under QEMU; atomics do. */
+/* u64 arch_test_misaligned_atomic(u32* address): amoadd.w on `address` (misaligned or unmapped
+   by the caller); recovery returns 1. Plain misaligned loads never trap under QEMU; atomics do. */
   .globl arch_test_misaligned_atomic
 arch_test_misaligned_atomic:
   li t0, 1

@@ -53,6 +53,22 @@ def check_full_suite(kernel):
     return re.findall(r"^ktest: .*$", r.output, re.M)[-1]
 
 
+def check_every_test_at_one_hart(kernel, initrd):
+    """What `./x run --smp 1 -- test` runs: every kernel test, programs and hostile ones too.
+    Tests that need more harts say so and are skipped; nothing may fail."""
+    r = qemu.boot(kernel, smp=1, mem="512M", bootargs="test", timeout=600, initrd=initrd)
+    m = re.findall(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?", r.output, re.M)
+    expect(bool(m), "expected a ktest summary line", r)
+    passed, failed, skipped = (int(x or 0) for x in m[-1])
+    expect(not r.timed_out and r.status == 0 and failed == 0 and passed >= 40,
+           f"expected every kernel test to pass at one hart, got {passed} passed, {failed} failed",
+           r)
+    needs_harts = re.findall(r"^ktest \S+ \.\.\. skipped: needs \d+ harts$", r.output, re.M)
+    expect(len(needs_harts) == skipped,
+           "expected only tests that need more harts to be skipped at one hart", r)
+    return f"ktest: {passed} passed, {failed} failed, {skipped} skipped (need more harts)"
+
+
 def mib(mem):
     return int(mem[:-1]) * (1024 if mem.endswith("G") else 1)
 
@@ -297,6 +313,8 @@ def main():
     a = p.parse_args()
     k = a.kernel
     checks = [Check("kernel suite, --smp 4", lambda: check_full_suite(k)),
+              Check("every kernel test, --smp 1",
+                    lambda: check_every_test_at_one_hart(k, a.initrd)),
               Check("programs suite, --smp 4", lambda: check_programs_suite(k, a.initrd)),
               Check("hostile programs, --smp 4",
                     lambda: check_hostile_suite(k, a.initrd, 4)),
