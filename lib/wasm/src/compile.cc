@@ -91,6 +91,52 @@ struct Fixup {
   u32 next;
 };
 
+// What the translator knows about the instruction it emitted last, for the peephole rules:
+// - a result: the instruction wrote the top stack entry into that entry's own slot (its dst
+//   word is `dst`), so a local.set/tee of the entry may retarget dst into the local instead of
+//   copying;
+// - a constant: it was a Const of `value`, which the next binary operation may take as its
+//   immediate operand (the Const is then removed);
+// - a comparison: it was an i32 comparison `op a b` (`a`, `b` as its operand words), which a
+//   br_if/if on the entry may fuse into a compare-and-branch (the comparison is then removed).
+//
+// The invariant: the record describes the top stack entry only while
+// (1) the instruction is still the last code emitted: `at` is the code size right after it, and
+//     emit_op() invalidates;
+// (2) no label was placed after it: a branch arriving there brings another value, and removing
+//     the instruction would move code a branch already targets (block, loop, if, else and end
+//     invalidate);
+// (3) the entry it wrote is still the top of the operand stack, in the slot the instruction
+//     wrote: whatever pops the entry without emitting code (drop, local.set/tee) invalidates.
+// invalidate() is the one way to end it. holds() checks (1) and, as a second guard for (3),
+// that the instruction's dst is the slot of the entry about to be used.
+struct Peephole {
+  enum class Kind : u8 { Result, Const, Compare };
+  u32 at = kNone;
+  Kind kind = Kind::Result;
+  u32 dst = 0;        // word index of the instruction's dst operand
+  u32 words = 0;      // the instruction's length (removed when a Const or comparison is fused)
+  u64 value = 0;      // Const: the bits
+  Op op = Op::Count;  // Compare: the operation (plain or with an immediate) and its operands
+  u64 a = 0, b = 0;
+
+  void invalidate() { at = kNone; }
+  // After emitting an instruction of `length` words ending at `end`, with dst word `dst_word`.
+  void note(Kind k, u32 end, u32 dst_word, u32 length) {
+    at = end;
+    kind = k;
+    dst = dst_word;
+    words = length;
+  }
+  // Whether the last instruction wrote `slot` (any kind: every kind is a result).
+  bool holds(const Vector<u64>& code, u32 slot) const {
+    return at != kNone && at == code.size() && code[dst] == slot;
+  }
+  bool holds(Kind k, const Vector<u64>& code, u32 slot) const {
+    return kind == k && holds(code, slot);
+  }
+};
+
 class Compiler {
  public:
   explicit Compiler(Module& m) : m_(m) {}
@@ -289,7 +335,7 @@ class Compiler {
     return true;
   }
   bool emit_op(Op op) {
-    last_result_at_ = kNone;
+    peephole_.invalidate();
     if (!push(*map_, CodeMapEntry{static_cast<u32>(code_->size()), op_offset_})) return false;
     return emit(op_word(op));
   }
@@ -325,6 +371,13 @@ class Compiler {
     Entry e;
     return pop(expected, e);
   }
+  // Local aliases: local.get pushes an entry whose slot is the local itself (no copy). The
+  // invariant: an entry aliases a local only while that local has not been written since the
+  // local.get. So before the translator emits a write of a local (local.set/tee, a retarget into
+  // it) every entry aliasing it is materialized, and before a label or control boundary (block,
+  // loop, if) every alias is, because a write inside the construct would materialize only on
+  // some paths. Branch copies, calls and bulk operations, which write slots, only write own slots
+  // (bulk operations that write back their operands get materialized operands).
   // Makes stack entry i live in its own slot (emits a copy if it aliases a local).
   bool materialize(u32 i) {
     Entry& e = stack_[i];
@@ -406,34 +459,23 @@ class Compiler {
   u32 local_count_ = 0;
   u32 max_height_ = 0;
   u32 aliases_ = 0;
-  u32 last_result_at_ = kNone;  // code size right after an op whose dst is the top entry
-  u32 last_result_dst_ = 0;     // word index of that op's dst operand
   u32 function_count_declared_ = 0;
   u32 missing_data_count_at_ = kNone;
-  // Peephole state: the last Const (for immediate operands) and the last i32 comparison (for
-  // compare-and-branch), each valid while nothing was emitted after it and no label was placed.
-  u32 last_const_at_ = kNone;
-  u64 last_const_value_ = 0;
-  u32 last_cmp_at_ = kNone;
-  Op last_cmp_op_ = Op::Count;
-  u64 last_cmp_a_ = 0, last_cmp_b_ = 0;
-  u32 last_cmp_words_ = 0;
-  u32 last_cmp_dst_ = 0;
-  void barrier() {
-    last_result_at_ = kNone;
-    last_const_at_ = kNone;
-    last_cmp_at_ = kNone;
+  Peephole peephole_;  // the instruction emitted last (see Peephole for when it is valid)
+  void barrier() { peephole_.invalidate(); }
+  // Records the instruction that started at `start` and wrote its result through `dst_word`.
+  void note_result(Peephole::Kind kind, u32 start, u32 dst_word) {
+    peephole_.note(kind, static_cast<u32>(code_->size()), dst_word,
+                   static_cast<u32>(code_->size()) - start);
+  }
+  void note_cmp(u32 start, u32 dst_word, Op op, u64 a, u64 b) {
+    note_result(Peephole::Kind::Compare, start, dst_word);
+    peephole_.op = op;
+    peephole_.a = a;
+    peephole_.b = b;
   }
   bool fused_if(const Entry& cond, u32& base, u32& word);
   bool binary_imm(Op op, ValType in, ValType out);
-  void note_cmp(Op op, u64 a, u64 b, u32 words) {
-    last_cmp_at_ = static_cast<u32>(code_->size());
-    last_cmp_op_ = op;
-    last_cmp_a_ = a;
-    last_cmp_b_ = b;
-    last_cmp_words_ = words;
-    last_cmp_dst_ = static_cast<u32>((*code_)[code_->size() - words + 1]);
-  }
   bool seen_data_ = false;
 
   // Where the compilation stands between steps.
@@ -958,15 +1000,18 @@ bool Compiler::emit_branch(Ctrl& target, u32 base, u32 word) {
 bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs) {
   if (!push_own(result)) return false;
   if (!live()) return true;
+  u32 start = static_cast<u32>(code_->size());
   if (!emit_op(op)) return false;
   u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(a)) return false;
   if (nargs == 2 && !emit(b)) return false;
-  last_result_at_ = static_cast<u32>(code_->size());
-  last_result_dst_ = dst_word;
   bool cmp = op == Op::I32Eqz || (static_cast<u32>(op) >= static_cast<u32>(Op::I32Eq) &&
                                   static_cast<u32>(op) <= static_cast<u32>(Op::I32GeU));
-  if (cmp) note_cmp(op, a, b, nargs + 2);
+  if (cmp) {
+    note_cmp(start, dst_word, op, a, b);
+  } else {
+    note_result(Peephole::Kind::Result, start, dst_word);
+  }
   return true;
 }
 
@@ -1000,25 +1045,29 @@ static Op imm_variant(Op op) {
 // `a op const`: the Const just emitted becomes an immediate operand.
 bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   Op io = imm_variant(op);
-  if (io == Op::Count || !live() || last_const_at_ == kNone || last_const_at_ != code_->size())
-    return false;
+  if (io == Op::Count || !live()) return false;
   if (stack_.size() <= ctrls_.back().height) return false;
   if (stack_.back().slot != own_slot(static_cast<u32>(stack_.size()) - 1)) return false;
   if (stack_.back().type != in) return false;
-  // The Const must have written the top entry (not a value popped since).
-  if ((*code_)[last_const_at_ - 2] != stack_.back().slot) return false;
-  u64 imm = last_const_value_;
+  // The Const must be the last instruction and have written the top entry.
+  if (!peephole_.holds(Peephole::Kind::Const, *code_, stack_.back().slot)) return false;
+  u64 imm = peephole_.value;
+  u32 const_words = peephole_.words;
   Entry b, a;
   if (!pop(in, b) || !pop(in, a)) return false;
-  code_->shrink_to(code_->size() - 3);
+  code_->shrink_to(code_->size() - const_words);
   map_->pop_back();
   barrier();
-  if (!push_own(out) || !emit_op(io)) return false;
+  if (!push_own(out)) return false;
+  u32 start = static_cast<u32>(code_->size());
+  if (!emit_op(io)) return false;
   u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(a.slot) || !emit(imm)) return false;
-  last_result_at_ = static_cast<u32>(code_->size());
-  last_result_dst_ = dst_word;
-  if (static_cast<u32>(io) <= static_cast<u32>(Op::I32GeUImm)) note_cmp(io, a.slot, imm, 4);
+  if (static_cast<u32>(io) <= static_cast<u32>(Op::I32GeUImm)) {
+    note_cmp(start, dst_word, io, a.slot, imm);
+  } else {
+    note_result(Peephole::Kind::Result, start, dst_word);
+  }
   return true;
 }
 
@@ -1106,6 +1155,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
       case 0x00:  // unreachable
         if (live() && !emit_op(Op::Unreachable)) return false;
         stack_.shrink_to(ctrls_.back().height);
+        recount_aliases();
         ctrls_.back().unreachable = true;
         break;
       case 0x01:  // nop
@@ -1422,13 +1472,12 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         }
         if (!push_own(t)) return false;
         if (live()) {
-          u32 dst_word;
+          u32 start = static_cast<u32>(code_->size());
           if (!emit_op(Op::Select)) return false;
-          dst_word = static_cast<u32>(code_->size());
+          u32 dst_word = static_cast<u32>(code_->size());
           if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot))
             return false;
-          last_result_at_ = static_cast<u32>(code_->size());
-          last_result_dst_ = dst_word;
+          note_result(Peephole::Kind::Result, start, dst_word);
         }
         break;
       }
@@ -1442,17 +1491,16 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
       case 0x22: {  // local.tee
         u32 x;
         if (!local_index(x)) return false;
-        u32 at = last_result_at_;
-        u32 dst_word = last_result_dst_;
         Entry v;
         if (!pop(locals_[x], v)) return false;
+        // Older values of the local on the stack get slots of their own first (which emits code
+        // and so ends a retarget).
         if (!materialize_local(x * 8)) return false;
         if (live()) {
-          bool retarget = at != kNone && at == code_->size() &&
-                          v.slot == own_slot(static_cast<u32>(stack_.size())) &&
-                          (*code_)[dst_word] == v.slot;
+          bool retarget = v.slot == own_slot(static_cast<u32>(stack_.size())) &&
+                          peephole_.holds(*code_, v.slot);
           if (retarget) {
-            (*code_)[dst_word] = x * 8;
+            (*code_)[peephole_.dst] = x * 8;
           } else if (v.slot != x * 8) {
             if (!emit_op(Op::Copy) || !emit(x * 8) || !emit(v.slot)) return false;
           }
@@ -1467,11 +1515,11 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         if (g >= m_.globals.size()) return invalid("unknown global");
         if (!push_own(m_.globals[g].type.type)) return false;
         if (live()) {
+          u32 start = static_cast<u32>(code_->size());
           if (!emit_op(Op::GlobalGet)) return false;
           u32 dst_word = static_cast<u32>(code_->size());
           if (!emit(stack_.back().slot) || !emit(g)) return false;
-          last_result_at_ = static_cast<u32>(code_->size());
-          last_result_dst_ = dst_word;
+          note_result(Peephole::Kind::Result, start, dst_word);
         }
         break;
       }
@@ -1603,13 +1651,12 @@ void Compiler::recount_aliases() {
 bool Compiler::constant(ValType t, u64 bits) {
   if (!push_own(t)) return false;
   if (!live()) return true;
+  u32 start = static_cast<u32>(code_->size());
   if (!emit_op(Op::Const)) return false;
   u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(bits)) return false;
-  last_result_at_ = static_cast<u32>(code_->size());
-  last_result_dst_ = dst_word;
-  last_const_at_ = last_result_at_;
-  last_const_value_ = bits;
+  note_result(Peephole::Kind::Const, start, dst_word);
+  peephole_.value = bits;
   return true;
 }
 
@@ -1632,11 +1679,10 @@ static Op inverse_cmp(Op op) {
 }
 
 bool Compiler::fused_branch(const Entry& cond, u32& base) {
-  bool fuse = last_cmp_at_ != kNone && last_cmp_at_ == code_->size() && cond.slot == last_cmp_dst_;
-  if (fuse) {
-    Op op = last_cmp_op_;
-    u64 a = last_cmp_a_, b = last_cmp_b_;
-    code_->shrink_to(code_->size() - last_cmp_words_);
+  if (peephole_.holds(Peephole::Kind::Compare, *code_, cond.slot)) {
+    Op op = peephole_.op;
+    u64 a = peephole_.a, b = peephole_.b;
+    code_->shrink_to(code_->size() - peephole_.words);
     map_->pop_back();
     barrier();
     base = static_cast<u32>(code_->size());
@@ -1656,16 +1702,16 @@ bool Compiler::fused_branch(const Entry& cond, u32& base) {
 
 // The branch to the else arm of an `if`: taken when the condition is false.
 bool Compiler::fused_if(const Entry& cond, u32& base, u32& word) {
-  bool fuse = last_cmp_at_ != kNone && last_cmp_at_ == code_->size() && cond.slot == last_cmp_dst_;
-  Op op = last_cmp_op_;
+  bool fuse = peephole_.holds(Peephole::Kind::Compare, *code_, cond.slot);
+  Op op = peephole_.op;
   bool imm = static_cast<u32>(op) >= static_cast<u32>(Op::I32EqImm) &&
              static_cast<u32>(op) <= static_cast<u32>(Op::I32GeUImm);
   Op plain = imm ? static_cast<Op>(static_cast<u32>(Op::I32Eq) +
                                    (static_cast<u32>(op) - static_cast<u32>(Op::I32EqImm)))
                  : op;
   if (fuse && (op == Op::I32Eqz || inverse_cmp(plain) != Op::Count)) {
-    u64 a = last_cmp_a_, b = last_cmp_b_;
-    code_->shrink_to(code_->size() - last_cmp_words_);
+    u64 a = peephole_.a, b = peephole_.b;
+    code_->shrink_to(code_->size() - peephole_.words);
     map_->pop_back();
     barrier();
     base = static_cast<u32>(code_->size());
@@ -1799,11 +1845,11 @@ bool Compiler::memory_op(u8 op) {
     if (!pop(ValType::I32, addr)) return false;
     if (!push_own(kType[k])) return false;
     if (live()) {
+      u32 start = static_cast<u32>(code_->size());
       if (!emit_op(o)) return false;
       u32 dst_word = static_cast<u32>(code_->size());
       if (!emit(stack_.back().slot) || !emit(addr.slot) || !emit(offset)) return false;
-      last_result_at_ = static_cast<u32>(code_->size());
-      last_result_dst_ = dst_word;
+      note_result(Peephole::Kind::Result, start, dst_word);
     }
     return true;
   }
