@@ -14,6 +14,8 @@ namespace console {
 namespace {
 
 IrqSpinLock g_lock;  // output
+// Bytes written per hold of g_lock: interrupts stay off for one piece at most.
+constexpr usize kWritePiece = 256;
 drivers::Uart16550 g_uart;
 
 // Input ring: one producer (the UART interrupt, on one hart), any consumer under g_input_lock.
@@ -95,9 +97,14 @@ void set_input_waiter(void (*on_input)(void*), void* context) {
 }
 
 void write(support::StringView text) {
-  g_lock.lock();
-  put_all(text);
-  g_lock.unlock();
+  // One piece at a time, so that a long text holds the lock (and keeps interrupts off) for one
+  // piece at most: other writers, input echo and interrupts get in between.
+  for (usize at = 0; at < text.size(); at += kWritePiece) {
+    usize n = text.size() - at < kWritePiece ? text.size() - at : kWritePiece;
+    g_lock.lock();
+    put_all(text.substr(at, n));
+    g_lock.unlock();
+  }
 }
 
 void write_unlocked(support::StringView text) {

@@ -144,11 +144,6 @@ u32 exchange_foreground(u32 pid) {
   return previous;
 }
 
-void release_foreground(u32 pid, u32 restore) {
-  support::LockGuard guard(g_lock);
-  if (g_state.foreground == pid) g_state.foreground = restore;
-}
-
 u32 foreground() {
   support::LockGuard guard(g_lock);
   return g_state.foreground;

@@ -15,7 +15,9 @@ extern "C" {
 #define WARDEN_IMPORT(name) __attribute__((import_module("warden"), import_name(name)))
 
 // Spawn flags.
-#define WARDEN_SPAWN_FOREGROUND 1u  // Ctrl-C on the console ends this program while it runs
+// Gives the child the console: it alone reads console input and switches its mode, and Ctrl-C
+// ends it. Only the console's owner may pass it (EPERM otherwise).
+#define WARDEN_SPAWN_FOREGROUND 1u
 
 // Starts the program at `path` (resolved like the caller's WASI paths: absolute, or relative to
 // `cwd`). `argv` holds argc strings, each ending in NUL, back to back (argv[0] first); `env`
@@ -34,8 +36,9 @@ extern "C" {
 // reports why it ended. Errors here: ENOENT (no such file), EBADF (a stdio
 // descriptor is not open), EINVAL (bad flags or strings), E2BIG (path or cwd over 4096 bytes,
 // argv and env over 256 KiB together), EPERM (WARDEN_SPAWN_FOREGROUND from a program that does
-// not own the console), ENOMEM, EAGAIN (too many programs). When a foreground child ends, the
-// console returns to the program that had it.
+// not own the console), ENOMEM, EAGAIN (too many programs). When a foreground child ends, or
+// the program that gave it the console ends first, the console goes to the nearest living
+// ancestor of the program that ended.
 int32_t warden_spawn(const char* path, uint32_t path_len, const char* argv, uint32_t argv_len,
                      uint32_t argc, const char* env, uint32_t env_len, uint32_t envc,
                      const char* cwd, uint32_t cwd_len, const uint32_t* stdio, uint32_t flags,
@@ -83,9 +86,10 @@ struct warden_program {
 int32_t warden_list(struct warden_program* programs, uint32_t max, uint32_t* count)
     WARDEN_IMPORT("list");
 
-// Ends program `pid` (not the caller itself, not the first program: EPERM): it stops at its next
-// instruction boundary and releases what it holds; its waiter sees WARDEN_END_KILLED. ESRCH: no
-// such program.
+// Ends program `pid`, one of the caller's descendants (its children, theirs, and orphans whose
+// parents ended and that now answer to the caller): it stops at its next instruction boundary and
+// releases what it holds; its waiter sees WARDEN_END_KILLED. EPERM for any other program (the
+// caller itself, its parent, a sibling, the first program); ESRCH: no such program, or it ended.
 int32_t warden_kill(uint32_t pid) WARDEN_IMPORT("kill");
 
 // Writes a human-readable report of memory and scheduler statistics (several lines of text,
@@ -100,8 +104,9 @@ int32_t warden_stats(char* buf, uint32_t len, uint32_t* written) WARDEN_IMPORT("
 
 // Sets the console's input mode. Only the program that owns the console (the first program, or
 // one it gave the console to by spawning it with WARDEN_SPAWN_FOREGROUND) may change it; others
-// get EPERM (63). Output is the same in both modes: every '\n' written to the console goes out as
-// "\r\n" (so a line editor in raw mode ends its lines with "\n" alone).
+// get EPERM (63). Others that read the console wait until they own it. Output is the same in both
+// modes: every '\n' written to the console goes out as "\r\n" (so a line editor in raw mode
+// ends its lines with "\n" alone).
 int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
 
 #ifdef __cplusplus

@@ -61,6 +61,8 @@ struct Program {
   }
   u64 deadline = ~u64{0};
   u32 child = 0;
+  // When the running slice's time is up (written and read by the program's own task).
+  u64 slice_end_ns = 0;
   // Re-runs the pending host call once what it waited for happened; Pending to keep waiting.
   wasm::HostStatus (*retry)(Program& program, wasm::HostCall& call) = nullptr;
 
@@ -71,7 +73,11 @@ struct Program {
 
   // 0, or how the first kill asked: 1 + EndBy (set once).
   support::Atomic<u8> kill_requested{0};
-  u32 previous_foreground = 0;  // who had the console before this foreground program
+  // The living program this one answers to (under the table lock): its parent, and once that
+  // ended, the parent's own `up`, the nearest living ancestor; 0 for the kernel. A program may
+  // kill the programs that answer to it, directly or through others; when a program ends the
+  // console goes to its `up` if it or a program answering to it had the console.
+  u32 up = 0;
 
   // The end, set once by the task; waiters sleep on `ended_queue`.
   Exit exit;
@@ -88,9 +94,15 @@ struct Program {
 
 void release(Program* program);
 
+// True when a host call running in `program`'s slice should stop early: the slice's time is up
+// or the program was asked to end. Long host calls (console output) check it between pieces.
+bool slice_over(const Program& program);
+
 extern Limits g_limits;
 // The program that owns the console: the foreground one, else the first program.
 u32 console_owner();
+// True when console input is there and program `pid` may read it (it owns the console).
+bool console_readable_by(u32 pid);
 // The first program the kernel started (0 before there is one).
 u32 first_program();
 void set_root(fs::FileSystem& root);

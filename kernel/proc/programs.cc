@@ -102,7 +102,7 @@ bool wait_over(Program& p, u64 now) {
   switch (p.wait_for()) {
     case WaitFor::None:
     case WaitFor::Turn: return true;
-    case WaitFor::Console: return tty::readable() || now >= p.deadline;
+    case WaitFor::Console: return console_readable_by(p.pid) || now >= p.deadline;
     case WaitFor::Deadline: return now >= p.deadline;
     case WaitFor::Child: return child_ended(p.child);
   }
@@ -121,7 +121,8 @@ wasm::RunStatus run_slice(Program& p) {
   p.hart.store(cpu);
   __atomic_store_n(&g_running[cpu], p.execution, __ATOMIC_RELEASE);
   u64 start = ktime::now_ns();
-  ktime::arm(start + kSliceNs, on_slice_deadline, nullptr);
+  p.slice_end_ns = start + kSliceNs;
+  ktime::arm(p.slice_end_ns, on_slice_deadline, nullptr);
   wasm::RunStatus status = p.execution->run(kSliceFuel);
   ktime::disarm();
   __atomic_store_n(&g_running[cpu], nullptr, __ATOMIC_RELEASE);
@@ -373,11 +374,51 @@ void teardown(Program& p) {
 
 void reap(Program* p);
 
+// The program `pid` in the table, or nullptr. Under the table lock.
+Program* find_locked(u32 pid) {
+  for (Program* q : g_table.programs) {
+    if (q->pid == pid) return q;
+  }
+  return nullptr;
+}
+
+// True when `p` answers to program `ancestor` (its `up` chain reaches it). Ids decrease along
+// the chain (a program's `up` is older than it), so the walk ends. Under the table lock.
+bool answers_to_locked(const Program& p, u32 ancestor) {
+  for (u32 up = p.up; up != 0;) {
+    if (up == ancestor) return true;
+    Program* q = find_locked(up);
+    if (q == nullptr) return false;
+    up = q->up;
+  }
+  return false;
+}
+
+// `p` has ended: the programs that answered to it answer to its own `up` now (the nearest
+// living ancestor), its children reap themselves when they end, and the console, if `p` or a
+// program answering to it had it, goes to `p`'s nearest living ancestor. Returns true when the
+// console moved. Under the table lock (which orders every hand-over of the console).
+bool leave_locked(Program& p) {
+  bool console_moved = false;
+  u32 owner = tty::foreground();
+  if (owner != 0) {
+    Program* o = owner == p.pid ? &p : find_locked(owner);
+    if (o == &p || (o != nullptr && answers_to_locked(*o, p.pid))) {
+      (void)tty::exchange_foreground(p.up);
+      console_moved = true;
+    }
+  }
+  for (Program* q : g_table.programs) {
+    if (q == &p) continue;
+    if (q->up == p.pid) q->up = p.up;
+    if (q->parent == p.pid) q->orphan = true;
+  }
+  return console_moved;
+}
+
 async::Task<void> program_task(Program* p) {
   if (co_await load(*p)) co_await execute(*p);
   teardown(*p);
-  // The console goes back to whoever had it (the shell that started this program).
-  if (p->foreground) tty::release_foreground(p->pid, p->previous_foreground);
   LOG_DEBUG("program {} ({}) ended: {} {}", p->pid, p->name, static_cast<u32>(p->exit.end),
             p->exit.code);
   p->state.store(static_cast<u8>(State::Ended));
@@ -386,11 +427,12 @@ async::Task<void> program_task(Program* p) {
   // Children of this program that ended are reaped now; the others reap themselves at their end.
   support::Vector<Program*> ended_children;
   bool reap_self = false;
+  bool console_moved = false;
   {
     support::LockGuard guard(g_table.lock);
+    console_moved = leave_locked(*p);
     for (Program* q : g_table.programs) {
       if (q->parent != p->pid || q == p) continue;
-      q->orphan = true;
       if (q->ended.load() != 0 && !q->reaped) {
         q->reaped = true;
         if (ended_children.try_push(q).is_error()) q->reaped = false;  // stays listed
@@ -402,6 +444,8 @@ async::Task<void> program_task(Program* p) {
     }
   }
   for (Program* q : ended_children) reap(q);
+  // The console's new owner may be waiting for input that is already there.
+  if (console_moved) ring_console_readers();
   p->ended_queue.notify_all();
   if (Program* parent = acquire(p->parent)) {
     parent->ring();
@@ -452,6 +496,10 @@ void Program::ring() {
   waker.wake();
 }
 
+bool slice_over(const Program& program) {
+  return program.kill_requested.load() != 0 || ktime::now_ns() >= program.slice_end_ns;
+}
+
 void release(Program* program) {
   if (program->refs.fetch_sub(1) == 1) delete program;
 }
@@ -475,6 +523,7 @@ const char* spawn_error_name(SpawnError error) {
     case SpawnError::Invalid: return "invalid argument";
     case SpawnError::NoMemory: return "out of memory";
     case SpawnError::TooMany: return "too many programs";
+    case SpawnError::NotOwner: return "the console belongs to another program";
   }
   return "?";
 }
@@ -494,6 +543,8 @@ u32 console_owner() {
   u32 foreground = tty::foreground();
   return foreground != 0 ? foreground : g_first_program.load();
 }
+
+bool console_readable_by(u32 pid) { return console_owner() == pid && tty::readable(); }
 
 void set_root(fs::FileSystem& root) { g_root = &root; }
 
@@ -540,26 +591,30 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   p->cwd = support::move(cwd.value());
   {
     support::LockGuard guard(g_table.lock);
-    if (request.parent != 0) {
-      bool parent_live = false;
-      for (Program* q : g_table.programs) parent_live |= q->pid == request.parent;
-      p->orphan = !parent_live;
-    }
+    // Only the console's owner gives it away (the kernel may always); checked and done under the
+    // table lock, which orders every hand-over of the console.
+    bool not_owner = request.foreground && request.parent != 0 && console_owner() != request.parent;
     bool full = g_table.live >= g_limits.max_programs;
-    if (full || g_table.programs.try_push(p).is_error()) {
+    if (not_owner || full || g_table.programs.try_push(p).is_error()) {
       wasi_destroy(p->wasi);
       delete p;
-      return full ? SpawnError::TooMany : SpawnError::NoMemory;
+      return not_owner ? SpawnError::NotOwner : full ? SpawnError::TooMany : SpawnError::NoMemory;
+    }
+    if (request.parent != 0) {
+      // A parent that has ended (the kernel may name one) hands its children on, as at its end.
+      Program* parent = find_locked(request.parent);
+      p->orphan = parent == nullptr;
+      if (parent != nullptr) p->up = parent->ended.load() == 0 ? parent->pid : parent->up;
     }
     p->pid = g_table.next_pid++;
     ++g_table.live;
+    if (p->foreground) (void)tty::exchange_foreground(p->pid);
   }
   u32 pid = p->pid;
   if (request.parent == 0) {
     u32 none = 0;
     (void)g_first_program.compare_exchange(none, pid);
   }
-  if (p->foreground) p->previous_foreground = tty::exchange_foreground(pid);
   auto spawned = kexec::executor().try_spawn(program_task(p));
   if (spawned.is_error()) {
     // Ends at once, as a program that could not start; its waiter learns why.
@@ -568,10 +623,15 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     set_reason(p->exit, "no memory for the program's task");
     wasi_destroy(p->wasi);
     p->wasi = nullptr;
-    if (p->foreground) tty::release_foreground(pid, p->previous_foreground);
     p->state.store(static_cast<u8>(State::Ended));
     p->ended.store(1);
     g_ended.fetch_add(1);
+    bool console_moved;
+    {
+      support::LockGuard guard(g_table.lock);
+      console_moved = leave_locked(*p);
+    }
+    if (console_moved) ring_console_readers();
     release(p);  // the task's reference
   } else {
     spawned.value().detach();
@@ -635,6 +695,22 @@ bool kill(u32 pid, EndBy by) {
   }
   release(p);
   return live;
+}
+
+support::Result<void, KillError> kill_as(u32 caller, u32 pid) {
+  Program* p = acquire(pid);
+  if (p == nullptr) return KillError::NoSuchProgram;
+  bool descendant;
+  {
+    support::LockGuard guard(g_table.lock);
+    descendant = answers_to_locked(*p, caller);
+  }
+  bool ended = p->ended.load() != 0;
+  release(p);
+  if (ended) return KillError::NoSuchProgram;
+  if (!descendant) return KillError::NotPermitted;
+  if (!kill(pid, EndBy::Kill)) return KillError::NoSuchProgram;
+  return {};
 }
 
 usize list(Info* out, usize max) {

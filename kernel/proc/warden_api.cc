@@ -81,8 +81,6 @@ HostStatus warden_spawn(void* env, HostCall& call) {
       static_cast<u64>(argv_len) + env_len > kMaxArgs) {
     return answer(call, kTooBig);
   }
-  // Only the console's owner may hand the console (and Ctrl-C) to a child.
-  if ((flags & 1u) != 0 && p.pid != console_owner()) return answer(call, kPerm);
   if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0 || cwd[0] != '/') {
     return answer(call, kInval);
   }
@@ -105,6 +103,8 @@ HostStatus warden_spawn(void* env, HostCall& call) {
       case SpawnError::Invalid: return answer(call, kInval);
       case SpawnError::NoMemory: return answer(call, kNomem);
       case SpawnError::TooMany: return answer(call, kAgain);
+      // Only the console's owner may hand the console (and Ctrl-C) to a child.
+      case SpawnError::NotOwner: return answer(call, kPerm);
     }
   }
   // The pointer was checked above and memory never shrinks.
@@ -183,9 +183,9 @@ HostStatus warden_list(void* env, HostCall& call) {
 
 HostStatus warden_kill(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
-  u32 pid = arg(call, 0);
-  if (pid == p.pid || pid == first_program()) return answer(call, kPerm);
-  return answer(call, kill(pid, EndBy::Kill) ? kSuccess : kSrch);
+  auto killed = kill_as(p.pid, arg(call, 0));
+  if (killed.is_ok()) return answer(call, kSuccess);
+  return answer(call, killed.error() == KillError::NotPermitted ? kPerm : kSrch);
 }
 
 HostStatus warden_stats(void* env, HostCall& call) {

@@ -21,6 +21,9 @@ using wasi::Handle;
 
 namespace {
 
+// Console output per console::write (see KernelOs::write).
+constexpr usize kConsolePiece = 256;
+
 Errno errno_of(fs::Error error) {
   switch (error) {
     case fs::Error::NotFound: return Errno::Noent;
@@ -132,7 +135,9 @@ class KernelOs final : public wasi::Os {
       if (e == Errno::Success) o->offset += *done;
       return e;
     }
-    isize n = tty::try_read(out.data(), out.size());
+    // Console input belongs to the console's owner: any other program waits until it owns the
+    // console (a background job stopped for reading the terminal, as POSIX's SIGTTIN).
+    isize n = owns_console() ? tty::try_read(out.data(), out.size()) : -1;
     if (n < 0) {
       wait_for(WaitFor::Console, ~u64{0});
       return Errno::WouldBlock;
@@ -149,8 +154,17 @@ class KernelOs final : public wasi::Os {
       *done = data.size();
       return Errno::Success;
     }
-    console::write({reinterpret_cast<const char*>(data.data()), data.size()});
-    *done = data.size();
+    // In pieces (the console lock is held for one piece at most, with interrupts on between
+    // them); a long write ends early with the count written so far once the program's slice is
+    // over or it is asked to end, so it cannot hold a hart or the console beyond its slice.
+    // wasi-libc's stdio and write loops continue with the rest in the program's next slice.
+    usize written = 0;
+    do {
+      usize n = support::min(kConsolePiece, data.size() - written);
+      console::write({reinterpret_cast<const char*>(data.data()) + written, n});
+      written += n;
+    } while (written < data.size() && (program == nullptr || !slice_over(*program)));
+    *done = written;
     return Errno::Success;
   }
   Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) override {
@@ -346,7 +360,7 @@ class KernelOs final : public wasi::Os {
         fd.error = Errno::Badf;
       } else if (o->kind == Kind::Console && !fd.write) {
         console_read = true;
-        fd.ready = tty::readable();
+        fd.ready = owns_console() && tty::readable();
       } else {
         fd.ready = true;  // files and console output never wait
       }
@@ -385,6 +399,8 @@ class KernelOs final : public wasi::Os {
     out = support::move(node.value());
     return Errno::Success;
   }
+
+  bool owns_console() const { return program != nullptr && program->pid == console_owner(); }
 
   void wait_for(WaitFor what, u64 deadline) {
     if (program == nullptr) return;

@@ -16,6 +16,9 @@ void use_uart(uptr base, u32 reg_shift, u32 reg_io_width);
 void enable_input_interrupt(u32 source, u32 plic_context);
 void set_input_waiter(void (*on_input)(void*), void* context);
 
+// Writes `text` in pieces of at most 256 bytes, each under the console lock with interrupts off;
+// between pieces the lock is released and interrupts are on. A long text may therefore be
+// interleaved with other writers' text at piece boundaries. Returns when all of it is written.
 void write(support::StringView text);
 // For the panic path: never waits for the lock longer than a bounded spin, then writes anyway.
 void write_unlocked(support::StringView text);

@@ -56,14 +56,18 @@ struct SpawnRequest {
   // For programs the kernel starts: a file for descriptor i instead (stdin read from it, stdout
   // and stderr created or truncated), when not empty.
   StringView stdio_path[3];
-  bool foreground = false;  // Ctrl-C ends it; the console returns to the parent when it ends
+  // Gives it the console: it alone reads console input, Ctrl-C ends it; only the console's owner
+  // (or the kernel, parent 0) may ask (SpawnError::NotOwner). When it ends, or when a program it
+  // answers to ends (see kill_as), the console goes to the nearest living ancestor of the one
+  // that ended.
+  bool foreground = false;
 
   // Copy `arg` / `entry` ("KEY=VALUE") to the end of argv / env.
   support::Result<void> add_arg(StringView arg) { return argv.try_push(TRY(bytes_of(arg))); }
   support::Result<void> add_env(StringView entry) { return env.try_push(TRY(bytes_of(entry))); }
 };
 
-enum class SpawnError : u8 { NotFound, BadDescriptor, Invalid, NoMemory, TooMany };
+enum class SpawnError : u8 { NotFound, BadDescriptor, Invalid, NoMemory, TooMany, NotOwner };
 const char* spawn_error_name(SpawnError error);
 
 // Makes the root file system from the initrd (unpacked in steps that yield; an empty file system
@@ -84,8 +88,17 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request);
 // goes away). `waiter` must be its parent (0: the kernel may wait for any program).
 async::Task<support::Result<Exit, SpawnError>> wait(u32 pid, u32 waiter = 0);
 
-// Asks program `pid` to end; false if there is no such program (or it has ended).
+// Asks program `pid` to end; false if there is no such program (or it has ended). The kernel
+// may end any program.
 bool kill(u32 pid, EndBy by = EndBy::Kill);
+
+// warden_kill: program `caller` asks program `pid` to end. Allowed only for its descendants: its
+// children, their children, and programs whose parents ended and that now answer to it (an
+// ended program's children answer to its nearest living ancestor). NoSuchProgram when `pid` is
+// unknown or has ended; NotPermitted for anything else (itself, its parent, a sibling, the
+// first program).
+enum class KillError : u8 { NoSuchProgram, NotPermitted };
+support::Result<void, KillError> kill_as(u32 caller, u32 pid);
 
 struct Info {
   u32 pid = 0;

@@ -24,10 +24,9 @@ Mode mode();
 
 // The program Ctrl-C ends in cooked mode (0: none).
 u32 foreground();
-// Makes `pid` the foreground program; returns the one it replaces.
+// Makes `pid` the foreground program; returns the one it replaces. The program runtime decides
+// who gets the console (kernel/proc/programs.cc, under its table lock).
 u32 exchange_foreground(u32 pid);
-// If `pid` is the foreground program, `restore` becomes it (atomically with the check).
-void release_foreground(u32 pid, u32 restore);
 
 // Copies readable input into `buf`. Returns the number of bytes (> 0), 0 for an end of input
 // (consumed by this read), or -1 when nothing is readable yet.
