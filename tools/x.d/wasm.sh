@@ -22,19 +22,38 @@ x_wasm_build() {
   rm -f "$log"
 }
 
+# Builds the checked engine (WARDEN_WASM_CHECKED: typed slots, every operand checked; see
+# docs/engine.md) into build/host-checked (or WASM_CHECKED_DIR): its unit tests, the spec runner and
+# wasm-run, for the suite and the fuzzers. Sets WASM_CHECKED_DIR.
+x_wasm_checked_build() {
+  WASM_CHECKED_DIR="${WASM_CHECKED_DIR:-$ROOT/build/host-checked}"
+  x_configure "$WASM_CHECKED_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
+    -DCMAKE_CXX_COMPILER=clang++-19 -DWARDEN_WASM_CHECKED=ON || return 1
+  local log
+  log="$(mktemp)"
+  if ! ninja -C "$WASM_CHECKED_DIR" -j "${JOBS:-2}" wasm-spec wasm-run wasm_test >"$log" 2>&1; then
+    grep -E -A12 'FAILED|error' "$log" | head -80
+    rm -f "$log"
+    echo "x: build failed in $WASM_CHECKED_DIR" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+
 # help: wasm FILE.wasm|.wat [--dir HOST[::GUEST]] [--env K=V] [--fuel N] [--max-memory BYTES] [-- ARGS] | [--invoke NAME ARGS...]   run a WASI program or one export (statuses: docs/wasi.md, docs/engine.md)
 cmd_wasm() {
   x_wasm_run_build || return 1
   "$WASM_RUN" "$@"
 }
 
-# help: spec [--kernel [--smp N] [--mem SIZE]] [--suite DIR] [--slices=1|random] [-v] [FILE...]  run the WebAssembly spec suite (default ../shared/wasm-spec-tests/wasm-2.0 without simd/) on the host, or inside the kernel under QEMU
+# help: spec [--kernel [--smp N] [--mem SIZE]] [--checked] [--suite DIR] [--slices=1|random] [-v] [FILE...]  run the WebAssembly spec suite (default ../shared/wasm-spec-tests/wasm-2.0 without simd/) on the host (--checked: the checked engine, build/host-checked), or inside the kernel under QEMU
 cmd_spec() {
-  local suite="$WASM_SUITE_DEFAULT" args=() files=() kernel=0 smp=4 mem=1G
+  local suite="$WASM_SUITE_DEFAULT" args=() files=() kernel=0 smp=4 mem=1G checked=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --suite) suite="$2"; shift 2 ;;
       --kernel) kernel=1; shift ;;
+      --checked) checked=1; shift ;;
       --smp) smp="$2"; shift 2 ;;
       --mem) mem="$2"; shift 2 ;;
       -*) args+=("$1"); shift ;;
@@ -53,7 +72,12 @@ cmd_spec() {
     x_spec_kernel "$smp" "$mem" "$suite" "${files[@]}"
     return
   fi
-  x_spec_build || return 1
+  if [[ $checked -eq 1 ]]; then
+    x_wasm_checked_build || return 1
+    SPEC_TOOL="$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec"
+  else
+    x_spec_build || return 1
+  fi
   if [[ ${#files[@]} -eq 0 ]]; then
     "$SPEC_TOOL" "${walk[@]}" "${args[@]}"
   else
@@ -150,6 +174,14 @@ test_tier_30_wasm() {
   x_wasm_spec_quiet "$spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
   echo "spec suite, random fuel slices, resumed on alternating threads:"
   x_wasm_spec_quiet "$spec" --slices=random --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+  echo "checked engine (build/host-checked: typed slots, every operand checked): unit tests and spec suite, at once and in fuel slices of 1:"
+  if x_wasm_checked_build; then
+    "$WASM_CHECKED_DIR/tests/wasm_test" --gtest_brief=1 2>&1 | grep -v '^Running main' | tail -n 20 || rc=1
+    x_wasm_spec_quiet "$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec" --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+    x_wasm_spec_quiet "$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+  else
+    rc=1
+  fi
   echo "spec suite inside the kernel (QEMU, --smp 4, the same runner, lib/spec):"
   x_wasm_spec_quiet x_spec_kernel 4 1G "$WASM_SUITE_DEFAULT" || rc=1
   echo "fuzzing, 10 s (decode + validate + instantiate + run):"
@@ -176,7 +208,8 @@ x_wasm_riscv64_build() {
   local out="${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}"
   mkdir -p "$out/obj"
   local cxx=(clang++-19 --target=riscv64-linux-gnu -march=rv64gc -std=c++23 -O2 -g0
-             -fno-math-errno -ffp-contract=off -I"$ROOT/lib/support/include" -I"$ROOT/lib/wasm/include")
+             -fno-math-errno -ffp-contract=off -I"$ROOT/lib/support/include" -I"$ROOT/lib/wasm/include"
+             -I"$ROOT/lib/wasm/src")
   cxx+=(-I"$ROOT/lib/wat/include" -I"$ROOT/lib/spec/include")
   local gtest=/usr/src/googletest/googletest
   local newest_header

@@ -1,58 +1,94 @@
 // The internal code: a function is an array of 8-byte words. Each instruction is the address of
 // its handler followed by its operands. Slot operands are byte offsets from the frame pointer;
 // branch operands are word offsets relative to the instruction's first word.
+//
+// Each operation comes with its operand signature, one character per operand word:
+//   i l f d r e   a slot the operation reads: i32, i64, f32, f64, funcref, externref
+//   I L F D R E   a slot the operation writes, of that type
+//   a             a slot the operation reads holding a reference of either type
+//   s S           a slot read / written whose type is the instruction's type word
+//   t             the type word (a ValType): only in checked builds (kTypeWords), last
+//   -             a word that is not a slot (immediate, index, count, branch offset)
+// The variable parts (return values, call arguments and results, br_table targets) are not in
+// the signature. Checked builds (WARDEN_WASM_CHECKED, docs/engine.md) check every operand
+// against it before the handler runs.
 #pragma once
 
 #include <support/types.h>
+#include <wasm/types.h>
 
 namespace wasm {
 
+// Type words of the operations whose operand types are not fixed by the operation (Const, Copy,
+// Select, globals, table elements): emitted only in checked builds.
+constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
+
 // clang-format off
 #define WASM_NUMERIC_OPS(X) \
-  X(I32Eqz) X(I32Eq) X(I32Ne) X(I32LtS) X(I32LtU) X(I32GtS) X(I32GtU) X(I32LeS) X(I32LeU) \
-  X(I32GeS) X(I32GeU) X(I64Eqz) X(I64Eq) X(I64Ne) X(I64LtS) X(I64LtU) X(I64GtS) X(I64GtU) \
-  X(I64LeS) X(I64LeU) X(I64GeS) X(I64GeU) X(F32Eq) X(F32Ne) X(F32Lt) X(F32Gt) X(F32Le) X(F32Ge) \
-  X(F64Eq) X(F64Ne) X(F64Lt) X(F64Gt) X(F64Le) X(F64Ge) X(I32Clz) X(I32Ctz) X(I32Popcnt) \
-  X(I32Add) X(I32Sub) X(I32Mul) X(I32DivS) X(I32DivU) X(I32RemS) X(I32RemU) X(I32And) X(I32Or) \
-  X(I32Xor) X(I32Shl) X(I32ShrS) X(I32ShrU) X(I32Rotl) X(I32Rotr) X(I64Clz) X(I64Ctz) \
-  X(I64Popcnt) X(I64Add) X(I64Sub) X(I64Mul) X(I64DivS) X(I64DivU) X(I64RemS) X(I64RemU) \
-  X(I64And) X(I64Or) X(I64Xor) X(I64Shl) X(I64ShrS) X(I64ShrU) X(I64Rotl) X(I64Rotr) X(F32Abs) \
-  X(F32Neg) X(F32Ceil) X(F32Floor) X(F32Trunc) X(F32Nearest) X(F32Sqrt) X(F32Add) X(F32Sub) \
-  X(F32Mul) X(F32Div) X(F32Min) X(F32Max) X(F32Copysign) X(F64Abs) X(F64Neg) X(F64Ceil) \
-  X(F64Floor) X(F64Trunc) X(F64Nearest) X(F64Sqrt) X(F64Add) X(F64Sub) X(F64Mul) X(F64Div) \
-  X(F64Min) X(F64Max) X(F64Copysign) X(I32WrapI64) X(I32TruncF32S) X(I32TruncF32U) \
-  X(I32TruncF64S) X(I32TruncF64U) X(I64ExtendI32S) X(I64ExtendI32U) X(I64TruncF32S) \
-  X(I64TruncF32U) X(I64TruncF64S) X(I64TruncF64U) X(F32ConvertI32S) X(F32ConvertI32U) \
-  X(F32ConvertI64S) X(F32ConvertI64U) X(F32DemoteF64) X(F64ConvertI32S) X(F64ConvertI32U) \
-  X(F64ConvertI64S) X(F64ConvertI64U) X(F64PromoteF32) X(I32ReinterpretF32) \
-  X(I64ReinterpretF64) X(F32ReinterpretI32) X(F64ReinterpretI64) X(I32Extend8S) X(I32Extend16S) \
-  X(I64Extend8S) X(I64Extend16S) X(I64Extend32S) X(I32TruncSatF32S) X(I32TruncSatF32U) \
-  X(I32TruncSatF64S) X(I32TruncSatF64U) X(I64TruncSatF32S) X(I64TruncSatF32U) \
-  X(I64TruncSatF64S) X(I64TruncSatF64U)
+  X(I32Eqz, "Ii") X(I32Eq, "Iii") X(I32Ne, "Iii") X(I32LtS, "Iii") X(I32LtU, "Iii") \
+  X(I32GtS, "Iii") X(I32GtU, "Iii") X(I32LeS, "Iii") X(I32LeU, "Iii") X(I32GeS, "Iii") \
+  X(I32GeU, "Iii") X(I64Eqz, "Il") X(I64Eq, "Ill") X(I64Ne, "Ill") X(I64LtS, "Ill") \
+  X(I64LtU, "Ill") X(I64GtS, "Ill") X(I64GtU, "Ill") X(I64LeS, "Ill") X(I64LeU, "Ill") \
+  X(I64GeS, "Ill") X(I64GeU, "Ill") X(F32Eq, "Iff") X(F32Ne, "Iff") X(F32Lt, "Iff") \
+  X(F32Gt, "Iff") X(F32Le, "Iff") X(F32Ge, "Iff") X(F64Eq, "Idd") X(F64Ne, "Idd") \
+  X(F64Lt, "Idd") X(F64Gt, "Idd") X(F64Le, "Idd") X(F64Ge, "Idd") X(I32Clz, "Ii") \
+  X(I32Ctz, "Ii") X(I32Popcnt, "Ii") X(I32Add, "Iii") X(I32Sub, "Iii") X(I32Mul, "Iii") \
+  X(I32DivS, "Iii") X(I32DivU, "Iii") X(I32RemS, "Iii") X(I32RemU, "Iii") X(I32And, "Iii") \
+  X(I32Or, "Iii") X(I32Xor, "Iii") X(I32Shl, "Iii") X(I32ShrS, "Iii") X(I32ShrU, "Iii") \
+  X(I32Rotl, "Iii") X(I32Rotr, "Iii") X(I64Clz, "Ll") X(I64Ctz, "Ll") X(I64Popcnt, "Ll") \
+  X(I64Add, "Lll") X(I64Sub, "Lll") X(I64Mul, "Lll") X(I64DivS, "Lll") X(I64DivU, "Lll") \
+  X(I64RemS, "Lll") X(I64RemU, "Lll") X(I64And, "Lll") X(I64Or, "Lll") X(I64Xor, "Lll") \
+  X(I64Shl, "Lll") X(I64ShrS, "Lll") X(I64ShrU, "Lll") X(I64Rotl, "Lll") X(I64Rotr, "Lll") \
+  X(F32Abs, "Ff") X(F32Neg, "Ff") X(F32Ceil, "Ff") X(F32Floor, "Ff") X(F32Trunc, "Ff") \
+  X(F32Nearest, "Ff") X(F32Sqrt, "Ff") X(F32Add, "Fff") X(F32Sub, "Fff") X(F32Mul, "Fff") \
+  X(F32Div, "Fff") X(F32Min, "Fff") X(F32Max, "Fff") X(F32Copysign, "Fff") X(F64Abs, "Dd") \
+  X(F64Neg, "Dd") X(F64Ceil, "Dd") X(F64Floor, "Dd") X(F64Trunc, "Dd") X(F64Nearest, "Dd") \
+  X(F64Sqrt, "Dd") X(F64Add, "Ddd") X(F64Sub, "Ddd") X(F64Mul, "Ddd") X(F64Div, "Ddd") \
+  X(F64Min, "Ddd") X(F64Max, "Ddd") X(F64Copysign, "Ddd") X(I32WrapI64, "Il") \
+  X(I32TruncF32S, "If") X(I32TruncF32U, "If") X(I32TruncF64S, "Id") X(I32TruncF64U, "Id") \
+  X(I64ExtendI32S, "Li") X(I64ExtendI32U, "Li") X(I64TruncF32S, "Lf") X(I64TruncF32U, "Lf") \
+  X(I64TruncF64S, "Ld") X(I64TruncF64U, "Ld") X(F32ConvertI32S, "Fi") X(F32ConvertI32U, "Fi") \
+  X(F32ConvertI64S, "Fl") X(F32ConvertI64U, "Fl") X(F32DemoteF64, "Fd") X(F64ConvertI32S, "Di") \
+  X(F64ConvertI32U, "Di") X(F64ConvertI64S, "Dl") X(F64ConvertI64U, "Dl") X(F64PromoteF32, "Df") \
+  X(I32ReinterpretF32, "If") X(I64ReinterpretF64, "Ld") X(F32ReinterpretI32, "Fi") \
+  X(F64ReinterpretI64, "Dl") X(I32Extend8S, "Ii") X(I32Extend16S, "Ii") X(I64Extend8S, "Ll") \
+  X(I64Extend16S, "Ll") X(I64Extend32S, "Ll") X(I32TruncSatF32S, "If") X(I32TruncSatF32U, "If") \
+  X(I32TruncSatF64S, "Id") X(I32TruncSatF64U, "Id") X(I64TruncSatF32S, "Lf") \
+  X(I64TruncSatF32U, "Lf") X(I64TruncSatF64S, "Ld") X(I64TruncSatF64U, "Ld")
 
 #define WASM_MEMORY_OPS(X) \
-  X(I32Load) X(I64Load) X(F32Load) X(F64Load) X(I32Load8S) X(I32Load8U) X(I32Load16S) \
-  X(I32Load16U) X(I64Load8S) X(I64Load8U) X(I64Load16S) X(I64Load16U) X(I64Load32S) \
-  X(I64Load32U) X(I32Store) X(I64Store) X(F32Store) X(F64Store) X(I32Store8) X(I32Store16) \
-  X(I64Store8) X(I64Store16) X(I64Store32)
+  X(I32Load, "Ii-") X(I64Load, "Li-") X(F32Load, "Fi-") X(F64Load, "Di-") X(I32Load8S, "Ii-") \
+  X(I32Load8U, "Ii-") X(I32Load16S, "Ii-") X(I32Load16U, "Ii-") X(I64Load8S, "Li-") \
+  X(I64Load8U, "Li-") X(I64Load16S, "Li-") X(I64Load16U, "Li-") X(I64Load32S, "Li-") \
+  X(I64Load32U, "Li-") X(I32Store, "ii-") X(I64Store, "il-") X(F32Store, "if-") \
+  X(F64Store, "id-") X(I32Store8, "ii-") X(I32Store16, "ii-") X(I64Store8, "il-") \
+  X(I64Store16, "il-") X(I64Store32, "il-")
 
 #define WASM_CONTROL_OPS(X) \
-  X(Unreachable) X(Br) X(BrIfNez) X(BrIfEqz) X(BrTable) X(Copy) X(Const) X(Fuel) X(Return) \
-  X(Call) X(CallIndirect) X(Select) X(GlobalGet) X(GlobalSet) X(MemorySize) X(MemoryGrow) \
-  X(MemoryFill) X(MemoryCopy) X(MemoryInit) X(DataDrop) X(TableGet) X(TableSet) X(TableSize) \
-  X(TableGrow) X(TableFill) X(TableCopy) X(TableInit) X(ElemDrop) X(RefFunc) X(RefIsNull) \
-  X(BrIfI32Eq) X(BrIfI32Ne) X(BrIfI32LtS) X(BrIfI32LtU) X(BrIfI32GtS) X(BrIfI32GtU) \
-  X(BrIfI32LeS) X(BrIfI32LeU) X(BrIfI32GeS) X(BrIfI32GeU) X(BrIfI32EqImm) X(BrIfI32NeImm) \
-  X(BrIfI32LtSImm) X(BrIfI32LtUImm) X(BrIfI32GtSImm) X(BrIfI32GtUImm) X(BrIfI32LeSImm) \
-  X(BrIfI32LeUImm) X(BrIfI32GeSImm) X(BrIfI32GeUImm) X(I32EqImm) X(I32NeImm) X(I32LtSImm) \
-  X(I32LtUImm) X(I32GtSImm) X(I32GtUImm) X(I32LeSImm) X(I32LeUImm) X(I32GeSImm) X(I32GeUImm) \
-  X(I32AddImm) X(I32SubImm) X(I32MulImm) X(I32AndImm) X(I32OrImm) X(I32XorImm) X(I32ShlImm) \
-  X(I32ShrSImm) X(I32ShrUImm) X(I64AddImm) X(I64SubImm) X(I64MulImm) X(I64AndImm) X(I64OrImm) \
-  X(I64XorImm) X(I64ShlImm) X(I64ShrSImm) X(I64ShrUImm)
+  X(Unreachable, "") X(Br, "-") X(BrIfNez, "i-") X(BrIfEqz, "i-") X(BrTable, "i-") \
+  X(Copy, "Sst") X(Const, "S-t") X(Fuel, "") X(Return, "--") X(Call, "--") \
+  X(CallIndirect, "--i-") X(Select, "Sisst") X(GlobalGet, "S-t") X(GlobalSet, "-st") \
+  X(MemorySize, "I") X(MemoryGrow, "Ii") X(MemoryFill, "iii") X(MemoryCopy, "iii") \
+  X(MemoryInit, "-iii") X(DataDrop, "-") X(TableGet, "S-it") X(TableSet, "-ist") \
+  X(TableSize, "I-") X(TableGrow, "I-sit") X(TableFill, "-isit") X(TableCopy, "--iii") \
+  X(TableInit, "--iii") X(ElemDrop, "-") X(RefFunc, "R-") X(RefIsNull, "Ia") X(BrIfI32Eq, "ii-") \
+  X(BrIfI32Ne, "ii-") X(BrIfI32LtS, "ii-") X(BrIfI32LtU, "ii-") X(BrIfI32GtS, "ii-") \
+  X(BrIfI32GtU, "ii-") X(BrIfI32LeS, "ii-") X(BrIfI32LeU, "ii-") X(BrIfI32GeS, "ii-") \
+  X(BrIfI32GeU, "ii-") X(BrIfI32EqImm, "i--") X(BrIfI32NeImm, "i--") X(BrIfI32LtSImm, "i--") \
+  X(BrIfI32LtUImm, "i--") X(BrIfI32GtSImm, "i--") X(BrIfI32GtUImm, "i--") \
+  X(BrIfI32LeSImm, "i--") X(BrIfI32LeUImm, "i--") X(BrIfI32GeSImm, "i--") \
+  X(BrIfI32GeUImm, "i--") X(I32EqImm, "Ii-") X(I32NeImm, "Ii-") X(I32LtSImm, "Ii-") \
+  X(I32LtUImm, "Ii-") X(I32GtSImm, "Ii-") X(I32GtUImm, "Ii-") X(I32LeSImm, "Ii-") \
+  X(I32LeUImm, "Ii-") X(I32GeSImm, "Ii-") X(I32GeUImm, "Ii-") X(I32AddImm, "Ii-") \
+  X(I32SubImm, "Ii-") X(I32MulImm, "Ii-") X(I32AndImm, "Ii-") X(I32OrImm, "Ii-") \
+  X(I32XorImm, "Ii-") X(I32ShlImm, "Ii-") X(I32ShrSImm, "Ii-") X(I32ShrUImm, "Ii-") \
+  X(I64AddImm, "Ll-") X(I64SubImm, "Ll-") X(I64MulImm, "Ll-") X(I64AndImm, "Ll-") \
+  X(I64OrImm, "Ll-") X(I64XorImm, "Ll-") X(I64ShlImm, "Ll-") X(I64ShrSImm, "Ll-") \
+  X(I64ShrUImm, "Ll-")
 // clang-format on
 
 enum class Op : u16 {
-#define WASM_OP_ENUM(name) name,
+#define WASM_OP_ENUM(name, signature) name,
   WASM_CONTROL_OPS(WASM_OP_ENUM) WASM_MEMORY_OPS(WASM_OP_ENUM) WASM_NUMERIC_OPS(WASM_OP_ENUM)
 #undef WASM_OP_ENUM
       Count
@@ -62,5 +98,14 @@ enum class Op : u16 {
 u64 op_word(Op op);
 // The operation a word names (for disassembly and tests); Op::Count if none.
 Op word_op(u64 word);
+// The operation's name ("I32Add") and operand signature ("Iii").
+const char* op_name(Op op);
+const char* op_signature(Op op);
+
+#if WARDEN_WASM_CHECKED
+// Reports a type confusion found by a checked build and ends the process (the hosted definition
+// is checked_hosted.cc; checked builds are for tests and fuzzing on the host).
+[[noreturn]] void checked_failed(const char* message);
+#endif
 
 }  // namespace wasm

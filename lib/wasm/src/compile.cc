@@ -339,6 +339,14 @@ class Compiler {
     if (!push(*map_, CodeMapEntry{static_cast<u32>(code_->size()), op_offset_})) return false;
     return emit(op_word(op));
   }
+  // The type word that ends an instruction whose signature has `t` (checked builds only).
+  bool emit_type(ValType t) {
+    if constexpr (kTypeWords == 0) return true;
+    return emit(static_cast<u64>(t));
+  }
+  bool emit_copy(u32 dst, u32 src, ValType t) {
+    return emit_op(Op::Copy) && emit(dst) && emit(src) && emit_type(t);
+  }
   bool push_entry(ValType t, u32 slot) {
     if (!push(stack_, Entry{t, slot})) return false;
     u32 h = static_cast<u32>(stack_.size());
@@ -387,7 +395,7 @@ class Compiler {
     u32 src = e.slot;
     e.slot = own;
     if (!live()) return true;
-    if (!emit_op(Op::Copy) || !emit(own) || !emit(src)) return false;
+    if (!emit_copy(own, src, e.type)) return false;
     return true;
   }
   bool materialize_all() {
@@ -433,7 +441,9 @@ class Compiler {
                                     : Span<const ValType>(c.res(), c.result_count);
   }
   bool check_label(const Ctrl& target);
-  bool op_result(Op op, ValType result, u32 a, u32 b, u32 nargs);
+  // An operation with one result in a slot of its own; `type_word` for operations whose
+  // signature has one (checked builds).
+  bool op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType type_word = kUnknown);
   bool memarg(u32 natural, u32& offset);
   bool local_index(u32& index) {
     if (!u32_(index)) return false;
@@ -983,7 +993,7 @@ bool Compiler::branch_copies(Ctrl& target) {
     u32 dst = own_slot(target.height + i);
     u32 src = stack_[h - n + i].slot;
     if (dst != src) {
-      if (!emit_op(Op::Copy) || !emit(dst) || !emit(src)) return false;
+      if (!emit_copy(dst, src, label_types(target)[i])) return false;
     }
   }
   return true;
@@ -997,7 +1007,7 @@ bool Compiler::emit_branch(Ctrl& target, u32 base, u32 word) {
   return add_fixup(target, word, base);
 }
 
-bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs) {
+bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType type_word) {
   if (!push_own(result)) return false;
   if (!live()) return true;
   u32 start = static_cast<u32>(code_->size());
@@ -1005,6 +1015,7 @@ bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs) {
   u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(a)) return false;
   if (nargs == 2 && !emit(b)) return false;
+  if (type_word != kUnknown && !emit_type(type_word)) return false;
   bool cmp = op == Op::I32Eqz || (static_cast<u32>(op) >= static_cast<u32>(Op::I32Eq) &&
                                   static_cast<u32>(op) <= static_cast<u32>(Op::I32GeU));
   if (cmp) {
@@ -1118,6 +1129,10 @@ bool Compiler::body_begin(Function& f) {
   }
   local_count_ = static_cast<u32>(locals_.size());
   f.local_count = local_count_;
+#if WARDEN_WASM_CHECKED
+  if (f.local_types.try_resize(local_count_).is_error()) return no_memory();
+  for (u32 i = 0; i < local_count_; ++i) f.local_types[i] = locals_[i];
+#endif
   code_ = &f.code;
   map_ = &f.code_map;
   barrier();
@@ -1332,8 +1347,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
               for (u32 i = 0; i < n; ++i) {
                 Entry& e = stack_[h - n + i];
                 u32 own = own_slot(h - n + i);
-                if (e.slot != own && (!emit_op(Op::Copy) || !emit(own) || !emit(e.slot)))
-                  return false;
+                if (e.slot != own && !emit_copy(own, e.slot, e.type)) return false;
               }
               if (!emit_op(Op::Return) || !emit(n) || !emit(own_slot(h - n))) return false;
             } else {
@@ -1390,8 +1404,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
               for (u32 k = 0; k < arity; ++k) {
                 Entry& e = stack_[h - arity + k];
                 u32 own = own_slot(h - arity + k);
-                if (e.slot != own && (!emit_op(Op::Copy) || !emit(own) || !emit(e.slot)))
-                  return false;
+                if (e.slot != own && !emit_copy(own, e.slot, e.type)) return false;
               }
               if (!emit_op(Op::Return) || !emit(arity) || !emit(own_slot(h - arity))) return false;
             } else {
@@ -1475,7 +1488,8 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           u32 start = static_cast<u32>(code_->size());
           if (!emit_op(Op::Select)) return false;
           u32 dst_word = static_cast<u32>(code_->size());
-          if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot))
+          if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot) ||
+              !emit_type(t))
             return false;
           note_result(Peephole::Kind::Result, start, dst_word);
         }
@@ -1502,7 +1516,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           if (retarget) {
             (*code_)[peephole_.dst] = x * 8;
           } else if (v.slot != x * 8) {
-            if (!emit_op(Op::Copy) || !emit(x * 8) || !emit(v.slot)) return false;
+            if (!emit_copy(x * 8, v.slot, locals_[x])) return false;
           }
         }
         barrier();
@@ -1518,7 +1532,8 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           u32 start = static_cast<u32>(code_->size());
           if (!emit_op(Op::GlobalGet)) return false;
           u32 dst_word = static_cast<u32>(code_->size());
-          if (!emit(stack_.back().slot) || !emit(g)) return false;
+          if (!emit(stack_.back().slot) || !emit(g) || !emit_type(m_.globals[g].type.type))
+            return false;
           note_result(Peephole::Kind::Result, start, dst_word);
         }
         break;
@@ -1530,7 +1545,9 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         if (!m_.globals[g].type.mutable_) return invalid("global is immutable");
         Entry v;
         if (!pop(m_.globals[g].type.type, v)) return false;
-        if (live() && (!emit_op(Op::GlobalSet) || !emit(g) || !emit(v.slot))) return false;
+        if (live() && (!emit_op(Op::GlobalSet) || !emit(g) || !emit(v.slot) ||
+                       !emit_type(m_.globals[g].type.type)))
+          return false;
         break;
       }
       case 0x25: {  // table.get
@@ -1539,7 +1556,8 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         if (t >= m_.tables.size()) return invalid("unknown table");
         Entry i;
         if (!pop(ValType::I32, i)) return false;
-        if (!op_result(Op::TableGet, m_.tables[t].elem, t, i.slot, 2)) return false;
+        if (!op_result(Op::TableGet, m_.tables[t].elem, t, i.slot, 2, m_.tables[t].elem))
+          return false;
         break;
       }
       case 0x26: {  // table.set
@@ -1548,7 +1566,8 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         if (t >= m_.tables.size()) return invalid("unknown table");
         Entry v, i;
         if (!pop(m_.tables[t].elem, v) || !pop(ValType::I32, i)) return false;
-        if (live() && (!emit_op(Op::TableSet) || !emit(t) || !emit(i.slot) || !emit(v.slot)))
+        if (live() && (!emit_op(Op::TableSet) || !emit(t) || !emit(i.slot) || !emit(v.slot) ||
+                       !emit_type(m_.tables[t].elem)))
           return false;
         break;
       }
@@ -1654,7 +1673,7 @@ bool Compiler::constant(ValType t, u64 bits) {
   u32 start = static_cast<u32>(code_->size());
   if (!emit_op(Op::Const)) return false;
   u32 dst_word = static_cast<u32>(code_->size());
-  if (!emit(stack_.back().slot) || !emit(bits)) return false;
+  if (!emit(stack_.back().slot) || !emit(bits) || !emit_type(t)) return false;
   note_result(Peephole::Kind::Const, start, dst_word);
   peephole_.value = bits;
   return true;
@@ -1963,7 +1982,7 @@ bool Compiler::prefixed(u32 sub) {
       if (!pop(ValType::I32, n) || !pop(m_.tables[t].elem, v)) return false;
       if (!push_own(ValType::I32)) return false;
       if (live() && (!emit_op(Op::TableGrow) || !emit(stack_.back().slot) || !emit(t) ||
-                     !emit(v.slot) || !emit(n.slot)))
+                     !emit(v.slot) || !emit(n.slot) || !emit_type(m_.tables[t].elem)))
         return false;
       return true;
     }
@@ -1983,8 +2002,8 @@ bool Compiler::prefixed(u32 sub) {
       Entry n, v, i;
       if (!pop(ValType::I32, n) || !pop(m_.tables[t].elem, v) || !pop(ValType::I32, i))
         return false;
-      if (live() &&
-          (!emit_op(Op::TableFill) || !emit(t) || !emit(i.slot) || !emit(v.slot) || !emit(n.slot)))
+      if (live() && (!emit_op(Op::TableFill) || !emit(t) || !emit(i.slot) || !emit(v.slot) ||
+                     !emit(n.slot) || !emit_type(m_.tables[t].elem)))
         return false;
       return true;
     }

@@ -5,6 +5,7 @@
 //
 // Every memory access handler is in this file (the LOAD/STORE macros and the bulk operations), so
 // that a later page-fault-to-trap fixup can find them.
+#include <support/format.h>
 #include <support/new.h>
 #include <wasm/runtime.h>
 
@@ -17,7 +18,20 @@ namespace {
 
 using Handler = RunStatus (*)(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize);
 
+#if WARDEN_WASM_CHECKED
+void check_operands(Op op, const u64* ip, u64* fp, Execution* ex);
+// Checked builds: every handler checks its operands against its signature (code.h) first, then
+// runs its body (a tail call, so the C stack stays constant).
+#define HANDLER(name)                                                                   \
+  RunStatus h_##name##_body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize); \
+  RunStatus h_##name(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize) {       \
+    check_operands(Op::name, ip, fp, ex);                                               \
+    [[clang::musttail]] return h_##name##_body(ip, fp, ex, mem, msize);                 \
+  }                                                                                     \
+  RunStatus h_##name##_body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
+#else
 #define HANDLER(name) RunStatus h_##name(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
+#endif
 #define DISPATCH() \
   [[clang::musttail]] return reinterpret_cast<Handler>(ip[0])(ip, fp, ex, mem, msize)
 #define NEXT(n) \
@@ -92,6 +106,135 @@ inline void load_memory(Execution* ex, u8*& mem, u64& msize) {
   }
 }
 
+#if WARDEN_WASM_CHECKED
+// ---------------------------------------------------------------- checked builds
+
+u8* slot_types(Execution* ex, const u64* fp) { return ex->types_ + (fp - ex->stack_); }
+
+// Whether a slot holding a `have` may be read as a `want`: the same type, or the other type of the
+// same width, because a reinterpretation retypes a stack entry without code (a slot written as an
+// f32 is read as an i32 after i32.reinterpret_f32). So what fails is a value of another width, a
+// reference where a number belongs or the reverse, the other kind of reference, or a slot that
+// was not written in its frame.
+bool compatible(u8 have, ValType want) {
+  auto h = static_cast<ValType>(have);
+  if (h == want) return true;
+  auto narrow = [](ValType t) { return t == ValType::I32 || t == ValType::F32; };
+  auto wide = [](ValType t) { return t == ValType::I64 || t == ValType::F64; };
+  return (narrow(h) && narrow(want)) || (wide(h) && wide(want));
+}
+
+const char* type_name(u8 t) {
+  if (t == 0) return "nothing (a slot not written in this frame)";
+  if (t == 0xff) return "a reference";
+  return val_type_name(static_cast<ValType>(t));
+}
+
+// Ends the process with where and what: the function, the instruction (its position in the
+// internal code and in the module), which operand, the type expected and the type found.
+[[noreturn, gnu::cold, gnu::noinline]] void fail(Execution* ex, const u64* ip, const char* what,
+                                                 u64 index, u64 slot, u8 want, u8 have) {
+  char buffer[512];
+  support::BufferSink sink(buffer, sizeof(buffer));
+  const FuncInst* f = ex->func_;
+  u32 func_index = f != nullptr ? f->index : 0, wasm_offset = 0;
+  support::StringView name;
+  u64 word = 0;
+  if (f != nullptr && f->code != nullptr) {
+    word = static_cast<u64>(ip - f->code->code.data());
+    u32 located;
+    if (f->instance->module->locate(ip, &located, &wasm_offset)) func_index = located;
+    name = f->instance->module->function_name(func_index);
+  }
+  support::format(sink,
+                  "wasm checked mode: type confusion in function {} `{}` at code word {} (wasm "
+                  "offset {:#x}): {} {} {} (frame slot {}) expects {}, holds {}",
+                  func_index, name, word, wasm_offset, op_name(word_op(ip[0])), what, index, slot,
+                  type_name(want), type_name(have));
+  checked_failed(buffer);
+}
+
+// The signature check every handler runs first: reads before writes, so that an operation whose
+// result slot is also an operand sees the operand's type.
+void check_operands(Op op, const u64* ip, u64* fp, Execution* ex) {
+  const char* sig = op_signature(op);
+  u8* types = slot_types(ex, fp);
+  u8 type_word = 0;
+  for (u32 k = 0; sig[k] != 0; ++k)
+    if (sig[k] == 't') type_word = static_cast<u8>(ip[k + 1]);
+  auto want_of = [&](char c) -> u8 {  // signature letters, either case (code.h)
+    switch (c | 0x20) {
+      case 'i': return static_cast<u8>(ValType::I32);
+      case 'l': return static_cast<u8>(ValType::I64);
+      case 'f': return static_cast<u8>(ValType::F32);
+      case 'd': return static_cast<u8>(ValType::F64);
+      case 'r': return static_cast<u8>(ValType::FuncRef);
+      case 'e': return static_cast<u8>(ValType::ExternRef);
+      case 's': return type_word;
+      default: return 0;
+    }
+  };
+  for (u32 k = 0; sig[k] != 0; ++k) {
+    char c = sig[k];
+    if (c == '-' || c == 't' || (c >= 'A' && c <= 'Z')) continue;
+    u64 slot = ip[k + 1] / 8;
+    u8 have = types[slot];
+    if (c == 'a') {
+      if (have != static_cast<u8>(ValType::FuncRef) && have != static_cast<u8>(ValType::ExternRef))
+        fail(ex, ip, "operand", k + 1, slot, 0xff, have);
+      continue;
+    }
+    u8 want = want_of(c);
+    if (want == 0) fail(ex, ip, "operand (no type word for it)", k + 1, slot, want, have);
+    if (!compatible(have, static_cast<ValType>(want)))
+      fail(ex, ip, "operand", k + 1, slot, want, have);
+  }
+  for (u32 k = 0; sig[k] != 0; ++k)
+    if (sig[k] >= 'A' && sig[k] <= 'Z') types[ip[k + 1] / 8] = want_of(sig[k]);
+}
+
+// A call's arguments against the callee's parameter types (before the call).
+void check_arguments(Execution* ex, const u64* ip, const u64* fp, const FuncInst* f,
+                     const u64* nfp) {
+  const u8* types = slot_types(ex, nfp);
+  Span<const ValType> params = f->type->params();
+  for (u32 k = 0; k < params.size(); ++k)
+    if (!compatible(types[k], params[k]))
+      fail(ex, ip, "argument", k, static_cast<u64>(nfp - fp) + k, static_cast<u8>(params[k]),
+           types[k]);
+}
+
+// A wasm function's frame at entry: its parameters and locals typed as declared, the rest of it
+// (its operand slots) not written yet.
+void enter_frame(Execution* ex, const FuncInst* f, const u64* nfp) {
+  u8* types = slot_types(ex, nfp);
+  const Function* code = f->code;
+  for (u32 k = 0; k < code->local_count; ++k) types[k] = static_cast<u8>(code->local_types[k]);
+  for (u32 k = code->local_count; k < code->frame_slots; ++k) types[k] = 0;
+}
+
+// `n` results at `src` against the running function's result types; they become the slots at fp.
+void check_results(Execution* ex, const u64* ip, const u64* fp, u64 n, const u64* src) {
+  const FuncInst* f = ex->func_;
+  Span<const ValType> results = f->type->results();
+  const u8* from = slot_types(ex, src);
+  if (n != results.size()) fail(ex, ip, "result count differs from the type's: count", n, 0, 0, 0);
+  for (u32 k = 0; k < n; ++k)
+    if (!compatible(from[k], results[k]))
+      fail(ex, ip, "result", k, static_cast<u64>(src - fp) + k, static_cast<u8>(results[k]),
+           from[k]);
+  u8* to = slot_types(ex, fp);
+  for (u32 k = 0; k < n; ++k) to[k] = static_cast<u8>(results[k]);
+}
+
+// A host function's results (written at nfp) take its result types.
+void type_host_results(Execution* ex, const FuncInst* f, const u64* nfp) {
+  u8* types = slot_types(ex, nfp);
+  Span<const ValType> results = f->type->results();
+  for (u32 k = 0; k < results.size(); ++k) types[k] = static_cast<u8>(results[k]);
+}
+#endif
+
 // ---------------------------------------------------------------- control
 
 HANDLER(Unreachable) { TRAP(Unreachable); }
@@ -112,11 +255,11 @@ HANDLER(BrTable) {
 }
 HANDLER(Copy) {
   slot_store<u64>(SLOT(1), slot_load<u64>(SLOT(2)));
-  NEXT(3);
+  NEXT(3 + kTypeWords);
 }
 HANDLER(Const) {
   slot_store<u64>(SLOT(1), ip[2]);
-  NEXT(3);
+  NEXT(3 + kTypeWords);
 }
 HANDLER(Fuel) {
   if (must_stop(ex)) return suspend(ex, ip, fp);
@@ -126,12 +269,15 @@ HANDLER(Fuel) {
 HANDLER(Select) {
   u64 v = U32(2) != 0 ? U64(3) : U64(4);
   SET64(1, v);
-  NEXT(5);
+  NEXT(5 + kTypeWords);
 }
 
 HANDLER(Return) {
   u64 n = ip[1];
   const u64* src = reinterpret_cast<const u64*>(SLOT(2));
+#if WARDEN_WASM_CHECKED
+  check_results(ex, ip, fp, n, src);
+#endif
   for (u64 i = 0; i < n; ++i) fp[i] = src[i];
   if (ex->frame_count_ == 0) {
     ex->result_count_ = static_cast<u32>(n);
@@ -142,6 +288,9 @@ HANDLER(Return) {
   Frame& f = ex->frames_[--ex->frame_count_];
   ip = f.ret_ip;
   fp = ex->stack_ + f.fp_offset;
+#if WARDEN_WASM_CHECKED
+  ex->func_ = f.func;
+#endif
   if (__builtin_expect(ex->instance_ != f.instance, 0)) {
     ex->instance_ = f.instance;
     load_memory(ex, mem, msize);
@@ -188,6 +337,9 @@ HANDLER(Return) {
   switch (s) {
     case HostStatus::Ok:
       for (u32 i = 0; i < nr; ++i) nfp[i] = nfp[np + i];
+#if WARDEN_WASM_CHECKED
+      type_host_results(ex, f, nfp);
+#endif
       return RunStatus::Done;
     case HostStatus::Trap: return do_trap(ex, ip, fp, TrapKind::HostTrap);
     case HostStatus::Exit:
@@ -206,10 +358,24 @@ HANDLER(Return) {
   return RunStatus::Done;
 }
 
+#if WARDEN_WASM_CHECKED
+#define CHECKED_CALL(f, nfp, self) check_arguments(ex, self, fp, f, nfp)
+#define CHECKED_ENTER(fr, f, nfp) \
+  do {                            \
+    fr.func = ex->func_;          \
+    ex->func_ = f;                \
+    enter_frame(ex, f, nfp);      \
+  } while (0)
+#else
+#define CHECKED_CALL(f, nfp, self) ((void)0)
+#define CHECKED_ENTER(fr, f, nfp) ((void)0)
+#endif
+
 // Shared by call and call_indirect: `f` is the callee, `nfp` its frame, `next` the return ip.
 #define DO_CALL(f, nfp, next, self)                                                       \
   do {                                                                                    \
     if (must_stop(ex)) return suspend(ex, self, fp);                                      \
+    CHECKED_CALL(f, nfp, self);                                                           \
     --ex->fuel_;                                                                          \
     const Function* code = (f)->code;                                                     \
     if (code != nullptr) {                                                                \
@@ -224,6 +390,7 @@ HANDLER(Return) {
       fr.instance = ex->instance_;                                                        \
       u32 np = (f)->type->param_count;                                                    \
       for (u32 k = np; k < code->local_count; ++k) (nfp)[k] = 0;                          \
+      CHECKED_ENTER(fr, f, nfp);                                                          \
       if (ex->instance_ != (f)->instance) {                                               \
         ex->instance_ = (f)->instance;                                                    \
         load_memory(ex, mem, msize);                                                      \
@@ -264,11 +431,11 @@ HANDLER(CallIndirect) {
 
 HANDLER(GlobalGet) {
   SET64(1, ex->instance_->globals[ip[2]]->value);
-  NEXT(3);
+  NEXT(3 + kTypeWords);
 }
 HANDLER(GlobalSet) {
   ex->instance_->globals[ip[1]]->value = U64(2);
-  NEXT(3);
+  NEXT(3 + kTypeWords);
 }
 HANDLER(RefFunc) {
   SET64(1, reinterpret_cast<u64>(ex->instance_->funcs[ip[2]]));
@@ -403,14 +570,14 @@ HANDLER(TableGet) {
   u32 i = U32(3);
   if (i >= t->elems.size()) TRAP(TableOutOfBounds);
   SET64(1, t->elems[i]);
-  NEXT(4);
+  NEXT(4 + kTypeWords);
 }
 HANDLER(TableSet) {
   Table* t = ex->instance_->tables[ip[1]];
   u32 i = U32(2);
   if (i >= t->elems.size()) TRAP(TableOutOfBounds);
   t->elems[i] = U64(3);
-  NEXT(4);
+  NEXT(4 + kTypeWords);
 }
 HANDLER(TableSize) {
   SET32(1, ex->instance_->tables[ip[2]]->elems.size());
@@ -420,7 +587,7 @@ HANDLER(TableGrow) {
   Table* t = ex->instance_->tables[ip[2]];
   i64 r = ex->store_.grow_table(t, U32(4), U64(3));
   SET32(1, static_cast<u32>(r));
-  NEXT(5);
+  NEXT(5 + kTypeWords);
 }
 HANDLER(TableFill) {
   Table* t = ex->instance_->tables[ip[1]];
@@ -429,7 +596,7 @@ HANDLER(TableFill) {
   if (i + n > t->elems.size()) TRAP(TableOutOfBounds);
   ex->fuel_ -= static_cast<i64>(n >> 6);
   for (u64 k = 0; k < n; ++k) t->elems[i + k] = v;
-  NEXT(5);
+  NEXT(5 + kTypeWords);
 }
 HANDLER(TableCopy) {
   Table* dt = ex->instance_->tables[ip[1]];
@@ -717,16 +884,30 @@ IMM64(I64ShrSImm, static_cast<u64>(static_cast<i64>(a) >> (b & 63)))
 IMM64(I64ShrUImm, a >> (b & 63))
 
 const Handler kHandlers[] = {
-#define WASM_OP_HANDLER(name) h_##name,
+#define WASM_OP_HANDLER(name, signature) h_##name,
     WASM_CONTROL_OPS(WASM_OP_HANDLER) WASM_MEMORY_OPS(WASM_OP_HANDLER)
         WASM_NUMERIC_OPS(WASM_OP_HANDLER)
 #undef WASM_OP_HANDLER
 };
 static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == static_cast<usize>(Op::Count));
 
+const char* const kNames[] = {
+#define WASM_OP_NAME(name, signature) #name,
+    WASM_CONTROL_OPS(WASM_OP_NAME) WASM_MEMORY_OPS(WASM_OP_NAME) WASM_NUMERIC_OPS(WASM_OP_NAME)
+#undef WASM_OP_NAME
+};
+const char* const kSignatures[] = {
+#define WASM_OP_SIGNATURE(name, signature) signature,
+    WASM_CONTROL_OPS(WASM_OP_SIGNATURE) WASM_MEMORY_OPS(WASM_OP_SIGNATURE)
+        WASM_NUMERIC_OPS(WASM_OP_SIGNATURE)
+#undef WASM_OP_SIGNATURE
+};
+
 }  // namespace
 
 u64 op_word(Op op) { return reinterpret_cast<u64>(kHandlers[static_cast<u32>(op)]); }
+const char* op_name(Op op) { return op < Op::Count ? kNames[static_cast<u32>(op)] : "?"; }
+const char* op_signature(Op op) { return op < Op::Count ? kSignatures[static_cast<u32>(op)] : ""; }
 
 Op word_op(u64 word) {
   for (u32 i = 0; i < static_cast<u32>(Op::Count); ++i)
@@ -739,6 +920,9 @@ Op word_op(u64 word) {
 Execution::~Execution() {
   delete[] stack_;
   delete[] frames_;
+#if WARDEN_WASM_CHECKED
+  delete[] types_;
+#endif
 }
 
 bool Execution::ensure_stack(u64 fp_offset, u64 slots) {
@@ -750,6 +934,17 @@ bool Execution::ensure_stack(u64 fp_offset, u64 slots) {
   if (cap > store_.config().max_stack_slots) cap = store_.config().max_stack_slots;
   u64* fresh = new (std::nothrow) u64[cap];
   if (fresh == nullptr) return false;
+#if WARDEN_WASM_CHECKED
+  u8* fresh_types = new (std::nothrow) u8[cap];
+  if (fresh_types == nullptr) {
+    delete[] fresh;
+    return false;
+  }
+  __builtin_memset(fresh_types, 0, cap);
+  if (stack_slots_ != 0) __builtin_memcpy(fresh_types, types_, stack_slots_);
+  delete[] types_;
+  types_ = fresh_types;
+#endif
   if (stack_slots_ != 0) __builtin_memcpy(fresh, stack_, stack_slots_ * sizeof(u64));
   if (pending_active_ && pending_fp_ != nullptr) {
     // keep the pending call's view consistent
@@ -771,6 +966,10 @@ Result<void> Execution::start(FuncInst* func, Span<const u64> args) {
   if (func->code != nullptr && func->code->frame_slots > slots) slots = func->code->frame_slots;
   if (!ensure_stack(0, slots)) return support::Error::NoMemory;
   for (u32 i = 0; i < args.size(); ++i) stack_[i] = args[i];
+#if WARDEN_WASM_CHECKED
+  func_ = func;
+  if (func->code != nullptr) enter_frame(this, func, stack_);  // the arguments as declared
+#endif
   if (func->code != nullptr) {
     for (u32 i = func->type->param_count; i < func->code->local_count; ++i) stack_[i] = 0;
     instance_ = func->instance;
@@ -833,6 +1032,9 @@ void Execution::complete_host_call(HostStatus status) {
   switch (status) {
     case HostStatus::Ok:
       for (u32 i = 0; i < nr; ++i) nfp[i] = nfp[np + i];
+#if WARDEN_WASM_CHECKED
+      type_host_results(this, pending_.func, nfp);
+#endif
       if (ip_ == nullptr) {  // a host function called directly: done
         result_count_ = nr;
         status_ = RunStatus::Done;

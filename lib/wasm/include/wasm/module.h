@@ -75,6 +75,9 @@ struct Function {
   Vector<u64> code;     // internal code (see interp.h)
   Vector<CodeMapEntry> code_map;
   Name name;  // from the name section (size 0 if none)
+#if WARDEN_WASM_CHECKED
+  Vector<ValType> local_types;  // params and declared locals: their slots' types at entry
+#endif
 };
 
 struct CustomSection {

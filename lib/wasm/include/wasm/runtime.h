@@ -164,6 +164,9 @@ struct Frame {
   const u64* ret_ip;
   u32 fp_offset;  // in slots from the stack base
   Instance* instance;
+#if WARDEN_WASM_CHECKED
+  const FuncInst* func;  // the caller (its result types are checked at its return)
+#endif
 };
 
 // One call of a function, possibly stopped and resumed many times.
@@ -229,6 +232,12 @@ class Execution {
   HostCall pending_{};
   bool pending_active_ = false;
   u64* pending_fp_ = nullptr;
+#if WARDEN_WASM_CHECKED
+  // Checked builds: the type (a ValType, 0 for a slot not written in its frame) of every value
+  // stack slot, beside stack_; and the function running.
+  u8* types_ = nullptr;
+  const FuncInst* func_ = nullptr;
+#endif
 
   // Makes room for `slots` slots above `fp_offset`; false when the limit is reached.
   bool ensure_stack(u64 fp_offset, u64 slots);

@@ -4,6 +4,13 @@
 #include <support/types.h>
 #include <support/vector.h>
 
+// Checked builds (CMake option WARDEN_WASM_CHECKED, for tests and fuzzing) keep the type of every
+// value slot beside it and check every operand before an instruction computes; see
+// docs/engine.md. Off by default: the normal interpreter has none of it.
+#ifndef WARDEN_WASM_CHECKED
+#define WARDEN_WASM_CHECKED 0
+#endif
+
 namespace wasm {
 
 using support::Result;
