@@ -58,8 +58,8 @@ class CpuFrames final : public mem::FrameSource {
 
 class HeapPages final : public mem::PageProvider {
  public:
-  void* alloc_pages(u32 order) override;
-  void free_pages(void* base, u32 order) override;
+  void* alloc_pages(u64 pages) override;
+  void free_pages(void* base, u64 pages) override;
 };
 
 class Shootdown final : public mem::TlbShootdown {
@@ -95,14 +95,23 @@ mem::FrameCache& CpuFrames::cache() {
   return *reinterpret_cast<mem::FrameCache*>(g_cache_storage[arch::this_cpu().id]);
 }
 
-void* HeapPages::alloc_pages(u32 order) {
+// A run of exactly `pages` frames: the power-of-two run that holds them, its tail given back.
+void* HeapPages::alloc_pages(u64 pages) {
+  u32 order = 0;
+  while ((u64{1} << order) < pages) ++order;
+  if (order > mem::FrameAllocator::kMaxOrder) return nullptr;
   auto frame = g_frames.alloc(order, mem::FrameKind::KernelHeap);
-  return frame.is_ok() ? machine::phys_ptr<void>(frame.value()) : nullptr;
+  if (frame.is_error()) return nullptr;
+  if (pages < (u64{1} << order)) MUST(g_frames.trim(frame.value(), pages));
+  return machine::phys_ptr<void>(frame.value());
 }
 
-void HeapPages::free_pages(void* base, u32) {
-  auto r = g_frames.free(reinterpret_cast<u64>(base) - machine::phys_map_base());
-  if (r.is_error()) PANIC("heap gave back a frame the allocator does not know: {}", base);
+void HeapPages::free_pages(void* base, u64 pages) {
+  u64 phys = reinterpret_cast<u64>(base) - machine::phys_map_base();
+  mem::FrameAllocator::for_each_run(phys, pages, [&](mem::PhysAddr run, u32) {
+    auto r = g_frames.free(run);
+    if (r.is_error()) PANIC("heap gave back a frame the allocator does not know: {:#x}", run);
+  });
 }
 
 void map_or_panic(u64 va, u64 pa, u64 size, mem::Perms perms, mem::PageSizes sizes,

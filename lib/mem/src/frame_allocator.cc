@@ -271,6 +271,42 @@ Result<void> FrameAllocator::free(PhysAddr base) {
   return free_locked(base, false);
 }
 
+Result<void> FrameAllocator::trim(PhysAddr base, u64 keep) {
+  if (!is_page_aligned(base)) return Error::Invalid;
+  u64 pfn = base >> kPageShift;
+  support::LockGuard guard(lock_);
+  Zone* zone = zone_of(pfn);
+  if (zone == nullptr) return Error::Invalid;
+  u64 index = pfn - zone->base_pfn;
+  FrameInfo& head = zone->info[index];
+  if (head.load_state() != kUsedHead) return Error::Invalid;
+  u8 kind = head.load_kind();
+  if (kind == u8(FrameKind::CpuCached) || kind == kFreeingKind) return Error::Invalid;
+  u32 order = head.order;
+  u64 count = u64{1} << order;
+  if (keep == 0 || keep > count) return Error::Invalid;
+  if (keep == count) return {};
+  // The run becomes used runs: keep's pieces, then the tail's (each aligned to its size, since
+  // the run is aligned to its own), and the tail's are freed.
+  auto mark = [&](u64 at, u32 k) {
+    FrameInfo& piece = zone->info[index + at];
+    piece.order = static_cast<u8>(k);
+    __atomic_store_n(&piece.kind, kind, __ATOMIC_RELAXED);
+    piece.set_state(kUsedHead);
+  };
+  u64 at = 0;
+  for_each_run(0, keep, [&](PhysAddr offset, u32 k) { mark(offset >> kPageShift, k); });
+  at = keep;
+  while (at < count) {
+    u32 k = static_cast<u32>(__builtin_ctzll(at));
+    mark(at, k);
+    Result<void> freed = free_locked(base + (at << kPageShift), false);
+    if (freed.is_error()) support_must_failed("trim: a piece did not free", __FILE__, __LINE__);
+    at += u64{1} << k;
+  }
+  return {};
+}
+
 Result<u32> FrameAllocator::order_of(PhysAddr base) const {
   FrameInfo* info = info_of(base);
   if (info == nullptr || info->load_state() != kUsedHead) return Error::Invalid;

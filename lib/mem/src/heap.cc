@@ -25,7 +25,7 @@ struct Heap::Slab {
 
 struct Heap::Large {
   u32 magic;
-  u32 order;
+  u32 pages;
   u32 offset;  // from the start of the run to the returned pointer
   u32 pad;
 };
@@ -78,7 +78,7 @@ void* Heap::alloc_small(int cls) {
     if (slab != nullptr) {
       empty_[cls] = nullptr;
     } else {
-      void* page = pages_.alloc_pages(0);
+      void* page = pages_.alloc_pages(1);
       if (page == nullptr) return nullptr;
       slab = static_cast<Slab*>(page);
       __builtin_memset(slab, 0, kSlabHeader);
@@ -109,19 +109,16 @@ void* Heap::alloc_small(int cls) {
 
 void* Heap::alloc_large(usize size, usize align) {
   usize offset = align > kLargeHeader ? align : kLargeHeader;
-  if (size > (u64{kPageSize} << kMaxLargeOrder) - offset) return nullptr;
+  if (size > kPageSize * kMaxLargePages - offset) return nullptr;
   u64 pages = (offset + size + kPageSize - 1) >> kPageShift;
-  u32 order = 0;
-  while ((u64{1} << order) < pages) ++order;
-  if (order > kMaxLargeOrder || (kPageSize << order) < offset + size) return nullptr;
-  u8* base = static_cast<u8*>(pages_.alloc_pages(order));
+  u8* base = static_cast<u8*>(pages_.alloc_pages(pages));
   if (base == nullptr) return nullptr;
-  Large header{kLargeMagic, order, static_cast<u32>(offset), 0};
+  Large header{kLargeMagic, static_cast<u32>(pages), static_cast<u32>(offset), 0};
   __builtin_memcpy(base, &header, sizeof header);
   u8* user = base + offset;
   if (offset > kLargeHeader) __builtin_memcpy(user - kLargeHeader, &header, sizeof header);
-  stats_.pages += u64{1} << order;
-  stats_.bytes_in_use += (kPageSize << order) - offset;
+  stats_.pages += pages;
+  stats_.bytes_in_use += kPageSize * pages - offset;
   ++stats_.large;
   return user;
 }
@@ -171,7 +168,7 @@ Heap::Slab* Heap::slab_of(void* ptr, Large*& large) {
 
 void Heap::release_slab(Slab* slab) {
   slab->magic = 0;
-  pages_.free_pages(slab, 0);
+  pages_.free_pages(slab, 1);
   --stats_.pages;
   --stats_.slabs;
 }
@@ -180,14 +177,14 @@ Result<void> Heap::free_locked(void* ptr) {
   Large* large;
   Slab* slab = slab_of(ptr, large);
   if (large != nullptr) {
-    u32 order = large->order;
+    u64 pages = large->pages;
     u8* base = reinterpret_cast<u8*>(large);
     if (large->offset > kLargeHeader)
       reinterpret_cast<Large*>(base + large->offset - kLargeHeader)->magic = 0;
     large->magic = 0;
-    usize usable = (kPageSize << order) - large->offset;
-    pages_.free_pages(base, order);
-    stats_.pages -= u64{1} << order;
+    usize usable = kPageSize * pages - large->offset;
+    pages_.free_pages(base, pages);
+    stats_.pages -= pages;
     --stats_.large;
     --stats_.allocations;
     stats_.bytes_in_use -= usable;
@@ -227,7 +224,7 @@ Result<usize> Heap::usable_size(void* ptr) {
   support::LockGuard guard(lock_);
   Large* large;
   Slab* slab = slab_of(ptr, large);
-  if (large != nullptr) return (kPageSize << large->order) - large->offset;
+  if (large != nullptr) return kPageSize * large->pages - large->offset;
   if (slab == nullptr) return Error::Invalid;
   return usize{kClassSizes[slab->cls]};
 }

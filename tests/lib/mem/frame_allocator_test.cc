@@ -130,6 +130,41 @@ TEST(FrameAllocator, freed_buddies_merge_back_into_the_largest_runs) {
   EXPECT_TRUE(f.frames.alloc(10, FrameKind::Other).is_ok());
 }
 
+TEST(FrameAllocator, trim_keeps_the_first_frames_of_a_run_and_frees_the_rest) {
+  Fixture f;
+  PhysRange usable[] = {f.memory.range()};
+  ASSERT_TRUE(f.frames.init(usable, {}, f.memory).is_ok());
+  u64 free_before = f.frames.stats().free;
+  PhysAddr run = MUST(f.frames.alloc(5, FrameKind::KernelHeap));         // 32 frames
+  EXPECT_EQ(f.frames.trim(run + kPageSize, 3).error(), Error::Invalid);  // not a run's start
+  EXPECT_EQ(f.frames.trim(run, 0).error(), Error::Invalid);
+  EXPECT_EQ(f.frames.trim(run, 33).error(), Error::Invalid);
+  ASSERT_TRUE(f.frames.trim(run, 21).is_ok());  // 16 + 4 + 1
+  FrameStats s = f.frames.stats();
+  EXPECT_EQ(s.used[usize(FrameKind::KernelHeap)], 21u);
+  EXPECT_EQ(s.free, free_before - 21);
+  EXPECT_EQ(s.available, free_before - 21);
+  std::vector<std::pair<PhysAddr, u32>> runs;
+  FrameAllocator::for_each_run(run, 21, [&](PhysAddr p, u32 k) { runs.push_back({p, k}); });
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0], std::make_pair(run, 4u));
+  EXPECT_EQ(runs[1], std::make_pair(run + 16 * kPageSize, 2u));
+  EXPECT_EQ(runs[2], std::make_pair(run + 20 * kPageSize, 0u));
+  for (auto [p, k] : runs) EXPECT_EQ(MUST(f.frames.order_of(p)), k);
+  // The freed tail is allocatable again; the kept runs free one by one.
+  PhysAddr tail = MUST(f.frames.alloc(3, FrameKind::Other));
+  EXPECT_EQ(tail, run + 24 * kPageSize);
+  MUST(f.frames.free(tail));
+  for (auto [p, k] : runs) MUST(f.frames.free(p));
+  EXPECT_EQ(f.frames.stats().free, free_before);
+  EXPECT_EQ(used_total(f.frames.stats()), 0u);
+  // Everything merged back: the whole order-5 run is there again.
+  PhysAddr again = MUST(f.frames.alloc(5, FrameKind::Other));
+  EXPECT_TRUE(f.frames.trim(again, 32).is_ok());  // keeping all of it changes nothing
+  EXPECT_EQ(MUST(f.frames.order_of(again)), 5u);
+  MUST(f.frames.free(again));
+}
+
 TEST(FrameAllocator, reservations_promise_frames_that_unreserved_allocations_cannot_take) {
   Fixture f(4 * kMiB);
   PhysRange usable[] = {f.memory.range()};

@@ -125,14 +125,15 @@ class MallocObjects final : public Allocator {
 
 class HostPages final : public PageProvider {
  public:
-  void* alloc_pages(u32 order) override {
-    u64 pages = u64{1} << order;
+  void* alloc_pages(u64 pages) override {
     if (held + pages > limit) return nullptr;
     held += pages;
-    return std::aligned_alloc(kPageSize << order, kPageSize << order);
+    u64 align = kPageSize;
+    while (align < kPageSize * pages) align *= 2;
+    return std::aligned_alloc(align, align);
   }
-  void free_pages(void* base, u32 order) override {
-    held -= u64{1} << order;
+  void free_pages(void* base, u64 pages) override {
+    held -= pages;
     std::free(base);
   }
   u64 held = 0;

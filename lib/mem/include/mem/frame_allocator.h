@@ -57,6 +57,19 @@ class FrameAllocator final : public FrameSource {
   // Frees the run that starts at `base`, whatever its order. Errors as FrameSource::free_frame;
   // a frame held by a per-CPU cache cannot be freed here (Error::NotFound).
   Result<void> free(PhysAddr base);
+  // Keeps the first `keep` frames of the allocated run at `base` and frees the rest: the kept
+  // frames become the runs of keep's binary decomposition, largest first from `base` (each
+  // aligned to its size), to be freed one by one. Error::Invalid when `base` is not the start of
+  // an allocated run, or `keep` is 0 or larger than the run; nothing changes then.
+  Result<void> trim(PhysAddr base, u64 keep);
+  // The runs trim() leaves: calls `f(run_base, order)` for each run of `pages` frames from `base`.
+  template <typename F> static void for_each_run(PhysAddr base, u64 pages, F f) {
+    for (u32 k = 64; k-- > 0;) {
+      if ((pages >> k & 1) == 0) continue;
+      f(base, k);
+      base += kPageSize << k;
+    }
+  }
   // The order of the allocated run that starts at `base`.
   Result<u32> order_of(PhysAddr base) const;
   bool contains(PhysAddr frame) const;

@@ -1,10 +1,10 @@
 // Heap: the kernel's general allocator. Size classes from 16 to 1024 bytes are served from
 // one-page slabs (a 128-byte header with an occupancy bitmap at the start of each page); larger
-// requests, and alignments above 64, take their own run of 2^order pages with a 16-byte header at
-// the start of the run (and a copy just below the returned pointer when the alignment puts it
-// further in). Pages come from a PageProvider (the kernel's frame allocator through the direct
-// map). FIXME(mem): requests between 1 KiB and a page take a whole page; 2 and 4 KiB classes on
-// multi-page slabs would halve that waste.
+// requests, and alignments above 64, take their own run of pages (as many as they need, not a
+// power of two) with a 16-byte header at the start of the run (and a copy just below the returned
+// pointer when the alignment puts it further in). Pages come from a PageProvider (the kernel's
+// frame allocator through the direct map). FIXME(mem): requests between 1 KiB and a page take a
+// whole page; 2 and 4 KiB classes on multi-page slabs would halve that waste.
 //
 // Failure is a null/Error::NoMemory, never a panic. Freeing a pointer the heap did not return, or
 // freeing a slab object twice, is detected (Error::Invalid / Error::NotFound); the double free of a
@@ -22,11 +22,13 @@
 
 namespace mem {
 
-// Runs of 2^order pages aligned to their size, reachable by the CPU (kernel: the direct map).
+// Runs of contiguous pages reachable by the CPU (kernel: the direct map), each aligned to the
+// smallest power of two not below its size (so that an allocation aligned to more than a page
+// finds its alignment in the run).
 class PageProvider {
  public:
-  virtual void* alloc_pages(u32 order) = 0;  // nullptr when out of memory
-  virtual void free_pages(void* base, u32 order) = 0;
+  virtual void* alloc_pages(u64 pages) = 0;  // nullptr when out of memory
+  virtual void free_pages(void* base, u64 pages) = 0;
 
  protected:
   ~PageProvider() = default;
@@ -51,7 +53,7 @@ class Heap final : public Allocator {
   static constexpr usize kClassCount = 12;
   static constexpr u32 kClassSizes[kClassCount] = {16,  32,  48,  64,  96,  128,
                                                    192, 256, 384, 512, 768, 1024};
-  static constexpr u32 kMaxLargeOrder = 18;
+  static constexpr u32 kMaxLargePages = 1u << 18;  // 1 GiB
 
   Heap(PageProvider& pages, Poison poison);
   Heap(const Heap&) = delete;
