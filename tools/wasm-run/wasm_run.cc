@@ -369,12 +369,16 @@ int main(int argc, char** argv) {
     auto inst = store.instantiate(*module, Span<const Extern>(imports.data(), imports.size()));
     if (inst.is_error()) {
       InstantiateError e = inst.error();
+      bool limit =
+          e.kind == InstantiateError::Kind::NoMemory || e.kind == InstantiateError::Kind::Limit;
       fprintf(stderr, "wasm-run: %s: %s: %s\n", file.c_str(),
-              e.kind == InstantiateError::Kind::Trap ? "trap during instantiation" : "unlinkable",
+              e.kind == InstantiateError::Kind::Trap ? "trap during instantiation"
+              : limit                                ? "cannot instantiate"
+                                                     : "unlinkable",
               e.message);
       delete module;
       if (e.kind == InstantiateError::Kind::Trap) return wasi_program ? kWasiTrap : kTrap;
-      return e.kind == InstantiateError::Kind::NoMemory ? kLimit : kUnlinkable;
+      return limit ? kLimit : kUnlinkable;
     }
     Instance* instance = inst.value();
     // Without an exported memory the program still runs; its pointer arguments fail (EFAULT).

@@ -148,6 +148,15 @@ class Compiler {
   bool step(u64 budget, bool& done);
   CompileError error() const { return error_; }
   u32 position() const { return pos_; }
+  // What the compilation allocated (see Compilation::set_memory_limit).
+  void set_memory_limit(u64 bytes) { memory_limit_ = bytes; }
+  u64 memory_used() const { return memory_used_; }
+  bool charge(u64 bytes) {
+    if (bytes > memory_limit_ || memory_used_ > memory_limit_ - bytes)
+      return fail(ErrorKind::Limit, pos_, kOverMemoryLimit);
+    memory_used_ += bytes;
+    return true;
+  }
   bool done() const { return phase_ == Phase::Done; }
 
  private:
@@ -162,7 +171,15 @@ class Compiler {
   bool malformed(const char* message) { return fail(ErrorKind::Malformed, pos_, message); }
   bool invalid(const char* message) { return fail(ErrorKind::Invalid, op_offset_, message); }
   bool no_memory() { return fail(ErrorKind::NoMemory, pos_, "out of memory"); }
+  // Charges the growth of `v` to `size` elements (Vector doubles its capacity).
+  template <typename T> bool charge_growth(const Vector<T>& v, usize size) {
+    if (size <= v.capacity()) return true;
+    usize next = v.capacity() < 4 ? 4 : v.capacity() * 2;
+    if (next < size) next = size;
+    return charge(allocation_cost(next * sizeof(T)) - allocation_cost(v.capacity() * sizeof(T)));
+  }
   template <typename T> bool push(Vector<T>& v, T value) {
+    if (!charge_growth(v, v.size() + 1)) return false;
     if (v.try_push(support::move(value)).is_error()) return no_memory();
     return true;
   }
@@ -331,6 +348,7 @@ class Compiler {
   bool live() const { return !ctrls_.back().unreachable && !ctrls_.back().dead; }
   u32 own_slot(u32 height) const { return (local_count_ + height) * 8; }
   bool emit(u64 w) {
+    if (!charge_growth(*code_, code_->size() + 1)) return false;
     if (code_->try_push(w).is_error()) return no_memory();
     return true;
   }
@@ -458,6 +476,8 @@ class Compiler {
   u32 op_offset_ = 0;
   bool failed_ = false;
   CompileError error_{};
+  u64 memory_limit_ = ~u64{0};
+  u64 memory_used_ = 0;
 
   // function state
   Vector<ValType> locals_;
@@ -585,6 +605,7 @@ bool Compiler::section_type() {
   u32 n;
   if (!u32_(n)) return false;
   if (n > kMaxTypes) return fail(ErrorKind::Limit, pos_, "too many types");
+  if (!charge_growth(m_.types, n)) return false;
   if (m_.types.try_reserve(n).is_error()) return no_memory();
   for (u32 i = 0; i < n; ++i) {
     u8 form;
@@ -2052,6 +2073,7 @@ bool Compiler::section() {
     case 2: ok = section_import(); break;
     case 3: {
       ok = section_function();
+      ok = ok && charge_growth(m_.functions, function_count_declared_);
       if (ok && m_.functions.try_resize(function_count_declared_).is_error()) ok = no_memory();
       break;
     }
@@ -2083,6 +2105,7 @@ bool Compiler::section() {
 bool Compiler::section_finish() {
   u8 id = section_id_;
   if (id == 2 || id == 3) {
+    if (!charge_growth(m_.declared_funcs, m_.func_types.size())) return false;
     if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
   }
   if (id == 5 && m_.memories.size() > 1)
@@ -2156,7 +2179,9 @@ bool Compiler::step(u64 budget, bool& done) {
 }  // namespace
 
 struct Compilation::State {
-  explicit State(Module* m) : module(m), size(static_cast<u32>(m->bytes.size())), compiler(*m) {}
+  explicit State(Module* m) : module(m), size(static_cast<u32>(m->bytes.size())), compiler(*m) {
+    (void)compiler.charge(allocation_cost(sizeof(Module)) + allocation_cost(size));
+  }
   Module* module;  // null once taken
   u32 size;
   Compiler compiler;
@@ -2193,6 +2218,7 @@ Result<Compilation*, CompileError> Compilation::begin(Vector<u8>&& bytes) {
   // Nothing fails after this, so the caller keeps its bytes on failure.
   m->bytes = support::move(bytes);
   c->state_->size = static_cast<u32>(m->bytes.size());
+  (void)c->state_->compiler.charge(allocation_cost(m->bytes.size()));
   return c;
 }
 
@@ -2231,6 +2257,10 @@ Module* Compilation::take() {
 
 u32 Compilation::position() const { return state_->compiler.position(); }
 
+void Compilation::set_memory_limit(u64 bytes) { state_->compiler.set_memory_limit(bytes); }
+
+u64 Compilation::memory_used() const { return state_->compiler.memory_used(); }
+
 u32 Compilation::size() const { return state_->size; }
 
 Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
@@ -2247,6 +2277,26 @@ Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
 }
 
 Module::~Module() = default;
+
+namespace {
+
+template <typename T> u64 vector_cost(const Vector<T>& v) {
+  return allocation_cost(v.capacity() * sizeof(T));
+}
+
+}  // namespace
+
+u64 Module::footprint() const {
+  u64 total = allocation_cost(sizeof(Module)) + vector_cost(bytes) + vector_cost(types) +
+              vector_cost(imports) + vector_cost(func_types) + vector_cost(tables) +
+              vector_cost(memories) + vector_cost(globals) + vector_cost(exports) +
+              vector_cost(elems) + vector_cost(datas) + vector_cost(functions) +
+              vector_cost(customs) + vector_cost(declared_funcs);
+  for (const FuncType& t : types) total += vector_cost(t.types);
+  for (const ElemSegment& s : elems) total += vector_cost(s.items);
+  for (const Function& f : functions) total += vector_cost(f.code) + vector_cost(f.code_map);
+  return total;
+}
 
 support::StringView Module::function_name(u32 func_index) const {
   if (func_index >= imported_funcs && func_index - imported_funcs < functions.size()) {

@@ -308,8 +308,13 @@ HANDLER(Return) {
   if (ex->frame_count_ == ex->frame_capacity_) {
     u32 cap = ex->frame_capacity_ < 64 ? 64 : ex->frame_capacity_ * 2;
     if (cap > ex->store_.config().max_call_depth) cap = ex->store_.config().max_call_depth;
+    u64 cost = Execution::frames_cost(cap) - Execution::frames_cost(ex->frame_capacity_);
+    if (!ex->store_.charge(cost)) return false;
     Frame* fresh = new (std::nothrow) Frame[cap];
-    if (fresh == nullptr) return false;
+    if (fresh == nullptr) {
+      ex->store_.uncharge(cost);
+      return false;
+    }
     for (u32 i = 0; i < ex->frame_count_; ++i) fresh[i] = ex->frames_[i];
     delete[] ex->frames_;
     ex->frames_ = fresh;
@@ -923,6 +928,7 @@ Execution::~Execution() {
 #if WARDEN_WASM_CHECKED
   delete[] types_;
 #endif
+  store_.uncharge(stack_cost(stack_slots_) + frames_cost(frame_capacity_));
 }
 
 bool Execution::ensure_stack(u64 fp_offset, u64 slots) {
@@ -930,14 +936,21 @@ bool Execution::ensure_stack(u64 fp_offset, u64 slots) {
   if (need <= stack_slots_) return true;
   if (need > store_.config().max_stack_slots) return false;
   u64 cap = stack_slots_ == 0 ? store_.config().initial_stack_slots : stack_slots_;
+  if (cap == 0) cap = 1;
   while (cap < need) cap *= 2;
   if (cap > store_.config().max_stack_slots) cap = store_.config().max_stack_slots;
+  // Charged for the new stack before it is allocated; the old one's charge goes with it.
+  if (!store_.charge(stack_cost(cap))) return false;
   u64* fresh = new (std::nothrow) u64[cap];
-  if (fresh == nullptr) return false;
+  if (fresh == nullptr) {
+    store_.uncharge(stack_cost(cap));
+    return false;
+  }
 #if WARDEN_WASM_CHECKED
   u8* fresh_types = new (std::nothrow) u8[cap];
   if (fresh_types == nullptr) {
     delete[] fresh;
+    store_.uncharge(stack_cost(cap));
     return false;
   }
   __builtin_memset(fresh_types, 0, cap);
@@ -945,6 +958,7 @@ bool Execution::ensure_stack(u64 fp_offset, u64 slots) {
   delete[] types_;
   types_ = fresh_types;
 #endif
+  store_.uncharge(stack_cost(stack_slots_));
   if (stack_slots_ != 0) __builtin_memcpy(fresh, stack_, stack_slots_ * sizeof(u64));
   if (pending_active_ && pending_fp_ != nullptr) {
     // keep the pending call's view consistent

@@ -28,6 +28,26 @@ bool eval_const(const ConstExpr& e, const Instance& inst, u64* out) {
   return false;
 }
 
+// The bytes a store charges for one more record kept through a pointer in one of its vectors
+// (the record, and the pointer slot with the vector's doubling).
+template <typename T> constexpr u64 record_cost() { return allocation_cost(sizeof(T)) + 16; }
+
+// What instantiate() allocates besides tables and memories: the instance, its vectors, a
+// function instance per defined function, a global per defined global, the element segments.
+u64 instance_cost(const Module& m) {
+  u64 cost = record_cost<Instance>();
+  cost += allocation_cost(m.types.size() * sizeof(u32));
+  cost += allocation_cost(m.func_types.size() * sizeof(FuncInst*));
+  cost += m.functions.size() * record_cost<FuncInst>();
+  cost += allocation_cost(m.tables.size() * sizeof(Table*));
+  cost += allocation_cost(m.memories.size() * sizeof(Memory*));
+  cost += allocation_cost(m.globals.size() * sizeof(Global*));
+  cost += allocation_cost(m.elems.size() * sizeof(Vector<u64>));
+  for (const ElemSegment& s : m.elems) cost += allocation_cost(s.items.size() * sizeof(u64));
+  cost += allocation_cost(m.datas.size());
+  return cost;
+}
+
 bool limits_match(u64 actual_min, bool actual_has_max, u64 actual_max, const Limits& want) {
   if (actual_min < want.min) return false;
   if (want.has_max) {
@@ -49,11 +69,29 @@ Store::~Store() {
   delete_all(tables_);
   delete_all(globals_);
   delete_all(types_);
+  // Executions (which uncharge their stacks) are gone before their store.
+  if (config_.account != nullptr && charged_ != 0) config_.account->uncharge(charged_);
+}
+
+bool Store::charge(u64 bytes) {
+  if (bytes == 0) return true;
+  if (bytes > config_.max_bytes || charged_ > config_.max_bytes - bytes) return false;
+  if (config_.account != nullptr && !config_.account->charge(bytes)) return false;
+  __atomic_store_n(&charged_, charged_ + bytes, __ATOMIC_RELAXED);
+  return true;
+}
+
+void Store::uncharge(u64 bytes) {
+  if (bytes == 0) return;
+  __atomic_store_n(&charged_, charged_ - bytes, __ATOMIC_RELAXED);
+  if (config_.account != nullptr) config_.account->uncharge(bytes);
 }
 
 Result<u32> Store::intern_type(const FuncType& type) {
   for (u32 i = 0; i < types_.size(); ++i)
     if (*types_[i] == type) return i;
+  if (!charge(record_cost<FuncType>() + allocation_cost(type.types.size())))
+    return support::Error::OutOfRange;
   FuncType* copy = new (std::nothrow) FuncType();
   if (copy == nullptr) return support::Error::NoMemory;
   if (copy->types.try_reserve(type.types.size()).is_error()) {
@@ -72,6 +110,7 @@ Result<u32> Store::intern_type(const FuncType& type) {
 
 Result<FuncInst*> Store::create_host_function(const FuncType& type, HostFunction fn, void* env) {
   u32 id = TRY(intern_type(type));
+  if (!charge(record_cost<FuncInst>())) return support::Error::OutOfRange;
   FuncInst* f = new (std::nothrow) FuncInst();
   if (f == nullptr) return support::Error::NoMemory;
   f->type_id = id;
@@ -89,6 +128,7 @@ Result<Memory*> Store::create_memory(MemoryType type) {
   u64 max = type.limits.has_max ? type.limits.max : 65536;
   u64 reserve = max < config_.max_memory_pages ? max : config_.max_memory_pages;
   if (type.limits.min > reserve) return support::Error::OutOfRange;
+  if (!charge(record_cost<Memory>() + type.limits.min * 65536)) return support::Error::OutOfRange;
   Memory* m = new (std::nothrow) Memory();
   if (m == nullptr) return support::Error::NoMemory;
   m->type = type;
@@ -110,19 +150,24 @@ Result<Memory*> Store::create_memory(MemoryType type) {
 
 Result<Table*> Store::create_table(TableType type, u64 init) {
   if (type.limits.min > kMaxTableSize) return support::Error::OutOfRange;
+  u64 elems = allocation_cost(type.limits.min * sizeof(u64));
+  if (!charge(record_cost<Table>() + elems)) return support::Error::OutOfRange;
   Table* t = new (std::nothrow) Table();
   if (t == nullptr) return support::Error::NoMemory;
   t->type = type;
   t->max = type.limits.has_max ? type.limits.max : 0xffffffffu;
-  if (t->elems.try_resize(type.limits.min).is_error() || tables_.try_push(t).is_error()) {
+  t->charged = elems;
+  if (t->elems.try_reserve(type.limits.min).is_error() || tables_.try_push(t).is_error()) {
     delete t;
     return support::Error::NoMemory;
   }
+  MUST(t->elems.try_resize(type.limits.min));
   for (u64& e : t->elems) e = init;
   return t;
 }
 
 Result<Global*> Store::create_global(GlobalType type, u64 value) {
+  if (!charge(record_cost<Global>())) return support::Error::OutOfRange;
   Global* g = new (std::nothrow) Global();
   if (g == nullptr) return support::Error::NoMemory;
   g->type = type;
@@ -139,7 +184,11 @@ i64 Store::grow_memory(Memory* m, u64 delta) {
   if (delta == 0) return static_cast<i64>(old_pages);
   u64 pages = old_pages + delta;
   if (pages > m->max_pages || pages > m->reserved_pages) return -1;
-  if (!provider_.commit(m->base, m->size, pages * 65536)) return -1;
+  if (!charge(delta * 65536)) return -1;
+  if (!provider_.commit(m->base, m->size, pages * 65536)) {
+    uncharge(delta * 65536);
+    return -1;
+  }
   m->size = pages * 65536;
   if (m->type.limits.min < pages) m->type.limits.min = pages;
   return static_cast<i64>(old_pages);
@@ -149,7 +198,32 @@ i64 Store::grow_table(Table* t, u64 delta, u64 init) {
   u64 old = t->elems.size();
   u64 size = old + delta;
   if (size > t->max || size > kMaxTableSize) return -1;
-  if (t->elems.try_resize(size).is_error()) return -1;
+  if (size > t->elems.capacity()) {
+    // Doubling keeps a loop of small grows linear; at the limit, exactly what is asked.
+    u64 limit = t->max < kMaxTableSize ? t->max : kMaxTableSize;
+    u64 capacity = t->elems.capacity() * 2;
+    if (capacity > limit) capacity = limit;
+    if (capacity < size) capacity = size;
+    u64 cost = allocation_cost(capacity * sizeof(u64));
+    if (!charge(cost - t->charged)) {
+      // Near the limit: all the room the store has left (so that a loop of small grows still
+      // copies the table rarely), else exactly what is asked.
+      u64 room = config_.max_bytes - charged_ + t->charged;
+      capacity = room > 16 ? (room - 16) / sizeof(u64) : 0;
+      if (capacity > limit) capacity = limit;
+      if (capacity < size || !charge(allocation_cost(capacity * sizeof(u64)) - t->charged)) {
+        capacity = size;
+        if (!charge(allocation_cost(capacity * sizeof(u64)) - t->charged)) return -1;
+      }
+      cost = allocation_cost(capacity * sizeof(u64));
+    }
+    if (t->elems.try_reserve(capacity).is_error()) {
+      uncharge(cost - t->charged);
+      return -1;
+    }
+    t->charged = cost;
+  }
+  MUST(t->elems.try_resize(size));
   for (u64 i = old; i < size; ++i) t->elems[i] = init;
   return static_cast<i64>(old);
 }
@@ -160,6 +234,8 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   auto nomem = InstantiateError{K::NoMemory, TrapKind::None, "out of memory"};
   if (imports.size() != module.imports.size())
     return InstantiateError{K::Unlinkable, TrapKind::None, "wrong number of imports"};
+  if (!charge(instance_cost(module)))
+    return InstantiateError{K::Limit, TrapKind::None, "instance over the memory limit"};
   Instance* inst = new (std::nothrow) Instance();
   if (inst == nullptr) return nomem;
   if (instances_.try_push(inst).is_error()) {
@@ -170,6 +246,8 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   // Canonical type ids.
   for (const FuncType& t : module.types) {
     auto id = intern_type(t);
+    if (id.is_error() && id.error() == support::Error::OutOfRange)
+      return InstantiateError{K::Limit, TrapKind::None, "types over the memory limit"};
     if (id.is_error() || inst->type_ids.try_push(id.value()).is_error()) return nomem;
   }
   // Imports.
@@ -230,11 +308,15 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   // Tables, memories, globals.
   for (u32 i = module.imported_tables; i < module.tables.size(); ++i) {
     auto t = create_table(module.tables[i], 0);
+    if (t.is_error() && t.error() == support::Error::OutOfRange)
+      return InstantiateError{K::Limit, TrapKind::None, "table over the limit"};
     if (t.is_error()) return nomem;
     if (inst->tables.try_push(t.value()).is_error()) return nomem;
   }
   for (u32 i = module.imported_memories; i < module.memories.size(); ++i) {
     auto m = create_memory(module.memories[i]);
+    if (m.is_error() && m.error() == support::Error::OutOfRange)
+      return InstantiateError{K::Limit, TrapKind::None, "linear memory over the limit"};
     if (m.is_error()) return nomem;
     if (inst->memories.try_push(m.value()).is_error()) return nomem;
   }
@@ -243,6 +325,8 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
     u64 v;
     eval_const(module.globals[i].init, *inst, &v);
     auto g = create_global(module.globals[i].type, v);
+    if (g.is_error() && g.error() == support::Error::OutOfRange)
+      return InstantiateError{K::Limit, TrapKind::None, "globals over the memory limit"};
     if (g.is_error()) return nomem;
     if (inst->globals.try_push(g.value()).is_error()) return nomem;
   }

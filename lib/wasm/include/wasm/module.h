@@ -104,6 +104,9 @@ class Module {
   support::StringView function_name(u32 func_index) const;
   // The function index and wasm byte offset of a position in the internal code, if any.
   bool locate(const u64* ip, u32* func_index, u32* wasm_offset) const;
+  // The bytes the module holds (its copy of the bytes, every table and function's internal code
+  // and code map, each at allocation_cost of its capacity). O(functions).
+  u64 footprint() const;
 
   Vector<u8> bytes;
   Vector<FuncType> types;
@@ -180,6 +183,14 @@ class Compilation {
   // Progress: the byte offset reached and the module size.
   u32 position() const;
   u32 size() const;
+
+  // Bounds what the compilation allocates, for the module and for its own work stacks, each
+  // allocation counted at allocation_cost of its size when it is made (so at least the module's
+  // footprint()): the unit of work that would go over fails with Limit (kOverMemoryLimit) at the
+  // offset reached, before allocating. The module's copy of the bytes counts from begin(). No
+  // limit by default.
+  void set_memory_limit(u64 bytes);
+  u64 memory_used() const;
 
  private:
   struct State;

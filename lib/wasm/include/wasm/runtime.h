@@ -32,6 +32,19 @@ class MemoryProvider {
   ~MemoryProvider() = default;
 };
 
+// Told of every byte a store charges (see StoreConfig::max_bytes), after the store's own limit
+// allowed it; the embedder implements it to keep limits across stores (the kernel: memory that
+// all programs together may hold, and a reserve). Called from the thread running the store.
+class MemoryAccount {
+ public:
+  // False refuses the charge (the allocation then fails as over the limit).
+  virtual bool charge(u64 bytes) = 0;
+  virtual void uncharge(u64 bytes) = 0;
+
+ protected:
+  ~MemoryAccount() = default;
+};
+
 enum class HostStatus : u8 { Ok, Trap, Exit, Pending };
 
 // What a host function sees. It must not keep pointers into guest memory past its return.
@@ -66,6 +79,7 @@ struct Memory {
 struct Table {
   Vector<u64> elems;
   u64 max = 0xffffffff;
+  u64 charged = 0;  // bytes charged for `elems` (its capacity)
   TableType type;
 };
 
@@ -104,6 +118,13 @@ const char* run_status_name(RunStatus status);
 
 struct StoreConfig {
   u64 max_memory_pages = kMaxMemoryPages;  // the embedder's limit for any memory
+  // Bytes the store may hold: committed linear memory, table elements, function, global and
+  // instance records, element segments, and the value and call stacks of its executions (each
+  // at allocation_cost of what it allocates). Over it memory.grow and table.grow return -1,
+  // instantiation fails with Kind::Limit, and a call that needs more stack traps with
+  // StackExhausted. ~0: no limit.
+  u64 max_bytes = ~u64{0};
+  MemoryAccount* account = nullptr;  // told of every charge; may refuse (null: nobody)
   u32 max_call_depth = 10000;
   u64 max_stack_slots = 1u << 22;  // 32 MiB of value stack per execution
   u32 initial_stack_slots = 4096;
@@ -111,7 +132,9 @@ struct StoreConfig {
 
 // Why instantiation failed.
 struct InstantiateError {
-  enum class Kind : u8 { Unlinkable, Trap, NoMemory } kind = Kind::Unlinkable;
+  // Limit: over StoreConfig::max_bytes (or refused by the account), or a table larger than
+  // kMaxTableSize, or a memory larger than max_memory_pages.
+  enum class Kind : u8 { Unlinkable, Trap, NoMemory, Limit } kind = Kind::Unlinkable;
   TrapKind trap = TrapKind::None;
   const char* message = "";
 };
@@ -125,10 +148,20 @@ class Store {
 
   const StoreConfig& config() const { return config_; }
 
+  // Charges `bytes` against max_bytes and the account; false (nothing charged) when over the
+  // limit or refused. uncharge() gives bytes back. The store's own allocations do this; the
+  // embedder may charge what it allocates for the store's sake.
+  bool charge(u64 bytes);
+  void uncharge(u64 bytes);
+  // Bytes charged now (readable from any thread).
+  u64 charged() const { return __atomic_load_n(&charged_, __ATOMIC_RELAXED); }
+
   // Canonical id for a function type (equal types, equal ids).
   Result<u32> intern_type(const FuncType& type);
 
   Result<FuncInst*> create_host_function(const FuncType& type, HostFunction fn, void* env);
+  // Error::OutOfRange: over a limit (max_bytes, the account, kMaxTableSize, max_memory_pages);
+  // Error::NoMemory: the allocation failed.
   Result<Memory*> create_memory(MemoryType type);
   Result<Table*> create_table(TableType type, u64 init);
   Result<Global*> create_global(GlobalType type, u64 value);
@@ -150,6 +183,7 @@ class Store {
  private:
   MemoryProvider& provider_;
   StoreConfig config_;
+  u64 charged_ = 0;  // written by the store's thread, read atomically by any
   Vector<FuncType*> types_;
   Vector<FuncInst*> funcs_;
   Vector<Memory*> memories_;
@@ -239,8 +273,11 @@ class Execution {
   const FuncInst* func_ = nullptr;
 #endif
 
-  // Makes room for `slots` slots above `fp_offset`; false when the limit is reached.
+  // Makes room for `slots` slots above `fp_offset`; false when a limit is reached
+  // (max_stack_slots, or the store's max_bytes: the stacks are charged to the store).
   bool ensure_stack(u64 fp_offset, u64 slots);
+  static constexpr u64 stack_cost(u64 slots) { return allocation_cost(slots * sizeof(u64)); }
+  static constexpr u64 frames_cost(u64 frames) { return allocation_cost(frames * sizeof(Frame)); }
 };
 
 }  // namespace wasm

@@ -95,6 +95,14 @@ struct CompileError {
 
 const char* error_kind_name(ErrorKind kind);
 
+// The message of the Limit error a compilation fails with when it would allocate more than
+// Compilation::set_memory_limit allows.
+inline constexpr const char* kOverMemoryLimit = "compiled module over the memory limit";
+
+// What the engine counts for one allocation of `bytes` against a memory limit (a compilation's,
+// a store's): the bytes plus the allocator's header and rounding.
+constexpr u64 allocation_cost(u64 bytes) { return bytes == 0 ? 0 : bytes + 16; }
+
 // How an execution stopped on a trap.
 enum class TrapKind : u8 {
   None,
