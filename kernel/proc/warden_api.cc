@@ -1,6 +1,9 @@
 // The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, wait, list, kill,
 // stats, console_mode. Every function checks its pointers and lengths against the caller's memory
-// before it changes anything, and answers with a WASI errno.
+// before it changes anything, and answers with a WASI errno. What it reads from the caller's
+// memory (spawn's path, arguments, environment, working directory and stdio numbers) it copies
+// into kernel memory once, within fixed bounds, and checks and uses only the copy
+// (wasm/guest_memory.h).
 #include <kernel/memory.h>
 #include <kernel/tty.h>
 #include <kernel/wasm_memory.h>
@@ -33,12 +36,6 @@ wasm::GuestMemory memory_of(Program& p) {
   return wasm::GuestMemory::of(p.instance != nullptr ? p.instance->memory : nullptr);
 }
 
-// The caller's memory range [ptr, ptr + len), or nullptr when it is not all inside.
-u8* guest(Program& p, u64 ptr, u64 len) {
-  wasm::GuestMemory memory = memory_of(p);
-  return memory.ok(ptr, len) ? memory.at(ptr) : nullptr;
-}
-
 u32 arg(HostCall& call, usize i) { return static_cast<u32>(call.args[i]); }
 
 HostStatus answer(HostCall& call, u32 errno_value) {
@@ -64,16 +61,14 @@ bool split_strings(const u8* bytes, u32 len, u32 count, support::Vector<support:
 
 HostStatus warden_spawn(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
-  u32 path_len = arg(call, 1), argv_len = arg(call, 3), argc = arg(call, 4);
-  u32 env_len = arg(call, 6), envc = arg(call, 7), cwd_len = arg(call, 9), flags = arg(call, 11);
-  u8* path = guest(p, arg(call, 0), path_len);
-  u8* argv = guest(p, arg(call, 2), argv_len);
-  u8* envs = guest(p, arg(call, 5), env_len);
-  u8* cwd = guest(p, arg(call, 8), cwd_len);
-  u8* stdio = guest(p, arg(call, 10), 12);
-  u8* pid_out = guest(p, arg(call, 12), 4);
-  if (path == nullptr || argv == nullptr || envs == nullptr || cwd == nullptr || stdio == nullptr ||
-      pid_out == nullptr) {
+  wasm::GuestMemory memory = memory_of(p);
+  u32 path_ptr = arg(call, 0), path_len = arg(call, 1), argv_ptr = arg(call, 2);
+  u32 argv_len = arg(call, 3), argc = arg(call, 4), env_ptr = arg(call, 5), env_len = arg(call, 6);
+  u32 envc = arg(call, 7), cwd_ptr = arg(call, 8), cwd_len = arg(call, 9);
+  u32 stdio_ptr = arg(call, 10), flags = arg(call, 11), pid_out = arg(call, 12);
+  if (!memory.ok(path_ptr, path_len) || !memory.ok(argv_ptr, argv_len) ||
+      !memory.ok(env_ptr, env_len) || !memory.ok(cwd_ptr, cwd_len) || !memory.ok(stdio_ptr, 12) ||
+      !memory.ok(pid_out, 4)) {
     return answer(call, kFault);
   }
   // Bounds on what the kernel copies for the child (its heap is shared by every program).
@@ -81,19 +76,31 @@ HostStatus warden_spawn(void* env, HostCall& call) {
       static_cast<u64>(argv_len) + env_len > kMaxArgs) {
     return answer(call, kTooBig);
   }
-  if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0 || cwd[0] != '/') {
-    return answer(call, kInval);
+  if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0) return answer(call, kInval);
+  // The request, copied once: everything below checks and uses only these copies.
+  support::Vector<u8> path, cwd, strings;  // strings: argv's, then env's
+  i32 stdio[3];
+  if (path.try_resize(path_len).is_error() || cwd.try_resize(cwd_len).is_error() ||
+      strings.try_resize(static_cast<usize>(argv_len) + env_len).is_error()) {
+    return answer(call, kNomem);
   }
+  if (memory.copy_in(path_ptr, path.span()).is_error() ||
+      memory.copy_in(cwd_ptr, cwd.span()).is_error() ||
+      memory.copy_in(argv_ptr, strings.span().subspan(0, argv_len)).is_error() ||
+      memory.copy_in(env_ptr, strings.span().subspan(argv_len)).is_error() ||
+      memory.copy_in(stdio_ptr, support::Span<i32>(stdio, 3)).is_error()) {
+    return answer(call, kFault);
+  }
+  if (cwd[0] != '/') return answer(call, kInval);
   SpawnRequest request;
-  if (!split_strings(argv, argv_len, argc, request.argv) ||
-      !split_strings(envs, env_len, envc, request.env)) {
+  if (!split_strings(strings.data(), argv_len, argc, request.argv) ||
+      !split_strings(strings.data() + argv_len, env_len, envc, request.env)) {
     return answer(call, kInval);
   }
-  request.path = {reinterpret_cast<const char*>(path), path_len};
-  request.cwd = {reinterpret_cast<const char*>(cwd), cwd_len};
+  request.path = {reinterpret_cast<const char*>(path.data()), path_len};
+  request.cwd = {reinterpret_cast<const char*>(cwd.data()), cwd_len};
   request.parent = p.pid;
-  wasm::GuestMemory memory = memory_of(p);
-  for (u32 i = 0; i < 3; ++i) request.stdio[i] = memory.get<i32>(arg(call, 10) + 4 * i);
+  for (u32 i = 0; i < 3; ++i) request.stdio[i] = stdio[i];
   request.foreground = (flags & 1u) != 0;
   auto spawned = spawn(request);
   if (spawned.is_error()) {
@@ -108,7 +115,7 @@ HostStatus warden_spawn(void* env, HostCall& call) {
     }
   }
   // The pointer was checked above and memory never shrinks.
-  memory_of(p).put<u32>(arg(call, 12), spawned.value());
+  memory.put<u32>(pid_out, spawned.value());
   return answer(call, kSuccess);
 }
 
@@ -124,19 +131,16 @@ HostStatus wait_retry(Program& p, HostCall& call) {
       return HostStatus::Pending;
     case TakeExit::Taken: break;
   }
-  u8* out = guest(p, arg(call, 1), 8);
-  u8* reason = guest(p, arg(call, 2), reason_len);
-  if (out == nullptr || reason == nullptr) return answer(call, kFault);
   wasm::GuestMemory memory = memory_of(p);
-  memory.put<i32>(arg(call, 1), exit.code);
-  memory.put<u32>(arg(call, 1) + 4, static_cast<u32>(exit.end));
+  u32 out = arg(call, 1), reason = arg(call, 2);
+  if (!memory.ok(out, 8) || !memory.ok(reason, reason_len)) return answer(call, kFault);
+  memory.put<i32>(out, exit.code);
+  memory.put<u32>(out + 4, static_cast<u32>(exit.end));
   if (reason_len > 0) {
     u32 n = 0;
-    while (n + 1 < reason_len && exit.reason[n] != '\0') {
-      reason[n] = static_cast<u8>(exit.reason[n]);
-      ++n;
-    }
-    reason[n] = 0;
+    while (n + 1 < reason_len && exit.reason[n] != '\0') ++n;
+    memory.copy_out(reason, support::Bytes(reinterpret_cast<const u8*>(exit.reason), n));
+    memory.put<u8>(reason + n, 0);
   }
   return answer(call, kSuccess);
 }
@@ -144,7 +148,8 @@ HostStatus wait_retry(Program& p, HostCall& call) {
 HostStatus warden_wait(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
   // Check the buffers first: a bad pointer must not consume the child's exit.
-  if (guest(p, arg(call, 1), 8) == nullptr || guest(p, arg(call, 2), arg(call, 3)) == nullptr) {
+  wasm::GuestMemory memory = memory_of(p);
+  if (!memory.ok(arg(call, 1), 8) || !memory.ok(arg(call, 2), arg(call, 3))) {
     return answer(call, kFault);
   }
   p.retry = wait_retry;
@@ -174,8 +179,8 @@ HostStatus warden_list(void* env, HostCall& call) {
     memory.put<u32>(e + 12, info.hart);
     memory.put<u64>(e + 16, info.memory_bytes);
     memory.put<u64>(e + 24, info.cpu_ns);
-    __builtin_memcpy(memory.at(e + 32), info.name, 32);
-    memory.at(e + 32)[31] = 0;
+    memory.copy_out(e + 32, support::Bytes(reinterpret_cast<const u8*>(info.name), 31));
+    memory.put<u8>(e + 63, 0);
   }
   memory.put<u32>(arg(call, 2), static_cast<u32>(total));
   return answer(call, kSuccess);
@@ -190,12 +195,12 @@ HostStatus warden_kill(void* env, HostCall& call) {
 
 HostStatus warden_stats(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
-  u32 len = arg(call, 1);
-  u8* buf = guest(p, arg(call, 0), len);
-  u8* written = guest(p, arg(call, 2), 4);
-  if (buf == nullptr || written == nullptr) return answer(call, kFault);
-  if (len == 0) return answer(call, kInval);
-  support::BufferSink sink(reinterpret_cast<char*>(buf), len);
+  wasm::GuestMemory memory = memory_of(p);
+  auto buf = memory.bytes(arg(call, 0), arg(call, 1));
+  if (buf.is_error() || !memory.ok(arg(call, 2), 4)) return answer(call, kFault);
+  if (buf.value().empty()) return answer(call, kInval);
+  // Written only (formatted text), never read back.
+  support::BufferSink sink(reinterpret_cast<char*>(buf.value().data()), buf.value().size());
   Stats s = stats();
   mem::HeapStats heap = kmem::heap_stats();
   mem::FrameStats frames = kmem::frames().stats();
@@ -209,7 +214,7 @@ HostStatus warden_stats(void* env, HostCall& call) {
     if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);
   }
   support::format(sink, "\n");
-  memory_of(p).put<u32>(arg(call, 2), static_cast<u32>(sink.view().size()));
+  memory.put<u32>(arg(call, 2), static_cast<u32>(sink.view().size()));
   return answer(call, kSuccess);
 }
 

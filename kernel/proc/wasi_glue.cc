@@ -186,6 +186,19 @@ class KernelOs final : public wasi::Os {
     return Errno::Success;
   }
 
+  Errno append(Handle h, support::Span<const support::Bytes> parts, u64* at, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Node) return Errno::Spipe;
+    auto offset = root().append(o->node, parts);
+    if (offset.is_error()) return errno_of(offset.error());
+    u64 n = 0;
+    for (support::Bytes part : parts) n += part.size();
+    *at = offset.value();
+    *done = n;
+    return Errno::Success;
+  }
+
   Errno stat(Handle h, wasi::FileStat* out) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;

@@ -413,11 +413,16 @@ Result<usize> FileSystem::read(const NodeRef& file_ref, u64 offset, Span<u8> out
   });
 }
 
-Result<usize> FileSystem::write_locked(Node& file, u64 offset, Bytes data) {
+Result<usize> FileSystem::write_locked(Node& file, u64 offset, Span<const Bytes> parts) {
   TRY(check_file(file));
-  if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) return Error::FileTooBig;
-  if (data.empty()) return usize{0};
-  u64 end = offset + data.size();
+  u64 size = 0;
+  for (Bytes part : parts) {
+    if (part.size() > kMaxFileSize - size) return Error::FileTooBig;
+    size += part.size();
+  }
+  if (offset > kMaxFileSize || size > kMaxFileSize - offset) return Error::FileTooBig;
+  if (size == 0) return usize{0};
+  u64 end = offset + size;
   u64 first = offset / kChunkSize;
   u64 last = (end - 1) / kChunkSize;
   usize old_slots = file.chunks_.size();
@@ -451,31 +456,39 @@ Result<usize> FileSystem::write_locked(Node& file, u64 offset, Bytes data) {
   for (u64 i = first; i <= last; ++i)
     if (file.chunks_[i] == nullptr) file.chunks_[i] = fresh[next_fresh++];
   file.charged_ += cost;
-  usize done = 0;
-  while (done < data.size()) {
-    u64 pos = offset + done;
-    usize within = static_cast<usize>(pos % kChunkSize);
-    usize n = support::min(kChunkSize - within, data.size() - done);
-    __builtin_memcpy(file.chunks_[pos / kChunkSize] + within, data.data() + done, n);
-    done += n;
+  u64 pos = offset;
+  for (Bytes data : parts) {
+    usize done = 0;
+    while (done < data.size()) {
+      usize within = static_cast<usize>(pos % kChunkSize);
+      usize n = support::min(kChunkSize - within, data.size() - done);
+      __builtin_memcpy(file.chunks_[pos / kChunkSize] + within, data.data() + done, n);
+      done += n;
+      pos += n;
+    }
   }
   if (end > file.size_) file.size_ = end;
   u64 t = now();
   file.mtim_ = t;
   file.ctim_ = t;
-  return data.size();
+  return static_cast<usize>(size);
 }
 
 Result<usize> FileSystem::write(const NodeRef& file, u64 offset, Bytes data) {
-  return state_.with([&](State&) { return write_locked(*file, offset, data); });
+  return state_.with(
+      [&](State&) { return write_locked(*file, offset, Span<const Bytes>(&data, 1)); });
 }
 
-Result<u64> FileSystem::append(const NodeRef& file_ref, Bytes data) {
+Result<u64> FileSystem::append(const NodeRef& file, Bytes data) {
+  return append(file, Span<const Bytes>(&data, 1));
+}
+
+Result<u64> FileSystem::append(const NodeRef& file_ref, Span<const Bytes> parts) {
   return state_.with([&](State&) -> Result<u64> {
     Node& file = *file_ref;
     TRY(check_file(file));
     u64 offset = file.size_;
-    TRY(write_locked(file, offset, data));
+    TRY(write_locked(file, offset, parts));
     return offset;
   });
 }

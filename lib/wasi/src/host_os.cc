@@ -6,10 +6,12 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include <wasi/host_os.h>
 
@@ -211,6 +213,37 @@ Errno HostOs::pwrite(Handle h, Span<const u8> data, u64 offset, u64* done) {
     *done = static_cast<u64>(n);
     return Errno::Success;
   }
+}
+
+Errno HostOs::append(Handle h, Span<const support::Bytes> parts, u64* at, u64* done) {
+  iovec small[16];
+  std::vector<iovec> large;
+  iovec* iov = small;
+  if (parts.size() > 16) {
+    large.resize(parts.size());
+    iov = large.data();
+  }
+  for (usize i = 0; i < parts.size(); ++i) {
+    iov[i].iov_base = const_cast<u8*>(parts[i].data());
+    iov[i].iov_len = parts[i].size();
+  }
+  int fd = fd_of(h);
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return last_error();
+  if (!(flags & O_APPEND) && fcntl(fd, F_SETFL, flags | O_APPEND) != 0) return last_error();
+  ssize_t n;
+  do {
+    n = ::writev(fd, iov, static_cast<int>(parts.size()));
+  } while (n < 0 && errno == EINTR);
+  int error = errno;
+  // The descriptor's position is now the end of what was written.
+  off_t end = n >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+  if (!(flags & O_APPEND)) (void)fcntl(fd, F_SETFL, flags);
+  if (n < 0) return errno_from_linux(error);
+  if (end < n) return Errno::Io;
+  *done = static_cast<u64>(n);
+  *at = static_cast<u64>(end - n);
+  return Errno::Success;
 }
 
 Errno HostOs::stat(Handle h, FileStat* out) {

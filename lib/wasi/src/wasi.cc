@@ -1,6 +1,9 @@
 // wasi_snapshot_preview1 over wasi::Os. Every function first decodes and checks its arguments
 // (descriptors, rights, guest pointers), then acts; a WouldBlock from the Os before anything was
 // written leaves the call pending (wasi.h).
+//
+// Guest structures are read once (wasm/guest_memory.h): iovec arrays, paths, link targets and
+// poll subscriptions are copied into host memory, checked there, and only the copies are used.
 #include <support/format.h>
 #include <wasi/wasi.h>
 #include <wasm/guest_memory.h>
@@ -39,6 +42,45 @@ Result<void> copy_string(Vector<char>& out, StringView text) {
   out[text.size()] = '\0';
   return {};
 }
+
+// Host storage for a bounded array: inline for the common few, else one fallible allocation.
+template <typename T, usize kInline> class SmallArray {
+ public:
+  Errno resize(usize count) {
+    if (count <= kInline) {
+      view_ = Span<T>(inline_, count);
+      return Errno::Success;
+    }
+    if (heap_.try_resize(count).is_error()) return Errno::Nomem;
+    view_ = heap_.span();
+    return Errno::Success;
+  }
+  Span<T> span() const { return view_; }
+
+ private:
+  T inline_[kInline] = {};
+  Vector<T> heap_;
+  Span<T> view_;
+};
+
+// A program's iovec array, copied once and checked: every buffer is inside the memory and the
+// lengths add up to what a u32 result can report.
+struct IovecCopy {
+  SmallArray<Iovec, 8> list;
+  u64 total = 0;
+
+  Errno copy_in(Mem m, u32 ptr, u32 count) {
+    if (!m.ok(ptr, u64{count} * kIovecSize)) return Errno::Fault;
+    if (count > kMaxIovecs) return Errno::Inval;
+    if (Errno e = list.resize(count); e != Errno::Success) return e;
+    if (m.copy_in(ptr, list.span()).is_error()) return Errno::Fault;
+    for (const Iovec& v : list.span()) {
+      if (!m.ok(v.buf, v.len)) return Errno::Fault;
+      total += v.len;
+    }
+    return total > 0xffffffffu ? Errno::Inval : Errno::Success;
+  }
+};
 
 }  // namespace
 
@@ -315,6 +357,11 @@ Result<void> Wasi::bind(wasm::Instance* instance) {
 const char* Wasi::pending_name() const { return pending_ ? kFunctions[pending_id_].name : ""; }
 
 HostStatus Wasi::call(u32 id, HostCall& call) {
+  poll_kept_ = false;  // a new call: nothing is kept from an abandoned pending one
+  return dispatch(id, call);
+}
+
+HostStatus Wasi::dispatch(u32 id, HostCall& call) {
   Args a{call, Mem::of(memory_)};
   if (id == kProcExit) {
     pending_ = false;
@@ -328,14 +375,14 @@ HostStatus Wasi::call(u32 id, HostCall& call) {
     return HostStatus::Pending;
   }
   pending_ = false;
-  poll_deadlines_valid_ = false;
+  poll_kept_ = false;
   call.results[0] = static_cast<u16>(e);
   return HostStatus::Ok;
 }
 
 HostStatus Wasi::retry(HostCall& call) {
   if (!pending_) return HostStatus::Ok;
-  return this->call(pending_id_, call);
+  return dispatch(pending_id_, call);
 }
 
 const Descriptor* Wasi::descriptor(u32 number) const {
@@ -354,25 +401,24 @@ Errno Wasi::lookup(u32 number, Rights needed, Descriptor** out) {
   return Errno::Success;
 }
 
-Errno Wasi::guest_path(u32 ptr, u32 len, StringView* out) {
+Errno Wasi::guest_path(u32 ptr, u32 len, Vector<char>& out) {
   Mem m = Mem::of(memory_);
   if (!m.ok(ptr, len)) return Errno::Fault;
-  *out = StringView(reinterpret_cast<const char*>(m.at(ptr)), len);
+  if (len > kMaxPathSize) return Errno::Nametoolong;
+  if (out.try_resize(len).is_error()) return Errno::Nomem;
+  if (m.copy_in(ptr, out.span()).is_error()) return Errno::Fault;
   return Errno::Success;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Path resolution: one component at a time, never above `base`.
 
-Errno Wasi::resolve(Handle base, StringView path, bool follow, Walk& w) {
+Errno Wasi::resolve(Handle base, Vector<char>& path, bool follow, Walk& w) {
   if (path.empty()) return Errno::Noent;
   if (path[0] == '/') return Errno::Notcapable;
-  Vector<char> rest;
-  if (rest.try_resize(path.size()).is_error()) return Errno::Nomem;
-  for (usize i = 0; i < path.size(); ++i) {
-    if (path[i] == '\0') return Errno::Inval;
-    rest[i] = path[i];
-  }
+  for (char c : path)
+    if (c == '\0') return Errno::Inval;
+  Vector<char> rest = support::move(path);
   usize pos = 0;
   u32 hops = 0;
   w.dir = base;
@@ -460,7 +506,7 @@ Errno strings_get(const Vector<Vector<char>>& list, Mem m, u32 ptrs, u32 buf) {
   u32 at = buf;
   for (usize i = 0; i < list.size(); ++i) {
     m.put<u32>(ptrs + 4 * i, at);
-    __builtin_memcpy(m.at(at), list[i].data(), list[i].size());
+    m.copy_out(at, support::Bytes(reinterpret_cast<const u8*>(list[i].data()), list[i].size()));
     at += static_cast<u32>(list[i].size());
   }
   return Errno::Success;
@@ -498,10 +544,10 @@ Errno Wasi::clock_time_get(Args& a) {
 }
 
 Errno Wasi::random_get(Args& a) {
-  u32 buf = a.arg32(0), len = a.arg32(1);
-  if (!a.mem.ok(buf, len)) return Errno::Fault;
-  if (len == 0) return Errno::Success;
-  return os_.random(Span<u8>(a.mem.at(buf), len));
+  auto out = a.mem.bytes(a.arg32(0), a.arg32(1));
+  if (out.is_error()) return Errno::Fault;
+  if (out.value().empty()) return Errno::Success;
+  return os_.random(out.value());
 }
 
 Errno Wasi::proc_exit(Args&) { return Errno::Success; }  // handled in call()
@@ -511,27 +557,25 @@ Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 // ---------------------------------------------------------------------------------------------
 // Descriptors.
 
-Errno Wasi::transfer_iovs(Descriptor& d, u32 iovs, u32 count, bool write, bool positioned,
+// Moves data between the Os and the buffers of a checked iovec copy. Stops at the first short
+// transfer; an error after some bytes moved reports those bytes (the error comes again next time).
+Errno Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, bool write, bool positioned,
                           u64 offset, u64* done) {
   Mem m = Mem::of(memory_);
-  if (!m.ok(iovs, u64{count} * kIovecSize)) return Errno::Fault;
-  for (u32 i = 0; i < count; ++i) {
-    u32 buf = m.get<u32>(iovs + i * kIovecSize), len = m.get<u32>(iovs + i * kIovecSize + 4);
-    if (!m.ok(buf, len)) return Errno::Fault;
-  }
   u64 total = 0;
-  for (u32 i = 0; i < count; ++i) {
-    u32 buf = m.get<u32>(iovs + i * kIovecSize), len = m.get<u32>(iovs + i * kIovecSize + 4);
-    if (len == 0) continue;
+  for (const Iovec& v : iovs) {
+    if (v.len == 0) continue;
+    auto buf = m.bytes(v.buf, v.len);  // checked by IovecCopy; memory never shrinks
+    if (buf.is_error()) return total > 0 ? Errno::Success : Errno::Fault;
     u64 n = 0;
     Errno e;
     if (write) {
-      Span<const u8> data(m.at(buf), len);
+      Span<const u8> data = buf.value();
       e = positioned ? os_.pwrite(d.handle, data, offset + total, &n)
                      : os_.write(d.handle, data, &n);
     } else {
-      Span<u8> out(m.at(buf), len);
-      e = positioned ? os_.pread(d.handle, out, offset + total, &n) : os_.read(d.handle, out, &n);
+      e = positioned ? os_.pread(d.handle, buf.value(), offset + total, &n)
+                     : os_.read(d.handle, buf.value(), &n);
     }
     if (e != Errno::Success) {
       if (total > 0) break;  // report what was transferred; the error comes again next time
@@ -539,22 +583,49 @@ Errno Wasi::transfer_iovs(Descriptor& d, u32 iovs, u32 count, bool write, bool p
       return e;
     }
     total += n;
-    if (n < len) break;
+    if (n < v.len) break;
   }
   *done = total;
   return Errno::Success;
 }
 
+// Append mode: the whole gather list goes to the Os in one atomic append.
+Errno Wasi::append_iovs(Descriptor& d, Span<const Iovec> iovs, u64* done) {
+  Mem m = Mem::of(memory_);
+  SmallArray<support::Bytes, 8> parts;
+  if (Errno e = parts.resize(iovs.size()); e != Errno::Success) return e;
+  for (usize i = 0; i < iovs.size(); ++i) {
+    auto buf = m.bytes(iovs[i].buf, iovs[i].len);  // checked by IovecCopy
+    if (buf.is_error()) return Errno::Fault;
+    parts.span()[i] = buf.value();
+  }
+  u64 at = 0, n = 0;
+  Errno e = os_.append(d.handle, parts.span(), &at, &n);
+  if (e != Errno::Success) return e;
+  d.offset = at + n;
+  *done = n;
+  return Errno::Success;
+}
+
+// fd_read, fd_write, fd_pread, fd_pwrite, fd_seek, fd_tell on a directory: EISDIR, before rights.
+Errno Wasi::data_descriptor(u32 number, Rights needed, Descriptor** out) {
+  Descriptor* d = fd(number);
+  if (d == nullptr) return Errno::Badf;
+  if (d->type == FileType::Directory) return Errno::Isdir;
+  return lookup(number, needed, out);
+}
+
 Errno Wasi::fd_read(Args& a) {
   Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdRead, &d);
+  Errno e = data_descriptor(a.arg32(0), right::kFdRead, &d);
   if (e != Errno::Success) return e;
   u32 out = a.arg32(3);
   if (!a.mem.ok(out, 4)) return Errno::Fault;
-  if (d->type == FileType::Directory) return Errno::Isdir;
+  IovecCopy iovs;
+  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
   u64 n = 0;
   bool pos = positioned(*d);
-  e = transfer_iovs(*d, a.arg32(1), a.arg32(2), false, pos, d->offset, &n);
+  e = transfer_iovs(*d, iovs.list.span(), false, pos, d->offset, &n);
   if (e != Errno::Success) return e;
   if (pos) d->offset += n;
   a.mem.put<u32>(out, static_cast<u32>(n));
@@ -563,41 +634,39 @@ Errno Wasi::fd_read(Args& a) {
 
 Errno Wasi::fd_write(Args& a) {
   Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdWrite, &d);
+  Errno e = data_descriptor(a.arg32(0), right::kFdWrite, &d);
   if (e != Errno::Success) return e;
   u32 out = a.arg32(3);
   if (!a.mem.ok(out, 4)) return Errno::Fault;
-  if (d->type == FileType::Directory) return Errno::Isdir;
+  IovecCopy iovs;
+  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
   bool pos = positioned(*d);
-  u64 offset = d->offset;
-  if (pos && (d->flags & kFdflagAppend)) {
-    FileStat st;
-    e = os_.stat(d->handle, &st);
-    if (e != Errno::Success) return e;
-    offset = st.size;
-  }
   u64 n = 0;
-  e = transfer_iovs(*d, a.arg32(1), a.arg32(2), true, pos, offset, &n);
-  if (e != Errno::Success) return e;
-  if (pos) d->offset = offset + n;
+  if (pos && (d->flags & kFdflagAppend)) {
+    if (iovs.total > 0 && (e = append_iovs(*d, iovs.list.span(), &n)) != Errno::Success) return e;
+  } else {
+    e = transfer_iovs(*d, iovs.list.span(), true, pos, d->offset, &n);
+    if (e != Errno::Success) return e;
+    if (pos) d->offset += n;
+  }
   a.mem.put<u32>(out, static_cast<u32>(n));
   return Errno::Success;
 }
 
 Errno Wasi::fd_pread(Args& a) {
   Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdRead | right::kFdSeek, &d);
+  Errno e = data_descriptor(a.arg32(0), right::kFdRead | right::kFdSeek, &d);
   if (e != Errno::Success) {
-    if (e == Errno::Notcapable && fd(a.arg32(0)) && !positioned(*fd(a.arg32(0))))
-      return Errno::Spipe;
+    if (e == Errno::Notcapable && !positioned(*fd(a.arg32(0)))) return Errno::Spipe;
     return e;
   }
   u32 out = a.arg32(4);
   if (!a.mem.ok(out, 4)) return Errno::Fault;
-  if (d->type == FileType::Directory) return Errno::Isdir;
   if (!positioned(*d)) return Errno::Spipe;
+  IovecCopy iovs;
+  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
   u64 n = 0;
-  e = transfer_iovs(*d, a.arg32(1), a.arg32(2), false, true, a.arg64(3), &n);
+  e = transfer_iovs(*d, iovs.list.span(), false, true, a.arg64(3), &n);
   if (e != Errno::Success) return e;
   a.mem.put<u32>(out, static_cast<u32>(n));
   return Errno::Success;
@@ -605,18 +674,18 @@ Errno Wasi::fd_pread(Args& a) {
 
 Errno Wasi::fd_pwrite(Args& a) {
   Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdWrite | right::kFdSeek, &d);
+  Errno e = data_descriptor(a.arg32(0), right::kFdWrite | right::kFdSeek, &d);
   if (e != Errno::Success) {
-    if (e == Errno::Notcapable && fd(a.arg32(0)) && !positioned(*fd(a.arg32(0))))
-      return Errno::Spipe;
+    if (e == Errno::Notcapable && !positioned(*fd(a.arg32(0)))) return Errno::Spipe;
     return e;
   }
   u32 out = a.arg32(4);
   if (!a.mem.ok(out, 4)) return Errno::Fault;
-  if (d->type == FileType::Directory) return Errno::Isdir;
   if (!positioned(*d)) return Errno::Spipe;
+  IovecCopy iovs;
+  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
   u64 n = 0;
-  e = transfer_iovs(*d, a.arg32(1), a.arg32(2), true, true, a.arg64(3), &n);
+  e = transfer_iovs(*d, iovs.list.span(), true, true, a.arg64(3), &n);
   if (e != Errno::Success) return e;
   a.mem.put<u32>(out, static_cast<u32>(n));
   return Errno::Success;
@@ -627,11 +696,9 @@ Errno Wasi::fd_seek(Args& a) {
   i64 delta = static_cast<i64>(a.arg64(1));
   Rights need = (delta == 0 && whence == kWhenceCur) ? right::kFdTell : right::kFdSeek;
   Descriptor* d;
-  Errno e = lookup(number, need, &d);
+  Errno e = data_descriptor(number, need, &d);
   if (e != Errno::Success) {
-    if (e == Errno::Notcapable && !positioned(*fd(number)) &&
-        fd(number)->type != FileType::Directory)
-      return Errno::Spipe;
+    if (e == Errno::Notcapable && !positioned(*fd(number))) return Errno::Spipe;
     return e;
   }
   if (!a.mem.ok(out, 8)) return Errno::Fault;
@@ -658,7 +725,7 @@ Errno Wasi::fd_seek(Args& a) {
 
 Errno Wasi::fd_tell(Args& a) {
   Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdTell, &d);
+  Errno e = data_descriptor(a.arg32(0), right::kFdTell, &d);
   if (e != Errno::Success) return e;
   if (!a.mem.ok(a.arg32(1), 8)) return Errno::Fault;
   if (!positioned(*d)) return Errno::Spipe;
@@ -725,11 +792,12 @@ Errno Wasi::fd_fdstat_get(Args& a) {
   if (d == nullptr) return Errno::Badf;
   u32 out = a.arg32(1);
   if (!a.mem.ok(out, kFdstatSize)) return Errno::Fault;
-  __builtin_memset(a.mem.at(out), 0, kFdstatSize);
-  a.mem.put<u8>(out, static_cast<u8>(d->type));
-  a.mem.put<u16>(out + 2, d->flags);
-  a.mem.put<u64>(out + 8, d->base);
-  a.mem.put<u64>(out + 16, d->inheriting);
+  Fdstat st{};
+  st.filetype = static_cast<u8>(d->type);
+  st.flags = d->flags;
+  st.rights_base = d->base;
+  st.rights_inheriting = d->inheriting;
+  a.mem.put(out, st);
   return Errno::Success;
 }
 
@@ -757,15 +825,16 @@ Errno Wasi::fd_fdstat_set_rights(Args& a) {
 namespace {
 
 void put_filestat(Mem m, u32 out, const FileStat& st) {
-  __builtin_memset(m.at(out), 0, kFilestatSize);
-  m.put<u64>(out, st.dev);
-  m.put<u64>(out + 8, st.ino);
-  m.put<u8>(out + 16, static_cast<u8>(st.type));
-  m.put<u64>(out + 24, st.nlink);
-  m.put<u64>(out + 32, st.size);
-  m.put<u64>(out + 40, st.atim);
-  m.put<u64>(out + 48, st.mtim);
-  m.put<u64>(out + 56, st.ctim);
+  Filestat f{};
+  f.dev = st.dev;
+  f.ino = st.ino;
+  f.filetype = static_cast<u8>(st.type);
+  f.nlink = st.nlink;
+  f.size = st.size;
+  f.atim = st.atim;
+  f.mtim = st.mtim;
+  f.ctim = st.ctim;
+  m.put(out, f);
 }
 
 bool valid_fst(u32 flags) {
@@ -810,8 +879,9 @@ Errno Wasi::fd_prestat_get(Args& a) {
   if (d == nullptr || !d->preopen) return Errno::Badf;
   u32 out = a.arg32(1);
   if (!a.mem.ok(out, kPrestatSize)) return Errno::Fault;
-  a.mem.put<u32>(out, 0);  // tag 0: directory (and padding)
-  a.mem.put<u32>(out + 4, static_cast<u32>(d->preopen_name.size()));
+  Prestat p{};
+  p.name_len = static_cast<u32>(d->preopen_name.size());
+  a.mem.put(out, p);
   return Errno::Success;
 }
 
@@ -821,7 +891,8 @@ Errno Wasi::fd_prestat_dir_name(Args& a) {
   u32 out = a.arg32(1), len = a.arg32(2);
   if (!a.mem.ok(out, len)) return Errno::Fault;
   if (len < d->preopen_name.size()) return Errno::Nametoolong;
-  __builtin_memcpy(a.mem.at(out), d->preopen_name.data(), d->preopen_name.size());
+  a.mem.copy_out(out, support::Bytes(reinterpret_cast<const u8*>(d->preopen_name.data()),
+                                     d->preopen_name.size()));
   return Errno::Success;
 }
 
@@ -840,16 +911,17 @@ Errno Wasi::fd_readdir(Args& a) {
     e = os_.readdir(d->handle, cookie, &entry, &end);
     if (e != Errno::Success) return e;
     if (end) break;
-    u8 header[kDirentSize] = {};
-    __builtin_memcpy(header, &entry.next, 8);
-    __builtin_memcpy(header + 8, &entry.ino, 8);
-    __builtin_memcpy(header + 16, &entry.name_len, 4);
-    header[20] = static_cast<u8>(entry.type);
+    Dirent header{};
+    header.next = entry.next;
+    header.ino = entry.ino;
+    header.namlen = entry.name_len;
+    header.type = static_cast<u8>(entry.type);
     u32 take = len - used < kDirentSize ? len - used : kDirentSize;
-    __builtin_memcpy(a.mem.at(buf + used), header, take);
+    a.mem.copy_out(buf + used, support::Bytes(reinterpret_cast<const u8*>(&header), take));
     used += take;
-    take = len - used < entry.name_len ? len - used : entry.name_len;
-    __builtin_memcpy(a.mem.at(buf + used), entry.name, take);
+    u32 name_len = entry.name_len < sizeof entry.name ? entry.name_len : sizeof entry.name;
+    take = len - used < name_len ? len - used : name_len;
+    a.mem.copy_out(buf + used, support::Bytes(reinterpret_cast<const u8*>(entry.name), take));
     used += take;
     cookie = entry.next;
   }
@@ -864,8 +936,8 @@ Errno Wasi::path_create_directory(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), right::kPathCreateDirectory, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), &path)) != Errno::Success) return e;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
   Walk w(os_);
   if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
   if (w.last() == ".") return Errno::Exist;
@@ -876,8 +948,8 @@ Errno Wasi::path_filestat_get(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), right::kPathFilestatGet, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), &path)) != Errno::Success) return e;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(2), a.arg32(3), path)) != Errno::Success) return e;
   u32 out = a.arg32(4);
   if (!a.mem.ok(out, kFilestatSize)) return Errno::Fault;
   Walk w(os_);
@@ -894,8 +966,8 @@ Errno Wasi::path_filestat_set_times(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), right::kPathFilestatSetTimes, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), &path)) != Errno::Success) return e;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(2), a.arg32(3), path)) != Errno::Success) return e;
   u32 fst = a.arg32(6);
   if (!valid_fst(fst)) return Errno::Inval;
   Walk w(os_);
@@ -909,9 +981,9 @@ Errno Wasi::path_link(Args& a) {
   Errno e = lookup(a.arg32(0), right::kPathLinkSource, &from);
   if (e != Errno::Success) return e;
   if ((e = lookup(a.arg32(4), right::kPathLinkTarget, &to)) != Errno::Success) return e;
-  StringView old_path, new_path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), &old_path)) != Errno::Success) return e;
-  if ((e = guest_path(a.arg32(5), a.arg32(6), &new_path)) != Errno::Success) return e;
+  Vector<char> old_path, new_path;
+  if ((e = guest_path(a.arg32(2), a.arg32(3), old_path)) != Errno::Success) return e;
+  if ((e = guest_path(a.arg32(5), a.arg32(6), new_path)) != Errno::Success) return e;
   Walk src(os_), dst(os_);
   if ((e = resolve(from->handle, old_path, a.arg32(1) & kLookupSymlinkFollow, src)) !=
       Errno::Success)
@@ -930,8 +1002,8 @@ Errno Wasi::path_open(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), need, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), &path)) != Errno::Success) return e;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(2), a.arg32(3), path)) != Errno::Success) return e;
   if (!a.mem.ok(out, 4)) return Errno::Fault;
   if (oflags & ~u32{kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc}) return Errno::Inval;
   if ((oflags & kOflagDirectory) && (oflags & kOflagTrunc)) return Errno::Inval;
@@ -948,10 +1020,7 @@ Errno Wasi::path_open(Args& a) {
   options.read = (base & (right::kFdRead | right::kFdReaddir)) != 0;
   options.write = (base & (right::kFdWrite | right::kFdAllocate | right::kFdFilestatSetSize)) ||
                   (fdflags & kFdflagAppend) || options.truncate;
-  if (options.directory && options.write) {
-    // wasi-libc asks directories for every right; a directory is never opened for writing.
-    options.write = false;
-  }
+  if (options.directory) options.write = false;  // checked below, once it is known to be one
   auto slot = allocate_fd();
   if (slot.is_error()) return Errno::Nomem;
   Handle h;
@@ -960,6 +1029,12 @@ Errno Wasi::path_open(Args& a) {
   if ((e = os_.stat(h, &st)) != Errno::Success) {
     (void)os_.close(h);
     return e;
+  }
+  // A directory is never opened for writing: asking for FD_WRITE is EISDIR, as
+  // open(O_DIRECTORY | O_WRONLY) is (wasi-libc asks for it only with O_WRONLY or O_RDWR).
+  if (st.type == FileType::Directory && (want_base & right::kFdWrite)) {
+    (void)os_.close(h);
+    return Errno::Isdir;
   }
   Descriptor& nd = fds_[slot.value()];
   nd = Descriptor{};
@@ -977,14 +1052,16 @@ Errno Wasi::path_readlink(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), right::kPathReadlink, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), &path)) != Errno::Success) return e;
-  u32 buf = a.arg32(3), len = a.arg32(4), out = a.arg32(5);
-  if (!a.mem.ok(buf, len) || !a.mem.ok(out, 4)) return Errno::Fault;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
+  auto buf = a.mem.bytes(a.arg32(3), a.arg32(4));
+  u32 out = a.arg32(5);
+  if (buf.is_error() || !a.mem.ok(out, 4)) return Errno::Fault;
   Walk w(os_);
   if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
   u64 n = 0;
-  e = os_.readlink_at(w.dir, w.last(), Span<char>(reinterpret_cast<char*>(a.mem.at(buf)), len), &n);
+  Span<char> into(reinterpret_cast<char*>(buf.value().data()), buf.value().size());
+  e = os_.readlink_at(w.dir, w.last(), into, &n);
   if (e != Errno::Success) return e;
   a.mem.put<u32>(out, static_cast<u32>(n));
   return Errno::Success;
@@ -994,8 +1071,8 @@ Errno Wasi::path_remove_directory(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), right::kPathRemoveDirectory, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), &path)) != Errno::Success) return e;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
   Walk w(os_);
   if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
   if (w.last() == ".") return Errno::Inval;
@@ -1007,9 +1084,9 @@ Errno Wasi::path_rename(Args& a) {
   Errno e = lookup(a.arg32(0), right::kPathRenameSource, &from);
   if (e != Errno::Success) return e;
   if ((e = lookup(a.arg32(3), right::kPathRenameTarget, &to)) != Errno::Success) return e;
-  StringView old_path, new_path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), &old_path)) != Errno::Success) return e;
-  if ((e = guest_path(a.arg32(4), a.arg32(5), &new_path)) != Errno::Success) return e;
+  Vector<char> old_path, new_path;
+  if ((e = guest_path(a.arg32(1), a.arg32(2), old_path)) != Errno::Success) return e;
+  if ((e = guest_path(a.arg32(4), a.arg32(5), new_path)) != Errno::Success) return e;
   Walk src(os_), dst(os_);
   if ((e = resolve(from->handle, old_path, false, src)) != Errno::Success) return e;
   if ((e = resolve(to->handle, new_path, false, dst)) != Errno::Success) return e;
@@ -1021,22 +1098,28 @@ Errno Wasi::path_symlink(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(2), right::kPathSymlink, &d);
   if (e != Errno::Success) return e;
-  StringView target, path;
-  if ((e = guest_path(a.arg32(0), a.arg32(1), &target)) != Errno::Success) return e;
-  if ((e = guest_path(a.arg32(3), a.arg32(4), &path)) != Errno::Success) return e;
+  Vector<char> target, path;
+  if ((e = guest_path(a.arg32(0), a.arg32(1), target)) != Errno::Success) return e;
+  if ((e = guest_path(a.arg32(3), a.arg32(4), path)) != Errno::Success) return e;
+  // The target is stored as given and resolved only when used, from the link's directory: an
+  // absolute one could never be followed inside the sandbox, so it is refused now.
+  if (target.empty()) return Errno::Noent;
+  if (target[0] == '/') return Errno::Notcapable;
+  for (char c : target)
+    if (c == '\0') return Errno::Inval;
   Walk w(os_);
   if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
   if (w.last() == ".") return Errno::Exist;
   if (w.trailing_slash) return Errno::Noent;
-  return os_.symlink_at(target, w.dir, w.last());
+  return os_.symlink_at(StringView(target.data(), target.size()), w.dir, w.last());
 }
 
 Errno Wasi::path_unlink_file(Args& a) {
   Descriptor* d;
   Errno e = lookup(a.arg32(0), right::kPathUnlinkFile, &d);
   if (e != Errno::Success) return e;
-  StringView path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), &path)) != Errno::Success) return e;
+  Vector<char> path;
+  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
   Walk w(os_);
   if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
   if (w.last() == ".") return Errno::Isdir;
@@ -1049,8 +1132,9 @@ Errno Wasi::path_unlink_file(Args& a) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// poll_oneoff: clocks become absolute Monotonic deadlines (kept across retries), descriptors
-// become Os::PollFd entries; regular files are always ready.
+// poll_oneoff: the subscriptions are copied in once, on the first attempt, and kept with their
+// absolute Monotonic deadlines across retries of a pending call; descriptors become Os::PollFd
+// entries; regular files are always ready.
 
 Errno Wasi::poll_oneoff(Args& a) {
   u32 in = a.arg32(0), out = a.arg32(1), count = a.arg32(2), nevents = a.arg32(3);
@@ -1058,23 +1142,24 @@ Errno Wasi::poll_oneoff(Args& a) {
   if (!a.mem.ok(in, u64{count} * kSubscriptionSize) || !a.mem.ok(out, u64{count} * kEventSize) ||
       !a.mem.ok(nevents, 4))
     return Errno::Fault;
+  if (count > kMaxSubscriptions) return Errno::Inval;
   Mem m = a.mem;
-  if (!poll_deadlines_valid_) {
-    if (poll_deadlines_.try_resize(count).is_error()) return Errno::Nomem;
+  if (!poll_kept_) {
+    if (poll_subs_.try_resize(count).is_error() || poll_deadlines_.try_resize(count).is_error())
+      return Errno::Nomem;
+    if (m.copy_in(in, poll_subs_.span()).is_error()) return Errno::Fault;
     u64 now_mono = 0, now_real = 0;
     Errno e = os_.clock_time(ClockId::Monotonic, &now_mono);
     if (e != Errno::Success) return e;
     for (u32 i = 0; i < count; ++i) {
-      u32 s = in + i * kSubscriptionSize;
+      const Subscription& sub = poll_subs_[i];
       poll_deadlines_[i] = ~0ull;
-      if (m.get<u8>(s + 8) != kEventClock) continue;
-      u32 id = m.get<u32>(s + 16);
-      u64 timeout = m.get<u64>(s + 24);
-      bool absolute = m.get<u16>(s + 40) & kSubclockAbstime;
+      if (sub.tag != kEventClock) continue;
+      u64 timeout = sub.timeout;
       u64 deadline;
-      if (!absolute) {
+      if (!(sub.clock_flags & kSubclockAbstime)) {
         deadline = __builtin_add_overflow(now_mono, timeout, &deadline) ? ~0ull - 1 : deadline;
-      } else if (id == static_cast<u32>(ClockId::Realtime)) {
+      } else if (sub.clock_id_or_fd == static_cast<u32>(ClockId::Realtime)) {
         if (now_real == 0 && (e = os_.clock_time(ClockId::Realtime, &now_real)) != Errno::Success)
           return e;
         deadline = timeout <= now_real ? now_mono : now_mono + (timeout - now_real);
@@ -1084,35 +1169,35 @@ Errno Wasi::poll_oneoff(Args& a) {
       poll_deadlines_[i] = deadline;
     }
   }
+  Span<const Subscription> subs = poll_subs_.span();
   // Events that need no waiting: bad subscriptions, regular files.
   Vector<PollFd> fds;
   Vector<u32> fd_subs;
   u32 immediate = 0;
   u64 earliest = ~0ull;
   for (u32 i = 0; i < count; ++i) {
-    u32 s = in + i * kSubscriptionSize;
-    u8 tag = m.get<u8>(s + 8);
-    if (tag == kEventClock) {
-      if (!valid_clock(m.get<u32>(s + 16))) {
+    const Subscription& sub = subs[i];
+    if (sub.tag == kEventClock) {
+      if (!valid_clock(sub.clock_id_or_fd)) {
         ++immediate;
         continue;
       }
       if (poll_deadlines_[i] < earliest) earliest = poll_deadlines_[i];
       continue;
     }
-    if (tag != kEventFdRead && tag != kEventFdWrite) {
+    if (sub.tag != kEventFdRead && sub.tag != kEventFdWrite) {
       ++immediate;
       continue;
     }
     Descriptor* d;
-    if (lookup(m.get<u32>(s + 16), right::kPollFdReadwrite, &d) != Errno::Success ||
+    if (lookup(sub.clock_id_or_fd, right::kPollFdReadwrite, &d) != Errno::Success ||
         positioned(*d) || d->type == FileType::Directory) {
       ++immediate;
       continue;
     }
     PollFd p;
     p.handle = d->handle;
-    p.write = tag == kEventFdWrite;
+    p.write = sub.tag == kEventFdWrite;
     if (fds.try_push(p).is_error() || fd_subs.try_push(i).is_error()) return Errno::Nomem;
   }
   if (immediate > 0) earliest = 0;
@@ -1120,7 +1205,7 @@ Errno Wasi::poll_oneoff(Args& a) {
   for (;;) {
     Errno e = os_.poll(fds.span(), earliest);
     if (e == Errno::WouldBlock) {
-      poll_deadlines_valid_ = true;
+      poll_kept_ = true;
       return Errno::WouldBlock;
     }
     if (e != Errno::Success) return e;
@@ -1132,48 +1217,41 @@ Errno Wasi::poll_oneoff(Args& a) {
   // Commit: write the events.
   u32 n = 0, next_fd = 0;
   for (u32 i = 0; i < count; ++i) {
-    u32 s = in + i * kSubscriptionSize;
-    u8 tag = m.get<u8>(s + 8);
-    u16 error = 0;
-    u64 nbytes = 0;
-    u16 flags = 0;
+    const Subscription& sub = subs[i];
+    Event ev{};
+    ev.userdata = sub.userdata;
+    ev.type = sub.tag;
     bool fire = false;
-    if (tag == kEventClock) {
-      if (!valid_clock(m.get<u32>(s + 16))) {
-        error = static_cast<u16>(Errno::Inval);
+    if (sub.tag == kEventClock) {
+      if (!valid_clock(sub.clock_id_or_fd)) {
+        ev.error = static_cast<u16>(Errno::Inval);
         fire = true;
       } else {
         fire = now >= poll_deadlines_[i];
       }
-    } else if (tag != kEventFdRead && tag != kEventFdWrite) {
-      error = static_cast<u16>(Errno::Inval);
+    } else if (sub.tag != kEventFdRead && sub.tag != kEventFdWrite) {
+      ev.error = static_cast<u16>(Errno::Inval);
       fire = true;
     } else if (next_fd < fd_subs.size() && fd_subs[next_fd] == i) {
       const PollFd& p = fds[next_fd++];
       fire = p.ready;
-      error = static_cast<u16>(p.error);
-      nbytes = p.nbytes;
-      flags = p.hangup ? kEventFdReadwriteHangup : 0;
+      ev.error = static_cast<u16>(p.error);
+      ev.nbytes = p.nbytes;
+      ev.flags = p.hangup ? kEventFdReadwriteHangup : 0;
     } else {
       Descriptor* d;
-      Errno le = lookup(m.get<u32>(s + 16), right::kPollFdReadwrite, &d);
+      Errno le = lookup(sub.clock_id_or_fd, right::kPollFdReadwrite, &d);
       fire = true;
       if (le != Errno::Success) {
-        error = static_cast<u16>(le);
-      } else if (tag == kEventFdRead && positioned(*d)) {
+        ev.error = static_cast<u16>(le);
+      } else if (sub.tag == kEventFdRead && positioned(*d)) {
         FileStat st;
         if (os_.stat(d->handle, &st) == Errno::Success && st.size > d->offset)
-          nbytes = st.size - d->offset;
+          ev.nbytes = st.size - d->offset;
       }
     }
     if (!fire) continue;
-    u32 ev = out + n * kEventSize;
-    __builtin_memset(m.at(ev), 0, kEventSize);
-    m.put<u64>(ev, m.get<u64>(s));
-    m.put<u16>(ev + 8, error);
-    m.put<u8>(ev + 10, tag);
-    m.put<u64>(ev + 16, nbytes);
-    m.put<u16>(ev + 24, flags);
+    m.put(out + n * kEventSize, ev);
     ++n;
   }
   m.put<u32>(nevents, n);

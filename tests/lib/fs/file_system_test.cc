@@ -333,6 +333,24 @@ TEST_F(FileSystemTest, AppendWritesAtTheEnd) {
   EXPECT_EQ(fs.append(root, bytes("e")).error(), Error::IsDir);
 }
 
+TEST_F(FileSystemTest, AppendOfPartsWritesThemTogetherOrNothing) {
+  NodeRef f = file(root, "f");
+  EXPECT_EQ(fs.append(f, bytes("01")).value(), 0u);
+  // The strings outlive the spans (bytes() views its argument).
+  std::string ab = "ab", none, big(5000, 'b'), cd = "cd";
+  support::Bytes parts[] = {bytes(ab), bytes(none), bytes(big), bytes(cd)};
+  EXPECT_EQ(fs.append(f, support::Span<const support::Bytes>(parts)).value(), 2u);
+  EXPECT_EQ(read_string(fs, f), "01ab" + big + "cd");
+  // Over the quota: neither part is written.
+  fs_test::FakeClock c;
+  fs::FileSystem small(2 * fs::kNodeCost + fs::kChunkSize + 100, &fs_test::FakeClock::read, &c);
+  NodeRef g = small.create_file(small.root(), "g", CreateMode::Exclusive).release_value();
+  std::string x = "x", y(fs::kChunkSize, 'y');
+  support::Bytes too_much[] = {bytes(x), bytes(y)};
+  EXPECT_EQ(small.append(g, support::Span<const support::Bytes>(too_much)).error(), Error::NoSpace);
+  EXPECT_EQ(small.stat(g).size, 0u);
+}
+
 TEST_F(FileSystemTest, ReadAllCopiesTheWholeFile) {
   NodeRef f = file(root, "f");
   std::string data(20000, 'q');

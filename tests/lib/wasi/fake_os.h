@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,20 +68,28 @@ class FakeOs final : public Os {
   u64 now = 1000;             // Monotonic and Realtime, in nanoseconds
   u64 last_poll_deadline = 0;
   int closes = 0;
+  int appends = 0;
+  // Called at the start of every Os method with its name: a test rewrites the program's memory
+  // here to play a program that changes its arguments while the call runs.
+  std::function<void(const char*)> hook;
 
   Errno clock_res(ClockId, u64* r) override {
+    if (hook) hook("clock_res");
     *r = 1;
     return Errno::Success;
   }
   Errno clock_time(ClockId, u64* t) override {
+    if (hook) hook("clock_time");
     *t = now;
     return Errno::Success;
   }
   Errno random(Span<u8> out) override {
+    if (hook) hook("random");
     for (usize i = 0; i < out.size(); ++i) out[i] = static_cast<u8>(i * 7 + 1);
     return Errno::Success;
   }
   Errno read(Handle h, Span<u8> out, u64* done) override {
+    if (hook) hook("read");
     Node* n = get(h);
     if (n == nullptr) return Errno::Badf;
     if (block_reads > 0 || input.empty()) {
@@ -94,12 +103,14 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno write(Handle h, Span<const u8> data, u64* done) override {
+    if (hook) hook("write");
     if (get(h) == nullptr) return Errno::Badf;
     output.append(reinterpret_cast<const char*>(data.data()), data.size());
     *done = data.size();
     return Errno::Success;
   }
   Errno pread(Handle h, Span<u8> out, u64 offset, u64* done) override {
+    if (hook) hook("pread");
     Node* n = get(h);
     if (n == nullptr) return Errno::Badf;
     u64 k = offset >= n->data.size() ? 0 : n->data.size() - offset;
@@ -109,6 +120,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno pwrite(Handle h, Span<const u8> data, u64 offset, u64* done) override {
+    if (hook) hook("pwrite");
     Node* n = get(h);
     if (n == nullptr) return Errno::Badf;
     if (n->data.size() < offset + data.size()) n->data.resize(offset + data.size());
@@ -116,21 +128,43 @@ class FakeOs final : public Os {
     *done = data.size();
     return Errno::Success;
   }
+  Errno append(Handle h, Span<const support::Bytes> parts, u64* at, u64* done) override {
+    if (hook) hook("append");
+    Node* n = get(h);
+    if (n == nullptr) return Errno::Badf;
+    *at = n->data.size();
+    *done = 0;
+    for (support::Bytes p : parts) {
+      n->data.append(reinterpret_cast<const char*>(p.data()), p.size());
+      *done += p.size();
+    }
+    ++appends;
+    return Errno::Success;
+  }
   Errno stat(Handle h, FileStat* out) override {
+    if (hook) hook("stat");
     auto it = handles_.find(h);
     if (it == handles_.end()) return Errno::Badf;
     fill(it->second, out);
     return Errno::Success;
   }
   Errno set_size(Handle h, u64 size) override {
+    if (hook) hook("set_size");
     Node* n = get(h);
     if (n == nullptr) return Errno::Badf;
     n->data.resize(size);
     return Errno::Success;
   }
-  Errno set_times(Handle, u64, u64, u16) override { return Errno::Success; }
-  Errno sync(Handle, bool) override { return Errno::Success; }
+  Errno set_times(Handle, u64, u64, u16) override {
+    if (hook) hook("set_times");
+    return Errno::Success;
+  }
+  Errno sync(Handle, bool) override {
+    if (hook) hook("sync");
+    return Errno::Success;
+  }
   Errno readdir(Handle dir, u64 cookie, DirEntry* e, bool* end) override {
+    if (hook) hook("readdir");
     Node* n = get(dir);
     if (n == nullptr) return Errno::Badf;
     if (n->type != FileType::Directory) return Errno::Notdir;
@@ -149,6 +183,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno stat_at(Handle dir, StringView name, FileStat* out) override {
+    if (hook) hook("stat_at");
     int id;
     Errno e = child(dir, name, &id);
     if (e != Errno::Success) return e;
@@ -156,6 +191,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno open_at(Handle dir, StringView name, const OpenOptions& o, Handle* out) override {
+    if (hook) hook("open_at");
     int id;
     Errno e = child(dir, name, &id);
     if (e == Errno::Noent && o.create) {
@@ -169,15 +205,18 @@ class FakeOs final : public Os {
     }
     if (nodes_[id].type == FileType::SymbolicLink) return Errno::Loop;
     if (o.directory && nodes_[id].type != FileType::Directory) return Errno::Notdir;
+    if (nodes_[id].type == FileType::Directory && o.write) return Errno::Isdir;
     if (o.truncate) nodes_[id].data.clear();
     *out = open_node(id);
     return Errno::Success;
   }
   Errno set_times_at(Handle dir, StringView name, u64, u64, u16) override {
+    if (hook) hook("set_times_at");
     int id;
     return child(dir, name, &id);
   }
   Errno mkdir_at(Handle dir, StringView name) override {
+    if (hook) hook("mkdir_at");
     int id;
     if (child(dir, name, &id) == Errno::Success) return Errno::Exist;
     nodes_.push_back({FileType::Directory, "", {}, handles_[dir]});
@@ -185,6 +224,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno unlink_at(Handle dir, StringView name) override {
+    if (hook) hook("unlink_at");
     int id;
     Errno e = child(dir, name, &id);
     if (e != Errno::Success) return e;
@@ -193,6 +233,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno rmdir_at(Handle dir, StringView name) override {
+    if (hook) hook("rmdir_at");
     int id;
     Errno e = child(dir, name, &id);
     if (e != Errno::Success) return e;
@@ -202,6 +243,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno rename_at(Handle fd, StringView from, Handle td, StringView to) override {
+    if (hook) hook("rename_at");
     int id;
     Errno e = child(fd, from, &id);
     if (e != Errno::Success) return e;
@@ -210,6 +252,7 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno link_at(Handle fd, StringView from, Handle td, StringView to) override {
+    if (hook) hook("link_at");
     int id;
     Errno e = child(fd, from, &id);
     if (e != Errno::Success) return e;
@@ -217,11 +260,15 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno symlink_at(StringView target, Handle dir, StringView name) override {
+    if (hook) hook("symlink_at");
+    int id;
+    if (child(dir, name, &id) == Errno::Success) return Errno::Exist;
     nodes_.push_back({FileType::SymbolicLink, std::string(target.data(), target.size()), {}, 0});
     get(dir)->children[std::string(name.data(), name.size())] = static_cast<int>(nodes_.size() - 1);
     return Errno::Success;
   }
   Errno readlink_at(Handle dir, StringView name, Span<char> out, u64* len) override {
+    if (hook) hook("readlink_at");
     int id;
     Errno e = child(dir, name, &id);
     if (e != Errno::Success) return e;
@@ -232,11 +279,13 @@ class FakeOs final : public Os {
     return Errno::Success;
   }
   Errno close(Handle h) override {
+    if (hook) hook("close");
     if (handles_.erase(h) == 0) return Errno::Badf;
     ++closes;
     return Errno::Success;
   }
   Errno poll(Span<PollFd> fds, u64 deadline) override {
+    if (hook) hook("poll");
     if (block_polls > 0) {
       --block_polls;
       return Errno::WouldBlock;

@@ -128,6 +128,9 @@ class FileSystem {
   Result<usize> write(const NodeRef& file, u64 offset, support::Bytes data);
   // Writes at the current end, atomically with finding it; returns the offset written at.
   Result<u64> append(const NodeRef& file, support::Bytes data);
+  // The parts one after another at the current end, as one write (nothing else lands between
+  // them; O_APPEND's writev); fails as write does, changing nothing.
+  Result<u64> append(const NodeRef& file, support::Span<const support::Bytes> parts);
   // Shrinks (freeing chunks) or grows (a hole, no storage) the file to `size`.
   Result<void> truncate(const NodeRef& file, u64 size);
   // The whole file in one allocation (NoMemory if it cannot be made).
@@ -165,7 +168,7 @@ class FileSystem {
   NodeRef remove_entry_locked(Node& dir, usize index);
   Result<usize> find_locked(Node& dir, support::StringView name);
   Result<Node*> lookup_locked(Node& dir, support::StringView name);
-  Result<usize> write_locked(Node& file, u64 offset, support::Bytes data);
+  Result<usize> write_locked(Node& file, u64 offset, support::Span<const support::Bytes> parts);
   void shrink_locked(Node& file, u64 size);
   void touch_dir_locked(Node& dir, u64 t);
 

@@ -134,13 +134,83 @@ inline constexpr u16 kSubclockAbstime = 1;
 // eventrwflags
 inline constexpr u16 kEventFdReadwriteHangup = 1;
 
-// Struct layouts (sizes and field offsets in guest memory).
-inline constexpr u32 kIovecSize = 8;          // buf u32 @0, len u32 @4
-inline constexpr u32 kFdstatSize = 24;        // filetype u8 @0, flags u16 @2, base @8, inh @16
-inline constexpr u32 kFilestatSize = 64;      // dev @0 ino @8 type u8 @16 nlink @24 size @32 ...
-inline constexpr u32 kPrestatSize = 8;        // tag u8 @0 (0 = dir), name_len u32 @4
-inline constexpr u32 kDirentSize = 24;        // next @0 ino @8 namlen u32 @16 type u8 @20
-inline constexpr u32 kSubscriptionSize = 48;  // userdata @0 tag u8 @8 union @16
-inline constexpr u32 kEventSize = 32;  // userdata @0 error u16 @8 type u8 @10 nbytes @16 flags @24
+// Struct layouts in guest memory. Padding is spelled out, so that a value-initialised struct
+// copies out no stale host bytes and wasm::GuestMemory can copy them byte for byte.
+struct Iovec {  // iovec and ciovec
+  u32 buf;
+  u32 len;
+};
+struct Fdstat {
+  u8 filetype;
+  u8 pad0;
+  u16 flags;
+  u32 pad1;
+  u64 rights_base;
+  u64 rights_inheriting;
+};
+struct Filestat {
+  u64 dev;
+  u64 ino;
+  u8 filetype;
+  u8 pad[7];
+  u64 nlink;
+  u64 size;
+  u64 atim;
+  u64 mtim;
+  u64 ctim;
+};
+struct Prestat {
+  u8 tag;  // 0: directory
+  u8 pad[3];
+  u32 name_len;
+};
+struct Dirent {  // followed by the name (not NUL-terminated)
+  u64 next;
+  u64 ino;
+  u32 namlen;
+  u8 type;
+  u8 pad[3];
+};
+struct Subscription {
+  u64 userdata;
+  u8 tag;  // kEventClock, kEventFdRead, kEventFdWrite
+  u8 pad0[7];
+  u32 clock_id_or_fd;  // the union: subscription_clock.id or subscription_fd_readwrite.fd
+  u32 pad1;
+  u64 timeout;    // clock only
+  u64 precision;  // clock only
+  u16 clock_flags;
+  u8 pad2[6];
+};
+struct Event {
+  u64 userdata;
+  u16 error;
+  u8 type;
+  u8 pad0[5];
+  u64 nbytes;
+  u16 flags;  // eventrwflags
+  u8 pad1[6];
+};
+
+inline constexpr u32 kIovecSize = sizeof(Iovec);
+inline constexpr u32 kFdstatSize = sizeof(Fdstat);
+inline constexpr u32 kFilestatSize = sizeof(Filestat);
+inline constexpr u32 kPrestatSize = sizeof(Prestat);
+inline constexpr u32 kDirentSize = sizeof(Dirent);
+inline constexpr u32 kSubscriptionSize = sizeof(Subscription);
+inline constexpr u32 kEventSize = sizeof(Event);
+static_assert(kIovecSize == 8 && kFdstatSize == 24 && kFilestatSize == 64 && kPrestatSize == 8 &&
+              kDirentSize == 24 && kSubscriptionSize == 48 && kEventSize == 32);
+static_assert(__builtin_offsetof(Fdstat, rights_base) == 8 &&
+              __builtin_offsetof(Filestat, nlink) == 24 &&
+              __builtin_offsetof(Subscription, clock_id_or_fd) == 16 &&
+              __builtin_offsetof(Subscription, timeout) == 24 &&
+              __builtin_offsetof(Subscription, clock_flags) == 40 &&
+              __builtin_offsetof(Event, nbytes) == 16 && __builtin_offsetof(Event, flags) == 24);
+
+// Bounds on what one call copies into host memory.
+inline constexpr u32 kMaxIovecs = 1024;         // iovecs per transfer (IOV_MAX): more is Inval
+inline constexpr u32 kMaxSubscriptions = 4096;  // per poll_oneoff: more is Inval
+inline constexpr u32 kMaxPathSize = 4096;       // bytes in a path or link target: Nametoolong
 
 }  // namespace wasi

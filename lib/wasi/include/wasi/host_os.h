@@ -24,6 +24,9 @@ class HostOs final : public Os {
   Errno write(Handle h, support::Span<const u8> data, u64* done) override;
   Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) override;
   Errno pwrite(Handle h, support::Span<const u8> data, u64 offset, u64* done) override;
+  // One writev with O_APPEND set on the descriptor for its duration (the flag is cleared again:
+  // Linux's pwrite ignores the offset on an O_APPEND descriptor).
+  Errno append(Handle h, support::Span<const support::Bytes> parts, u64* at, u64* done) override;
   Errno stat(Handle h, FileStat* out) override;
   Errno set_size(Handle h, u64 size) override;
   Errno set_times(Handle h, u64 atim, u64 mtim, u16 flags) override;

@@ -75,6 +75,11 @@ class Os {
   // Positioned transfer for regular files (the WASI layer keeps each descriptor's offset).
   virtual Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) = 0;
   virtual Errno pwrite(Handle h, support::Span<const u8> data, u64 offset, u64* done) = 0;
+  // Append mode (FDFLAGS_APPEND): writes the parts one after another at the end of regular file
+  // `h`, atomically with finding that end, so that no other write to the file (from this program
+  // or any other) lands between or over them. `*at` is the offset the first byte went to, `*done`
+  // the bytes written (fewer than asked only when an error such as Nospc stopped the write).
+  virtual Errno append(Handle h, support::Span<const support::Bytes> parts, u64* at, u64* done) = 0;
 
   virtual Errno stat(Handle h, FileStat* out) = 0;
   virtual Errno set_size(Handle h, u64 size) = 0;

@@ -13,9 +13,12 @@
 //      `ex.complete_host_call(s)` and run again.
 //
 // Host functions check every guest pointer and length against the bound memory (Fault) and every
-// descriptor and right before they change anything. Paths are resolved here, one component at a
-// time through Os::*_at, counting symbolic links (Loop after 40); `..` above the descriptor's
-// directory, an absolute path and a link to an absolute path fail with Notcapable.
+// descriptor and right before they change anything. Guest structures (iovec arrays, paths, poll
+// subscriptions) are copied into host memory once, within the bounds of abi.h (kMaxIovecs,
+// kMaxSubscriptions, kMaxPathSize), and only the copies are checked and used. Paths are resolved
+// here, one component at a time through Os::*_at, counting symbolic links (Loop after 40); `..`
+// above the descriptor's directory, an absolute path and a link to an absolute path fail with
+// Notcapable.
 //
 // Not thread-safe: one program's calls come from one execution at a time.
 #pragma once
@@ -119,8 +122,12 @@ class Wasi {
   Descriptor* fd(u32 number);
   Errno lookup(u32 number, Rights needed, Descriptor** out);
   Result<u32> allocate_fd();
-  Errno resolve(Handle base, StringView path, bool follow, Walk& walk);
-  Errno guest_path(u32 ptr, u32 len, StringView* out);
+  // Resolves `path` (a host copy; consumed) from `base`.
+  Errno resolve(Handle base, Vector<char>& path, bool follow, Walk& walk);
+  // Copies a guest path (at most kMaxPathSize bytes) into `out`.
+  Errno guest_path(u32 ptr, u32 len, Vector<char>& out);
+  Errno data_descriptor(u32 number, Rights needed, Descriptor** out);
+  wasm::HostStatus dispatch(u32 id, wasm::HostCall& call);
 
   // The 46 functions; each returns the errno for the program, WouldBlock to suspend.
   Errno args_get(Args& a);
@@ -170,8 +177,9 @@ class Wasi {
   Errno sock_send(Args& a);
   Errno sock_shutdown(Args& a);
 
-  Errno transfer_iovs(Descriptor& d, u32 iovs, u32 count, bool write, bool positioned, u64 offset,
-                      u64* done);
+  Errno transfer_iovs(Descriptor& d, support::Span<const Iovec> iovs, bool write, bool positioned,
+                      u64 offset, u64* done);
+  Errno append_iovs(Descriptor& d, support::Span<const Iovec> iovs, u64* done);
 
   Os& os_;
   wasm::Memory* memory_ = nullptr;
@@ -181,10 +189,11 @@ class Wasi {
   wasm::FuncInst* funcs_[kFunctionCount] = {};
   bool pending_ = false;
   u32 pending_id_ = 0;
-  // poll_oneoff's absolute deadlines, kept across retries of a pending call so that a relative
-  // timeout does not restart.
+  // poll_oneoff's copy of the subscriptions and their absolute deadlines, kept across retries of
+  // a pending call (the program's memory is read once; a relative timeout does not restart).
+  Vector<Subscription> poll_subs_;
   Vector<u64> poll_deadlines_;
-  bool poll_deadlines_valid_ = false;
+  bool poll_kept_ = false;
 };
 
 }  // namespace wasi
