@@ -1,0 +1,69 @@
+// The two engines behind one shape: compile once, then run a list of export calls on a fresh
+// instance as many times as asked. Imports are satisfied the same way on both sides: a function
+// records its arguments and returns zeros, a table is empty (null elements), a memory zeroed, a
+// global zero.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "outcome.h"
+#include "wasm_writer.h"
+
+namespace wasm_diff {
+
+struct RunLimits {
+  int64_t fuel = 100000;  // this engine, per call (wabt has none: the driver's watchdog bounds it)
+  // This engine's stacks, below wabt's (1638 frames, 4096 values): a call that exhausts them is
+  // not compared, so wabt never reaches its own limit, where it misbehaves (wabt 1.0.32 goes on
+  // running after the call stack is exhausted under call_indirect).
+  uint32_t max_call_depth = 1000;
+  uint64_t max_stack_slots = 3072;
+  uint64_t max_memory_pages = 256;  // modules are clamped to these first (see clamp_limits)
+  uint64_t max_table_size = 10000;
+};
+
+// The number of host values (externref) the harness hands out: ids 1..kHostRefs.
+inline constexpr uint64_t kHostRefs = 3;
+
+// An exported function and its type, from this engine's decoder.
+struct ExportedFunc {
+  std::string name;
+  std::vector<ValType> params;
+};
+
+class WardenModule {
+ public:
+  explicit WardenModule(const Bytes& bytes);
+  ~WardenModule();
+  // Load::Ok when compiled, else why not (with message()).
+  Load load() const { return load_; }
+  const std::string& message() const { return message_; }
+  std::vector<ExportedFunc> exported_funcs() const;
+  uint32_t function_count() const;
+  Outcome run(const std::vector<Call>& calls, const RunLimits& limits) const;
+
+ private:
+  struct Impl;
+  Load load_ = Load::Ok;
+  std::string message_;
+  std::unique_ptr<Impl> impl_;
+};
+
+class WabtModule {
+ public:
+  explicit WabtModule(const Bytes& bytes);
+  ~WabtModule();
+  Load load() const { return load_; }
+  const std::string& message() const { return message_; }
+  Outcome run(const std::vector<Call>& calls, const RunLimits& limits) const;
+
+ private:
+  struct Impl;
+  Load load_ = Load::Ok;
+  std::string message_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wasm_diff

@@ -1,0 +1,100 @@
+// What one run of a module did, in terms both engines can be compared in: the load verdict, how
+// the instantiation and every call ended (trap kinds, result bits), the host calls made, and the
+// final globals, tables and memories.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <wasm/types.h>
+
+namespace wasm_diff {
+
+using wasm::TrapKind;
+using wasm::ValType;
+
+// A value: numbers by bits; a funcref as 1 + its index in the instance's function index space
+// (0 is null, kForeignFunc a function of no instance here); an externref as its host id (0 null).
+struct Val {
+  ValType type = ValType::I32;
+  uint64_t bits = 0;
+};
+inline constexpr uint64_t kForeignFunc = ~uint64_t{0};
+
+// Equal as the specification allows two engines to differ: bit for bit, except that two NaNs
+// need only be of the same class: both quiet (arithmetic) or both signalling; sign and payload
+// are free. (The result of an arithmetic operation on NaNs is any arithmetic NaN unless every
+// input NaN was canonical; wabt always returns the canonical NaN, so comparing with it cannot
+// tell the canonical NaN from other arithmetic ones.)
+bool same_value(const Val& a, const Val& b);
+std::string to_string(const Val& v);
+std::string to_string(const std::vector<Val>& vs);
+
+// How a call (or the instantiation with its start function) ended.
+enum class Stop : uint8_t { Done, Trap, Exhausted, OutOfFuel };
+
+struct CallEnd {
+  Stop stop = Stop::Done;
+  TrapKind trap = TrapKind::None;
+  std::string message;  // the engine's own wording, for reports
+  std::vector<Val> results;
+};
+std::string to_string(const CallEnd& e);
+
+// One export called with its arguments.
+struct Call {
+  std::string name;
+  std::vector<Val> args;
+};
+
+struct HostCallRecord {
+  uint32_t import = 0;
+  std::vector<Val> args;
+};
+
+enum class Load : uint8_t {
+  Ok,           // instantiated (the start function may still have trapped: see Outcome::start)
+  Rejected,     // malformed or invalid
+  Unsupported,  // valid, but uses what this engine does not run (SIMD): not compared
+  Limit,        // beyond an implementation limit of this engine: not compared
+  Unlinkable,
+};
+
+struct Outcome {
+  Load load = Load::Ok;
+  std::string message;  // why not loaded
+  CallEnd start;        // the instantiation: segments and the start function
+  std::vector<CallEnd> calls;
+  static constexpr size_t kMaxHostCalls = 4096;
+  std::vector<HostCallRecord> host_calls;  // the first kMaxHostCalls
+  uint64_t host_call_count = 0;
+  // Final state, when instantiation succeeded: every global, table and memory of the instance,
+  // imported ones included.
+  std::vector<Val> globals;
+  std::vector<std::vector<Val>> tables;
+  std::vector<std::vector<uint8_t>> memories;
+};
+
+// Whether integers and memory may differ where both sides hold NaN bits: the sign and payload of
+// an arithmetic NaN are the engine's choice, and a module that stores them or reinterprets them
+// as integers makes that choice visible. The sequence generator keeps such NaNs out of integers
+// and memory (Exact); modules from elsewhere cannot be made to (Free).
+enum class NanBits : uint8_t { Exact, Free };
+
+// Empty when the two outcomes agree; else a description of the first difference.
+std::string compare(const Outcome& ours, const Outcome& theirs, const std::vector<Call>& calls,
+                    NanBits nan_bits);
+
+// Whether a NaN shows anywhere in the two outcomes: a result, a host call argument, a global, or
+// bytes where the memories differ that are NaN bits on both sides.
+bool involves_nan(const Outcome& a, const Outcome& b);
+
+// The index of the first call that ended in `stop` on this side, or -1.
+int first_call_with(const Outcome& o, Stop stop);
+
+// A trap message of wabt's interpreter (or the specification's wording) as a trap kind;
+// TrapKind::HostTrap when unknown.
+TrapKind trap_kind_of(const std::string& message);
+
+}  // namespace wasm_diff
