@@ -10,7 +10,8 @@ namespace wasm_diff {
 
 // A module from `wasm-opt -ttf` (translate-to-fuzz): random bytes become a valid module of random
 // functions with binaryen's own hang limits and logging imports (both engines get the same
-// recording stubs), optimised by binaryen first for about half of the seeds. False when wasm-opt
+// recording stubs; for half of the seeds the imports are removed, their calls becoming drops),
+// optimised by binaryen first for about half of the seeds. False when wasm-opt
 // fails (rare: binaryen refuses some inputs), with the reason. Files go to `work_dir`.
 bool generate_ttf_module(uint64_t seed, const std::string& work_dir, Bytes& out, std::string& why);
 

@@ -23,6 +23,7 @@
 // --timeout seconds) of either engine is a mismatch too, and the run goes on after it.
 // Exit status: 0 when nothing mismatched, 1 when something did, 2 on usage errors.
 #include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -305,7 +306,8 @@ void save_mismatch(const Options& opt, Gen gen, uint64_t index, const Bytes& mod
   // The first few on the terminal; all of them in the folder.
   static uint32_t printed = 0;
   if (++printed <= kMaxPrinted) {
-    printf("MISMATCH %s: %s (%s.wasm)\n", kGenNames[gen], what.c_str(), base);
+    printf("MISMATCH %s: %s (%s.wasm)\n", kGenNames[gen], what.substr(0, what.find('\n')).c_str(),
+           base);
     if (printed == kMaxPrinted) printf("(further mismatches only in %s)\n", opt.out.c_str());
     fflush(stdout);
   }
@@ -421,8 +423,15 @@ Counters run_generator(Gen gen, const Options& opt, const std::vector<Bytes>& sp
   double last_log = 0;
   while (shared->next < end) {
     fflush(stdout);
+    std::string err_path = source.work_dir + "/stderr.txt";
     pid_t pid = fork();
     if (pid == 0) {
+      // What an engine says as it dies (the checked engine names the type confusion) goes into
+      // the mismatch report.
+      if (int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644); fd >= 0) {
+        dup2(fd, 2);
+        close(fd);
+      }
       work(shared, source, end, opt);
       fflush(stdout);
       _exit(0);
@@ -459,6 +468,11 @@ Counters run_generator(Gen gen, const Options& opt, const std::vector<Bytes>& sp
                            ? std::string("crashed: ") + strsignal(WTERMSIG(status))
                            : "exited with status " + std::to_string(WEXITSTATUS(status));
     if (shared->generating) what = "the generator failed: " + what;
+    Bytes err;
+    if (read_file(err_path, err) && !err.empty()) {
+      size_t from = err.size() > 2000 ? err.size() - 2000 : 0;
+      what += "\nits last words:\n" + std::string(err.begin() + from, err.end());
+    }
     ++shared->counters.mismatches;
     save_mismatch(opt, gen, index, module, what, nullptr);
     shared->next = index + 1;
@@ -468,7 +482,7 @@ Counters run_generator(Gen gen, const Options& opt, const std::vector<Bytes>& sp
   printf("%s\n", line.c_str());
   fflush(stdout);
   log_line(opt, line);
-  for (const char* f : {"ttf-seed.bin", "ttf.wasm", "denan-in.wasm", "denan.wasm"})
+  for (const char* f : {"ttf-seed.bin", "ttf.wasm", "denan-in.wasm", "denan.wasm", "stderr.txt"})
     unlink((source.work_dir + "/" + f).c_str());
   rmdir(source.work_dir.c_str());
   munmap(shared, sizeof(Shared));
