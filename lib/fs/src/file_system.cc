@@ -43,6 +43,28 @@ Result<void> check_file(const Node& node) {
 
 u64 chunks_for(u64 size) { return (size + kChunkSize - 1) / kChunkSize; }
 
+// A write's parts (a gathered write) as one run of bytes, read front to back.
+class PartsCursor {
+ public:
+  explicit PartsCursor(Span<const Bytes> parts) : parts_(parts) {}
+  // The bytes at `offset` into the run, at most `max` (fewer at the end of a part). Offsets only
+  // grow from one call to the next.
+  Bytes at(u64 offset, usize max) {
+    while (part_ < parts_.size() && offset >= start_ + parts_[part_].size()) {
+      start_ += parts_[part_].size();
+      ++part_;
+    }
+    if (part_ == parts_.size()) return {};
+    usize within = static_cast<usize>(offset - start_);
+    return parts_[part_].subspan(within, support::min(max, parts_[part_].size() - within));
+  }
+
+ private:
+  Span<const Bytes> parts_;
+  usize part_ = 0;
+  u64 start_ = 0;  // the offset of parts_[part_] in the run
+};
+
 }  // namespace
 
 FileSystem::FileSystem(u64 quota_bytes, ClockFn clock, void* clock_context)
@@ -390,107 +412,154 @@ Result<Optional<DirEntry>> FileSystem::readdir(const NodeRef& dir_ref, u64 cooki
 // --- Data.
 
 Result<usize> FileSystem::read(const NodeRef& file_ref, u64 offset, Span<u8> out) {
-  return state_.with([&](State&) -> Result<usize> {
-    Node& file = *file_ref;
-    TRY(check_file(file));
-    file.atim_ = now();
-    if (offset >= file.size_) return usize{0};
-    usize total = static_cast<usize>(support::min<u64>(out.size(), file.size_ - offset));
-    usize done = 0;
-    while (done < total) {
+  Node& file = *file_ref;
+  usize done = 0;
+  // One step per lock hold; the first also checks the node. A file that shrinks (or ends) between
+  // steps ends the read there.
+  for (;; state_.lock().let_waiters_in()) {
+    bool more = TRY(state_.with([&](State&) -> Result<bool> {
+      if (done == 0) {
+        TRY(check_file(file));
+        file.atim_ = now();
+      }
+      // offset + done stays below 2^40 once offset is inside the file (done <= size_ - offset).
       u64 pos = offset + done;
-      u64 index = pos / kChunkSize;
-      usize within = static_cast<usize>(pos % kChunkSize);
-      usize n = support::min(kChunkSize - within, total - done);
-      u8* chunk = index < file.chunks_.size() ? file.chunks_[index] : nullptr;
-      if (chunk != nullptr)
-        __builtin_memcpy(out.data() + done, chunk + within, n);
-      else
-        __builtin_memset(out.data() + done, 0, n);
+      if (offset >= file.size_ || pos >= file.size_ || done == out.size()) return false;
+      usize want = support::min(out.size() - done, kCopyStep);
+      usize n = static_cast<usize>(support::min<u64>(want, file.size_ - pos));
+      for (usize k = 0; k < n;) {
+        u64 at = pos + k;
+        u64 index = at / kChunkSize;
+        usize within = static_cast<usize>(at % kChunkSize);
+        usize piece = support::min(kChunkSize - within, n - k);
+        u8* chunk = index < file.chunks_.size() ? file.chunks_[index] : nullptr;
+        if (chunk != nullptr)
+          __builtin_memcpy(out.data() + done + k, chunk + within, piece);
+        else
+          __builtin_memset(out.data() + done + k, 0, piece);
+        k += piece;
+      }
       done += n;
-    }
-    return total;
-  });
+      return n == want && done < out.size();
+    }));
+    if (!more) return done;
+  }
 }
 
-Result<usize> FileSystem::write_locked(Node& file, u64 offset, Span<const Bytes> parts) {
-  TRY(check_file(file));
+Result<u64> FileSystem::write_in_steps(Node& file, WriteAt at, u64 offset,
+                                       Span<const Bytes> parts) {
   u64 size = 0;
+  bool too_big = false;
   for (Bytes part : parts) {
-    if (part.size() > kMaxFileSize - size) return Error::FileTooBig;
-    size += part.size();
+    too_big |= part.size() > kMaxFileSize - size;
+    if (!too_big) size += part.size();
   }
-  if (offset > kMaxFileSize || size > kMaxFileSize - offset) return Error::FileTooBig;
-  if (size == 0) return usize{0};
-  u64 end = offset + size;
-  u64 first = offset / kChunkSize;
-  u64 last = (end - 1) / kChunkSize;
-  usize old_slots = file.chunks_.size();
-  usize new_slots = support::max<usize>(old_slots, last + 1);
-  usize missing = 0;
-  for (u64 i = first; i <= last; ++i)
-    if (i >= old_slots || file.chunks_[i] == nullptr) ++missing;
-  u64 cost = missing * kChunkSize + (new_slots - old_slots) * sizeof(u8*);
-
-  // Everything that can fail happens before the first change.
-  TRY(charge(cost));
+  // Zeroed chunks made without the lock for the part of the range that has none; the lock is
+  // taken again to install them, and if the file changed meanwhile so that more are needed, more
+  // are made. Whatever is left over is freed.
   support::Vector<u8*> fresh;
-  bool failed = fresh.try_reserve(missing).is_error();
-  for (usize i = 0; !failed && i < missing; ++i) {
-    u8* chunk = new (std::nothrow) u8[kChunkSize];
-    if (chunk == nullptr) {
-      failed = true;
-    } else {
-      __builtin_memset(chunk, 0, kChunkSize);
-      MUST(fresh.try_push(chunk));  // reserved above
-    }
-  }
-  if (!failed && file.chunks_.try_resize(new_slots).is_error()) failed = true;
-  if (failed) {
+  auto drop_fresh = [&fresh] {
     for (u8* chunk : fresh) delete[] chunk;
-    uncharge(cost);
-    return Error::NoMemory;
-  }
-
-  usize next_fresh = 0;
-  for (u64 i = first; i <= last; ++i)
-    if (file.chunks_[i] == nullptr) file.chunks_[i] = fresh[next_fresh++];
-  file.charged_ += cost;
-  u64 pos = offset;
-  for (Bytes data : parts) {
-    usize done = 0;
-    while (done < data.size()) {
-      usize within = static_cast<usize>(pos % kChunkSize);
-      usize n = support::min(kChunkSize - within, data.size() - done);
-      __builtin_memcpy(file.chunks_[pos / kChunkSize] + within, data.data() + done, n);
-      done += n;
-      pos += n;
+    fresh.shrink_to(0);
+  };
+  u64 start = 0;
+  for (;;) {
+    usize needed = 0;
+    // Everything that can fail happens before the first change.
+    auto taken = state_.with([&](State&) -> Result<bool> {
+      TRY(check_file(file));
+      start = at == WriteAt::End ? file.size_ : offset;
+      if (too_big || start > kMaxFileSize || size > kMaxFileSize - start) return Error::FileTooBig;
+      if (size == 0) return true;
+      u64 end = start + size;
+      u64 first = start / kChunkSize;
+      u64 last = (end - 1) / kChunkSize;
+      usize old_slots = file.chunks_.size();
+      usize new_slots = support::max<usize>(old_slots, last + 1);
+      usize missing = 0;
+      for (u64 i = first; i <= last; ++i)
+        if (i >= old_slots || file.chunks_[i] == nullptr) ++missing;
+      if (missing > fresh.size()) {
+        needed = missing;
+        return false;
+      }
+      u64 cost = missing * kChunkSize + (new_slots - old_slots) * sizeof(u8*);
+      TRY(charge(cost));
+      if (file.chunks_.try_resize(new_slots).is_error()) {
+        uncharge(cost);
+        return Error::NoMemory;
+      }
+      // The commit point: the range is the write's.
+      usize next = fresh.size();
+      for (u64 i = first; i <= last; ++i)
+        if (file.chunks_[i] == nullptr) file.chunks_[i] = fresh[--next];
+      fresh.shrink_to(next);
+      file.charged_ += cost;
+      if (end > file.size_) file.size_ = end;
+      u64 t = now();
+      file.mtim_ = t;
+      file.ctim_ = t;
+      return true;
+    });
+    if (taken.is_error()) {
+      drop_fresh();
+      return taken.error();
+    }
+    if (taken.value()) break;
+    bool failed = fresh.try_reserve(needed).is_error();
+    while (!failed && fresh.size() < needed) {
+      u8* chunk = new (std::nothrow) u8[kChunkSize];
+      if (chunk == nullptr) {
+        failed = true;
+      } else {
+        __builtin_memset(chunk, 0, kChunkSize);
+        MUST(fresh.try_push(chunk));  // reserved above
+      }
+    }
+    if (failed) {
+      drop_fresh();
+      return Error::NoMemory;
     }
   }
-  if (end > file.size_) file.size_ = end;
-  u64 t = now();
-  file.mtim_ = t;
-  file.ctim_ = t;
-  return static_cast<usize>(size);
+  drop_fresh();
+
+  // The copy, a step per lock hold. Only below the file's current size: a truncate since the
+  // commit point cut the rest off (and a kept chunk's tail past the size must stay zero). Byte
+  // `done + k` of the parts goes to `start + done + k`, whatever an earlier step skipped.
+  PartsCursor source(parts);
+  for (u64 done = 0; done < size;) {
+    state_.lock().let_waiters_in();
+    u64 step = support::min<u64>(kCopyStep, size - done);
+    state_.with([&](State&) {
+      u64 pos = start + done;
+      u64 n = pos < file.size_ ? support::min<u64>(step, file.size_ - pos) : 0;
+      for (u64 k = 0; k < n;) {
+        u64 index = (pos + k) / kChunkSize;
+        usize within = static_cast<usize>((pos + k) % kChunkSize);
+        Bytes piece =
+            source.at(done + k, static_cast<usize>(support::min<u64>(kChunkSize - within, n - k)));
+        if (piece.empty()) break;  // never: the parts hold `size` bytes
+        u8* chunk = index < file.chunks_.size() ? file.chunks_[index] : nullptr;
+        if (chunk != nullptr) __builtin_memcpy(chunk + within, piece.data(), piece.size());
+        k += piece.size();
+      }
+    });
+    done += step;
+  }
+  return start;
 }
 
 Result<usize> FileSystem::write(const NodeRef& file, u64 offset, Bytes data) {
-  return state_.with(
-      [&](State&) { return write_locked(*file, offset, Span<const Bytes>(&data, 1)); });
+  TRY(write_in_steps(*file, WriteAt::Offset, offset, Span<const Bytes>(&data, 1)));
+  return data.size();
 }
 
 Result<u64> FileSystem::append(const NodeRef& file, Bytes data) {
-  return append(file, Span<const Bytes>(&data, 1));
+  return write_in_steps(*file, WriteAt::End, 0, Span<const Bytes>(&data, 1));
 }
 
-Result<u64> FileSystem::append(const NodeRef& file_ref, Span<const Bytes> parts) {
-  return state_.with([&](State&) -> Result<u64> {
-    Node& file = *file_ref;
-    TRY(check_file(file));
-    u64 offset = file.size_;
-    TRY(write_locked(file, offset, parts));
-    return offset;
-  });
+Result<u64> FileSystem::append(const NodeRef& file, Span<const Bytes> parts) {
+  return write_in_steps(*file, WriteAt::End, 0, parts);
 }
 
 void FileSystem::shrink_locked(Node& file, u64 size) {

@@ -4,11 +4,18 @@
 // Operations take directory nodes and single names, as the WASI layer resolves paths itself;
 // resolve() walks an absolute path for the kernel's own use (loading programs).
 //
-// Locking: one SpinLock per file system guards every node's state. Each public call takes it
-// once, never suspends, never calls out except to the clock, and returns with it released.
-// Reads and writes copy the caller's bytes under the lock (a large transfer holds it for the
-// copy; callers that care split transfers). Reference counts are atomic and dropping the last
-// reference never takes the lock, so NodeRefs may be released anywhere.
+// Locking: one SpinLock per file system guards every node's state. A public call holds it for a
+// bounded time, never suspends, never calls out except to the clock, and returns with it
+// released. Reads and writes copy the caller's bytes in steps of at most kCopyStep bytes, each
+// under the lock and atomic, with the lock released between them, so a large transfer never
+// holds it for long and other operations (on any file) run between steps. A write first takes its
+// whole range under the lock (allocating the chunks it needs beforehand, without the lock): its
+// file already has its new size then, an append's offset is fixed (so concurrent appends never
+// overlap), and nothing can fail after that point. A reader that runs between a write's steps
+// sees the bytes not yet copied as they were before (zeros in new chunks); a truncate between
+// steps cuts off what the write had not yet copied beyond the new size, as if it came after the
+// write. Reference counts are atomic and dropping the last reference never takes the lock, so
+// NodeRefs may be released anywhere.
 //
 // Quota: the file system charges a fixed kNodeCost per node (the root excepted), kChunkSize per
 // allocated chunk of file data plus 8 bytes per chunk slot, the bytes of every symlink target
@@ -21,6 +28,7 @@
 
 #include <fs/error.h>
 #include <fs/node.h>
+#include <support/atomic.h>
 #include <support/optional.h>
 #include <support/span.h>
 #include <support/spinlock.h>
@@ -36,6 +44,7 @@ inline constexpr usize kMaxSymlinkHops = 40;     // per resolve()
 inline constexpr usize kChunkSize = 4096;        // file data is stored in chunks of this size
 inline constexpr u64 kMaxFileSize = 1ull << 40;  // offset + length limit
 inline constexpr u64 kNodeCost = 256;            // quota bytes charged per node
+inline constexpr usize kCopyStep = 64 * 1024;    // bytes a read or write copies per lock hold
 
 // Nanoseconds since some epoch; called with the lock held, so it must not block or re-enter.
 using ClockFn = u64 (*)(void* context);
@@ -120,13 +129,15 @@ class FileSystem {
 
   // --- Data. Files only: IsDir for a directory, Invalid for a symlink.
 
-  // Copies up to out.size() bytes at `offset`; returns the count (0 at or past the end). Holes
-  // read as zeros. Updates atim.
+  // Copies up to out.size() bytes at `offset` in steps (see Locking); returns the count (0 at or
+  // past the end; less than asked when the file ends, or shrinks between steps). Holes read as
+  // zeros. Updates atim.
   Result<usize> read(const NodeRef& file, u64 offset, support::Span<u8> out);
   // Writes all of `data` at `offset`, growing the file (the gap reads as zeros); returns
   // data.size(). NoSpace, NoMemory or FileTooBig change nothing.
   Result<usize> write(const NodeRef& file, u64 offset, support::Bytes data);
-  // Writes at the current end, atomically with finding it; returns the offset written at.
+  // Writes at the current end, taking the range atomically with finding the end (two appends
+  // never overlap, however large); returns the offset written at. Fails as write() does.
   Result<u64> append(const NodeRef& file, support::Bytes data);
   // The parts one after another at the current end, as one write (nothing else lands between
   // them; O_APPEND's writev); fails as write does, changing nothing.
@@ -151,10 +162,38 @@ class FileSystem {
   u64 used() const { return used_.load(); }
   u64 limit() const { return limit_; }
 
+  // Threads now waiting for the lock (tests of the steps of reads and writes).
+  u32 waiters() { return state_.lock().waiters(); }
+
  private:
   friend class Node;
   struct State {
     u64 next_inode = 2;  // the root is 1
+  };
+
+  // The lock: a SpinLock that counts the threads waiting for it, so that a read or write can let
+  // them in between its steps. The SpinLock is not fair, and the instant between two steps of one
+  // thread is too short for a waiter (which backs off while it spins) to catch on its own.
+  class StepLock {
+   public:
+    void lock() {
+      if (lock_.try_lock()) return;
+      waiting_.fetch_add(1);
+      lock_.lock();
+      waiting_.fetch_sub(1);
+    }
+    void unlock() { lock_.unlock(); }
+    u32 waiters() const { return waiting_.load(support::MemoryOrder::Relaxed); }
+    // Called between two steps, without the lock: while threads wait for it, waits (a bounded
+    // while) for them to take it first.
+    void let_waiters_in() {
+      for (u32 i = 0; i < kPatience && waiters() != 0; ++i) support::cpu_relax();
+    }
+
+   private:
+    static constexpr u32 kPatience = 1u << 14;
+    support::SpinLock lock_;
+    support::Atomic<u32> waiting_{0};
   };
 
   u64 now() { return clock_(clock_context_); }
@@ -168,7 +207,10 @@ class FileSystem {
   NodeRef remove_entry_locked(Node& dir, usize index);
   Result<usize> find_locked(Node& dir, support::StringView name);
   Result<Node*> lookup_locked(Node& dir, support::StringView name);
-  Result<usize> write_locked(Node& file, u64 offset, support::Span<const support::Bytes> parts);
+  enum class WriteAt : u8 { Offset, End };
+  // write() and append(): takes the range, then copies in steps; returns the offset.
+  Result<u64> write_in_steps(Node& file, WriteAt at, u64 offset,
+                             support::Span<const support::Bytes> parts);
   void shrink_locked(Node& file, u64 size);
   void touch_dir_locked(Node& dir, u64 t);
 
@@ -176,7 +218,7 @@ class FileSystem {
   void* clock_context_;
   u64 limit_;
   support::Atomic<u64> used_{0};
-  support::Locked<State> state_;
+  support::Locked<State, StepLock> state_;
   Node root_;
 };
 

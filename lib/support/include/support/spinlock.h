@@ -70,6 +70,10 @@ template <typename T, typename Lock = SpinLock> class Locked {
     return fn(value_);
   }
 
+  // The lock itself, for what its type offers besides lock() and unlock() (never a way to the
+  // data: that is only through with()).
+  Lock& lock() { return lock_; }
+
  private:
   Lock lock_;
   T value_;
