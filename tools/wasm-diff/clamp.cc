@@ -72,7 +72,7 @@ Clamp clamp_limits(const Bytes& in, uint64_t max_pages, uint64_t max_table, Byte
     } else {
       w.byte(id);
       w.u32(size);
-      w.bytes.insert(w.bytes.end(), in.begin() + body, in.begin() + body_end);
+      w.bytes.insert(w.bytes.end(), in.data() + body, in.data() + body_end);
     }
     r.at = body_end;
   }

@@ -1040,7 +1040,7 @@ Bytes Generator::module() {
   }
   out.section(2, s);
   s = Writer();
-  s.u32(2 * random_funcs_);
+  s.u32(uint64_t{2} * random_funcs_);
   for (uint32_t i = kImports; i < func_types_.size(); ++i) s.u32(func_types_[i]);
   out.section(3, s);
   s = Writer();

@@ -471,7 +471,8 @@ Counters run_generator(Gen gen, const Options& opt, const std::vector<Bytes>& sp
     Bytes err;
     if (read_file(err_path, err) && !err.empty()) {
       size_t from = err.size() > 2000 ? err.size() - 2000 : 0;
-      what += "\nits last words:\n" + std::string(err.begin() + from, err.end());
+      what += "\nits last words:\n" +
+              std::string(reinterpret_cast<const char*>(err.data()) + from, err.size() - from);
     }
     ++shared->counters.mismatches;
     save_mismatch(opt, gen, index, module, what, nullptr);
