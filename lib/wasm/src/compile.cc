@@ -402,8 +402,7 @@ class Compiler {
   // local.get. So before the translator emits a write of a local (local.set/tee, a retarget into
   // it) every entry aliasing it is materialized, and before a label or control boundary (block,
   // loop, if) every alias is, because a write inside the construct would materialize only on
-  // some paths. Branch copies, calls and bulk operations, which write slots, only write own slots
-  // (bulk operations that write back their operands get materialized operands).
+  // some paths. Branch copies and calls, which write slots, only write own slots.
   // Makes stack entry i live in its own slot (emits a copy if it aliases a local).
   bool materialize(u32 i) {
     Entry& e = stack_[i];
@@ -1953,9 +1952,6 @@ bool Compiler::prefixed(u32 sub) {
         if (zero != 0) return malformed("zero byte expected");
       }
       if (m_.memories.size() == 0) return invalid("unknown memory 0");
-      // The operands get slots of their own: the handler writes back what is left when it
-      // stops between chunks.
-      if (live() && stack_.size() - ctrls_.back().height >= 3 && !materialize_top(3)) return false;
       Entry n, s, d;
       if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
       if (live() && (!emit_op(sub == 10 ? Op::MemoryCopy : Op::MemoryFill) || !emit(d.slot) ||

@@ -157,6 +157,9 @@ const char* type_name(u8 t) {
 // The signature check every handler runs first: reads before writes, so that an operation whose
 // result slot is also an operand sees the operand's type.
 void check_operands(Op op, const u64* ip, u64* fp, Execution* ex) {
+  // A bulk instruction resumed between chunks was checked when it started (and table.grow's
+  // result slot, which may be its value's, already has the result's type).
+  if (ex->bulk_ip_ == ip) return;
   const char* sig = op_signature(op);
   u8* types = slot_types(ex, fp);
   u8 type_word = 0;
@@ -503,53 +506,61 @@ HANDLER(MemoryGrow) {
   SET32(1, static_cast<u32>(r));
   NEXT(3);
 }
-// Bulk operations work in chunks: each chunk is charged, and when the fuel runs out (or an
-// interrupt comes) between chunks the operands left are written back to their slots (the
-// translator gives them slots of their own) and the instruction runs again on resume. So one
-// memory.fill cannot hold a CPU however large it is.
-constexpr u64 kBulkChunk = 64 * 1024;
+// Bulk operations work in chunks of 64 KiB (of memory, or of table elements), each charged one
+// fuel unit per 64 bytes or elements when it is done. The bounds are checked before the first
+// chunk (all or nothing, as the specification says). When the fuel runs out or an interrupt
+// comes between chunks, the execution stops before the instruction with its progress in
+// Execution::bulk_done_, and on resume the instruction continues there (its operands are still
+// in their slots: nothing runs in between). So no bulk instruction holds a CPU, however large.
+constexpr u64 kBulkChunk = 64 * 1024;        // bytes of memory per chunk
+constexpr u64 kTableChunk = kBulkChunk / 8;  // table elements per chunk
+inline i64 bulk_cost(u64 units) { return static_cast<i64>(units >> 6); }
+inline u64 chunk_of(u64 left, u64 chunk) { return left < chunk ? left : chunk; }
+
+// What an earlier slice did of the instruction at ip, when it stopped between chunks; else 0.
+inline u64 bulk_progress(Execution* ex, const u64* ip) {
+  if (__builtin_expect(ex->bulk_ip_ != ip, 1)) return 0;
+  ex->bulk_ip_ = nullptr;
+  return ex->bulk_done_;
+}
+[[gnu::noinline]] RunStatus bulk_stop(Execution* ex, const u64* ip, u64* fp, u64 done) {
+  ex->bulk_ip_ = ip;
+  ex->bulk_done_ = done;
+  return suspend(ex, ip, fp);
+}
+
+// A copy of n units from s to d (overlap allowed, like memmove) in chunks: forwards from the start
+// when d <= s, else backwards from the end, so no chunk reads what an earlier one wrote.
+#define BULK_COPY(T, dbase, sbase, n, chunk)                               \
+  do {                                                                     \
+    bool forwards = (dbase) <= (sbase);                                    \
+    for (u64 done = bulk_progress(ex, ip); done < (n);) {                  \
+      u64 k = chunk_of((n) - done, chunk);                                 \
+      u64 at = forwards ? done : (n) - done - k;                           \
+      __builtin_memmove((dbase) + at, (sbase) + at, k * sizeof(T));        \
+      done += k;                                                           \
+      ex->fuel_ -= bulk_cost(k);                                           \
+      if (done < (n) && must_stop(ex)) return bulk_stop(ex, ip, fp, done); \
+    }                                                                      \
+  } while (0)
 
 HANDLER(MemoryFill) {
   u64 d = U32(1), n = U32(3);
   u8 v = static_cast<u8>(U32(2));
   if (d + n > msize) TRAP(MemoryOutOfBounds);
-  while (n > kBulkChunk) {
-    __builtin_memset(mem + d, v, kBulkChunk);
-    d += kBulkChunk;
-    n -= kBulkChunk;
-    ex->fuel_ -= static_cast<i64>(kBulkChunk >> 6);
-    if (must_stop(ex)) {
-      SET32(1, d);
-      SET32(3, n);
-      return suspend(ex, ip, fp);
-    }
+  for (u64 done = bulk_progress(ex, ip); done < n;) {
+    u64 k = chunk_of(n - done, kBulkChunk);
+    __builtin_memset(mem + d + done, v, k);
+    done += k;
+    ex->fuel_ -= bulk_cost(k);
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
   }
-  ex->fuel_ -= static_cast<i64>(n >> 6);
-  if (n) __builtin_memset(mem + d, v, n);
   NEXT(4);
 }
 HANDLER(MemoryCopy) {
   u64 d = U32(1), s = U32(2), n = U32(3);
   if (d + n > msize || s + n > msize) TRAP(MemoryOutOfBounds);
-  while (n > kBulkChunk) {
-    if (d <= s) {  // forwards: chunks from the start
-      __builtin_memmove(mem + d, mem + s, kBulkChunk);
-      d += kBulkChunk;
-      s += kBulkChunk;
-    } else {  // backwards: chunks from the end
-      __builtin_memmove(mem + d + n - kBulkChunk, mem + s + n - kBulkChunk, kBulkChunk);
-    }
-    n -= kBulkChunk;
-    ex->fuel_ -= static_cast<i64>(kBulkChunk >> 6);
-    if (must_stop(ex)) {
-      SET32(1, d);
-      SET32(2, s);
-      SET32(3, n);
-      return suspend(ex, ip, fp);
-    }
-  }
-  ex->fuel_ -= static_cast<i64>(n >> 6);
-  if (n) __builtin_memmove(mem + d, mem + s, n);
+  BULK_COPY(u8, mem + d, mem + s, n, kBulkChunk);
   NEXT(4);
 }
 HANDLER(MemoryInit) {
@@ -559,8 +570,14 @@ HANDLER(MemoryInit) {
   const DataSegment& ds = m->datas[seg];
   u64 size = ex->instance_->data_dropped[seg] ? 0 : ds.size;
   if (s + n > size || d + n > msize) TRAP(MemoryOutOfBounds);
-  ex->fuel_ -= static_cast<i64>(n >> 6);
-  if (n) __builtin_memcpy(mem + d, m->bytes.data() + ds.bytes_offset + s, n);
+  const u8* from = m->bytes.data() + ds.bytes_offset + s;
+  for (u64 done = bulk_progress(ex, ip); done < n;) {
+    u64 k = chunk_of(n - done, kBulkChunk);
+    __builtin_memcpy(mem + d + done, from + done, k);
+    done += k;
+    ex->fuel_ -= bulk_cost(k);
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
+  }
   NEXT(5);
 }
 HANDLER(DataDrop) {
@@ -588,10 +605,36 @@ HANDLER(TableSize) {
   SET32(1, ex->instance_->tables[ip[2]]->elems.size());
   NEXT(3);
 }
+// The new elements are allocated (zeroed) in the first step, which is bounded by the table size
+// limit like memory.grow's commit; filling them with a non-null value goes in chunks. The table's
+// size is the new one from the first step, but nothing can look at it before the instruction ends.
 HANDLER(TableGrow) {
   Table* t = ex->instance_->tables[ip[2]];
-  i64 r = ex->store_.grow_table(t, U32(4), U64(3));
-  SET32(1, static_cast<u32>(r));
+  u64 v = U64(3), n = U32(4);
+  u64 done = bulk_progress(ex, ip), old;
+  if (done == 0) {
+    i64 r = ex->store_.grow_table(t, n, 0);
+    if (r < 0) {
+      SET32(1, static_cast<u32>(r));
+      NEXT(5 + kTypeWords);
+    }
+    old = static_cast<u64>(r);
+    if (v == 0) {
+      ex->fuel_ -= bulk_cost(n);
+      done = n;
+    }
+  } else {
+    old = t->elems.size() - n;
+  }
+  while (done < n) {
+    u64 k = chunk_of(n - done, kTableChunk);
+    u64* e = t->elems.data() + old + done;
+    for (u64 j = 0; j < k; ++j) e[j] = v;
+    done += k;
+    ex->fuel_ -= bulk_cost(k);
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
+  }
+  SET32(1, static_cast<u32>(old));
   NEXT(5 + kTypeWords);
 }
 HANDLER(TableFill) {
@@ -599,8 +642,14 @@ HANDLER(TableFill) {
   u64 i = U32(2), n = U32(4);
   u64 v = U64(3);
   if (i + n > t->elems.size()) TRAP(TableOutOfBounds);
-  ex->fuel_ -= static_cast<i64>(n >> 6);
-  for (u64 k = 0; k < n; ++k) t->elems[i + k] = v;
+  for (u64 done = bulk_progress(ex, ip); done < n;) {
+    u64 k = chunk_of(n - done, kTableChunk);
+    u64* e = t->elems.data() + i + done;
+    for (u64 j = 0; j < k; ++j) e[j] = v;
+    done += k;
+    ex->fuel_ -= bulk_cost(k);
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
+  }
   NEXT(5 + kTypeWords);
 }
 HANDLER(TableCopy) {
@@ -608,8 +657,7 @@ HANDLER(TableCopy) {
   Table* st = ex->instance_->tables[ip[2]];
   u64 d = U32(3), s = U32(4), n = U32(5);
   if (d + n > dt->elems.size() || s + n > st->elems.size()) TRAP(TableOutOfBounds);
-  ex->fuel_ -= static_cast<i64>(n >> 6);
-  if (n) __builtin_memmove(dt->elems.data() + d, st->elems.data() + s, n * sizeof(u64));
+  BULK_COPY(u64, dt->elems.data() + d, st->elems.data() + s, n, kTableChunk);
   NEXT(6);
 }
 HANDLER(TableInit) {
@@ -617,8 +665,13 @@ HANDLER(TableInit) {
   const Vector<u64>& seg = ex->instance_->elems[ip[2]];
   u64 d = U32(3), s = U32(4), n = U32(5);
   if (s + n > seg.size() || d + n > t->elems.size()) TRAP(TableOutOfBounds);
-  ex->fuel_ -= static_cast<i64>(n >> 6);
-  for (u64 k = 0; k < n; ++k) t->elems[d + k] = seg[s + k];
+  for (u64 done = bulk_progress(ex, ip); done < n;) {
+    u64 k = chunk_of(n - done, kTableChunk);
+    __builtin_memcpy(t->elems.data() + d + done, seg.data() + s + done, k * sizeof(u64));
+    done += k;
+    ex->fuel_ -= bulk_cost(k);
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
+  }
   NEXT(6);
 }
 HANDLER(ElemDrop) {
@@ -976,6 +1029,7 @@ Result<void> Execution::start(FuncInst* func, Span<const u64> args) {
   trap_ = TrapKind::None;
   trap_ip_ = nullptr;
   pending_active_ = false;
+  bulk_ip_ = nullptr;
   u64 slots = func->type->param_count + func->type->result_count + 1;
   if (func->code != nullptr && func->code->frame_slots > slots) slots = func->code->frame_slots;
   if (!ensure_stack(0, slots)) return support::Error::NoMemory;

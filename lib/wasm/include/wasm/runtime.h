@@ -266,6 +266,10 @@ class Execution {
   HostCall pending_{};
   bool pending_active_ = false;
   u64* pending_fp_ = nullptr;
+  // A bulk instruction (memory.fill/copy/init, table.fill/copy/init/grow) stopped between
+  // chunks: the instruction, and how many bytes or elements of it are done.
+  const u64* bulk_ip_ = nullptr;
+  u64 bulk_done_ = 0;
 #if WARDEN_WASM_CHECKED
   // Checked builds: the type (a ValType, 0 for a slot not written in its frame) of every value
   // stack slot, beside stack_; and the function running.
