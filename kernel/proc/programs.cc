@@ -396,15 +396,19 @@ bool answers_to_locked(const Program& p, u32 ancestor) {
 
 // `p` has ended: the programs that answered to it answer to its own `up` now (the nearest
 // living ancestor), its children reap themselves when they end, and the console, if `p` or a
-// program answering to it had it, goes to `p`'s nearest living ancestor. Returns true when the
-// console moved. Under the table lock (which orders every hand-over of the console).
+// program answering to it had it, goes to `p`'s nearest living ancestor. That ancestor gave the
+// console away, so it owned it: as a foreground program (it becomes the foreground again, which
+// Ctrl-C ends) or as the first program (the foreground becomes none, and the first program owns
+// the console; Ctrl-C must not end the shell). Returns true when the console moved. Under the
+// table lock (which orders every hand-over of the console).
 bool leave_locked(Program& p) {
   bool console_moved = false;
   u32 owner = tty::foreground();
   if (owner != 0) {
     Program* o = owner == p.pid ? &p : find_locked(owner);
     if (o == &p || (o != nullptr && answers_to_locked(*o, p.pid))) {
-      (void)tty::exchange_foreground(p.up);
+      Program* heir = find_locked(p.up);
+      (void)tty::exchange_foreground(heir != nullptr && heir->foreground ? heir->pid : 0);
       console_moved = true;
     }
   }

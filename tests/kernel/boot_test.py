@@ -239,6 +239,27 @@ def check_shell(kernel, initrd):
             "refused, stats, cd + cat")
 
 
+def check_ctrl_c_spares_the_shell(kernel, initrd):
+    """Once a foreground program has ended, the console is the shell's again but the shell is not
+    Ctrl-C's target: Ctrl-C typed while it waits for a background job (cooked mode) ends nothing."""
+    def interrupt(proc, out):
+        time.sleep(1.0)  # the shell is waiting in `wait` by then
+        return "\x03"
+
+    prompt = "$ "
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=180, initrd=initrd,
+                  script=[(prompt, "echo first\n"), (prompt, "sleep 3000 &\n"),
+                          (prompt, "wait\n"), ("wait\r\n", interrupt),
+                          (prompt, "echo still here\n"), (prompt, "exit\n")])
+    out = r.output
+    expect(not r.timed_out and r.status == 0, "expected the shell to exit and the kernel to stop", r)
+    expect("interrupted" not in out, "expected Ctrl-C to end nothing while the shell waits", r)
+    expect(re.search(r"\[\d+\] done status 0", out) is not None,
+           "expected the background sleep to end normally", r)
+    expect("still here\n" in out, "expected the shell to go on after Ctrl-C", r)
+    return "Ctrl-C at the shell's `wait` ended nothing; the job ended, the shell went on"
+
+
 def check_monitor(kernel, initrd):
     r = qemu.boot(kernel, smp=2, mem="256M", bootargs="init=monitor", timeout=60, initrd=initrd,
                   script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
@@ -320,7 +341,9 @@ def main():
                     lambda: check_hostile_suite(k, a.initrd, 4)),
               Check("hostile programs, --smp 1",
                     lambda: check_hostile_suite(k, a.initrd, 1)),
-              Check("the shell on the serial console", lambda: check_shell(k, a.initrd))]
+              Check("the shell on the serial console", lambda: check_shell(k, a.initrd)),
+              Check("Ctrl-C spares the shell once its foreground program ended",
+                    lambda: check_ctrl_c_spares_the_shell(k, a.initrd))]
     shapes = [(1, "128M"), (4, "512M"), (4, "2G"), (8, "256M"), (8, "1G")] + [(8, "512M")] * 4
     for smp, mem in shapes:
         checks.append(Check(f"banner --smp {smp} --mem {mem}",
