@@ -35,10 +35,10 @@ extern "C" {
 // does not load (missing, malformed, invalid, unlinkable) still gets an id, and warden_wait
 // reports why it ended. Errors here: ENOENT (no such file), EBADF (a stdio
 // descriptor is not open), EINVAL (bad flags or strings), E2BIG (path or cwd over 4096 bytes,
-// argv and env over 256 KiB together), EPERM (WARDEN_SPAWN_FOREGROUND from a program that does
-// not own the console), ENOMEM, EAGAIN (too many programs). When a foreground child ends, or
-// the program that gave it the console ends first, the console goes to the nearest living
-// ancestor of the program that ended.
+// argv and env over 256 KiB together, each string counting 32 bytes more), EPERM
+// (WARDEN_SPAWN_FOREGROUND from a program that does not own the console), ENOMEM, EAGAIN (too many
+// programs). When a foreground child ends, or the program that gave it the console ends first, the
+// console goes to the nearest living ancestor of the program that ended.
 int32_t warden_spawn(const char* path, uint32_t path_len, const char* argv, uint32_t argv_len,
                      uint32_t argc, const char* env, uint32_t env_len, uint32_t envc,
                      const char* cwd, uint32_t cwd_len, const uint32_t* stdio, uint32_t flags,

@@ -338,7 +338,12 @@ async::Task<void> execute(Program& p) {
             }
             if (killed(p)) break;
             p.set_wait_for(WaitFor::Turn);  // unless the call says what it waits for
+            // A retry runs as a slice of its own: a long call that stopped when its slice was
+            // over (random_get, fd_readdir) continues for one more.
+            u64 start = ktime::now_ns();
+            p.slice_end_ns = start + kSliceNs;
             wasm::HostStatus result = wasi ? wasi_retry(p, call) : p.retry(p, call);
+            p.cpu_ns.fetch_add(ktime::now_ns() - start);
             if (result != wasm::HostStatus::Pending) {
               p.execution->complete_host_call(result);
               break;

@@ -20,6 +20,10 @@ constexpr u32 kSuccess = 0;
 constexpr u32 kTooBig = 1;
 constexpr u32 kMaxPath = 4096;
 constexpr u64 kMaxArgs = 256 * 1024;  // argv and environment bytes together
+// What the kernel keeps for each argv or environment string besides its bytes (its records in
+// the request and in the child's WASI context), counted against kMaxArgs: 262,144 empty strings
+// (256 KiB) made the kernel keep 10 MiB for a child.
+constexpr u64 kArgOverhead = 32;
 constexpr u32 kAgain = 6;
 constexpr u32 kBadf = 8;
 constexpr u32 kFault = 21;
@@ -72,8 +76,8 @@ HostStatus warden_spawn(void* env, HostCall& call) {
     return answer(call, kFault);
   }
   // Bounds on what the kernel copies for the child (its heap is shared by every program).
-  if (path_len > kMaxPath || cwd_len > kMaxPath ||
-      static_cast<u64>(argv_len) + env_len > kMaxArgs) {
+  u64 strings_cost = u64{argv_len} + env_len + (u64{argc} + envc) * kArgOverhead;
+  if (path_len > kMaxPath || cwd_len > kMaxPath || strings_cost > kMaxArgs) {
     return answer(call, kTooBig);
   }
   if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0) return answer(call, kInval);

@@ -23,6 +23,8 @@ namespace {
 
 // Console output per console::write (see KernelOs::write).
 constexpr usize kConsolePiece = 256;
+// Random bytes per hold of the generator's lock (about 0.1 ms in QEMU).
+constexpr usize kRandomPiece = 4096;
 
 Errno errno_of(fs::Error error) {
   switch (error) {
@@ -123,8 +125,17 @@ class KernelOs final : public wasi::Os {
     return Errno::Inval;
   }
   Errno random(support::Span<u8> out) override {
-    entropy::random_bytes(out);
+    for (usize at = 0; at < out.size(); at += kRandomPiece) {
+      entropy::random_bytes(out.subspan(at, support::min(kRandomPiece, out.size() - at)));
+    }
     return Errno::Success;
+  }
+  // Long calls (transfers, random_get, fd_readdir) stop once the slice is over or the program is
+  // asked to end; one that continues in a retry waits for nothing but its next turn.
+  bool yield_due() override {
+    if (program == nullptr || !slice_over(*program)) return false;
+    wait_for(WaitFor::Turn, ~u64{0});
+    return true;
   }
 
   Errno read(Handle h, support::Span<u8> out, u64* done) override {

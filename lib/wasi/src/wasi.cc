@@ -18,6 +18,12 @@ namespace {
 
 using Mem = wasm::GuestMemory;
 
+// Long calls work in pieces and ask the Os between them whether the program's time is up
+// (Os::yield_due): a transfer moves at most kTransferPiece bytes per Os call, random_get asks for
+// at most kRandomPiece bytes at a time.
+constexpr u64 kTransferPiece = 256 * 1024;
+constexpr u64 kRandomPiece = 64 * 1024;
+
 bool seekable(FileType type) {
   return type == FileType::RegularFile || type == FileType::BlockDevice;
 }
@@ -357,7 +363,9 @@ Result<void> Wasi::bind(wasm::Instance* instance) {
 const char* Wasi::pending_name() const { return pending_ ? kFunctions[pending_id_].name : ""; }
 
 HostStatus Wasi::call(u32 id, HostCall& call) {
-  poll_kept_ = false;  // a new call: nothing is kept from an abandoned pending one
+  // A new call: nothing is kept from an abandoned pending one.
+  poll_kept_ = false;
+  progress_ = {};
   return dispatch(id, call);
 }
 
@@ -376,6 +384,7 @@ HostStatus Wasi::dispatch(u32 id, HostCall& call) {
   }
   pending_ = false;
   poll_kept_ = false;
+  progress_ = {};
   call.results[0] = static_cast<u16>(e);
   return HostStatus::Ok;
 }
@@ -543,11 +552,24 @@ Errno Wasi::clock_time_get(Args& a) {
   return e;
 }
 
+// In pieces: when the program's time is up after some, the call is pending and its retry fills
+// the rest (64 MiB took 2 s of one hart in the kernel, with the generator's lock held).
 Errno Wasi::random_get(Args& a) {
   auto out = a.mem.bytes(a.arg32(0), a.arg32(1));
   if (out.is_error()) return Errno::Fault;
-  if (out.value().empty()) return Errno::Success;
-  return os_.random(out.value());
+  Span<u8> all = out.value();
+  u64 done = progress_.kept ? progress_.done : 0;
+  u64 start = done;
+  while (done < all.size()) {
+    if (done > start && os_.yield_due()) {
+      progress_ = {true, done, 0};
+      return Errno::WouldBlock;
+    }
+    u64 n = all.size() - done < kRandomPiece ? all.size() - done : kRandomPiece;
+    if (Errno e = os_.random(all.subspan(done, n)); e != Errno::Success) return e;
+    done += n;
+  }
+  return Errno::Success;
 }
 
 Errno Wasi::proc_exit(Args&) { return Errno::Success; }  // handled in call()
@@ -557,8 +579,10 @@ Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 // ---------------------------------------------------------------------------------------------
 // Descriptors.
 
-// Moves data between the Os and the buffers of a checked iovec copy. Stops at the first short
-// transfer; an error after some bytes moved reports those bytes (the error comes again next time).
+// Moves data between the Os and the buffers of a checked iovec copy, in pieces of at most
+// kTransferPiece bytes. Stops at the first short transfer, and between pieces once the program's
+// time is up (Os::yield_due: a read of 4 GiB from a sparse file held a hart for 17 s in the
+// kernel); an error after some bytes moved reports those bytes (the error comes again next time).
 Errno Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, bool write, bool positioned,
                           u64 offset, u64* done) {
   Mem m = Mem::of(memory_);
@@ -566,24 +590,42 @@ Errno Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, bool write, boo
   for (const Iovec& v : iovs) {
     if (v.len == 0) continue;
     auto buf = m.bytes(v.buf, v.len);  // checked by IovecCopy; memory never shrinks
-    if (buf.is_error()) return total > 0 ? Errno::Success : Errno::Fault;
-    u64 n = 0;
-    Errno e;
-    if (write) {
-      Span<const u8> data = buf.value();
-      e = positioned ? os_.pwrite(d.handle, data, offset + total, &n)
-                     : os_.write(d.handle, data, &n);
-    } else {
-      e = positioned ? os_.pread(d.handle, buf.value(), offset + total, &n)
-                     : os_.read(d.handle, buf.value(), &n);
+    if (buf.is_error()) {
+      if (total == 0) return Errno::Fault;
+      break;
     }
-    if (e != Errno::Success) {
-      if (total > 0) break;  // report what was transferred; the error comes again next time
-      if (e == Errno::WouldBlock && (d.flags & kFdflagNonblock)) return Errno::Again;
-      return e;
+    for (u64 at = 0; at < v.len;) {
+      if (total > 0 && os_.yield_due()) {
+        *done = total;
+        return Errno::Success;
+      }
+      u64 piece = v.len - at < kTransferPiece ? v.len - at : kTransferPiece;
+      Span<u8> part = buf.value().subspan(at, piece);
+      u64 n = 0;
+      Errno e;
+      if (write) {
+        Span<const u8> data = part;
+        e = positioned ? os_.pwrite(d.handle, data, offset + total, &n)
+                       : os_.write(d.handle, data, &n);
+      } else {
+        e = positioned ? os_.pread(d.handle, part, offset + total, &n)
+                       : os_.read(d.handle, part, &n);
+      }
+      if (e != Errno::Success) {
+        if (total > 0) {  // report what was transferred; the error comes again next time
+          *done = total;
+          return Errno::Success;
+        }
+        if (e == Errno::WouldBlock && (d.flags & kFdflagNonblock)) return Errno::Again;
+        return e;
+      }
+      total += n;
+      at += n;
+      if (n < piece) {
+        *done = total;
+        return Errno::Success;
+      }
     }
-    total += n;
-    if (n < v.len) break;
   }
   *done = total;
   return Errno::Success;
@@ -904,9 +946,17 @@ Errno Wasi::fd_readdir(Args& a) {
   u64 cookie = a.arg64(3);
   if (!a.mem.ok(buf, len) || !a.mem.ok(out, 4)) return Errno::Fault;
   if (d->type != FileType::Directory) return Errno::Notdir;
-  u32 used = 0;
+  // A long walk stops once the program's time is up and continues in the retry (the program
+  // sees one call that filled its buffer).
+  u32 used = progress_.kept ? static_cast<u32>(progress_.done) : 0;
+  if (progress_.kept) cookie = progress_.cookie;
+  u32 start = used;
   DirEntry entry;
   while (used < len) {
+    if (used > start && os_.yield_due()) {
+      progress_ = {true, used, cookie};
+      return Errno::WouldBlock;
+    }
     bool end = false;
     e = os_.readdir(d->handle, cookie, &entry, &end);
     if (e != Errno::Success) return e;

@@ -69,6 +69,9 @@ class FakeOs final : public Os {
   u64 last_poll_deadline = 0;
   int closes = 0;
   int appends = 0;
+  bool time_up = false;  // what yield_due answers
+  int yield_asks = 0;    // how often it was asked
+  int random_calls = 0;
   // Called at the start of every Os method with its name: a test rewrites the program's memory
   // here to play a program that changes its arguments while the call runs.
   std::function<void(const char*)> hook;
@@ -85,6 +88,7 @@ class FakeOs final : public Os {
   }
   Errno random(Span<u8> out) override {
     if (hook) hook("random");
+    ++random_calls;
     for (usize i = 0; i < out.size(); ++i) out[i] = static_cast<u8>(i * 7 + 1);
     return Errno::Success;
   }
@@ -300,6 +304,11 @@ class FakeOs final : public Os {
     if (!any && deadline == ~0ull) return Errno::WouldBlock;          // as a kernel Os would
     if (!any && deadline != ~0ull && deadline > now) now = deadline;  // time passes
     return Errno::Success;
+  }
+
+  bool yield_due() override {
+    ++yield_asks;
+    return time_up;
   }
 
   std::map<Handle, int> handles_;

@@ -65,7 +65,8 @@ class Os {
   // Clocks, in nanoseconds. Realtime counts from the Unix epoch; Monotonic from any origin.
   virtual Errno clock_res(ClockId id, u64* resolution) = 0;
   virtual Errno clock_time(ClockId id, u64* now) = 0;
-  // Fills `out` with random bytes (never blocks for long, never fails on a working system).
+  // Fills `out` with random bytes (never blocks, never fails on a working system). The WASI layer
+  // asks for at most 64 KiB at a time.
   virtual Errno random(support::Span<u8> out) = 0;
 
   // Stream transfer for objects without a position (terminals, pipes): may block (see above).
@@ -117,6 +118,13 @@ class Os {
   // WouldBlock (nothing written) as described above; returning Success early with nothing ready
   // makes the WASI layer call again at once (a spin).
   virtual Errno poll(support::Span<PollFd> fds, u64 deadline) = 0;
+
+  // True when the calling program has had its time (its slice is over, or it was asked to end):
+  // a call that could go on for long stops at the next point where it can. Transfers end with
+  // what they moved (a short count); random_get and fd_readdir return WouldBlock with their
+  // progress kept and continue where they stopped when the embedder retries them (docs/wasi.md,
+  // "Blocking"). An Os that runs each program on a thread of its own never needs to ask.
+  virtual bool yield_due() { return false; }
 
  protected:
   ~Os() = default;

@@ -1,0 +1,154 @@
+// Long calls stop when the Os says the program's time is up (Os::yield_due): transfers return a
+// short count, random_get and fd_readdir go pending with their progress kept and finish in
+// retries; every attempt makes progress, and a new call never continues an abandoned one.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "wasi_fixture.h"
+
+namespace wasi_test {
+namespace {
+
+constexpr u32 kPiece = 256 * 1024;       // wasi.cc's kTransferPiece
+constexpr u32 kRandomPiece = 64 * 1024;  // wasi.cc's kRandomPiece
+
+class LongCallTest : public WasiTest {
+ protected:
+  // Binds a memory of `pages` pages instead of the fixture's one page.
+  void big_memory(u32 pages) {
+    auto m = store.create_memory(wasm::MemoryType{wasm::Limits{pages, pages, true}});
+    ASSERT_TRUE(m.is_ok());
+    mem = m.value();
+    wasi.bind_memory(mem);
+  }
+  // The fake Os's random pattern for byte `i` of the whole buffer, filled in pieces.
+  static u8 pattern(u32 i) { return static_cast<u8>((i % kRandomPiece) * 7 + 1); }
+};
+
+TEST_F(LongCallTest, a_file_read_stops_after_a_piece_once_the_time_is_up) {
+  big_memory(16);  // 1 MiB
+  os.add("dir/big", FileType::RegularFile, std::string(4 * kPiece, 'x'));
+  u32 fd;
+  ASSERT_EQ(open("big", wasi::right::kFdRead | wasi::right::kFdSeek, 0, &fd), 0u);
+  put32(16, 4096);  // one iovec of 3 pieces and a bit
+  put32(20, 3 * kPiece + 100);
+  os.time_up = true;
+  ASSERT_EQ(call("fd_read", "iiii>i", {fd, 16, 1, 8}), 0u);
+  EXPECT_EQ(get32(8), kPiece);  // one piece, then the time was up
+  EXPECT_EQ(at(4096)[kPiece - 1], 'x');
+  EXPECT_EQ(at(4096)[kPiece], 0);
+  // The position moved by what was read; with time left the rest comes in one call.
+  os.time_up = false;
+  ASSERT_EQ(call("fd_read", "iiii>i", {fd, 16, 1, 8}), 0u);
+  EXPECT_EQ(get32(8), 3 * kPiece);  // what is left of the file
+}
+
+TEST_F(LongCallTest, iovecs_over_the_same_buffer_stop_between_entries) {
+  // The program's 4 GiB read of a sparse file: many iovecs over one buffer.
+  os.add("dir/hole", FileType::RegularFile, std::string(1 << 20, '\0'));
+  u32 fd;
+  ASSERT_EQ(open("hole", wasi::right::kFdRead | wasi::right::kFdSeek, 0, &fd), 0u);
+  for (u32 i = 0; i < 16; ++i) {
+    put32(16 + 8 * i, 1024);
+    put32(20 + 8 * i, 32768);
+  }
+  os.time_up = true;
+  ASSERT_EQ(call("fd_pread", "iiiIi>i", {fd, 16, 16, 0, 8}), 0u);
+  EXPECT_EQ(get32(8), 32768u);
+  EXPECT_GE(os.yield_asks, 1);
+  os.time_up = false;
+  ASSERT_EQ(call("fd_pread", "iiiIi>i", {fd, 16, 16, 0, 8}), 0u);
+  EXPECT_EQ(get32(8), 16u * 32768);
+}
+
+TEST_F(LongCallTest, writes_stop_too_and_report_what_was_written) {
+  big_memory(16);
+  u32 fd;
+  ASSERT_EQ(open("out", wasi::right::kAll, wasi::kOflagCreat, &fd), 0u);
+  memset(at(4096), 'w', 2 * kPiece);
+  put32(16, 4096);
+  put32(20, 2 * kPiece);
+  os.time_up = true;
+  ASSERT_EQ(call("fd_write", "iiii>i", {fd, 16, 1, 8}), 0u);
+  EXPECT_EQ(get32(8), kPiece);
+  EXPECT_EQ(os.node(os.find("dir/out")).data, std::string(kPiece, 'w'));
+  // A stream (the console) is written in pieces too.
+  ASSERT_EQ(call("fd_write", "iiii>i", {1, 16, 1, 8}), 0u);
+  EXPECT_EQ(get32(8), kPiece);
+  EXPECT_EQ(os.output.size(), kPiece);
+}
+
+TEST_F(LongCallTest, nothing_stops_before_the_first_piece) {
+  os.input = "abc";
+  put32(16, 100);
+  put32(20, 10);
+  os.time_up = true;
+  ASSERT_EQ(call("fd_read", "iiii>i", {0, 16, 1, 8}), 0u);
+  EXPECT_EQ(get32(8), 3u);
+  EXPECT_EQ(os.yield_asks, 0);
+}
+
+TEST_F(LongCallTest, random_get_continues_in_retries_until_the_buffer_is_full) {
+  big_memory(8);  // 512 KiB
+  constexpr u32 kSize = 8 * kPage - 4096;
+  os.time_up = true;
+  ASSERT_EQ(call("random_get", "ii>i", {4096, kSize}), kPending);
+  EXPECT_TRUE(wasi.pending());
+  EXPECT_STREQ(wasi.pending_name(), "random_get");
+  EXPECT_EQ(at(4096)[0], pattern(0));
+  EXPECT_EQ(at(4096)[kRandomPiece], 0);  // the rest comes in retries
+  int attempts = 1;
+  u64 r;
+  do {
+    ++attempts;  // each attempt fills at least one piece
+  } while ((r = retry()) == kPending);
+  EXPECT_EQ(r, 0u);
+  EXPECT_EQ(attempts, static_cast<int>((kSize + kRandomPiece - 1) / kRandomPiece));
+  EXPECT_FALSE(wasi.pending());
+  for (u32 i = 0; i < kSize; ++i) {
+    if (at(4096)[i] != pattern(i)) {
+      ADD_FAILURE() << "byte " << i;
+      break;
+    }
+  }
+}
+
+TEST_F(LongCallTest, a_new_call_never_continues_an_abandoned_one) {
+  big_memory(8);
+  os.time_up = true;
+  ASSERT_EQ(call("random_get", "ii>i", {0, 4 * kRandomPiece}), kPending);
+  // The execution is dropped and a new one calls random_get: it fills from its start.
+  os.time_up = false;
+  memset(at(0), 0, 4 * kRandomPiece);
+  ASSERT_EQ(call("random_get", "ii>i", {0, 4 * kRandomPiece}), 0u);
+  EXPECT_EQ(at(0)[0], pattern(0));
+  EXPECT_EQ(at(0)[kRandomPiece - 1], pattern(kRandomPiece - 1));
+}
+
+TEST_F(LongCallTest, fd_readdir_continues_in_retries_as_one_call) {
+  os.add("dir/many", FileType::Directory);
+  for (int i = 0; i < 400; ++i)
+    os.add("dir/many/f" + std::to_string(1000 + i), FileType::RegularFile);
+  u32 fd;
+  ASSERT_EQ(open("many", wasi::right::kFdReaddir, wasi::kOflagDirectory, &fd), 0u);
+  // At once, for comparison.
+  ASSERT_EQ(call("fd_readdir", "iiiIi>i", {fd, 4096, 8192, 0, 8}), 0u);
+  u32 used = get32(8);
+  std::string whole(reinterpret_cast<char*>(at(4096)), used);
+  EXPECT_EQ(used, 8192u);  // 400 entries of 29 bytes do not fit
+  memset(at(4096), 0, 8192);
+  os.time_up = true;
+  ASSERT_EQ(call("fd_readdir", "iiiIi>i", {fd, 4096, 8192, 0, 8}), kPending);
+  int attempts = 1;
+  u64 r;
+  while ((r = retry()) == kPending) ++attempts;
+  EXPECT_EQ(r, 0u);
+  EXPECT_GT(attempts, 100);  // one entry per attempt
+  EXPECT_EQ(get32(8), used);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(at(4096)), used), whole);
+}
+
+}  // namespace
+}  // namespace wasi_test
