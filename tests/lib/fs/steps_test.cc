@@ -38,6 +38,9 @@ struct Rendezvous {
 };
 
 constexpr usize kBig = 16 << 20;  // 256 steps
+// The transfer waits for the waiting thread to get the lock however long the host's scheduler
+// keeps it off a CPU (a loaded test machine), so the order the tests check never depends on time.
+constexpr u64 kForever = ~u64{0};
 
 std::string pattern(usize size, u32 seed) {
   std::string s(size, '\0');
@@ -49,6 +52,7 @@ TEST(Steps, AWriteLetsAnotherOperationInBetweenItsSteps) {
   Rendezvous clock;
   fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
   clock.fs = &fs;
+  fs.set_step_patience(kForever);
   NodeRef file = fs.create_file(fs.root(), "big", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 1);
   std::atomic<bool> wrote{false};
@@ -77,6 +81,7 @@ TEST(Steps, AReadLetsAnotherOperationInBetweenItsSteps) {
   Rendezvous clock;
   fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
   clock.fs = &fs;
+  fs.set_step_patience(kForever);
   NodeRef file = fs.create_file(fs.root(), "big", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 2);
   ASSERT_TRUE(fs.write(file, 0, bytes(data)).is_ok());
@@ -104,6 +109,7 @@ TEST(Steps, ATruncateBetweenStepsCutsTheWriteOffAndLeavesNoStaleBytes) {
   Rendezvous clock;
   fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
   clock.fs = &fs;
+  fs.set_step_patience(kForever);
   NodeRef file = fs.create_file(fs.root(), "cut", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 3);
   std::atomic<bool> wrote{false};
@@ -134,6 +140,7 @@ TEST(Steps, AWriteCutOffAndGrownAgainKeepsItsBytesInPlace) {
   Rendezvous clock;
   fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
   clock.fs = &fs;
+  fs.set_step_patience(kForever);
   NodeRef file = fs.create_file(fs.root(), "regrown", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 4);
   clock.armed = true;

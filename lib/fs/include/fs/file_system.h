@@ -164,6 +164,9 @@ class FileSystem {
 
   // Threads now waiting for the lock (tests of the steps of reads and writes).
   u32 waiters() { return state_.lock().waiters(); }
+  // How long a transfer lets waiting threads in between its steps, in spins of cpu_relax. Tests
+  // that need the waiter to get in whatever the host's scheduler does set it very high.
+  void set_step_patience(u64 spins) { state_.lock().set_patience(spins); }
 
  private:
   friend class Node;
@@ -187,11 +190,13 @@ class FileSystem {
     // Called between two steps, without the lock: while threads wait for it, waits (a bounded
     // while) for them to take it first.
     void let_waiters_in() {
-      for (u32 i = 0; i < kPatience && waiters() != 0; ++i) support::cpu_relax();
+      u64 patience = patience_.load(support::MemoryOrder::Relaxed);
+      for (u64 i = 0; i < patience && waiters() != 0; ++i) support::cpu_relax();
     }
+    void set_patience(u64 spins) { patience_.store(spins, support::MemoryOrder::Relaxed); }
 
    private:
-    static constexpr u32 kPatience = 1u << 14;
+    support::Atomic<u64> patience_{1u << 14};
     support::SpinLock lock_;
     support::Atomic<u32> waiting_{0};
   };
