@@ -97,6 +97,8 @@ constexpr MemOp kStores[] = {
 constexpr int32_t kBudget = 100;  // function entries plus loop iterations per export call
 constexpr uint32_t kImports = 2;  // host functions h0, h1
 constexpr uint32_t kBudgetGlobal = 0;
+constexpr uint32_t kMemoryChunk = 65536;  // bytes the engine's bulk memory operations do at once
+constexpr uint32_t kTableChunk = 8192;    // elements its bulk table operations do at once
 
 struct Sig {
   Types params, results;
@@ -209,6 +211,20 @@ class Generator {
     emit(0x41);
     code_.s64(rng_.below(below));
     push(ValType::I32);
+  }
+  // The length operand of a bulk operation: mostly small, sometimes around one or two `chunk`s
+  // (the engine works in chunks of 64 KiB or 8,192 elements), sometimes anything.
+  void length(uint32_t small, uint32_t chunk) {
+    uint32_t r = rng_.below(100);
+    if (r < 75) {
+      small_i32(small);
+    } else if (r < 92) {
+      emit(0x41);
+      code_.s64((rng_.chance(50) ? chunk : 2 * chunk) - 16 + rng_.below(32));
+      push(ValType::I32);
+    } else {
+      value(ValType::I32);
+    }
   }
   // Leaves `types` on top of the stack, reusing what is there when it fits.
   void ensure(const Types& types);
@@ -715,7 +731,7 @@ void Generator::table_op() {
     push(ValType::I32);
   } else if (r < 56) {
     value(elem);
-    small_i32(3);
+    length(3, kTableChunk);
     emit(0xfc);
     emit(15);
     code_.u32(table);
@@ -725,7 +741,7 @@ void Generator::table_op() {
   } else if (r < 63) {
     index();
     value(elem);
-    small_i32(4);
+    length(4, kTableChunk);
     emit(0xfc);
     emit(17);
     code_.u32(table);
@@ -735,7 +751,7 @@ void Generator::table_op() {
   } else if (r < 68) {
     small_i32(table_size_[0] + 1);
     small_i32(table_size_[0] + 1);
-    small_i32(4);
+    length(4, kTableChunk);
     emit(0xfc);
     emit(14);
     code_.u32(0);
@@ -783,7 +799,7 @@ void Generator::memory_op() {
   } else if (r < 60) {
     address();
     value(ValType::I32);
-    small_i32(64);
+    length(64, kMemoryChunk);
     emit(0xfc);
     emit(11);
     emit(0);
@@ -791,7 +807,7 @@ void Generator::memory_op() {
   } else if (r < 78) {
     address();
     address();
-    small_i32(64);
+    length(64, kMemoryChunk);
     emit(0xfc);
     emit(10);
     emit(0);
@@ -1003,7 +1019,8 @@ Bytes Generator::module() {
     dirty_global_.push_back(is_float && rng_.chance(50));
   }
   table_size_[0] = 2 + rng_.below(6);
-  table_size_[1] = 1 + rng_.below(4);
+  // A large externref table now and then, for table bulk operations of more than one chunk.
+  table_size_[1] = rng_.chance(20) ? kTableChunk - 12 + rng_.below(24) : 1 + rng_.below(4);
 
   // Bodies first: they add block types to the type section.
   std::vector<Bytes> bodies;
@@ -1049,14 +1066,15 @@ Bytes Generator::module() {
     s.byte(t == 0 ? 0x70 : 0x6f);
     s.byte(1);
     s.u32(table_size_[t]);
-    s.u32(table_size_[t] + rng_.below(5));
+    s.u32(table_size_[t] + rng_.below(table_size_[t] > 100 ? 2000 : 5));
   }
   out.section(4, s);
   s = Writer();
   s.u32(1);
   s.byte(1);
-  s.u32(1);
-  s.u32(2);
+  uint32_t pages = 1 + rng_.below(2);
+  s.u32(pages);
+  s.u32(pages + rng_.below(2));
   out.section(5, s);
   s = Writer();
   s.u32(globals_.size());
