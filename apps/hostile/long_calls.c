@@ -6,6 +6,10 @@
 //   long_calls hole         reads a 1 TiB sparse file with 16 iovecs of 32 MiB in one readv (a
 //                           4 GiB read held a hart for 17 s): the read must come back short, all
 //                           zeros
+//   long_calls append       one O_APPEND write of 8 MiB (48 MiB held a hart for 0.6 s: an append
+//                           cannot stop in the middle): must come back short, the file holding
+//                           exactly what it said; and open(O_CREAT | O_DIRECTORY) must fail
+//                           without making anything
 //   long_calls args         spawns itself with 200,000 arguments, nearly all empty (195 KiB that
 //                           made the kernel keep 8 MiB for the child): must be E2BIG; with 4,000
 //                           it must start, and the child sees them all
@@ -62,6 +66,25 @@ static int hole(void) {
   return 0;
 }
 
+static int append(void) {
+  enum { kSize = 8 << 20 };
+  char* p = malloc(kSize);
+  if (p == NULL) return 50;
+  memset(p, 'a', kSize);
+  int fd = open("/tmp/append.dat", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  if (fd < 0) return 51;
+  ssize_t n = write(fd, p, kSize);
+  off_t end = lseek(fd, 0, SEEK_END);
+  close(fd);
+  unlink("/tmp/append.dat");
+  if (n <= 0) return 52;
+  if (n == kSize) return 53;  // all in one call
+  if (end != n) return 54;
+  if (open("/tmp/newdir", O_RDONLY | O_CREAT | O_DIRECTORY, 0755) >= 0) return 55;
+  if (access("/tmp/newdir", F_OK) == 0) return 56;  // the failed open made a file
+  return 0;
+}
+
 // Spawns SELF "count" N with N - 2 empty arguments after them; returns the errno.
 static int32_t spawn_with(uint32_t n, uint32_t* pid) {
   char head[32];
@@ -92,6 +115,7 @@ int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "random") == 0) return random_mib((size_t)atoi(argv[2]));
   if (argc == 2 && strcmp(argv[1], "hole") == 0) return hole();
   if (argc == 2 && strcmp(argv[1], "args") == 0) return args();
+  if (argc == 2 && strcmp(argv[1], "append") == 0) return append();
   if (argc > 2 && strcmp(argv[1], "count") == 0) return argc == atoi(argv[2]) ? 0 : 40;
   return 1;
 }

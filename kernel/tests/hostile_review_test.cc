@@ -1,7 +1,8 @@
 // The hostile-programs suite, from the review of the host functions: host calls that held a hart
 // for seconds (a 64 MiB random_get, a 4 GiB read of a sparse file) end with the program's slice
-// and continue, or return short; a spawn's argument strings are counted with what the kernel
-// keeps for each. Assertions are about order and results, never time.
+// and continue, or return short, and an append takes a bounded step; a spawn's argument strings
+// are counted with what the kernel keeps for each. Assertions are about order and results, never
+// time.
 #include <async/time.h>
 #include <kernel/ktest.h>
 #include <kernel/programs.h>
@@ -55,6 +56,17 @@ KTEST_ASYNC(hostile, a_read_of_a_sparse_file_ends_with_the_slice) {
   programs::Exit e = co_await run(kt, "/hostile/long_calls.wasm hole", out);
   KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Exited));
   KEXPECT_EQ(e.code, 0);  // else the number of the check that failed (24: all in one call)
+  KEXPECT_OUTPUT(out, "");
+}
+
+// An 8 MiB O_APPEND write comes back short (an append is atomic, so one call takes at most
+// 256 KiB), and path_open with O_CREAT | O_DIRECTORY fails without making a file.
+KTEST_ASYNC(hostile, an_append_takes_a_bounded_step) {
+  if (!have_hostile()) co_return kt.skip("no hostile programs in the initrd");
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "/hostile/long_calls.wasm append", out);
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Exited));
+  KEXPECT_EQ(e.code, 0);  // 53: all 8 MiB in one call; 56: the failed open made a file
   KEXPECT_OUTPUT(out, "");
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 #include <map>
 #include <string>
@@ -69,8 +70,10 @@ class FakeOs final : public Os {
   u64 last_poll_deadline = 0;
   int closes = 0;
   int appends = 0;
-  bool time_up = false;  // what yield_due answers
-  int yield_asks = 0;    // how often it was asked
+  u64 realtime_behind = 0;  // Realtime is Monotonic minus this
+  u64 sparse_size = 0;      // an empty regular file reads as this many zeros (a sparse file)
+  bool time_up = false;     // what yield_due answers
+  int yield_asks = 0;       // how often it was asked
   int random_calls = 0;
   // Called at the start of every Os method with its name: a test rewrites the program's memory
   // here to play a program that changes its arguments while the call runs.
@@ -81,9 +84,9 @@ class FakeOs final : public Os {
     *r = 1;
     return Errno::Success;
   }
-  Errno clock_time(ClockId, u64* t) override {
+  Errno clock_time(ClockId id, u64* t) override {
     if (hook) hook("clock_time");
-    *t = now;
+    *t = id == ClockId::Realtime ? now - realtime_behind : now;
     return Errno::Success;
   }
   Errno random(Span<u8> out) override {
@@ -117,6 +120,13 @@ class FakeOs final : public Os {
     if (hook) hook("pread");
     Node* n = get(h);
     if (n == nullptr) return Errno::Badf;
+    if (n->data.empty() && sparse_size > 0) {
+      u64 k = offset >= sparse_size ? 0 : sparse_size - offset;
+      if (k > out.size()) k = out.size();
+      memset(out.data(), 0, k);
+      *done = k;
+      return Errno::Success;
+    }
     u64 k = offset >= n->data.size() ? 0 : n->data.size() - offset;
     if (k > out.size()) k = out.size();
     for (u64 i = 0; i < k; ++i) out[i] = static_cast<u8>(n->data[offset + i]);

@@ -1,6 +1,8 @@
 // Long calls stop when the Os says the program's time is up (Os::yield_due): transfers return a
 // short count, random_get and fd_readdir go pending with their progress kept and finish in
-// retries; every attempt makes progress, and a new call never continues an abandoned one.
+// retries; every attempt makes progress, and a new call never continues an abandoned one. Also
+// the other bounds and answers from the same review: an append takes at most a piece, a transfer
+// less than 2 GiB, a far Realtime deadline does not wrap, path_open creates no directory.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -148,6 +150,71 @@ TEST_F(LongCallTest, fd_readdir_continues_in_retries_as_one_call) {
   EXPECT_GT(attempts, 100);  // one entry per attempt
   EXPECT_EQ(get32(8), used);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(at(4096)), used), whole);
+}
+
+TEST_F(LongCallTest, an_append_takes_at_most_a_piece_per_call) {
+  big_memory(8);
+  u32 fd;
+  ASSERT_EQ(open("log", wasi::right::kAll, wasi::kOflagCreat, &fd), 0u);
+  ASSERT_EQ(call("fd_fdstat_set_flags", "ii>i", {fd, wasi::kFdflagAppend}), 0u);
+  memset(at(4096), 'a', 200 * 1024);
+  memset(at(4096 + 200 * 1024), 'b', 200 * 1024);
+  put32(16, 4096);  // 200 KiB of a, then 200 KiB of b
+  put32(20, 200 * 1024);
+  put32(24, 4096 + 200 * 1024);
+  put32(28, 200 * 1024);
+  ASSERT_EQ(call("fd_write", "iiii>i", {fd, 16, 2, 8}), 0u);
+  EXPECT_EQ(get32(8), kPiece);  // one atomic append of the first 256 KiB
+  EXPECT_EQ(os.appends, 1);
+  const std::string& data = os.node(os.find("dir/log")).data;
+  EXPECT_EQ(data, std::string(200 * 1024, 'a') + std::string(kPiece - 200 * 1024, 'b'));
+  // Small appends are whole, one Os call each.
+  put32(20, 10);
+  put32(28, 5);
+  ASSERT_EQ(call("fd_write", "iiii>i", {fd, 16, 2, 8}), 0u);
+  EXPECT_EQ(get32(8), 15u);
+  EXPECT_EQ(os.appends, 2);
+}
+
+TEST_F(LongCallTest, one_transfer_moves_less_than_2_gib) {
+  // A count of 2 GiB or more would be negative in wasi-libc's 32-bit ssize_t: a transfer stops
+  // at Linux's MAX_RW_COUNT, 0x7ffff000 bytes.
+  big_memory(64);  // 4 MiB
+  os.sparse_size = 1ull << 40;
+  os.add("dir/sparse", FileType::RegularFile);
+  u32 fd;
+  ASSERT_EQ(open("sparse", wasi::right::kFdRead | wasi::right::kFdSeek, 0, &fd), 0u);
+  constexpr u32 kCount = 1000;  // 1000 x 4 MiB - 64 KiB, about 3.9 GiB
+  for (u32 i = 0; i < kCount; ++i) {
+    put32(8 * i, 65536);
+    put32(8 * i + 4, 63 * 65536);
+  }
+  ASSERT_EQ(call("fd_read", "iiii>i", {fd, 0, kCount, 16}), 0u);
+  EXPECT_EQ(get32(16), 0x7ffff000u);
+}
+
+TEST_F(LongCallTest, an_absolute_realtime_deadline_far_away_does_not_wrap_to_now) {
+  // Monotonic 1000, Realtime 500: a Realtime deadline near 2^64 is far away, not at once.
+  os.realtime_behind = 500;
+  memset(at(100), 0, 48);
+  at(108)[0] = wasi::kEventClock;
+  put32(116, static_cast<u32>(wasi::ClockId::Realtime));
+  put64(124, ~0ull - 100);
+  memcpy(at(140), &wasi::kSubclockAbstime, 2);
+  ASSERT_EQ(call("poll_oneoff", "iiii>i", {100, 1000, 1, 2000}), 0u);
+  EXPECT_EQ(os.last_poll_deadline, ~0ull - 1);  // the fake lets the time pass to it
+}
+
+TEST_F(LongCallTest, creating_a_directory_with_path_open_makes_nothing) {
+  EXPECT_EQ(open("newdir", wasi::right::kAll, wasi::kOflagCreat | wasi::kOflagDirectory),
+            err(Errno::Inval));
+  EXPECT_EQ(os.find("dir/newdir"), -1);
+  EXPECT_EQ(open("newfile/", wasi::right::kAll & ~wasi::right::kFdWrite, wasi::kOflagCreat),
+            err(Errno::Isdir));
+  EXPECT_EQ(os.find("dir/newfile"), -1);
+  // Without the directory flag or the slash it is created as before.
+  EXPECT_EQ(open("newfile", wasi::right::kAll, wasi::kOflagCreat), 0u);
+  EXPECT_NE(os.find("dir/newfile"), -1);
 }
 
 }  // namespace
