@@ -13,7 +13,13 @@
 
 namespace wasm_diff {
 
+// How this engine runs each call: at once, or stopped by fuel after every unit, or after random
+// slices of 1 to 64 units, and resumed each time (wabt runs at once): the results must not change.
+enum class Slices : uint8_t { None, One, Random };
+
 struct RunLimits {
+  Slices slices = Slices::None;
+  uint64_t slice_seed = 0;  // for Slices::Random
   int64_t fuel = 100000;  // this engine, per call (wabt has none: the driver's watchdog bounds it)
   // This engine's stacks, below wabt's (1638 frames, 4096 values): a call that exhausts them is
   // not compared, so wabt never reaches its own limit, where it misbehaves (wabt 1.0.32 goes on

@@ -6,6 +6,7 @@
 
 #include "engines.h"
 #include "pool_memory.h"
+#include "random.h"
 
 namespace wasm_diff {
 
@@ -66,9 +67,23 @@ u64 from_val(const Instance* inst, const Val& v) {
   return v.bits;
 }
 
-CallEnd run_to_end(Execution& ex, const Instance* inst, const FuncType& type, i64 fuel) {
+// Runs the execution to its end within `limits.fuel` units, at once or in slices (resumed after
+// every OutOfFuel until the budget is spent), as limits.slices says.
+CallEnd run_to_end(Execution& ex, const Instance* inst, const FuncType& type,
+                   const RunLimits& limits, Rng& slices) {
   CallEnd end;
-  RunStatus s = ex.run(fuel);
+  i64 left = limits.fuel;
+  RunStatus s;
+  for (;;) {
+    i64 give = left;
+    if (limits.slices == Slices::One) give = 1;
+    if (limits.slices == Slices::Random) give = 1 + slices.below(64);
+    if (give > left) give = left;
+    s = ex.run(give);
+    if (s != RunStatus::OutOfFuel) break;
+    left -= give - ex.fuel_left();
+    if (left <= 0) break;
+  }
   switch (s) {
     case RunStatus::Done:
       for (u32 i = 0; i < type.result_count; ++i)
@@ -202,6 +217,7 @@ Outcome WardenModule::run(const std::vector<Call>& calls, const RunLimits& limit
   }
   Instance* instance = inst.value();
   instance_for_host = instance;
+  Rng slices(limits.slice_seed);
   if (FuncInst* start = store.start_function(instance)) {
     Execution ex(store);
     if (ex.start(start, {}).is_error()) {
@@ -209,7 +225,7 @@ Outcome WardenModule::run(const std::vector<Call>& calls, const RunLimits& limit
       o.message = "cannot start";
       return o;
     }
-    o.start = run_to_end(ex, instance, *start->type, limits.fuel);
+    o.start = run_to_end(ex, instance, *start->type, limits, slices);
     if (o.start.stop != Stop::Done) return o;
   }
   for (const Call& c : calls) {
@@ -223,7 +239,7 @@ Outcome WardenModule::run(const std::vector<Call>& calls, const RunLimits& limit
       o.message = "cannot call " + c.name;
       return o;
     }
-    o.calls.push_back(run_to_end(ex, instance, *f->type, limits.fuel));
+    o.calls.push_back(run_to_end(ex, instance, *f->type, limits, slices));
     if (o.calls.back().stop == Stop::OutOfFuel || o.calls.back().stop == Stop::Exhausted) return o;
   }
   for (const Global* g : instance->globals)

@@ -169,6 +169,7 @@ struct Verdict {
   uint64_t calls = 0, dropped_fuel = 0, dropped_stack = 0, dropped_wabt_stack = 0;
   Outcome ours, theirs;
   std::vector<Call> plan;
+  Slices slices = Slices::None;
 };
 
 Verdict skipped(Skip why) {
@@ -196,8 +197,15 @@ bool agrees_without_nans(const Bytes& bytes, const std::vector<Call>& plan, cons
   return compare(a, b, plan, NanBits::Free).empty();
 }
 
-Verdict compare_module(const Bytes& original, uint64_t args_seed, const RunLimits& limits,
+Verdict compare_module(const Bytes& original, uint64_t args_seed, const RunLimits& base_limits,
                        NanBits nan_bits, const std::string& work_dir) {
+  // A third of the modules run at once on this engine, a third in fuel slices of 1, a third in
+  // random slices: stopping and resuming anywhere must not change what a call does.
+  RunLimits limits = base_limits;
+  Rng slice_rng(args_seed ^ 0x51ced);
+  uint32_t mode = slice_rng.below(3);
+  limits.slices = mode == 0 ? Slices::None : mode == 1 ? Slices::One : Slices::Random;
+  limits.slice_seed = slice_rng.next();
   Bytes clamped;
   const Bytes* bytes = &original;
   switch (clamp_limits(original, limits.max_memory_pages, limits.max_table_size, clamped)) {
@@ -220,6 +228,7 @@ Verdict compare_module(const Bytes& original, uint64_t args_seed, const RunLimit
              (theirs_ok ? "accepted" : "rejected (" + theirs.message() + ")");
     return v;
   }
+  v.slices = limits.slices;
   Rng rng(args_seed);
   for (const ExportedFunc& f : ours.exported_funcs()) {
     Call c;
@@ -298,7 +307,10 @@ void save_mismatch(const Options& opt, Gen gen, uint64_t index, const Bytes& mod
                      std::to_string(opt.seed) + " --from " + std::to_string(index) +
                      " --count 1\n" + what + "\n";
   if (v != nullptr) {
-    text += "calls:\n";
+    static const char* const kSliceNames[] = {"at once", "in fuel slices of 1",
+                                              "in random fuel slices"};
+    text += std::string("this engine ran every call ") + kSliceNames[static_cast<int>(v->slices)] +
+            "\ncalls:\n";
     for (const Call& c : v->plan) text += "  " + c.name + to_string(c.args) + "\n";
     text += "ours:\n" + describe(v->ours) + "wabt:\n" + describe(v->theirs);
   }
