@@ -191,6 +191,7 @@ class Generator {
   void sequence(uint32_t max_steps);
   void step();
   void burst();
+  void polymorphic_step();
   void finish(const Types& results);
   void go_dead() {
     stack_.clear();
@@ -853,8 +854,48 @@ void Generator::burst() {
   }
 }
 
+// In unreachable code with nothing on the stack, an instruction whose operands come from the
+// polymorphic stack (any type): the translator must accept it and emit nothing that runs.
+void Generator::polymorphic_step() {
+  uint32_t r = rng_.below(7);
+  if (r == 0) {
+    emit(0x1a);  // drop
+  } else if (r == 1) {
+    const OpInfo& op = binary_[rng_.below(binary_.size())];
+    emit(op.code);
+    push(op.out);
+  } else if (r == 2) {
+    uint32_t depth = rng_.below(labels_.size());
+    emit(0x0d);  // br_if: the condition and the label's values from the polymorphic stack
+    code_.u32(depth);
+    for (ValType t : labels_[labels_.size() - 1 - depth]) push(t, true);
+  } else if (r == 3) {
+    ValType t = rng_.pick(kNumeric);
+    emit(0x1b);  // select
+    push(t, true);
+  } else if (r == 4) {
+    uint32_t local = rng_.below(static_cast<uint32_t>(locals_.size()));
+    if (is_scratch(local)) local = 0;
+    emit(0x21);
+    code_.u32(local);
+  } else if (r == 5) {
+    uint32_t f = rng_.below(callable_count());
+    emit(0x10);  // call: the arguments from the polymorphic stack
+    code_.u32(f);
+    for (ValType t : types_[func_types_[f]].results) push(t, true);
+  } else {
+    const MemOp& op = rng_.pick(kStores);
+    emit(op.code);
+    memarg(op.max_align);
+  }
+}
+
 void Generator::step() {
   --steps_left_;
+  if (dead_ && stack_.empty() && rng_.chance(30)) {
+    polymorphic_step();
+    return;
+  }
   if (rng_.chance(30)) {
     burst();
     return;
