@@ -32,10 +32,24 @@ class KernelMemoryProvider final : public wasm::MemoryProvider {
     return reinterpret_cast<u8*>(base.value());
   }
 
+  // Commits in steps of kCommitStep, taking the kernel address-space lock for each step only:
+  // a large memory.grow (allocating, zeroing and mapping thousands of frames) must not keep
+  // other programs' grows, loads and ends waiting for that lock. A step that fails gives back
+  // what the earlier steps committed: the memory keeps its old size.
+  static constexpr u64 kCommitStep = 1 << 20;
+
   bool commit(u8* base, u64 old_bytes, u64 new_bytes) override {
     if (new_bytes <= old_bytes) return true;
-    if (kmem::kernel_space().commit(reinterpret_cast<u64>(base), new_bytes).is_error())
-      return false;
+    auto& space = kmem::kernel_space();
+    u64 addr = reinterpret_cast<u64>(base);
+    for (u64 done = old_bytes; done < new_bytes;) {
+      u64 next = support::min(new_bytes, support::align_down(done + kCommitStep, kCommitStep));
+      if (space.commit(addr, next).is_error()) {
+        (void)space.decommit(addr, old_bytes);
+        return false;
+      }
+      done = next;
+    }
     __atomic_fetch_add(&g_committed, new_bytes - old_bytes, __ATOMIC_RELAXED);
     return true;
   }
