@@ -1,4 +1,5 @@
 #include <mem/heap.h>
+#include <support/allocation_cost.h>
 
 namespace mem {
 
@@ -30,7 +31,22 @@ struct Heap::Large {
   u32 pad;
 };
 
+namespace {
+// support::allocation_cost charges what this heap takes: its classes, then whole pages.
+constexpr bool allocation_cost_is_ours() {
+  if (sizeof support::kHeapClasses / sizeof support::kHeapClasses[0] != Heap::kClassCount) {
+    return false;
+  }
+  for (usize i = 0; i < Heap::kClassCount; ++i) {
+    if (support::kHeapClasses[i] != Heap::kClassSizes[i]) return false;
+  }
+  return support::allocation_cost(kPageSize - kLargeHeader) == kPageSize &&
+         support::allocation_cost(kPageSize - kLargeHeader + 1) == 2 * kPageSize;
+}
+}  // namespace
+
 Heap::Heap(PageProvider& pages, Poison poison) : pages_(pages), poison_(poison == Poison::Yes) {
+  static_assert(allocation_cost_is_ours());
   static_assert(sizeof(Slab) <= kSlabHeader);
   static_assert((kPageSize - kSlabHeader) / 16 <= 256, "bitmap too small");
   static_assert(sizeof(Large) == kLargeHeader);

@@ -1,6 +1,7 @@
 // WebAssembly types shared by the decoder, the validator, the translator and the runtime.
 #pragma once
 
+#include <support/allocation_cost.h>
 #include <support/types.h>
 #include <support/vector.h>
 
@@ -100,8 +101,8 @@ const char* error_kind_name(ErrorKind kind);
 inline constexpr const char* kOverMemoryLimit = "compiled module over the memory limit";
 
 // What the engine counts for one allocation of `bytes` against a memory limit (a compilation's,
-// a store's): the bytes plus the allocator's header and rounding.
-constexpr u64 allocation_cost(u64 bytes) { return bytes == 0 ? 0 : bytes + 16; }
+// a store's): what the kernel heap takes for it (<support/allocation_cost.h>).
+using support::allocation_cost;
 
 // How an execution stopped on a trap.
 enum class TrapKind : u8 {
