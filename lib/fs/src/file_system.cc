@@ -67,9 +67,10 @@ class PartsCursor {
 
 }  // namespace
 
-FileSystem::FileSystem(u64 quota_bytes, ClockFn clock, void* clock_context)
+FileSystem::FileSystem(u64 quota_bytes, ClockFn clock, void* clock_context, ChunkSource* chunks)
     : clock_(clock),
       clock_context_(clock_context),
+      chunks_(chunks),
       limit_(quota_bytes),
       root_(*this, Kind::Directory, 1, clock(clock_context)) {
   root_.nlink_ = 2;
@@ -96,6 +97,23 @@ FileSystem::~FileSystem() {
   }
 }
 
+u64 FileSystem::entry_cost(usize name_size) {
+  return 2 * sizeof(Node::Entry) + allocation_cost(name_size + 1);
+}
+
+u8* FileSystem::alloc_chunk() {
+  if (chunks_ != nullptr) return chunks_->alloc_chunk();
+  return new (std::nothrow) u8[kChunkSize];
+}
+
+void FileSystem::free_chunk(u8* chunk) {
+  if (chunks_ != nullptr) {
+    chunks_->free_chunk(chunk);
+  } else {
+    delete[] chunk;
+  }
+}
+
 Result<void> FileSystem::charge(u64 bytes) {
   u64 current = used_.load();
   for (;;) {
@@ -116,29 +134,30 @@ Result<Node*> FileSystem::new_node_locked(State& state, Kind kind) {
 }
 
 Result<void> FileSystem::add_entry_locked(Node& dir, StringView name, Node& child) {
-  TRY(charge(name.size()));
+  u64 cost = entry_cost(name.size());
+  TRY(charge(cost));
   Node::Entry entry;
   entry.seq = dir.next_seq_;
   entry.node = NodeRef(&child);  // never the last reference: the caller holds one
   if (copy_name(entry.name, name).is_error() ||
       dir.entries_.try_push(support::move(entry)).is_error()) {
-    uncharge(name.size());
+    uncharge(cost);
     return Error::NoMemory;
   }
   ++dir.next_seq_;
   ++dir.size_;
-  dir.charged_ += name.size();
+  dir.charged_ += cost;
   return {};
 }
 
 NodeRef FileSystem::remove_entry_locked(Node& dir, usize index) {
   NodeRef removed = support::move(dir.entries_[index].node);
-  u64 name_size = dir.entries_[index].name.size();
+  u64 cost = entry_cost(dir.entries_[index].name.size());
   for (usize i = index; i + 1 < dir.entries_.size(); ++i)
     dir.entries_[i] = support::move(dir.entries_[i + 1]);
   dir.entries_.pop_back();
-  dir.charged_ -= name_size;
-  uncharge(name_size);
+  dir.charged_ -= cost;
+  uncharge(cost);
   --dir.size_;
   return removed;
 }
@@ -223,8 +242,8 @@ Result<NodeRef> FileSystem::symlink(const NodeRef& dir_ref, StringView name, Str
     if (dir.parent_ == nullptr) return Error::NotFound;
     if (find_locked(dir, name).is_ok()) return Error::Exists;
     NodeRef node(TRY(new_node_locked(state, Kind::Symlink)));
-    TRY(charge(target.size()));
-    node->charged_ = target.size();  // from here on, freeing the node returns it
+    TRY(charge(allocation_cost(target.size() + 1)));
+    node->charged_ = allocation_cost(target.size() + 1);  // freeing the node returns it
     TRY(copy_name(node->target_, target));
     node->size_ = target.size();
     TRY(add_entry_locked(dir, name, *node));
@@ -320,14 +339,16 @@ Result<void> FileSystem::rename(const NodeRef& old_dir_ref, StringView old_name,
     } else if (&od == &nd) {
       // Same directory: rename the entry in place, so a readdir walk keeps its position.
       support::Vector<char> name;
-      TRY(charge(new_name.size()));
+      u64 cost = entry_cost(new_name.size());
+      TRY(charge(cost));
       if (copy_name(name, new_name).is_error()) {
-        uncharge(new_name.size());
+        uncharge(cost);
         return Error::NoMemory;
       }
       Node::Entry& entry = od.entries_[old_index];
-      uncharge(entry.name.size());
-      od.charged_ = od.charged_ - entry.name.size() + new_name.size();
+      u64 old_cost = entry_cost(entry.name.size());
+      uncharge(old_cost);
+      od.charged_ = od.charged_ - old_cost + cost;
       entry.name = support::move(name);
     } else {
       TRY(add_entry_locked(nd, new_name, *src));
@@ -458,8 +479,8 @@ Result<u64> FileSystem::write_in_steps(Node& file, WriteAt at, u64 offset,
   // taken again to install them, and if the file changed meanwhile so that more are needed, more
   // are made. Whatever is left over is freed.
   support::Vector<u8*> fresh;
-  auto drop_fresh = [&fresh] {
-    for (u8* chunk : fresh) delete[] chunk;
+  auto drop_fresh = [this, &fresh] {
+    for (u8* chunk : fresh) free_chunk(chunk);
     fresh.shrink_to(0);
   };
   u64 start = 0;
@@ -483,7 +504,7 @@ Result<u64> FileSystem::write_in_steps(Node& file, WriteAt at, u64 offset,
         needed = missing;
         return false;
       }
-      u64 cost = missing * kChunkSize + (new_slots - old_slots) * sizeof(u8*);
+      u64 cost = missing * kChunkSize + (new_slots - old_slots) * kSlotCost;
       TRY(charge(cost));
       if (file.chunks_.try_resize(new_slots).is_error()) {
         uncharge(cost);
@@ -508,7 +529,7 @@ Result<u64> FileSystem::write_in_steps(Node& file, WriteAt at, u64 offset,
     if (taken.value()) break;
     bool failed = fresh.try_reserve(needed).is_error();
     while (!failed && fresh.size() < needed) {
-      u8* chunk = new (std::nothrow) u8[kChunkSize];
+      u8* chunk = alloc_chunk();
       if (chunk == nullptr) {
         failed = true;
       } else {
@@ -567,10 +588,10 @@ void FileSystem::shrink_locked(Node& file, u64 size) {
   u64 freed = 0;
   for (usize i = keep; i < file.chunks_.size(); ++i) {
     if (file.chunks_[i] != nullptr) {
-      delete[] file.chunks_[i];
+      free_chunk(file.chunks_[i]);
       freed += kChunkSize;
     }
-    freed += sizeof(u8*);
+    freed += kSlotCost;
   }
   if (keep < file.chunks_.size()) file.chunks_.shrink_to(keep);
   // The kept part of the last chunk must read as zeros if the file grows again.

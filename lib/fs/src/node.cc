@@ -6,8 +6,13 @@ namespace fs {
 Node::Node(FileSystem& fs, Kind kind, u64 inode, u64 now)
     : fs_(fs), kind_(kind), inode_(inode), atim_(now), mtim_(now), ctim_(now) {}
 
+// What kNodeCost covers: the record and the heap's bookkeeping for it.
+static_assert(allocation_cost(sizeof(Node)) <= kNodeCost);
+
 Node::~Node() {
-  for (u8* chunk : chunks_) delete[] chunk;
+  for (u8* chunk : chunks_) {
+    if (chunk != nullptr) fs_.free_chunk(chunk);
+  }
 }
 
 void Node::release() {

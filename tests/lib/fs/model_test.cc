@@ -80,9 +80,9 @@ struct Model {
     u64 used = 0;
     for (auto& [id, n] : nodes) {
       if (id != 0) used += fs::kNodeCost;
-      used += n.chunks.size() * fs::kChunkSize + n.slots * 8;
-      if (n.symlink) used += n.data.size();
-      for (auto& [name, child] : n.children) used += name.size();
+      used += n.chunks.size() * fs::kChunkSize + n.slots * fs::kSlotCost;
+      if (n.symlink) used += fs::allocation_cost(n.data.size() + 1);
+      for (auto& [name, child] : n.children) used += fs::FileSystem::entry_cost(name.size());
     }
     return used;
   }

@@ -17,17 +17,18 @@
 // write. Reference counts are atomic and dropping the last reference never takes the lock, so
 // NodeRefs may be released anywhere.
 //
-// Quota: the file system charges a fixed kNodeCost per node (the root excepted), kChunkSize per
-// allocated chunk of file data plus 8 bytes per chunk slot, the bytes of every symlink target
-// and of every directory entry's name. An operation that would exceed the limit fails with
-// NoSpace and changes nothing; freeing data or nodes gives the bytes back. An empty file system
-// uses 0.
+// Quota: the file system charges what it allocates: kNodeCost per node (the root excepted),
+// kChunkSize per allocated chunk of file data plus kSlotCost per chunk slot, the allocation of
+// every symlink target, and FileSystem::entry_cost() per directory entry (its record and its
+// name's allocation). An operation that would exceed the limit fails with NoSpace and changes
+// nothing; freeing data or nodes gives the bytes back. An empty file system uses 0.
 //
 // Every failing operation changes nothing (check first, then act).
 #pragma once
 
 #include <fs/error.h>
 #include <fs/node.h>
+#include <support/allocation_cost.h>
 #include <support/atomic.h>
 #include <support/optional.h>
 #include <support/span.h>
@@ -43,8 +44,27 @@ inline constexpr usize kMaxTarget = 4095;        // bytes in a symlink target
 inline constexpr usize kMaxSymlinkHops = 40;     // per resolve()
 inline constexpr usize kChunkSize = 4096;        // file data is stored in chunks of this size
 inline constexpr u64 kMaxFileSize = 1ull << 40;  // offset + length limit
-inline constexpr u64 kNodeCost = 256;            // quota bytes charged per node
+inline constexpr u64 kNodeCost = 256;            // quota bytes charged per node (its record)
 inline constexpr usize kCopyStep = 64 * 1024;    // bytes a read or write copies per lock hold
+
+// Quota bytes for one heap allocation of `bytes` (<support/allocation_cost.h>: what the kernel
+// heap takes for it, which also covers a hosted malloc's chunk).
+using support::allocation_cost;
+// A slot of a file's chunk table (counted twice: the table doubles as it grows).
+inline constexpr u64 kSlotCost = 2 * sizeof(u8*);
+
+// Where file data comes from, kChunkSize bytes at a time. The kernel hands out whole pages: a
+// chunk from its heap would take two (the heap's header does not fit beside 4 KiB in one page),
+// twice what the quota charges. Called with or without the file system's lock held: it must not
+// block or call into the file system.
+class ChunkSource {
+ public:
+  virtual u8* alloc_chunk() = 0;  // kChunkSize bytes, or nullptr when out of memory
+  virtual void free_chunk(u8* chunk) = 0;
+
+ protected:
+  ~ChunkSource() = default;
+};
 
 // Nanoseconds since some epoch; called with the lock held, so it must not block or re-enter.
 using ClockFn = u64 (*)(void* context);
@@ -82,8 +102,9 @@ enum class FollowLast : u8 { No, Yes };
 
 class FileSystem {
  public:
-  // Never fails: the root lives inside the object. `quota_bytes` bounds the charges above.
-  FileSystem(u64 quota_bytes, ClockFn clock, void* clock_context);
+  // Never fails: the root lives inside the object. `quota_bytes` bounds the charges above. File
+  // data comes from `chunks`, or the heap when null.
+  FileSystem(u64 quota_bytes, ClockFn clock, void* clock_context, ChunkSource* chunks = nullptr);
   // Every NodeRef must have been released. Tears the tree down without recursion.
   ~FileSystem();
   FileSystem(const FileSystem&) = delete;
@@ -161,6 +182,9 @@ class FileSystem {
   // --- Quota.
   u64 used() const { return used_.load(); }
   u64 limit() const { return limit_; }
+  // What a directory entry named with `name_size` bytes is charged: its record in the
+  // directory's array (counted twice: the array doubles) and its name's own allocation.
+  static u64 entry_cost(usize name_size);
 
   // Threads now waiting for the lock (tests of the steps of reads and writes).
   u32 waiters() { return state_.lock().waiters(); }
@@ -202,6 +226,8 @@ class FileSystem {
   };
 
   u64 now() { return clock_(clock_context_); }
+  u8* alloc_chunk();
+  void free_chunk(u8* chunk);
   // Atomic so that the last release, which may happen anywhere, needs no lock.
   Result<void> charge(u64 bytes);
   void uncharge(u64 bytes) { used_.fetch_sub(bytes); }
@@ -221,6 +247,7 @@ class FileSystem {
 
   ClockFn clock_;
   void* clock_context_;
+  ChunkSource* chunks_;
   u64 limit_;
   support::Atomic<u64> used_{0};
   support::Locked<State, StepLock> state_;
