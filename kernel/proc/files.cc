@@ -40,6 +40,16 @@ support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, Stri
   return support::move(bytes.value());
 }
 
+support::Result<u64, SpawnError> file_size(StringView path, StringView cwd) {
+  char buffer[1024];
+  StringView full = absolute(path, cwd, buffer, sizeof buffer);
+  if (full.size() == 0) return SpawnError::Invalid;
+  auto node = root().resolve(full);
+  if (node.is_error()) return error_of(node.error());
+  if (!node.value()->is_file()) return SpawnError::NotFound;
+  return root().stat(node.value()).size;
+}
+
 bool file_exists(StringView path, StringView cwd) {
   char buffer[1024];
   StringView full = absolute(path, cwd, buffer, sizeof buffer);

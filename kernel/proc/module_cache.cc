@@ -1,8 +1,14 @@
 // The module cache: a compiled module per distinct content (FNV-1a 64 of the bytes and the size),
-// shared by every program running it, freed when the last one ends and the cache is dropped.
+// shared by every program running it. Modules no program runs stay for the next run while they
+// take at most program.cache bytes together; beyond, the least recently used go.
 //
 // A miss compiles in steps of kCompileBudget bytes of the module (about half a millisecond under
 // QEMU) with a yield between steps, so a large module does not hold a hart while it compiles.
+// What the compilation allocates is charged to the program that loads it as it goes, against its
+// program.memory and the pool, so a module whose internal code would not fit fails early. While
+// a module compiles, programs that start with the same bytes wait for it instead of compiling it
+// again (1,000 programs started at once on one hart compile once).
+#include <async/sync.h>
 #include <async/time.h>
 #include <support/format.h>
 #include <support/spinlock.h>
@@ -16,12 +22,62 @@ struct Entry {
   u64 hash = 0;
   u64 size = 0;
   const wasm::Module* module = nullptr;
+  u64 footprint = 0;  // charged to the pool while the module is here
   u32 users = 0;
+  u64 last_used = 0;  // g_clock when the last user returned it
 };
 
 support::SpinLock g_lock;
 support::Vector<Entry> g_entries;
 u64 g_hits = 0;
+u64 g_clock = 0;
+support::Atomic<u64> g_bytes{0};  // footprints of the cached modules
+
+// Compilations under way (hash and size of their bytes), under g_lock; g_compiled is notified
+// when one ends.
+struct InFlight {
+  u64 hash;
+  u64 size;
+};
+support::Vector<InFlight> g_in_flight;
+async::WaitQueue g_compiled;
+
+bool in_flight_locked(u64 hash, u64 size) {
+  for (const InFlight& f : g_in_flight) {
+    if (f.hash == hash && f.size == size) return true;
+  }
+  return false;
+}
+
+// Registers a compilation under way (if there is memory to: otherwise others may compile the
+// same bytes too) and removes it, waking the programs waiting for it, however the compiling task
+// ends.
+class CompilingGuard {
+ public:
+  CompilingGuard(u64 hash, u64 size) : hash_(hash), size_(size) {
+    support::LockGuard guard(g_lock);
+    registered_ = g_in_flight.try_push(InFlight{hash, size}).is_ok();
+  }
+  CompilingGuard(const CompilingGuard&) = delete;
+  ~CompilingGuard() {
+    if (!registered_) return;
+    {
+      support::LockGuard guard(g_lock);
+      for (usize i = 0; i < g_in_flight.size(); ++i) {
+        if (g_in_flight[i].hash != hash_ || g_in_flight[i].size != size_) continue;
+        g_in_flight[i] = g_in_flight[g_in_flight.size() - 1];
+        g_in_flight.shrink_to(g_in_flight.size() - 1);
+        break;
+      }
+    }
+    g_compiled.notify_all();
+  }
+
+ private:
+  u64 hash_;
+  u64 size_;
+  bool registered_ = false;
+};
 
 u64 fnv1a(support::Span<const u8> bytes) {
   u64 h = 0xcbf29ce484222325ull;
@@ -48,23 +104,108 @@ void describe(CompileOutcome& outcome, const wasm::CompileError& error) {
                   error.offset, error.message);
 }
 
+// Frees a module that left the cache (or never entered it) and gives its charge back.
+void destroy(const wasm::Module* module, u64 footprint) {
+  delete module;
+  pool::uncharge(footprint);
+}
+
+// Under g_lock: removes entry `index`.
+void remove_locked(usize index) {
+  g_bytes.fetch_sub(g_entries[index].footprint);
+  for (usize j = index + 1; j < g_entries.size(); ++j) g_entries[j - 1] = g_entries[j];
+  g_entries.shrink_to(g_entries.size() - 1);
+}
+
+// The compilation's allocations, charged to the program (for its limit and `ps`) and to the pool
+// as they happen; handed over to the cache entry, or given back, at the end.
+class CompileCharge {
+ public:
+  explicit CompileCharge(Program& program) : program_(program) {}
+  CompileCharge(const CompileCharge&) = delete;
+  ~CompileCharge() { set(0); }
+  // The limit for the compilation's next step: the program's own limit, or what the pool has
+  // room for now, whichever is less (`own`: whether it is the program's).
+  u64 next_limit(bool& own) const {
+    u64 held = program_.memory_bytes.load();
+    u64 others = held - charged_;  // the program's overhead
+    u64 mine = limits().memory_bytes > others ? limits().memory_bytes - others : 0;
+    u64 room = charged_ + pool::room(program_.reserve, held);
+    own = mine <= room;
+    return own ? mine : room;
+  }
+  // Brings the charge to `bytes`; false when the pool refuses (another program took the room).
+  bool set(u64 bytes) {
+    if (bytes > charged_) {
+      u64 more = bytes - charged_;
+      if (!pool::charge(more, program_.reserve, program_.memory_bytes.load() + more)) return false;
+      program_.memory_bytes.fetch_add(more);
+    } else {
+      pool::uncharge(charged_ - bytes);
+      program_.memory_bytes.fetch_sub(charged_ - bytes);
+    }
+    charged_ = bytes;
+    return true;
+  }
+  // The module's footprint stays charged to the pool (for the cache) and to the program (until
+  // it returns the module): nothing is given back when this goes.
+  void hand_over() { charged_ = 0; }
+
+ private:
+  Program& program_;
+  u64 charged_ = 0;
+};
+
 }  // namespace
 
-async::Task<CompileOutcome> cache_get(support::Span<const u8> bytes) {
+async::Task<CompileOutcome> cache_get(support::Vector<u8>& file, Program& program) {
   CompileOutcome outcome;
+  support::Span<const u8> bytes = file.span();
   u64 hash = fnv1a(bytes);
-  {
-    support::LockGuard guard(g_lock);
-    for (Entry& e : g_entries) {
-      if (e.hash == hash && e.size == bytes.size() && same(e.module, bytes)) {
-        ++e.users;
-        ++g_hits;
-        outcome.module = e.module;
-        co_return outcome;
+  for (;;) {
+    bool compiling;
+    {
+      support::LockGuard guard(g_lock);
+      for (Entry& e : g_entries) {
+        if (e.hash == hash && e.size == bytes.size() && same(e.module, bytes)) {
+          ++e.users;
+          ++g_hits;
+          outcome.module = e.module;
+          outcome.footprint = e.footprint;
+          program.memory_bytes.fetch_add(e.footprint);
+          co_return outcome;
+        }
       }
+      compiling = in_flight_locked(hash, bytes.size());
     }
+    if (!compiling) break;
+    co_await g_compiled.wait_until([&] {
+      support::LockGuard guard(g_lock);
+      return !in_flight_locked(hash, bytes.size());
+    });
   }
-  auto begun = wasm::Compilation::begin(bytes);
+  // (Another program may register the same bytes between the look-up and this: both compile, and
+  // the second to finish keeps the first's module.)
+  CompilingGuard compiling(hash, bytes.size());
+  auto over_limit = [&](bool own) {
+    support::BufferSink sink(outcome.reason, sizeof outcome.reason);
+    if (own) {
+      support::format(sink, "compiled module over the program's memory limit ({} MiB)",
+                      limits().memory_bytes >> 20);
+    } else {
+      support::format(sink, "out of memory for the compiled module (other programs hold it)");
+    }
+  };
+  CompileCharge charge(program);
+  bool own = false;
+  u64 limit = charge.next_limit(own);
+  if (wasm::allocation_cost(bytes.size()) > limit ||
+      !charge.set(wasm::allocation_cost(bytes.size()))) {
+    over_limit(own);
+    co_return outcome;
+  }
+  u64 size = bytes.size();
+  auto begun = wasm::Compilation::begin(support::move(file));
   if (begun.is_error()) {
     describe(outcome, begun.error());
     co_return outcome;
@@ -75,59 +216,96 @@ async::Task<CompileOutcome> cache_get(support::Span<const u8> bytes) {
     ~Owner() { delete compilation; }
   } owner{begun.value()};
   for (;;) {
+    owner.compilation->set_memory_limit(charge.next_limit(own));
     auto step = owner.compilation->step(kCompileBudget);
+    bool charged = charge.set(owner.compilation->memory_used());
     if (step.is_error()) {
-      describe(outcome, step.error());
+      if (step.error().message == wasm::kOverMemoryLimit) {
+        over_limit(own);
+      } else {
+        describe(outcome, step.error());
+      }
+      co_return outcome;
+    }
+    if (!charged) {
+      over_limit(false);
       co_return outcome;
     }
     if (step.value()) break;
     co_await async::yield_now();
   }
   const wasm::Module* module = owner.compilation->take();
+  u64 footprint = module->footprint();
+  bytes = module->bytes.span();
+  // The compiler's work stacks are gone: the module's own footprint stays charged.
+  if (!charge.set(footprint)) {
+    delete module;
+    over_limit(false);
+    co_return outcome;
+  }
+  charge.hand_over();
+  outcome.footprint = footprint;
   support::LockGuard guard(g_lock);
   // Another program may have compiled the same bytes meanwhile: keep one.
   for (Entry& e : g_entries) {
-    if (e.hash == hash && e.size == bytes.size() && same(e.module, bytes)) {
+    if (e.hash == hash && e.size == size && same(e.module, bytes)) {
       ++e.users;
+      // The other module's footprint (equal: same bytes, same code) is charged instead.
+      pool::uncharge(footprint);
       delete module;
       outcome.module = e.module;
       co_return outcome;
     }
   }
-  Entry entry{hash, bytes.size(), module, 1};
-  if (g_entries.try_push(entry).is_error()) {
+  Entry entry{hash, size, module, footprint, 1, 0};
+  if (g_entries.try_push(entry).is_ok()) {
+    g_bytes.fetch_add(footprint);
+  } else {
     // Uncached: this program owns it alone (cache_put frees modules it does not know).
   }
   outcome.module = module;
   co_return outcome;
 }
 
-// Modules no program runs stay cached for the next run, up to this many; beyond, the one just
-// released goes (so a program writing and running new modules cannot grow the cache forever).
-constexpr usize kMaxUnused = 16;
-
 void cache_put(const wasm::Module* module) {
+  // Freed after the lock is released: a big module takes a while to free.
+  const wasm::Module* dead[8];
+  u64 dead_bytes[8];
+  usize dead_count = 0;
   {
     support::LockGuard guard(g_lock);
-    usize unused = 0, index = g_entries.size();
+    usize index = g_entries.size();
     for (usize i = 0; i < g_entries.size(); ++i) {
-      Entry& e = g_entries[i];
-      if (e.module == module) {
-        --e.users;
-        index = i;
-      }
-      if (e.users == 0) ++unused;
+      if (g_entries[i].module == module) index = i;
     }
     if (index == g_entries.size()) {
       // Not cached (the cache could not grow): this program owned it alone.
-    } else if (unused <= kMaxUnused || g_entries[index].users != 0) {
-      return;
+      dead[dead_count] = module;
+      dead_bytes[dead_count++] = module->footprint();
     } else {
-      for (usize j = index + 1; j < g_entries.size(); ++j) g_entries[j - 1] = g_entries[j];
-      g_entries.shrink_to(g_entries.size() - 1);
+      Entry& e = g_entries[index];
+      --e.users;
+      e.last_used = ++g_clock;
+      // Over the limit, unused modules go, least recently used first (this one too, if it
+      // alone is over).
+      u64 unused = 0;
+      for (const Entry& u : g_entries) unused += u.users == 0 ? u.footprint : 0;
+      while (unused > limits().cache_bytes && dead_count < 8) {
+        usize oldest = g_entries.size();
+        for (usize i = 0; i < g_entries.size(); ++i) {
+          if (g_entries[i].users != 0) continue;
+          if (oldest == g_entries.size() || g_entries[i].last_used < g_entries[oldest].last_used) {
+            oldest = i;
+          }
+        }
+        dead[dead_count] = g_entries[oldest].module;
+        dead_bytes[dead_count++] = g_entries[oldest].footprint;
+        unused -= g_entries[oldest].footprint;
+        remove_locked(oldest);
+      }
     }
   }
-  delete module;
+  for (usize i = 0; i < dead_count; ++i) destroy(dead[i], dead_bytes[i]);
 }
 
 u64 cache_size() {
@@ -135,24 +313,31 @@ u64 cache_size() {
   return g_entries.size();
 }
 
+u64 cache_bytes() { return g_bytes.load(); }
+
 u64 cache_hits() {
   support::LockGuard guard(g_lock);
   return g_hits;
 }
 
 void cache_drop_unused() {
-  support::Vector<const wasm::Module*> dead;
-  {
-    support::LockGuard guard(g_lock);
-    usize kept = 0;
-    for (usize i = 0; i < g_entries.size(); ++i) {
-      Entry e = g_entries[i];
-      if (e.users == 0 && dead.try_push(e.module).is_ok()) continue;
-      g_entries[kept++] = e;
+  // One at a time, so that no list of them needs memory (this runs when memory is short).
+  for (;;) {
+    const wasm::Module* module = nullptr;
+    u64 footprint = 0;
+    {
+      support::LockGuard guard(g_lock);
+      for (usize i = 0; i < g_entries.size(); ++i) {
+        if (g_entries[i].users != 0) continue;
+        module = g_entries[i].module;
+        footprint = g_entries[i].footprint;
+        remove_locked(i);
+        break;
+      }
     }
-    g_entries.shrink_to(kept);
+    if (module == nullptr) return;
+    destroy(module, footprint);
   }
-  for (const wasm::Module* m : dead) delete m;
 }
 
 }  // namespace programs

@@ -15,6 +15,25 @@
 namespace programs {
 
 struct WasiState;  // wasi_glue.cc
+struct Program;
+
+// Charges what is allocated for a program to it (Program::memory_bytes) and to the pool of all
+// programs (memory_pool.cc); the program's Store reports to it (wasm::StoreConfig::account).
+class ProgramAccount final : public wasm::MemoryAccount {
+ public:
+  explicit ProgramAccount(Program& program) : program_(program) {}
+  // False when the pool has no room for it (see Reserve).
+  bool charge(u64 bytes) override;
+  void uncharge(u64 bytes) override;
+
+ private:
+  Program& program_;
+};
+
+// What a program's record, task, WASI state and address-space bookkeeping cost besides what its
+// store charges (its path and arguments come on top): charged at spawn, given back when the
+// record goes.
+inline constexpr u64 kProgramOverhead = 24 << 10;
 
 // What a program suspended in a host call waits for (set by the host function that returned
 // HostStatus::Pending, read by the program's task).
@@ -34,7 +53,11 @@ struct Program {
   support::Atomic<u32> hart{0};
   support::Atomic<u64> cpu_ns{0};
   support::Atomic<u64> slices{0};
+  // Everything charged to the program: its overhead, its compiled module, its store.
   support::Atomic<u64> memory_bytes{0};
+  ProgramAccount account{*this};
+  Reserve reserve = Reserve::None;
+  u64 overhead = 0;  // charged at spawn, given back with the record
   bool foreground = false;
 
   // The request, kept until the task has loaded the program.
@@ -49,6 +72,7 @@ struct Program {
   wasm::Instance* instance = nullptr;
   WasiState* wasi = nullptr;
   const wasm::Module* module = nullptr;  // a module-cache reference
+  u64 module_bytes = 0;                  // its footprint, charged to this program
 
   // Suspension in a host call.
   // Written by the program's own task; read by others (the tty rings only console readers).
@@ -136,19 +160,43 @@ void wasi_destroy(WasiState* state);
 // Reads a program file (absolute path, or relative to `cwd`) from the root file system.
 support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd);
 bool file_exists(StringView path, StringView cwd);
+support::Result<u64, SpawnError> file_size(StringView path, StringView cwd);
 // Creates the file at absolute `path`, or empties the one there.
 support::Result<fs::NodeRef, SpawnError> create_empty_file(StringView path);
 
+// The pool: what all programs (and the compiled modules of the cache) hold together, at most the
+// memory that was free when programs::init ran, less the file system's room and the reserve
+// (memory_pool.cc).
+namespace pool {
+void init(u64 limit, u64 reserve);
+// Charges `bytes` if that stays within the limit plus the part of the reserve `reserve` allows;
+// `holder_total` is what the holder (a program) holds after the charge (for Reserve::Tools).
+// Unused cached modules are dropped to make room before it says no.
+bool charge(u64 bytes, Reserve reserve, u64 holder_total);
+void uncharge(u64 bytes);
+// What charge() would allow now.
+u64 room(Reserve reserve, u64 holder_total);
+u64 used();
+u64 limit();
+u64 reserve();
+}  // namespace pool
+
 // The module cache: one compiled Module per distinct content, shared by every program that runs
-// it. get() compiles on a miss (and reports the error); put() returns the reference.
+// it. get() compiles on a miss (and reports the error); put() returns the reference. A module is
+// charged to the pool once, from its compilation until it leaves the cache; every program that
+// runs it is charged its footprint (CompileOutcome::footprint) against its own limit.
 struct CompileOutcome {
   const wasm::Module* module = nullptr;
+  u64 footprint = 0;
   char reason[256] = {};
 };
-// Suspends between compile steps; `bytes` must stay alive until it returns.
-async::Task<CompileOutcome> cache_get(support::Span<const u8> bytes);
+// Compiles on a miss for `program` (bounded by its limit and the pool, both charged as the
+// compilation allocates), taking `bytes` for the module's copy (left empty then). Suspends
+// between compile steps; `bytes` must stay alive until it returns.
+async::Task<CompileOutcome> cache_get(support::Vector<u8>& bytes, Program& program);
 void cache_put(const wasm::Module* module);
 u64 cache_size();
+u64 cache_bytes();
 u64 cache_hits();
 void cache_drop_unused();
 

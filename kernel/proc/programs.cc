@@ -135,9 +135,6 @@ wasm::RunStatus run_slice(Program& p) {
   g_slices.fetch_add(1);
   if (cpu < 8) g_slices_on_hart[cpu].fetch_add(1);
   if (status == wasm::RunStatus::Interrupted) g_preempted.fetch_add(1);
-  if (p.instance != nullptr && p.instance->memory != nullptr) {
-    p.memory_bytes.store(p.instance->memory->size);
-  }
   return status;
 }
 
@@ -194,24 +191,61 @@ void describe_trap(Program& p) {
 async::Task<bool> load(Program& p) {
   p.exit.end = End::Failed;
   p.exit.code = 126;
-  auto bytes = read_file({reinterpret_cast<const char*>(p.path.data()), p.path.size()},
-                         {reinterpret_cast<const char*>(p.cwd.data()), p.cwd.size()});
+  StringView path(reinterpret_cast<const char*>(p.path.data()), p.path.size());
+  StringView cwd(reinterpret_cast<const char*>(p.cwd.data()), p.cwd.size());
+  // The file's bytes are charged to the program while it holds them (until the compiled module
+  // takes them over, or the cached module is found).
+  auto size = file_size(path, cwd);
+  if (size.is_error()) {
+    set_reason(p.exit, "cannot read the program: {}", spawn_error_name(size.error()));
+    co_return false;
+  }
+  struct FileCharge {
+    Program& p;
+    u64 bytes = 0;
+    ~FileCharge() { p.account.uncharge(bytes); }
+  } file_charge{p};
+  u64 cost = wasm::allocation_cost(size.value());
+  if (p.memory_bytes.load() + cost > g_limits.memory_bytes) {
+    set_reason(p.exit, "program file larger than the memory limit ({} MiB)",
+               g_limits.memory_bytes >> 20);
+    co_return false;
+  }
+  if (!p.account.charge(cost)) {
+    set_reason(p.exit, "out of memory for the program file (other programs hold it)");
+    co_return false;
+  }
+  file_charge.bytes = cost;
+  auto bytes = read_file(path, cwd);
   if (bytes.is_error()) {
     set_reason(p.exit, "cannot read the program: {}", spawn_error_name(bytes.error()));
     co_return false;
   }
   co_await async::yield_now();
-  CompileOutcome compiled = co_await cache_get(bytes.value().span());
+  CompileOutcome compiled = co_await cache_get(bytes.value(), p);
+  bytes.value() = support::Vector<u8>();  // the module has its own copy
+  p.account.uncharge(file_charge.bytes);
+  file_charge.bytes = 0;
   if (compiled.module == nullptr) {
     support::BufferSink sink(p.exit.reason, sizeof p.exit.reason);
     support::format(sink, "{}", compiled.reason);
     co_return false;
   }
   p.module = compiled.module;
+  p.module_bytes = compiled.footprint;
   co_await async::yield_now();
 
+  // The store may charge what the program's limit leaves besides its overhead and its code.
+  u64 held = p.memory_bytes.load();
   wasm::StoreConfig config;
   config.max_memory_pages = g_limits.memory_pages;
+  config.max_bytes = g_limits.memory_bytes > held ? g_limits.memory_bytes - held : 0;
+  config.account = &p.account;
+  config.max_stack_slots = g_limits.stack_bytes / sizeof(u64);
+  config.max_call_depth = g_limits.call_depth;
+  if (config.initial_stack_slots > config.max_stack_slots) {
+    config.initial_stack_slots = static_cast<u32>(config.max_stack_slots);
+  }
   p.store = new (std::nothrow) wasm::Store(wasm_memory::provider(), config);
   if (p.store == nullptr) {
     set_reason(p.exit, "out of memory");
@@ -248,8 +282,11 @@ async::Task<bool> load(Program& p) {
         set_reason(p.exit, "trap while instantiating: {}", wasm::trap_message(error.trap));
         break;
       case wasm::InstantiateError::Kind::NoMemory:
-        set_reason(p.exit, "out of memory while instantiating (limit {} pages)",
-                   g_limits.memory_pages);
+        set_reason(p.exit, "out of memory while instantiating");
+        break;
+      case wasm::InstantiateError::Kind::Limit:
+        set_reason(p.exit, "cannot instantiate: {} (program.memory={} MiB, program.pages={})",
+                   error.message, g_limits.memory_bytes >> 20, g_limits.memory_pages);
         break;
     }
     co_return false;
@@ -367,14 +404,15 @@ void teardown(Program& p) {
     p.execution = nullptr;
   }
   delete execution;
-  delete p.store;  // linear memories, tables, instances: their frames return now
+  delete p.store;  // linear memories, tables, instances: their frames and charges return now
   p.store = nullptr;
   p.instance = nullptr;
   if (p.module != nullptr) cache_put(p.module);
   p.module = nullptr;
+  p.memory_bytes.fetch_sub(p.module_bytes);  // left is the overhead, until the record goes
+  p.module_bytes = 0;
   if (p.wasi != nullptr) wasi_destroy(p.wasi);
   p.wasi = nullptr;
-  p.memory_bytes.store(0);
 }
 
 void reap(Program* p);
@@ -481,16 +519,19 @@ void reap(Program* p) {
   release(p);
 }
 
-u32 parse_limit(const char* key, u32 fallback) {
+// A boot argument's number (`key=N`), or `fallback` when absent or not a number; 0 only when
+// `zero` allows it.
+enum class Zero : u8 { Refused, Allowed };
+u32 parse_limit(const char* key, u32 fallback, Zero zero = Zero::Refused) {
   auto value = boot_args::get(key);
-  if (!value) return fallback;
+  if (!value || value->size() == 0) return fallback;
   u64 n = 0;
   for (char c : *value) {
     if (c < '0' || c > '9') return fallback;
     n = n * 10 + static_cast<u64>(c - '0');
     if (n > 0xffffffffu) return fallback;
   }
-  return n == 0 ? fallback : static_cast<u32>(n);
+  return n == 0 && zero == Zero::Refused ? fallback : static_cast<u32>(n);
 }
 
 }  // namespace
@@ -510,7 +551,10 @@ bool slice_over(const Program& program) {
 }
 
 void release(Program* program) {
-  if (program->refs.fetch_sub(1) == 1) delete program;
+  if (program->refs.fetch_sub(1) != 1) return;
+  u64 overhead = program->overhead;
+  delete program;
+  pool::uncharge(overhead);
 }
 
 Program* acquire(u32 pid) {
@@ -558,10 +602,22 @@ bool console_readable_by(u32 pid) { return console_owner() == pid && tty::readab
 void set_root(fs::FileSystem& root) { g_root = &root; }
 
 void read_limits() {
-  g_limits.memory_pages = parse_limit("program.pages", g_limits.memory_pages);
-  if (g_limits.memory_pages > wasm::kMaxMemoryPages) g_limits.memory_pages = wasm::kMaxMemoryPages;
-  g_limits.open_files = parse_limit("program.files", g_limits.open_files);
-  g_limits.max_programs = parse_limit("program.max", g_limits.max_programs);
+  constexpr u64 kMiB = 1 << 20, kKiB = 1 << 10;
+  Limits& l = g_limits;
+  l.memory_pages = parse_limit("program.pages", l.memory_pages);
+  if (l.memory_pages > wasm::kMaxMemoryPages) l.memory_pages = wasm::kMaxMemoryPages;
+  l.memory_bytes = parse_limit("program.memory", static_cast<u32>(l.memory_bytes / kMiB)) * kMiB;
+  l.stack_bytes = parse_limit("program.stack", static_cast<u32>(l.stack_bytes / kKiB)) * kKiB;
+  l.call_depth = parse_limit("program.depth", l.call_depth);
+  l.open_files = parse_limit("program.files", l.open_files);
+  l.children = parse_limit("program.children", l.children);
+  l.unreaped = parse_limit("program.unreaped", l.unreaped);
+  l.max_programs = parse_limit("program.max", l.max_programs, Zero::Allowed);
+  l.reserve_bytes =
+      parse_limit("program.reserve", static_cast<u32>(l.reserve_bytes / kMiB), Zero::Allowed) *
+      kMiB;
+  l.cache_bytes =
+      parse_limit("program.cache", static_cast<u32>(l.cache_bytes / kMiB), Zero::Allowed) * kMiB;
 }
 
 fs::FileSystem& root() { return *g_root; }
@@ -572,16 +628,40 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   WasiState* parent_wasi = nullptr;
   Program* parent = acquire(request.parent);
   if (request.parent != 0 && parent == nullptr) return SpawnError::Invalid;
+  // The shell's tools may use part of the reserve; their own children none. The record, its task
+  // and WASI state, and the arguments it keeps until loaded are charged from here on.
+  Reserve reserve = request.reserve;
+  if (parent != nullptr) reserve = parent->reserve == Reserve::All ? Reserve::Tools : Reserve::None;
+  u64 overhead = kProgramOverhead + wasm::allocation_cost(request.path.size()) +
+                 wasm::allocation_cost(request.cwd.size());
+  auto strings_cost = [](const support::Vector<support::Vector<u8>>& strings) {
+    u64 cost = wasm::allocation_cost(strings.size() * sizeof(support::Vector<u8>));
+    for (const support::Vector<u8>& s : strings) cost += wasm::allocation_cost(s.size());
+    return cost;
+  };
+  overhead += strings_cost(request.argv) + strings_cost(request.env);
+  if (!pool::charge(overhead, reserve, overhead)) {
+    if (parent != nullptr) release(parent);
+    return SpawnError::NoMemory;
+  }
   if (parent != nullptr) parent_wasi = parent->wasi;
   auto wasi = wasi_create(request, parent_wasi);
   if (parent != nullptr) release(parent);
-  if (wasi.is_error()) return wasi.error();
+  if (wasi.is_error()) {
+    pool::uncharge(overhead);
+    return wasi.error();
+  }
 
   auto* p = new (std::nothrow) Program;
   if (p == nullptr) {
     wasi_destroy(wasi.value());
+    pool::uncharge(overhead);
     return SpawnError::NoMemory;
   }
+  // From here on the record carries the overhead's charge; release() gives it back.
+  p->overhead = overhead;
+  p->memory_bytes.store(overhead);
+  p->reserve = reserve;
   p->wasi = wasi.value();
   wasi_attach(p->wasi, p);
   p->parent = request.parent;
@@ -593,7 +673,8 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   auto cwd = bytes_of(request.cwd);
   if (path.is_error() || cwd.is_error()) {
     wasi_destroy(p->wasi);
-    delete p;
+    p->refs.store(1);
+    release(p);
     return SpawnError::NoMemory;
   }
   p->path = support::move(path.value());
@@ -603,10 +684,25 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     // Only the console's owner gives it away (the kernel may always); checked and done under the
     // table lock, which orders every hand-over of the console.
     bool not_owner = request.foreground && request.parent != 0 && console_owner() != request.parent;
-    bool full = g_table.live >= g_limits.max_programs;
+    // Children not yet waited for: running, and ended (their records stay until reaped).
+    u32 running = 0, unreaped = 0;
+    if (request.parent != 0) {
+      for (Program* q : g_table.programs) {
+        if (q->parent != request.parent || q->reaped) continue;
+        if (q->ended.load() != 0) {
+          ++unreaped;
+        } else {
+          ++running;
+        }
+      }
+    }
+    bool full =
+        (g_limits.max_programs != 0 && g_table.live >= g_limits.max_programs) ||
+        (request.parent != 0 && (running >= g_limits.children || unreaped >= g_limits.unreaped));
     if (not_owner || full || g_table.programs.try_push(p).is_error()) {
       wasi_destroy(p->wasi);
-      delete p;
+      p->refs.store(1);
+      release(p);
       return not_owner ? SpawnError::NotOwner : full ? SpawnError::TooMany : SpawnError::NoMemory;
     }
     if (request.parent != 0) {
@@ -742,6 +838,10 @@ support::Optional<Info> info(u32 pid) {
 
 Stats stats() {
   Stats s;
+  s.memory_used = pool::used();
+  s.memory_limit = pool::limit();
+  s.reserve = pool::reserve();
+  s.cached_bytes = cache_bytes();
   s.spawned = g_spawned.load();
   s.ended = g_ended.load();
   {

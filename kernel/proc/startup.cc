@@ -6,6 +6,8 @@
 #include <kernel/entropy.h>
 #include <kernel/log.h>
 #include <kernel/machine.h>
+#include <kernel/memory.h>
+#include <kernel/panic.h>
 #include <kernel/ramdisk.h>
 #include <kernel/tty.h>
 #include <support/new.h>
@@ -16,6 +18,25 @@ namespace programs {
 namespace {
 
 u64 realtime_clock(void*) { return entropy::realtime_ns(); }
+
+// File data in whole frames: a 4 KiB chunk from the heap would take two pages (its header does
+// not fit beside it), twice what the quota charges.
+class FrameChunks final : public fs::ChunkSource {
+ public:
+  u8* alloc_chunk() override {
+    auto frame = kmem::frame_source().alloc_frame(mem::FrameKind::Cache);
+    return frame.is_ok() ? machine::phys_ptr<u8>(frame.value()) : nullptr;
+  }
+  void free_chunk(u8* chunk) override {
+    u64 phys = reinterpret_cast<u64>(chunk) - machine::phys_map_base();
+    if (kmem::frame_source().free_frame(phys).is_error()) {
+      PANIC("file system gave back a chunk the kernel did not give: {}", chunk);
+    }
+  }
+};
+static_assert(fs::kChunkSize == mem::kPageSize);
+
+FrameChunks g_chunks;
 
 // Room for what programs write besides the initrd's own files (boot argument `fs.quota=MiB`).
 constexpr u64 kDefaultFreeQuotaMiB = 64;
@@ -52,17 +73,30 @@ bool add_init_arguments(SpawnRequest& request) {
   return true;
 }
 
+// What programs may hold together: the memory free now, less what the file system may still
+// grow by (its quota), the reserve, and a margin for the kernel's own allocations.
+void init_pool(const fs::FileSystem& root) {
+  constexpr u64 kKernelMargin = 8 << 20;
+  u64 free = kmem::frames().stats().free * mem::kPageSize;
+  u64 keep = (root.limit() - root.used()) + limits().reserve_bytes + kKernelMargin;
+  u64 limit = free > keep ? free - keep : 0;
+  pool::init(limit, limits().reserve_bytes);
+  LOG_INFO("programs: {} MiB for programs together, {} MiB reserve, {} MiB each at most",
+           limit >> 20, limits().reserve_bytes >> 20, limits().memory_bytes >> 20);
+}
+
 }  // namespace
 
 async::Task<bool> init() {
   entropy::init();
   read_limits();
-  auto* root = new (std::nothrow) fs::FileSystem(quota_bytes(), realtime_clock, nullptr);
+  auto* root = new (std::nothrow) fs::FileSystem(quota_bytes(), realtime_clock, nullptr, &g_chunks);
   if (root == nullptr) co_return false;
   set_root(*root);
   support::Bytes blob = ramdisk::blob();
   if (blob.size() == 0) {
     (void)root->mkdir(root->root(), "tmp");
+    init_pool(*root);
     co_return true;
   }
   fs::Loader loader(*root, blob);
@@ -78,6 +112,7 @@ async::Task<bool> init() {
   (void)root->mkdir(root->root(), "tmp");
   LOG_INFO("root file system: {} entries from the initrd, {} KiB used of {} KiB",
            loader.entries_done(), root->used() / 1024, root->limit() / 1024);
+  init_pool(*root);
   co_return true;
 }
 
@@ -99,7 +134,8 @@ async::Task<bool> run_init() {
     if (request.add_env(entry).is_error()) co_return false;
   }
   request.path = path;
-  tty::start();  // from now on console input goes to programs, not to the monitor
+  request.reserve = Reserve::All;  // the shell can always list and kill programs
+  tty::start();                    // from now on console input goes to programs, not to the monitor
   auto pid = spawn(request);
   if (pid.is_error()) {
     console::print("init: cannot start {}: {}\n", path, spawn_error_name(pid.error()));

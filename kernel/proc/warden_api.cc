@@ -213,6 +213,9 @@ HostStatus warden_stats(void* env, HostCall& call) {
   support::format(sink, "heap: {} KiB in use\n", heap.bytes_in_use / 1024);
   support::format(sink, "programs: {} running, {} started, {} ended; {} modules cached ({} hits)\n",
                   s.running, s.spawned, s.ended, s.cached_modules, s.cache_hits);
+  support::format(sink, "program memory: {} KiB of {} KiB (+ {} KiB reserve), {} KiB cached code\n",
+                  s.memory_used / 1024, s.memory_limit / 1024, s.reserve / 1024,
+                  s.cached_bytes / 1024);
   support::format(sink, "slices: {} ({} stopped by the timer); per hart:", s.slices, s.preempted);
   for (u32 i = 0; i < 8; ++i) {
     if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);

@@ -32,17 +32,30 @@ struct Exit {
   char reason[256] = {};  // one line, empty for a normal exit
 };
 
-// Per-program limits; defaults, overridden by boot arguments `program.pages=N` (64 KiB pages of
-// linear memory), `program.files=N` (open descriptors), `program.max=N` (programs at once).
+// Per-program limits and what programs may hold together (docs/programs.md, "Limits"); the
+// defaults, overridden by boot arguments `program.NAME=N`.
 struct Limits {
-  u32 memory_pages = 1024;  // 64 MiB
-  u32 open_files = 64;
-  u32 max_programs = 512;
+  u32 memory_pages = 1024;       // program.pages: linear memory, in 64 KiB pages (64 MiB)
+  u64 memory_bytes = 80 << 20;   // program.memory (MiB): everything charged to one program
+  u64 stack_bytes = 8 << 20;     // program.stack (KiB): value stack
+  u32 call_depth = 10000;        // program.depth: nested calls
+  u32 open_files = 64;           // program.files: open descriptors
+  u32 children = 64;             // program.children: running children per parent
+  u32 unreaped = 32;             // program.unreaped: ended children not yet waited for
+  u32 max_programs = 0;          // program.max: programs at once (0: as many as memory holds)
+  u64 reserve_bytes = 16 << 20;  // program.reserve (MiB): kept for the first program and its tools
+  u64 cache_bytes = 16 << 20;    // program.cache (MiB): compiled modules kept while unused
 };
 const Limits& limits();
 
 // A copy of `text` as bytes (Error::NoMemory).
 support::Result<support::Vector<u8>> bytes_of(StringView text);
+
+// Which part of the memory reserve a program may use once programs hold all the rest: the first
+// program (the shell) all of it, its children (the tools it runs) half of it while each holds
+// less than kToolBytes, every other program none.
+enum class Reserve : u8 { None, Tools, All };
+inline constexpr u64 kToolBytes = 4 << 20;
 
 // Where a child's standard descriptors come from: the parent's descriptor numbers, or -1 for
 // the console.
@@ -61,12 +74,17 @@ struct SpawnRequest {
   // answers to ends (see kill_as), the console goes to the nearest living ancestor of the one
   // that ended.
   bool foreground = false;
+  // For programs the kernel starts (parent 0): may it use the memory reserve? (A program's
+  // children get it from their parent: see Reserve.)
+  Reserve reserve = Reserve::None;
 
   // Copy `arg` / `entry` ("KEY=VALUE") to the end of argv / env.
   support::Result<void> add_arg(StringView arg) { return argv.try_push(TRY(bytes_of(arg))); }
   support::Result<void> add_env(StringView entry) { return env.try_push(TRY(bytes_of(entry))); }
 };
 
+// TooMany: program.max programs, or the parent's program.children running or program.unreaped
+// ended children; NoMemory: no memory for the program's record (or the pool is full).
 enum class SpawnError : u8 { NotFound, BadDescriptor, Invalid, NoMemory, TooMany, NotOwner };
 const char* spawn_error_name(SpawnError error);
 
@@ -115,6 +133,10 @@ usize list(Info* out, usize max);
 support::Optional<Info> info(u32 pid);
 
 struct Stats {
+  u64 memory_used = 0;   // bytes charged to programs (and cached modules) together
+  u64 memory_limit = 0;  // what they may hold, not counting the reserve
+  u64 reserve = 0;
+  u64 cached_bytes = 0;  // compiled modules in the cache
   u64 spawned = 0;
   u64 ended = 0;
   u64 running = 0;    // not yet ended
