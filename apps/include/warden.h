@@ -36,9 +36,11 @@ extern "C" {
 // reports why it ended. Errors here: ENOENT (no such file), EBADF (a stdio
 // descriptor is not open), EINVAL (bad flags or strings), E2BIG (path or cwd over 4096 bytes,
 // argv and env over 256 KiB together, each string counting 32 bytes more), EPERM
-// (WARDEN_SPAWN_FOREGROUND from a program that does not own the console), ENOMEM, EAGAIN (too many
-// programs). When a foreground child ends, or the program that gave it the console ends first, the
-// console goes to the nearest living ancestor of the program that ended.
+// (WARDEN_SPAWN_FOREGROUND from a program that does not own the console), ENOMEM (programs hold
+// all the memory they may), EAGAIN (the caller has program.children children running or
+// program.unreaped ended ones it has not waited for: wait for some; or program.max programs). When
+// a foreground child ends, or the program that gave it the console ends first, the console goes to
+// the nearest living ancestor of the program that ended.
 int32_t warden_spawn(const char* path, uint32_t path_len, const char* argv, uint32_t argv_len,
                      uint32_t argc, const char* env, uint32_t env_len, uint32_t envc,
                      const char* cwd, uint32_t cwd_len, const uint32_t* stdio, uint32_t flags,
@@ -76,7 +78,7 @@ struct warden_program {
   uint32_t parent;        // 0 for the first program
   uint32_t state;         // enum warden_state
   uint32_t hart;          // the hart that ran its last slice
-  uint64_t memory_bytes;  // linear memory committed
+  uint64_t memory_bytes;  // memory charged to it: linear memory, tables, stacks, code, records
   uint64_t cpu_ns;        // CPU time used so far
   char name[32];          // argv[0], NUL-terminated, truncated
 };
