@@ -121,7 +121,9 @@ void remove_locked(usize index) {
 // as they happen; handed over to the cache entry, or given back, at the end.
 class CompileCharge {
  public:
-  explicit CompileCharge(Program& program) : program_(program) {}
+  // Takes over `taken` bytes already charged to the program and the pool (its file's bytes,
+  // which become the module's copy).
+  CompileCharge(Program& program, u64 taken) : program_(program), charged_(taken) {}
   CompileCharge(const CompileCharge&) = delete;
   ~CompileCharge() { set(0); }
   // The limit for the compilation's next step: the program's own limit, or what the pool has
@@ -158,7 +160,8 @@ class CompileCharge {
 
 }  // namespace
 
-async::Task<CompileOutcome> cache_get(support::Vector<u8>& file, Program& program) {
+async::Task<CompileOutcome> cache_get(support::Vector<u8>& file, Program& program,
+                                      u64& file_charge) {
   CompileOutcome outcome;
   support::Span<const u8> bytes = file.span();
   u64 hash = fnv1a(bytes);
@@ -196,7 +199,8 @@ async::Task<CompileOutcome> cache_get(support::Vector<u8>& file, Program& progra
       support::format(sink, "out of memory for the compiled module (other programs hold it)");
     }
   };
-  CompileCharge charge(program);
+  CompileCharge charge(program, file_charge);
+  file_charge = 0;
   bool own = false;
   u64 limit = charge.next_limit(own);
   if (wasm::allocation_cost(bytes.size()) > limit ||

@@ -191,9 +191,11 @@ struct CompileOutcome {
   char reason[256] = {};
 };
 // Compiles on a miss for `program` (bounded by its limit and the pool, both charged as the
-// compilation allocates), taking `bytes` for the module's copy (left empty then). Suspends
-// between compile steps; `bytes` must stay alive until it returns.
-async::Task<CompileOutcome> cache_get(support::Vector<u8>& bytes, Program& program);
+// compilation allocates), taking `bytes` for the module's copy (left empty then) and with them
+// `bytes_charge`, what the program was charged for them (set to 0). Suspends between compile
+// steps; `bytes` must stay alive until it returns.
+async::Task<CompileOutcome> cache_get(support::Vector<u8>& bytes, Program& program,
+                                      u64& bytes_charge);
 void cache_put(const wasm::Module* module);
 u64 cache_size();
 u64 cache_bytes();

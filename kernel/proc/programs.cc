@@ -222,8 +222,8 @@ async::Task<bool> load(Program& p) {
     co_return false;
   }
   co_await async::yield_now();
-  CompileOutcome compiled = co_await cache_get(bytes.value(), p);
-  bytes.value() = support::Vector<u8>();  // the module has its own copy
+  CompileOutcome compiled = co_await cache_get(bytes.value(), p, file_charge.bytes);
+  bytes.value() = support::Vector<u8>();  // (a compiled module took them; a cached one has its own)
   p.account.uncharge(file_charge.bytes);
   file_charge.bytes = 0;
   if (compiled.module == nullptr) {
