@@ -289,7 +289,11 @@ x_wasm_diff_build() {
   fi
   x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 "${flags[@]}" || return 1
-  if ! ninja -C "$dir" -t targets all 2>/dev/null | grep -q '^wasm-diff:'; then
+  # The whole list first: under pipefail, `| grep -q` can stop reading early and fail ninja with
+  # SIGPIPE (seen in CI as "not configured" with wabt present).
+  local targets
+  targets="$(ninja -C "$dir" -t targets all 2>/dev/null)" || true
+  if ! grep -q '^wasm-diff:' <<<"$targets"; then
     echo "x: wasm-diff is not configured in $dir: wabt's library or headers are missing (./x setup)" >&2
     return 1
   fi
