@@ -10,15 +10,7 @@ test_tier_16_async_tsan() {
       -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
       -DWARDEN_SANITIZE=thread >/dev/null || return 1
   fi
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$dir" -j "${JOBS:-2}" async_test >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $dir" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$dir" async_test || return 1
   # halt_on_error: a data race fails the run even if every assertion passed.
   TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$dir/tests/async_test" --gtest_brief=1 2>&1 |
     tail -n 25

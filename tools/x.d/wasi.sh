@@ -8,15 +8,7 @@ x_wasm_run_build() {
   local dir="${X_WASI_BUILD_DIR:-$ROOT/build/host}"
   x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 || return 1
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$dir" -j "${JOBS:-2}" wasm-run >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $dir" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$dir" wasm-run || return 1
   WASM_RUN="$dir/tools/wasm-run/wasm-run"
 }
 

@@ -11,15 +11,7 @@ x_wasm_build() {
   local dir="$ROOT/build/host"
   x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 || return 1
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$dir" -j "${JOBS:-2}" wasm-spec wasm-run wasm_test >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $dir" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$dir" wasm-spec wasm-run wasm_test || return 1
 }
 
 # Builds the checked engine (WARDEN_WASM_CHECKED: typed slots, every operand checked; see
@@ -29,15 +21,7 @@ x_wasm_checked_build() {
   WASM_CHECKED_DIR="${WASM_CHECKED_DIR:-$ROOT/build/host-checked}"
   x_configure "$WASM_CHECKED_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 -DWARDEN_WASM_CHECKED=ON || return 1
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$WASM_CHECKED_DIR" -j "${JOBS:-2}" wasm-spec wasm-run wasm_test >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $WASM_CHECKED_DIR" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$WASM_CHECKED_DIR" wasm-spec wasm-run wasm_test || return 1
 }
 
 # help: wasm FILE.wasm|.wat [--dir HOST[::GUEST]] [--env K=V] [--fuel N] [--max-memory BYTES] [-- ARGS] | [--invoke NAME ARGS...]   run a WASI program or one export (statuses: docs/wasi.md, docs/engine.md)
@@ -91,15 +75,7 @@ x_spec_build() {
   local dir="${SPEC_HOST_DIR:-$ROOT/build/host}"
   x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 || return 1
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$dir" -j "${JOBS:-2}" wasm-spec >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $dir" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$dir" wasm-spec || return 1
   SPEC_TOOL="$dir/tools/wasm-spec/wasm-spec"
 }
 
@@ -297,15 +273,7 @@ x_wasm_diff_build() {
     echo "x: wasm-diff is not configured in $dir: wabt's library or headers are missing (./x setup)" >&2
     return 1
   fi
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$dir" -j "${JOBS:-2}" wasm-diff >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $dir" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$dir" wasm-diff || return 1
   WASM_DIFF="$dir/tools/wasm-diff/wasm-diff"
 }
 

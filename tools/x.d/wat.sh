@@ -13,15 +13,7 @@ test_tier_32_wat() {
   local dir="${SPEC_HOST_DIR:-$ROOT/build/host}"
   x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
     -DCMAKE_CXX_COMPILER=clang++-19 || return 1
-  local log
-  log="$(mktemp)"
-  if ! ninja -C "$dir" -j "${JOBS:-2}" tests/wat_test >"$log" 2>&1; then
-    grep -E -A12 'FAILED|error' "$log" | head -80
-    rm -f "$log"
-    echo "x: build failed in $dir" >&2
-    return 1
-  fi
-  rm -f "$log"
+  x_ninja "$dir" tests/wat_test || return 1
   local rc=0
   "$dir/tests/wat_test" --gtest_brief=1 2>&1 | grep -v '^Running main' | tail -n 40
   [[ ${PIPESTATUS[0]} -eq 0 ]] || rc=1
