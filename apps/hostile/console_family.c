@@ -8,7 +8,7 @@
 //                           then must own the console again: switches the console's mode, runs
 //                           `hello` in the foreground, prints "ready" and reads a line itself
 //
-// kernel/tests/hostile_authority_test.cc runs them and feeds the console.
+// kernel/ktest/hostile_authority_test.cc runs them and feeds the console.
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 // Hostile: writes 8 MiB to the console, in one fd_write after another for what is left (a write
 // may take less than asked), then exits 0. The bytes are NULs, which a terminal does not show.
 // `console_flood quiet` only touches the 8 MiB and exits.
-// kernel/tests/hostile_authority_test.cc checks that other programs run and finish meanwhile and
+// kernel/ktest/hostile_authority_test.cc checks that other programs run and finish meanwhile and
 // that it can be ended in the middle of a write.
 #include <stdint.h>
 #include <string.h>

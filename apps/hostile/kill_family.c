@@ -12,7 +12,7 @@
 //   kill_family keeper   starts `rest` and waits for it: exits 0 when it ended killed
 //   kill_family dropper  starts `rest` and exits at once, leaving it an orphan
 //
-// Every line it prints is "what: errno"; kernel/tests/hostile_authority_test.cc checks them.
+// Every line it prints is "what: errno"; kernel/ktest/hostile_authority_test.cc checks them.
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>

@@ -16,7 +16,7 @@
 //   long_calls count N      the child: exits 0 when it has N arguments
 //
 // Exits 0 when everything was as documented, else the number of the check that failed.
-// kernel/tests/hostile_review_test.cc runs it.
+// kernel/ktest/hostile_review_test.cc runs it.
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 // Runs on the boot stack before .bss is cleared: nothing here may use a zero-initialised global.
 #include <arch/sbi.h>
 #include <fdt/fdt.h>
-#include <kernel/machine.h>
+#include <kernel/boot/machine.h>
 #include <support/format.h>
 
 extern "C" const char _kernel_start[], _kernel_end[];

@@ -1,6 +1,6 @@
 #include <fdt/fdt.h>
-#include <kernel/log.h>
-#include <kernel/machine.h>
+#include <kernel/boot/machine.h>
+#include <kernel/console/log.h>
 
 namespace machine {
 

@@ -1,4 +1,4 @@
-#include "plic.h"
+#include <kernel/drivers/plic.h>
 
 namespace plic {
 

@@ -1,4 +1,4 @@
-#include "uart16550.h"
+#include <kernel/drivers/uart16550.h>
 
 namespace drivers {
 

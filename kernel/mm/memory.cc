@@ -1,10 +1,10 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
-#include <kernel/log.h>
-#include <kernel/machine.h>
-#include <kernel/memory.h>
-#include <kernel/panic.h>
-#include <kernel/smp.h>
+#include <kernel/arch/smp.h>
+#include <kernel/boot/machine.h>
+#include <kernel/console/log.h>
+#include <kernel/diag/panic.h>
+#include <kernel/mm/memory.h>
 #include <mem/frame_cache.h>
 #include <support/format.h>
 #include <support/new.h>

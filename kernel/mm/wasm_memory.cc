@@ -1,6 +1,6 @@
-// Linear memories as kernel address-space regions (see <kernel/wasm_memory.h>).
-#include <kernel/memory.h>
-#include <kernel/wasm_memory.h>
+// Linear memories as kernel address-space regions (see <kernel/mm/wasm_memory.h>).
+#include <kernel/mm/memory.h>
+#include <kernel/mm/wasm_memory.h>
 #include <support/utility.h>
 
 namespace wasm_memory {

@@ -2,7 +2,7 @@
 #include <fs/file_system.h>
 #include <support/format.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 namespace {

@@ -1,6 +1,6 @@
 // The pool: memory that programs hold together, and the reserve kept for the first program (the
 // shell) and the tools it runs, so that `ps` and `kill` work when every other program is out of
-// memory (see <kernel/programs.h>, Reserve, and docs/programs.md, "Limits").
+// memory (see <kernel/proc/programs.h>, Reserve, and docs/programs.md, "Limits").
 //
 // The pool is a number of bytes fixed at init: what was free then, less the file system's room
 // to grow (its quota) and the reserve. A program's charges (its overhead, its store's linear
@@ -9,7 +9,7 @@
 // cannot both get them.
 #include <support/atomic.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 namespace pool {

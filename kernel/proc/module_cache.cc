@@ -13,7 +13,7 @@
 #include <support/format.h>
 #include <support/spinlock.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 namespace {

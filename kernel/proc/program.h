@@ -7,7 +7,7 @@
 #include <async/task.h>
 #include <async/timer_wheel.h>
 #include <fs/node.h>
-#include <kernel/programs.h>
+#include <kernel/proc/programs.h>
 #include <support/atomic.h>
 #include <support/spinlock.h>
 #include <wasm/runtime.h>

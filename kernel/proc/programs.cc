@@ -1,15 +1,15 @@
-// The program runtime (see <kernel/programs.h>).
+// The program runtime (see <kernel/proc/programs.h>).
 #include <arch/cpu.h>
 #include <async/sync.h>
-#include <kernel/boot_args.h>
-#include <kernel/executor.h>
-#include <kernel/log.h>
-#include <kernel/time.h>
-#include <kernel/tty.h>
-#include <kernel/wasm_memory.h>
+#include <kernel/arch/time.h>
+#include <kernel/boot/boot_args.h>
+#include <kernel/console/log.h>
+#include <kernel/console/tty.h>
+#include <kernel/mm/wasm_memory.h>
+#include <kernel/sched/executor.h>
 #include <support/format.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 
@@ -720,7 +720,7 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     u32 none = 0;
     (void)g_first_program.compare_exchange(none, pid);
   }
-  auto spawned = kexec::executor().try_spawn(program_task(p));
+  auto spawned = sched::executor().try_spawn(program_task(p));
   if (spawned.is_error()) {
     // Ends at once, as a program that could not start; its waiter learns why.
     p->exit.end = End::Failed;

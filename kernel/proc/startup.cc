@@ -1,18 +1,18 @@
 // The root file system from the initrd, and the first program.
 #include <async/time.h>
 #include <fs/loader.h>
-#include <kernel/boot_args.h>
-#include <kernel/console.h>
-#include <kernel/entropy.h>
-#include <kernel/log.h>
-#include <kernel/machine.h>
-#include <kernel/memory.h>
-#include <kernel/panic.h>
-#include <kernel/ramdisk.h>
-#include <kernel/tty.h>
+#include <kernel/boot/boot_args.h>
+#include <kernel/boot/machine.h>
+#include <kernel/console/console.h>
+#include <kernel/console/log.h>
+#include <kernel/console/tty.h>
+#include <kernel/diag/panic.h>
+#include <kernel/drivers/entropy.h>
+#include <kernel/drivers/ramdisk.h>
+#include <kernel/mm/memory.h>
 #include <support/new.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 namespace {

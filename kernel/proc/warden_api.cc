@@ -4,13 +4,13 @@
 // memory (spawn's path, arguments, environment, working directory and stdio numbers) it copies
 // into kernel memory once, within fixed bounds, and checks and uses only the copy
 // (wasm/guest_memory.h).
-#include <kernel/memory.h>
-#include <kernel/tty.h>
-#include <kernel/wasm_memory.h>
+#include <kernel/console/tty.h>
+#include <kernel/mm/memory.h>
+#include <kernel/mm/wasm_memory.h>
 #include <support/format.h>
 #include <wasm/guest_memory.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 namespace {

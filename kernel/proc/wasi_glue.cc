@@ -5,14 +5,14 @@
 // (file, directory, symlink). A child's standard descriptors share the parent's objects (a copy
 // of the node reference), so a parent can hand its stdout file to a child.
 #include <fs/file_system.h>
-#include <kernel/console.h>
-#include <kernel/entropy.h>
-#include <kernel/time.h>
-#include <kernel/tty.h>
+#include <kernel/arch/time.h>
+#include <kernel/console/console.h>
+#include <kernel/console/tty.h>
+#include <kernel/drivers/entropy.h>
 #include <support/new.h>
 #include <wasi/wasi.h>
 
-#include "program.h"
+#include <kernel/proc/program.h>
 
 namespace programs {
 

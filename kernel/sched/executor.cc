@@ -1,12 +1,12 @@
 #include <arch/cpu.h>
-#include <kernel/executor.h>
-#include <kernel/log.h>
-#include <kernel/panic.h>
-#include <kernel/smp.h>
-#include <kernel/time.h>
+#include <kernel/arch/smp.h>
+#include <kernel/arch/time.h>
+#include <kernel/console/log.h>
+#include <kernel/diag/panic.h>
+#include <kernel/sched/executor.h>
 #include <support/new.h>
 
-namespace kexec {
+namespace sched {
 
 namespace {
 
@@ -61,4 +61,4 @@ void run_this_cpu() {
   for (;;) smp::idle([](void*) { return false; }, nullptr);
 }
 
-}  // namespace kexec
+}  // namespace sched

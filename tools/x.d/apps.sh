@@ -89,7 +89,7 @@ x_apps_build() {
 }
 
 # The hostile programs (apps/hostile): programs that attack the kernel, run by the kernel's
-# hostile.* tests (kernel/tests/hostile_*.cc). NAME.c is built like an app (C against wasi-libc),
+# hostile.* tests (kernel/ktest/hostile_*.cc). NAME.c is built like an app (C against wasi-libc),
 # NAME.wat is assembled by wabt's wat2wasm; each becomes build/apps/hostile/NAME.wasm, packed into
 # the initrd as /hostile/NAME.wasm. Fails when one does not build.
 x_hostile_build() {

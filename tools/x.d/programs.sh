@@ -1,7 +1,7 @@
 # Programs in the kernel: figures (never pass/fail).
 
 # `./x bench programs`: boots the kernel with the apps at --smp 1 and --smp 4 and runs the manual
-# test bench.programs (kernel/tests/programs_bench.cc): spawn-to-end time (compiling, then from
+# test bench.programs (kernel/ktest/programs_bench.cc): spawn-to-end time (compiling, then from
 # the module cache), 200 programs at once, and the time from a line typed on the console to an
 # interactive program's answer, idle and beside two endless compute loops. Under QEMU with more
 # harts than host cores guest time stretches: compare runs on the same machine only.

@@ -2,13 +2,13 @@
 #include <arch/csr.h>
 #include <arch/sbi.h>
 #include <arch/trap.h>
-#include <kernel/executor.h>
-#include <kernel/log.h>
-#include <kernel/machine.h>
-#include <kernel/memory.h>
-#include <kernel/panic.h>
-#include <kernel/smp.h>
-#include <kernel/time.h>
+#include <kernel/arch/smp.h>
+#include <kernel/arch/time.h>
+#include <kernel/boot/machine.h>
+#include <kernel/console/log.h>
+#include <kernel/diag/panic.h>
+#include <kernel/mm/memory.h>
+#include <kernel/sched/executor.h>
 #include <support/spinlock.h>
 
 extern "C" const char _start_secondary[];
@@ -234,5 +234,5 @@ extern "C" [[noreturn]] void secondary_main(arch::Cpu* cpu) {
   __atomic_fetch_add(&smp::g_online, 1, __ATOMIC_ACQ_REL);
   LOG_DEBUG("cpu {} (hart {}) online", cpu->id, cpu->hart_id);
   arch::interrupts_restore(true);
-  kexec::run_this_cpu();
+  sched::run_this_cpu();
 }

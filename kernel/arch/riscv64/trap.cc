@@ -2,14 +2,14 @@
 #include <arch/csr.h>
 #include <arch/sbi.h>
 #include <arch/trap.h>
-#include <kernel/log.h>
-#include <kernel/machine.h>
-#include <kernel/memory.h>
-#include <kernel/panic.h>
-#include <kernel/smp.h>
-#include <kernel/time.h>
+#include <kernel/arch/smp.h>
+#include <kernel/arch/time.h>
+#include <kernel/boot/machine.h>
+#include <kernel/console/log.h>
+#include <kernel/diag/panic.h>
+#include <kernel/mm/memory.h>
 
-#include "drivers/plic.h"
+#include <kernel/drivers/plic.h>
 
 extern "C" void trap_entry();
 

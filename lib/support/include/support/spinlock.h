@@ -1,6 +1,6 @@
 // SpinLock: a test-and-test-and-set lock built on compiler atomics, and Locked<T>, which
 // keeps data inside the lock that guards it. This lock knows nothing about interrupts: the kernel
-// wraps it in an interrupt-saving lock (kernel/include/kernel/irq_lock.h); hosted code uses it as
+// wraps it in an interrupt-saving lock (kernel/sched/irq_lock.h); hosted code uses it as
 // is.
 #pragma once
 

@@ -1,0 +1,107 @@
+#include <arch/cpu.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <kernel/arch/time.h>
+#include <kernel/boot/machine.h>
+#include <support/clock.h>
+#include <support/string_view.h>
+
+// trap.S-style fault-checked probe of the stimecmp CSR: 0 when the hart has Sstc.
+extern "C" int arch_probe_stimecmp();
+__asm__(R"(
+  .section .text
+  .globl arch_probe_stimecmp
+arch_probe_stimecmp:
+1:
+  csrr a0, 0x14d
+  li a0, 0
+  ret
+2:
+  li a0, -1
+  ret
+  .pushsection __ex_table, "a"
+  .balign 8
+  .dword 1b, 2b
+  .popsection
+)");
+
+namespace ktime {
+
+namespace {
+
+bool g_sstc = false;  // the same on every hart of QEMU's virt; probed per hart, kept if all agree
+
+void program(u64 ticks) {
+  if (g_sstc) {
+    ARCH_CSR_WRITE(0x14d, ticks);
+  } else {
+    arch::sbi::call(0x54494D45, 0, ticks);  // TIME.set_timer (also clears the pending bit)
+  }
+}
+
+}  // namespace
+
+void init_this_cpu() {
+  const auto& m = machine::info();
+  bool isa_says = false;
+  for (u32 i = 0; i < m.hart_count; ++i)
+    if (m.harts[i].hart_id == arch::this_cpu().hart_id) isa_says = m.harts[i].isa.contains("sstc");
+  bool probed = arch_probe_stimecmp() == 0;
+  g_sstc = probed && isa_says;
+  arch::this_cpu().deadline_ticks = ~0ull;
+  program(~0ull);
+  ARCH_CSR_SET(sie, 1 << 5);
+}
+
+bool has_sstc() { return g_sstc; }
+
+u64 ticks_now() { return arch::read_time(); }
+
+u64 now_ns() {
+  u64 hz = machine::info().timebase_hz;
+  if (hz == 0) return 0;
+  return support::ticks_to_ns(arch::read_time(), hz);
+}
+
+void arm(u64 deadline_ns, void (*fn)(void*), void* context) {
+  bool enabled = arch::interrupts_disable();
+  arch::Cpu& cpu = arch::this_cpu();
+  u64 ticks = support::ns_to_ticks_ceil(deadline_ns, machine::info().timebase_hz);
+  cpu.on_deadline = fn;
+  cpu.deadline_context = context;
+  cpu.deadline_ticks = ticks;
+  program(ticks);
+  arch::interrupts_restore(enabled);
+}
+
+void disarm() {
+  bool enabled = arch::interrupts_disable();
+  arch::Cpu& cpu = arch::this_cpu();
+  cpu.deadline_ticks = ~0ull;
+  cpu.on_deadline = nullptr;
+  program(~0ull);
+  arch::interrupts_restore(enabled);
+}
+
+void handle_timer_interrupt() {
+  arch::Cpu& cpu = arch::this_cpu();
+  ++cpu.timer_interrupts;
+  program(~0ull);  // clears the pending bit
+  if (cpu.deadline_ticks == ~0ull || arch::read_time() < cpu.deadline_ticks) {
+    if (cpu.deadline_ticks != ~0ull) program(cpu.deadline_ticks);  // early: never fire before
+    return;
+  }
+  auto fn = cpu.on_deadline;  // may be null: a deadline that only wakes the hart
+  void* context = cpu.deadline_context;
+  cpu.deadline_ticks = ~0ull;
+  cpu.on_deadline = nullptr;
+  if (fn != nullptr) fn(context);
+}
+
+void spin_for_ns(u64 ns) {
+  u64 end = now_ns() + ns;
+  while (now_ns() < end) {
+  }
+}
+
+}  // namespace ktime
