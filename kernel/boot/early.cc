@@ -1,4 +1,5 @@
 // Runs on the boot stack before .bss is cleared: nothing here may use a zero-initialised global.
+#include <arch/layout.h>
 #include <arch/sbi.h>
 #include <fdt/fdt.h>
 #include <kernel/boot/machine.h>
@@ -7,8 +8,6 @@
 extern "C" const char _kernel_start[], _kernel_end[];
 
 namespace {
-
-constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
 
 [[noreturn]] void refuse(support::StringView what, const machine::Range& a,
                          const machine::Range& b) {
@@ -26,7 +25,7 @@ constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
 // clearing .bss could destroy one of them. A blob that does not parse is reported later.
 extern "C" void boot_check_layout(u64 hart_id, u64 dtb_phys, u64 phys_map_base) {
   (void)hart_id;
-  machine::Range image{reinterpret_cast<u64>(_kernel_start) - kKernelOffset,
+  machine::Range image{arch::image_phys(_kernel_start),
                        static_cast<u64>(_kernel_end - _kernel_start)};
   const void* blob_address = reinterpret_cast<const void*>(phys_map_base + dtb_phys);
   auto declared = fdt::Blob::peek_total_size(blob_address, 8);

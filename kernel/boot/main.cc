@@ -1,5 +1,6 @@
 // Boot: from the assembly entry to the test runner or the console monitor.
 #include <arch/cpu.h>
+#include <arch/layout.h>
 #include <arch/sbi.h>
 #include <arch/trap.h>
 #include <kernel/arch/smp.h>
@@ -85,9 +86,8 @@ void maybe_hand_off_boot(u64 hart_id, u64 dtb_phys) {
     LOG_WARN("boothart={}: no such hart in the device tree; staying on hart {}", target, hart_id);
     return;
   }
-  constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
   LOG_INFO("handing the boot over from hart {} to hart {}", hart_id, target);
-  i64 error = arch_hand_off_boot(target, reinterpret_cast<u64>(_start) - kKernelOffset, dtb_phys);
+  i64 error = arch_hand_off_boot(target, arch::image_phys(_start), dtb_phys);
   LOG_WARN("boothart={}: SBI hart_start failed ({}); staying on hart {}", target, error, hart_id);
 }
 

@@ -37,10 +37,10 @@ bool cmd_harts(support::StringView) {
   for (u32 i = 0; i < m.hart_count; ++i) {
     const auto& h = m.harts[i];
     auto status = arch::sbi::hart_status(h.hart_id);
-    const char* state = status.error != 0   ? "unknown"
-                        : status.value == 0 ? "started"
-                        : status.value == 1 ? "stopped"
-                                            : "changing";
+    const char* state = status.is_error()                                 ? "unknown"
+                        : status.value() == arch::sbi::HartState::Started ? "started"
+                        : status.value() == arch::sbi::HartState::Stopped ? "stopped"
+                                                                          : "changing";
     console::print("  cpu {} hart {} {} {}{}\n", h.cpu, h.hart_id, state, h.isa,
                    h.hart_id == m.boot_hart ? " (boot)" : "");
   }

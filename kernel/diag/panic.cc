@@ -1,4 +1,5 @@
 #include <arch/cpu.h>
+#include <arch/layout.h>
 #include <kernel/arch/smp.h>
 #include <kernel/boot/boot_args.h>
 #include <kernel/console/console.h>
@@ -25,7 +26,7 @@ template <typename... Args> void say(support::StringView fmt, const Args&... arg
   support::format(g_sink, fmt, args...);
 }
 
-bool is_kernel_address(u64 address) { return address >= 0xffff800000000000ull; }
+bool is_kernel_address(u64 address) { return address >= arch::kKernelHalfBase; }
 
 void print_frame(const arch::TrapFrame& f) {
   static constexpr const char* kNames[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",

@@ -1,5 +1,6 @@
 // Kernel services that every later part leans on: symbols, boot arguments, machine discovery.
 #include <arch/cpu.h>
+#include <arch/layout.h>
 #include <kernel/arch/time.h>
 #include <kernel/boot/boot_args.h>
 #include <kernel/boot/machine.h>
@@ -63,8 +64,7 @@ KTEST(machine, devices_are_discovered) {
 
 KTEST(machine, image_device_tree_and_initrd_are_disjoint) {
   const auto& m = machine::info();
-  u64 offset = 0xffffffff80200000ull - 0x80200000ull;
-  machine::Range image{reinterpret_cast<u64>(_kernel_start) - offset,
+  machine::Range image{arch::image_phys(_kernel_start),
                        static_cast<u64>(_kernel_end - _kernel_start)};
   KEXPECT(!image.overlaps(m.dtb));
   KEXPECT(!image.overlaps(m.initrd));

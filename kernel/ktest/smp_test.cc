@@ -29,8 +29,8 @@ KTEST(smp, every_hart_of_the_device_tree_is_online) {
   KEXPECT_EQ(smp::cpu_count(), m.hart_count);
   for (u32 i = 0; i < m.hart_count; ++i) {
     auto status = arch::sbi::hart_status(m.harts[i].hart_id);
-    KEXPECT_EQ(status.error, 0);
-    KEXPECT_EQ(status.value, 0);  // SBI HSM: started
+    KEXPECT(status.is_ok());
+    KEXPECT(status.value_or(arch::sbi::HartState::Stopped) == arch::sbi::HartState::Started);
   }
 }
 

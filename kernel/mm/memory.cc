@@ -1,4 +1,5 @@
 #include <arch/cpu.h>
+#include <arch/layout.h>
 #include <arch/mmu.h>
 #include <kernel/arch/smp.h>
 #include <kernel/boot/machine.h>
@@ -19,10 +20,6 @@ u64 kernel_satp_value = 0;
 namespace kmem {
 
 namespace {
-
-constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
-
-u64 phys_of_image(const char* symbol) { return reinterpret_cast<u64>(symbol) - kKernelOffset; }
 
 class DirectMap final : public mem::PhysWindow {
  public:
@@ -212,7 +209,8 @@ const char* access_name(mem::Access access) {
 
 void init() {
   const auto& m = machine::info();
-  machine::Range image{phys_of_image(_kernel_start), static_cast<u64>(_kernel_end - _kernel_start)};
+  machine::Range image{arch::image_phys(_kernel_start),
+                       static_cast<u64>(_kernel_end - _kernel_start)};
 
   mem::PhysRange usable[machine::kMaxRanges];
   for (u32 i = 0; i < m.memory_count; ++i) usable[i] = {m.memory[i].base, m.memory[i].size};
@@ -240,16 +238,16 @@ void init() {
   u64 data = reinterpret_cast<u64>(_data_start);
   u64 ksyms = reinterpret_cast<u64>(_ksyms_start);
   u64 kend = reinterpret_cast<u64>(_kernel_end);
-  map_or_panic(kstart, kstart - kKernelOffset, rodata - kstart, mem::kRX, mem::PageSizes::Small,
-               "kernel text");
-  map_or_panic(rodata, rodata - kKernelOffset, rodata_end - rodata, mem::Perms::Read,
+  map_or_panic(kstart, kstart - arch::kKernelOffset, rodata - kstart, mem::kRX,
+               mem::PageSizes::Small, "kernel text");
+  map_or_panic(rodata, rodata - arch::kKernelOffset, rodata_end - rodata, mem::Perms::Read,
                mem::PageSizes::Small, "kernel rodata");
-  map_or_panic(data, data - kKernelOffset, ksyms - data, mem::kRW, mem::PageSizes::Small,
+  map_or_panic(data, data - arch::kKernelOffset, ksyms - data, mem::kRW, mem::PageSizes::Small,
                "kernel data");
-  map_or_panic(ksyms, ksyms - kKernelOffset, kend - ksyms, mem::Perms::Read, mem::PageSizes::Small,
-               "kernel symbols");
+  map_or_panic(ksyms, ksyms - arch::kKernelOffset, kend - ksyms, mem::Perms::Read,
+               mem::PageSizes::Small, "kernel symbols");
 
-  machine::Range text{kstart - kKernelOffset, rodata - kstart};
+  machine::Range text{kstart - arch::kKernelOffset, rodata - kstart};
   for (u32 i = 0; i < m.memory_count; ++i) {
     u64 lo = support::align_up(m.memory[i].base, mem::kPageSize);
     u64 hi = support::align_down(m.memory[i].end(), mem::kPageSize);
@@ -264,9 +262,9 @@ void init() {
   kernel_satp_value = arch::mmu_activate(table().root(), format);
 
   if (format.level_count() == 4) {
-    g_kernel_space_range = {0xffffc00000000000ull, 1ull << 40};
+    g_kernel_space_range = {arch::kKernelSpaceSv48, arch::kKernelSpaceSv48Size};
   } else {
-    g_kernel_space_range = {0xffffffe000000000ull, 64ull << 30};
+    g_kernel_space_range = {arch::kKernelSpaceSv39, arch::kKernelSpaceSv39Size};
   }
   new (g_space_storage) mem::AddressSpace(table(), g_cpu_frames, g_window, g_shootdown, g_heap,
                                           g_kernel_space_range.base, g_kernel_space_range.end(),

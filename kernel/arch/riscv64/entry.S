@@ -11,6 +11,9 @@
  * kernel_main(hart_id, dtb_phys, phys_map_base).
  */
 
+#include <arch/layout.h>
+#include <arch/sbi.h>
+
 #define PAGE_SIZE 4096
 #define PTE_V 0x01
 /* V R W X, accessed, dirty, global: set A and D ourselves, real harts may fault on them. */
@@ -133,10 +136,10 @@ _start:
   or t0, t0, t1
   sfence.vma
   csrw satp, t0
-  li s2, 0xffffffc000000000
+  li s2, ARCH_DIRECT_MAP_SV39
   j 5f
 3:
-  li s2, 0xffff800000000000
+  li s2, ARCH_DIRECT_MAP_SV48
 5:
   sfence.vma
   /* Secondary harts enable paging with the same satp and find the direct map at the same base. */
@@ -201,7 +204,7 @@ early_trap_entry:
  * hart), then continue as that secondary. Paging is off here: physical addresses only.
  */
 .Lstray:
-  li t1, 64
+  li t1, ARCH_HART_ID_LIMIT
   bgeu s3, t1, 3f
   la t0, secondary_cpu_by_hart
   slli t1, s3, 3
@@ -270,12 +273,12 @@ arch_hand_off_boot:
   la t0, boot_claimed   /* the new hart must be allowed to boot */
   fence rw, w
   sw zero, 0(t0)
-  li a7, 0x48534D   /* HSM */
-  li a6, 0          /* hart_start(hart_id, start_addr, opaque) */
+  li a7, ARCH_SBI_EXT_HSM
+  li a6, ARCH_SBI_HSM_HART_START  /* (hart_id, start_addr, opaque) */
   ecall
   bnez a0, 1f
-  li a7, 0x48534D
-  li a6, 1          /* hart_stop() */
+  li a7, ARCH_SBI_EXT_HSM
+  li a6, ARCH_SBI_HSM_HART_STOP
   ecall
 1:
   ret
@@ -287,10 +290,10 @@ boot_tables_ready:
 boot_claimed:
   .word 0
   .balign 8
-  /* Virtual addresses of the per-CPU blocks of harts being started, by hart id (0..63). */
+  /* Virtual addresses of the per-CPU blocks of harts being started, by hart id (0 .. ARCH_HART_ID_LIMIT - 1). */
   .globl secondary_cpu_by_hart
 secondary_cpu_by_hart:
-  .space 64 * 8
+  .space ARCH_HART_ID_LIMIT * 8
   .globl boot_satp
 boot_satp:
   .dword 0

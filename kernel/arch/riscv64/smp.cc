@@ -1,5 +1,6 @@
 #include <arch/cpu.h>
 #include <arch/csr.h>
+#include <arch/layout.h>
 #include <arch/sbi.h>
 #include <arch/trap.h>
 #include <kernel/arch/smp.h>
@@ -12,7 +13,7 @@
 #include <support/spinlock.h>
 
 extern "C" const char _start_secondary[];
-extern "C" u64 secondary_cpu_by_hart[64];
+extern "C" u64 secondary_cpu_by_hart[arch::kHartIdLimit];
 extern "C" const char boot_stack_bottom[], boot_stack_top[];
 
 namespace smp {
@@ -25,16 +26,11 @@ constexpr u64 kStackSize = 32 * 1024;
 
 // A trap must find room for its frame and the dispatcher above the limit.
 constexpr u64 kStackMargin = 2 * 1024;
-constexpr u64 kKernelOffset = 0xffffffff80200000ull - 0x80200000ull;
 
 Cpu g_cpus[arch::kMaxCpus];
 u32 g_online = 0;
 
 alignas(16) u8 g_emergency_stacks[arch::kMaxCpus][arch::kEmergencyStackSize];
-
-constexpr u64 kSieSoftware = 1 << 1;
-constexpr u64 kSieTimer = 1 << 5;
-constexpr u64 kSieExternal = 1 << 9;
 
 void setup_cpu(Cpu& cpu, u32 id, u64 hart_id, u64 stack_bottom, u64 stack_top) {
   cpu.self = &cpu;
@@ -49,7 +45,9 @@ void setup_cpu(Cpu& cpu, u32 id, u64 hart_id, u64 stack_bottom, u64 stack_top) {
   cpu.worker = ~0u;
 }
 
-void enable_interrupt_sources() { ARCH_CSR_SET(sie, kSieSoftware | kSieTimer | kSieExternal); }
+void enable_interrupt_sources() {
+  ARCH_CSR_SET(sie, arch::kSieSoftware | arch::kSieTimer | arch::kSieExternal);
+}
 
 // Takes every queued call (a lock-free push list) and runs them in the order they were queued.
 void run_calls(Cpu& cpu) {
@@ -117,15 +115,15 @@ u32 start_secondaries() {
     }
     setup_cpu(cpu, hart.cpu, hart.hart_id, stack.value().bottom, stack.value().top);
     // Published before the start request: a hart the firmware sends to _start instead finds it.
-    if (hart.hart_id < 64) {
+    if (hart.hart_id < arch::kHartIdLimit) {
       __atomic_store_n(&secondary_cpu_by_hart[hart.hart_id], reinterpret_cast<u64>(&cpu),
                        __ATOMIC_SEQ_CST);
     }
-    auto r = arch::sbi::call(0x48534D, 0, hart.hart_id,
-                             reinterpret_cast<u64>(_start_secondary) - kKernelOffset,
-                             reinterpret_cast<u64>(&cpu));
-    if (r.error != 0) {
-      LOG_WARN("hart {}: SBI hart_start failed ({})", hart.hart_id, r.error);
+    auto r = arch::sbi::hart_start(hart.hart_id, arch::image_phys(_start_secondary),
+                                   reinterpret_cast<u64>(&cpu));
+    if (r.is_error()) {
+      LOG_WARN("hart {}: SBI hart_start failed ({})", hart.hart_id,
+               arch::sbi::error_name(r.error()));
       continue;
     }
     ++started;
@@ -180,8 +178,9 @@ void send_ipi(u32 id, arch::IpiReason reason) {
   Cpu* target = (id < arch::kMaxCpus) ? &g_cpus[id] : nullptr;
   if (target == nullptr || target->self == nullptr) return;
   __atomic_fetch_or(&target->ipi_pending, static_cast<u32>(reason), __ATOMIC_RELEASE);
-  // hart_mask relative to hart_mask_base: one bit, this hart.
-  arch::sbi::call(0x735049, 0, 1, target->hart_id);
+  // An IPI that cannot be sent leaves the target asleep until its next timer: say so.
+  if (arch::sbi::send_ipi(target->hart_id).is_error())
+    LOG_WARN("IPI to hart {} failed", target->hart_id);
 }
 
 void wake(u32 id) {
@@ -213,7 +212,7 @@ void stop_others() {
 
 void handle_ipi() {
   Cpu& self = arch::this_cpu();
-  ARCH_CSR_CLEAR(sip, kSieSoftware);
+  ARCH_CSR_CLEAR(sip, arch::kSipSoftware);
   ++self.software_interrupts;
   u32 reasons = __atomic_exchange_n(&self.ipi_pending, 0, __ATOMIC_ACQ_REL);
   if ((reasons & arch::kIpiStop) != 0 || kpanic::in_progress()) {
@@ -229,7 +228,7 @@ void handle_ipi() {
 extern "C" [[noreturn]] void secondary_main(arch::Cpu* cpu) {
   arch::trap_init_this_cpu();
   ktime::init_this_cpu();
-  ARCH_CSR_SET(sie, (1 << 1) | (1 << 5) | (1 << 9));
+  smp::enable_interrupt_sources();
   __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
   __atomic_fetch_add(&smp::g_online, 1, __ATOMIC_ACQ_REL);
   LOG_DEBUG("cpu {} (hart {}) online", cpu->id, cpu->hart_id);

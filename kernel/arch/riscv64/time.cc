@@ -35,7 +35,7 @@ void program(u64 ticks) {
   if (g_sstc) {
     ARCH_CSR_WRITE(0x14d, ticks);
   } else {
-    arch::sbi::call(0x54494D45, 0, ticks);  // TIME.set_timer (also clears the pending bit)
+    arch::sbi::set_timer(ticks);  // also clears the pending bit
   }
 }
 
@@ -50,7 +50,7 @@ void init_this_cpu() {
   g_sstc = probed && isa_says;
   arch::this_cpu().deadline_ticks = ~0ull;
   program(~0ull);
-  ARCH_CSR_SET(sie, 1 << 5);
+  ARCH_CSR_SET(sie, arch::kSieTimer);
 }
 
 bool has_sstc() { return g_sstc; }

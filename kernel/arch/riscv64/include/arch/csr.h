@@ -20,6 +20,11 @@ inline constexpr u64 kSstatusSpie = 1ull << 5;
 inline constexpr u64 kSstatusSpp = 1ull << 8;
 inline constexpr u64 kSstatusFs = 3ull << 13;
 inline constexpr u64 kScauseInterrupt = 1ull << 63;
+// Interrupt enable (sie) and pending (sip) bits of the supervisor's three sources.
+inline constexpr u64 kSieSoftware = 1ull << 1;
+inline constexpr u64 kSieTimer = 1ull << 5;
+inline constexpr u64 kSieExternal = 1ull << 9;
+inline constexpr u64 kSipSoftware = kSieSoftware;
 
 enum class Exception : u64 {
   InstructionMisaligned = 0,

@@ -1,9 +1,12 @@
-/* Warden kernel image: linked in the higher half, loaded where OpenSBI jumps (0x80200000). */
+/* Warden kernel image: linked in the higher half, loaded where OpenSBI jumps (layout.h). Run
+   through the C preprocessor (kernel/CMakeLists.txt) for the constants of <arch/layout.h>. */
+#include <arch/layout.h>
+
 OUTPUT_ARCH(riscv)
 ENTRY(_start)
 
-KERNEL_PHYS = 0x80200000;
-KERNEL_VIRT = 0xffffffff80200000;
+KERNEL_PHYS = ARCH_KERNEL_PHYS;
+KERNEL_VIRT = ARCH_KERNEL_VIRT;
 KERNEL_OFFSET = KERNEL_VIRT - KERNEL_PHYS;
 /* Upper bound of the whole image (file and BSS): the boot map covers far more, the bound keeps
    the image well clear of where QEMU puts the device tree and initrd on small machines. */
