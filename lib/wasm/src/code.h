@@ -94,6 +94,34 @@ enum class Op : u16 {
       Count
 };
 
+constexpr u32 op_index(Op op) { return static_cast<u32>(op); }
+// Whether `op` is one of first..last, in the order above.
+constexpr bool op_in(Op op, Op first, Op last) { return op >= first && op <= last; }
+
+// The i32 comparisons, in the order of every family with one operation per comparison: the
+// plain ones (I32Eq..I32GeU), with an immediate (I32EqImm..I32GeUImm), compare-and-branch
+// (BrIfI32Eq..BrIfI32GeU) and compare-and-branch with an immediate (BrIfI32EqImm..). The
+// translator moves a comparison from one family to another by its offset (compare_in), which
+// the static_asserts below check comparison by comparison.
+#define WASM_I32_COMPARISONS(X) X(Eq) X(Ne) X(LtS) X(LtU) X(GtS) X(GtU) X(LeS) X(LeU) X(GeS) X(GeU)
+
+// Comparison `op` of the family that starts with `from`, as the same comparison of the family
+// that starts with `to`.
+constexpr Op compare_in(Op op, Op from, Op to) {
+  return static_cast<Op>(op_index(to) + (op_index(op) - op_index(from)));
+}
+#define WASM_CHECK_COMPARISON(cmp)                                                                \
+  static_assert(compare_in(Op::I32##cmp, Op::I32Eq, Op::I32EqImm) == Op::I32##cmp##Imm &&         \
+                compare_in(Op::I32##cmp, Op::I32Eq, Op::BrIfI32Eq) == Op::BrIfI32##cmp &&         \
+                compare_in(Op::I32##cmp, Op::I32Eq, Op::BrIfI32EqImm) == Op::BrIfI32##cmp##Imm && \
+                compare_in(Op::I32##cmp##Imm, Op::I32EqImm, Op::I32Eq) == Op::I32##cmp);
+WASM_I32_COMPARISONS(WASM_CHECK_COMPARISON)
+#undef WASM_CHECK_COMPARISON
+#define WASM_COUNT_COMPARISON(cmp) +1
+static_assert(op_index(Op::I32GeU) - op_index(Op::I32Eq) + 1 ==
+              0 WASM_I32_COMPARISONS(WASM_COUNT_COMPARISON));
+#undef WASM_COUNT_COMPARISON
+
 // The word that starts an instruction of kind `op` (its handler's address).
 u64 op_word(Op op);
 // The operation a word names (for disassembly and tests); Op::Count if none.

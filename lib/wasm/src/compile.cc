@@ -7,6 +7,7 @@
 #include <wasm/module.h>
 
 #include "code.h"
+#include "opcode.h"
 
 namespace wasm {
 
@@ -14,15 +15,54 @@ namespace {
 
 constexpr ValType kUnknown = static_cast<ValType>(0);
 constexpr u32 kNone = 0xffffffffu;
+// Section ids in the binary format.
+enum class SectionId : u8 {
+  Custom,
+  Type,
+  Import,
+  Function,
+  Table,
+  Memory,
+  Global,
+  Export,
+  Start,
+  Elem,
+  Code,
+  Data,
+  DataCount,
+};
+
+constexpr u8 kEmptyBlockType = 0x40;  // a block type without parameters or results
+constexpr u8 kFuncTypeForm = 0x60;    // starts a function type
+
+// The internal operations of the numeric, memory and saturating truncation instructions are in
+// the order of their opcodes (checked name by name below).
+constexpr Op numeric_op(Opcode op) {
+  return static_cast<Op>(static_cast<u32>(Op::I32Eqz) +
+                         (static_cast<u32>(op) - static_cast<u32>(Opcode::I32Eqz)));
+}
+constexpr Op memory_op_of(Opcode op) {
+  return static_cast<Op>(static_cast<u32>(Op::I32Load) +
+                         (static_cast<u32>(op) - static_cast<u32>(Opcode::I32Load)));
+}
+constexpr Op trunc_sat_op(PrefixedOpcode op) {
+  return static_cast<Op>(static_cast<u32>(Op::I32TruncSatF32S) + static_cast<u32>(op));
+}
+#define WASM_CHECK_NUMERIC(name, byte) static_assert(numeric_op(Opcode::name) == Op::name);
+#define WASM_CHECK_MEMORY(name, byte) static_assert(memory_op_of(Opcode::name) == Op::name);
+#define WASM_CHECK_TRUNC_SAT(name, code) \
+  static_assert(trunc_sat_op(PrefixedOpcode::name) == Op::name);
+WASM_NUMERIC_OPCODES(WASM_CHECK_NUMERIC)
+WASM_LOAD_STORE_OPCODES(WASM_CHECK_MEMORY)
+WASM_TRUNC_SAT_OPCODES(WASM_CHECK_TRUNC_SAT)
+#undef WASM_CHECK_NUMERIC
+#undef WASM_CHECK_MEMORY
+#undef WASM_CHECK_TRUNC_SAT
 
 bool is_val_type(u8 b) {
-  return b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c || b == 0x70 || b == 0x6f;
-}
-
-bool known_opcode(u8 op) {
-  return op <= 0x05 || (op >= 0x0b && op <= 0x11) || (op >= 0x1a && op <= 0x1c) ||
-         (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) || (op >= 0xd0 && op <= 0xd2) ||
-         op == 0xfc || op == 0xfd;
+  auto t = static_cast<ValType>(b);
+  return t == ValType::I32 || t == ValType::I64 || t == ValType::F32 || t == ValType::F64 ||
+         t == ValType::FuncRef || t == ValType::ExternRef;
 }
 
 bool utf8_valid(const u8* s, u32 n) {
@@ -263,7 +303,8 @@ class Compiler {
   bool val_type(ValType& out) {
     u8 b;
     if (!byte(b)) return false;
-    if (b == 0x7b) return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
+    if (b == static_cast<u8>(ValType::V128))
+      return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
     if (!is_val_type(b)) return fail(ErrorKind::Malformed, pos_ - 1, "malformed value type");
     out = static_cast<ValType>(b);
     return true;
@@ -271,7 +312,7 @@ class Compiler {
   bool ref_type(ValType& out) {
     u8 b;
     if (!byte(b)) return false;
-    if (b != 0x70 && b != 0x6f)
+    if (!is_ref(static_cast<ValType>(b)))
       return fail(ErrorKind::Malformed, pos_ - 1, "malformed reference type");
     out = static_cast<ValType>(b);
     return true;
@@ -449,9 +490,9 @@ class Compiler {
   bool constant(ValType t, u64 bits);
   bool fused_branch(const Entry& cond, u32& base);
   bool call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot);
-  bool numeric(u8 op);
-  bool memory_op(u8 op);
-  bool prefixed(u32 sub);
+  bool numeric(Opcode op);
+  bool memory_op(Opcode op);
+  bool prefixed(PrefixedOpcode op);
   bool emit_branch(Ctrl& target, u32 base, u32 word);
   Span<const ValType> label_types(const Ctrl& c) const {
     return c.kind == CtrlKind::Loop ? Span<const ValType>(c.params, c.param_count)
@@ -512,8 +553,8 @@ class Compiler {
   Phase phase_ = Phase::Header;
   u32 last_rank_ = 0;
   bool seen_code_ = false;
-  u8 section_id_ = 0;     // the section being read
-  u32 section_body_ = 0;  // its contents' offset
+  SectionId section_id_ = SectionId::Custom;  // the section being read
+  u32 section_body_ = 0;                      // its contents' offset
   u32 section_end_ = 0;
   u32 module_end_ = 0;    // end_ outside the section
   u32 code_count_ = 0;    // functions in the code section
@@ -524,46 +565,47 @@ class Compiler {
 
 bool Compiler::const_expr(ConstExpr& e, ValType expected) {
   op_offset_ = pos_;
-  u8 op;
-  if (!byte(op)) return false;
+  u8 byte0;
+  if (!byte(byte0)) return false;
+  auto op = static_cast<Opcode>(byte0);
   ValType type;
   switch (op) {
-    case 0x41: {
+    case Opcode::I32Const: {
       i64 v;
       if (!leb_s(v, 32)) return false;
       e = {ConstExpr::Op::I32, ValType::I32, static_cast<u32>(v)};
       type = ValType::I32;
       break;
     }
-    case 0x42: {
+    case Opcode::I64Const: {
       i64 v;
       if (!leb_s(v, 64)) return false;
       e = {ConstExpr::Op::I64, ValType::I64, static_cast<u64>(v)};
       type = ValType::I64;
       break;
     }
-    case 0x43: {
+    case Opcode::F32Const: {
       u64 v;
       if (!bytes_fixed(4, v)) return false;
       e = {ConstExpr::Op::F32, ValType::F32, v};
       type = ValType::F32;
       break;
     }
-    case 0x44: {
+    case Opcode::F64Const: {
       u64 v;
       if (!bytes_fixed(8, v)) return false;
       e = {ConstExpr::Op::F64, ValType::F64, v};
       type = ValType::F64;
       break;
     }
-    case 0xd0: {
+    case Opcode::RefNull: {
       ValType t;
       if (!ref_type(t)) return false;
       e = {ConstExpr::Op::RefNull, t, 0};
       type = t;
       break;
     }
-    case 0xd2: {
+    case Opcode::RefFunc: {
       u32 f;
       if (!u32_(f)) return false;
       if (f >= m_.func_types.size()) return invalid("unknown function");
@@ -572,7 +614,7 @@ bool Compiler::const_expr(ConstExpr& e, ValType expected) {
       type = ValType::FuncRef;
       break;
     }
-    case 0x23: {
+    case Opcode::GlobalGet: {
       u32 g;
       if (!u32_(g)) return false;
       if (g >= m_.imported_globals) return invalid("unknown global");
@@ -581,18 +623,22 @@ bool Compiler::const_expr(ConstExpr& e, ValType expected) {
       e = {ConstExpr::Op::GlobalGet, type, g};
       break;
     }
-    case 0xfd: return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
+    case Opcode::PrefixSimd:
+      return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
     default:
-      if (op == 0x0b) return invalid("type mismatch: empty constant expression");
-      if (!known_opcode(op)) return fail(ErrorKind::Malformed, pos_ - 1, "illegal opcode");
+      if (op == Opcode::End) return invalid("type mismatch: empty constant expression");
+      if (!is_opcode(byte0)) return fail(ErrorKind::Malformed, pos_ - 1, "illegal opcode");
       return invalid("constant expression required");
   }
-  u8 end;
-  if (!byte(end)) return false;
-  if (end != 0x0b) {
+  u8 end_byte;
+  if (!byte(end_byte)) return false;
+  auto end = static_cast<Opcode>(end_byte);
+  if (end != Opcode::End) {
     op_offset_ = pos_ - 1;
-    if (end == 0x41 || end == 0x42 || end == 0x43 || end == 0x44 || end == 0x23 || end == 0xd0 ||
-        end == 0xd2 || end == 0x6a || end == 0x1a)
+    // A second instruction: with the first one's result, one too many values or an operation.
+    if (end == Opcode::I32Const || end == Opcode::I64Const || end == Opcode::F32Const ||
+        end == Opcode::F64Const || end == Opcode::GlobalGet || end == Opcode::RefNull ||
+        end == Opcode::RefFunc || end == Opcode::I32Add || end == Opcode::Drop)
       return invalid("type mismatch / constant expression required");
     return invalid("constant expression required");
   }
@@ -609,7 +655,7 @@ bool Compiler::section_type() {
   for (u32 i = 0; i < n; ++i) {
     u8 form;
     if (!byte(form)) return false;
-    if (form != 0x60)
+    if (form != kFuncTypeForm)
       return fail(ErrorKind::Malformed, pos_ - 1,
                   "integer representation too long / malformed function type");
     FuncType t;
@@ -643,8 +689,8 @@ bool Compiler::section_import() {
     u8 kind;
     if (!byte(kind)) return false;
     op_offset_ = pos_;
-    switch (kind) {
-      case 0: {
+    switch (static_cast<ExternKind>(kind)) {
+      case ExternKind::Func: {
         im.kind = ExternKind::Func;
         if (!u32_(im.func_type)) return false;
         if (im.func_type >= m_.types.size()) return invalid("unknown type");
@@ -652,17 +698,17 @@ bool Compiler::section_import() {
         ++m_.imported_funcs;
         break;
       }
-      case 1:
+      case ExternKind::Table:
         im.kind = ExternKind::Table;
         if (!table_type(im.table) || !push(m_.tables, im.table)) return false;
         ++m_.imported_tables;
         break;
-      case 2:
+      case ExternKind::Memory:
         im.kind = ExternKind::Memory;
         if (!memory_type(im.memory) || !push(m_.memories, im.memory)) return false;
         ++m_.imported_memories;
         break;
-      case 3: {
+      case ExternKind::Global: {
         im.kind = ExternKind::Global;
         if (!global_type(im.global)) return false;
         GlobalDef g;
@@ -954,11 +1000,12 @@ bool Compiler::block_type(Ctrl& c) {
   c.results = nullptr;
   if (pos_ >= end_) return malformed("unexpected end");
   u8 b = data_[pos_];
-  if (b == 0x40) {
+  if (b == kEmptyBlockType) {
     ++pos_;
     return true;
   }
-  if (b == 0x7b) return fail(ErrorKind::Unsupported, pos_, "SIMD not supported yet");
+  if (b == static_cast<u8>(ValType::V128))
+    return fail(ErrorKind::Unsupported, pos_, "SIMD not supported yet");
   if (is_val_type(b)) {
     ++pos_;
     c.single = static_cast<ValType>(b);
@@ -1036,8 +1083,7 @@ bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType
   if (!emit(stack_.back().slot) || !emit(a)) return false;
   if (nargs == 2 && !emit(b)) return false;
   if (type_word != kUnknown && !emit_type(type_word)) return false;
-  bool cmp = op == Op::I32Eqz || (static_cast<u32>(op) >= static_cast<u32>(Op::I32Eq) &&
-                                  static_cast<u32>(op) <= static_cast<u32>(Op::I32GeU));
+  bool cmp = op == Op::I32Eqz || op_in(op, Op::I32Eq, Op::I32GeU);
   if (cmp) {
     note_cmp(start, dst_word, op, a, b);
   } else {
@@ -1047,9 +1093,7 @@ bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType
 }
 
 static Op imm_variant(Op op) {
-  u32 o = static_cast<u32>(op);
-  if (o >= static_cast<u32>(Op::I32Eq) && o <= static_cast<u32>(Op::I32GeU))
-    return static_cast<Op>(static_cast<u32>(Op::I32EqImm) + (o - static_cast<u32>(Op::I32Eq)));
+  if (op_in(op, Op::I32Eq, Op::I32GeU)) return compare_in(op, Op::I32Eq, Op::I32EqImm);
   switch (op) {
     case Op::I32Add: return Op::I32AddImm;
     case Op::I32Sub: return Op::I32SubImm;
@@ -1094,7 +1138,7 @@ bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   if (!emit_op(io)) return false;
   u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(a.slot) || !emit(imm)) return false;
-  if (static_cast<u32>(io) <= static_cast<u32>(Op::I32GeUImm)) {
+  if (op_in(io, Op::I32EqImm, Op::I32GeUImm)) {
     note_cmp(start, dst_word, io, a.slot, imm);
   } else {
     note_result(Peephole::Kind::Result, start, dst_word);
@@ -1181,22 +1225,21 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
     }
     if (pos_ >= body_end_) return malformed("unexpected end of section or function");
     op_offset_ = pos_;
-    u8 op = data_[pos_++];
-    if (op >= 0x45 && op <= 0xc4) {
+    auto op = static_cast<Opcode>(data_[pos_++]);
+    if (op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S) {
       if (!numeric(op)) return false;
       continue;
     }
     switch (op) {
-      case 0x00:  // unreachable
+      case Opcode::Unreachable:
         if (live() && !emit_op(Op::Unreachable)) return false;
         stack_.shrink_to(ctrls_.back().height);
         recount_aliases();
         ctrls_.back().unreachable = true;
         break;
-      case 0x01:  // nop
-        break;
-      case 0x02:    // block
-      case 0x03: {  // loop
+      case Opcode::Nop: break;
+      case Opcode::Block:
+      case Opcode::Loop: {
         Ctrl c{};
         if (!block_type(c)) return false;
         if (!materialize_all()) return false;
@@ -1204,17 +1247,17 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           if (!pop(c.params[i])) return false;
         c.height = static_cast<u32>(stack_.size());
         bool was_live = live();
-        if (!push_ctrl(op == 0x02 ? CtrlKind::Block : CtrlKind::Loop, c)) return false;
+        if (!push_ctrl(op == Opcode::Block ? CtrlKind::Block : CtrlKind::Loop, c)) return false;
         for (u32 i = 0; i < c.param_count; ++i)
           if (!push_own(c.params[i])) return false;
-        if (op == 0x03 && was_live) {
+        if (op == Opcode::Loop && was_live) {
           ctrls_.back().loop_start = static_cast<u32>(code_->size());
           if (!emit_op(Op::Fuel)) return false;
         }
         barrier();
         break;
       }
-      case 0x04: {  // if
+      case Opcode::If: {
         Ctrl c{};
         if (!block_type(c)) return false;
         Entry cond;
@@ -1235,7 +1278,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           if (!push_own(c.params[i])) return false;
         break;
       }
-      case 0x05: {  // else
+      case Opcode::Else: {
         Ctrl& c = ctrls_.back();
         if (c.kind != CtrlKind::If) return invalid("else without if");
         if (!end_arm(c)) return false;
@@ -1255,7 +1298,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         barrier();
         break;
       }
-      case 0x0b: {  // end
+      case Opcode::End: {
         Ctrl& c = ctrls_.back();
         if (c.kind == CtrlKind::If) {
           // Without else the implicit else arm passes the params through.
@@ -1291,7 +1334,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         barrier();
         break;
       }
-      case 0x0c: {  // br
+      case Opcode::Br: {
         u32 depth;
         if (!u32_(depth)) return false;
         if (depth >= ctrls_.size()) return invalid("unknown label");
@@ -1317,7 +1360,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         ctrls_.back().unreachable = true;
         break;
       }
-      case 0x0d: {  // br_if
+      case Opcode::BrIf: {
         u32 depth;
         if (!u32_(depth)) return false;
         if (depth >= ctrls_.size()) return invalid("unknown label");
@@ -1383,7 +1426,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         barrier();
         break;
       }
-      case 0x0e: {  // br_table
+      case Opcode::BrTable: {
         u32 count;
         if (!u32_(count)) return false;
         if (count > kMaxBrTable) return fail(ErrorKind::Limit, pos_, "br_table too large");
@@ -1441,7 +1484,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         ctrls_.back().unreachable = true;
         break;
       }
-      case 0x0f: {  // return
+      case Opcode::Return: {
         Ctrl& t = ctrls_[0];
         if (!check_label(t)) return false;
         if (live()) {
@@ -1456,14 +1499,14 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         ctrls_.back().unreachable = true;
         break;
       }
-      case 0x10: {  // call
+      case Opcode::Call: {
         u32 fi;
         if (!u32_(fi)) return false;
         if (fi >= m_.func_types.size()) return invalid("unknown function");
         if (!call(m_.func_type(fi), Op::Call, fi, 0, 0)) return false;
         break;
       }
-      case 0x11: {  // call_indirect
+      case Opcode::CallIndirect: {
         u32 ti, table;
         if (!u32_(ti)) return false;
         if (!u32_(table)) return false;
@@ -1476,7 +1519,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         if (!call(m_.types[ti], Op::CallIndirect, table, ti, idx.slot)) return false;
         break;
       }
-      case 0x1a: {  // drop
+      case Opcode::Drop: {
         Entry e;
         if (!pop_any(e)) return false;
         // The dropped value's producer is no longer the top entry's: nothing may retarget it
@@ -1484,10 +1527,10 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         barrier();
         break;
       }
-      case 0x1b:    // select
-      case 0x1c: {  // select t
+      case Opcode::Select:
+      case Opcode::SelectTyped: {
         ValType t = kUnknown;
-        if (op == 0x1c) {
+        if (op == Opcode::SelectTyped) {
           u32 n;
           if (!u32_(n)) return false;
           if (n != 1) return invalid("invalid result arity");
@@ -1496,7 +1539,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         Entry cond, b, a;
         if (!pop(ValType::I32, cond)) return false;
         if (!pop(t, b) || !pop(t, a)) return false;
-        if (op == 0x1b) {
+        if (op == Opcode::Select) {
           if (is_ref(a.type) || is_ref(b.type))
             return invalid("type mismatch: select on references needs a type");
           if (a.type != kUnknown && b.type != kUnknown && a.type != b.type)
@@ -1515,14 +1558,14 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         }
         break;
       }
-      case 0x20: {  // local.get
+      case Opcode::LocalGet: {
         u32 x;
         if (!local_index(x)) return false;
         if (!push_entry(locals_[x], x * 8)) return false;
         break;
       }
-      case 0x21:    // local.set
-      case 0x22: {  // local.tee
+      case Opcode::LocalSet:
+      case Opcode::LocalTee: {
         u32 x;
         if (!local_index(x)) return false;
         Entry v;
@@ -1540,10 +1583,10 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           }
         }
         barrier();
-        if (op == 0x22 && !push_entry(locals_[x], x * 8)) return false;
+        if (op == Opcode::LocalTee && !push_entry(locals_[x], x * 8)) return false;
         break;
       }
-      case 0x23: {  // global.get
+      case Opcode::GlobalGet: {
         u32 g;
         if (!u32_(g)) return false;
         if (g >= m_.globals.size()) return invalid("unknown global");
@@ -1558,7 +1601,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         }
         break;
       }
-      case 0x24: {  // global.set
+      case Opcode::GlobalSet: {
         u32 g;
         if (!u32_(g)) return false;
         if (g >= m_.globals.size()) return invalid("unknown global");
@@ -1570,7 +1613,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           return false;
         break;
       }
-      case 0x25: {  // table.get
+      case Opcode::TableGet: {
         u32 t;
         if (!u32_(t)) return false;
         if (t >= m_.tables.size()) return invalid("unknown table");
@@ -1580,7 +1623,7 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           return false;
         break;
       }
-      case 0x26: {  // table.set
+      case Opcode::TableSet: {
         u32 t;
         if (!u32_(t)) return false;
         if (t >= m_.tables.size()) return invalid("unknown table");
@@ -1591,13 +1634,13 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           return false;
         break;
       }
-      case 0x3f:    // memory.size
-      case 0x40: {  // memory.grow
+      case Opcode::MemorySize:
+      case Opcode::MemoryGrow: {
         u8 zero;
         if (!byte(zero)) return false;
         if (zero != 0) return malformed("zero byte expected");
         if (m_.memories.size() == 0) return invalid("unknown memory");
-        if (op == 0x3f) {
+        if (op == Opcode::MemorySize) {
           if (!push_own(ValType::I32)) return false;
           if (live() && (!emit_op(Op::MemorySize) || !emit(stack_.back().slot))) return false;
         } else {
@@ -1607,41 +1650,41 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
         }
         break;
       }
-      case 0x41: {
+      case Opcode::I32Const: {
         i64 v;
         if (!leb_s(v, 32)) return false;
         if (!constant(ValType::I32, static_cast<u32>(v))) return false;
         break;
       }
-      case 0x42: {
+      case Opcode::I64Const: {
         i64 v;
         if (!leb_s(v, 64)) return false;
         if (!constant(ValType::I64, static_cast<u64>(v))) return false;
         break;
       }
-      case 0x43: {
+      case Opcode::F32Const: {
         u64 v;
         if (!bytes_fixed(4, v) || !constant(ValType::F32, v)) return false;
         break;
       }
-      case 0x44: {
+      case Opcode::F64Const: {
         u64 v;
         if (!bytes_fixed(8, v) || !constant(ValType::F64, v)) return false;
         break;
       }
-      case 0xd0: {  // ref.null
+      case Opcode::RefNull: {
         ValType t;
         if (!ref_type(t) || !constant(t, 0)) return false;
         break;
       }
-      case 0xd1: {  // ref.is_null
+      case Opcode::RefIsNull: {
         Entry e;
         if (!pop_any(e)) return false;
         if (e.type != kUnknown && !is_ref(e.type)) return invalid("type mismatch: ref.is_null");
         if (!op_result(Op::RefIsNull, ValType::I32, e.slot, 0, 1)) return false;
         break;
       }
-      case 0xd2: {  // ref.func
+      case Opcode::RefFunc: {
         u32 fi;
         if (!u32_(fi)) return false;
         if (fi >= m_.func_types.size()) return invalid("unknown function");
@@ -1651,15 +1694,16 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
           return false;
         break;
       }
-      case 0xfc: {
+      case Opcode::PrefixFc: {
         u32 sub;
         if (!u32_(sub)) return false;
-        if (!prefixed(sub)) return false;
+        if (!prefixed(static_cast<PrefixedOpcode>(sub))) return false;
         break;
       }
-      case 0xfd: return fail(ErrorKind::Unsupported, op_offset_, "SIMD not supported yet");
+      case Opcode::PrefixSimd:
+        return fail(ErrorKind::Unsupported, op_offset_, "SIMD not supported yet");
       default:
-        if (op >= 0x28 && op <= 0x3e) {
+        if (op >= Opcode::I32Load && op <= Opcode::I64Store32) {
           if (!memory_op(op)) return false;
           break;
         }
@@ -1726,12 +1770,9 @@ bool Compiler::fused_branch(const Entry& cond, u32& base) {
     barrier();
     base = static_cast<u32>(code_->size());
     if (op == Op::I32Eqz) return emit_op(Op::BrIfEqz) && emit(a) && emit(0);
-    bool imm = static_cast<u32>(op) >= static_cast<u32>(Op::I32EqImm) &&
-               static_cast<u32>(op) <= static_cast<u32>(Op::I32GeUImm);
-    Op fused = imm ? static_cast<Op>(static_cast<u32>(Op::BrIfI32EqImm) +
-                                     (static_cast<u32>(op) - static_cast<u32>(Op::I32EqImm)))
-                   : static_cast<Op>(static_cast<u32>(Op::BrIfI32Eq) +
-                                     (static_cast<u32>(op) - static_cast<u32>(Op::I32Eq)));
+    Op fused = op_in(op, Op::I32EqImm, Op::I32GeUImm)
+                   ? compare_in(op, Op::I32EqImm, Op::BrIfI32EqImm)
+                   : compare_in(op, Op::I32Eq, Op::BrIfI32Eq);
     return emit_op(fused) && emit(a) && emit(b) && emit(0);
   }
   base = static_cast<u32>(code_->size());
@@ -1743,11 +1784,8 @@ bool Compiler::fused_branch(const Entry& cond, u32& base) {
 bool Compiler::fused_if(const Entry& cond, u32& base, u32& word) {
   bool fuse = peephole_.holds(Peephole::Kind::Compare, *code_, cond.slot);
   Op op = peephole_.op;
-  bool imm = static_cast<u32>(op) >= static_cast<u32>(Op::I32EqImm) &&
-             static_cast<u32>(op) <= static_cast<u32>(Op::I32GeUImm);
-  Op plain = imm ? static_cast<Op>(static_cast<u32>(Op::I32Eq) +
-                                   (static_cast<u32>(op) - static_cast<u32>(Op::I32EqImm)))
-                 : op;
+  bool imm = op_in(op, Op::I32EqImm, Op::I32GeUImm);
+  Op plain = imm ? compare_in(op, Op::I32EqImm, Op::I32Eq) : op;
   if (fuse && (op == Op::I32Eqz || inverse_cmp(plain) != Op::Count)) {
     u64 a = peephole_.a, b = peephole_.b;
     code_->shrink_to(code_->size() - peephole_.words);
@@ -1757,8 +1795,7 @@ bool Compiler::fused_if(const Entry& cond, u32& base, u32& word) {
     if (op == Op::I32Eqz) {
       if (!emit_op(Op::BrIfNez) || !emit(a)) return false;
     } else {
-      u32 inv = static_cast<u32>(inverse_cmp(plain)) - static_cast<u32>(Op::I32Eq);
-      Op fused = static_cast<Op>(static_cast<u32>(imm ? Op::BrIfI32EqImm : Op::BrIfI32Eq) + inv);
+      Op fused = compare_in(inverse_cmp(plain), Op::I32Eq, imm ? Op::BrIfI32EqImm : Op::BrIfI32Eq);
       if (!emit_op(fused) || !emit(a) || !emit(b)) return false;
     }
     word = static_cast<u32>(code_->size());
@@ -1793,48 +1830,48 @@ bool Compiler::call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
   return true;
 }
 
-bool Compiler::numeric(u8 op) {
-  Op o = static_cast<Op>(static_cast<u32>(Op::I32Eqz) + (op - 0x45));
+bool Compiler::numeric(Opcode op) {
+  Op o = numeric_op(op);
   ValType in = ValType::I32, out = ValType::I32;
   u32 nargs = 2;
-  if (op == 0x45) {
+  if (op == Opcode::I32Eqz) {
     in = ValType::I32;
     nargs = 1;
-  } else if (op <= 0x4f) {
+  } else if (op <= Opcode::I32GeU) {
     in = ValType::I32;
-  } else if (op == 0x50) {
+  } else if (op == Opcode::I64Eqz) {
     in = ValType::I64;
     nargs = 1;
-  } else if (op <= 0x5a) {
+  } else if (op <= Opcode::I64GeU) {
     in = ValType::I64;
-  } else if (op <= 0x60) {
+  } else if (op <= Opcode::F32Ge) {
     in = ValType::F32;
-  } else if (op <= 0x66) {
+  } else if (op <= Opcode::F64Ge) {
     in = ValType::F64;
-  } else if (op <= 0x69) {
+  } else if (op <= Opcode::I32Popcnt) {
     in = out = ValType::I32;
     nargs = 1;
-  } else if (op <= 0x78) {
+  } else if (op <= Opcode::I32Rotr) {
     in = out = ValType::I32;
-  } else if (op <= 0x7b) {
+  } else if (op <= Opcode::I64Popcnt) {
     in = out = ValType::I64;
     nargs = 1;
-  } else if (op <= 0x8a) {
+  } else if (op <= Opcode::I64Rotr) {
     in = out = ValType::I64;
-  } else if (op <= 0x91) {
+  } else if (op <= Opcode::F32Sqrt) {
     in = out = ValType::F32;
     nargs = 1;
-  } else if (op <= 0x98) {
+  } else if (op <= Opcode::F32Copysign) {
     in = out = ValType::F32;
-  } else if (op <= 0x9f) {
+  } else if (op <= Opcode::F64Sqrt) {
     in = out = ValType::F64;
     nargs = 1;
-  } else if (op <= 0xa6) {
+  } else if (op <= Opcode::F64Copysign) {
     in = out = ValType::F64;
   } else {
     nargs = 1;
-    static const u8 kConv[][2] = {// in, out for 0xa7..0xc4 (I=i32 L=i64 F=f32 D=f64)
-                                  {'L', 'I'}, {'F', 'I'}, {'F', 'I'}, {'D', 'I'}, {'D', 'I'},
+    // in, out from I32WrapI64 to I64Extend32S (I=i32 L=i64 F=f32 D=f64)
+    static const u8 kConv[][2] = {{'L', 'I'}, {'F', 'I'}, {'F', 'I'}, {'D', 'I'}, {'D', 'I'},
                                   {'I', 'L'}, {'I', 'L'}, {'F', 'L'}, {'F', 'L'}, {'D', 'L'},
                                   {'D', 'L'}, {'I', 'F'}, {'I', 'F'}, {'L', 'F'}, {'L', 'F'},
                                   {'D', 'F'}, {'I', 'D'}, {'I', 'D'}, {'L', 'D'}, {'L', 'D'},
@@ -1846,9 +1883,10 @@ bool Compiler::numeric(u8 op) {
              : c == 'F' ? ValType::F32
                         : ValType::F64;
     };
-    in = conv(kConv[op - 0xa7][0]);
-    out = conv(kConv[op - 0xa7][1]);
-    if (op >= 0xbc && op <= 0xbf) {
+    u32 k = static_cast<u32>(op) - static_cast<u32>(Opcode::I32WrapI64);
+    in = conv(kConv[k][0]);
+    out = conv(kConv[k][1]);
+    if (op >= Opcode::I32ReinterpretF32 && op <= Opcode::F64ReinterpretI64) {
       // reinterpret: the bits stay where they are; only the type changes.
       Entry e;
       if (!pop(in, e)) return false;
@@ -1867,7 +1905,7 @@ bool Compiler::numeric(u8 op) {
   return op_result(o, out, a.slot, 0, 1);
 }
 
-bool Compiler::memory_op(u8 op) {
+bool Compiler::memory_op(Opcode op) {
   static const u8 kNatural[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2,
                                 4, 4, 4, 8, 4, 8, 1, 2, 1, 2, 4};
   static const ValType kType[] = {
@@ -1875,11 +1913,11 @@ bool Compiler::memory_op(u8 op) {
       ValType::I32, ValType::I32, ValType::I64, ValType::I64, ValType::I64, ValType::I64,
       ValType::I64, ValType::I64, ValType::I32, ValType::I64, ValType::F32, ValType::F64,
       ValType::I32, ValType::I32, ValType::I64, ValType::I64, ValType::I64};
-  u32 k = op - 0x28;
+  u32 k = static_cast<u32>(op) - static_cast<u32>(Opcode::I32Load);
   u32 offset;
   if (!memarg(kNatural[k], offset)) return false;
-  Op o = static_cast<Op>(static_cast<u32>(Op::I32Load) + k);
-  if (op <= 0x35) {
+  Op o = memory_op_of(op);
+  if (op <= Opcode::I64Load32U) {
     Entry addr;
     if (!pop(ValType::I32, addr)) return false;
     if (!push_own(kType[k])) return false;
@@ -1898,17 +1936,17 @@ bool Compiler::memory_op(u8 op) {
   return true;
 }
 
-bool Compiler::prefixed(u32 sub) {
-  if (sub <= 7) {
+bool Compiler::prefixed(PrefixedOpcode op) {
+  if (op <= PrefixedOpcode::I64TruncSatF64U) {
+    u32 sub = static_cast<u32>(op);
     static const ValType kIn[] = {ValType::F32, ValType::F32, ValType::F64, ValType::F64,
                                   ValType::F32, ValType::F32, ValType::F64, ValType::F64};
     Entry a;
     if (!pop(kIn[sub], a)) return false;
-    return op_result(static_cast<Op>(static_cast<u32>(Op::I32TruncSatF32S) + sub),
-                     sub < 4 ? ValType::I32 : ValType::I64, a.slot, 0, 1);
+    return op_result(trunc_sat_op(op), sub < 4 ? ValType::I32 : ValType::I64, a.slot, 0, 1);
   }
-  switch (sub) {
-    case 8: {  // memory.init
+  switch (op) {
+    case PrefixedOpcode::MemoryInit: {
       u32 seg;
       if (!u32_(seg)) return false;
       u8 zero;
@@ -1929,7 +1967,7 @@ bool Compiler::prefixed(u32 sub) {
         return false;
       return true;
     }
-    case 9: {  // data.drop
+    case PrefixedOpcode::DataDrop: {
       u32 seg;
       if (!u32_(seg)) return false;
       // Without a data count section: malformed if the module has data segments after all,
@@ -1942,24 +1980,24 @@ bool Compiler::prefixed(u32 sub) {
       if (live() && (!emit_op(Op::DataDrop) || !emit(seg))) return false;
       return true;
     }
-    case 10:    // memory.copy
-    case 11: {  // memory.fill
+    case PrefixedOpcode::MemoryCopy:
+    case PrefixedOpcode::MemoryFill: {
       u8 zero;
       if (!byte(zero)) return false;
       if (zero != 0) return malformed("zero byte expected");
-      if (sub == 10) {
+      if (op == PrefixedOpcode::MemoryCopy) {
         if (!byte(zero)) return false;
         if (zero != 0) return malformed("zero byte expected");
       }
       if (m_.memories.size() == 0) return invalid("unknown memory 0");
       Entry n, s, d;
       if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
-      if (live() && (!emit_op(sub == 10 ? Op::MemoryCopy : Op::MemoryFill) || !emit(d.slot) ||
-                     !emit(s.slot) || !emit(n.slot)))
+      if (live() && (!emit_op(op == PrefixedOpcode::MemoryCopy ? Op::MemoryCopy : Op::MemoryFill) ||
+                     !emit(d.slot) || !emit(s.slot) || !emit(n.slot)))
         return false;
       return true;
     }
-    case 12: {  // table.init
+    case PrefixedOpcode::TableInit: {
       u32 seg, table;
       if (!u32_(seg) || !u32_(table)) return false;
       if (table >= m_.tables.size()) return invalid("unknown table");
@@ -1972,14 +2010,14 @@ bool Compiler::prefixed(u32 sub) {
         return false;
       return true;
     }
-    case 13: {  // elem.drop
+    case PrefixedOpcode::ElemDrop: {
       u32 seg;
       if (!u32_(seg)) return false;
       if (seg >= m_.elems.size()) return invalid("unknown elem segment");
       if (live() && (!emit_op(Op::ElemDrop) || !emit(seg))) return false;
       return true;
     }
-    case 14: {  // table.copy
+    case PrefixedOpcode::TableCopy: {
       u32 dt, st;
       if (!u32_(dt) || !u32_(st)) return false;
       if (dt >= m_.tables.size() || st >= m_.tables.size()) return invalid("unknown table");
@@ -1991,7 +2029,7 @@ bool Compiler::prefixed(u32 sub) {
         return false;
       return true;
     }
-    case 15: {  // table.grow
+    case PrefixedOpcode::TableGrow: {
       u32 t;
       if (!u32_(t)) return false;
       if (t >= m_.tables.size()) return invalid("unknown table");
@@ -2003,7 +2041,7 @@ bool Compiler::prefixed(u32 sub) {
         return false;
       return true;
     }
-    case 16: {  // table.size
+    case PrefixedOpcode::TableSize: {
       u32 t;
       if (!u32_(t)) return false;
       if (t >= m_.tables.size()) return invalid("unknown table");
@@ -2012,7 +2050,7 @@ bool Compiler::prefixed(u32 sub) {
         return false;
       return true;
     }
-    case 17: {  // table.fill
+    case PrefixedOpcode::TableFill: {
       u32 t;
       if (!u32_(t)) return false;
       if (t >= m_.tables.size()) return invalid("unknown table");
@@ -2043,6 +2081,7 @@ bool Compiler::header() {
 }
 
 bool Compiler::section() {
+  // The order sections must come in, by id: the data count section between elem and code.
   static const u8 kRank[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
   u32 sec_begin = pos_;
   u8 id;
@@ -2050,46 +2089,47 @@ bool Compiler::section() {
   u32 size;
   if (!u32_(size)) return false;
   if (end_ - pos_ < size) return malformed("section size mismatch (unexpected end)");
-  if (id > 12) return fail(ErrorKind::Malformed, sec_begin, "malformed section id");
-  if (id != 0) {
+  if (id > static_cast<u8>(SectionId::DataCount))
+    return fail(ErrorKind::Malformed, sec_begin, "malformed section id");
+  if (id != static_cast<u8>(SectionId::Custom)) {
     if (kRank[id] <= last_rank_)
       return fail(ErrorKind::Malformed, sec_begin,
                   "unexpected content after last section / junk after last section");
     last_rank_ = kRank[id];
   }
-  section_id_ = id;
+  section_id_ = static_cast<SectionId>(id);
   section_body_ = pos_;
   section_end_ = pos_ + size;
   module_end_ = end_;
   end_ = section_end_;
   bool ok = true;
-  switch (id) {
-    case 0: ok = section_custom(section_body_, size); break;
-    case 1: ok = section_type(); break;
-    case 2: ok = section_import(); break;
-    case 3: {
+  switch (section_id_) {
+    case SectionId::Custom: ok = section_custom(section_body_, size); break;
+    case SectionId::Type: ok = section_type(); break;
+    case SectionId::Import: ok = section_import(); break;
+    case SectionId::Function: {
       ok = section_function();
       ok = ok && charge_growth(m_.functions, function_count_declared_);
       if (ok && m_.functions.try_resize(function_count_declared_).is_error()) ok = no_memory();
       break;
     }
-    case 4: ok = section_table(); break;
-    case 5: ok = section_memory(); break;
-    case 6: ok = section_global(); break;
-    case 7: ok = section_export(); break;
-    case 8: ok = section_start(); break;
-    case 9: ok = section_elem(); break;
-    case 10:
+    case SectionId::Table: ok = section_table(); break;
+    case SectionId::Memory: ok = section_memory(); break;
+    case SectionId::Global: ok = section_global(); break;
+    case SectionId::Export: ok = section_export(); break;
+    case SectionId::Start: ok = section_start(); break;
+    case SectionId::Elem: ok = section_elem(); break;
+    case SectionId::Code:
       // The bodies are compiled by later code_entry() calls, then section_finish().
       seen_code_ = true;
       if (!section_code()) return false;
       phase_ = Phase::Code;
       return true;
-    case 11:
+    case SectionId::Data:
       seen_data_ = true;
       ok = section_data();
       break;
-    case 12:
+    case SectionId::DataCount:
       ok = u32_(m_.data_count);
       m_.has_data_count = true;
       break;
@@ -2099,14 +2139,14 @@ bool Compiler::section() {
 }
 
 bool Compiler::section_finish() {
-  u8 id = section_id_;
-  if (id == 2 || id == 3) {
+  SectionId id = section_id_;
+  if (id == SectionId::Import || id == SectionId::Function) {
     if (!charge_growth(m_.declared_funcs, m_.func_types.size())) return false;
     if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
   }
-  if (id == 5 && m_.memories.size() > 1)
+  if (id == SectionId::Memory && m_.memories.size() > 1)
     return fail(ErrorKind::Invalid, section_body_, "multiple memories");
-  if (id == 2 && m_.memories.size() > 1)
+  if (id == SectionId::Import && m_.memories.size() > 1)
     return fail(ErrorKind::Invalid, section_body_, "multiple memories");
   if (pos_ != section_end_) return fail(ErrorKind::Malformed, pos_, "section size mismatch");
   end_ = module_end_;
