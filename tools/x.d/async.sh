@@ -5,11 +5,7 @@ X_PACKAGES+=(libbenchmark-dev libboost-dev)
 # The executor's tests under ThreadSanitizer (the plain and ASan builds run them with the others).
 test_tier_16_async_tsan() {
   local dir="$ROOT/build/host-tsan"
-  if [[ ! -f "$dir/build.ninja" ]]; then
-    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
-      -DWARDEN_SANITIZE=thread >/dev/null || return 1
-  fi
+  x_configure "$dir" tsan || return 1
   x_ninja "$dir" async_test || return 1
   # halt_on_error: a data race fails the run even if every assertion passed.
   TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$dir/tests/async_test" --gtest_brief=1 2>&1 |

@@ -6,8 +6,7 @@ WASI_SUITE_DEFAULT="$ROOT/../shared/wasi-testsuite"
 # ${X_WASI_BUILD_DIR:-build/host}. Prints nothing on success; sets WASM_RUN.
 x_wasm_run_build() {
   local dir="${X_WASI_BUILD_DIR:-$ROOT/build/host}"
-  x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
-    -DCMAKE_CXX_COMPILER=clang++-19 || return 1
+  x_configure "$dir" || return 1
   x_ninja "$dir" wasm-run || return 1
   WASM_RUN="$dir/tools/wasm-run/wasm-run"
 }

@@ -9,8 +9,7 @@ WASM_SUITE_DEFAULT="$ROOT/../shared/wasm-spec-tests/wasm-2.0"
 # block them). Prints nothing on success.
 x_wasm_build() {
   local dir="$ROOT/build/host"
-  x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
-    -DCMAKE_CXX_COMPILER=clang++-19 || return 1
+  x_configure "$dir" || return 1
   x_ninja "$dir" wasm-spec wasm-run wasm_test || return 1
 }
 
@@ -19,8 +18,7 @@ x_wasm_build() {
 # wasm-run, for the suite and the fuzzers. Sets WASM_CHECKED_DIR.
 x_wasm_checked_build() {
   WASM_CHECKED_DIR="${WASM_CHECKED_DIR:-$ROOT/build/host-checked}"
-  x_configure "$WASM_CHECKED_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
-    -DCMAKE_CXX_COMPILER=clang++-19 -DWARDEN_WASM_CHECKED=ON || return 1
+  x_configure "$WASM_CHECKED_DIR" checked || return 1
   x_ninja "$WASM_CHECKED_DIR" wasm-spec wasm-run wasm_test || return 1
 }
 
@@ -73,8 +71,7 @@ cmd_spec() {
 # cannot block it. Sets SPEC_TOOL.
 x_spec_build() {
   local dir="${SPEC_HOST_DIR:-$ROOT/build/host}"
-  x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
-    -DCMAKE_CXX_COMPILER=clang++-19 || return 1
+  x_configure "$dir" || return 1
   x_ninja "$dir" wasm-spec || return 1
   SPEC_TOOL="$dir/tools/wasm-spec/wasm-spec"
 }
@@ -101,12 +98,8 @@ x_spec_initrd() {
 # streamed, the status is the kernel's (0: every assertion passed). SPEC_TIMEOUT (s) bounds it.
 x_spec_kernel() {
   local smp="$1" mem="$2" suite="$3"; shift 3
-  # SPEC_KERNEL_DIR: another build folder than build/kernel (x_kernel_build's).
-  local dir="${SPEC_KERNEL_DIR:-$ROOT/build/kernel}"
-  x_configure "$dir" -DWARDEN_KERNEL=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/riscv64-kernel.cmake" || return 1
-  x_ninja "$dir" || return 1
-  KERNEL_ELF="$dir/kernel/warden.elf"
+  # SPEC_KERNEL_DIR: another build folder than build/kernel.
+  x_kernel_build "${SPEC_KERNEL_DIR:-$ROOT/build/kernel}" || return 1
   x_spec_initrd "$suite" "$@" || return 1
   timeout "${SPEC_TIMEOUT:-1800}" python3 "$ROOT/tools/qemu/qemu.py" --kernel "$KERNEL_ELF" \
     --smp "$smp" --mem "$mem" --initrd "$SPEC_INITRD" --interactive -- spec </dev/null
@@ -167,8 +160,8 @@ test_tier_30_wasm() {
   if command -v qemu-riscv64 >/dev/null && [[ -d /usr/riscv64-linux-gnu/include/c++ ]]; then
     echo "riscv64 build under qemu-riscv64: unit tests and spec suite:"
     if x_wasm_riscv64_build; then
-      x_qemu_riscv64 "${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}/wasm_test" --gtest_brief=1 | tail -1 || rc=1
-      x_wasm_spec_quiet x_qemu_riscv64 "${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}/wasm-spec" --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+      x_qemu_riscv64 "$RISCV64_WASM_TEST" --gtest_brief=1 | tail -1 || rc=1
+      x_wasm_spec_quiet x_qemu_riscv64 "$RISCV64_WASM_SPEC" --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
     else
       rc=1
     fi
@@ -179,42 +172,15 @@ test_tier_30_wasm() {
   return $rc
 }
 
-# Builds the engine, its unit tests and the spec runner as riscv64 Linux programs (clang-19 and the
-# Debian riscv64 cross libc/libstdc++), into build/wasm-riscv64 (or SPEC_RISCV64_DIR). Objects are rebuilt when older
-# than their source or than any header of lib/support or lib/wasm.
+# Builds the engine's unit tests and the spec runner as riscv64 Linux programs (clang-19 and the
+# Debian riscv64 cross libc/libstdc++, cmake/riscv64-linux.cmake) into build/wasm-riscv64 (or
+# SPEC_RISCV64_DIR). Sets RISCV64_WASM_TEST and RISCV64_WASM_SPEC.
 x_wasm_riscv64_build() {
-  local out="${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}"
-  mkdir -p "$out/obj"
-  local cxx=(clang++-19 --target=riscv64-linux-gnu -march=rv64gc -std=c++23 -O2 -g0
-             -fno-math-errno -ffp-contract=off -I"$ROOT/lib/support/include" -I"$ROOT/lib/wasm/include"
-             -I"$ROOT/lib/wasm/src")
-  cxx+=(-I"$ROOT/lib/wat/include" -I"$ROOT/lib/spec/include")
-  local gtest=/usr/src/googletest/googletest
-  local newest_header
-  newest_header="$(find "$ROOT/lib/support/include" "$ROOT/lib/wasm" "$ROOT/lib/wat" "$ROOT/lib/spec" "$ROOT/tools" "$ROOT/tests/lib/wasm" \
-    -name '*.h' -newer "$out/.stamp" 2>/dev/null | head -1)"
-  [[ -n "$newest_header" || ! -f "$out/.stamp" ]] && rm -f "$out"/obj/*.o
-  local srcs=("$ROOT"/lib/support/src/format.cc "$ROOT"/lib/support/src/must_hosted.cc
-              "$ROOT"/lib/wasm/src/*.cc "$ROOT"/lib/wat/src/*.cc "$ROOT"/lib/spec/src/*.cc "$ROOT"/tools/wasm-spec/*.cc
-              "$ROOT"/tests/lib/wasm/*_test.cc "$gtest/src/gtest-all.cc" "$gtest/src/gtest_main.cc")
-  local src obj pids=() n=0
-  for src in "${srcs[@]}"; do
-    obj="$out/obj/$(echo "${src#"$ROOT"/}" | tr '/' '_').o"
-    if [[ ! -f "$obj" || "$src" -nt "$obj" ]]; then
-      "${cxx[@]}" -I"$gtest/include" -I"$gtest" -c "$src" -o "$obj" &
-      pids+=($!)
-      n=$((n + 1))
-      if [[ $((n % 2)) -eq 0 ]]; then wait "${pids[@]}" || return 1; pids=(); fi
-    fi
-  done
-  [[ ${#pids[@]} -gt 0 ]] && { wait "${pids[@]}" || return 1; }
-  touch "$out/.stamp"
-  local lib=("$out"/obj/lib_*.o)
-  rm -f "$out"/obj/tools_wasm-spec_wast_rewrite.cc.o
-  "${cxx[@]}" -fuse-ld=lld "${lib[@]}" "$out"/obj/tools_wasm-spec_*.o -lpthread \
-    -o "$out/wasm-spec" || return 1
-  "${cxx[@]}" -fuse-ld=lld "${lib[@]}" "$out"/obj/tests_lib_wasm_*.o "$out"/obj/_usr_src_*.o \
-    -lpthread -o "$out/wasm_test" || return 1
+  local dir="${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}"
+  x_configure "$dir" riscv64-linux || return 1
+  x_ninja "$dir" wasm-spec wasm_test || return 1
+  RISCV64_WASM_TEST="$dir/tests/wasm_test"
+  RISCV64_WASM_SPEC="$dir/tools/wasm-spec/wasm-spec"
 }
 
 x_qemu_riscv64() { qemu-riscv64 -L /usr/riscv64-linux-gnu "$@"; }
@@ -222,10 +188,10 @@ x_qemu_riscv64() { qemu-riscv64 -L /usr/riscv64-linux-gnu "$@"; }
 # help: spec-riscv64 [ARGS...]  build the engine for riscv64 Linux and run its unit tests and the spec suite under qemu-riscv64
 cmd_spec-riscv64() {
   x_wasm_riscv64_build || return 1
-  x_qemu_riscv64 "${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}/wasm_test" --gtest_brief=1 || return 1
+  x_qemu_riscv64 "$RISCV64_WASM_TEST" --gtest_brief=1 || return 1
   local args=("$@")
   [[ ${#args[@]} -eq 0 ]] && args=(--suite "$WASM_SUITE_DEFAULT" --exclude simd)
-  x_qemu_riscv64 "${SPEC_RISCV64_DIR:-$ROOT/build/wasm-riscv64}/wasm-spec" "${args[@]}"
+  x_qemu_riscv64 "$RISCV64_WASM_SPEC" "${args[@]}"
 }
 
 # Builds the libFuzzer target into build/wasm-fuzz (clang-19, -fsanitize=fuzzer,address,undefined).
@@ -258,13 +224,12 @@ x_wasm_fuzz_seed() {
 # Debian's wabt, whose libwabt.a and headers it links) into build/host, or with "checked" into
 # build/host-checked (the checked engine). Sets WASM_DIFF.
 x_wasm_diff_build() {
-  local dir="$ROOT/build/host" flags=()
+  local dir="$ROOT/build/host" build=()
   if [[ "${1:-}" == checked ]]; then
     dir="${WASM_CHECKED_DIR:-$ROOT/build/host-checked}"
-    flags=(-DWARDEN_WASM_CHECKED=ON)
+    build=(checked)
   fi
-  x_configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
-    -DCMAKE_CXX_COMPILER=clang++-19 "${flags[@]}" || return 1
+  x_configure "$dir" "${build[@]}" || return 1
   # The whole list first: under pipefail, `| grep -q` can stop reading early and fail ninja with
   # SIGPIPE (seen in CI as "not configured" with wabt present).
   local targets
