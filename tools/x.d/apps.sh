@@ -8,7 +8,7 @@ X_PACKAGES+=(wasi-libc libclang-rt-19-dev-wasm32 wabt)
 #
 # Debian's wasi-libc lives where clang-19 looks by default (/usr/include/wasm32-wasi,
 # /usr/lib/wasm32-wasi); a wasi-sdk style sysroot is used instead when WASI_SYSROOT names one or
-# /usr/share/wasi-sysroot exists.
+# /usr/share/wasi-sysroot exists. Sets APPS_CC, APPS_CFLAGS and APPS_COMMON (apps/lib/*.c).
 x_apps_cflags() {
   APPS_CC=(clang-19 --target=wasm32-wasi)
   local sysroot="${WASI_SYSROOT:-}"
@@ -16,6 +16,25 @@ x_apps_cflags() {
   [[ -n "$sysroot" ]] && APPS_CC+=(--sysroot="$sysroot")
   APPS_CFLAGS=(-std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g0 -Wall -Wextra -Werror
                -Wno-unused-parameter -I"$ROOT/apps/include")
+  APPS_COMMON=("$ROOT"/apps/lib/*.c)
+  [[ -e "${APPS_COMMON[0]}" ]] || APPS_COMMON=()
+}
+
+# Ends a build of programs from folder $2 into folder $1 (KIND names them in the message): a
+# program whose source ($2/NAME.c, $2/NAME.wat or the folder $2/NAME) is gone must not linger in
+# the initrd; fails, naming them, when the programs after KIND did not build.
+x_apps_finish() {  # out src kind [failed...]
+  local out="$1" src="$2" kind="$3" bin name
+  shift 3
+  for bin in "$out"/*.wasm; do
+    [[ -e "$bin" ]] || continue
+    name="$(basename "$bin" .wasm)"
+    [[ -e "$src/$name.c" || -e "$src/$name.wat" || -d "$src/$name" ]] || rm -f "$bin"
+  done
+  if [[ $# -gt 0 ]]; then
+    echo "x apps: these $kind did not build: $*" >&2
+    return 1
+  fi
 }
 
 # Compiles and links one program; prints the compiler's messages and fails on any error. The link
@@ -54,8 +73,6 @@ x_apps_build() {
   local out="$ROOT/build/apps/bin" src name srcs bin failed=()
   mkdir -p "$out"
   x_apps_cflags
-  local common=("$ROOT"/apps/lib/*.c)
-  [[ -e "${common[0]}" ]] || common=()
   for src in "$ROOT"/apps/src/*; do
     name="$(basename "$src" .c)"
     if [[ -d "$src" ]]; then
@@ -70,22 +87,13 @@ x_apps_build() {
         "$ROOT/tools/x.d/apps.sh" -newer "$bin" -print -quit 2>/dev/null)" ]]; then
       continue
     fi
-    if x_apps_link "$name" "$bin" "${srcs[@]}" "${common[@]}"; then
+    if x_apps_link "$name" "$bin" "${srcs[@]}" "${APPS_COMMON[@]}"; then
       echo "apps: built bin/$name.wasm ($(stat -c %s "$bin") bytes)"
     else
       failed+=("$name")
     fi
   done
-  # A program whose source is gone must not linger in the initrd.
-  for bin in "$out"/*.wasm; do
-    [[ -e "$bin" ]] || continue
-    name="$(basename "$bin" .wasm)"
-    [[ -e "$ROOT/apps/src/$name.c" || -d "$ROOT/apps/src/$name" ]] || rm -f "$bin"
-  done
-  if [[ ${#failed[@]} -gt 0 ]]; then
-    echo "x apps: these programs did not build: ${failed[*]}" >&2
-    return 1
-  fi
+  x_apps_finish "$out" "$ROOT/apps/src" programs "${failed[@]}"
 }
 
 # The hostile programs (apps/hostile): programs that attack the kernel, run by the kernel's
@@ -96,8 +104,6 @@ x_hostile_build() {
   local out="$ROOT/build/apps/hostile" src name bin failed=()
   mkdir -p "$out"
   x_apps_cflags
-  local common=("$ROOT"/apps/lib/*.c)
-  [[ -e "${common[0]}" ]] || common=()
   for src in "$ROOT"/apps/hostile/*.c "$ROOT"/apps/hostile/*.wat; do
     [[ -e "$src" ]] || continue
     name="$(basename "${src%.*}")"
@@ -107,19 +113,11 @@ x_hostile_build() {
     fi
     if [[ "$src" == *.wat ]]; then
       wat2wasm "$src" -o "$bin" || failed+=("$name")
-    elif ! x_apps_link "$name" "$bin" "$src" "${common[@]}"; then
+    elif ! x_apps_link "$name" "$bin" "$src" "${APPS_COMMON[@]}"; then
       failed+=("$name")
     fi
   done
-  for bin in "$out"/*.wasm; do
-    [[ -e "$bin" ]] || continue
-    name="$(basename "$bin" .wasm)"
-    [[ -e "$ROOT/apps/hostile/$name.c" || -e "$ROOT/apps/hostile/$name.wat" ]] || rm -f "$bin"
-  done
-  if [[ ${#failed[@]} -gt 0 ]]; then
-    echo "x apps: these hostile programs did not build: ${failed[*]}" >&2
-    return 1
-  fi
+  x_apps_finish "$out" "$ROOT/apps/hostile" "hostile programs" "${failed[@]}"
 }
 
 # help: apps                 build the WebAssembly programs in apps/ into build/apps/bin (incremental)

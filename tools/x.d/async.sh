@@ -13,34 +13,35 @@ test_tier_16_async_tsan() {
   return "${PIPESTATUS[0]}"
 }
 
+# Builds the host tree and with it the executor's benchmark when Google Benchmark is installed
+# (tools/bench-async). Sets BENCH_ASYNC.
+x_bench_async_build() {
+  x_host_build || return 1
+  BENCH_ASYNC="$ROOT/build/host/tools/bench-async/bench_async"
+  if [[ ! -x "$BENCH_ASYNC" ]]; then
+    echo "x bench: $BENCH_ASYNC was not built (is libbenchmark-dev installed?)" >&2
+    return 1
+  fi
+}
+
 # Prints the executor's benchmark figures (host, 1 and 2 workers). The lead's `./x bench` calls
 # this; extra arguments go to Google Benchmark (e.g. --benchmark_filter=ping_pong).
 bench_async() {
-  x_host_build || return 1
-  local bin="$ROOT/build/host/tools/bench-async/bench_async"
-  if [[ ! -x "$bin" ]]; then
-    echo "x bench: $bin was not built (is libbenchmark-dev installed?)" >&2
-    return 1
-  fi
-  "$bin" --benchmark_counters_tabular=true "$@"
+  x_bench_async_build || return 1
+  "$BENCH_ASYNC" --benchmark_counters_tabular=true "$@"
 }
 
 # `./x bench executor`: the executor's workloads (host, 1 and 2 workers) beside the same workloads
 # on Boost.Asio's thread_pool, in one run of bench_async, as one table (median of 3 repetitions).
 # Takes about a minute. Extra arguments go to Google Benchmark (e.g. --benchmark_filter=yield).
 bench_executor() {
-  x_host_build || return 1
-  local bin="$ROOT/build/host/tools/bench-async/bench_async"
-  if [[ ! -x "$bin" ]]; then
-    echo "x bench: $bin was not built (is libbenchmark-dev installed?)" >&2
-    return 1
-  fi
+  x_bench_async_build || return 1
   local json log
   json="$(mktemp --suffix=.json)"
   log="$(mktemp)"
   echo "x bench executor: running bench_async, 3 repetitions per figure (about a minute)..."
   # The table below replaces Google Benchmark's console report (and repeats its Boost.Asio note).
-  if ! "$bin" --benchmark_repetitions=3 --benchmark_min_time=0.5 \
+  if ! "$BENCH_ASYNC" --benchmark_repetitions=3 --benchmark_min_time=0.5 \
       --benchmark_out="$json" --benchmark_out_format=json "$@" >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     rm -f "$json" "$log"
