@@ -1,12 +1,8 @@
 # Toolchain for the freestanding riscv64 kernel: Debian's clang-19 and lld-19, no libc.
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR riscv64)
-set(CMAKE_C_COMPILER clang-19)
-set(CMAKE_CXX_COMPILER clang++-19)
-set(CMAKE_ASM_COMPILER clang-19)
-set(CMAKE_C_COMPILER_TARGET riscv64-unknown-elf)
-set(CMAKE_CXX_COMPILER_TARGET riscv64-unknown-elf)
-set(CMAKE_ASM_COMPILER_TARGET riscv64-unknown-elf)
+set(WARDEN_TARGET riscv64-unknown-elf)
+include(${CMAKE_CURRENT_LIST_DIR}/clang-cross.cmake)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 set(WARDEN_KERNEL_FLAGS
