@@ -65,6 +65,17 @@ bool is_val_type(u8 b) {
          t == ValType::FuncRef || t == ValType::ExternRef;
 }
 
+// The constant expression of a constant instruction of type `t`.
+ConstExpr::Op const_expr_op(ValType t) {
+  switch (t) {
+    case ValType::I32: return ConstExpr::Op::I32;
+    case ValType::I64: return ConstExpr::Op::I64;
+    case ValType::F32: return ConstExpr::Op::F32;
+    case ValType::F64: return ConstExpr::Op::F64;
+    default: return ConstExpr::Op::RefNull;
+  }
+}
+
 bool utf8_valid(const u8* s, u32 n) {
   u32 i = 0;
   while (i < n) {
@@ -283,6 +294,19 @@ class Compiler {
     out = static_cast<u32>(v);
     return true;
   }
+  // The flags that start an element or data segment: at most `max`.
+  bool segment_flags(u32& flags, u32 max, const char* malformed_kind) {
+    op_offset_ = pos_;
+    if (!u32_(flags)) return false;
+    if (flags > max) return malformed(malformed_kind);
+    return true;
+  }
+  // A vector's length, at most `max` (else the implementation limit `too_many`).
+  bool length(u32& n, u32 max, const char* too_many) {
+    if (!u32_(n)) return false;
+    if (n > max) return fail(ErrorKind::Limit, pos_, too_many);
+    return true;
+  }
   bool bytes_fixed(u32 n, u64& out) {
     if (end_ - pos_ < n) return malformed("unexpected end");
     u64 v = 0;
@@ -385,6 +409,7 @@ class Compiler {
   // Instructions until the end of the body, or until one would start at or after `pause_at`
   // (then `paused`, to continue with the next call).
   bool body_ops(u32 pause_at, bool& paused);
+  bool instruction(Opcode op);
   bool body_finish(Function& f);  // the checks after the body, the frame size
   bool live() const { return !ctrls_.back().unreachable && !ctrls_.back().dead; }
   u32 own_slot(u32 height) const { return (local_count_ + height) * 8; }
@@ -484,20 +509,80 @@ class Compiler {
   }
   bool block_type(Ctrl& c);
   bool push_ctrl(CtrlKind kind, Ctrl& proto);
+  bool pop_params(Ctrl& c);  // pops the block's parameters; its height is what remains
+  bool push_params(const Ctrl& c);
   bool branch_copies(Ctrl& target);
   bool end_arm(Ctrl& c);
+  void patch_fixups(const Ctrl& c, u32 here);
   void recount_aliases();
-  bool constant(ValType t, u64 bits);
+  void rest_unreachable();
+  bool label(Ctrl*& target);
+  bool branch_and_end(Ctrl& target);
+  bool type_label_operands(const Ctrl& target, u32 n);
+  bool needs_copies(const Ctrl& target, u32 n) const;
+  bool branch_always(Ctrl& target, u32 n);
+  bool emit_br(Ctrl& target);
+  bool emit_br_table(const Entry& index, const Vector<u32>& depths, u32 arity);
+  bool emit_return(u32 n, u32 first_slot);
+  bool emit_return_top(u32 n);
+  bool emit_const(ValType t, u64 bits);
   bool fused_branch(const Entry& cond, u32& base);
-  bool call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot);
-  bool numeric(Opcode op);
-  bool memory_op(Opcode op);
-  bool prefixed(PrefixedOpcode op);
+  bool emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot);
   bool emit_branch(Ctrl& target, u32 base, u32 word);
+  bool constant_immediate(Opcode op, ValType& type, u64& bits);
+  bool zero_byte();
+  bool memory_zero();
+  bool data_segment(u32 seg);
+  bool pop_range(Entry& d, Entry& s, Entry& n);
+  bool table_index(u32& t);
+  bool global_index(u32& g);
+
+  // ---- instructions (one method per instruction or family, in opcode order)
+  bool unreachable();
+  bool block(CtrlKind kind);  // block, loop
+  bool if_();
+  bool else_();
+  bool end();
+  bool br();
+  bool br_if();
+  bool br_table();
+  bool return_();
+  bool call();
+  bool call_indirect();
+  bool drop();
+  bool select(bool typed);
+  bool local_get();
+  bool local_set(bool tee);  // local.set, local.tee
+  bool global_get();
+  bool global_set();
+  bool table_get();
+  bool table_set();
+  bool load_store(Opcode op);
+  bool memory_size();
+  bool memory_grow();
+  bool constant(Opcode op);  // i32/i64/f32/f64.const, ref.null
+  bool numeric(Opcode op);
+  bool ref_is_null();
+  bool ref_func();
+  bool prefixed(PrefixedOpcode op);  // after 0xfc
+  bool trunc_sat(PrefixedOpcode op);
+  bool memory_init();
+  bool data_drop();
+  bool memory_copy();
+  bool memory_fill();
+  bool memory_bulk(Op op);  // memory.copy, memory.fill
+  bool table_init();
+  bool elem_drop();
+  bool table_copy();
+  bool table_grow();
+  bool table_size();
+  bool table_fill();
+
   Span<const ValType> label_types(const Ctrl& c) const {
     return c.kind == CtrlKind::Loop ? Span<const ValType>(c.params, c.param_count)
                                     : Span<const ValType>(c.res(), c.result_count);
   }
+  u32 label_arity(const Ctrl& c) const { return static_cast<u32>(label_types(c).size()); }
   bool check_label(const Ctrl& target);
   // An operation with one result in a slot of its own; `type_word` for operations whose
   // signature has one (checked builds).
@@ -570,39 +655,14 @@ bool Compiler::const_expr(ConstExpr& e, ValType expected) {
   auto op = static_cast<Opcode>(byte0);
   ValType type;
   switch (op) {
-    case Opcode::I32Const: {
-      i64 v;
-      if (!leb_s(v, 32)) return false;
-      e = {ConstExpr::Op::I32, ValType::I32, static_cast<u32>(v)};
-      type = ValType::I32;
-      break;
-    }
-    case Opcode::I64Const: {
-      i64 v;
-      if (!leb_s(v, 64)) return false;
-      e = {ConstExpr::Op::I64, ValType::I64, static_cast<u64>(v)};
-      type = ValType::I64;
-      break;
-    }
-    case Opcode::F32Const: {
-      u64 v;
-      if (!bytes_fixed(4, v)) return false;
-      e = {ConstExpr::Op::F32, ValType::F32, v};
-      type = ValType::F32;
-      break;
-    }
-    case Opcode::F64Const: {
-      u64 v;
-      if (!bytes_fixed(8, v)) return false;
-      e = {ConstExpr::Op::F64, ValType::F64, v};
-      type = ValType::F64;
-      break;
-    }
+    case Opcode::I32Const:
+    case Opcode::I64Const:
+    case Opcode::F32Const:
+    case Opcode::F64Const:
     case Opcode::RefNull: {
-      ValType t;
-      if (!ref_type(t)) return false;
-      e = {ConstExpr::Op::RefNull, t, 0};
-      type = t;
+      u64 bits;
+      if (!constant_immediate(op, type, bits)) return false;
+      e = {const_expr_op(type), type, bits};
       break;
     }
     case Opcode::RefFunc: {
@@ -648,8 +708,7 @@ bool Compiler::const_expr(ConstExpr& e, ValType expected) {
 
 bool Compiler::section_type() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxTypes) return fail(ErrorKind::Limit, pos_, "too many types");
+  if (!length(n, kMaxTypes, "too many types")) return false;
   if (!charge_growth(m_.types, n)) return false;
   if (m_.types.try_reserve(n).is_error()) return no_memory();
   for (u32 i = 0; i < n; ++i) {
@@ -660,14 +719,12 @@ bool Compiler::section_type() {
                   "integer representation too long / malformed function type");
     FuncType t;
     u32 np, nr;
-    if (!u32_(np)) return false;
-    if (np > kMaxParams) return fail(ErrorKind::Limit, pos_, "too many parameters");
+    if (!length(np, kMaxParams, "too many parameters")) return false;
     for (u32 k = 0; k < np; ++k) {
       ValType v;
       if (!val_type(v) || !push(t.types, v)) return false;
     }
-    if (!u32_(nr)) return false;
-    if (nr > kMaxResults) return fail(ErrorKind::Limit, pos_, "too many results");
+    if (!length(nr, kMaxResults, "too many results")) return false;
     for (u32 k = 0; k < nr; ++k) {
       ValType v;
       if (!val_type(v) || !push(t.types, v)) return false;
@@ -681,8 +738,7 @@ bool Compiler::section_type() {
 
 bool Compiler::section_import() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxImports) return fail(ErrorKind::Limit, pos_, "too many imports");
+  if (!length(n, kMaxImports, "too many imports")) return false;
   for (u32 i = 0; i < n; ++i) {
     Import im;
     if (!name(im.module) || !name(im.name)) return false;
@@ -726,8 +782,7 @@ bool Compiler::section_import() {
 
 bool Compiler::section_function() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxFunctions) return fail(ErrorKind::Limit, pos_, "too many functions");
+  if (!length(n, kMaxFunctions, "too many functions")) return false;
   for (u32 i = 0; i < n; ++i) {
     u32 t;
     op_offset_ = pos_;
@@ -741,8 +796,7 @@ bool Compiler::section_function() {
 
 bool Compiler::section_table() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxTables) return fail(ErrorKind::Limit, pos_, "too many tables");
+  if (!length(n, kMaxTables, "too many tables")) return false;
   for (u32 i = 0; i < n; ++i) {
     TableType t;
     if (!table_type(t) || !push(m_.tables, t)) return false;
@@ -762,8 +816,7 @@ bool Compiler::section_memory() {
 
 bool Compiler::section_global() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxGlobals) return fail(ErrorKind::Limit, pos_, "too many globals");
+  if (!length(n, kMaxGlobals, "too many globals")) return false;
   for (u32 i = 0; i < n; ++i) {
     GlobalDef g;
     if (!global_type(g.type) || !const_expr(g.init, g.type.type)) return false;
@@ -774,8 +827,7 @@ bool Compiler::section_global() {
 
 bool Compiler::section_export() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxExports) return fail(ErrorKind::Limit, pos_, "too many exports");
+  if (!length(n, kMaxExports, "too many exports")) return false;
   // The names so far in an open-addressing table (export index + 1, 0 for free), so that the
   // duplicate check is linear in the number of exports rather than quadratic (100,000 exports
   // would hold a step for seconds).
@@ -830,14 +882,11 @@ bool Compiler::section_start() {
 
 bool Compiler::section_elem() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxSegments) return fail(ErrorKind::Limit, pos_, "too many segments");
+  if (!length(n, kMaxSegments, "too many segments")) return false;
   for (u32 i = 0; i < n; ++i) {
     ElemSegment s;
     u32 flags;
-    op_offset_ = pos_;
-    if (!u32_(flags)) return false;
-    if (flags > 7) return malformed("malformed elements segment kind");
+    if (!segment_flags(flags, 7, "malformed elements segment kind")) return false;
     bool passive_or_decl = flags & 1;
     bool explicit_table = flags & 2;
     bool exprs = flags & 4;
@@ -889,16 +938,13 @@ bool Compiler::section_elem() {
 
 bool Compiler::section_data() {
   u32 n;
-  if (!u32_(n)) return false;
-  if (n > kMaxSegments) return fail(ErrorKind::Limit, pos_, "too many segments");
+  if (!length(n, kMaxSegments, "too many segments")) return false;
   if (m_.has_data_count && n != m_.data_count)
     return malformed("data count and data section have inconsistent lengths");
   for (u32 i = 0; i < n; ++i) {
     DataSegment s;
     u32 flags;
-    op_offset_ = pos_;
-    if (!u32_(flags)) return false;
-    if (flags > 2) return malformed("malformed data segment kind");
+    if (!segment_flags(flags, 2, "malformed data segment kind")) return false;
     if (flags == 1) {
       s.mode = SegmentMode::Passive;
     } else {
@@ -1225,492 +1271,498 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
     }
     if (pos_ >= body_end_) return malformed("unexpected end of section or function");
     op_offset_ = pos_;
-    auto op = static_cast<Opcode>(data_[pos_++]);
-    if (op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S) {
-      if (!numeric(op)) return false;
-      continue;
-    }
-    switch (op) {
-      case Opcode::Unreachable:
-        if (live() && !emit_op(Op::Unreachable)) return false;
-        stack_.shrink_to(ctrls_.back().height);
-        recount_aliases();
-        ctrls_.back().unreachable = true;
-        break;
-      case Opcode::Nop: break;
-      case Opcode::Block:
-      case Opcode::Loop: {
-        Ctrl c{};
-        if (!block_type(c)) return false;
-        if (!materialize_all()) return false;
-        for (u32 i = c.param_count; i-- > 0;)
-          if (!pop(c.params[i])) return false;
-        c.height = static_cast<u32>(stack_.size());
-        bool was_live = live();
-        if (!push_ctrl(op == Opcode::Block ? CtrlKind::Block : CtrlKind::Loop, c)) return false;
-        for (u32 i = 0; i < c.param_count; ++i)
-          if (!push_own(c.params[i])) return false;
-        if (op == Opcode::Loop && was_live) {
-          ctrls_.back().loop_start = static_cast<u32>(code_->size());
-          if (!emit_op(Op::Fuel)) return false;
-        }
-        barrier();
-        break;
-      }
-      case Opcode::If: {
-        Ctrl c{};
-        if (!block_type(c)) return false;
-        Entry cond;
-        if (!pop(ValType::I32, cond)) return false;
-        if (!materialize_all()) return false;
-        for (u32 i = c.param_count; i-- > 0;)
-          if (!pop(c.params[i])) return false;
-        c.height = static_cast<u32>(stack_.size());
-        u32 word = kNone, base = 0;
-        if (live()) {
-          if (!fused_if(cond, base, word)) return false;
-        }
-        barrier();
-        if (!push_ctrl(CtrlKind::If, c)) return false;
-        ctrls_.back().else_fixup = word;
-        ctrls_.back().else_base = base;
-        for (u32 i = 0; i < c.param_count; ++i)
-          if (!push_own(c.params[i])) return false;
-        break;
-      }
-      case Opcode::Else: {
-        Ctrl& c = ctrls_.back();
-        if (c.kind != CtrlKind::If) return invalid("else without if");
-        if (!end_arm(c)) return false;
-        if (live()) {
-          u32 base = static_cast<u32>(code_->size());
-          if (!emit_op(Op::Br)) return false;
-          u32 word = static_cast<u32>(code_->size());
-          if (!emit(0) || !add_fixup(c, word, base)) return false;
-        }
-        if (c.else_fixup != kNone)
-          patch(c.else_fixup, c.else_base, static_cast<u32>(code_->size()));
-        c.else_fixup = kNone;
-        c.kind = CtrlKind::Else;
-        c.unreachable = false;
-        for (u32 i = 0; i < c.param_count; ++i)
-          if (!push_own(c.params[i])) return false;
-        barrier();
-        break;
-      }
-      case Opcode::End: {
-        Ctrl& c = ctrls_.back();
-        if (c.kind == CtrlKind::If) {
-          // Without else the implicit else arm passes the params through.
-          if (c.param_count != c.result_count) return invalid("type mismatch: if without else");
-          for (u32 i = 0; i < c.param_count; ++i)
-            if (c.params[i] != c.res()[i]) return invalid("type mismatch: if without else");
-        }
-        if (!end_arm(c)) return false;
-        if (c.kind == CtrlKind::Function) {
-          if (live()) {
-            if (!emit_op(Op::Return) || !emit(c.result_count) || !emit(own_slot(0))) return false;
-          }
-          u32 here = static_cast<u32>(code_->size());
-          for (u32 fx = c.fixups; fx != kNone; fx = fixups_[fx].next)
-            patch(fixups_[fx].word, fixups_[fx].base, here);
-          // Branches to the function label land on a final return.
-          if (c.fixups != kNone) {
-            if (!emit_op(Op::Return) || !emit(c.result_count) || !emit(own_slot(0))) return false;
-          }
-          ctrls_.pop_back();
-          break;
-        }
-        u32 here = static_cast<u32>(code_->size());
-        if (c.else_fixup != kNone) patch(c.else_fixup, c.else_base, here);
-        for (u32 fx = c.fixups; fx != kNone; fx = fixups_[fx].next)
-          patch(fixups_[fx].word, fixups_[fx].base, here);
-        u32 nres = c.result_count;
-        ValType single = c.single;
-        const ValType* res = c.single_result ? &single : c.results;
-        ctrls_.pop_back();
-        for (u32 i = 0; i < nres; ++i)
-          if (!push_own(res[i])) return false;
-        barrier();
-        break;
-      }
-      case Opcode::Br: {
-        u32 depth;
-        if (!u32_(depth)) return false;
-        if (depth >= ctrls_.size()) return invalid("unknown label");
-        Ctrl& t = ctrls_[ctrls_.size() - 1 - depth];
-        if (!check_label(t)) return false;
-        if (live()) {
-          if (t.kind == CtrlKind::Function) {
-            u32 n = t.result_count;
-            if (!materialize_top(n)) return false;
-            if (!emit_op(Op::Return) || !emit(n) ||
-                !emit(own_slot(static_cast<u32>(stack_.size()) - n)))
-              return false;
-          } else {
-            if (!branch_copies(t)) return false;
-            u32 base = static_cast<u32>(code_->size());
-            if (!emit_op(Op::Br)) return false;
-            u32 word = static_cast<u32>(code_->size());
-            if (!emit(0) || !emit_branch(t, base, word)) return false;
-          }
-        }
-        stack_.shrink_to(ctrls_.back().height);
-        recount_aliases();
-        ctrls_.back().unreachable = true;
-        break;
-      }
-      case Opcode::BrIf: {
-        u32 depth;
-        if (!u32_(depth)) return false;
-        if (depth >= ctrls_.size()) return invalid("unknown label");
-        Entry cond;
-        if (!pop(ValType::I32, cond)) return false;
-        Ctrl& t = ctrls_[ctrls_.size() - 1 - depth];
-        if (!check_label(t)) return false;
-        // Every value the label takes must be on the stack (also in unreachable code).
-        u32 n = static_cast<u32>(label_types(t).size());
-        u32 avail = static_cast<u32>(stack_.size()) - ctrls_.back().height;
-        if (avail < n) {
-          // Polymorphic stack: the values the branch leaves are typed as the label's.
-          Span<const ValType> types = label_types(t);
-          // Rebuild: pop what is there, push label types.
-          for (u32 i = 0; i < avail; ++i) {
-            Entry e;
-            if (!pop_any(e)) return false;
-          }
-          for (u32 i = 0; i < n; ++i)
-            if (!push_own(types[i])) return false;
-        } else {
-          // Entries of unknown type take the label's types.
-          Span<const ValType> types = label_types(t);
-          for (u32 i = 0; i < n; ++i) {
-            Entry& e = stack_[stack_.size() - n + i];
-            if (e.type == kUnknown) e.type = types[i];
-          }
-        }
-        if (live()) {
-          bool needs_copies = false;
-          for (u32 i = 0; i < n; ++i)
-            if (stack_[stack_.size() - n + i].slot != own_slot(t.height + i)) needs_copies = true;
-          if (t.kind == CtrlKind::Function) needs_copies = true;
-          if (!needs_copies) {
-            u32 base = static_cast<u32>(code_->size());
-            if (!fused_branch(cond, base)) return false;
-            u32 word = static_cast<u32>(code_->size()) - 1;
-            if (!emit_branch(t, base, word)) return false;
-          } else {
-            u32 base = static_cast<u32>(code_->size());
-            if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
-            u32 skip = static_cast<u32>(code_->size());
-            if (!emit(0)) return false;
-            if (t.kind == CtrlKind::Function) {
-              // Return needs the results contiguous: copy them to the top own slots first.
-              u32 h = static_cast<u32>(stack_.size());
-              for (u32 i = 0; i < n; ++i) {
-                Entry& e = stack_[h - n + i];
-                u32 own = own_slot(h - n + i);
-                if (e.slot != own && !emit_copy(own, e.slot, e.type)) return false;
-              }
-              if (!emit_op(Op::Return) || !emit(n) || !emit(own_slot(h - n))) return false;
-            } else {
-              if (!branch_copies(t)) return false;
-              u32 b2 = static_cast<u32>(code_->size());
-              if (!emit_op(Op::Br)) return false;
-              u32 w2 = static_cast<u32>(code_->size());
-              if (!emit(0) || !emit_branch(t, b2, w2)) return false;
-            }
-            patch(skip, base, static_cast<u32>(code_->size()));
-          }
-        }
-        barrier();
-        break;
-      }
-      case Opcode::BrTable: {
-        u32 count;
-        if (!u32_(count)) return false;
-        if (count > kMaxBrTable) return fail(ErrorKind::Limit, pos_, "br_table too large");
-        Vector<u32> depths;
-        if (depths.try_resize(count + 1).is_error()) return no_memory();
-        for (u32 i = 0; i <= count; ++i) {
-          if (!u32_(depths[i])) return false;
-          if (depths[i] >= ctrls_.size()) return invalid("unknown label");
-        }
-        Entry index;
-        if (!pop(ValType::I32, index)) return false;
-        Ctrl& def = ctrls_[ctrls_.size() - 1 - depths[count]];
-        u32 arity = static_cast<u32>(label_types(def).size());
-        for (u32 i = 0; i <= count; ++i) {
-          Ctrl& t = ctrls_[ctrls_.size() - 1 - depths[i]];
-          if (label_types(t).size() != arity) return invalid("type mismatch: br_table arity");
-          if (!check_label(t)) return false;
-        }
-        if (live()) {
-          u32 base = static_cast<u32>(code_->size());
-          if (!emit_op(Op::BrTable) || !emit(index.slot) || !emit(count)) return false;
-          u32 first = static_cast<u32>(code_->size());
-          for (u32 i = 0; i <= count; ++i)
-            if (!emit(0)) return false;
-          for (u32 i = 0; i <= count; ++i) {
-            Ctrl& t = ctrls_[ctrls_.size() - 1 - depths[i]];
-            bool needs_copies = t.kind == CtrlKind::Function;
-            for (u32 k = 0; k < arity && !needs_copies; ++k)
-              if (stack_[stack_.size() - arity + k].slot != own_slot(t.height + k))
-                needs_copies = true;
-            if (!needs_copies) {
-              if (!emit_branch(t, base, first + i)) return false;
-              continue;
-            }
-            patch(first + i, base, static_cast<u32>(code_->size()));
-            if (t.kind == CtrlKind::Function) {
-              u32 h = static_cast<u32>(stack_.size());
-              for (u32 k = 0; k < arity; ++k) {
-                Entry& e = stack_[h - arity + k];
-                u32 own = own_slot(h - arity + k);
-                if (e.slot != own && !emit_copy(own, e.slot, e.type)) return false;
-              }
-              if (!emit_op(Op::Return) || !emit(arity) || !emit(own_slot(h - arity))) return false;
-            } else {
-              if (!branch_copies(t)) return false;
-              u32 b2 = static_cast<u32>(code_->size());
-              if (!emit_op(Op::Br)) return false;
-              u32 w2 = static_cast<u32>(code_->size());
-              if (!emit(0) || !emit_branch(t, b2, w2)) return false;
-            }
-          }
-        }
-        stack_.shrink_to(ctrls_.back().height);
-        recount_aliases();
-        ctrls_.back().unreachable = true;
-        break;
-      }
-      case Opcode::Return: {
-        Ctrl& t = ctrls_[0];
-        if (!check_label(t)) return false;
-        if (live()) {
-          u32 n = t.result_count;
-          if (!materialize_top(n)) return false;
-          if (!emit_op(Op::Return) || !emit(n) ||
-              !emit(own_slot(static_cast<u32>(stack_.size()) - n)))
-            return false;
-        }
-        stack_.shrink_to(ctrls_.back().height);
-        recount_aliases();
-        ctrls_.back().unreachable = true;
-        break;
-      }
-      case Opcode::Call: {
-        u32 fi;
-        if (!u32_(fi)) return false;
-        if (fi >= m_.func_types.size()) return invalid("unknown function");
-        if (!call(m_.func_type(fi), Op::Call, fi, 0, 0)) return false;
-        break;
-      }
-      case Opcode::CallIndirect: {
-        u32 ti, table;
-        if (!u32_(ti)) return false;
-        if (!u32_(table)) return false;
-        if (table >= m_.tables.size()) return invalid("unknown table");
-        if (ti >= m_.types.size()) return invalid("unknown type");
-        if (m_.tables[table].elem != ValType::FuncRef)
-          return invalid("type mismatch: call_indirect on externref table");
-        Entry idx;
-        if (!pop(ValType::I32, idx)) return false;
-        if (!call(m_.types[ti], Op::CallIndirect, table, ti, idx.slot)) return false;
-        break;
-      }
-      case Opcode::Drop: {
-        Entry e;
-        if (!pop_any(e)) return false;
-        // The dropped value's producer is no longer the top entry's: nothing may retarget it
-        // or read its constant.
-        barrier();
-        break;
-      }
-      case Opcode::Select:
-      case Opcode::SelectTyped: {
-        ValType t = kUnknown;
-        if (op == Opcode::SelectTyped) {
-          u32 n;
-          if (!u32_(n)) return false;
-          if (n != 1) return invalid("invalid result arity");
-          if (!val_type(t)) return false;
-        }
-        Entry cond, b, a;
-        if (!pop(ValType::I32, cond)) return false;
-        if (!pop(t, b) || !pop(t, a)) return false;
-        if (op == Opcode::Select) {
-          if (is_ref(a.type) || is_ref(b.type))
-            return invalid("type mismatch: select on references needs a type");
-          if (a.type != kUnknown && b.type != kUnknown && a.type != b.type)
-            return invalid("type mismatch");
-          t = a.type != kUnknown ? a.type : b.type;
-        }
-        if (!push_own(t)) return false;
-        if (live()) {
-          u32 start = static_cast<u32>(code_->size());
-          if (!emit_op(Op::Select)) return false;
-          u32 dst_word = static_cast<u32>(code_->size());
-          if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot) ||
-              !emit_type(t))
-            return false;
-          note_result(Peephole::Kind::Result, start, dst_word);
-        }
-        break;
-      }
-      case Opcode::LocalGet: {
-        u32 x;
-        if (!local_index(x)) return false;
-        if (!push_entry(locals_[x], x * 8)) return false;
-        break;
-      }
-      case Opcode::LocalSet:
-      case Opcode::LocalTee: {
-        u32 x;
-        if (!local_index(x)) return false;
-        Entry v;
-        if (!pop(locals_[x], v)) return false;
-        // Older values of the local on the stack get slots of their own first (which emits code
-        // and so ends a retarget).
-        if (!materialize_local(x * 8)) return false;
-        if (live()) {
-          bool retarget = v.slot == own_slot(static_cast<u32>(stack_.size())) &&
-                          peephole_.holds(*code_, v.slot);
-          if (retarget) {
-            (*code_)[peephole_.dst] = x * 8;
-          } else if (v.slot != x * 8) {
-            if (!emit_copy(x * 8, v.slot, locals_[x])) return false;
-          }
-        }
-        barrier();
-        if (op == Opcode::LocalTee && !push_entry(locals_[x], x * 8)) return false;
-        break;
-      }
-      case Opcode::GlobalGet: {
-        u32 g;
-        if (!u32_(g)) return false;
-        if (g >= m_.globals.size()) return invalid("unknown global");
-        if (!push_own(m_.globals[g].type.type)) return false;
-        if (live()) {
-          u32 start = static_cast<u32>(code_->size());
-          if (!emit_op(Op::GlobalGet)) return false;
-          u32 dst_word = static_cast<u32>(code_->size());
-          if (!emit(stack_.back().slot) || !emit(g) || !emit_type(m_.globals[g].type.type))
-            return false;
-          note_result(Peephole::Kind::Result, start, dst_word);
-        }
-        break;
-      }
-      case Opcode::GlobalSet: {
-        u32 g;
-        if (!u32_(g)) return false;
-        if (g >= m_.globals.size()) return invalid("unknown global");
-        if (!m_.globals[g].type.mutable_) return invalid("global is immutable");
-        Entry v;
-        if (!pop(m_.globals[g].type.type, v)) return false;
-        if (live() && (!emit_op(Op::GlobalSet) || !emit(g) || !emit(v.slot) ||
-                       !emit_type(m_.globals[g].type.type)))
-          return false;
-        break;
-      }
-      case Opcode::TableGet: {
-        u32 t;
-        if (!u32_(t)) return false;
-        if (t >= m_.tables.size()) return invalid("unknown table");
-        Entry i;
-        if (!pop(ValType::I32, i)) return false;
-        if (!op_result(Op::TableGet, m_.tables[t].elem, t, i.slot, 2, m_.tables[t].elem))
-          return false;
-        break;
-      }
-      case Opcode::TableSet: {
-        u32 t;
-        if (!u32_(t)) return false;
-        if (t >= m_.tables.size()) return invalid("unknown table");
-        Entry v, i;
-        if (!pop(m_.tables[t].elem, v) || !pop(ValType::I32, i)) return false;
-        if (live() && (!emit_op(Op::TableSet) || !emit(t) || !emit(i.slot) || !emit(v.slot) ||
-                       !emit_type(m_.tables[t].elem)))
-          return false;
-        break;
-      }
-      case Opcode::MemorySize:
-      case Opcode::MemoryGrow: {
-        u8 zero;
-        if (!byte(zero)) return false;
-        if (zero != 0) return malformed("zero byte expected");
-        if (m_.memories.size() == 0) return invalid("unknown memory");
-        if (op == Opcode::MemorySize) {
-          if (!push_own(ValType::I32)) return false;
-          if (live() && (!emit_op(Op::MemorySize) || !emit(stack_.back().slot))) return false;
-        } else {
-          Entry d;
-          if (!pop(ValType::I32, d)) return false;
-          if (!op_result(Op::MemoryGrow, ValType::I32, d.slot, 0, 1)) return false;
-        }
-        break;
-      }
-      case Opcode::I32Const: {
-        i64 v;
-        if (!leb_s(v, 32)) return false;
-        if (!constant(ValType::I32, static_cast<u32>(v))) return false;
-        break;
-      }
-      case Opcode::I64Const: {
-        i64 v;
-        if (!leb_s(v, 64)) return false;
-        if (!constant(ValType::I64, static_cast<u64>(v))) return false;
-        break;
-      }
-      case Opcode::F32Const: {
-        u64 v;
-        if (!bytes_fixed(4, v) || !constant(ValType::F32, v)) return false;
-        break;
-      }
-      case Opcode::F64Const: {
-        u64 v;
-        if (!bytes_fixed(8, v) || !constant(ValType::F64, v)) return false;
-        break;
-      }
-      case Opcode::RefNull: {
-        ValType t;
-        if (!ref_type(t) || !constant(t, 0)) return false;
-        break;
-      }
-      case Opcode::RefIsNull: {
-        Entry e;
-        if (!pop_any(e)) return false;
-        if (e.type != kUnknown && !is_ref(e.type)) return invalid("type mismatch: ref.is_null");
-        if (!op_result(Op::RefIsNull, ValType::I32, e.slot, 0, 1)) return false;
-        break;
-      }
-      case Opcode::RefFunc: {
-        u32 fi;
-        if (!u32_(fi)) return false;
-        if (fi >= m_.func_types.size()) return invalid("unknown function");
-        if (!m_.declared_funcs[fi]) return invalid("undeclared function reference");
-        if (!push_own(ValType::FuncRef)) return false;
-        if (live() && (!emit_op(Op::RefFunc) || !emit(stack_.back().slot) || !emit(fi)))
-          return false;
-        break;
-      }
-      case Opcode::PrefixFc: {
-        u32 sub;
-        if (!u32_(sub)) return false;
-        if (!prefixed(static_cast<PrefixedOpcode>(sub))) return false;
-        break;
-      }
-      case Opcode::PrefixSimd:
-        return fail(ErrorKind::Unsupported, op_offset_, "SIMD not supported yet");
-      default:
-        if (op >= Opcode::I32Load && op <= Opcode::I64Store32) {
-          if (!memory_op(op)) return false;
-          break;
-        }
-        return malformed("illegal opcode");
-    }
+    if (!instruction(static_cast<Opcode>(data_[pos_++]))) return false;
   }
   return true;
+}
+
+// One instruction, its opcode read: validated, and translated where the code is reachable.
+bool Compiler::instruction(Opcode op) {
+  if (op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S) return numeric(op);
+  if (op >= Opcode::I32Load && op <= Opcode::I64Store32) return load_store(op);
+  switch (op) {
+    case Opcode::Unreachable: return unreachable();
+    case Opcode::Nop: return true;
+    case Opcode::Block: return block(CtrlKind::Block);
+    case Opcode::Loop: return block(CtrlKind::Loop);
+    case Opcode::If: return if_();
+    case Opcode::Else: return else_();
+    case Opcode::End: return end();
+    case Opcode::Br: return br();
+    case Opcode::BrIf: return br_if();
+    case Opcode::BrTable: return br_table();
+    case Opcode::Return: return return_();
+    case Opcode::Call: return call();
+    case Opcode::CallIndirect: return call_indirect();
+    case Opcode::Drop: return drop();
+    case Opcode::Select: return select(false);
+    case Opcode::SelectTyped: return select(true);
+    case Opcode::LocalGet: return local_get();
+    case Opcode::LocalSet: return local_set(false);
+    case Opcode::LocalTee: return local_set(true);
+    case Opcode::GlobalGet: return global_get();
+    case Opcode::GlobalSet: return global_set();
+    case Opcode::TableGet: return table_get();
+    case Opcode::TableSet: return table_set();
+    case Opcode::MemorySize: return memory_size();
+    case Opcode::MemoryGrow: return memory_grow();
+    case Opcode::I32Const:
+    case Opcode::I64Const:
+    case Opcode::F32Const:
+    case Opcode::F64Const:
+    case Opcode::RefNull: return constant(op);
+    case Opcode::RefIsNull: return ref_is_null();
+    case Opcode::RefFunc: return ref_func();
+    case Opcode::PrefixFc: {
+      u32 sub;
+      return u32_(sub) && prefixed(static_cast<PrefixedOpcode>(sub));
+    }
+    case Opcode::PrefixSimd:
+      return fail(ErrorKind::Unsupported, op_offset_, "SIMD not supported yet");
+    default: return malformed("illegal opcode");
+  }
+}
+
+bool Compiler::prefixed(PrefixedOpcode op) {
+  if (op <= PrefixedOpcode::I64TruncSatF64U) return trunc_sat(op);
+  switch (op) {
+    case PrefixedOpcode::MemoryInit: return memory_init();
+    case PrefixedOpcode::DataDrop: return data_drop();
+    case PrefixedOpcode::MemoryCopy: return memory_copy();
+    case PrefixedOpcode::MemoryFill: return memory_fill();
+    case PrefixedOpcode::TableInit: return table_init();
+    case PrefixedOpcode::ElemDrop: return elem_drop();
+    case PrefixedOpcode::TableCopy: return table_copy();
+    case PrefixedOpcode::TableGrow: return table_grow();
+    case PrefixedOpcode::TableSize: return table_size();
+    case PrefixedOpcode::TableFill: return table_fill();
+    default: return malformed("illegal opcode");
+  }
+}
+
+// ---- control instructions
+
+bool Compiler::unreachable() {
+  if (live() && !emit_op(Op::Unreachable)) return false;
+  rest_unreachable();
+  return true;
+}
+
+// The rest of the block is unreachable: its operand stack becomes polymorphic.
+void Compiler::rest_unreachable() {
+  stack_.shrink_to(ctrls_.back().height);
+  recount_aliases();
+  ctrls_.back().unreachable = true;
+}
+
+// block and loop.
+bool Compiler::block(CtrlKind kind) {
+  Ctrl c{};
+  if (!block_type(c)) return false;
+  if (!materialize_all()) return false;
+  if (!pop_params(c)) return false;
+  bool was_live = live();
+  if (!push_ctrl(kind, c)) return false;
+  if (!push_params(c)) return false;
+  if (kind == CtrlKind::Loop && was_live) {
+    ctrls_.back().loop_start = static_cast<u32>(code_->size());
+    if (!emit_op(Op::Fuel)) return false;
+  }
+  barrier();
+  return true;
+}
+
+bool Compiler::if_() {
+  Ctrl c{};
+  if (!block_type(c)) return false;
+  Entry cond;
+  if (!pop(ValType::I32, cond)) return false;
+  if (!materialize_all()) return false;
+  if (!pop_params(c)) return false;
+  u32 word = kNone, base = 0;
+  if (live() && !fused_if(cond, base, word)) return false;
+  barrier();
+  if (!push_ctrl(CtrlKind::If, c)) return false;
+  ctrls_.back().else_fixup = word;
+  ctrls_.back().else_base = base;
+  return push_params(c);
+}
+
+bool Compiler::else_() {
+  Ctrl& c = ctrls_.back();
+  if (c.kind != CtrlKind::If) return invalid("else without if");
+  if (!end_arm(c)) return false;
+  if (live() && !emit_br(c)) return false;
+  if (c.else_fixup != kNone) patch(c.else_fixup, c.else_base, static_cast<u32>(code_->size()));
+  c.else_fixup = kNone;
+  c.kind = CtrlKind::Else;
+  c.unreachable = false;
+  if (!push_params(c)) return false;
+  barrier();
+  return true;
+}
+
+bool Compiler::end() {
+  Ctrl& c = ctrls_.back();
+  if (c.kind == CtrlKind::If) {
+    // Without else the implicit else arm passes the params through.
+    if (c.param_count != c.result_count) return invalid("type mismatch: if without else");
+    for (u32 i = 0; i < c.param_count; ++i)
+      if (c.params[i] != c.res()[i]) return invalid("type mismatch: if without else");
+  }
+  if (!end_arm(c)) return false;
+  if (c.kind == CtrlKind::Function) {
+    if (live() && !emit_return(c.result_count, own_slot(0))) return false;
+    patch_fixups(c, static_cast<u32>(code_->size()));
+    // Branches to the function label land on a final return.
+    if (c.fixups != kNone && !emit_return(c.result_count, own_slot(0))) return false;
+    ctrls_.pop_back();
+    return true;
+  }
+  u32 here = static_cast<u32>(code_->size());
+  if (c.else_fixup != kNone) patch(c.else_fixup, c.else_base, here);
+  patch_fixups(c, here);
+  u32 nres = c.result_count;
+  ValType single = c.single;
+  const ValType* res = c.single_result ? &single : c.results;
+  ctrls_.pop_back();
+  for (u32 i = 0; i < nres; ++i)
+    if (!push_own(res[i])) return false;
+  barrier();
+  return true;
+}
+
+// br and return: an unconditional branch, after which the block is unreachable.
+bool Compiler::br() {
+  Ctrl* target;
+  return label(target) && branch_and_end(*target);
+}
+
+bool Compiler::return_() { return branch_and_end(ctrls_[0]); }
+
+bool Compiler::branch_and_end(Ctrl& target) {
+  if (!check_label(target)) return false;
+  if (live() && !branch_always(target, label_arity(target))) return false;
+  rest_unreachable();
+  return true;
+}
+
+bool Compiler::br_if() {
+  Ctrl* target;
+  if (!label(target)) return false;
+  Ctrl& t = *target;
+  Entry cond;
+  if (!pop(ValType::I32, cond)) return false;
+  if (!check_label(t)) return false;
+  u32 n = label_arity(t);
+  if (!type_label_operands(t, n)) return false;
+  if (live()) {
+    u32 base = static_cast<u32>(code_->size());
+    if (!needs_copies(t, n)) {
+      // A conditional branch straight to the label (fusing the comparison before it).
+      if (!fused_branch(cond, base)) return false;
+      if (!emit_branch(t, base, static_cast<u32>(code_->size()) - 1)) return false;
+    } else {
+      // Around the copies and the branch, when the condition is false.
+      if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
+      u32 skip = static_cast<u32>(code_->size());
+      if (!emit(0) || !branch_always(t, n)) return false;
+      patch(skip, base, static_cast<u32>(code_->size()));
+    }
+  }
+  barrier();
+  return true;
+}
+
+// The values a br_if leaves take the label's types: every value the label takes must be on the
+// stack, also in unreachable code, where the polymorphic stack supplies them.
+bool Compiler::type_label_operands(const Ctrl& target, u32 n) {
+  Span<const ValType> types = label_types(target);
+  u32 avail = static_cast<u32>(stack_.size()) - ctrls_.back().height;
+  if (avail < n) {
+    for (u32 i = 0; i < avail; ++i) {
+      Entry e;
+      if (!pop_any(e)) return false;
+    }
+    for (u32 i = 0; i < n; ++i)
+      if (!push_own(types[i])) return false;
+    return true;
+  }
+  for (u32 i = 0; i < n; ++i) {
+    Entry& e = stack_[stack_.size() - n + i];
+    if (e.type == kUnknown) e.type = types[i];
+  }
+  return true;
+}
+
+bool Compiler::br_table() {
+  u32 count;
+  if (!length(count, kMaxBrTable, "br_table too large")) return false;
+  Vector<u32> depths;
+  if (depths.try_resize(count + 1).is_error()) return no_memory();
+  for (u32 i = 0; i <= count; ++i) {
+    if (!u32_(depths[i])) return false;
+    if (depths[i] >= ctrls_.size()) return invalid("unknown label");
+  }
+  Entry index;
+  if (!pop(ValType::I32, index)) return false;
+  u32 arity = label_arity(ctrls_[ctrls_.size() - 1 - depths[count]]);
+  for (u32 i = 0; i <= count; ++i) {
+    Ctrl& t = ctrls_[ctrls_.size() - 1 - depths[i]];
+    if (label_arity(t) != arity) return invalid("type mismatch: br_table arity");
+    if (!check_label(t)) return false;
+  }
+  if (live() && !emit_br_table(index, depths, arity)) return false;
+  rest_unreachable();
+  return true;
+}
+
+// BrTable index count, then one offset per target (the last the default): straight to the label,
+// or to copies and a branch after the table.
+bool Compiler::emit_br_table(const Entry& index, const Vector<u32>& depths, u32 arity) {
+  u32 count = static_cast<u32>(depths.size()) - 1;
+  u32 base = static_cast<u32>(code_->size());
+  if (!emit_op(Op::BrTable) || !emit(index.slot) || !emit(count)) return false;
+  u32 first = static_cast<u32>(code_->size());
+  for (u32 i = 0; i <= count; ++i)
+    if (!emit(0)) return false;
+  for (u32 i = 0; i <= count; ++i) {
+    Ctrl& t = ctrls_[ctrls_.size() - 1 - depths[i]];
+    if (!needs_copies(t, arity)) {
+      if (!emit_branch(t, base, first + i)) return false;
+      continue;
+    }
+    patch(first + i, base, static_cast<u32>(code_->size()));
+    if (!branch_always(t, arity)) return false;
+  }
+  return true;
+}
+
+// Reads a label index: `target` is its control frame.
+bool Compiler::label(Ctrl*& target) {
+  u32 depth;
+  if (!u32_(depth)) return false;
+  if (depth >= ctrls_.size()) return invalid("unknown label");
+  target = &ctrls_[ctrls_.size() - 1 - depth];
+  return true;
+}
+
+// Whether a branch to `target` with the top `n` values must copy them first: they are not in the
+// label's slots, or the label is the function's (a return).
+bool Compiler::needs_copies(const Ctrl& target, u32 n) const {
+  if (target.kind == CtrlKind::Function) return true;
+  for (u32 i = 0; i < n; ++i)
+    if (stack_[stack_.size() - n + i].slot != own_slot(target.height + i)) return true;
+  return false;
+}
+
+// An unconditional branch to `target` with the top `n` values: to the function label a return,
+// else copies to the label's slots and a Br.
+bool Compiler::branch_always(Ctrl& target, u32 n) {
+  if (target.kind == CtrlKind::Function) return emit_return_top(n);
+  return branch_copies(target) && emit_br(target);
+}
+
+// Return with the top `n` values, which must be contiguous: values not in their own slots (the
+// ones aliasing locals) are copied there first; the stack itself is left as it is.
+bool Compiler::emit_return_top(u32 n) {
+  u32 h = static_cast<u32>(stack_.size());
+  for (u32 i = 0; i < n; ++i) {
+    const Entry& e = stack_[h - n + i];
+    u32 own = own_slot(h - n + i);
+    if (e.slot != own && !emit_copy(own, e.slot, e.type)) return false;
+  }
+  return emit_return(n, own_slot(h - n));
+}
+
+bool Compiler::emit_return(u32 n, u32 first_slot) {
+  return emit_op(Op::Return) && emit(n) && emit(first_slot);
+}
+
+bool Compiler::emit_br(Ctrl& target) {
+  u32 base = static_cast<u32>(code_->size());
+  if (!emit_op(Op::Br)) return false;
+  u32 word = static_cast<u32>(code_->size());
+  return emit(0) && emit_branch(target, base, word);
+}
+
+void Compiler::patch_fixups(const Ctrl& c, u32 here) {
+  for (u32 fx = c.fixups; fx != kNone; fx = fixups_[fx].next)
+    patch(fixups_[fx].word, fixups_[fx].base, here);
+}
+
+bool Compiler::pop_params(Ctrl& c) {
+  for (u32 i = c.param_count; i-- > 0;)
+    if (!pop(c.params[i])) return false;
+  c.height = static_cast<u32>(stack_.size());
+  return true;
+}
+
+bool Compiler::push_params(const Ctrl& c) {
+  for (u32 i = 0; i < c.param_count; ++i)
+    if (!push_own(c.params[i])) return false;
+  return true;
+}
+
+bool Compiler::call() {
+  u32 fi;
+  if (!u32_(fi)) return false;
+  if (fi >= m_.func_types.size()) return invalid("unknown function");
+  return emit_call(m_.func_type(fi), Op::Call, fi, 0, 0);
+}
+
+bool Compiler::call_indirect() {
+  u32 ti, table;
+  if (!u32_(ti)) return false;
+  if (!u32_(table)) return false;
+  if (table >= m_.tables.size()) return invalid("unknown table");
+  if (ti >= m_.types.size()) return invalid("unknown type");
+  if (m_.tables[table].elem != ValType::FuncRef)
+    return invalid("type mismatch: call_indirect on externref table");
+  Entry idx;
+  if (!pop(ValType::I32, idx)) return false;
+  return emit_call(m_.types[ti], Op::CallIndirect, table, ti, idx.slot);
+}
+
+// ---- parametric and variable instructions
+
+bool Compiler::drop() {
+  Entry e;
+  if (!pop_any(e)) return false;
+  // The dropped value's producer is no longer the top entry's: nothing may retarget it or read
+  // its constant.
+  barrier();
+  return true;
+}
+
+// select, and select with its type.
+bool Compiler::select(bool typed) {
+  ValType t = kUnknown;
+  if (typed) {
+    u32 n;
+    if (!u32_(n)) return false;
+    if (n != 1) return invalid("invalid result arity");
+    if (!val_type(t)) return false;
+  }
+  Entry cond, b, a;
+  if (!pop(ValType::I32, cond)) return false;
+  if (!pop(t, b) || !pop(t, a)) return false;
+  if (!typed) {
+    if (is_ref(a.type) || is_ref(b.type))
+      return invalid("type mismatch: select on references needs a type");
+    if (a.type != kUnknown && b.type != kUnknown && a.type != b.type)
+      return invalid("type mismatch");
+    t = a.type != kUnknown ? a.type : b.type;
+  }
+  if (!push_own(t)) return false;
+  if (live()) {
+    u32 start = static_cast<u32>(code_->size());
+    if (!emit_op(Op::Select)) return false;
+    u32 dst_word = static_cast<u32>(code_->size());
+    if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot) ||
+        !emit_type(t))
+      return false;
+    note_result(Peephole::Kind::Result, start, dst_word);
+  }
+  return true;
+}
+
+bool Compiler::local_get() {
+  u32 x;
+  if (!local_index(x)) return false;
+  return push_entry(locals_[x], x * 8);
+}
+
+// local.set, and local.tee.
+bool Compiler::local_set(bool tee) {
+  u32 x;
+  if (!local_index(x)) return false;
+  Entry v;
+  if (!pop(locals_[x], v)) return false;
+  // Older values of the local on the stack get slots of their own first (which emits code and
+  // so ends a retarget).
+  if (!materialize_local(x * 8)) return false;
+  if (live()) {
+    bool retarget =
+        v.slot == own_slot(static_cast<u32>(stack_.size())) && peephole_.holds(*code_, v.slot);
+    if (retarget) {
+      (*code_)[peephole_.dst] = x * 8;
+    } else if (v.slot != x * 8) {
+      if (!emit_copy(x * 8, v.slot, locals_[x])) return false;
+    }
+  }
+  barrier();
+  return !tee || push_entry(locals_[x], x * 8);
+}
+
+bool Compiler::global_get() {
+  u32 g;
+  if (!global_index(g)) return false;
+  ValType t = m_.globals[g].type.type;
+  if (!push_own(t)) return false;
+  if (live()) {
+    u32 start = static_cast<u32>(code_->size());
+    if (!emit_op(Op::GlobalGet)) return false;
+    u32 dst_word = static_cast<u32>(code_->size());
+    if (!emit(stack_.back().slot) || !emit(g) || !emit_type(t)) return false;
+    note_result(Peephole::Kind::Result, start, dst_word);
+  }
+  return true;
+}
+
+bool Compiler::global_set() {
+  u32 g;
+  if (!global_index(g)) return false;
+  if (!m_.globals[g].type.mutable_) return invalid("global is immutable");
+  ValType t = m_.globals[g].type.type;
+  Entry v;
+  if (!pop(t, v)) return false;
+  return !live() || (emit_op(Op::GlobalSet) && emit(g) && emit(v.slot) && emit_type(t));
+}
+
+// ---- constants and references
+
+// i32/i64/f32/f64.const and ref.null.
+bool Compiler::constant(Opcode op) {
+  ValType t;
+  u64 bits;
+  return constant_immediate(op, t, bits) && emit_const(t, bits);
+}
+
+// The immediate of a constant instruction: its type and bits.
+bool Compiler::constant_immediate(Opcode op, ValType& type, u64& bits) {
+  i64 v;
+  switch (op) {
+    case Opcode::I32Const:
+      type = ValType::I32;
+      if (!leb_s(v, 32)) return false;
+      bits = static_cast<u32>(v);
+      return true;
+    case Opcode::I64Const:
+      type = ValType::I64;
+      if (!leb_s(v, 64)) return false;
+      bits = static_cast<u64>(v);
+      return true;
+    case Opcode::F32Const: type = ValType::F32; return bytes_fixed(4, bits);
+    case Opcode::F64Const: type = ValType::F64; return bytes_fixed(8, bits);
+    default: bits = 0; return ref_type(type);  // ref.null
+  }
+}
+
+bool Compiler::ref_is_null() {
+  Entry e;
+  if (!pop_any(e)) return false;
+  if (e.type != kUnknown && !is_ref(e.type)) return invalid("type mismatch: ref.is_null");
+  return op_result(Op::RefIsNull, ValType::I32, e.slot, 0, 1);
+}
+
+bool Compiler::ref_func() {
+  u32 fi;
+  if (!u32_(fi)) return false;
+  if (fi >= m_.func_types.size()) return invalid("unknown function");
+  if (!m_.declared_funcs[fi]) return invalid("undeclared function reference");
+  if (!push_own(ValType::FuncRef)) return false;
+  return !live() || (emit_op(Op::RefFunc) && emit(stack_.back().slot) && emit(fi));
 }
 
 bool Compiler::body_finish(Function& f) {
@@ -1731,7 +1783,7 @@ void Compiler::recount_aliases() {
     if (e.slot < local_count_ * 8) ++aliases_;
 }
 
-bool Compiler::constant(ValType t, u64 bits) {
+bool Compiler::emit_const(ValType t, u64 bits) {
   if (!push_own(t)) return false;
   if (!live()) return true;
   u32 start = static_cast<u32>(code_->size());
@@ -1807,7 +1859,7 @@ bool Compiler::fused_if(const Entry& cond, u32& base, u32& word) {
   return emit(0);
 }
 
-bool Compiler::call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
+bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
   // The arguments must sit in their own slots, contiguous: the callee's frame starts there.
   u32 np = ft.param_count;
   u32 avail = static_cast<u32>(stack_.size()) - ctrls_.back().height;
@@ -1905,7 +1957,7 @@ bool Compiler::numeric(Opcode op) {
   return op_result(o, out, a.slot, 0, 1);
 }
 
-bool Compiler::memory_op(Opcode op) {
+bool Compiler::load_store(Opcode op) {
   static const u8 kNatural[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2,
                                 4, 4, 4, 8, 4, 8, 1, 2, 1, 2, 4};
   static const ValType kType[] = {
@@ -1936,134 +1988,183 @@ bool Compiler::memory_op(Opcode op) {
   return true;
 }
 
-bool Compiler::prefixed(PrefixedOpcode op) {
-  if (op <= PrefixedOpcode::I64TruncSatF64U) {
-    u32 sub = static_cast<u32>(op);
-    static const ValType kIn[] = {ValType::F32, ValType::F32, ValType::F64, ValType::F64,
-                                  ValType::F32, ValType::F32, ValType::F64, ValType::F64};
-    Entry a;
-    if (!pop(kIn[sub], a)) return false;
-    return op_result(trunc_sat_op(op), sub < 4 ? ValType::I32 : ValType::I64, a.slot, 0, 1);
+bool Compiler::trunc_sat(PrefixedOpcode op) {
+  u32 sub = static_cast<u32>(op);
+  static const ValType kIn[] = {ValType::F32, ValType::F32, ValType::F64, ValType::F64,
+                                ValType::F32, ValType::F32, ValType::F64, ValType::F64};
+  Entry a;
+  if (!pop(kIn[sub], a)) return false;
+  return op_result(trunc_sat_op(op), sub < 4 ? ValType::I32 : ValType::I64, a.slot, 0, 1);
+}
+
+// ---- tables
+
+bool Compiler::table_get() {
+  u32 t;
+  if (!table_index(t)) return false;
+  Entry i;
+  if (!pop(ValType::I32, i)) return false;
+  return op_result(Op::TableGet, m_.tables[t].elem, t, i.slot, 2, m_.tables[t].elem);
+}
+
+bool Compiler::table_set() {
+  u32 t;
+  if (!table_index(t)) return false;
+  ValType elem = m_.tables[t].elem;
+  Entry v, i;
+  if (!pop(elem, v) || !pop(ValType::I32, i)) return false;
+  return !live() ||
+         (emit_op(Op::TableSet) && emit(t) && emit(i.slot) && emit(v.slot) && emit_type(elem));
+}
+
+bool Compiler::table_init() {
+  u32 seg, table;
+  if (!u32_(seg) || !u32_(table)) return false;
+  if (table >= m_.tables.size()) return invalid("unknown table");
+  if (seg >= m_.elems.size()) return invalid("unknown elem segment");
+  if (m_.elems[seg].type != m_.tables[table].elem) return invalid("type mismatch");
+  Entry d, s, n;
+  if (!pop_range(d, s, n)) return false;
+  return !live() || (emit_op(Op::TableInit) && emit(table) && emit(seg) && emit(d.slot) &&
+                     emit(s.slot) && emit(n.slot));
+}
+
+bool Compiler::elem_drop() {
+  u32 seg;
+  if (!u32_(seg)) return false;
+  if (seg >= m_.elems.size()) return invalid("unknown elem segment");
+  return !live() || (emit_op(Op::ElemDrop) && emit(seg));
+}
+
+bool Compiler::table_copy() {
+  u32 dt, st;
+  if (!u32_(dt) || !u32_(st)) return false;
+  if (dt >= m_.tables.size() || st >= m_.tables.size()) return invalid("unknown table");
+  if (m_.tables[dt].elem != m_.tables[st].elem) return invalid("type mismatch");
+  Entry d, s, n;
+  if (!pop_range(d, s, n)) return false;
+  return !live() || (emit_op(Op::TableCopy) && emit(dt) && emit(st) && emit(d.slot) &&
+                     emit(s.slot) && emit(n.slot));
+}
+
+bool Compiler::table_grow() {
+  u32 t;
+  if (!table_index(t)) return false;
+  ValType elem = m_.tables[t].elem;
+  Entry n, v;
+  if (!pop(ValType::I32, n) || !pop(elem, v)) return false;
+  if (!push_own(ValType::I32)) return false;
+  return !live() || (emit_op(Op::TableGrow) && emit(stack_.back().slot) && emit(t) &&
+                     emit(v.slot) && emit(n.slot) && emit_type(elem));
+}
+
+bool Compiler::table_size() {
+  u32 t;
+  if (!table_index(t)) return false;
+  if (!push_own(ValType::I32)) return false;
+  return !live() || (emit_op(Op::TableSize) && emit(stack_.back().slot) && emit(t));
+}
+
+bool Compiler::table_fill() {
+  u32 t;
+  if (!table_index(t)) return false;
+  ValType elem = m_.tables[t].elem;
+  Entry n, v, i;
+  if (!pop(ValType::I32, n) || !pop(elem, v) || !pop(ValType::I32, i)) return false;
+  return !live() || (emit_op(Op::TableFill) && emit(t) && emit(i.slot) && emit(v.slot) &&
+                     emit(n.slot) && emit_type(elem));
+}
+
+// ---- memory
+
+bool Compiler::memory_size() {
+  if (!memory_zero()) return false;
+  if (!push_own(ValType::I32)) return false;
+  return !live() || (emit_op(Op::MemorySize) && emit(stack_.back().slot));
+}
+
+bool Compiler::memory_grow() {
+  if (!memory_zero()) return false;
+  Entry d;
+  if (!pop(ValType::I32, d)) return false;
+  return op_result(Op::MemoryGrow, ValType::I32, d.slot, 0, 1);
+}
+
+// The memory index of memory.size and memory.grow: 0, one byte, and a memory must exist.
+bool Compiler::memory_zero() {
+  if (!zero_byte()) return false;
+  if (m_.memories.size() == 0) return invalid("unknown memory");
+  return true;
+}
+
+bool Compiler::memory_init() {
+  u32 seg;
+  if (!u32_(seg)) return false;
+  if (!zero_byte()) return false;
+  if (m_.memories.size() == 0) return invalid("unknown memory 0");
+  if (!data_segment(seg)) return false;
+  Entry d, s, n;
+  if (!pop_range(d, s, n)) return false;
+  return !live() ||
+         (emit_op(Op::MemoryInit) && emit(seg) && emit(d.slot) && emit(s.slot) && emit(n.slot));
+}
+
+bool Compiler::data_drop() {
+  u32 seg;
+  if (!u32_(seg)) return false;
+  if (!data_segment(seg)) return false;
+  return !live() || (emit_op(Op::DataDrop) && emit(seg));
+}
+
+// A data segment index of memory.init or data.drop. Without a data count section: malformed if
+// the module has data segments after all, else the segment is unknown (decided at the end of the
+// module).
+bool Compiler::data_segment(u32 seg) {
+  if (!m_.has_data_count) {
+    if (missing_data_count_at_ == kNone) missing_data_count_at_ = op_offset_;
+  } else if (seg >= m_.data_count) {
+    return invalid("unknown data segment");
   }
-  switch (op) {
-    case PrefixedOpcode::MemoryInit: {
-      u32 seg;
-      if (!u32_(seg)) return false;
-      u8 zero;
-      if (!byte(zero)) return false;
-      if (zero != 0) return malformed("zero byte expected");
-      if (m_.memories.size() == 0) return invalid("unknown memory 0");
-      // Without a data count section: malformed if the module has data segments after all,
-      // else the segment is unknown (decided at the end of the module).
-      if (!m_.has_data_count) {
-        if (missing_data_count_at_ == kNone) missing_data_count_at_ = op_offset_;
-      } else if (seg >= m_.data_count) {
-        return invalid("unknown data segment");
-      }
-      Entry n, s, d;
-      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
-      if (live() && (!emit_op(Op::MemoryInit) || !emit(seg) || !emit(d.slot) || !emit(s.slot) ||
-                     !emit(n.slot)))
-        return false;
-      return true;
-    }
-    case PrefixedOpcode::DataDrop: {
-      u32 seg;
-      if (!u32_(seg)) return false;
-      // Without a data count section: malformed if the module has data segments after all,
-      // else the segment is unknown (decided at the end of the module).
-      if (!m_.has_data_count) {
-        if (missing_data_count_at_ == kNone) missing_data_count_at_ = op_offset_;
-      } else if (seg >= m_.data_count) {
-        return invalid("unknown data segment");
-      }
-      if (live() && (!emit_op(Op::DataDrop) || !emit(seg))) return false;
-      return true;
-    }
-    case PrefixedOpcode::MemoryCopy:
-    case PrefixedOpcode::MemoryFill: {
-      u8 zero;
-      if (!byte(zero)) return false;
-      if (zero != 0) return malformed("zero byte expected");
-      if (op == PrefixedOpcode::MemoryCopy) {
-        if (!byte(zero)) return false;
-        if (zero != 0) return malformed("zero byte expected");
-      }
-      if (m_.memories.size() == 0) return invalid("unknown memory 0");
-      Entry n, s, d;
-      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
-      if (live() && (!emit_op(op == PrefixedOpcode::MemoryCopy ? Op::MemoryCopy : Op::MemoryFill) ||
-                     !emit(d.slot) || !emit(s.slot) || !emit(n.slot)))
-        return false;
-      return true;
-    }
-    case PrefixedOpcode::TableInit: {
-      u32 seg, table;
-      if (!u32_(seg) || !u32_(table)) return false;
-      if (table >= m_.tables.size()) return invalid("unknown table");
-      if (seg >= m_.elems.size()) return invalid("unknown elem segment");
-      if (m_.elems[seg].type != m_.tables[table].elem) return invalid("type mismatch");
-      Entry n, s, d;
-      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
-      if (live() && (!emit_op(Op::TableInit) || !emit(table) || !emit(seg) || !emit(d.slot) ||
-                     !emit(s.slot) || !emit(n.slot)))
-        return false;
-      return true;
-    }
-    case PrefixedOpcode::ElemDrop: {
-      u32 seg;
-      if (!u32_(seg)) return false;
-      if (seg >= m_.elems.size()) return invalid("unknown elem segment");
-      if (live() && (!emit_op(Op::ElemDrop) || !emit(seg))) return false;
-      return true;
-    }
-    case PrefixedOpcode::TableCopy: {
-      u32 dt, st;
-      if (!u32_(dt) || !u32_(st)) return false;
-      if (dt >= m_.tables.size() || st >= m_.tables.size()) return invalid("unknown table");
-      if (m_.tables[dt].elem != m_.tables[st].elem) return invalid("type mismatch");
-      Entry n, s, d;
-      if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
-      if (live() && (!emit_op(Op::TableCopy) || !emit(dt) || !emit(st) || !emit(d.slot) ||
-                     !emit(s.slot) || !emit(n.slot)))
-        return false;
-      return true;
-    }
-    case PrefixedOpcode::TableGrow: {
-      u32 t;
-      if (!u32_(t)) return false;
-      if (t >= m_.tables.size()) return invalid("unknown table");
-      Entry n, v;
-      if (!pop(ValType::I32, n) || !pop(m_.tables[t].elem, v)) return false;
-      if (!push_own(ValType::I32)) return false;
-      if (live() && (!emit_op(Op::TableGrow) || !emit(stack_.back().slot) || !emit(t) ||
-                     !emit(v.slot) || !emit(n.slot) || !emit_type(m_.tables[t].elem)))
-        return false;
-      return true;
-    }
-    case PrefixedOpcode::TableSize: {
-      u32 t;
-      if (!u32_(t)) return false;
-      if (t >= m_.tables.size()) return invalid("unknown table");
-      if (!push_own(ValType::I32)) return false;
-      if (live() && (!emit_op(Op::TableSize) || !emit(stack_.back().slot) || !emit(t)))
-        return false;
-      return true;
-    }
-    case PrefixedOpcode::TableFill: {
-      u32 t;
-      if (!u32_(t)) return false;
-      if (t >= m_.tables.size()) return invalid("unknown table");
-      Entry n, v, i;
-      if (!pop(ValType::I32, n) || !pop(m_.tables[t].elem, v) || !pop(ValType::I32, i))
-        return false;
-      if (live() && (!emit_op(Op::TableFill) || !emit(t) || !emit(i.slot) || !emit(v.slot) ||
-                     !emit(n.slot) || !emit_type(m_.tables[t].elem)))
-        return false;
-      return true;
-    }
-    default: return malformed("illegal opcode");
-  }
+  return true;
+}
+
+bool Compiler::memory_copy() {
+  if (!zero_byte() || !zero_byte()) return false;
+  return memory_bulk(Op::MemoryCopy);
+}
+
+bool Compiler::memory_fill() { return zero_byte() && memory_bulk(Op::MemoryFill); }
+
+// memory.copy and memory.fill, their memory indexes read: d s n.
+bool Compiler::memory_bulk(Op op) {
+  if (m_.memories.size() == 0) return invalid("unknown memory 0");
+  Entry d, s, n;
+  if (!pop_range(d, s, n)) return false;
+  return !live() || (emit_op(op) && emit(d.slot) && emit(s.slot) && emit(n.slot));
+}
+
+bool Compiler::zero_byte() {
+  u8 zero;
+  if (!byte(zero)) return false;
+  if (zero != 0) return malformed("zero byte expected");
+  return true;
+}
+
+// The three i32 operands of a bulk operation: destination, source (or value) and length.
+bool Compiler::pop_range(Entry& d, Entry& s, Entry& n) {
+  return pop(ValType::I32, n) && pop(ValType::I32, s) && pop(ValType::I32, d);
+}
+
+bool Compiler::table_index(u32& t) {
+  if (!u32_(t)) return false;
+  if (t >= m_.tables.size()) return invalid("unknown table");
+  return true;
+}
+
+bool Compiler::global_index(u32& g) {
+  if (!u32_(g)) return false;
+  if (g >= m_.globals.size()) return invalid("unknown global");
+  return true;
 }
 
 bool Compiler::header() {
