@@ -142,50 +142,133 @@ struct Fixup {
   u32 next;
 };
 
-// What the translator knows about the instruction it emitted last, for the peephole rules:
-// - a result: the instruction wrote the top stack entry into that entry's own slot (its dst
-//   word is `dst`), so a local.set/tee of the entry may retarget dst into the local instead of
-//   copying;
-// - a constant: it was a Const of `value`, which the next binary operation may take as its
+// The operation with an immediate second operand that a binary operation becomes when its second
+// operand is the constant emitted last; Op::Count if it has none.
+constexpr Op imm_variant(Op op) {
+  if (op_in(op, Op::I32Eq, Op::I32GeU)) return compare_in(op, Op::I32Eq, Op::I32EqImm);
+  switch (op) {
+    case Op::I32Add: return Op::I32AddImm;
+    case Op::I32Sub: return Op::I32SubImm;
+    case Op::I32Mul: return Op::I32MulImm;
+    case Op::I32And: return Op::I32AndImm;
+    case Op::I32Or: return Op::I32OrImm;
+    case Op::I32Xor: return Op::I32XorImm;
+    case Op::I32Shl: return Op::I32ShlImm;
+    case Op::I32ShrS: return Op::I32ShrSImm;
+    case Op::I32ShrU: return Op::I32ShrUImm;
+    case Op::I64Add: return Op::I64AddImm;
+    case Op::I64Sub: return Op::I64SubImm;
+    case Op::I64Mul: return Op::I64MulImm;
+    case Op::I64And: return Op::I64AndImm;
+    case Op::I64Or: return Op::I64OrImm;
+    case Op::I64Xor: return Op::I64XorImm;
+    case Op::I64Shl: return Op::I64ShlImm;
+    case Op::I64ShrS: return Op::I64ShrSImm;
+    case Op::I64ShrU: return Op::I64ShrUImm;
+    default: return Op::Count;
+  }
+}
+
+// Whether the peephole record of the instruction before reaches instruction `op`: the ones that
+// may use it (a binary operation taking a constant as its immediate, local.set and local.tee
+// retargeting a result, br_if and if fusing a comparison; each ends the record) and the ones
+// that emit nothing and leave the top entry as it is (nop, and the reinterpretations, which
+// retype it in place). Every other instruction changes the operand stack's shape (control flow,
+// drop, local.get) or emits code of its own.
+constexpr bool peephole_reaches(Opcode op) {
+  switch (op) {
+    case Opcode::LocalSet:
+    case Opcode::LocalTee:
+    case Opcode::BrIf:
+    case Opcode::If:
+    case Opcode::Nop:
+    case Opcode::I32ReinterpretF32:
+    case Opcode::I64ReinterpretF64:
+    case Opcode::F32ReinterpretI32:
+    case Opcode::F64ReinterpretI64: return true;
+    default:
+      return op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S &&
+             imm_variant(numeric_op(op)) != Op::Count;
+  }
+}
+
+// The peephole rules rewrite the instruction emitted last; Peephole is what the translator knows
+// about that instruction, and nothing else:
+// - a result: the instruction wrote the top stack entry into that entry's own slot through its
+//   first operand (every operation with a result has it first, code.h), so a local.set/tee of
+//   the entry may retarget that operand into the local instead of copying;
+// - a constant: it was a Const of value(), which the next binary operation may take as its
 //   immediate operand (the Const is then removed);
-// - a comparison: it was an i32 comparison `op a b` (`a`, `b` as its operand words), which a
-//   br_if/if on the entry may fuse into a compare-and-branch (the comparison is then removed).
+// - a comparison: it was an i32 comparison compare_op() a() b(), which a br_if/if on the entry
+//   may fuse into a compare-and-branch (the comparison is then removed).
 //
 // The invariant: the record describes the top stack entry only while
-// (1) the instruction is still the last code emitted: `at` is the code size right after it, and
-//     emit_op() invalidates;
+// (1) the instruction is still the last code emitted: every emitted operation resets the record
+//     (Compiler::emit_op), and each use checks that the code ends where the instruction did;
 // (2) no label was placed after it: a branch arriving there brings another value, and removing
-//     the instruction would move code a branch already targets (block, loop, if, else and end
-//     invalidate);
+//     the instruction would move code a branch already targets;
 // (3) the entry it wrote is still the top of the operand stack, in the slot the instruction
-//     wrote: whatever pops the entry without emitting code (drop, local.set/tee) invalidates.
-// invalidate() is the one way to end it. holds() checks (1) and, as a second guard for (3),
-// that the instruction's dst is the slot of the entry about to be used.
-struct Peephole {
+//     wrote: each use also checks that the instruction's result operand is the slot about to be
+//     read.
+// Compiler::instruction() keeps (2) and (3): the record reaches only the instruction right after
+// the one it describes, and only one that may use it (which then ends it) or that emits nothing
+// and leaves the top entry as it is (peephole_reaches); before any other instruction (control
+// flow, drop, any operation that is not fused) it is reset.
+class Peephole {
+ public:
   enum class Kind : u8 { Result, Const, Compare };
-  u32 at = kNone;
-  Kind kind = Kind::Result;
-  u32 dst = 0;        // word index of the instruction's dst operand
-  u32 words = 0;      // the instruction's length (removed when a Const or comparison is fused)
-  u64 value = 0;      // Const: the bits
-  Op op = Op::Count;  // Compare: the operation (plain or with an immediate) and its operands
-  u64 a = 0, b = 0;
 
-  void invalidate() { at = kNone; }
-  // After emitting an instruction of `length` words ending at `end`, with dst word `dst_word`.
-  void note(Kind k, u32 end, u32 dst_word, u32 length) {
-    at = end;
-    kind = k;
-    dst = dst_word;
-    words = length;
+  // Ends the record: nothing may use the instruction emitted last.
+  void reset() { end_ = kNone; }
+  // Records the instruction code[start..] just emitted; its first operand is its result's slot.
+  void record_result(const Vector<u64>& code, u32 start) { record(Kind::Result, code, start); }
+  void record_const(const Vector<u64>& code, u32 start, u64 value) {
+    record(Kind::Const, code, start);
+    value_ = value;
   }
-  // Whether the last instruction wrote `slot` (any kind: every kind is a result).
-  bool holds(const Vector<u64>& code, u32 slot) const {
-    return at != kNone && at == code.size() && code[dst] == slot;
+  void record_compare(const Vector<u64>& code, u32 start, Op op, u64 a, u64 b) {
+    record(Kind::Compare, code, start);
+    op_ = op;
+    a_ = a;
+    b_ = b;
   }
-  bool holds(Kind k, const Vector<u64>& code, u32 slot) const {
-    return kind == k && holds(code, slot);
+
+  // Whether the instruction emitted last is recorded and wrote `slot` (any kind: each writes a
+  // result), or is of kind `kind` and wrote `slot`.
+  bool wrote(const Vector<u64>& code, u32 slot) const {
+    return end_ != kNone && end_ == code.size() && code[start_ + 1] == slot;
   }
+  bool wrote(Kind kind, const Vector<u64>& code, u32 slot) const {
+    return kind_ == kind && wrote(code, slot);
+  }
+  // The recorded instruction: its result operand's word, and what the kinds record.
+  u32 result_word() const { return start_ + 1; }
+  u64 value() const { return value_; }
+  Op compare_op() const { return op_; }
+  u64 a() const { return a_; }
+  u64 b() const { return b_; }
+
+  // Removes the recorded instruction, fused into the one about to be emitted, and ends the
+  // record.
+  void remove(Vector<u64>& code, Vector<CodeMapEntry>& map) {
+    code.shrink_to(start_);
+    map.pop_back();
+    reset();
+  }
+
+ private:
+  void record(Kind kind, const Vector<u64>& code, u32 start) {
+    kind_ = kind;
+    start_ = start;
+    end_ = static_cast<u32>(code.size());
+  }
+
+  u32 end_ = kNone;  // the code size right after the instruction; kNone: no record
+  u32 start_ = 0;
+  Kind kind_ = Kind::Result;
+  u64 value_ = 0;      // Const: the bits
+  Op op_ = Op::Count;  // Compare: the operation (plain or with an immediate) and its operands
+  u64 a_ = 0, b_ = 0;
 };
 
 class Compiler {
@@ -419,7 +502,7 @@ class Compiler {
     return true;
   }
   bool emit_op(Op op) {
-    peephole_.invalidate();
+    peephole_.reset();
     if (!push(*map_, CodeMapEntry{static_cast<u32>(code_->size()), op_offset_})) return false;
     return emit(op_word(op));
   }
@@ -526,7 +609,7 @@ class Compiler {
   bool emit_return(u32 n, u32 first_slot);
   bool emit_return_top(u32 n);
   bool emit_const(ValType t, u64 bits);
-  bool fused_branch(const Entry& cond, u32& base);
+  bool emit_branch_if(const Entry& cond, bool taken_if, u32& base, u32& word);
   bool emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot);
   bool emit_branch(Ctrl& target, u32 base, u32 word);
   bool constant_immediate(Opcode op, ValType& type, u64& bits);
@@ -584,6 +667,7 @@ class Compiler {
   }
   u32 label_arity(const Ctrl& c) const { return static_cast<u32>(label_types(c).size()); }
   bool check_label(const Ctrl& target);
+  bool binary_imm(Op op, ValType in, ValType out);
   // An operation with one result in a slot of its own; `type_word` for operations whose
   // signature has one (checked builds).
   bool op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType type_word = kUnknown);
@@ -595,6 +679,8 @@ class Compiler {
   }
 
   Module& m_;
+  // Reading: the module's bytes, the position, the end of what may be read (the section's or the
+  // function body's), the start of the instruction or item being read (for errors).
   const u8* data_ = nullptr;
   u32 pos_ = 0;
   u32 end_ = 0;
@@ -604,7 +690,13 @@ class Compiler {
   u64 memory_limit_ = ~u64{0};
   u64 memory_used_ = 0;
 
-  // function state
+  // What later sections are checked against.
+  u32 function_count_declared_ = 0;
+  u32 missing_data_count_at_ = kNone;  // the first data index used without a data count section
+  bool seen_data_ = false;
+
+  // The function body being translated: its locals, the operand and control stacks, the
+  // branches waiting for their labels, the code and code map being written.
   Vector<ValType> locals_;
   Vector<Entry> stack_;
   Vector<Ctrl> ctrls_;
@@ -613,25 +705,8 @@ class Compiler {
   Vector<CodeMapEntry>* map_ = nullptr;
   u32 local_count_ = 0;
   u32 max_height_ = 0;
-  u32 aliases_ = 0;
-  u32 function_count_declared_ = 0;
-  u32 missing_data_count_at_ = kNone;
+  u32 aliases_ = 0;    // stack entries that alias a local
   Peephole peephole_;  // the instruction emitted last (see Peephole for when it is valid)
-  void barrier() { peephole_.invalidate(); }
-  // Records the instruction that started at `start` and wrote its result through `dst_word`.
-  void note_result(Peephole::Kind kind, u32 start, u32 dst_word) {
-    peephole_.note(kind, static_cast<u32>(code_->size()), dst_word,
-                   static_cast<u32>(code_->size()) - start);
-  }
-  void note_cmp(u32 start, u32 dst_word, Op op, u64 a, u64 b) {
-    note_result(Peephole::Kind::Compare, start, dst_word);
-    peephole_.op = op;
-    peephole_.a = a;
-    peephole_.b = b;
-  }
-  bool fused_if(const Entry& cond, u32& base, u32& word);
-  bool binary_imm(Op op, ValType in, ValType out);
-  bool seen_data_ = false;
 
   // Where the compilation stands between steps.
   enum class Phase : u8 { Header, Sections, Code, Done };
@@ -1125,42 +1200,15 @@ bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType
   if (!live()) return true;
   u32 start = static_cast<u32>(code_->size());
   if (!emit_op(op)) return false;
-  u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(a)) return false;
   if (nargs == 2 && !emit(b)) return false;
   if (type_word != kUnknown && !emit_type(type_word)) return false;
-  bool cmp = op == Op::I32Eqz || op_in(op, Op::I32Eq, Op::I32GeU);
-  if (cmp) {
-    note_cmp(start, dst_word, op, a, b);
+  if (op == Op::I32Eqz || op_in(op, Op::I32Eq, Op::I32GeU)) {
+    peephole_.record_compare(*code_, start, op, a, b);
   } else {
-    note_result(Peephole::Kind::Result, start, dst_word);
+    peephole_.record_result(*code_, start);
   }
   return true;
-}
-
-static Op imm_variant(Op op) {
-  if (op_in(op, Op::I32Eq, Op::I32GeU)) return compare_in(op, Op::I32Eq, Op::I32EqImm);
-  switch (op) {
-    case Op::I32Add: return Op::I32AddImm;
-    case Op::I32Sub: return Op::I32SubImm;
-    case Op::I32Mul: return Op::I32MulImm;
-    case Op::I32And: return Op::I32AndImm;
-    case Op::I32Or: return Op::I32OrImm;
-    case Op::I32Xor: return Op::I32XorImm;
-    case Op::I32Shl: return Op::I32ShlImm;
-    case Op::I32ShrS: return Op::I32ShrSImm;
-    case Op::I32ShrU: return Op::I32ShrUImm;
-    case Op::I64Add: return Op::I64AddImm;
-    case Op::I64Sub: return Op::I64SubImm;
-    case Op::I64Mul: return Op::I64MulImm;
-    case Op::I64And: return Op::I64AndImm;
-    case Op::I64Or: return Op::I64OrImm;
-    case Op::I64Xor: return Op::I64XorImm;
-    case Op::I64Shl: return Op::I64ShlImm;
-    case Op::I64ShrS: return Op::I64ShrSImm;
-    case Op::I64ShrU: return Op::I64ShrUImm;
-    default: return Op::Count;
-  }
 }
 
 // `a op const`: the Const just emitted becomes an immediate operand.
@@ -1171,23 +1219,19 @@ bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   if (stack_.back().slot != own_slot(static_cast<u32>(stack_.size()) - 1)) return false;
   if (stack_.back().type != in) return false;
   // The Const must be the last instruction and have written the top entry.
-  if (!peephole_.holds(Peephole::Kind::Const, *code_, stack_.back().slot)) return false;
-  u64 imm = peephole_.value;
-  u32 const_words = peephole_.words;
+  if (!peephole_.wrote(Peephole::Kind::Const, *code_, stack_.back().slot)) return false;
+  u64 imm = peephole_.value();
   Entry b, a;
   if (!pop(in, b) || !pop(in, a)) return false;
-  code_->shrink_to(code_->size() - const_words);
-  map_->pop_back();
-  barrier();
+  peephole_.remove(*code_, *map_);
   if (!push_own(out)) return false;
   u32 start = static_cast<u32>(code_->size());
   if (!emit_op(io)) return false;
-  u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(a.slot) || !emit(imm)) return false;
   if (op_in(io, Op::I32EqImm, Op::I32GeUImm)) {
-    note_cmp(start, dst_word, io, a.slot, imm);
+    peephole_.record_compare(*code_, start, io, a.slot, imm);
   } else {
-    note_result(Peephole::Kind::Result, start, dst_word);
+    peephole_.record_result(*code_, start);
   }
   return true;
 }
@@ -1245,7 +1289,7 @@ bool Compiler::body_begin(Function& f) {
 #endif
   code_ = &f.code;
   map_ = &f.code_map;
-  barrier();
+  peephole_.reset();
 
   {
     Ctrl fc{};
@@ -1278,6 +1322,9 @@ bool Compiler::body_ops(u32 pause_at, bool& paused) {
 
 // One instruction, its opcode read: validated, and translated where the code is reachable.
 bool Compiler::instruction(Opcode op) {
+  // The record of the instruction emitted last reaches only an instruction that may use it or
+  // leaves it true; every other one starts without it.
+  if (!peephole_reaches(op)) peephole_.reset();
   if (op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S) return numeric(op);
   if (op >= Opcode::I32Load && op <= Opcode::I64Store32) return load_store(op);
   switch (op) {
@@ -1368,7 +1415,6 @@ bool Compiler::block(CtrlKind kind) {
     ctrls_.back().loop_start = static_cast<u32>(code_->size());
     if (!emit_op(Op::Fuel)) return false;
   }
-  barrier();
   return true;
 }
 
@@ -1380,8 +1426,8 @@ bool Compiler::if_() {
   if (!materialize_all()) return false;
   if (!pop_params(c)) return false;
   u32 word = kNone, base = 0;
-  if (live() && !fused_if(cond, base, word)) return false;
-  barrier();
+  if (live() && !emit_branch_if(cond, false, base, word)) return false;
+  peephole_.reset();
   if (!push_ctrl(CtrlKind::If, c)) return false;
   ctrls_.back().else_fixup = word;
   ctrls_.back().else_base = base;
@@ -1397,9 +1443,7 @@ bool Compiler::else_() {
   c.else_fixup = kNone;
   c.kind = CtrlKind::Else;
   c.unreachable = false;
-  if (!push_params(c)) return false;
-  barrier();
-  return true;
+  return push_params(c);
 }
 
 bool Compiler::end() {
@@ -1428,7 +1472,6 @@ bool Compiler::end() {
   ctrls_.pop_back();
   for (u32 i = 0; i < nres; ++i)
     if (!push_own(res[i])) return false;
-  barrier();
   return true;
 }
 
@@ -1459,9 +1502,9 @@ bool Compiler::br_if() {
   if (live()) {
     u32 base = static_cast<u32>(code_->size());
     if (!needs_copies(t, n)) {
-      // A conditional branch straight to the label (fusing the comparison before it).
-      if (!fused_branch(cond, base)) return false;
-      if (!emit_branch(t, base, static_cast<u32>(code_->size()) - 1)) return false;
+      // A conditional branch straight to the label.
+      u32 word;
+      if (!emit_branch_if(cond, true, base, word) || !emit_branch(t, base, word)) return false;
     } else {
       // Around the copies and the branch, when the condition is false.
       if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
@@ -1470,7 +1513,7 @@ bool Compiler::br_if() {
       patch(skip, base, static_cast<u32>(code_->size()));
     }
   }
-  barrier();
+  peephole_.reset();
   return true;
 }
 
@@ -1628,11 +1671,10 @@ bool Compiler::call_indirect() {
 
 bool Compiler::drop() {
   Entry e;
-  if (!pop_any(e)) return false;
-  // The dropped value's producer is no longer the top entry's: nothing may retarget it or read
-  // its constant.
-  barrier();
-  return true;
+  // Not one of the instructions the peephole record reaches (peephole_reaches): the dropped
+  // value's producer must not be taken for the next top entry's (a dropped constant would become
+  // the next operation's immediate).
+  return pop_any(e);
 }
 
 // select, and select with its type.
@@ -1658,11 +1700,10 @@ bool Compiler::select(bool typed) {
   if (live()) {
     u32 start = static_cast<u32>(code_->size());
     if (!emit_op(Op::Select)) return false;
-    u32 dst_word = static_cast<u32>(code_->size());
     if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot) ||
         !emit_type(t))
       return false;
-    note_result(Peephole::Kind::Result, start, dst_word);
+    peephole_.record_result(*code_, start);
   }
   return true;
 }
@@ -1684,14 +1725,14 @@ bool Compiler::local_set(bool tee) {
   if (!materialize_local(x * 8)) return false;
   if (live()) {
     bool retarget =
-        v.slot == own_slot(static_cast<u32>(stack_.size())) && peephole_.holds(*code_, v.slot);
+        v.slot == own_slot(static_cast<u32>(stack_.size())) && peephole_.wrote(*code_, v.slot);
     if (retarget) {
-      (*code_)[peephole_.dst] = x * 8;
+      (*code_)[peephole_.result_word()] = x * 8;
     } else if (v.slot != x * 8) {
       if (!emit_copy(x * 8, v.slot, locals_[x])) return false;
     }
   }
-  barrier();
+  peephole_.reset();  // the instruction writes the local now, not the entry
   return !tee || push_entry(locals_[x], x * 8);
 }
 
@@ -1703,9 +1744,8 @@ bool Compiler::global_get() {
   if (live()) {
     u32 start = static_cast<u32>(code_->size());
     if (!emit_op(Op::GlobalGet)) return false;
-    u32 dst_word = static_cast<u32>(code_->size());
     if (!emit(stack_.back().slot) || !emit(g) || !emit_type(t)) return false;
-    note_result(Peephole::Kind::Result, start, dst_word);
+    peephole_.record_result(*code_, start);
   }
   return true;
 }
@@ -1788,10 +1828,8 @@ bool Compiler::emit_const(ValType t, u64 bits) {
   if (!live()) return true;
   u32 start = static_cast<u32>(code_->size());
   if (!emit_op(Op::Const)) return false;
-  u32 dst_word = static_cast<u32>(code_->size());
   if (!emit(stack_.back().slot) || !emit(bits) || !emit_type(t)) return false;
-  note_result(Peephole::Kind::Const, start, dst_word);
-  peephole_.value = bits;
+  peephole_.record_const(*code_, start, bits);
   return true;
 }
 
@@ -1813,48 +1851,29 @@ static Op inverse_cmp(Op op) {
   }
 }
 
-bool Compiler::fused_branch(const Entry& cond, u32& base) {
-  if (peephole_.holds(Peephole::Kind::Compare, *code_, cond.slot)) {
-    Op op = peephole_.op;
-    u64 a = peephole_.a, b = peephole_.b;
-    code_->shrink_to(code_->size() - peephole_.words);
-    map_->pop_back();
-    barrier();
-    base = static_cast<u32>(code_->size());
-    if (op == Op::I32Eqz) return emit_op(Op::BrIfEqz) && emit(a) && emit(0);
-    Op fused = op_in(op, Op::I32EqImm, Op::I32GeUImm)
-                   ? compare_in(op, Op::I32EqImm, Op::BrIfI32EqImm)
-                   : compare_in(op, Op::I32Eq, Op::BrIfI32Eq);
-    return emit_op(fused) && emit(a) && emit(b) && emit(0);
-  }
-  base = static_cast<u32>(code_->size());
-  if (!emit_op(Op::BrIfNez) || !emit(cond.slot) || !emit(0)) return false;
-  return true;
-}
-
-// The branch to the else arm of an `if`: taken when the condition is false.
-bool Compiler::fused_if(const Entry& cond, u32& base, u32& word) {
-  bool fuse = peephole_.holds(Peephole::Kind::Compare, *code_, cond.slot);
-  Op op = peephole_.op;
+// A conditional branch on `cond`, taken when it is `taken_if` (true for br_if, false for the
+// branch to an if's else arm); `word` is its offset word, relative to `base`. When the i32
+// comparison that computed `cond` is the instruction emitted last, it is fused into the branch.
+bool Compiler::emit_branch_if(const Entry& cond, bool taken_if, u32& base, u32& word) {
+  Op op = peephole_.compare_op();
   bool imm = op_in(op, Op::I32EqImm, Op::I32GeUImm);
   Op plain = imm ? compare_in(op, Op::I32EqImm, Op::I32Eq) : op;
-  if (fuse && (op == Op::I32Eqz || inverse_cmp(plain) != Op::Count)) {
-    u64 a = peephole_.a, b = peephole_.b;
-    code_->shrink_to(code_->size() - peephole_.words);
-    map_->pop_back();
-    barrier();
+  if (peephole_.wrote(Peephole::Kind::Compare, *code_, cond.slot) &&
+      (op == Op::I32Eqz || inverse_cmp(plain) != Op::Count)) {
+    u64 a = peephole_.a(), b = peephole_.b();
+    peephole_.remove(*code_, *map_);
     base = static_cast<u32>(code_->size());
     if (op == Op::I32Eqz) {
-      if (!emit_op(Op::BrIfNez) || !emit(a)) return false;
+      if (!emit_op(taken_if ? Op::BrIfEqz : Op::BrIfNez) || !emit(a)) return false;
     } else {
-      Op fused = compare_in(inverse_cmp(plain), Op::I32Eq, imm ? Op::BrIfI32EqImm : Op::BrIfI32Eq);
+      Op cmp = taken_if ? plain : inverse_cmp(plain);
+      Op fused = compare_in(cmp, Op::I32Eq, imm ? Op::BrIfI32EqImm : Op::BrIfI32Eq);
       if (!emit_op(fused) || !emit(a) || !emit(b)) return false;
     }
-    word = static_cast<u32>(code_->size());
-    return emit(0);
+  } else {
+    base = static_cast<u32>(code_->size());
+    if (!emit_op(taken_if ? Op::BrIfNez : Op::BrIfEqz) || !emit(cond.slot)) return false;
   }
-  base = static_cast<u32>(code_->size());
-  if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
   word = static_cast<u32>(code_->size());
   return emit(0);
 }
@@ -1976,9 +1995,8 @@ bool Compiler::load_store(Opcode op) {
     if (live()) {
       u32 start = static_cast<u32>(code_->size());
       if (!emit_op(o)) return false;
-      u32 dst_word = static_cast<u32>(code_->size());
       if (!emit(stack_.back().slot) || !emit(addr.slot) || !emit(offset)) return false;
-      note_result(Peephole::Kind::Result, start, dst_word);
+      peephole_.record_result(*code_, start);
     }
     return true;
   }
