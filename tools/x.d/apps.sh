@@ -15,7 +15,7 @@ x_apps_cflags() {
   [[ -z "$sysroot" && -d /usr/share/wasi-sysroot/include ]] && sysroot=/usr/share/wasi-sysroot
   [[ -n "$sysroot" ]] && APPS_CC+=(--sysroot="$sysroot")
   APPS_CFLAGS=(-std=c11 -D_POSIX_C_SOURCE=200809L -O2 -g0 -Wall -Wextra -Werror
-               -Wno-unused-parameter -I"$ROOT/apps/include")
+               -Wno-unused-parameter -I"$ROOT/apps/include" -I"$ROOT/apps/lib")
   APPS_COMMON=("$ROOT"/apps/lib/*.c)
   [[ -e "${APPS_COMMON[0]}" ]] || APPS_COMMON=()
 }
@@ -128,7 +128,8 @@ cmd_apps() {
 
 # The programs build; every module is valid (wabt's wasm-validate) and imports only from
 # wasi_snapshot_preview1 and warden; the shell's parser and line editor pass their host tests
-# (apps/tests/sh_test.c, native, under ASan and UBSan).
+# (apps/tests/sh_test.c, native, under ASan and UBSan); the file tools pass theirs on the hosted
+# runner (apps/tests/tools_test.sh, wasm-run).
 test_tier_40_apps() {
   x_apps_build || return 1
   local bin bad=0 imports
@@ -154,5 +155,7 @@ test_tier_40_apps() {
     "$ROOT/apps/tests/sh_test.c" "$ROOT/apps/src/sh/parse.c" "$ROOT/apps/src/sh/line.c" \
     -o "$test" || return 1
   "$test" || bad=1
+  x_wasm_run_build || return 1
+  bash "$ROOT/apps/tests/tools_test.sh" "$WASM_RUN" "$ROOT/build/apps/bin" || bad=1
   return $bad
 }

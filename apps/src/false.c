@@ -1,0 +1,2 @@
+// false: does nothing, unsuccessfully (exit status 1).
+int main(void) { return 1; }
