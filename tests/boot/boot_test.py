@@ -239,6 +239,52 @@ def check_shell(kernel, initrd):
             "refused, stats, cd + cat")
 
 
+def check_shell_files_and_language(kernel, initrd):
+    """The file tools and the shell's language on the serial console: a directory and files made,
+    copied, moved, listed and removed in /tmp; redirections to and from files; $? after a failing
+    program; variables; ';', '&&', '||'; a syntax error; pipelines refused until there are pipes."""
+    prompt = "$ "
+    lines = ["mkdir /tmp/d",
+             "touch /tmp/d/a",
+             "echo hello files > /tmp/d/a; echo more >> /tmp/d/a",
+             "cp /tmp/d/a /tmp/d/b",
+             "mv /tmp/d/b /tmp/d/c",
+             "ls /tmp/d",
+             "cat < /tmp/d/c",
+             "rm /tmp/d/a /tmp/d/c",
+             "rmdir /tmp/d && ls /tmp/d",
+             "rm /tmp/nothing || echo rm said $?",
+             "false; echo after false $?",
+             "ls /nothing > /tmp/out 2>&1; cat /tmp/out",
+             "export GREETING='hi there'; echo \"<$GREETING>\" ${GREETING}!",
+             "unset GREETING; echo [$GREETING]",
+             "echo one | wc",
+             "ls | | wc",
+             "date",
+             "exit 0"]
+    r = qemu.boot(kernel, smp=2, mem="256M", bootargs="", timeout=180, initrd=initrd,
+                  script=[(prompt, line + "\n") for line in lines])
+    out = r.output
+    expect(not r.timed_out and r.status == 0, "expected the shell to exit and the kernel to stop", r)
+    expect("ls /tmp/d\na\nc\n" in out, "expected ls to list the file and its moved copy", r)
+    expect("cat < /tmp/d/c\nhello files\nmore\n" in out,
+           "expected the copy to hold what > and >> wrote", r)
+    expect("ls: /tmp/d: No such file or directory" in out, "expected rmdir to remove /tmp/d", r)
+    expect("rm: /tmp/nothing: No such file or directory\nrm said 1\n" in out,
+           "expected rm's message, then || with $? = 1", r)
+    expect("after false 1\n" in out, "expected $? = 1 after false", r)
+    expect("cat /tmp/out\nls: /nothing: No such file or directory\n" in out,
+           "expected ls's message in the file through 2>&1", r)
+    expect("<hi there> hi there!\n" in out, "expected $GREETING and ${GREETING} expanded", r)
+    expect("[]\n" in out, "expected nothing for an unset variable", r)
+    expect("sh: pipelines need a kernel with pipes (not yet)" in out,
+           "expected a pipeline refused until there are pipes", r)
+    expect("sh: syntax error near '|'" in out, "expected a syntax error", r)
+    expect(re.search(r"date\n[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\n", out)
+           is not None, "expected the date in UTC", r)
+    return "mkdir, touch, cp, mv, ls, rm, rmdir in /tmp; < > >> 2>&1; $?, && and ||; variables"
+
+
 def check_ctrl_c_spares_the_shell(kernel, initrd):
     """Once a foreground program has ended, the console is the shell's again but the shell is not
     Ctrl-C's target: Ctrl-C typed while it waits for a background job (cooked mode) ends nothing."""
@@ -342,6 +388,8 @@ def main():
               Check("hostile programs, --smp 1",
                     lambda: check_hostile_suite(k, a.initrd, 1)),
               Check("the shell on the serial console", lambda: check_shell(k, a.initrd)),
+              Check("the file tools and the shell's language on the serial console",
+                    lambda: check_shell_files_and_language(k, a.initrd)),
               Check("Ctrl-C spares the shell once its foreground program ended",
                     lambda: check_ctrl_c_spares_the_shell(k, a.initrd))]
     shapes = [(1, "128M"), (4, "512M"), (4, "2G"), (8, "256M"), (8, "1G")] + [(8, "512M")] * 4
