@@ -1,7 +1,8 @@
 // sort [-r] [-n] [-u] [FILE...]: the lines of the files (or standard input, also for "-") in
 // byte order; -n by the number each line starts with (as strtod reads it; none counts as 0), ties
 // in byte order; -r reversed; -u one line of each run of equal keys. Holds all its input in
-// memory: more than kMaxBytes is an error (status 1, nothing printed).
+// memory: more than kMaxBytes (the lines' text and a record for each) is an error (status 1,
+// nothing printed).
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ static int compare_lines(const void* pa, const void* pb) {
 
 // All the input: the lines' text back to back (each ending in NUL), then the lines.
 static char* g_text;
-static size_t g_text_len, g_text_capacity;
+static size_t g_text_len, g_text_capacity, g_lines;
 
 // Appends the lines of file to g_text. Returns 0, or 1 after reporting an error.
 static int read_lines(FILE* file, const char* name) {
@@ -49,7 +50,7 @@ static int read_lines(FILE* file, const char* name) {
   ssize_t n;
   while ((n = getline(&line, &size, file)) > 0) {
     if (line[n - 1] == '\n') line[--n] = '\0';
-    if (g_text_len + (size_t)n + 1 > kMaxBytes) {
+    if (g_text_len + (size_t)n + 1 + (g_lines + 1) * sizeof(struct line) > kMaxBytes) {
       tool_error("%s: input over %zu MiB (sort holds all of it in memory)", name, kMaxBytes >> 20);
       free(line);
       return 1;
@@ -66,6 +67,7 @@ static int read_lines(FILE* file, const char* name) {
     }
     memcpy(g_text + g_text_len, line, (size_t)n + 1);
     g_text_len += (size_t)n + 1;
+    ++g_lines;
   }
   free(line);
   return ferror(file) ? tool_fail(name) : 0;
@@ -76,14 +78,14 @@ int main(int argc, char** argv) {
   if (tool_options(argc, argv, ":rnu", "[-r] [-n] [-u] [FILE...]", option, NULL) != 0) return 2;
   int status = tool_each_input(argc - optind, argv + optind, false, read_lines);
   if (status != 0) return status;
-  size_t count = 0;
-  for (size_t at = 0; at < g_text_len; at += strlen(g_text + at) + 1) ++count;
+  size_t count = g_lines;
   struct line* lines = malloc((count ? count : 1) * sizeof *lines);
   if (lines == NULL) return tool_fail("lines");
   size_t at = 0;
   for (size_t i = 0; i < count; ++i) {
     lines[i].text = g_text + at;
     lines[i].number = g_numeric ? strtod(lines[i].text, NULL) : 0;
+    if (lines[i].number != lines[i].number) lines[i].number = 0;  // "nan" must not break the order
     at += strlen(lines[i].text) + 1;
   }
   qsort(lines, count, sizeof *lines, compare_lines);

@@ -201,6 +201,11 @@ expect "sort of a missing file" 1 "" "sort: /tmp/none: No such file or directory
 # More than sort holds (16 MiB): an error, nothing printed.
 run sort < <(head -c 17000000 /dev/zero | tr '\0' 'x' | fold -w 100)
 expect "sort past its bound" 1 "" "sort: standard input: input over 16 MiB (sort holds all of it in memory)"
+# Short lines reach the bound sooner: each costs sort a record beside its text.
+run sort < <(head -c 1200000 /dev/zero | tr '\0' '\n')
+expect "sort of 1,200,000 empty lines" 1 "" "sort: standard input: input over 16 MiB (sort holds all of it in memory)"
+feed 'nan\n2\n-inf\n1\n' sort -n
+expect "sort -n with nan and -inf" 0 "$(printf -- '-inf\nnan\n1\n2')"
 feed 'a\na\nb\na\n\n\n' uniq
 expect "uniq" 0 "$(printf 'a\nb\na\n')"
 feed 'a\na\nb\na\n' tee /tmp/letters

@@ -242,7 +242,8 @@ def check_shell(kernel, initrd):
 def check_shell_files_and_language(kernel, initrd):
     """The file tools and the shell's language on the serial console: a directory and files made,
     copied, moved, listed and removed in /tmp; redirections to and from files; $? after a failing
-    program; variables; ';', '&&', '||'; a syntax error; pipelines refused until there are pipes."""
+    program; variables, also in a child's environment; ';', '&&', '||'; a syntax error; pipelines
+    refused until there are pipes."""
     prompt = "$ "
     lines = ["mkdir /tmp/d",
              "touch /tmp/d/a",
@@ -257,7 +258,8 @@ def check_shell_files_and_language(kernel, initrd):
              "false; echo after false $?",
              "ls /nothing > /tmp/out 2>&1; cat /tmp/out",
              "export GREETING='hi there'; echo \"<$GREETING>\" ${GREETING}!",
-             "unset GREETING; echo [$GREETING]",
+             "echo 'echo child sees $GREETING' > /tmp/s.sh; sh /tmp/s.sh",
+             "unset GREETING; echo [$GREETING]; sh /tmp/s.sh; rm /tmp/s.sh",
              "echo one | wc",
              "ls | | wc",
              "date",
@@ -276,7 +278,9 @@ def check_shell_files_and_language(kernel, initrd):
     expect("cat /tmp/out\nls: /nothing: No such file or directory\n" in out,
            "expected ls's message in the file through 2>&1", r)
     expect("<hi there> hi there!\n" in out, "expected $GREETING and ${GREETING} expanded", r)
-    expect("[]\n" in out, "expected nothing for an unset variable", r)
+    expect("\nchild sees hi there\n" in out,
+           "expected an exported variable in a child's environment (a shell running a script)", r)
+    expect("[]\nchild sees\n" in out, "expected nothing for an unset variable, in a child too", r)
     expect("sh: pipelines need a kernel with pipes (not yet)" in out,
            "expected a pipeline refused until there are pipes", r)
     expect("sh: syntax error near '|'" in out, "expected a syntax error", r)
