@@ -22,7 +22,8 @@ namespace ipc {
 class Account {
  public:
   // Charges `bytes`: true, or false (nothing charged) when that would pass the account's limit.
-  // Called from any thread, with or without IPC locks held: it must not call back into IPC.
+  // Called from any thread, possibly with a handle table's lock held: it must not call back
+  // into IPC.
   virtual bool charge(u64 bytes) = 0;
   virtual void uncharge(u64 bytes) = 0;
   // Keep the account alive while a charge to it is held (Charge does it).
