@@ -27,13 +27,18 @@ Signals Object::observe(Observer& observer, Signals mask) {
   LockGuard<SpinLock> guard(*lock_);
   IPC_ASSERT(!observer.link.is_linked());
   observer.mask_ = mask;
+  observer.observed_ = this;
   observers_.push_back(observer);
   return signals();
 }
 
 Signals Object::unobserve(Observer& observer) {
   LockGuard<SpinLock> guard(*lock_);
-  if (observer.link.is_linked()) observers_.remove(observer);
+  if (observer.link.is_linked()) {
+    IPC_ASSERT(observer.observed_ == this);
+    observers_.remove(observer);
+    observer.observed_ = nullptr;
+  }
   return signals();
 }
 

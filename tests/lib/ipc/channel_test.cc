@@ -211,6 +211,18 @@ TEST_F(ChannelTest, MessagesAreChargedToTheSenderUntilRead) {
   poor.close_all();
 }
 
+TEST_F(ChannelTest, CreationIsChargedToTheCreatorUntilBothEndsAreFreed) {
+  ipc::BoundedAccount tiny(64);
+  EXPECT_EQ(ipc::Channel::create(tiny).error(), Error::LimitReached);
+  ipc::BoundedAccount enough(4096);
+  ipc::ChannelEnds ends = MUST(ipc::Channel::create(enough));
+  EXPECT_EQ(enough.used(), support::allocation_cost(sizeof(ipc::Channel)));
+  ends.a.reset();
+  EXPECT_GT(enough.used(), 0u);
+  ends.b.reset();
+  EXPECT_EQ(enough.used(), 0u);
+}
+
 TEST_F(ChannelTest, LimitsForOneMessage) {
   connect({.max_message_handles = 1});
   ipc::PipeNumbers pipe = MUST(ipc::pipe_create(table));

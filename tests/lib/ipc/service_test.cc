@@ -1,5 +1,6 @@
 // The service registry: publish, connect, accept, unpublish when the service goes (service.h).
 #include <ipc/service.h>
+#include <support/allocation_cost.h>
 
 #include <string>
 
@@ -108,6 +109,26 @@ TEST_F(ServiceTest, AServiceWithPendingConnectionsCannotBeSentAway) {
   u32 accepted = MUST(ipc::service_accept(table, service));
   MUST(ipc::channel_write(table, channel.a, {}, t));  // empty backlog: it may travel
   (void)accepted;
+}
+
+TEST_F(ServiceTest, ConnectionsAndServicesAreChargedAndRefusedBeyondTheAccount) {
+  MUST(ipc::service_publish(table, registry, "s"));
+  ipc::BoundedAccount tiny(100);
+  EXPECT_EQ(registry.publish(tiny, "t").error(), Error::LimitReached);
+  EXPECT_EQ(registry.connect(tiny, "s").error(), Error::LimitReached);
+  // Room for the channel but not for its connection message: nothing is left behind.
+  ipc::BoundedAccount channel_only(support::allocation_cost(sizeof(ipc::Channel)) + 16);
+  EXPECT_EQ(registry.connect(channel_only, "s").error(), Error::LimitReached);
+  EXPECT_EQ(channel_only.used(), 0u);
+  EXPECT_EQ(MUST(table.get<Service>(0))->pending(), 0u);
+  // A pending connection is charged to the client until accepted.
+  u64 before = other_account.used();
+  u32 client = MUST(ipc::service_connect(other, registry, "s"));
+  u64 with_connection = other_account.used();
+  MUST(ipc::service_accept(table, 0));
+  EXPECT_LT(other_account.used(), with_connection);
+  EXPECT_GT(other_account.used(), before);  // the channel stays charged to its creator
+  (void)client;
 }
 
 TEST_F(ServiceTest, AConnectionIsAllOrNothing) {

@@ -105,7 +105,8 @@ class Observer {
   friend class Object;
   Callback callback_;
   void* context_;
-  Signals mask_;
+  Signals mask_;                // under the observed object's lock
+  Object* observed_ = nullptr;  // likewise
 };
 
 class Object {
