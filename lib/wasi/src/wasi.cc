@@ -1,12 +1,15 @@
-// wasi_snapshot_preview1 over wasi::Os. Every function first decodes and checks its arguments
-// (descriptors, rights, guest pointers), then acts; a WouldBlock from the Os before anything was
-// written leaves the call pending (wasi.h).
+// wasi_snapshot_preview1 over wasi::Os. Every function names its arguments (witx's names) at the
+// top, then decodes and checks them (descriptors, rights, guest pointers), then acts; a
+// WouldBlock from the Os before anything was written leaves the call pending (wasi.h).
+//
+// Errors are values: a step that can fail returns a Status or a Result<T, Errno> and TRY
+// propagates its errno. The order of the checks is the order of the errnos a program sees when
+// several arguments are wrong (the tests pin it), and no check comes after an effect.
 //
 // Guest structures are read once (wasm/guest_memory.h): iovec arrays, paths, link targets and
 // poll subscriptions are copied into host memory, checked there, and only the copies are used.
 #include <support/format.h>
 #include <wasi/wasi.h>
-#include <wasm/guest_memory.h>
 
 namespace wasi {
 
@@ -27,6 +30,40 @@ constexpr u64 kRandomPiece = 64 * 1024;
 // The most one transfer moves (Linux's MAX_RW_COUNT): the count fits wasi-libc's 32-bit ssize_t
 // (a 4 GiB read came back to the program as -33554432).
 constexpr u64 kMaxTransfer = 0x7ffff000;
+// The largest file size and end of an allocation a program may ask for (Fbig beyond).
+constexpr u64 kMaxFileSize = 1ull << 63;
+// The longest name one path component may have (Nametoolong beyond), and the longest symbolic
+// link target followed while resolving a path.
+constexpr usize kMaxNameSize = 255;
+constexpr usize kMaxLinkTarget = 1023;
+
+// An Os answer as a Status, for TRY.
+Status as_status(Errno e) {
+  if (e != Errno::Success) return e;
+  return {};
+}
+
+// An allocation's failure as the program sees it.
+Status or_nomem(Result<void> r) {
+  if (r.is_error()) return Errno::Nomem;
+  return {};
+}
+template <typename T> Result<T, Errno> or_nomem(Result<T> r) {
+  if (r.is_error()) return Errno::Nomem;
+  return r.release_value();
+}
+
+Result<FileStat, Errno> stat(Os& os, Handle h) {
+  FileStat st;
+  TRY(as_status(os.stat(h, &st)));
+  return st;
+}
+
+Result<FileStat, Errno> stat_at(Os& os, Handle dir, StringView name) {
+  FileStat st;
+  TRY(as_status(os.stat_at(dir, name, &st)));
+  return st;
+}
 
 bool seekable(FileType type) {
   return type == FileType::RegularFile || type == FileType::BlockDevice;
@@ -53,17 +90,27 @@ Result<void> copy_string(Vector<char>& out, StringView text) {
   return {};
 }
 
+// A path or link target that may be resolved inside the sandbox: not empty (Noent), not
+// absolute (Notcapable: it could never be followed there), no NUL byte (Inval).
+template <typename Text> Status check_relative(const Text& path) {
+  if (path.size() == 0) return Errno::Noent;
+  if (path[0] == '/') return Errno::Notcapable;
+  for (usize i = 0; i < path.size(); ++i)
+    if (path[i] == '\0') return Errno::Inval;
+  return {};
+}
+
 // Host storage for a bounded array: inline for the common few, else one fallible allocation.
 template <typename T, usize kInline> class SmallArray {
  public:
-  Errno resize(usize count) {
+  Status resize(usize count) {
     if (count <= kInline) {
       view_ = Span<T>(inline_, count);
-      return Errno::Success;
+      return {};
     }
-    if (heap_.try_resize(count).is_error()) return Errno::Nomem;
+    TRY(or_nomem(heap_.try_resize(count)));
     view_ = heap_.span();
-    return Errno::Success;
+    return {};
   }
   Span<T> span() const { return view_; }
 
@@ -75,22 +122,29 @@ template <typename T, usize kInline> class SmallArray {
 
 // A program's iovec array, copied once and checked: every buffer is inside the memory and the
 // lengths add up to what a u32 result can report.
-struct IovecCopy {
-  SmallArray<Iovec, 8> list;
-  u64 total = 0;
-
-  Errno copy_in(Mem m, u32 ptr, u32 count) {
+class IovecCopy {
+ public:
+  Status copy_in(Mem m, u32 ptr, u32 count) {
     if (!m.ok(ptr, u64{count} * kIovecSize)) return Errno::Fault;
     if (count > kMaxIovecs) return Errno::Inval;
-    if (Errno e = list.resize(count); e != Errno::Success) return e;
-    if (m.copy_in(ptr, list.span()).is_error()) return Errno::Fault;
-    for (const Iovec& v : list.span()) {
+    TRY(list_.resize(count));
+    if (m.copy_in(ptr, list_.span()).is_error()) return Errno::Fault;
+    for (const Iovec& v : list_.span()) {
       if (!m.ok(v.buf, v.len)) return Errno::Fault;
-      total += v.len;
+      total_ += v.len;
     }
-    return total > 0xffffffffu ? Errno::Inval : Errno::Success;
+    if (total_ > 0xffffffffu) return Errno::Inval;
+    return {};
   }
+  Span<const Iovec> span() const { return list_.span(); }
+  u64 total() const { return total_; }
+
+ private:
+  SmallArray<Iovec, 8> list_;
+  u64 total_ = 0;
 };
+
+Rights transfer_right(bool write) { return write ? right::kFdWrite : right::kFdRead; }
 
 }  // namespace
 
@@ -113,77 +167,59 @@ struct Wasi::Walk {
     for (Handle h : opened) (void)os.close(h);
   }
   StringView last() const { return StringView(name.data(), name.size()); }
-  Errno set_name(StringView n) {
-    if (name.try_resize(n.size()).is_error()) return Errno::Nomem;
+  Status set_name(StringView n) {
+    TRY(or_nomem(name.try_resize(n.size())));
     for (usize i = 0; i < n.size(); ++i) name[i] = n[i];
-    return Errno::Success;
+    return {};
+  }
+  // Goes down into the directory `component` of the current one.
+  Status enter(StringView component) {
+    OpenOptions dir_only;
+    dir_only.directory = true;
+    dir_only.read = true;
+    Handle h;
+    TRY(as_status(os.open_at(dir, component, dir_only, &h)));
+    if (opened.try_push(h).is_error()) {
+      (void)os.close(h);
+      return Errno::Nomem;
+    }
+    dir = h;
+    return {};
+  }
+  // Goes back up to the directory it came from, or fails above `base` (Notcapable).
+  Status leave(Handle base) {
+    if (opened.empty()) return Errno::Notcapable;
+    (void)os.close(opened.back());
+    opened.pop_back();
+    dir = opened.empty() ? base : opened.back();
+    return {};
   }
 };
 
-// The function table: name, signature ('i' i32, 'I' i64; the result after '>'), method.
+// The function table: name, signature, method; generated from WASI_FUNCTIONS, as the ids are.
 struct FunctionTable {
-  const char* name;
-  const char* sig;
-  Errno (Wasi::*impl)(Wasi::Args&);
-  static const FunctionTable kAll[kFunctionCount];
+  struct Entry {
+    const char* name;
+    const char* sig;
+    Errno (Wasi::*impl)(Wasi::Args&);
+  };
+#define WASI_TABLE_ENTRY(name, sig) {#name, sig, &Wasi::name},
+  static constexpr Entry kAll[] = {WASI_FUNCTIONS(WASI_TABLE_ENTRY)};
+#undef WASI_TABLE_ENTRY
 };
-
-#define F(name, sig) {#name, sig, &Wasi::name}
-const FunctionTable FunctionTable::kAll[kFunctionCount] = {
-    F(args_get, "ii>i"),
-    F(args_sizes_get, "ii>i"),
-    F(environ_get, "ii>i"),
-    F(environ_sizes_get, "ii>i"),
-    F(clock_res_get, "ii>i"),
-    F(clock_time_get, "iIi>i"),
-    F(fd_advise, "iIIi>i"),
-    F(fd_allocate, "iII>i"),
-    F(fd_close, "i>i"),
-    F(fd_datasync, "i>i"),
-    F(fd_fdstat_get, "ii>i"),
-    F(fd_fdstat_set_flags, "ii>i"),
-    F(fd_fdstat_set_rights, "iII>i"),
-    F(fd_filestat_get, "ii>i"),
-    F(fd_filestat_set_size, "iI>i"),
-    F(fd_filestat_set_times, "iIIi>i"),
-    F(fd_pread, "iiiIi>i"),
-    F(fd_prestat_get, "ii>i"),
-    F(fd_prestat_dir_name, "iii>i"),
-    F(fd_pwrite, "iiiIi>i"),
-    F(fd_read, "iiii>i"),
-    F(fd_readdir, "iiiIi>i"),
-    F(fd_renumber, "ii>i"),
-    F(fd_seek, "iIii>i"),
-    F(fd_sync, "i>i"),
-    F(fd_tell, "ii>i"),
-    F(fd_write, "iiii>i"),
-    F(path_create_directory, "iii>i"),
-    F(path_filestat_get, "iiiii>i"),
-    F(path_filestat_set_times, "iiiiIIi>i"),
-    F(path_link, "iiiiiii>i"),
-    F(path_open, "iiiiiIIii>i"),
-    F(path_readlink, "iiiiii>i"),
-    F(path_remove_directory, "iii>i"),
-    F(path_rename, "iiiiii>i"),
-    F(path_symlink, "iiiii>i"),
-    F(path_unlink_file, "iii>i"),
-    F(poll_oneoff, "iiii>i"),
-    F(proc_exit, "i>"),
-    F(proc_raise, "i>i"),
-    F(sched_yield, ">i"),
-    F(random_get, "ii>i"),
-    F(sock_accept, "iii>i"),
-    F(sock_recv, "iiiiii>i"),
-    F(sock_send, "iiiii>i"),
-    F(sock_shutdown, "ii>i"),
-};
-#undef F
+static_assert(sizeof FunctionTable::kAll / sizeof FunctionTable::kAll[0] == kFunctionCount);
 
 namespace {
 
-const FunctionTable* const kFunctions = FunctionTable::kAll;
+enum class FunctionId : u32 {
+#define WASI_FUNCTION_ID(name, sig) name,
+  WASI_FUNCTIONS(WASI_FUNCTION_ID)
+#undef WASI_FUNCTION_ID
+};
 
-constexpr u32 kProcExit = 38;
+const FunctionTable::Entry* const kFunctions = FunctionTable::kAll;
+constexpr u32 kProcExit = static_cast<u32>(FunctionId::proc_exit);
+static_assert(StringView(FunctionTable::kAll[kProcExit].name) == "proc_exit");
 
 template <u32 Id> HostStatus trampoline(void* env, HostCall& call) {
   return static_cast<Wasi*>(env)->call(Id, call);
@@ -326,7 +362,7 @@ ImportResolution Wasi::resolve_import(wasm::Store& store, StringView module, Str
   if (!(module == kModuleName)) return r;
   support::BufferSink msg(r.message, sizeof r.message);
   for (u32 id = 0; id < kFunctionCount; ++id) {
-    const FunctionTable& f = kFunctions[id];
+    const FunctionTable::Entry& f = kFunctions[id];
     if (!(name == StringView(f.name))) continue;
     if (!type_matches(f.sig, type)) {
       r.kind = ImportResolution::Kind::WrongType;
@@ -375,9 +411,10 @@ HostStatus Wasi::call(u32 id, HostCall& call) {
 
 HostStatus Wasi::dispatch(u32 id, HostCall& call) {
   Args a{call, Mem::of(memory_)};
-  if (id == kProcExit) {
+  if (id == kProcExit) {  // proc_exit(rval) ends the execution instead of answering
+    const u32 rval = a.arg32(0);
     pending_ = false;
-    call.exit_code = a.arg32(0);
+    call.exit_code = rval;
     return HostStatus::Exit;
   }
   Errno e = (this->*kFunctions[id].impl)(a);
@@ -402,35 +439,72 @@ const Descriptor* Wasi::descriptor(u32 number) const {
   return number < fds_.size() && fds_[number].open ? &fds_[number] : nullptr;
 }
 
-Descriptor* Wasi::fd(u32 number) {
+Descriptor* Wasi::find_fd(u32 number) {
   return number < fds_.size() && fds_[number].open ? &fds_[number] : nullptr;
 }
 
-Errno Wasi::lookup(u32 number, Rights needed, Descriptor** out) {
-  Descriptor* d = fd(number);
+Result<Descriptor*, Errno> Wasi::lookup(u32 number, Rights needed) {
+  Descriptor* d = find_fd(number);
   if (d == nullptr) return Errno::Badf;
   if ((d->base & needed) != needed) return Errno::Notcapable;
-  *out = d;
-  return Errno::Success;
+  return d;
 }
 
-Errno Wasi::guest_path(u32 ptr, u32 len, Vector<char>& out) {
+Result<Descriptor*, Errno> Wasi::data_descriptor(u32 number, Rights needed) {
+  Descriptor* d = find_fd(number);
+  if (d == nullptr) return Errno::Badf;
+  if (d->type == FileType::Directory) return Errno::Isdir;
+  return lookup(number, needed);
+}
+
+Result<Descriptor*, Errno> Wasi::seek_descriptor(u32 number, Rights needed) {
+  auto d = data_descriptor(number, needed);
+  if (d.is_error() && d.error() == Errno::Notcapable && !positioned(*find_fd(number)))
+    return Errno::Spipe;
+  return d;
+}
+
+Result<Vector<char>, Errno> Wasi::guest_path(u32 ptr, u32 len) {
   Mem m = Mem::of(memory_);
   if (!m.ok(ptr, len)) return Errno::Fault;
   if (len > kMaxPathSize) return Errno::Nametoolong;
-  if (out.try_resize(len).is_error()) return Errno::Nomem;
-  if (m.copy_in(ptr, out.span()).is_error()) return Errno::Fault;
-  return Errno::Success;
+  Vector<char> path;
+  TRY(or_nomem(path.try_resize(len)));
+  if (m.copy_in(ptr, path.span()).is_error()) return Errno::Fault;
+  return path;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Path resolution: one component at a time, never above `base`.
 
-Errno Wasi::resolve(Handle base, Vector<char>& path, bool follow, Walk& w) {
-  if (path.empty()) return Errno::Noent;
-  if (path[0] == '/') return Errno::Notcapable;
-  for (char c : path)
-    if (c == '\0') return Errno::Inval;
+namespace {
+
+// Replaces the path `rest` by the target of the symbolic link `name` in `dir` followed by what
+// is left of `rest` from `tail` on.
+Status splice_link(Os& os, Handle dir, StringView name, Vector<char>& rest, usize tail) {
+  char target[kMaxLinkTarget + 1];
+  u64 len = 0;
+  TRY(as_status(os.readlink_at(dir, name, Span<char>(target, sizeof target), &len)));
+  if (len >= sizeof target) return Errno::Nametoolong;
+  if (len == 0) return Errno::Noent;
+  if (target[0] == '/') return Errno::Notcapable;
+  Vector<char> next;
+  usize left = rest.size() - tail;
+  TRY(or_nomem(next.try_resize(len + left)));
+  for (usize i = 0; i < len; ++i) next[i] = target[i];
+  for (usize i = 0; i < left; ++i) next[len + i] = rest[tail + i];
+  rest = support::move(next);
+  return {};
+}
+
+Follow follow_flag(u32 lookupflags) {
+  return (lookupflags & kLookupSymlinkFollow) ? Follow::Yes : Follow::No;
+}
+
+}  // namespace
+
+Status Wasi::resolve(Handle base, Vector<char>& path, Follow follow, Walk& w) {
+  TRY(check_relative(path));
   Vector<char> rest = support::move(path);
   usize pos = 0;
   u32 hops = 0;
@@ -445,56 +519,26 @@ Errno Wasi::resolve(Handle base, Vector<char>& path, bool follow, Walk& w) {
     while (after < rest.size() && rest[after] == '/') ++after;
     bool last = after == rest.size();
     bool trailing = last && pos < rest.size();
-    if (comp == ".") {
+    if (comp == "." || comp == "..") {
+      if (comp == "..") TRY(w.leave(base));
       if (last) return w.set_name(".");
       continue;
     }
-    if (comp == "..") {
-      if (w.opened.empty()) return Errno::Notcapable;
-      (void)os_.close(w.opened.back());
-      w.opened.pop_back();
-      w.dir = w.opened.empty() ? base : w.opened.back();
-      if (last) return w.set_name(".");
-      continue;
-    }
-    if (comp.size() > 255) return Errno::Nametoolong;
+    if (comp.size() > kMaxNameSize) return Errno::Nametoolong;
     w.trailing_slash = trailing;
-    if (last && !follow && !trailing) return w.set_name(comp);
-    FileStat st;
-    Errno e = os_.stat_at(w.dir, comp, &st);
-    if (e == Errno::Noent && last) return w.set_name(comp);
-    if (e != Errno::Success) return e;
-    if (st.type == FileType::SymbolicLink) {
+    if (last && follow == Follow::No && !trailing) return w.set_name(comp);
+    auto st = stat_at(os_, w.dir, comp);
+    if (st.is_error() && st.error() == Errno::Noent && last) return w.set_name(comp);
+    const FileType type = TRY(st).type;
+    if (type == FileType::SymbolicLink) {
       if (++hops > kMaxSymlinkHops) return Errno::Loop;
-      char target[1024];
-      u64 len = 0;
-      e = os_.readlink_at(w.dir, comp, Span<char>(target, sizeof target), &len);
-      if (e != Errno::Success) return e;
-      if (len >= sizeof target) return Errno::Nametoolong;
-      if (len == 0) return Errno::Noent;
-      if (target[0] == '/') return Errno::Notcapable;
-      Vector<char> next;
-      usize tail = rest.size() - pos;
-      if (next.try_resize(len + tail).is_error()) return Errno::Nomem;
-      for (usize i = 0; i < len; ++i) next[i] = target[i];
-      for (usize i = 0; i < tail; ++i) next[len + i] = rest[pos + i];
-      rest = support::move(next);
+      TRY(splice_link(os_, w.dir, comp, rest, pos));
       pos = 0;
       continue;
     }
     if (last) return w.set_name(comp);
-    if (st.type != FileType::Directory) return Errno::Notdir;
-    Handle h;
-    OpenOptions dir_only;
-    dir_only.directory = true;
-    dir_only.read = true;
-    e = os_.open_at(w.dir, comp, dir_only, &h);
-    if (e != Errno::Success) return e;
-    if (w.opened.try_push(h).is_error()) {
-      (void)os_.close(h);
-      return Errno::Nomem;
-    }
-    w.dir = h;
+    if (type != FileType::Directory) return Errno::Notdir;
+    TRY(w.enter(comp));
   }
 }
 
@@ -503,23 +547,29 @@ Errno Wasi::resolve(Handle base, Vector<char>& path, bool follow, Walk& w) {
 
 namespace {
 
-Errno strings_sizes(const Vector<Vector<char>>& list, Mem m, u32 count_ptr, u32 size_ptr) {
-  if (!m.ok(count_ptr, 4) || !m.ok(size_ptr, 4)) return Errno::Fault;
+// args_sizes_get (argc, argv_buf_size) and environ_sizes_get (environ_count,
+// environ_buf_size): how many strings `list` has and their total size.
+Errno strings_sizes(const Vector<Vector<char>>& list, Wasi::Args& a) {
+  const u32 count = a.arg32(0), buf_size = a.arg32(1);
+  if (!a.mem.ok(count, 4) || !a.mem.ok(buf_size, 4)) return Errno::Fault;
   u64 bytes = 0;
   for (const Vector<char>& s : list) bytes += s.size();
-  m.put<u32>(count_ptr, static_cast<u32>(list.size()));
-  m.put<u32>(size_ptr, static_cast<u32>(bytes));
+  a.mem.put<u32>(count, static_cast<u32>(list.size()));
+  a.mem.put<u32>(buf_size, static_cast<u32>(bytes));
   return Errno::Success;
 }
 
-Errno strings_get(const Vector<Vector<char>>& list, Mem m, u32 ptrs, u32 buf) {
+// args_get (argv, argv_buf) and environ_get (environ, environ_buf): the strings of `list` at
+// `buf`, each NUL-terminated, and a pointer to each at `ptrs`.
+Errno strings_get(const Vector<Vector<char>>& list, Wasi::Args& a) {
+  const u32 ptrs = a.arg32(0), buf = a.arg32(1);
   u64 bytes = 0;
   for (const Vector<char>& s : list) bytes += s.size();
-  if (!m.ok(ptrs, 4ull * list.size()) || !m.ok(buf, bytes)) return Errno::Fault;
+  if (!a.mem.ok(ptrs, 4ull * list.size()) || !a.mem.ok(buf, bytes)) return Errno::Fault;
   u32 at = buf;
   for (usize i = 0; i < list.size(); ++i) {
-    m.put<u32>(ptrs + 4 * i, at);
-    m.copy_out(at, support::Bytes(reinterpret_cast<const u8*>(list[i].data()), list[i].size()));
+    a.mem.put<u32>(ptrs + 4 * i, at);
+    a.mem.copy_out(at, support::Bytes(reinterpret_cast<const u8*>(list[i].data()), list[i].size()));
     at += static_cast<u32>(list[i].size());
   }
   return Errno::Success;
@@ -527,39 +577,38 @@ Errno strings_get(const Vector<Vector<char>>& list, Mem m, u32 ptrs, u32 buf) {
 
 bool valid_clock(u32 id) { return id <= static_cast<u32>(ClockId::ThreadCputime); }
 
-}  // namespace
-
-Errno Wasi::args_get(Args& a) { return strings_get(args_, a.mem, a.arg32(0), a.arg32(1)); }
-Errno Wasi::args_sizes_get(Args& a) { return strings_sizes(args_, a.mem, a.arg32(0), a.arg32(1)); }
-Errno Wasi::environ_get(Args& a) { return strings_get(env_, a.mem, a.arg32(0), a.arg32(1)); }
-Errno Wasi::environ_sizes_get(Args& a) {
-  return strings_sizes(env_, a.mem, a.arg32(0), a.arg32(1));
+// clock_res_get and clock_time_get: `query` answers for clock `id` into `out`.
+Errno read_clock(Os& os, Mem m, u32 id, u32 out, Errno (Os::*query)(ClockId, u64*)) {
+  if (!m.ok(out, 8)) return Errno::Fault;
+  if (!valid_clock(id)) return Errno::Inval;
+  u64 value = 0;
+  TRY(as_status((os.*query)(static_cast<ClockId>(id), &value)));
+  m.put<u64>(out, value);
+  return Errno::Success;
 }
 
+}  // namespace
+
+Errno Wasi::args_get(Args& a) { return strings_get(args_, a); }
+Errno Wasi::args_sizes_get(Args& a) { return strings_sizes(args_, a); }
+Errno Wasi::environ_get(Args& a) { return strings_get(env_, a); }
+Errno Wasi::environ_sizes_get(Args& a) { return strings_sizes(env_, a); }
+
 Errno Wasi::clock_res_get(Args& a) {
-  u32 id = a.arg32(0), out = a.arg32(1);
-  if (!a.mem.ok(out, 8)) return Errno::Fault;
-  if (!valid_clock(id)) return Errno::Inval;
-  u64 res = 0;
-  Errno e = os_.clock_res(static_cast<ClockId>(id), &res);
-  if (e == Errno::Success) a.mem.put<u64>(out, res);
-  return e;
+  const u32 id = a.arg32(0), resolution = a.arg32(1);
+  return read_clock(os_, a.mem, id, resolution, &Os::clock_res);
 }
 
 Errno Wasi::clock_time_get(Args& a) {
-  u32 id = a.arg32(0), out = a.arg32(2);
-  if (!a.mem.ok(out, 8)) return Errno::Fault;
-  if (!valid_clock(id)) return Errno::Inval;
-  u64 now = 0;
-  Errno e = os_.clock_time(static_cast<ClockId>(id), &now);
-  if (e == Errno::Success) a.mem.put<u64>(out, now);
-  return e;
+  const u32 id = a.arg32(0), time = a.arg32(2);  // argument 1, the precision, is a hint
+  return read_clock(os_, a.mem, id, time, &Os::clock_time);
 }
 
 // In pieces: when the program's time is up after some, the call is pending and its retry fills
 // the rest (64 MiB took 2 s of one hart in the kernel, with the generator's lock held).
 Errno Wasi::random_get(Args& a) {
-  auto out = a.mem.bytes(a.arg32(0), a.arg32(1));
+  const u32 buf = a.arg32(0), buf_len = a.arg32(1);
+  auto out = a.mem.bytes(buf, buf_len);
   if (out.is_error()) return Errno::Fault;
   Span<u8> all = out.value();
   u64 done = progress_.kept ? progress_.done : 0;
@@ -570,13 +619,13 @@ Errno Wasi::random_get(Args& a) {
       return Errno::WouldBlock;
     }
     u64 n = all.size() - done < kRandomPiece ? all.size() - done : kRandomPiece;
-    if (Errno e = os_.random(all.subspan(done, n)); e != Errno::Success) return e;
+    TRY(as_status(os_.random(all.subspan(done, n))));
     done += n;
   }
   return Errno::Success;
 }
 
-Errno Wasi::proc_exit(Args&) { return Errno::Success; }  // handled in call()
+Errno Wasi::proc_exit(Args&) { return Errno::Success; }  // answered by dispatch()
 Errno Wasi::proc_raise(Args&) { return Errno::Notsup; }
 Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 
@@ -587,8 +636,8 @@ Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 // kTransferPiece bytes. Stops at the first short transfer, and between pieces once the program's
 // time is up (Os::yield_due: a read of 4 GiB from a sparse file held a hart for 17 s in the
 // kernel); an error after some bytes moved reports those bytes (the error comes again next time).
-Errno Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, bool write, bool positioned,
-                          u64 offset, u64* done) {
+Result<u64, Errno> Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, Transfer direction,
+                                       bool at_offset, u64 offset) {
   Mem m = Mem::of(memory_);
   u64 total = 0;
   for (const Iovec& v : iovs) {
@@ -599,52 +648,39 @@ Errno Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, bool write, boo
       break;
     }
     for (u64 at = 0; at < v.len;) {
-      if (total > 0 && os_.yield_due()) {
-        *done = total;
-        return Errno::Success;
-      }
-      if (total == kMaxTransfer) {
-        *done = total;
-        return Errno::Success;
-      }
+      if (total > 0 && os_.yield_due()) return total;
+      if (total == kMaxTransfer) return total;
       u64 piece = support::min(support::min(v.len - at, kTransferPiece), kMaxTransfer - total);
       Span<u8> part = buf.value().subspan(at, piece);
       u64 n = 0;
       Errno e;
-      if (write) {
+      if (direction == Transfer::Write) {
         Span<const u8> data = part;
-        e = positioned ? os_.pwrite(d.handle, data, offset + total, &n)
-                       : os_.write(d.handle, data, &n);
+        e = at_offset ? os_.pwrite(d.handle, data, offset + total, &n)
+                      : os_.write(d.handle, data, &n);
       } else {
-        e = positioned ? os_.pread(d.handle, part, offset + total, &n)
-                       : os_.read(d.handle, part, &n);
+        e = at_offset ? os_.pread(d.handle, part, offset + total, &n)
+                      : os_.read(d.handle, part, &n);
       }
       if (e != Errno::Success) {
-        if (total > 0) {  // report what was transferred; the error comes again next time
-          *done = total;
-          return Errno::Success;
-        }
+        if (total > 0) return total;  // the error comes again next time
         if (e == Errno::WouldBlock && (d.flags & kFdflagNonblock)) return Errno::Again;
         return e;
       }
       total += n;
       at += n;
-      if (n < piece) {
-        *done = total;
-        return Errno::Success;
-      }
+      if (n < piece) return total;
     }
   }
-  *done = total;
-  return Errno::Success;
+  return total;
 }
 
 // Append mode: the gather list goes to the Os in one atomic append, at most kTransferPiece bytes
 // of it (the rest is a short count: a 48 MiB append held a hart for 0.6 s in the kernel).
-Errno Wasi::append_iovs(Descriptor& d, Span<const Iovec> iovs, u64* done) {
+Result<u64, Errno> Wasi::append_iovs(Descriptor& d, Span<const Iovec> iovs) {
   Mem m = Mem::of(memory_);
   SmallArray<support::Bytes, 8> parts;
-  if (Errno e = parts.resize(iovs.size()); e != Errno::Success) return e;
+  TRY(parts.resize(iovs.size()));
   u64 room = kTransferPiece;
   usize count = 0;
   for (usize i = 0; i < iovs.size() && room > 0; ++i) {
@@ -655,153 +691,96 @@ Errno Wasi::append_iovs(Descriptor& d, Span<const Iovec> iovs, u64* done) {
     room -= take;
   }
   u64 at = 0, n = 0;
-  Errno e = os_.append(d.handle, parts.span().subspan(0, count), &at, &n);
-  if (e != Errno::Success) return e;
+  TRY(as_status(os_.append(d.handle, parts.span().subspan(0, count), &at, &n)));
   d.offset = at + n;
-  *done = n;
-  return Errno::Success;
+  return n;
 }
 
-// fd_read, fd_write, fd_pread, fd_pwrite, fd_seek, fd_tell on a directory: EISDIR, before rights.
-Errno Wasi::data_descriptor(u32 number, Rights needed, Descriptor** out) {
-  Descriptor* d = fd(number);
-  if (d == nullptr) return Errno::Badf;
-  if (d->type == FileType::Directory) return Errno::Isdir;
-  return lookup(number, needed, out);
-}
-
-Errno Wasi::fd_read(Args& a) {
-  Descriptor* d;
-  Errno e = data_descriptor(a.arg32(0), right::kFdRead, &d);
-  if (e != Errno::Success) return e;
-  u32 out = a.arg32(3);
-  if (!a.mem.ok(out, 4)) return Errno::Fault;
-  IovecCopy iovs;
-  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
+// fd_read and fd_write (fd, iovs, iovs_len, nread or nwritten): at the descriptor's position
+// (files this layer opened), appended (append mode), or through the Os's stream.
+Errno Wasi::transfer(Args& a, Transfer direction) {
+  const u32 fd = a.arg32(0), iovs = a.arg32(1), iovs_len = a.arg32(2), done = a.arg32(3);
+  const bool write = direction == Transfer::Write;
+  Descriptor* d = TRY(data_descriptor(fd, transfer_right(write)));
+  if (!a.mem.ok(done, 4)) return Errno::Fault;
+  IovecCopy list;
+  TRY(list.copy_in(a.mem, iovs, iovs_len));
+  const bool at_offset = positioned(*d);
   u64 n = 0;
-  bool pos = positioned(*d);
-  e = transfer_iovs(*d, iovs.list.span(), false, pos, d->offset, &n);
-  if (e != Errno::Success) return e;
-  if (pos) d->offset += n;
-  a.mem.put<u32>(out, static_cast<u32>(n));
-  return Errno::Success;
-}
-
-Errno Wasi::fd_write(Args& a) {
-  Descriptor* d;
-  Errno e = data_descriptor(a.arg32(0), right::kFdWrite, &d);
-  if (e != Errno::Success) return e;
-  u32 out = a.arg32(3);
-  if (!a.mem.ok(out, 4)) return Errno::Fault;
-  IovecCopy iovs;
-  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
-  bool pos = positioned(*d);
-  u64 n = 0;
-  if (pos && (d->flags & kFdflagAppend)) {
-    if (iovs.total > 0 && (e = append_iovs(*d, iovs.list.span(), &n)) != Errno::Success) return e;
+  if (write && at_offset && (d->flags & kFdflagAppend)) {
+    if (list.total() > 0) n = TRY(append_iovs(*d, list.span()));
   } else {
-    e = transfer_iovs(*d, iovs.list.span(), true, pos, d->offset, &n);
-    if (e != Errno::Success) return e;
-    if (pos) d->offset += n;
+    n = TRY(transfer_iovs(*d, list.span(), direction, at_offset, d->offset));
+    if (at_offset) d->offset += n;
   }
-  a.mem.put<u32>(out, static_cast<u32>(n));
+  a.mem.put<u32>(done, static_cast<u32>(n));
   return Errno::Success;
 }
 
-Errno Wasi::fd_pread(Args& a) {
-  Descriptor* d;
-  Errno e = data_descriptor(a.arg32(0), right::kFdRead | right::kFdSeek, &d);
-  if (e != Errno::Success) {
-    if (e == Errno::Notcapable && !positioned(*fd(a.arg32(0)))) return Errno::Spipe;
-    return e;
-  }
-  u32 out = a.arg32(4);
-  if (!a.mem.ok(out, 4)) return Errno::Fault;
+// fd_pread and fd_pwrite (fd, iovs, iovs_len, offset, nread or nwritten): at `offset`, which
+// only files this layer opened have.
+Errno Wasi::transfer_at(Args& a, Transfer direction) {
+  const u32 fd = a.arg32(0), iovs = a.arg32(1), iovs_len = a.arg32(2), done = a.arg32(4);
+  const u64 offset = a.arg64(3);
+  const Rights need = transfer_right(direction == Transfer::Write) | right::kFdSeek;
+  Descriptor* d = TRY(seek_descriptor(fd, need));
+  if (!a.mem.ok(done, 4)) return Errno::Fault;
   if (!positioned(*d)) return Errno::Spipe;
-  IovecCopy iovs;
-  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
-  u64 n = 0;
-  e = transfer_iovs(*d, iovs.list.span(), false, true, a.arg64(3), &n);
-  if (e != Errno::Success) return e;
-  a.mem.put<u32>(out, static_cast<u32>(n));
+  IovecCopy list;
+  TRY(list.copy_in(a.mem, iovs, iovs_len));
+  const u64 n = TRY(transfer_iovs(*d, list.span(), direction, true, offset));
+  a.mem.put<u32>(done, static_cast<u32>(n));
   return Errno::Success;
 }
 
-Errno Wasi::fd_pwrite(Args& a) {
-  Descriptor* d;
-  Errno e = data_descriptor(a.arg32(0), right::kFdWrite | right::kFdSeek, &d);
-  if (e != Errno::Success) {
-    if (e == Errno::Notcapable && !positioned(*fd(a.arg32(0)))) return Errno::Spipe;
-    return e;
-  }
-  u32 out = a.arg32(4);
-  if (!a.mem.ok(out, 4)) return Errno::Fault;
-  if (!positioned(*d)) return Errno::Spipe;
-  IovecCopy iovs;
-  if ((e = iovs.copy_in(a.mem, a.arg32(1), a.arg32(2))) != Errno::Success) return e;
-  u64 n = 0;
-  e = transfer_iovs(*d, iovs.list.span(), true, true, a.arg64(3), &n);
-  if (e != Errno::Success) return e;
-  a.mem.put<u32>(out, static_cast<u32>(n));
-  return Errno::Success;
-}
+Errno Wasi::fd_read(Args& a) { return transfer(a, Transfer::Read); }
+Errno Wasi::fd_write(Args& a) { return transfer(a, Transfer::Write); }
+Errno Wasi::fd_pread(Args& a) { return transfer_at(a, Transfer::Read); }
+Errno Wasi::fd_pwrite(Args& a) { return transfer_at(a, Transfer::Write); }
 
 Errno Wasi::fd_seek(Args& a) {
-  u32 number = a.arg32(0), whence = a.arg32(2), out = a.arg32(3);
-  i64 delta = static_cast<i64>(a.arg64(1));
-  Rights need = (delta == 0 && whence == kWhenceCur) ? right::kFdTell : right::kFdSeek;
-  Descriptor* d;
-  Errno e = data_descriptor(number, need, &d);
-  if (e != Errno::Success) {
-    if (e == Errno::Notcapable && !positioned(*fd(number))) return Errno::Spipe;
-    return e;
-  }
-  if (!a.mem.ok(out, 8)) return Errno::Fault;
+  const u32 fd = a.arg32(0), whence = a.arg32(2), newoffset = a.arg32(3);
+  const i64 delta = static_cast<i64>(a.arg64(1));
+  const Rights need = (delta == 0 && whence == kWhenceCur) ? right::kFdTell : right::kFdSeek;
+  Descriptor* d = TRY(seek_descriptor(fd, need));
+  if (!a.mem.ok(newoffset, 8)) return Errno::Fault;
   if (!positioned(*d)) return Errno::Spipe;
   i64 base;
   switch (whence) {
     case kWhenceSet: base = 0; break;
     case kWhenceCur: base = static_cast<i64>(d->offset); break;
-    case kWhenceEnd: {
-      FileStat st;
-      e = os_.stat(d->handle, &st);
-      if (e != Errno::Success) return e;
-      base = static_cast<i64>(st.size);
-      break;
-    }
+    case kWhenceEnd: base = static_cast<i64>(TRY(stat(os_, d->handle)).size); break;
     default: return Errno::Inval;
   }
   i64 next;
   if (__builtin_add_overflow(base, delta, &next) || next < 0) return Errno::Inval;
   d->offset = static_cast<u64>(next);
-  a.mem.put<u64>(out, d->offset);
+  a.mem.put<u64>(newoffset, d->offset);
   return Errno::Success;
 }
 
 Errno Wasi::fd_tell(Args& a) {
-  Descriptor* d;
-  Errno e = data_descriptor(a.arg32(0), right::kFdTell, &d);
-  if (e != Errno::Success) return e;
-  if (!a.mem.ok(a.arg32(1), 8)) return Errno::Fault;
+  const u32 fd = a.arg32(0), offset = a.arg32(1);
+  Descriptor* d = TRY(data_descriptor(fd, right::kFdTell));
+  if (!a.mem.ok(offset, 8)) return Errno::Fault;
   if (!positioned(*d)) return Errno::Spipe;
-  a.mem.put<u64>(a.arg32(1), d->offset);
+  a.mem.put<u64>(offset, d->offset);
   return Errno::Success;
 }
 
 Errno Wasi::fd_close(Args& a) {
-  Descriptor* d = fd(a.arg32(0));
-  if (d == nullptr) return Errno::Badf;
+  const u32 fd = a.arg32(0);
+  Descriptor* d = TRY(lookup(fd));
   if (d->owned) (void)os_.close(d->handle);
   *d = Descriptor{};
   return Errno::Success;
 }
 
 Errno Wasi::fd_renumber(Args& a) {
-  u32 from = a.arg32(0), to = a.arg32(1);
-  Descriptor* src = fd(from);
-  Descriptor* dst = fd(to);
-  if (src == nullptr || dst == nullptr) return Errno::Badf;
-  if (from == to) return Errno::Success;
+  const u32 fd = a.arg32(0), to = a.arg32(1);
+  Descriptor* src = TRY(lookup(fd));
+  Descriptor* dst = TRY(lookup(to));
+  if (fd == to) return Errno::Success;
   if (dst->owned) (void)os_.close(dst->handle);
   *dst = support::move(*src);
   *src = Descriptor{};
@@ -809,58 +788,51 @@ Errno Wasi::fd_renumber(Args& a) {
 }
 
 Errno Wasi::fd_datasync(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdDatasync, &d);
-  return e != Errno::Success ? e : os_.sync(d->handle, true);
+  const u32 fd = a.arg32(0);
+  Descriptor* d = TRY(lookup(fd, right::kFdDatasync));
+  return os_.sync(d->handle, true);
 }
 
 Errno Wasi::fd_sync(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdSync, &d);
-  return e != Errno::Success ? e : os_.sync(d->handle, false);
+  const u32 fd = a.arg32(0);
+  Descriptor* d = TRY(lookup(fd, right::kFdSync));
+  return os_.sync(d->handle, false);
 }
 
 Errno Wasi::fd_advise(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdAdvise, &d);
-  if (e != Errno::Success) return e;
-  if (a.arg32(3) > 5) return Errno::Inval;
+  const u32 fd = a.arg32(0), advice = a.arg32(3);  // offset and len (1, 2) do not matter
+  (void)TRY(lookup(fd, right::kFdAdvise));
+  if (advice > 5) return Errno::Inval;
   return Errno::Success;  // advice only
 }
 
 Errno Wasi::fd_allocate(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdAllocate, &d);
-  if (e != Errno::Success) return e;
+  const u32 fd = a.arg32(0);
+  const u64 offset = a.arg64(1), len = a.arg64(2);
+  Descriptor* d = TRY(lookup(fd, right::kFdAllocate));
   u64 end;
-  if (__builtin_add_overflow(a.arg64(1), a.arg64(2), &end) || end > (1ull << 63))
-    return Errno::Fbig;
+  if (__builtin_add_overflow(offset, len, &end) || end > kMaxFileSize) return Errno::Fbig;
   if (!positioned(*d)) return Errno::Badf;
-  FileStat st;
-  e = os_.stat(d->handle, &st);
-  if (e != Errno::Success) return e;
+  const FileStat st = TRY(stat(os_, d->handle));
   return end > st.size ? os_.set_size(d->handle, end) : Errno::Success;
 }
 
 Errno Wasi::fd_fdstat_get(Args& a) {
-  Descriptor* d = fd(a.arg32(0));
-  if (d == nullptr) return Errno::Badf;
-  u32 out = a.arg32(1);
-  if (!a.mem.ok(out, kFdstatSize)) return Errno::Fault;
+  const u32 fd = a.arg32(0), fdstat = a.arg32(1);
+  Descriptor* d = TRY(lookup(fd));
+  if (!a.mem.ok(fdstat, kFdstatSize)) return Errno::Fault;
   Fdstat st{};
   st.filetype = static_cast<u8>(d->type);
   st.flags = d->flags;
   st.rights_base = d->base;
   st.rights_inheriting = d->inheriting;
-  a.mem.put(out, st);
+  a.mem.put(fdstat, st);
   return Errno::Success;
 }
 
 Errno Wasi::fd_fdstat_set_flags(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdFdstatSetFlags, &d);
-  if (e != Errno::Success) return e;
-  u32 flags = a.arg32(1);
+  const u32 fd = a.arg32(0), flags = a.arg32(1);
+  Descriptor* d = TRY(lookup(fd, right::kFdFdstatSetFlags));
   if (flags & ~u32{kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync})
     return Errno::Inval;
   d->flags = static_cast<u16>(flags);
@@ -868,9 +840,9 @@ Errno Wasi::fd_fdstat_set_flags(Args& a) {
 }
 
 Errno Wasi::fd_fdstat_set_rights(Args& a) {
-  Descriptor* d = fd(a.arg32(0));
-  if (d == nullptr) return Errno::Badf;
-  Rights base = a.arg64(1), inheriting = a.arg64(2);
+  const u32 fd = a.arg32(0);
+  const Rights base = a.arg64(1), inheriting = a.arg64(2);
+  Descriptor* d = TRY(lookup(fd));
   if ((base & ~d->base) || (inheriting & ~d->inheriting)) return Errno::Notcapable;
   d->base = base;
   d->inheriting = inheriting;
@@ -899,65 +871,77 @@ bool valid_fst(u32 flags) {
   return true;
 }
 
+// Writes as much of one directory entry (header, then name) as fits in the `len` bytes at `buf`
+// from `used` on; returns the new `used`.
+u32 put_dirent(Mem m, u32 buf, u32 len, u32 used, const DirEntry& entry) {
+  Dirent header{};
+  header.next = entry.next;
+  header.ino = entry.ino;
+  header.namlen = entry.name_len;
+  header.type = static_cast<u8>(entry.type);
+  u32 take = len - used < kDirentSize ? len - used : kDirentSize;
+  m.copy_out(buf + used, support::Bytes(reinterpret_cast<const u8*>(&header), take));
+  used += take;
+  u32 name_len = entry.name_len < sizeof entry.name ? entry.name_len : sizeof entry.name;
+  take = len - used < name_len ? len - used : name_len;
+  m.copy_out(buf + used, support::Bytes(reinterpret_cast<const u8*>(entry.name), take));
+  return used + take;
+}
+
 }  // namespace
 
 Errno Wasi::fd_filestat_get(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdFilestatGet, &d);
-  if (e != Errno::Success) return e;
-  u32 out = a.arg32(1);
-  if (!a.mem.ok(out, kFilestatSize)) return Errno::Fault;
-  FileStat st;
-  e = os_.stat(d->handle, &st);
-  if (e == Errno::Success) put_filestat(a.mem, out, st);
-  return e;
+  const u32 fd = a.arg32(0), buf = a.arg32(1);
+  Descriptor* d = TRY(lookup(fd, right::kFdFilestatGet));
+  if (!a.mem.ok(buf, kFilestatSize)) return Errno::Fault;
+  const FileStat st = TRY(stat(os_, d->handle));
+  put_filestat(a.mem, buf, st);
+  return Errno::Success;
 }
 
 Errno Wasi::fd_filestat_set_size(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdFilestatSetSize, &d);
-  if (e != Errno::Success) return e;
-  if (a.arg64(1) > (1ull << 63)) return Errno::Fbig;
-  return os_.set_size(d->handle, a.arg64(1));
+  const u32 fd = a.arg32(0);
+  const u64 size = a.arg64(1);
+  Descriptor* d = TRY(lookup(fd, right::kFdFilestatSetSize));
+  if (size > kMaxFileSize) return Errno::Fbig;
+  return os_.set_size(d->handle, size);
 }
 
 Errno Wasi::fd_filestat_set_times(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdFilestatSetTimes, &d);
-  if (e != Errno::Success) return e;
-  if (!valid_fst(a.arg32(3))) return Errno::Inval;
-  return os_.set_times(d->handle, a.arg64(1), a.arg64(2), static_cast<u16>(a.arg32(3)));
+  const u32 fd = a.arg32(0), fst_flags = a.arg32(3);
+  const u64 atim = a.arg64(1), mtim = a.arg64(2);
+  Descriptor* d = TRY(lookup(fd, right::kFdFilestatSetTimes));
+  if (!valid_fst(fst_flags)) return Errno::Inval;
+  return os_.set_times(d->handle, atim, mtim, static_cast<u16>(fst_flags));
 }
 
 Errno Wasi::fd_prestat_get(Args& a) {
-  Descriptor* d = fd(a.arg32(0));
-  if (d == nullptr || !d->preopen) return Errno::Badf;
-  u32 out = a.arg32(1);
-  if (!a.mem.ok(out, kPrestatSize)) return Errno::Fault;
+  const u32 fd = a.arg32(0), buf = a.arg32(1);
+  Descriptor* d = TRY(lookup(fd));
+  if (!d->preopen) return Errno::Badf;
+  if (!a.mem.ok(buf, kPrestatSize)) return Errno::Fault;
   Prestat p{};
   p.name_len = static_cast<u32>(d->preopen_name.size());
-  a.mem.put(out, p);
+  a.mem.put(buf, p);
   return Errno::Success;
 }
 
 Errno Wasi::fd_prestat_dir_name(Args& a) {
-  Descriptor* d = fd(a.arg32(0));
-  if (d == nullptr || !d->preopen) return Errno::Badf;
-  u32 out = a.arg32(1), len = a.arg32(2);
-  if (!a.mem.ok(out, len)) return Errno::Fault;
-  if (len < d->preopen_name.size()) return Errno::Nametoolong;
-  a.mem.copy_out(out, support::Bytes(reinterpret_cast<const u8*>(d->preopen_name.data()),
-                                     d->preopen_name.size()));
+  const u32 fd = a.arg32(0), path = a.arg32(1), path_len = a.arg32(2);
+  Descriptor* d = TRY(lookup(fd));
+  if (!d->preopen) return Errno::Badf;
+  if (!a.mem.ok(path, path_len)) return Errno::Fault;
+  if (path_len < d->preopen_name.size()) return Errno::Nametoolong;
+  a.mem.copy_out(path, support::Bytes(reinterpret_cast<const u8*>(d->preopen_name.data()),
+                                      d->preopen_name.size()));
   return Errno::Success;
 }
 
 Errno Wasi::fd_readdir(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kFdReaddir, &d);
-  if (e != Errno::Success) return e;
-  u32 buf = a.arg32(1), len = a.arg32(2), out = a.arg32(4);
+  const u32 fd = a.arg32(0), buf = a.arg32(1), buf_len = a.arg32(2), bufused = a.arg32(4);
   u64 cookie = a.arg64(3);
-  if (!a.mem.ok(buf, len) || !a.mem.ok(out, 4)) return Errno::Fault;
+  Descriptor* d = TRY(lookup(fd, right::kFdReaddir));
+  if (!a.mem.ok(buf, buf_len) || !a.mem.ok(bufused, 4)) return Errno::Fault;
   if (d->type != FileType::Directory) return Errno::Notdir;
   // A long walk stops once the program's time is up and continues in the retry (the program
   // sees one call that filled its buffer).
@@ -965,118 +949,85 @@ Errno Wasi::fd_readdir(Args& a) {
   if (progress_.kept) cookie = progress_.cookie;
   u32 start = used;
   DirEntry entry;
-  while (used < len) {
+  while (used < buf_len) {
     if (used > start && os_.yield_due()) {
       progress_ = {true, used, cookie};
       return Errno::WouldBlock;
     }
     bool end = false;
-    e = os_.readdir(d->handle, cookie, &entry, &end);
-    if (e != Errno::Success) return e;
+    TRY(as_status(os_.readdir(d->handle, cookie, &entry, &end)));
     if (end) break;
-    Dirent header{};
-    header.next = entry.next;
-    header.ino = entry.ino;
-    header.namlen = entry.name_len;
-    header.type = static_cast<u8>(entry.type);
-    u32 take = len - used < kDirentSize ? len - used : kDirentSize;
-    a.mem.copy_out(buf + used, support::Bytes(reinterpret_cast<const u8*>(&header), take));
-    used += take;
-    u32 name_len = entry.name_len < sizeof entry.name ? entry.name_len : sizeof entry.name;
-    take = len - used < name_len ? len - used : name_len;
-    a.mem.copy_out(buf + used, support::Bytes(reinterpret_cast<const u8*>(entry.name), take));
-    used += take;
+    used = put_dirent(a.mem, buf, buf_len, used, entry);
     cookie = entry.next;
   }
-  a.mem.put<u32>(out, used);
+  a.mem.put<u32>(bufused, used);
   return Errno::Success;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Paths.
+// Paths. Each path argument is a (pointer, length) pair: `path` and `path_len` below.
+
+Status Wasi::resolve_arguments(Args& a, Rights needed, Walk& w) {
+  const u32 fd = a.arg32(0), path_ptr = a.arg32(1), path_len = a.arg32(2);
+  Descriptor* d = TRY(lookup(fd, needed));
+  Vector<char> path = TRY(guest_path(path_ptr, path_len));
+  return resolve(d->handle, path, Follow::No, w);
+}
 
 Errno Wasi::path_create_directory(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kPathCreateDirectory, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
   Walk w(os_);
-  if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
+  TRY(resolve_arguments(a, right::kPathCreateDirectory, w));
   if (w.last() == ".") return Errno::Exist;
   return os_.mkdir_at(w.dir, w.last());
 }
 
 Errno Wasi::path_filestat_get(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kPathFilestatGet, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), path)) != Errno::Success) return e;
-  u32 out = a.arg32(4);
-  if (!a.mem.ok(out, kFilestatSize)) return Errno::Fault;
+  const u32 fd = a.arg32(0), flags = a.arg32(1), path_ptr = a.arg32(2), path_len = a.arg32(3),
+            buf = a.arg32(4);
+  Descriptor* d = TRY(lookup(fd, right::kPathFilestatGet));
+  Vector<char> path = TRY(guest_path(path_ptr, path_len));
+  if (!a.mem.ok(buf, kFilestatSize)) return Errno::Fault;
   Walk w(os_);
-  if ((e = resolve(d->handle, path, a.arg32(1) & kLookupSymlinkFollow, w)) != Errno::Success)
-    return e;
-  FileStat st;
-  if ((e = os_.stat_at(w.dir, w.last(), &st)) != Errno::Success) return e;
+  TRY(resolve(d->handle, path, follow_flag(flags), w));
+  const FileStat st = TRY(stat_at(os_, w.dir, w.last()));
   if (w.trailing_slash && st.type != FileType::Directory) return Errno::Notdir;
-  put_filestat(a.mem, out, st);
+  put_filestat(a.mem, buf, st);
   return Errno::Success;
 }
 
 Errno Wasi::path_filestat_set_times(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kPathFilestatSetTimes, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), path)) != Errno::Success) return e;
-  u32 fst = a.arg32(6);
-  if (!valid_fst(fst)) return Errno::Inval;
+  const u32 fd = a.arg32(0), flags = a.arg32(1), path_ptr = a.arg32(2), path_len = a.arg32(3),
+            fst_flags = a.arg32(6);
+  const u64 atim = a.arg64(4), mtim = a.arg64(5);
+  Descriptor* d = TRY(lookup(fd, right::kPathFilestatSetTimes));
+  Vector<char> path = TRY(guest_path(path_ptr, path_len));
+  if (!valid_fst(fst_flags)) return Errno::Inval;
   Walk w(os_);
-  if ((e = resolve(d->handle, path, a.arg32(1) & kLookupSymlinkFollow, w)) != Errno::Success)
-    return e;
-  return os_.set_times_at(w.dir, w.last(), a.arg64(4), a.arg64(5), static_cast<u16>(fst));
+  TRY(resolve(d->handle, path, follow_flag(flags), w));
+  return os_.set_times_at(w.dir, w.last(), atim, mtim, static_cast<u16>(fst_flags));
 }
 
 Errno Wasi::path_link(Args& a) {
-  Descriptor *from, *to;
-  Errno e = lookup(a.arg32(0), right::kPathLinkSource, &from);
-  if (e != Errno::Success) return e;
-  if ((e = lookup(a.arg32(4), right::kPathLinkTarget, &to)) != Errno::Success) return e;
-  Vector<char> old_path, new_path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), old_path)) != Errno::Success) return e;
-  if ((e = guest_path(a.arg32(5), a.arg32(6), new_path)) != Errno::Success) return e;
+  const u32 old_fd = a.arg32(0), old_flags = a.arg32(1), old_path_ptr = a.arg32(2),
+            old_path_len = a.arg32(3), new_fd = a.arg32(4), new_path_ptr = a.arg32(5),
+            new_path_len = a.arg32(6);
+  Descriptor* from = TRY(lookup(old_fd, right::kPathLinkSource));
+  Descriptor* to = TRY(lookup(new_fd, right::kPathLinkTarget));
+  Vector<char> old_path = TRY(guest_path(old_path_ptr, old_path_len));
+  Vector<char> new_path = TRY(guest_path(new_path_ptr, new_path_len));
   Walk src(os_), dst(os_);
-  if ((e = resolve(from->handle, old_path, a.arg32(1) & kLookupSymlinkFollow, src)) !=
-      Errno::Success)
-    return e;
-  if ((e = resolve(to->handle, new_path, false, dst)) != Errno::Success) return e;
+  TRY(resolve(from->handle, old_path, follow_flag(old_flags), src));
+  TRY(resolve(to->handle, new_path, Follow::No, dst));
   if (dst.trailing_slash) return Errno::Noent;
   return os_.link_at(src.dir, src.last(), dst.dir, dst.last());
 }
 
-Errno Wasi::path_open(Args& a) {
-  u32 dirflags = a.arg32(1), oflags = a.arg32(4), fdflags = a.arg32(7), out = a.arg32(8);
-  Rights want_base = a.arg64(5), want_inheriting = a.arg64(6);
-  Rights need = right::kPathOpen;
-  if (oflags & kOflagCreat) need |= right::kPathCreateFile;
-  if (oflags & kOflagTrunc) need |= right::kPathFilestatSetSize;
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), need, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(2), a.arg32(3), path)) != Errno::Success) return e;
-  if (!a.mem.ok(out, 4)) return Errno::Fault;
-  if (oflags & ~u32{kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc}) return Errno::Inval;
-  if ((oflags & kOflagDirectory) && (oflags & kOflagTrunc)) return Errno::Inval;
-  Rights base = want_base & d->inheriting;
-  Rights inheriting = want_inheriting & d->inheriting;
-  Walk w(os_);
-  if ((e = resolve(d->handle, path, dirflags & kLookupSymlinkFollow, w)) != Errno::Success)
-    return e;
+namespace {
+
+// How path_open opens: from the open flags, the rights the descriptor will have and the fdflags.
+Result<OpenOptions, Errno> open_options(u32 oflags, Rights base, u32 fdflags, bool trailing_slash) {
   OpenOptions options;
-  options.directory = (oflags & kOflagDirectory) || w.trailing_slash;
+  options.directory = (oflags & kOflagDirectory) || trailing_slash;
   options.create = oflags & kOflagCreat;
   // Only regular files are created: asking for a directory too fails before anything is made
   // (the kernel's Os made the file, then failed with ENOTDIR), as Linux's open() does.
@@ -1087,113 +1038,115 @@ Errno Wasi::path_open(Args& a) {
   options.read = (base & (right::kFdRead | right::kFdReaddir)) != 0;
   options.write = (base & (right::kFdWrite | right::kFdAllocate | right::kFdFilestatSetSize)) ||
                   (fdflags & kFdflagAppend) || options.truncate;
-  if (options.directory) options.write = false;  // checked below, once it is known to be one
-  auto slot = allocate_fd();
-  if (slot.is_error()) return Errno::Nomem;
+  if (options.directory) options.write = false;  // checked once it is known to be one
+  return options;
+}
+
+}  // namespace
+
+Errno Wasi::path_open(Args& a) {
+  const u32 fd = a.arg32(0), dirflags = a.arg32(1), path_ptr = a.arg32(2), path_len = a.arg32(3),
+            oflags = a.arg32(4), fdflags = a.arg32(7), opened_fd = a.arg32(8);
+  const Rights want_base = a.arg64(5), want_inheriting = a.arg64(6);
+  Rights need = right::kPathOpen;
+  if (oflags & kOflagCreat) need |= right::kPathCreateFile;
+  if (oflags & kOflagTrunc) need |= right::kPathFilestatSetSize;
+  Descriptor* d = TRY(lookup(fd, need));
+  Vector<char> path = TRY(guest_path(path_ptr, path_len));
+  if (!a.mem.ok(opened_fd, 4)) return Errno::Fault;
+  if (oflags & ~u32{kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc}) return Errno::Inval;
+  if ((oflags & kOflagDirectory) && (oflags & kOflagTrunc)) return Errno::Inval;
+  const Rights base = want_base & d->inheriting;
+  const Rights inheriting = want_inheriting & d->inheriting;
+  Walk w(os_);
+  TRY(resolve(d->handle, path, follow_flag(dirflags), w));
+  const OpenOptions options = TRY(open_options(oflags, base, fdflags, w.trailing_slash));
+  const u32 slot = TRY(or_nomem(allocate_fd()));
   Handle h;
-  if ((e = os_.open_at(w.dir, w.last(), options, &h)) != Errno::Success) return e;
-  FileStat st;
-  if ((e = os_.stat(h, &st)) != Errno::Success) {
-    (void)os_.close(h);
-    return e;
-  }
+  TRY(as_status(os_.open_at(w.dir, w.last(), options, &h)));
+  auto st = stat(os_, h);
   // A directory is never opened for writing: asking for FD_WRITE is EISDIR, as
   // open(O_DIRECTORY | O_WRONLY) is (wasi-libc asks for it only with O_WRONLY or O_RDWR).
-  if (st.type == FileType::Directory && (want_base & right::kFdWrite)) {
+  Errno refused = st.is_error() ? st.error() : Errno::Success;
+  if (st.is_ok() && st.value().type == FileType::Directory && (want_base & right::kFdWrite))
+    refused = Errno::Isdir;
+  if (refused != Errno::Success) {
     (void)os_.close(h);
-    return Errno::Isdir;
+    return refused;
   }
-  Descriptor& nd = fds_[slot.value()];
+  const FileType type = st.value().type;
+  Descriptor& nd = fds_[slot];
   nd = Descriptor{};
   nd.open = true;
   nd.handle = h;
-  nd.type = st.type;
-  nd.base = base & rights_for(st.type);
-  nd.inheriting = st.type == FileType::Directory ? inheriting : 0;
+  nd.type = type;
+  nd.base = base & rights_for(type);
+  nd.inheriting = type == FileType::Directory ? inheriting : 0;
   nd.flags = static_cast<u16>(fdflags);
-  a.mem.put<u32>(out, slot.value());
+  a.mem.put<u32>(opened_fd, slot);
   return Errno::Success;
 }
 
 Errno Wasi::path_readlink(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kPathReadlink, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
-  auto buf = a.mem.bytes(a.arg32(3), a.arg32(4));
-  u32 out = a.arg32(5);
-  if (buf.is_error() || !a.mem.ok(out, 4)) return Errno::Fault;
+  const u32 fd = a.arg32(0), path_ptr = a.arg32(1), path_len = a.arg32(2), buf = a.arg32(3),
+            buf_len = a.arg32(4), bufused = a.arg32(5);
+  Descriptor* d = TRY(lookup(fd, right::kPathReadlink));
+  Vector<char> path = TRY(guest_path(path_ptr, path_len));
+  auto into = a.mem.bytes(buf, buf_len);
+  if (into.is_error() || !a.mem.ok(bufused, 4)) return Errno::Fault;
   Walk w(os_);
-  if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
+  TRY(resolve(d->handle, path, Follow::No, w));
   u64 n = 0;
-  Span<char> into(reinterpret_cast<char*>(buf.value().data()), buf.value().size());
-  e = os_.readlink_at(w.dir, w.last(), into, &n);
-  if (e != Errno::Success) return e;
-  a.mem.put<u32>(out, static_cast<u32>(n));
+  Span<char> out(reinterpret_cast<char*>(into.value().data()), into.value().size());
+  TRY(as_status(os_.readlink_at(w.dir, w.last(), out, &n)));
+  a.mem.put<u32>(bufused, static_cast<u32>(n));
   return Errno::Success;
 }
 
 Errno Wasi::path_remove_directory(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kPathRemoveDirectory, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
   Walk w(os_);
-  if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
+  TRY(resolve_arguments(a, right::kPathRemoveDirectory, w));
   if (w.last() == ".") return Errno::Inval;
   return os_.rmdir_at(w.dir, w.last());
 }
 
 Errno Wasi::path_rename(Args& a) {
-  Descriptor *from, *to;
-  Errno e = lookup(a.arg32(0), right::kPathRenameSource, &from);
-  if (e != Errno::Success) return e;
-  if ((e = lookup(a.arg32(3), right::kPathRenameTarget, &to)) != Errno::Success) return e;
-  Vector<char> old_path, new_path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), old_path)) != Errno::Success) return e;
-  if ((e = guest_path(a.arg32(4), a.arg32(5), new_path)) != Errno::Success) return e;
+  const u32 fd = a.arg32(0), old_path_ptr = a.arg32(1), old_path_len = a.arg32(2),
+            new_fd = a.arg32(3), new_path_ptr = a.arg32(4), new_path_len = a.arg32(5);
+  Descriptor* from = TRY(lookup(fd, right::kPathRenameSource));
+  Descriptor* to = TRY(lookup(new_fd, right::kPathRenameTarget));
+  Vector<char> old_path = TRY(guest_path(old_path_ptr, old_path_len));
+  Vector<char> new_path = TRY(guest_path(new_path_ptr, new_path_len));
   Walk src(os_), dst(os_);
-  if ((e = resolve(from->handle, old_path, false, src)) != Errno::Success) return e;
-  if ((e = resolve(to->handle, new_path, false, dst)) != Errno::Success) return e;
+  TRY(resolve(from->handle, old_path, Follow::No, src));
+  TRY(resolve(to->handle, new_path, Follow::No, dst));
   if (src.last() == "." || dst.last() == ".") return Errno::Busy;
   return os_.rename_at(src.dir, src.last(), dst.dir, dst.last());
 }
 
 Errno Wasi::path_symlink(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(2), right::kPathSymlink, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> target, path;
-  if ((e = guest_path(a.arg32(0), a.arg32(1), target)) != Errno::Success) return e;
-  if ((e = guest_path(a.arg32(3), a.arg32(4), path)) != Errno::Success) return e;
-  // The target is stored as given and resolved only when used, from the link's directory: an
-  // absolute one could never be followed inside the sandbox, so it is refused now.
-  if (target.empty()) return Errno::Noent;
-  if (target[0] == '/') return Errno::Notcapable;
-  for (char c : target)
-    if (c == '\0') return Errno::Inval;
+  const u32 old_path_ptr = a.arg32(0), old_path_len = a.arg32(1), fd = a.arg32(2),
+            new_path_ptr = a.arg32(3), new_path_len = a.arg32(4);
+  Descriptor* d = TRY(lookup(fd, right::kPathSymlink));
+  Vector<char> target = TRY(guest_path(old_path_ptr, old_path_len));
+  Vector<char> path = TRY(guest_path(new_path_ptr, new_path_len));
+  // The target is stored as given and resolved only when used, from the link's directory: one
+  // that could never be followed inside the sandbox is refused now.
+  TRY(check_relative(target));
   Walk w(os_);
-  if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
+  TRY(resolve(d->handle, path, Follow::No, w));
   if (w.last() == ".") return Errno::Exist;
   if (w.trailing_slash) return Errno::Noent;
   return os_.symlink_at(StringView(target.data(), target.size()), w.dir, w.last());
 }
 
 Errno Wasi::path_unlink_file(Args& a) {
-  Descriptor* d;
-  Errno e = lookup(a.arg32(0), right::kPathUnlinkFile, &d);
-  if (e != Errno::Success) return e;
-  Vector<char> path;
-  if ((e = guest_path(a.arg32(1), a.arg32(2), path)) != Errno::Success) return e;
   Walk w(os_);
-  if ((e = resolve(d->handle, path, false, w)) != Errno::Success) return e;
+  TRY(resolve_arguments(a, right::kPathUnlinkFile, w));
   if (w.last() == ".") return Errno::Isdir;
   if (w.trailing_slash) {
-    FileStat st;
-    if (os_.stat_at(w.dir, w.last(), &st) == Errno::Success && st.type != FileType::Directory)
-      return Errno::Notdir;
+    auto st = stat_at(os_, w.dir, w.last());
+    if (st.is_ok() && st.value().type != FileType::Directory) return Errno::Notdir;
   }
   return os_.unlink_at(w.dir, w.last());
 }
@@ -1203,153 +1156,176 @@ Errno Wasi::path_unlink_file(Args& a) {
 // absolute Monotonic deadlines across retries of a pending call; descriptors become Os::PollFd
 // entries; regular files are always ready.
 
-Errno Wasi::poll_oneoff(Args& a) {
-  u32 in = a.arg32(0), out = a.arg32(1), count = a.arg32(2), nevents = a.arg32(3);
-  if (count == 0) return Errno::Inval;
-  if (!a.mem.ok(in, u64{count} * kSubscriptionSize) || !a.mem.ok(out, u64{count} * kEventSize) ||
-      !a.mem.ok(nevents, 4))
-    return Errno::Fault;
-  if (count > kMaxSubscriptions) return Errno::Inval;
-  Mem m = a.mem;
-  if (!poll_kept_) {
-    if (poll_subs_.try_resize(count).is_error() || poll_deadlines_.try_resize(count).is_error())
-      return Errno::Nomem;
-    if (m.copy_in(in, poll_subs_.span()).is_error()) return Errno::Fault;
-    u64 now_mono = 0, now_real = 0;
-    Errno e = os_.clock_time(ClockId::Monotonic, &now_mono);
-    if (e != Errno::Success) return e;
-    for (u32 i = 0; i < count; ++i) {
-      const Subscription& sub = poll_subs_[i];
-      poll_deadlines_[i] = ~0ull;
-      if (sub.tag != kEventClock) continue;
-      u64 timeout = sub.timeout;
-      u64 deadline;
-      if (!(sub.clock_flags & kSubclockAbstime)) {
-        deadline = __builtin_add_overflow(now_mono, timeout, &deadline) ? ~0ull - 1 : deadline;
-      } else if (sub.clock_id_or_fd == static_cast<u32>(ClockId::Realtime)) {
-        if (now_real == 0 && (e = os_.clock_time(ClockId::Realtime, &now_real)) != Errno::Success)
-          return e;
-        if (timeout <= now_real) {
-          deadline = now_mono;
-        } else if (__builtin_add_overflow(now_mono, timeout - now_real, &deadline)) {
-          deadline = ~0ull - 1;  // as for a relative timeout: as late as can be, not at once
-        }
-      } else {
-        deadline = timeout;
-      }
-      poll_deadlines_[i] = deadline;
-    }
-  }
-  Span<const Subscription> subs = poll_subs_.span();
-  // Events that need no waiting: bad subscriptions, regular files.
+// What one attempt waits for: the streams to poll (with the subscription each came from), how
+// many events fire without waiting (bad subscriptions, regular files), the earliest deadline.
+struct Wasi::PollWait {
   Vector<PollFd> fds;
   Vector<u32> fd_subs;
   u32 immediate = 0;
   u64 earliest = ~0ull;
+};
+
+namespace {
+
+// A clock subscription's absolute Monotonic deadline; `now_real` is read once, when needed.
+Result<u64, Errno> poll_deadline(Os& os, const Subscription& sub, u64 now_mono, u64& now_real) {
+  const u64 timeout = sub.timeout;
+  u64 deadline;
+  if (!(sub.clock_flags & kSubclockAbstime)) {
+    return __builtin_add_overflow(now_mono, timeout, &deadline) ? ~0ull - 1 : deadline;
+  }
+  if (sub.clock_id_or_fd != static_cast<u32>(ClockId::Realtime)) return timeout;
+  if (now_real == 0) TRY(as_status(os.clock_time(ClockId::Realtime, &now_real)));
+  if (timeout <= now_real) return now_mono;
+  if (__builtin_add_overflow(now_mono, timeout - now_real, &deadline))
+    return ~0ull - 1;  // as for a relative timeout: as late as can be, not at once
+  return deadline;
+}
+
+bool fd_event(u8 tag) { return tag == kEventFdRead || tag == kEventFdWrite; }
+
+}  // namespace
+
+Status Wasi::poll_copy_in(Mem m, u32 in, u32 count) {
+  TRY(or_nomem(poll_subs_.try_resize(count)));
+  TRY(or_nomem(poll_deadlines_.try_resize(count)));
+  if (m.copy_in(in, poll_subs_.span()).is_error()) return Errno::Fault;
+  u64 now_mono = 0, now_real = 0;
+  TRY(as_status(os_.clock_time(ClockId::Monotonic, &now_mono)));
   for (u32 i = 0; i < count; ++i) {
-    const Subscription& sub = subs[i];
+    const Subscription& sub = poll_subs_[i];
+    poll_deadlines_[i] = ~0ull;
+    if (sub.tag == kEventClock)
+      poll_deadlines_[i] = TRY(poll_deadline(os_, sub, now_mono, now_real));
+  }
+  return {};
+}
+
+Status Wasi::poll_prepare(PollWait& wait) {
+  for (u32 i = 0; i < poll_subs_.size(); ++i) {
+    const Subscription& sub = poll_subs_[i];
     if (sub.tag == kEventClock) {
-      if (!valid_clock(sub.clock_id_or_fd)) {
-        ++immediate;
-        continue;
-      }
-      if (poll_deadlines_[i] < earliest) earliest = poll_deadlines_[i];
+      if (!valid_clock(sub.clock_id_or_fd))
+        ++wait.immediate;
+      else if (poll_deadlines_[i] < wait.earliest)
+        wait.earliest = poll_deadlines_[i];
       continue;
     }
-    if (sub.tag != kEventFdRead && sub.tag != kEventFdWrite) {
-      ++immediate;
-      continue;
-    }
-    Descriptor* d;
-    if (lookup(sub.clock_id_or_fd, right::kPollFdReadwrite, &d) != Errno::Success ||
-        positioned(*d) || d->type == FileType::Directory) {
-      ++immediate;
+    auto d = lookup(sub.clock_id_or_fd, right::kPollFdReadwrite);
+    if (!fd_event(sub.tag) || d.is_error() || positioned(*d.value()) ||
+        d.value()->type == FileType::Directory) {
+      ++wait.immediate;
       continue;
     }
     PollFd p;
-    p.handle = d->handle;
+    p.handle = d.value()->handle;
     p.write = sub.tag == kEventFdWrite;
-    if (fds.try_push(p).is_error() || fd_subs.try_push(i).is_error()) return Errno::Nomem;
+    TRY(or_nomem(wait.fds.try_push(p)));
+    TRY(or_nomem(wait.fd_subs.try_push(i)));
   }
-  if (immediate > 0) earliest = 0;
-  u64 now = 0;
+  if (wait.immediate > 0) wait.earliest = 0;
+  return {};
+}
+
+// Waits (one Os::poll, or a pending call) until an event fires; returns the Monotonic time then.
+Result<u64, Errno> Wasi::poll_wait(PollWait& wait) {
   for (;;) {
-    Errno e = os_.poll(fds.span(), earliest);
-    if (e == Errno::WouldBlock) {
-      poll_kept_ = true;
-      return Errno::WouldBlock;
-    }
-    if (e != Errno::Success) return e;
-    if ((e = os_.clock_time(ClockId::Monotonic, &now)) != Errno::Success) return e;
-    bool any = immediate > 0 || now >= earliest;
-    for (const PollFd& p : fds) any |= p.ready;
-    if (any) break;
+    Errno e = os_.poll(wait.fds.span(), wait.earliest);
+    if (e == Errno::WouldBlock) poll_kept_ = true;
+    TRY(as_status(e));
+    u64 now = 0;
+    TRY(as_status(os_.clock_time(ClockId::Monotonic, &now)));
+    bool any = wait.immediate > 0 || now >= wait.earliest;
+    for (const PollFd& p : wait.fds) any |= p.ready;
+    if (any) return now;
   }
-  // Commit: write the events.
+}
+
+// The commit point: writes the events that fired to `out`; returns how many.
+u32 Wasi::poll_commit(Mem m, u32 out, const PollWait& wait, u64 now) {
   u32 n = 0, next_fd = 0;
-  for (u32 i = 0; i < count; ++i) {
-    const Subscription& sub = subs[i];
+  for (u32 i = 0; i < poll_subs_.size(); ++i) {
+    const Subscription& sub = poll_subs_[i];
     Event ev{};
     ev.userdata = sub.userdata;
     ev.type = sub.tag;
-    bool fire = false;
-    if (sub.tag == kEventClock) {
-      if (!valid_clock(sub.clock_id_or_fd)) {
-        ev.error = static_cast<u16>(Errno::Inval);
-        fire = true;
-      } else {
-        fire = now >= poll_deadlines_[i];
-      }
-    } else if (sub.tag != kEventFdRead && sub.tag != kEventFdWrite) {
+    bool fire = true;
+    if (sub.tag == kEventClock && !valid_clock(sub.clock_id_or_fd)) {
       ev.error = static_cast<u16>(Errno::Inval);
-      fire = true;
-    } else if (next_fd < fd_subs.size() && fd_subs[next_fd] == i) {
-      const PollFd& p = fds[next_fd++];
+    } else if (sub.tag == kEventClock) {
+      fire = now >= poll_deadlines_[i];
+    } else if (!fd_event(sub.tag)) {
+      ev.error = static_cast<u16>(Errno::Inval);
+    } else if (next_fd < wait.fd_subs.size() && wait.fd_subs[next_fd] == i) {
+      const PollFd& p = wait.fds[next_fd++];
       fire = p.ready;
       ev.error = static_cast<u16>(p.error);
       ev.nbytes = p.nbytes;
       ev.flags = p.hangup ? kEventFdReadwriteHangup : 0;
-    } else {
-      Descriptor* d;
-      Errno le = lookup(sub.clock_id_or_fd, right::kPollFdReadwrite, &d);
-      fire = true;
-      if (le != Errno::Success) {
-        ev.error = static_cast<u16>(le);
-      } else if (sub.tag == kEventFdRead && positioned(*d)) {
-        FileStat st;
-        if (os_.stat(d->handle, &st) == Errno::Success && st.size > d->offset)
-          ev.nbytes = st.size - d->offset;
-      }
+    } else if (auto d = lookup(sub.clock_id_or_fd, right::kPollFdReadwrite); d.is_error()) {
+      ev.error = static_cast<u16>(d.error());
+    } else if (sub.tag == kEventFdRead && positioned(*d.value())) {
+      auto st = stat(os_, d.value()->handle);
+      if (st.is_ok() && st.value().size > d.value()->offset)
+        ev.nbytes = st.value().size - d.value()->offset;
     }
     if (!fire) continue;
     m.put(out + n * kEventSize, ev);
     ++n;
   }
-  m.put<u32>(nevents, n);
+  return n;
+}
+
+Errno Wasi::poll_oneoff(Args& a) {
+  const u32 in = a.arg32(0), out = a.arg32(1), nsubscriptions = a.arg32(2), nevents = a.arg32(3);
+  if (nsubscriptions == 0) return Errno::Inval;
+  if (!a.mem.ok(in, u64{nsubscriptions} * kSubscriptionSize) ||
+      !a.mem.ok(out, u64{nsubscriptions} * kEventSize) || !a.mem.ok(nevents, 4))
+    return Errno::Fault;
+  if (nsubscriptions > kMaxSubscriptions) return Errno::Inval;
+  if (!poll_kept_) TRY(poll_copy_in(a.mem, in, nsubscriptions));
+  PollWait wait;
+  TRY(poll_prepare(wait));
+  const u64 now = TRY(poll_wait(wait));
+  a.mem.put<u32>(nevents, poll_commit(a.mem, out, wait, now));
   return Errno::Success;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sockets: none exist yet, so every descriptor is either bad or not a socket.
 
+namespace {
+
+Errno not_a_socket(const Descriptor* d) { return d != nullptr ? Errno::Notsock : Errno::Badf; }
+
+}  // namespace
+
 Errno Wasi::sock_accept(Args& a) {
-  if (!a.mem.ok(a.arg32(2), 4)) return Errno::Fault;
-  return fd(a.arg32(0)) ? Errno::Notsock : Errno::Badf;
+  const u32 fd = a.arg32(0), result_fd = a.arg32(2);  // argument 1: flags
+  if (!a.mem.ok(result_fd, 4)) return Errno::Fault;
+  return not_a_socket(find_fd(fd));
 }
 
 Errno Wasi::sock_recv(Args& a) {
-  if (!a.mem.ok(a.arg32(1), u64{a.arg32(2)} * kIovecSize) || !a.mem.ok(a.arg32(4), 4) ||
-      !a.mem.ok(a.arg32(5), 2))
+  const u32 fd = a.arg32(0), ri_data = a.arg32(1), ri_data_len = a.arg32(2),
+            ro_datalen = a.arg32(4), ro_flags = a.arg32(5);  // argument 3: ri_flags
+  if (!a.mem.ok(ri_data, u64{ri_data_len} * kIovecSize) || !a.mem.ok(ro_datalen, 4) ||
+      !a.mem.ok(ro_flags, 2))
     return Errno::Fault;
-  return fd(a.arg32(0)) ? Errno::Notsock : Errno::Badf;
+  return not_a_socket(find_fd(fd));
 }
 
 Errno Wasi::sock_send(Args& a) {
-  if (!a.mem.ok(a.arg32(1), u64{a.arg32(2)} * kIovecSize) || !a.mem.ok(a.arg32(4), 4))
+  const u32 fd = a.arg32(0), si_data = a.arg32(1), si_data_len = a.arg32(2),
+            so_datalen = a.arg32(4);  // argument 3: si_flags
+  if (!a.mem.ok(si_data, u64{si_data_len} * kIovecSize) || !a.mem.ok(so_datalen, 4))
     return Errno::Fault;
-  return fd(a.arg32(0)) ? Errno::Notsock : Errno::Badf;
+  return not_a_socket(find_fd(fd));
 }
 
-Errno Wasi::sock_shutdown(Args& a) { return fd(a.arg32(0)) ? Errno::Notsock : Errno::Badf; }
+Errno Wasi::sock_shutdown(Args& a) {
+  const u32 fd = a.arg32(0);  // argument 1: how
+  return not_a_socket(find_fd(fd));
+}
 
 }  // namespace wasi

@@ -28,6 +28,7 @@
 #include <support/vector.h>
 #include <wasi/abi.h>
 #include <wasi/os.h>
+#include <wasm/guest_memory.h>
 #include <wasm/runtime.h>
 
 namespace wasi {
@@ -37,8 +38,67 @@ using support::StringView;
 using support::Vector;
 
 inline constexpr StringView kModuleName = "wasi_snapshot_preview1";
-inline constexpr u32 kFunctionCount = 46;
+
+// The functions of wasi_snapshot_preview1 in the order of its witx, each with its WebAssembly
+// signature ('i' i32, 'I' i64; the results after '>'). This one list makes the methods, the
+// dispatch table and the ids (wasi.cc), so no function is known by its position.
+#define WASI_FUNCTIONS(X)                 \
+  X(args_get, "ii>i")                     \
+  X(args_sizes_get, "ii>i")               \
+  X(environ_get, "ii>i")                  \
+  X(environ_sizes_get, "ii>i")            \
+  X(clock_res_get, "ii>i")                \
+  X(clock_time_get, "iIi>i")              \
+  X(fd_advise, "iIIi>i")                  \
+  X(fd_allocate, "iII>i")                 \
+  X(fd_close, "i>i")                      \
+  X(fd_datasync, "i>i")                   \
+  X(fd_fdstat_get, "ii>i")                \
+  X(fd_fdstat_set_flags, "ii>i")          \
+  X(fd_fdstat_set_rights, "iII>i")        \
+  X(fd_filestat_get, "ii>i")              \
+  X(fd_filestat_set_size, "iI>i")         \
+  X(fd_filestat_set_times, "iIIi>i")      \
+  X(fd_pread, "iiiIi>i")                  \
+  X(fd_prestat_get, "ii>i")               \
+  X(fd_prestat_dir_name, "iii>i")         \
+  X(fd_pwrite, "iiiIi>i")                 \
+  X(fd_read, "iiii>i")                    \
+  X(fd_readdir, "iiiIi>i")                \
+  X(fd_renumber, "ii>i")                  \
+  X(fd_seek, "iIii>i")                    \
+  X(fd_sync, "i>i")                       \
+  X(fd_tell, "ii>i")                      \
+  X(fd_write, "iiii>i")                   \
+  X(path_create_directory, "iii>i")       \
+  X(path_filestat_get, "iiiii>i")         \
+  X(path_filestat_set_times, "iiiiIIi>i") \
+  X(path_link, "iiiiiii>i")               \
+  X(path_open, "iiiiiIIii>i")             \
+  X(path_readlink, "iiiiii>i")            \
+  X(path_remove_directory, "iii>i")       \
+  X(path_rename, "iiiiii>i")              \
+  X(path_symlink, "iiiii>i")              \
+  X(path_unlink_file, "iii>i")            \
+  X(poll_oneoff, "iiii>i")                \
+  X(proc_exit, "i>")                      \
+  X(proc_raise, "i>i")                    \
+  X(sched_yield, ">i")                    \
+  X(random_get, "ii>i")                   \
+  X(sock_accept, "iii>i")                 \
+  X(sock_recv, "iiiiii>i")                \
+  X(sock_send, "iiiii>i")                 \
+  X(sock_shutdown, "ii>i")
+
+#define WASI_COUNT_ONE(name, sig) +1
+inline constexpr u32 kFunctionCount = 0 WASI_FUNCTIONS(WASI_COUNT_ONE);
+#undef WASI_COUNT_ONE
+static_assert(kFunctionCount == 46, "wasi_snapshot_preview1 has 46 functions");
+
 inline constexpr u32 kMaxSymlinkHops = 40;
+
+// The outcome of a step that can fail with an errno for the program; TRY propagates it.
+using Status = Result<void, Errno>;
 
 // What resolve_import found.
 struct ImportResolution {
@@ -69,6 +129,10 @@ struct Descriptor {
 };
 
 enum class Ownership : u8 { Owned, Borrowed };
+// How the host functions move data, and whether they follow a symbolic link in the last
+// component of a path.
+enum class Transfer : u8 { Read, Write };
+enum class Follow : u8 { No, Yes };
 
 class Wasi {
  public:
@@ -113,73 +177,52 @@ class Wasi {
 
   // Dispatch entry used by the host-function trampolines (public for them).
   wasm::HostStatus call(u32 id, wasm::HostCall& call);
+  // A call's arguments and memory, as the functions see them (wasi.cc).
+  struct Args;
 
  private:
   struct Walk;
-  struct Args;
   friend struct FunctionTable;
 
-  Descriptor* fd(u32 number);
-  Errno lookup(u32 number, Rights needed, Descriptor** out);
+  // The open descriptor `number`, or null.
+  Descriptor* find_fd(u32 number);
+  // The open descriptor `number` with every right in `needed`: Badf, Notcapable.
+  Result<Descriptor*, Errno> lookup(u32 number, Rights needed = 0);
+  // For fd_read, fd_write, fd_pread, fd_pwrite, fd_seek, fd_tell: Isdir for a directory, before
+  // rights are looked at.
+  Result<Descriptor*, Errno> data_descriptor(u32 number, Rights needed);
+  // For fd_pread, fd_pwrite, fd_seek: as data_descriptor, but a stream lacking the rights is
+  // Spipe (it never has them).
+  Result<Descriptor*, Errno> seek_descriptor(u32 number, Rights needed);
   Result<u32> allocate_fd();
-  // Resolves `path` (a host copy; consumed) from `base`.
-  Errno resolve(Handle base, Vector<char>& path, bool follow, Walk& walk);
-  // Copies a guest path (at most kMaxPathSize bytes) into `out`.
-  Errno guest_path(u32 ptr, u32 len, Vector<char>& out);
-  Errno data_descriptor(u32 number, Rights needed, Descriptor** out);
+  // The host copy of a guest path (at most kMaxPathSize bytes): Fault, Nametoolong, Nomem.
+  Result<Vector<char>, Errno> guest_path(u32 ptr, u32 len);
+  // Resolves `path` (a host copy; consumed) from `base` into `walk`.
+  Status resolve(Handle base, Vector<char>& path, Follow follow, Walk& walk);
+  // For the functions whose arguments are (fd, path, path_len): resolves the path from `fd`,
+  // which needs `needed`, not following a symbolic link in the last component.
+  Status resolve_arguments(Args& a, Rights needed, Walk& walk);
   wasm::HostStatus dispatch(u32 id, wasm::HostCall& call);
 
-  // The 46 functions; each returns the errno for the program, WouldBlock to suspend.
-  Errno args_get(Args& a);
-  Errno args_sizes_get(Args& a);
-  Errno environ_get(Args& a);
-  Errno environ_sizes_get(Args& a);
-  Errno clock_res_get(Args& a);
-  Errno clock_time_get(Args& a);
-  Errno fd_advise(Args& a);
-  Errno fd_allocate(Args& a);
-  Errno fd_close(Args& a);
-  Errno fd_datasync(Args& a);
-  Errno fd_fdstat_get(Args& a);
-  Errno fd_fdstat_set_flags(Args& a);
-  Errno fd_fdstat_set_rights(Args& a);
-  Errno fd_filestat_get(Args& a);
-  Errno fd_filestat_set_size(Args& a);
-  Errno fd_filestat_set_times(Args& a);
-  Errno fd_pread(Args& a);
-  Errno fd_prestat_get(Args& a);
-  Errno fd_prestat_dir_name(Args& a);
-  Errno fd_pwrite(Args& a);
-  Errno fd_read(Args& a);
-  Errno fd_readdir(Args& a);
-  Errno fd_renumber(Args& a);
-  Errno fd_seek(Args& a);
-  Errno fd_sync(Args& a);
-  Errno fd_tell(Args& a);
-  Errno fd_write(Args& a);
-  Errno path_create_directory(Args& a);
-  Errno path_filestat_get(Args& a);
-  Errno path_filestat_set_times(Args& a);
-  Errno path_link(Args& a);
-  Errno path_open(Args& a);
-  Errno path_readlink(Args& a);
-  Errno path_remove_directory(Args& a);
-  Errno path_rename(Args& a);
-  Errno path_symlink(Args& a);
-  Errno path_unlink_file(Args& a);
-  Errno poll_oneoff(Args& a);
-  Errno proc_exit(Args& a);
-  Errno proc_raise(Args& a);
-  Errno sched_yield(Args& a);
-  Errno random_get(Args& a);
-  Errno sock_accept(Args& a);
-  Errno sock_recv(Args& a);
-  Errno sock_send(Args& a);
-  Errno sock_shutdown(Args& a);
+  // The 46 functions; each returns the errno for the program, WouldBlock to suspend (proc_exit
+  // is answered by dispatch).
+#define WASI_METHOD(name, sig) Errno name(Args& a);
+  WASI_FUNCTIONS(WASI_METHOD)
+#undef WASI_METHOD
 
-  Errno transfer_iovs(Descriptor& d, support::Span<const Iovec> iovs, bool write, bool positioned,
-                      u64 offset, u64* done);
-  Errno append_iovs(Descriptor& d, support::Span<const Iovec> iovs, u64* done);
+  // fd_read and fd_write; fd_pread and fd_pwrite.
+  Errno transfer(Args& a, Transfer direction);
+  Errno transfer_at(Args& a, Transfer direction);
+  // The bytes moved between the Os and a checked iovec copy (a short count is not an error).
+  Result<u64, Errno> transfer_iovs(Descriptor& d, support::Span<const Iovec> iovs,
+                                   Transfer direction, bool at_offset, u64 offset);
+  Result<u64, Errno> append_iovs(Descriptor& d, support::Span<const Iovec> iovs);
+  // poll_oneoff's steps (wasi.cc).
+  struct PollWait;
+  Status poll_copy_in(wasm::GuestMemory m, u32 in, u32 count);
+  Status poll_prepare(PollWait& wait);
+  Result<u64, Errno> poll_wait(PollWait& wait);
+  u32 poll_commit(wasm::GuestMemory m, u32 out, const PollWait& wait, u64 now);
 
   Os& os_;
   wasm::Memory* memory_ = nullptr;
