@@ -9,8 +9,13 @@
 //   s S           a slot read / written whose type is the instruction's type word
 //   t             the type word (a ValType): only in checked builds (kTypeWords), last
 //   -             a word that is not a slot (immediate, index, count, branch offset)
-// The variable parts (return values, call arguments and results, br_table targets) are not in
-// the signature. Checked builds (WARDEN_WASM_CHECKED, docs/engine.md) check every operand
+// The signature is the one place the instruction's layout is written: its length is the number
+// of operand words and its letters their kinds. The translator emits typed operands checked
+// against it by static_assert (compile.cc, emit_instr), the handlers read operands through
+// accessors checked against it by static_assert and step over op_length() words (interp.cc,
+// Handler), and the numeric operations' operand and result types come from it. The variable
+// parts (return values, call arguments and results, br_table targets) are not in the signature.
+// Checked builds (WARDEN_WASM_CHECKED, docs/engine.md) also check every operand's value type
 // against it before the handler runs.
 #pragma once
 
@@ -98,6 +103,87 @@ constexpr u32 op_index(Op op) { return static_cast<u32>(op); }
 // Whether `op` is one of first..last, in the order above.
 constexpr bool op_in(Op op, Op first, Op last) { return op >= first && op <= last; }
 
+// ---- operand layouts
+
+// The signatures, for constant expressions.
+inline constexpr const char* kOpSignatures[] = {
+#define WASM_OP_SIGNATURE(name, signature) signature,
+    WASM_CONTROL_OPS(WASM_OP_SIGNATURE) WASM_MEMORY_OPS(WASM_OP_SIGNATURE)
+        WASM_NUMERIC_OPS(WASM_OP_SIGNATURE)
+#undef WASM_OP_SIGNATURE
+};
+static_assert(sizeof(kOpSignatures) / sizeof(kOpSignatures[0]) == op_index(Op::Count));
+
+constexpr const char* signature_of(Op op) { return kOpSignatures[op_index(op)]; }
+
+// The operand words of the signature (the type word included).
+constexpr u32 operand_count(Op op) {
+  u32 n = 0;
+  while (signature_of(op)[n] != 0) ++n;
+  return n;
+}
+
+// What an operand word is, by its signature letter.
+enum class Operand : u8 {
+  Written,  // a slot the operation writes (I L F D R E S)
+  Read,     // a slot it reads (i l f d r e a s)
+  Word,     // not a slot: an immediate, an index, a count, a branch offset (-)
+  Type,     // the type word (t), in checked builds only
+  None,     // past the signature, or not a signature letter
+};
+constexpr Operand operand_kind(char c) {
+  switch (c) {
+    case 'I':
+    case 'L':
+    case 'F':
+    case 'D':
+    case 'R':
+    case 'E':
+    case 'S': return Operand::Written;
+    case 'i':
+    case 'l':
+    case 'f':
+    case 'd':
+    case 'r':
+    case 'e':
+    case 'a':
+    case 's': return Operand::Read;
+    case '-': return Operand::Word;
+    case 't': return Operand::Type;
+    default: return Operand::None;
+  }
+}
+// Operand word `i` of an instruction of `op` (1 is the word after the operation's).
+constexpr Operand operand(Op op, u32 i) {
+  return i >= 1 && i <= operand_count(op) ? operand_kind(signature_of(op)[i - 1]) : Operand::None;
+}
+constexpr bool has_type_word(Op op) {
+  return operand_count(op) != 0 && operand(op, operand_count(op)) == Operand::Type;
+}
+// The words of an instruction of `op` up to its variable part: the operation's word and its
+// operands, the type word only in checked builds.
+constexpr u32 op_length(Op op) {
+  return 1 + operand_count(op) - (has_type_word(op) && kTypeWords == 0 ? 1 : 0);
+}
+
+// Every letter is one of the above; a type word comes last, and exactly where a slot takes its
+// type from it (s, S).
+constexpr bool signatures_well_formed() {
+  for (u32 k = 0; k < op_index(Op::Count); ++k) {
+    Op op = static_cast<Op>(k);
+    bool typed_slot = false;
+    for (u32 i = 1; i <= operand_count(op); ++i) {
+      char c = signature_of(op)[i - 1];
+      if (operand(op, i) == Operand::None) return false;
+      if (operand(op, i) == Operand::Type && i != operand_count(op)) return false;
+      typed_slot = typed_slot || c == 's' || c == 'S';
+    }
+    if (typed_slot != has_type_word(op)) return false;
+  }
+  return true;
+}
+static_assert(signatures_well_formed());
+
 // The i32 comparisons, in the order of every family with one operation per comparison: the
 // plain ones (I32Eq..I32GeU), with an immediate (I32EqImm..I32GeUImm), compare-and-branch
 // (BrIfI32Eq..BrIfI32GeU) and compare-and-branch with an immediate (BrIfI32EqImm..). The
@@ -126,9 +212,9 @@ static_assert(op_index(Op::I32GeU) - op_index(Op::I32Eq) + 1 ==
 u64 op_word(Op op);
 // The operation a word names (for disassembly and tests); Op::Count if none.
 Op word_op(u64 word);
-// The operation's name ("I32Add") and operand signature ("Iii").
+// The operation's name ("I32Add") and operand signature ("Iii"); "?" and "" for Op::Count.
 const char* op_name(Op op);
-const char* op_signature(Op op);
+constexpr const char* op_signature(Op op) { return op < Op::Count ? signature_of(op) : ""; }
 
 #if WARDEN_WASM_CHECKED
 // Reports a type confusion found by a checked build and ends the process (the hosted definition

@@ -15,6 +15,7 @@ namespace {
 
 constexpr ValType kUnknown = static_cast<ValType>(0);
 constexpr u32 kNone = 0xffffffffu;
+constexpr u32 kNoLimit = 0xffffffffu;  // a count without an implementation limit
 // Section ids in the binary format.
 enum class SectionId : u8 {
   Custom,
@@ -189,6 +190,83 @@ constexpr bool peephole_reaches(Opcode op) {
     default:
       return op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S &&
              imm_variant(numeric_op(op)) != Op::Count;
+  }
+}
+
+// Operand words as the translator emits them: one type per kind of signature letter (code.h,
+// Operand). Compiler::emit_instr checks by static_assert that an instruction's operands are of
+// the kinds and in the order of its operation's signature, and the handlers read them through
+// accessors checked against the same signatures (interp.cc), so the translator and the
+// interpreter cannot disagree on what a position holds.
+struct Dst {  // a slot the operation writes
+  static constexpr Operand kKind = Operand::Written;
+  u32 slot;
+};
+struct Src {  // a slot it reads
+  static constexpr Operand kKind = Operand::Read;
+  u32 slot;
+};
+struct Word {  // a word that is not a slot: an immediate, an index, a count, a branch offset
+  static constexpr Operand kKind = Operand::Word;
+  u64 value;
+};
+struct TypeWord {  // the type word (emitted in checked builds only)
+  static constexpr Operand kKind = Operand::Type;
+  ValType type;
+};
+
+// Whether the signature of `op` is exactly these operand kinds.
+template <typename... Operands> constexpr bool has_operands(Op op) {
+  constexpr Operand kinds[] = {Operands::kKind..., Operand::None};
+  if (operand_count(op) != sizeof...(Operands)) return false;
+  for (u32 i = 0; i < sizeof...(Operands); ++i)
+    if (operand(op, i + 1) != kinds[i]) return false;
+  return true;
+}
+// Whether every operation from `first` to `last` has these operand kinds.
+template <typename... Operands> constexpr bool all_have_operands(Op first, Op last) {
+  for (u32 k = op_index(first); k <= op_index(last); ++k)
+    if (!has_operands<Operands...>(static_cast<Op>(k))) return false;
+  return true;
+}
+// The numeric operations (numeric() emits them by their signatures): a result and one or two
+// operands.
+#define WASM_CHECK_NUMERIC_OPERANDS(name, signature)                                       \
+  static_assert(has_operands<Dst, Src>(Op::name) || has_operands<Dst, Src, Src>(Op::name), \
+                "numeric operations write one slot and read one or two");
+WASM_NUMERIC_OPS(WASM_CHECK_NUMERIC_OPERANDS)
+#undef WASM_CHECK_NUMERIC_OPERANDS
+
+// The value type a numeric signature letter names (i32, i64, f32, f64; either case).
+constexpr ValType numeric_type(char letter) {
+  switch (letter | 0x20) {
+    case 'i': return ValType::I32;
+    case 'l': return ValType::I64;
+    case 'f': return ValType::F32;
+    default: return ValType::F64;
+  }
+}
+
+// The natural alignment of a load or store, in bytes.
+constexpr u32 natural_alignment(Opcode op) {
+  switch (op) {
+    case Opcode::I32Load8S:
+    case Opcode::I32Load8U:
+    case Opcode::I64Load8S:
+    case Opcode::I64Load8U:
+    case Opcode::I32Store8:
+    case Opcode::I64Store8: return 1;
+    case Opcode::I32Load16S:
+    case Opcode::I32Load16U:
+    case Opcode::I64Load16S:
+    case Opcode::I64Load16U:
+    case Opcode::I32Store16:
+    case Opcode::I64Store16: return 2;
+    case Opcode::I64Load:
+    case Opcode::F64Load:
+    case Opcode::I64Store:
+    case Opcode::F64Store: return 8;
+    default: return 4;
   }
 }
 
@@ -384,6 +462,15 @@ class Compiler {
     if (flags > max) return malformed(malformed_kind);
     return true;
   }
+  // A vector of at most `max` items (else the implementation limit `too_many`), each read by
+  // `item()`.
+  template <typename Item> bool items(u32 max, const char* too_many, Item item) {
+    u32 n;
+    if (!length(n, max, too_many)) return false;
+    for (u32 i = 0; i < n; ++i)
+      if (!item()) return false;
+    return true;
+  }
   // A vector's length, at most `max` (else the implementation limit `too_many`).
   bool length(u32& n, u32 max, const char* too_many) {
     if (!u32_(n)) return false;
@@ -469,6 +556,7 @@ class Compiler {
   // ---- sections ----
   bool section_type();
   bool section_import();
+  bool import_entry();
   bool section_function();
   bool section_table();
   bool section_memory();
@@ -476,6 +564,7 @@ class Compiler {
   bool section_export();
   bool section_start();
   bool section_elem();
+  bool elem_segment();
   bool section_code();
   bool section_data();
   bool section_custom(u32 start, u32 size);
@@ -496,23 +585,63 @@ class Compiler {
   bool body_finish(Function& f);  // the checks after the body, the frame size
   bool live() const { return !ctrls_.back().unreachable && !ctrls_.back().dead; }
   u32 own_slot(u32 height) const { return (local_count_ + height) * 8; }
-  bool emit(u64 w) {
-    if (!charge_growth(*code_, code_->size() + 1)) return false;
-    if (code_->try_push(w).is_error()) return no_memory();
+  // Emits an instruction of `op` with these operands, which must be its signature's (code.h).
+  template <Op op, typename... Operands> bool emit_instr(Operands... operands) {
+    static_assert(has_operands<Operands...>(op),
+                  "the operands differ from the operation's signature in code.h");
+    return emit_op(op) && (emit_operand(operands) && ...);
+  }
+  // The same for `op`, one of first..last, whose signatures must all be these operands.
+  template <Op first, Op last, typename... Operands>
+  bool emit_instr_of(Op op, Operands... operands) {
+    static_assert(all_have_operands<Operands...>(first, last),
+                  "the operands differ from an operation's signature in code.h");
+    if (!op_in(op, first, last)) support_must_failed("op_in(op, first, last)", __FILE__, __LINE__);
+    return emit_op(op) && (emit_operand(operands) && ...);
+  }
+  // A numeric operation with its operands: `b` only where its signature has a second one.
+  bool emit_numeric(Op op, Dst dst, Src a, Src b) {
+    return emit_op(op) && emit_operand(dst) && emit_operand(a) &&
+           (operand_count(op) == 2 || emit_operand(b));
+  }
+  bool emit_copy(u32 dst, u32 src, ValType t) {
+    return emit_instr<Op::Copy>(Dst{dst}, Src{src}, TypeWord{t});
+  }
+  // A bulk operation on a range: pops its destination, source (or value) and length, all i32,
+  // and emits `op` with `words` and them.
+  template <Op op, typename... Words> bool range_op(Words... words) {
+    Entry d, s, n;
+    if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I32, d)) return false;
+    return !live() || emit_instr<op>(words..., Src{d.slot}, Src{s.slot}, Src{n.slot});
+  }
+  // Pushes a result of type `t` in its own slot and, where the code is live, emits the
+  // instruction that writes it (`emit_it(Dst)`) and records that for the peephole rules.
+  template <typename Emit> bool result(ValType t, Emit emit_it) {
+    if (!push_own(t)) return false;
+    if (!live()) return true;
+    u32 start = static_cast<u32>(code_->size());
+    if (!emit_it(Dst{stack_.back().slot})) return false;
+    peephole_.record_result(*code_, start);
     return true;
   }
+  // Where the code is live: the word that starts an instruction (an emitted operation ends the
+  // peephole record), its operands, words of a variable part (br_table's targets).
   bool emit_op(Op op) {
     peephole_.reset();
     if (!push(*map_, CodeMapEntry{static_cast<u32>(code_->size()), op_offset_})) return false;
     return emit(op_word(op));
   }
-  // The type word that ends an instruction whose signature has `t` (checked builds only).
-  bool emit_type(ValType t) {
+  bool emit_operand(Dst d) { return emit(d.slot); }
+  bool emit_operand(Src s) { return emit(s.slot); }
+  bool emit_operand(Word w) { return emit(w.value); }
+  bool emit_operand(TypeWord t) {
     if constexpr (kTypeWords == 0) return true;
-    return emit(static_cast<u64>(t));
+    return emit(static_cast<u64>(t.type));
   }
-  bool emit_copy(u32 dst, u32 src, ValType t) {
-    return emit_op(Op::Copy) && emit(dst) && emit(src) && emit_type(t);
+  bool emit(u64 w) {
+    if (!charge_growth(*code_, code_->size() + 1)) return false;
+    if (code_->try_push(w).is_error()) return no_memory();
+    return true;
   }
   bool push_entry(ValType t, u32 slot) {
     if (!push(stack_, Entry{t, slot})) return false;
@@ -616,7 +745,6 @@ class Compiler {
   bool zero_byte();
   bool memory_zero();
   bool data_segment(u32 seg);
-  bool pop_range(Entry& d, Entry& s, Entry& n);
   bool table_index(u32& t);
   bool global_index(u32& g);
 
@@ -653,7 +781,6 @@ class Compiler {
   bool data_drop();
   bool memory_copy();
   bool memory_fill();
-  bool memory_bulk(Op op);  // memory.copy, memory.fill
   bool table_init();
   bool elem_drop();
   bool table_copy();
@@ -668,9 +795,7 @@ class Compiler {
   u32 label_arity(const Ctrl& c) const { return static_cast<u32>(label_types(c).size()); }
   bool check_label(const Ctrl& target);
   bool binary_imm(Op op, ValType in, ValType out);
-  // An operation with one result in a slot of its own; `type_word` for operations whose
-  // signature has one (checked builds).
-  bool op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType type_word = kUnknown);
+  bool numeric_operation(Op op);
   bool memarg(u32 natural, u32& offset);
   bool local_index(u32& index) {
     if (!u32_(index)) return false;
@@ -812,92 +937,79 @@ bool Compiler::section_type() {
 }
 
 bool Compiler::section_import() {
-  u32 n;
-  if (!length(n, kMaxImports, "too many imports")) return false;
-  for (u32 i = 0; i < n; ++i) {
-    Import im;
-    if (!name(im.module) || !name(im.name)) return false;
-    u8 kind;
-    if (!byte(kind)) return false;
-    op_offset_ = pos_;
-    switch (static_cast<ExternKind>(kind)) {
-      case ExternKind::Func: {
-        im.kind = ExternKind::Func;
-        if (!u32_(im.func_type)) return false;
-        if (im.func_type >= m_.types.size()) return invalid("unknown type");
-        if (!push(m_.func_types, im.func_type)) return false;
-        ++m_.imported_funcs;
-        break;
-      }
-      case ExternKind::Table:
-        im.kind = ExternKind::Table;
-        if (!table_type(im.table) || !push(m_.tables, im.table)) return false;
-        ++m_.imported_tables;
-        break;
-      case ExternKind::Memory:
-        im.kind = ExternKind::Memory;
-        if (!memory_type(im.memory) || !push(m_.memories, im.memory)) return false;
-        ++m_.imported_memories;
-        break;
-      case ExternKind::Global: {
-        im.kind = ExternKind::Global;
-        if (!global_type(im.global)) return false;
-        GlobalDef g;
-        g.type = im.global;
-        if (!push(m_.globals, g)) return false;
-        ++m_.imported_globals;
-        break;
-      }
-      default: return fail(ErrorKind::Malformed, pos_ - 1, "malformed import kind");
+  return items(kMaxImports, "too many imports", [&] { return import_entry(); });
+}
+
+bool Compiler::import_entry() {
+  Import im;
+  if (!name(im.module) || !name(im.name)) return false;
+  u8 kind;
+  if (!byte(kind)) return false;
+  op_offset_ = pos_;
+  switch (static_cast<ExternKind>(kind)) {
+    case ExternKind::Func: {
+      im.kind = ExternKind::Func;
+      if (!u32_(im.func_type)) return false;
+      if (im.func_type >= m_.types.size()) return invalid("unknown type");
+      if (!push(m_.func_types, im.func_type)) return false;
+      ++m_.imported_funcs;
+      break;
     }
-    if (!push(m_.imports, im)) return false;
+    case ExternKind::Table:
+      im.kind = ExternKind::Table;
+      if (!table_type(im.table) || !push(m_.tables, im.table)) return false;
+      ++m_.imported_tables;
+      break;
+    case ExternKind::Memory:
+      im.kind = ExternKind::Memory;
+      if (!memory_type(im.memory) || !push(m_.memories, im.memory)) return false;
+      ++m_.imported_memories;
+      break;
+    case ExternKind::Global: {
+      im.kind = ExternKind::Global;
+      if (!global_type(im.global)) return false;
+      GlobalDef g;
+      g.type = im.global;
+      if (!push(m_.globals, g)) return false;
+      ++m_.imported_globals;
+      break;
+    }
+    default: return fail(ErrorKind::Malformed, pos_ - 1, "malformed import kind");
   }
-  return true;
+  return push(m_.imports, im);
 }
 
 bool Compiler::section_function() {
-  u32 n;
-  if (!length(n, kMaxFunctions, "too many functions")) return false;
-  for (u32 i = 0; i < n; ++i) {
+  return items(kMaxFunctions, "too many functions", [&] {
     u32 t;
     op_offset_ = pos_;
     if (!u32_(t)) return false;
     if (t >= m_.types.size()) return invalid("unknown type");
-    if (!push(m_.func_types, t)) return false;
-  }
-  function_count_declared_ = n;
-  return true;
+    ++function_count_declared_;
+    return push(m_.func_types, t);
+  });
 }
 
 bool Compiler::section_table() {
-  u32 n;
-  if (!length(n, kMaxTables, "too many tables")) return false;
-  for (u32 i = 0; i < n; ++i) {
+  return items(kMaxTables, "too many tables", [&] {
     TableType t;
-    if (!table_type(t) || !push(m_.tables, t)) return false;
-  }
-  return true;
+    return table_type(t) && push(m_.tables, t);
+  });
 }
 
 bool Compiler::section_memory() {
-  u32 n;
-  if (!u32_(n)) return false;
-  for (u32 i = 0; i < n; ++i) {
+  // More than one memory is invalid, which the end of the section checks.
+  return items(kNoLimit, nullptr, [&] {
     MemoryType t;
-    if (!memory_type(t) || !push(m_.memories, t)) return false;
-  }
-  return true;
+    return memory_type(t) && push(m_.memories, t);
+  });
 }
 
 bool Compiler::section_global() {
-  u32 n;
-  if (!length(n, kMaxGlobals, "too many globals")) return false;
-  for (u32 i = 0; i < n; ++i) {
+  return items(kMaxGlobals, "too many globals", [&] {
     GlobalDef g;
-    if (!global_type(g.type) || !const_expr(g.init, g.type.type)) return false;
-    if (!push(m_.globals, g)) return false;
-  }
-  return true;
+    return global_type(g.type) && const_expr(g.init, g.type.type) && push(m_.globals, g);
+  });
 }
 
 bool Compiler::section_export() {
@@ -956,59 +1068,58 @@ bool Compiler::section_start() {
 }
 
 bool Compiler::section_elem() {
-  u32 n;
-  if (!length(n, kMaxSegments, "too many segments")) return false;
-  for (u32 i = 0; i < n; ++i) {
-    ElemSegment s;
-    u32 flags;
-    if (!segment_flags(flags, 7, "malformed elements segment kind")) return false;
-    bool passive_or_decl = flags & 1;
-    bool explicit_table = flags & 2;
-    bool exprs = flags & 4;
-    if (!passive_or_decl) {
-      s.mode = SegmentMode::Active;
-      if (explicit_table) {
-        if (!u32_(s.table)) return false;
-      }
-      op_offset_ = pos_;
-      if (s.table >= m_.tables.size()) return invalid("unknown table");
-      if (!const_expr(s.offset, ValType::I32)) return false;
-    } else {
-      s.mode = explicit_table ? SegmentMode::Declarative : SegmentMode::Passive;
+  return items(kMaxSegments, "too many segments", [&] { return elem_segment(); });
+}
+
+bool Compiler::elem_segment() {
+  ElemSegment s;
+  u32 flags;
+  if (!segment_flags(flags, 7, "malformed elements segment kind")) return false;
+  bool passive_or_decl = flags & 1;
+  bool explicit_table = flags & 2;
+  bool exprs = flags & 4;
+  if (!passive_or_decl) {
+    s.mode = SegmentMode::Active;
+    if (explicit_table) {
+      if (!u32_(s.table)) return false;
     }
-    s.type = ValType::FuncRef;
-    if (passive_or_decl || explicit_table) {
-      if (exprs) {
-        if (!ref_type(s.type)) return false;
-      } else {
-        u8 k;
-        if (!byte(k)) return false;
-        if (k != 0) return malformed("malformed element kind");
-      }
-    }
-    if (s.mode == SegmentMode::Active && m_.tables[s.table].elem != s.type) {
-      op_offset_ = pos_;
-      return invalid("type mismatch");
-    }
-    u32 count;
-    if (!u32_(count)) return false;
-    for (u32 k = 0; k < count; ++k) {
-      ConstExpr e;
-      if (exprs) {
-        if (!const_expr(e, s.type)) return false;
-      } else {
-        u32 f;
-        op_offset_ = pos_;
-        if (!u32_(f)) return false;
-        if (f >= m_.func_types.size()) return invalid("unknown function");
-        m_.declared_funcs[f] = 1;
-        e = {ConstExpr::Op::RefFunc, ValType::FuncRef, f};
-      }
-      if (!push(s.items, e)) return false;
-    }
-    if (!push(m_.elems, support::move(s))) return false;
+    op_offset_ = pos_;
+    if (s.table >= m_.tables.size()) return invalid("unknown table");
+    if (!const_expr(s.offset, ValType::I32)) return false;
+  } else {
+    s.mode = explicit_table ? SegmentMode::Declarative : SegmentMode::Passive;
   }
-  return true;
+  s.type = ValType::FuncRef;
+  if (passive_or_decl || explicit_table) {
+    if (exprs) {
+      if (!ref_type(s.type)) return false;
+    } else {
+      u8 k;
+      if (!byte(k)) return false;
+      if (k != 0) return malformed("malformed element kind");
+    }
+  }
+  if (s.mode == SegmentMode::Active && m_.tables[s.table].elem != s.type) {
+    op_offset_ = pos_;
+    return invalid("type mismatch");
+  }
+  u32 count;
+  if (!u32_(count)) return false;
+  for (u32 k = 0; k < count; ++k) {
+    ConstExpr e;
+    if (exprs) {
+      if (!const_expr(e, s.type)) return false;
+    } else {
+      u32 f;
+      op_offset_ = pos_;
+      if (!u32_(f)) return false;
+      if (f >= m_.func_types.size()) return invalid("unknown function");
+      m_.declared_funcs[f] = 1;
+      e = {ConstExpr::Op::RefFunc, ValType::FuncRef, f};
+    }
+    if (!push(s.items, e)) return false;
+  }
+  return push(m_.elems, support::move(s));
 }
 
 bool Compiler::section_data() {
@@ -1195,22 +1306,6 @@ bool Compiler::emit_branch(Ctrl& target, u32 base, u32 word) {
   return add_fixup(target, word, base);
 }
 
-bool Compiler::op_result(Op op, ValType result, u32 a, u32 b, u32 nargs, ValType type_word) {
-  if (!push_own(result)) return false;
-  if (!live()) return true;
-  u32 start = static_cast<u32>(code_->size());
-  if (!emit_op(op)) return false;
-  if (!emit(stack_.back().slot) || !emit(a)) return false;
-  if (nargs == 2 && !emit(b)) return false;
-  if (type_word != kUnknown && !emit_type(type_word)) return false;
-  if (op == Op::I32Eqz || op_in(op, Op::I32Eq, Op::I32GeU)) {
-    peephole_.record_compare(*code_, start, op, a, b);
-  } else {
-    peephole_.record_result(*code_, start);
-  }
-  return true;
-}
-
 // `a op const`: the Const just emitted becomes an immediate operand.
 bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   Op io = imm_variant(op);
@@ -1226,8 +1321,9 @@ bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   peephole_.remove(*code_, *map_);
   if (!push_own(out)) return false;
   u32 start = static_cast<u32>(code_->size());
-  if (!emit_op(io)) return false;
-  if (!emit(stack_.back().slot) || !emit(a.slot) || !emit(imm)) return false;
+  if (!emit_instr_of<Op::I32EqImm, Op::I64ShrUImm>(io, Dst{stack_.back().slot}, Src{a.slot},
+                                                   Word{imm}))
+    return false;
   if (op_in(io, Op::I32EqImm, Op::I32GeUImm)) {
     peephole_.record_compare(*code_, start, io, a.slot, imm);
   } else {
@@ -1390,7 +1486,7 @@ bool Compiler::prefixed(PrefixedOpcode op) {
 // ---- control instructions
 
 bool Compiler::unreachable() {
-  if (live() && !emit_op(Op::Unreachable)) return false;
+  if (live() && !emit_instr<Op::Unreachable>()) return false;
   rest_unreachable();
   return true;
 }
@@ -1413,7 +1509,7 @@ bool Compiler::block(CtrlKind kind) {
   if (!push_params(c)) return false;
   if (kind == CtrlKind::Loop && was_live) {
     ctrls_.back().loop_start = static_cast<u32>(code_->size());
-    if (!emit_op(Op::Fuel)) return false;
+    if (!emit_instr<Op::Fuel>()) return false;
   }
   return true;
 }
@@ -1507,9 +1603,9 @@ bool Compiler::br_if() {
       if (!emit_branch_if(cond, true, base, word) || !emit_branch(t, base, word)) return false;
     } else {
       // Around the copies and the branch, when the condition is false.
-      if (!emit_op(Op::BrIfEqz) || !emit(cond.slot)) return false;
-      u32 skip = static_cast<u32>(code_->size());
-      if (!emit(0) || !branch_always(t, n)) return false;
+      if (!emit_instr<Op::BrIfEqz>(Src{cond.slot}, Word{0})) return false;
+      u32 skip = static_cast<u32>(code_->size()) - 1;
+      if (!branch_always(t, n)) return false;
       patch(skip, base, static_cast<u32>(code_->size()));
     }
   }
@@ -1565,7 +1661,7 @@ bool Compiler::br_table() {
 bool Compiler::emit_br_table(const Entry& index, const Vector<u32>& depths, u32 arity) {
   u32 count = static_cast<u32>(depths.size()) - 1;
   u32 base = static_cast<u32>(code_->size());
-  if (!emit_op(Op::BrTable) || !emit(index.slot) || !emit(count)) return false;
+  if (!emit_instr<Op::BrTable>(Src{index.slot}, Word{count})) return false;
   u32 first = static_cast<u32>(code_->size());
   for (u32 i = 0; i <= count; ++i)
     if (!emit(0)) return false;
@@ -1619,14 +1715,13 @@ bool Compiler::emit_return_top(u32 n) {
 }
 
 bool Compiler::emit_return(u32 n, u32 first_slot) {
-  return emit_op(Op::Return) && emit(n) && emit(first_slot);
+  return emit_instr<Op::Return>(Word{n}, Word{first_slot});
 }
 
 bool Compiler::emit_br(Ctrl& target) {
   u32 base = static_cast<u32>(code_->size());
-  if (!emit_op(Op::Br)) return false;
-  u32 word = static_cast<u32>(code_->size());
-  return emit(0) && emit_branch(target, base, word);
+  if (!emit_instr<Op::Br>(Word{0})) return false;
+  return emit_branch(target, base, static_cast<u32>(code_->size()) - 1);
 }
 
 void Compiler::patch_fixups(const Ctrl& c, u32 here) {
@@ -1696,16 +1791,9 @@ bool Compiler::select(bool typed) {
       return invalid("type mismatch");
     t = a.type != kUnknown ? a.type : b.type;
   }
-  if (!push_own(t)) return false;
-  if (live()) {
-    u32 start = static_cast<u32>(code_->size());
-    if (!emit_op(Op::Select)) return false;
-    if (!emit(stack_.back().slot) || !emit(cond.slot) || !emit(a.slot) || !emit(b.slot) ||
-        !emit_type(t))
-      return false;
-    peephole_.record_result(*code_, start);
-  }
-  return true;
+  return result(t, [&](Dst dst) {
+    return emit_instr<Op::Select>(dst, Src{cond.slot}, Src{a.slot}, Src{b.slot}, TypeWord{t});
+  });
 }
 
 bool Compiler::local_get() {
@@ -1740,14 +1828,7 @@ bool Compiler::global_get() {
   u32 g;
   if (!global_index(g)) return false;
   ValType t = m_.globals[g].type.type;
-  if (!push_own(t)) return false;
-  if (live()) {
-    u32 start = static_cast<u32>(code_->size());
-    if (!emit_op(Op::GlobalGet)) return false;
-    if (!emit(stack_.back().slot) || !emit(g) || !emit_type(t)) return false;
-    peephole_.record_result(*code_, start);
-  }
-  return true;
+  return result(t, [&](Dst dst) { return emit_instr<Op::GlobalGet>(dst, Word{g}, TypeWord{t}); });
 }
 
 bool Compiler::global_set() {
@@ -1757,7 +1838,7 @@ bool Compiler::global_set() {
   ValType t = m_.globals[g].type.type;
   Entry v;
   if (!pop(t, v)) return false;
-  return !live() || (emit_op(Op::GlobalSet) && emit(g) && emit(v.slot) && emit_type(t));
+  return !live() || emit_instr<Op::GlobalSet>(Word{g}, Src{v.slot}, TypeWord{t});
 }
 
 // ---- constants and references
@@ -1793,7 +1874,7 @@ bool Compiler::ref_is_null() {
   Entry e;
   if (!pop_any(e)) return false;
   if (e.type != kUnknown && !is_ref(e.type)) return invalid("type mismatch: ref.is_null");
-  return op_result(Op::RefIsNull, ValType::I32, e.slot, 0, 1);
+  return result(ValType::I32, [&](Dst dst) { return emit_instr<Op::RefIsNull>(dst, Src{e.slot}); });
 }
 
 bool Compiler::ref_func() {
@@ -1801,8 +1882,10 @@ bool Compiler::ref_func() {
   if (!u32_(fi)) return false;
   if (fi >= m_.func_types.size()) return invalid("unknown function");
   if (!m_.declared_funcs[fi]) return invalid("undeclared function reference");
+  // Its result is not recorded for the peephole rules (nor memory.size's, table.size's and
+  // table.grow's): a local.set after it copies.
   if (!push_own(ValType::FuncRef)) return false;
-  return !live() || (emit_op(Op::RefFunc) && emit(stack_.back().slot) && emit(fi));
+  return !live() || emit_instr<Op::RefFunc>(Dst{stack_.back().slot}, Word{fi});
 }
 
 bool Compiler::body_finish(Function& f) {
@@ -1827,8 +1910,7 @@ bool Compiler::emit_const(ValType t, u64 bits) {
   if (!push_own(t)) return false;
   if (!live()) return true;
   u32 start = static_cast<u32>(code_->size());
-  if (!emit_op(Op::Const)) return false;
-  if (!emit(stack_.back().slot) || !emit(bits) || !emit_type(t)) return false;
+  if (!emit_instr<Op::Const>(Dst{stack_.back().slot}, Word{bits}, TypeWord{t})) return false;
   peephole_.record_const(*code_, start, bits);
   return true;
 }
@@ -1858,24 +1940,31 @@ bool Compiler::emit_branch_if(const Entry& cond, bool taken_if, u32& base, u32& 
   Op op = peephole_.compare_op();
   bool imm = op_in(op, Op::I32EqImm, Op::I32GeUImm);
   Op plain = imm ? compare_in(op, Op::I32EqImm, Op::I32Eq) : op;
+  bool ok;
   if (peephole_.wrote(Peephole::Kind::Compare, *code_, cond.slot) &&
       (op == Op::I32Eqz || inverse_cmp(plain) != Op::Count)) {
     u64 a = peephole_.a(), b = peephole_.b();
     peephole_.remove(*code_, *map_);
     base = static_cast<u32>(code_->size());
+    Op cmp = taken_if ? plain : inverse_cmp(plain);
     if (op == Op::I32Eqz) {
-      if (!emit_op(taken_if ? Op::BrIfEqz : Op::BrIfNez) || !emit(a)) return false;
+      ok = emit_instr_of<Op::BrIfNez, Op::BrIfEqz>(taken_if ? Op::BrIfEqz : Op::BrIfNez,
+                                                   Src{static_cast<u32>(a)}, Word{0});
+    } else if (imm) {
+      ok = emit_instr_of<Op::BrIfI32EqImm, Op::BrIfI32GeUImm>(
+          compare_in(cmp, Op::I32Eq, Op::BrIfI32EqImm), Src{static_cast<u32>(a)}, Word{b}, Word{0});
     } else {
-      Op cmp = taken_if ? plain : inverse_cmp(plain);
-      Op fused = compare_in(cmp, Op::I32Eq, imm ? Op::BrIfI32EqImm : Op::BrIfI32Eq);
-      if (!emit_op(fused) || !emit(a) || !emit(b)) return false;
+      ok = emit_instr_of<Op::BrIfI32Eq, Op::BrIfI32GeU>(compare_in(cmp, Op::I32Eq, Op::BrIfI32Eq),
+                                                        Src{static_cast<u32>(a)},
+                                                        Src{static_cast<u32>(b)}, Word{0});
     }
   } else {
     base = static_cast<u32>(code_->size());
-    if (!emit_op(taken_if ? Op::BrIfNez : Op::BrIfEqz) || !emit(cond.slot)) return false;
+    ok = emit_instr_of<Op::BrIfNez, Op::BrIfEqz>(taken_if ? Op::BrIfNez : Op::BrIfEqz,
+                                                 Src{cond.slot}, Word{0});
   }
-  word = static_cast<u32>(code_->size());
-  return emit(0);
+  word = static_cast<u32>(code_->size()) - 1;
+  return ok;
 }
 
 bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
@@ -1888,12 +1977,10 @@ bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot
   u32 h = static_cast<u32>(stack_.size());
   u32 arg_base = own_slot(h);
   if (live()) {
-    if (!emit_op(op)) return false;
-    if (op == Op::Call) {
-      if (!emit(a) || !emit(arg_base)) return false;
-    } else {
-      if (!emit(a) || !emit(b) || !emit(index_slot) || !emit(arg_base)) return false;
-    }
+    bool ok = op == Op::Call
+                  ? emit_instr<Op::Call>(Word{a}, Word{arg_base})
+                  : emit_instr<Op::CallIndirect>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
+    if (!ok) return false;
   }
   for (u32 i = 0; i < ft.result_count; ++i)
     if (!push_own(ft.results()[i])) return false;
@@ -1901,128 +1988,67 @@ bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot
   return true;
 }
 
-bool Compiler::numeric(Opcode op) {
-  Op o = numeric_op(op);
-  ValType in = ValType::I32, out = ValType::I32;
-  u32 nargs = 2;
-  if (op == Opcode::I32Eqz) {
-    in = ValType::I32;
-    nargs = 1;
-  } else if (op <= Opcode::I32GeU) {
-    in = ValType::I32;
-  } else if (op == Opcode::I64Eqz) {
-    in = ValType::I64;
-    nargs = 1;
-  } else if (op <= Opcode::I64GeU) {
-    in = ValType::I64;
-  } else if (op <= Opcode::F32Ge) {
-    in = ValType::F32;
-  } else if (op <= Opcode::F64Ge) {
-    in = ValType::F64;
-  } else if (op <= Opcode::I32Popcnt) {
-    in = out = ValType::I32;
-    nargs = 1;
-  } else if (op <= Opcode::I32Rotr) {
-    in = out = ValType::I32;
-  } else if (op <= Opcode::I64Popcnt) {
-    in = out = ValType::I64;
-    nargs = 1;
-  } else if (op <= Opcode::I64Rotr) {
-    in = out = ValType::I64;
-  } else if (op <= Opcode::F32Sqrt) {
-    in = out = ValType::F32;
-    nargs = 1;
-  } else if (op <= Opcode::F32Copysign) {
-    in = out = ValType::F32;
-  } else if (op <= Opcode::F64Sqrt) {
-    in = out = ValType::F64;
-    nargs = 1;
-  } else if (op <= Opcode::F64Copysign) {
-    in = out = ValType::F64;
-  } else {
-    nargs = 1;
-    // in, out from I32WrapI64 to I64Extend32S (I=i32 L=i64 F=f32 D=f64)
-    static const u8 kConv[][2] = {{'L', 'I'}, {'F', 'I'}, {'F', 'I'}, {'D', 'I'}, {'D', 'I'},
-                                  {'I', 'L'}, {'I', 'L'}, {'F', 'L'}, {'F', 'L'}, {'D', 'L'},
-                                  {'D', 'L'}, {'I', 'F'}, {'I', 'F'}, {'L', 'F'}, {'L', 'F'},
-                                  {'D', 'F'}, {'I', 'D'}, {'I', 'D'}, {'L', 'D'}, {'L', 'D'},
-                                  {'F', 'D'}, {'F', 'I'}, {'D', 'L'}, {'I', 'F'}, {'L', 'D'},
-                                  {'I', 'I'}, {'I', 'I'}, {'L', 'L'}, {'L', 'L'}, {'L', 'L'}};
-    auto conv = [](u8 c) {
-      return c == 'I'   ? ValType::I32
-             : c == 'L' ? ValType::I64
-             : c == 'F' ? ValType::F32
-                        : ValType::F64;
-    };
-    u32 k = static_cast<u32>(op) - static_cast<u32>(Opcode::I32WrapI64);
-    in = conv(kConv[k][0]);
-    out = conv(kConv[k][1]);
-    if (op >= Opcode::I32ReinterpretF32 && op <= Opcode::F64ReinterpretI64) {
-      // reinterpret: the bits stay where they are; only the type changes.
-      Entry e;
-      if (!pop(in, e)) return false;
-      if (!push_entry(out, e.slot)) return false;
-      return true;
-    }
-  }
-  Entry a, b;
-  if (nargs == 2) {
-    if (binary_imm(o, in, out)) return true;
-    if (failed_) return false;
-    if (!pop(in, b) || !pop(in, a)) return false;
-    return op_result(o, out, a.slot, b.slot, 2);
-  }
-  if (!pop(in, a)) return false;
-  return op_result(o, out, a.slot, 0, 1);
-}
+bool Compiler::numeric(Opcode op) { return numeric_operation(numeric_op(op)); }
 
-bool Compiler::load_store(Opcode op) {
-  static const u8 kNatural[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2,
-                                4, 4, 4, 8, 4, 8, 1, 2, 1, 2, 4};
-  static const ValType kType[] = {
-      ValType::I32, ValType::I64, ValType::F32, ValType::F64, ValType::I32, ValType::I32,
-      ValType::I32, ValType::I32, ValType::I64, ValType::I64, ValType::I64, ValType::I64,
-      ValType::I64, ValType::I64, ValType::I32, ValType::I64, ValType::F32, ValType::F64,
-      ValType::I32, ValType::I32, ValType::I64, ValType::I64, ValType::I64};
-  u32 k = static_cast<u32>(op) - static_cast<u32>(Opcode::I32Load);
-  u32 offset;
-  if (!memarg(kNatural[k], offset)) return false;
-  Op o = memory_op_of(op);
-  if (op <= Opcode::I64Load32U) {
-    Entry addr;
-    if (!pop(ValType::I32, addr)) return false;
-    if (!push_own(kType[k])) return false;
-    if (live()) {
-      u32 start = static_cast<u32>(code_->size());
-      if (!emit_op(o)) return false;
-      if (!emit(stack_.back().slot) || !emit(addr.slot) || !emit(offset)) return false;
-      peephole_.record_result(*code_, start);
-    }
-    return true;
+// A numeric operation: its operand and result types are its signature's (code.h: I32Add "Iii"
+// reads two i32 and writes one).
+bool Compiler::numeric_operation(Op op) {
+  const char* signature = signature_of(op);
+  ValType out = numeric_type(signature[0]), in = numeric_type(signature[1]);
+  if (op_in(op, Op::I32ReinterpretF32, Op::F64ReinterpretI64)) {
+    // The bits stay where they are; only the type changes.
+    Entry e;
+    return pop(in, e) && push_entry(out, e.slot);
   }
-  Entry v, addr;
-  if (!pop(kType[k], v) || !pop(ValType::I32, addr)) return false;
-  if (live() && (!emit_op(o) || !emit(addr.slot) || !emit(v.slot) || !emit(offset))) return false;
+  Entry a, b{in, 0};
+  if (operand_count(op) == 3) {
+    if (binary_imm(op, in, out)) return true;
+    if (failed_) return false;
+    if (!pop(in, b)) return false;
+  }
+  if (!pop(in, a) || !push_own(out)) return false;
+  if (!live()) return true;
+  u32 start = static_cast<u32>(code_->size());
+  if (!emit_numeric(op, Dst{stack_.back().slot}, Src{a.slot}, Src{b.slot})) return false;
+  if (op == Op::I32Eqz || op_in(op, Op::I32Eq, Op::I32GeU)) {
+    peephole_.record_compare(*code_, start, op, a.slot, b.slot);
+  } else {
+    peephole_.record_result(*code_, start);
+  }
   return true;
 }
 
-bool Compiler::trunc_sat(PrefixedOpcode op) {
-  u32 sub = static_cast<u32>(op);
-  static const ValType kIn[] = {ValType::F32, ValType::F32, ValType::F64, ValType::F64,
-                                ValType::F32, ValType::F32, ValType::F64, ValType::F64};
-  Entry a;
-  if (!pop(kIn[sub], a)) return false;
-  return op_result(trunc_sat_op(op), sub < 4 ? ValType::I32 : ValType::I64, a.slot, 0, 1);
+bool Compiler::load_store(Opcode op) {
+  u32 offset;
+  if (!memarg(natural_alignment(op), offset)) return false;
+  Op o = memory_op_of(op);
+  const char* signature = signature_of(o);
+  Entry addr;
+  if (op <= Opcode::I64Load32U) {
+    if (!pop(ValType::I32, addr)) return false;
+    return result(numeric_type(signature[0]), [&](Dst dst) {
+      return emit_instr_of<Op::I32Load, Op::I64Load32U>(o, dst, Src{addr.slot}, Word{offset});
+    });
+  }
+  Entry v;
+  if (!pop(numeric_type(signature[1]), v) || !pop(ValType::I32, addr)) return false;
+  return !live() ||
+         emit_instr_of<Op::I32Store, Op::I64Store32>(o, Src{addr.slot}, Src{v.slot}, Word{offset});
 }
+
+bool Compiler::trunc_sat(PrefixedOpcode op) { return numeric_operation(trunc_sat_op(op)); }
 
 // ---- tables
 
 bool Compiler::table_get() {
   u32 t;
   if (!table_index(t)) return false;
+  ValType elem = m_.tables[t].elem;
   Entry i;
   if (!pop(ValType::I32, i)) return false;
-  return op_result(Op::TableGet, m_.tables[t].elem, t, i.slot, 2, m_.tables[t].elem);
+  return result(elem, [&](Dst dst) {
+    return emit_instr<Op::TableGet>(dst, Word{t}, Src{i.slot}, TypeWord{elem});
+  });
 }
 
 bool Compiler::table_set() {
@@ -2031,8 +2057,7 @@ bool Compiler::table_set() {
   ValType elem = m_.tables[t].elem;
   Entry v, i;
   if (!pop(elem, v) || !pop(ValType::I32, i)) return false;
-  return !live() ||
-         (emit_op(Op::TableSet) && emit(t) && emit(i.slot) && emit(v.slot) && emit_type(elem));
+  return !live() || emit_instr<Op::TableSet>(Word{t}, Src{i.slot}, Src{v.slot}, TypeWord{elem});
 }
 
 bool Compiler::table_init() {
@@ -2041,17 +2066,14 @@ bool Compiler::table_init() {
   if (table >= m_.tables.size()) return invalid("unknown table");
   if (seg >= m_.elems.size()) return invalid("unknown elem segment");
   if (m_.elems[seg].type != m_.tables[table].elem) return invalid("type mismatch");
-  Entry d, s, n;
-  if (!pop_range(d, s, n)) return false;
-  return !live() || (emit_op(Op::TableInit) && emit(table) && emit(seg) && emit(d.slot) &&
-                     emit(s.slot) && emit(n.slot));
+  return range_op<Op::TableInit>(Word{table}, Word{seg});
 }
 
 bool Compiler::elem_drop() {
   u32 seg;
   if (!u32_(seg)) return false;
   if (seg >= m_.elems.size()) return invalid("unknown elem segment");
-  return !live() || (emit_op(Op::ElemDrop) && emit(seg));
+  return !live() || emit_instr<Op::ElemDrop>(Word{seg});
 }
 
 bool Compiler::table_copy() {
@@ -2059,10 +2081,7 @@ bool Compiler::table_copy() {
   if (!u32_(dt) || !u32_(st)) return false;
   if (dt >= m_.tables.size() || st >= m_.tables.size()) return invalid("unknown table");
   if (m_.tables[dt].elem != m_.tables[st].elem) return invalid("type mismatch");
-  Entry d, s, n;
-  if (!pop_range(d, s, n)) return false;
-  return !live() || (emit_op(Op::TableCopy) && emit(dt) && emit(st) && emit(d.slot) &&
-                     emit(s.slot) && emit(n.slot));
+  return range_op<Op::TableCopy>(Word{dt}, Word{st});
 }
 
 bool Compiler::table_grow() {
@@ -2072,15 +2091,15 @@ bool Compiler::table_grow() {
   Entry n, v;
   if (!pop(ValType::I32, n) || !pop(elem, v)) return false;
   if (!push_own(ValType::I32)) return false;
-  return !live() || (emit_op(Op::TableGrow) && emit(stack_.back().slot) && emit(t) &&
-                     emit(v.slot) && emit(n.slot) && emit_type(elem));
+  return !live() || emit_instr<Op::TableGrow>(Dst{stack_.back().slot}, Word{t}, Src{v.slot},
+                                              Src{n.slot}, TypeWord{elem});
 }
 
 bool Compiler::table_size() {
   u32 t;
   if (!table_index(t)) return false;
   if (!push_own(ValType::I32)) return false;
-  return !live() || (emit_op(Op::TableSize) && emit(stack_.back().slot) && emit(t));
+  return !live() || emit_instr<Op::TableSize>(Dst{stack_.back().slot}, Word{t});
 }
 
 bool Compiler::table_fill() {
@@ -2089,8 +2108,8 @@ bool Compiler::table_fill() {
   ValType elem = m_.tables[t].elem;
   Entry n, v, i;
   if (!pop(ValType::I32, n) || !pop(elem, v) || !pop(ValType::I32, i)) return false;
-  return !live() || (emit_op(Op::TableFill) && emit(t) && emit(i.slot) && emit(v.slot) &&
-                     emit(n.slot) && emit_type(elem));
+  return !live() ||
+         emit_instr<Op::TableFill>(Word{t}, Src{i.slot}, Src{v.slot}, Src{n.slot}, TypeWord{elem});
 }
 
 // ---- memory
@@ -2098,14 +2117,15 @@ bool Compiler::table_fill() {
 bool Compiler::memory_size() {
   if (!memory_zero()) return false;
   if (!push_own(ValType::I32)) return false;
-  return !live() || (emit_op(Op::MemorySize) && emit(stack_.back().slot));
+  return !live() || emit_instr<Op::MemorySize>(Dst{stack_.back().slot});
 }
 
 bool Compiler::memory_grow() {
   if (!memory_zero()) return false;
   Entry d;
   if (!pop(ValType::I32, d)) return false;
-  return op_result(Op::MemoryGrow, ValType::I32, d.slot, 0, 1);
+  return result(ValType::I32,
+                [&](Dst dst) { return emit_instr<Op::MemoryGrow>(dst, Src{d.slot}); });
 }
 
 // The memory index of memory.size and memory.grow: 0, one byte, and a memory must exist.
@@ -2121,17 +2141,14 @@ bool Compiler::memory_init() {
   if (!zero_byte()) return false;
   if (m_.memories.size() == 0) return invalid("unknown memory 0");
   if (!data_segment(seg)) return false;
-  Entry d, s, n;
-  if (!pop_range(d, s, n)) return false;
-  return !live() ||
-         (emit_op(Op::MemoryInit) && emit(seg) && emit(d.slot) && emit(s.slot) && emit(n.slot));
+  return range_op<Op::MemoryInit>(Word{seg});
 }
 
 bool Compiler::data_drop() {
   u32 seg;
   if (!u32_(seg)) return false;
   if (!data_segment(seg)) return false;
-  return !live() || (emit_op(Op::DataDrop) && emit(seg));
+  return !live() || emit_instr<Op::DataDrop>(Word{seg});
 }
 
 // A data segment index of memory.init or data.drop. Without a data count section: malformed if
@@ -2148,17 +2165,14 @@ bool Compiler::data_segment(u32 seg) {
 
 bool Compiler::memory_copy() {
   if (!zero_byte() || !zero_byte()) return false;
-  return memory_bulk(Op::MemoryCopy);
+  if (m_.memories.size() == 0) return invalid("unknown memory 0");
+  return range_op<Op::MemoryCopy>();
 }
 
-bool Compiler::memory_fill() { return zero_byte() && memory_bulk(Op::MemoryFill); }
-
-// memory.copy and memory.fill, their memory indexes read: d s n.
-bool Compiler::memory_bulk(Op op) {
+bool Compiler::memory_fill() {
+  if (!zero_byte()) return false;
   if (m_.memories.size() == 0) return invalid("unknown memory 0");
-  Entry d, s, n;
-  if (!pop_range(d, s, n)) return false;
-  return !live() || (emit_op(op) && emit(d.slot) && emit(s.slot) && emit(n.slot));
+  return range_op<Op::MemoryFill>();
 }
 
 bool Compiler::zero_byte() {
@@ -2166,11 +2180,6 @@ bool Compiler::zero_byte() {
   if (!byte(zero)) return false;
   if (zero != 0) return malformed("zero byte expected");
   return true;
-}
-
-// The three i32 operands of a bulk operation: destination, source (or value) and length.
-bool Compiler::pop_range(Entry& d, Entry& s, Entry& n) {
-  return pop(ValType::I32, n) && pop(ValType::I32, s) && pop(ValType::I32, d);
 }
 
 bool Compiler::table_index(u32& t) {

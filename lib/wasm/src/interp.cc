@@ -16,31 +16,64 @@ namespace wasm {
 
 namespace {
 
-using Handler = RunStatus (*)(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize);
+using HandlerFn = RunStatus (*)(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize);
+
+// The handler of operation X is Handler<Op::X>::run. In its body `op` is the operation, and it
+// reads its operands through the accessors below (U32(2), SET32(1, v), IMM(2), FRAME_AT(2)),
+// each checked by static_assert against the operation's signature in code.h: the word it reads
+// must be a slot the operation reads, a slot it writes, or a word that is not a slot. So a
+// handler cannot read its operands in another layout than the one the translator is checked
+// against when it emits them. NEXT_INSTRUCTION() steps over the instruction (kLength words).
+template <Op kOp> struct Handler {
+  static constexpr Op op = kOp;
+  static constexpr u32 kLength = op_length(kOp);  // words up to the variable part
+  static RunStatus run(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize);
+#if WARDEN_WASM_CHECKED
+  static RunStatus body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize);
+#endif
+};
 
 #if WARDEN_WASM_CHECKED
 void check_operands(Op op, const u64* ip, u64* fp, Execution* ex);
 // Checked builds: every handler checks its operands against its signature (code.h) first, then
 // runs its body (a tail call, so the C stack stays constant).
-#define HANDLER(name)                                                                   \
-  RunStatus h_##name##_body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize); \
-  RunStatus h_##name(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize) {       \
-    check_operands(Op::name, ip, fp, ex);                                               \
-    [[clang::musttail]] return h_##name##_body(ip, fp, ex, mem, msize);                 \
-  }                                                                                     \
-  RunStatus h_##name##_body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
+#define HANDLER(name)                                                                           \
+  template <>                                                                                   \
+  RunStatus Handler<Op::name>::body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize); \
+  template <>                                                                                   \
+  RunStatus Handler<Op::name>::run(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize) { \
+    check_operands(op, ip, fp, ex);                                                             \
+    [[clang::musttail]] return body(ip, fp, ex, mem, msize);                                    \
+  }                                                                                             \
+  template <>                                                                                   \
+  RunStatus Handler<Op::name>::body(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
 #else
-#define HANDLER(name) RunStatus h_##name(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
+#define HANDLER(name) \
+  template <>         \
+  RunStatus Handler<Op::name>::run(const u64* ip, u64* fp, Execution* ex, u8* mem, u64 msize)
 #endif
 #define DISPATCH() \
-  [[clang::musttail]] return reinterpret_cast<Handler>(ip[0])(ip, fp, ex, mem, msize)
+  [[clang::musttail]] return reinterpret_cast<HandlerFn>(ip[0])(ip, fp, ex, mem, msize)
 #define NEXT(n) \
   do {          \
     ip += (n);  \
     DISPATCH(); \
   } while (0)
+#define NEXT_INSTRUCTION() NEXT(kLength)
 
-#define SLOT(i) (reinterpret_cast<u8*>(fp) + ip[i])
+// Operand word `i` of the instruction at ip, which op's signature must say is of kind `kind`.
+template <Op op, u32 i, Operand kind> inline u64 operand_word(const u64* ip) {
+  static_assert(operand(op, i) == kind,
+                "the handler reads an operand word that its signature in code.h says is another");
+  return ip[i];
+}
+#define SLOT_READ(i) (reinterpret_cast<u8*>(fp) + operand_word<op, i, Operand::Read>(ip))
+#define SLOT_WRITTEN(i) (reinterpret_cast<u8*>(fp) + operand_word<op, i, Operand::Written>(ip))
+#define IMM(i) operand_word<op, i, Operand::Word>(ip)
+// A frame position carried in a word that is not a slot operand: where a call's arguments or a
+// return's values start (their number is not in the signature).
+#define FRAME_AT(i) reinterpret_cast<u64*>(reinterpret_cast<u8*>(fp) + IMM(i))
+
 template <typename T> inline T load(const u8* p) {
   T v;
   __builtin_memcpy(&v, p, sizeof(T));
@@ -56,14 +89,14 @@ template <typename T> inline void slot_store(u8* p, T v) {
   store<T>(static_cast<u8*>(__builtin_assume_aligned(p, 8)), v);
 }
 
-#define U32(i) slot_load<u32>(SLOT(i))
-#define I32(i) slot_load<i32>(SLOT(i))
-#define U64(i) slot_load<u64>(SLOT(i))
-#define I64(i) slot_load<i64>(SLOT(i))
-#define F32(i) num::f32(slot_load<u32>(SLOT(i)))
-#define F64(i) num::f64(slot_load<u64>(SLOT(i)))
-#define SET32(i, v) slot_store<u64>(SLOT(i), static_cast<u64>(static_cast<u32>(v)))
-#define SET64(i, v) slot_store<u64>(SLOT(i), static_cast<u64>(v))
+#define U32(i) slot_load<u32>(SLOT_READ(i))
+#define I32(i) slot_load<i32>(SLOT_READ(i))
+#define U64(i) slot_load<u64>(SLOT_READ(i))
+#define I64(i) slot_load<i64>(SLOT_READ(i))
+#define F32(i) num::f32(slot_load<u32>(SLOT_READ(i)))
+#define F64(i) num::f64(slot_load<u64>(SLOT_READ(i)))
+#define SET32(i, v) slot_store<u64>(SLOT_WRITTEN(i), static_cast<u64>(static_cast<u32>(v)))
+#define SET64(i, v) slot_store<u64>(SLOT_WRITTEN(i), static_cast<u64>(v))
 #define SETF32(i, v) SET32(i, num::bits(static_cast<float>(v)))
 #define SETF64(i, v) SET64(i, num::bits(static_cast<double>(v)))
 
@@ -241,43 +274,44 @@ void type_host_results(Execution* ex, const FuncInst* f, const u64* nfp) {
 // ---------------------------------------------------------------- control
 
 HANDLER(Unreachable) { TRAP(Unreachable); }
-HANDLER(Br) { NEXT(static_cast<i64>(ip[1])); }
+HANDLER(Br) { NEXT(static_cast<i64>(IMM(1))); }
 HANDLER(BrIfNez) {
-  if (U32(1) != 0) NEXT(static_cast<i64>(ip[2]));
-  NEXT(3);
+  if (U32(1) != 0) NEXT(static_cast<i64>(IMM(2)));
+  NEXT_INSTRUCTION();
 }
 HANDLER(BrIfEqz) {
-  if (U32(1) == 0) NEXT(static_cast<i64>(ip[2]));
-  NEXT(3);
+  if (U32(1) == 0) NEXT(static_cast<i64>(IMM(2)));
+  NEXT_INSTRUCTION();
 }
+// The targets follow the instruction: `n` of them and the default.
 HANDLER(BrTable) {
   u32 i = U32(1);
-  u64 n = ip[2];
+  u64 n = IMM(2);
   if (i > n) i = static_cast<u32>(n);
-  NEXT(static_cast<i64>(ip[3 + i]));
+  NEXT(static_cast<i64>(ip[kLength + i]));
 }
 HANDLER(Copy) {
-  slot_store<u64>(SLOT(1), slot_load<u64>(SLOT(2)));
-  NEXT(3 + kTypeWords);
+  SET64(1, U64(2));
+  NEXT_INSTRUCTION();
 }
 HANDLER(Const) {
-  slot_store<u64>(SLOT(1), ip[2]);
-  NEXT(3 + kTypeWords);
+  SET64(1, IMM(2));
+  NEXT_INSTRUCTION();
 }
 HANDLER(Fuel) {
   if (must_stop(ex)) return suspend(ex, ip, fp);
   --ex->fuel_;
-  NEXT(1);
+  NEXT_INSTRUCTION();
 }
 HANDLER(Select) {
   u64 v = U32(2) != 0 ? U64(3) : U64(4);
   SET64(1, v);
-  NEXT(5 + kTypeWords);
+  NEXT_INSTRUCTION();
 }
 
 HANDLER(Return) {
-  u64 n = ip[1];
-  const u64* src = reinterpret_cast<const u64*>(SLOT(2));
+  u64 n = IMM(1);
+  const u64* src = FRAME_AT(2);
 #if WARDEN_WASM_CHECKED
   check_results(ex, ip, fp, n, src);
 #endif
@@ -417,52 +451,52 @@ HANDLER(Return) {
   } while (0)
 
 HANDLER(Call) {
-  FuncInst* f = ex->instance_->funcs[ip[1]];
-  u64* nfp = reinterpret_cast<u64*>(SLOT(2));
+  FuncInst* f = ex->instance_->funcs[IMM(1)];
+  u64* nfp = FRAME_AT(2);
   const u64* self = ip;
-  DO_CALL(f, nfp, self + 3, self);
+  DO_CALL(f, nfp, self + kLength, self);
 }
 
 HANDLER(CallIndirect) {
-  Table* t = ex->instance_->tables[ip[1]];
+  Table* t = ex->instance_->tables[IMM(1)];
   u32 i = U32(3);
   if (i >= t->elems.size()) TRAP(UndefinedElement);
   FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
   if (f == nullptr) TRAP(UninitializedElement);
-  if (f->type_id != ex->instance_->type_ids[ip[2]]) TRAP(IndirectCallTypeMismatch);
-  u64* nfp = reinterpret_cast<u64*>(SLOT(4));
+  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
+  u64* nfp = FRAME_AT(4);
   const u64* self = ip;
-  DO_CALL(f, nfp, self + 5, self);
+  DO_CALL(f, nfp, self + kLength, self);
 }
 
 // ---------------------------------------------------------------- variables, references
 
 HANDLER(GlobalGet) {
-  SET64(1, ex->instance_->globals[ip[2]]->value);
-  NEXT(3 + kTypeWords);
+  SET64(1, ex->instance_->globals[IMM(2)]->value);
+  NEXT_INSTRUCTION();
 }
 HANDLER(GlobalSet) {
-  ex->instance_->globals[ip[1]]->value = U64(2);
-  NEXT(3 + kTypeWords);
+  ex->instance_->globals[IMM(1)]->value = U64(2);
+  NEXT_INSTRUCTION();
 }
 HANDLER(RefFunc) {
-  SET64(1, reinterpret_cast<u64>(ex->instance_->funcs[ip[2]]));
-  NEXT(3);
+  SET64(1, reinterpret_cast<u64>(ex->instance_->funcs[IMM(2)]));
+  NEXT_INSTRUCTION();
 }
 HANDLER(RefIsNull) {
   SET32(1, U64(2) == 0 ? 1 : 0);
-  NEXT(3);
+  NEXT_INSTRUCTION();
 }
 
 // ---------------------------------------------------------------- memory
 
 #define LOAD(name, T, W, SETTER)                                              \
   HANDLER(name) {                                                             \
-    u64 ea = static_cast<u64>(U32(2)) + ip[3];                                \
+    u64 ea = static_cast<u64>(U32(2)) + IMM(3);                               \
     if (__builtin_expect(ea + sizeof(T) > msize, 0)) TRAP(MemoryOutOfBounds); \
     T v = load<T>(mem + ea);                                                  \
     SETTER(1, static_cast<W>(v));                                             \
-    NEXT(4);                                                                  \
+    NEXT_INSTRUCTION();                                                       \
   }
 LOAD(I32Load, u32, u32, SET32)
 LOAD(I64Load, u64, u64, SET64)
@@ -481,10 +515,10 @@ LOAD(I64Load32U, u32, u64, SET64)
 
 #define STORE(name, T)                                                        \
   HANDLER(name) {                                                             \
-    u64 ea = static_cast<u64>(U32(1)) + ip[3];                                \
+    u64 ea = static_cast<u64>(U32(1)) + IMM(3);                               \
     if (__builtin_expect(ea + sizeof(T) > msize, 0)) TRAP(MemoryOutOfBounds); \
     store<T>(mem + ea, static_cast<T>(U64(2)));                               \
-    NEXT(4);                                                                  \
+    NEXT_INSTRUCTION();                                                       \
   }
 STORE(I32Store, u32)
 STORE(I64Store, u64)
@@ -498,13 +532,13 @@ STORE(I64Store32, u32)
 
 HANDLER(MemorySize) {
   SET32(1, msize / 65536);
-  NEXT(2);
+  NEXT_INSTRUCTION();
 }
 HANDLER(MemoryGrow) {
   i64 r = ex->store_.grow_memory(ex->instance_->memory, U32(2));
   load_memory(ex, mem, msize);
   SET32(1, static_cast<u32>(r));
-  NEXT(3);
+  NEXT_INSTRUCTION();
 }
 // Bulk operations work in chunks of 64 KiB (of memory, or of table elements), each charged one
 // fuel unit per 64 bytes or elements when it is done. The bounds are checked before the first
@@ -555,16 +589,16 @@ HANDLER(MemoryFill) {
     ex->fuel_ -= bulk_cost(k);
     if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
   }
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(MemoryCopy) {
   u64 d = U32(1), s = U32(2), n = U32(3);
   if (d + n > msize || s + n > msize) TRAP(MemoryOutOfBounds);
   BULK_COPY(u8, mem + d, mem + s, n, kBulkChunk);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(MemoryInit) {
-  u32 seg = static_cast<u32>(ip[1]);
+  u32 seg = static_cast<u32>(IMM(1));
   u64 d = U32(2), s = U32(3), n = U32(4);
   const Module* m = ex->instance_->module;
   const DataSegment& ds = m->datas[seg];
@@ -578,45 +612,45 @@ HANDLER(MemoryInit) {
     ex->fuel_ -= bulk_cost(k);
     if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
   }
-  NEXT(5);
+  NEXT_INSTRUCTION();
 }
 HANDLER(DataDrop) {
-  ex->instance_->data_dropped[ip[1]] = 1;
-  NEXT(2);
+  ex->instance_->data_dropped[IMM(1)] = 1;
+  NEXT_INSTRUCTION();
 }
 
 // ---------------------------------------------------------------- tables
 
 HANDLER(TableGet) {
-  Table* t = ex->instance_->tables[ip[2]];
+  Table* t = ex->instance_->tables[IMM(2)];
   u32 i = U32(3);
   if (i >= t->elems.size()) TRAP(TableOutOfBounds);
   SET64(1, t->elems[i]);
-  NEXT(4 + kTypeWords);
+  NEXT_INSTRUCTION();
 }
 HANDLER(TableSet) {
-  Table* t = ex->instance_->tables[ip[1]];
+  Table* t = ex->instance_->tables[IMM(1)];
   u32 i = U32(2);
   if (i >= t->elems.size()) TRAP(TableOutOfBounds);
   t->elems[i] = U64(3);
-  NEXT(4 + kTypeWords);
+  NEXT_INSTRUCTION();
 }
 HANDLER(TableSize) {
-  SET32(1, ex->instance_->tables[ip[2]]->elems.size());
-  NEXT(3);
+  SET32(1, ex->instance_->tables[IMM(2)]->elems.size());
+  NEXT_INSTRUCTION();
 }
 // The new elements are allocated (zeroed) in the first step, which is bounded by the table size
 // limit like memory.grow's commit; filling them with a non-null value goes in chunks. The table's
 // size is the new one from the first step, but nothing can look at it before the instruction ends.
 HANDLER(TableGrow) {
-  Table* t = ex->instance_->tables[ip[2]];
+  Table* t = ex->instance_->tables[IMM(2)];
   u64 v = U64(3), n = U32(4);
   u64 done = bulk_progress(ex, ip), old;
   if (done == 0) {
     i64 r = ex->store_.grow_table(t, n, 0);
     if (r < 0) {
       SET32(1, static_cast<u32>(r));
-      NEXT(5 + kTypeWords);
+      NEXT_INSTRUCTION();
     }
     old = static_cast<u64>(r);
     if (v == 0) {
@@ -635,10 +669,10 @@ HANDLER(TableGrow) {
     if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
   }
   SET32(1, static_cast<u32>(old));
-  NEXT(5 + kTypeWords);
+  NEXT_INSTRUCTION();
 }
 HANDLER(TableFill) {
-  Table* t = ex->instance_->tables[ip[1]];
+  Table* t = ex->instance_->tables[IMM(1)];
   u64 i = U32(2), n = U32(4);
   u64 v = U64(3);
   if (i + n > t->elems.size()) TRAP(TableOutOfBounds);
@@ -650,19 +684,19 @@ HANDLER(TableFill) {
     ex->fuel_ -= bulk_cost(k);
     if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
   }
-  NEXT(5 + kTypeWords);
+  NEXT_INSTRUCTION();
 }
 HANDLER(TableCopy) {
-  Table* dt = ex->instance_->tables[ip[1]];
-  Table* st = ex->instance_->tables[ip[2]];
+  Table* dt = ex->instance_->tables[IMM(1)];
+  Table* st = ex->instance_->tables[IMM(2)];
   u64 d = U32(3), s = U32(4), n = U32(5);
   if (d + n > dt->elems.size() || s + n > st->elems.size()) TRAP(TableOutOfBounds);
   BULK_COPY(u64, dt->elems.data() + d, st->elems.data() + s, n, kTableChunk);
-  NEXT(6);
+  NEXT_INSTRUCTION();
 }
 HANDLER(TableInit) {
-  Table* t = ex->instance_->tables[ip[1]];
-  const Vector<u64>& seg = ex->instance_->elems[ip[2]];
+  Table* t = ex->instance_->tables[IMM(1)];
+  const Vector<u64>& seg = ex->instance_->elems[IMM(2)];
   u64 d = U32(3), s = U32(4), n = U32(5);
   if (s + n > seg.size() || d + n > t->elems.size()) TRAP(TableOutOfBounds);
   for (u64 done = bulk_progress(ex, ip); done < n;) {
@@ -672,24 +706,24 @@ HANDLER(TableInit) {
     ex->fuel_ -= bulk_cost(k);
     if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
   }
-  NEXT(6);
+  NEXT_INSTRUCTION();
 }
 HANDLER(ElemDrop) {
-  ex->instance_->elems[ip[1]].clear();
-  NEXT(2);
+  ex->instance_->elems[IMM(1)].clear();
+  NEXT_INSTRUCTION();
 }
 
 // ---------------------------------------------------------------- numerics
 
-#define UN(name, expr) \
-  HANDLER(name) {      \
-    expr;              \
-    NEXT(3);           \
+#define UN(name, expr)  \
+  HANDLER(name) {       \
+    expr;               \
+    NEXT_INSTRUCTION(); \
   }
 #define BIN(name, expr) \
   HANDLER(name) {       \
     expr;               \
-    NEXT(4);            \
+    NEXT_INSTRUCTION(); \
   }
 
 UN(I32Eqz, SET32(1, U32(2) == 0))
@@ -738,25 +772,25 @@ HANDLER(I32DivS) {
   if (b == 0) TRAP(IntegerDivideByZero);
   if (a == INT32_MIN && b == -1) TRAP(IntegerOverflow);
   SET32(1, a / b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(I32DivU) {
   u32 a = U32(2), b = U32(3);
   if (b == 0) TRAP(IntegerDivideByZero);
   SET32(1, a / b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(I32RemS) {
   i32 a = I32(2), b = I32(3);
   if (b == 0) TRAP(IntegerDivideByZero);
   SET32(1, b == -1 ? 0 : a % b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(I32RemU) {
   u32 a = U32(2), b = U32(3);
   if (b == 0) TRAP(IntegerDivideByZero);
   SET32(1, a % b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 BIN(I32And, SET32(1, U32(2) & U32(3)))
 BIN(I32Or, SET32(1, U32(2) | U32(3)))
@@ -778,25 +812,25 @@ HANDLER(I64DivS) {
   if (b == 0) TRAP(IntegerDivideByZero);
   if (a == INT64_MIN && b == -1) TRAP(IntegerOverflow);
   SET64(1, a / b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(I64DivU) {
   u64 a = U64(2), b = U64(3);
   if (b == 0) TRAP(IntegerDivideByZero);
   SET64(1, a / b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(I64RemS) {
   i64 a = I64(2), b = I64(3);
   if (b == 0) TRAP(IntegerDivideByZero);
   SET64(1, b == -1 ? 0 : a % b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 HANDLER(I64RemU) {
   u64 a = U64(2), b = U64(3);
   if (b == 0) TRAP(IntegerDivideByZero);
   SET64(1, a % b);
-  NEXT(4);
+  NEXT_INSTRUCTION();
 }
 BIN(I64And, SET64(1, U64(2) & U64(3)))
 BIN(I64Or, SET64(1, U64(2) | U64(3)))
@@ -844,7 +878,7 @@ UN(I32WrapI64, SET32(1, U64(2)))
     if (e == 1) TRAP(InvalidConversion);             \
     if (e == 2) TRAP(IntegerOverflow);               \
     SETTER(1, r);                                    \
-    NEXT(3);                                         \
+    NEXT_INSTRUCTION();                              \
   }
 TRUNC(I32TruncF32S, i32, SET32, F32, -2147483904.0f, 2147483648.0f)
 TRUNC(I32TruncF32U, u32, SET32, F32, -1.0f, 4294967296.0f)
@@ -895,32 +929,32 @@ UN(I64Extend32S, SET64(1, static_cast<i64>(static_cast<i32>(U64(2)))))
   X(Eq, u32, ==) X(Ne, u32, !=) X(LtS, i32, <) X(LtU, u32, <) X(GtS, i32, >) X(GtU, u32, >) \
   X(LeS, i32, <=) X(LeU, u32, <=) X(GeS, i32, >=) X(GeU, u32, >=)
 // clang-format on
-#define GEN_CMP(N, T, OP)                                                              \
-  HANDLER(BrIfI32##N) {                                                                \
-    if (slot_load<T>(SLOT(1)) OP slot_load<T>(SLOT(2))) NEXT(static_cast<i64>(ip[3])); \
-    NEXT(4);                                                                           \
-  }                                                                                    \
-  HANDLER(BrIfI32##N##Imm) {                                                           \
-    if (slot_load<T>(SLOT(1)) OP static_cast<T>(ip[2])) NEXT(static_cast<i64>(ip[3])); \
-    NEXT(4);                                                                           \
-  }                                                                                    \
-  HANDLER(I32##N##Imm) {                                                               \
-    SET32(1, slot_load<T>(SLOT(2)) OP static_cast<T>(ip[3]));                          \
-    NEXT(4);                                                                           \
+#define GEN_CMP(N, T, OP)                                                                         \
+  HANDLER(BrIfI32##N) {                                                                           \
+    if (slot_load<T>(SLOT_READ(1)) OP slot_load<T>(SLOT_READ(2))) NEXT(static_cast<i64>(IMM(3))); \
+    NEXT_INSTRUCTION();                                                                           \
+  }                                                                                               \
+  HANDLER(BrIfI32##N##Imm) {                                                                      \
+    if (slot_load<T>(SLOT_READ(1)) OP static_cast<T>(IMM(2))) NEXT(static_cast<i64>(IMM(3)));     \
+    NEXT_INSTRUCTION();                                                                           \
+  }                                                                                               \
+  HANDLER(I32##N##Imm) {                                                                          \
+    SET32(1, slot_load<T>(SLOT_READ(2)) OP static_cast<T>(IMM(3)));                               \
+    NEXT_INSTRUCTION();                                                                           \
   }
 CMP_LIST(GEN_CMP)
 
-#define IMM32(name, expr)                        \
-  HANDLER(name) {                                \
-    u32 a = U32(2), b = static_cast<u32>(ip[3]); \
-    SET32(1, expr);                              \
-    NEXT(4);                                     \
+#define IMM32(name, expr)                         \
+  HANDLER(name) {                                 \
+    u32 a = U32(2), b = static_cast<u32>(IMM(3)); \
+    SET32(1, expr);                               \
+    NEXT_INSTRUCTION();                           \
   }
-#define IMM64(name, expr)      \
-  HANDLER(name) {              \
-    u64 a = U64(2), b = ip[3]; \
-    SET64(1, expr);            \
-    NEXT(4);                   \
+#define IMM64(name, expr)       \
+  HANDLER(name) {               \
+    u64 a = U64(2), b = IMM(3); \
+    SET64(1, expr);             \
+    NEXT_INSTRUCTION();         \
   }
 IMM32(I32AddImm, a + b)
 IMM32(I32SubImm, a - b)
@@ -941,8 +975,8 @@ IMM64(I64ShlImm, a << (b & 63))
 IMM64(I64ShrSImm, static_cast<u64>(static_cast<i64>(a) >> (b & 63)))
 IMM64(I64ShrUImm, a >> (b & 63))
 
-const Handler kHandlers[] = {
-#define WASM_OP_HANDLER(name, signature) h_##name,
+const HandlerFn kHandlers[] = {
+#define WASM_OP_HANDLER(name, signature) &Handler<Op::name>::run,
     WASM_CONTROL_OPS(WASM_OP_HANDLER) WASM_MEMORY_OPS(WASM_OP_HANDLER)
         WASM_NUMERIC_OPS(WASM_OP_HANDLER)
 #undef WASM_OP_HANDLER
@@ -954,18 +988,11 @@ const char* const kNames[] = {
     WASM_CONTROL_OPS(WASM_OP_NAME) WASM_MEMORY_OPS(WASM_OP_NAME) WASM_NUMERIC_OPS(WASM_OP_NAME)
 #undef WASM_OP_NAME
 };
-const char* const kSignatures[] = {
-#define WASM_OP_SIGNATURE(name, signature) signature,
-    WASM_CONTROL_OPS(WASM_OP_SIGNATURE) WASM_MEMORY_OPS(WASM_OP_SIGNATURE)
-        WASM_NUMERIC_OPS(WASM_OP_SIGNATURE)
-#undef WASM_OP_SIGNATURE
-};
 
 }  // namespace
 
 u64 op_word(Op op) { return reinterpret_cast<u64>(kHandlers[static_cast<u32>(op)]); }
 const char* op_name(Op op) { return op < Op::Count ? kNames[static_cast<u32>(op)] : "?"; }
-const char* op_signature(Op op) { return op < Op::Count ? kSignatures[static_cast<u32>(op)] : ""; }
 
 Op word_op(u64 word) {
   for (u32 i = 0; i < static_cast<u32>(Op::Count); ++i)
@@ -1087,7 +1114,7 @@ RunStatus Execution::run(i64 fuel) {
   u64 msize = 0;
   load_memory(this, mem, msize);
   u64* fp = stack_ + fp_offset_;
-  status_ = reinterpret_cast<Handler>(ip_[0])(ip_, fp, this, mem, msize);
+  status_ = reinterpret_cast<HandlerFn>(ip_[0])(ip_, fp, this, mem, msize);
   if (status_ == RunStatus::Trap) trap_module_ = instance_ ? instance_->module : nullptr;
   return status_;
 }
