@@ -50,6 +50,20 @@ bool put_s64(Bytes& out, i64 value) {
     if (done) return true;
   }
 }
+// The bits of an f32 (size 4) or f64 (size 8) literal; false if `text` is not one.
+bool float_bits(StringView text, u32 size, u64& bits) {
+  if (size == 4) {
+    auto v = parse_f32(text);
+    if (v.is_error()) return false;
+    bits = v.value();
+    return true;
+  }
+  auto v = parse_f64(text);
+  if (v.is_error()) return false;
+  bits = v.value();
+  return true;
+}
+
 bool put_vec_bytes(Bytes& out, const Bytes& bytes) {
   return put_u32(out, bytes.size()) && put_bytes(out, bytes.data(), bytes.size());
 }
@@ -88,6 +102,11 @@ class Encoder {
   // ---- tokens ----
   ParseError error(ErrorCode code, Location at) { return ParseError{code, at}; }
   ParseError oom() { return ParseError{ErrorCode::NoMemory, lx_.location()}; }
+  // The outcome of writing to a byte vector: out of memory when `ok` is false.
+  ParseResult<void> written(bool ok) {
+    if (!ok) return oom();
+    return {};
+  }
   ParseResult<Token> peek(u32 k = 0) { return lx_.peek(k); }
   ParseResult<Token> next() { return lx_.next(); }
   ParseResult<void> expect(TokenKind kind) {
@@ -179,6 +198,16 @@ class Encoder {
   // ---- instructions ----
   ParseResult<void> instructions(Bytes& out, bool one_folded);
   ParseResult<void> immediates(const Opcode& op, Bytes& out, Location at);
+  ParseResult<void> branch_immediates(const Opcode& op, Bytes& out);
+  ParseResult<void> call_immediates(const Opcode& op, Bytes& out);
+  ParseResult<void> variable_immediates(const Opcode& op, Bytes& out);
+  ParseResult<void> table_immediates(const Opcode& op, Bytes& out);
+  ParseResult<void> memory_immediates(const Opcode& op, Bytes& out);
+  ParseResult<void> constant_immediates(const Opcode& op, Bytes& out);
+  ParseResult<u8> lane();
+  ParseResult<u32> optional_index(Space space);
+  ParseResult<void> segment_and_index(Space segment_space, Space index_space, Bytes& out);
+  ParseResult<void> index_pair(Space space, Bytes& out);
   ParseResult<void> memarg(const Opcode& op, Bytes& out);
   ParseResult<void> push_label(StringView label);
   ParseResult<void> check_end_label(const Frame& frame);
@@ -1201,148 +1230,129 @@ ParseResult<void> Encoder::memarg(const Opcode& op, Bytes& out) {
   return {};
 }
 
+// The opcode and its immediates, by instruction family.
 ParseResult<void> Encoder::immediates(const Opcode& op, Bytes& out, Location at) {
   bool ok =
       op.prefix ? put(out, op.prefix) && put_u32(out, op.code) : put(out, static_cast<u8>(op.code));
   if (!ok) return oom();
-  auto lane = [&](u32 bits) -> ParseResult<u64> {
-    Token t = TRY(next());
-    auto v = parse_unsigned(t.text, bits);
-    if (!t.is(TokenKind::Reserved) || v.is_error()) return error(ErrorCode::BadLane, t.location);
-    return v.value();
-  };
   switch (op.imm) {
     case Imm::None: return {};
-    case Imm::Label: {
-      u32 l = TRY(label_index());
-      ok = put_u32(out, l);
-      break;
-    }
-    case Imm::BrTable: {
-      Bytes targets;
-      u32 n = 0;
-      for (;;) {
-        Token t = TRY(peek());
-        if (!is_index_token(t)) break;
-        u32 l = TRY(label_index());
-        if (!put_u32(targets, l)) return oom();
-        ++n;
-      }
-      if (n == 0) {
-        Token t = TRY(peek());
-        return unexpected(t);
-      }
-      ok = put_u32(out, n - 1) && put_bytes(out, targets.data(), targets.size());
-      break;
-    }
+    case Imm::Label:
+    case Imm::BrTable: return branch_immediates(op, out);
     case Imm::Call:
-    case Imm::RefFunc: {
-      u32 f = TRY(index(kFunc));
-      ok = put_u32(out, f);
-      break;
-    }
-    case Imm::CallIndirect: {
-      u32 table = 0;
+    case Imm::CallIndirect:
+    case Imm::RefFunc:
+    case Imm::Tag: return call_immediates(op, out);
+    case Imm::Local:
+    case Imm::Global:
+    case Imm::Select:
+    case Imm::RefNull: return variable_immediates(op, out);
+    case Imm::Table:
+    case Imm::TableInit:
+    case Imm::TableCopy:
+    case Imm::Elem: return table_immediates(op, out);
+    case Imm::MemZero:
+    case Imm::MemoryInit:
+    case Imm::MemoryCopy:
+    case Imm::Data:
+    case Imm::MemArg:
+    case Imm::MemArgLane: return memory_immediates(op, out);
+    case Imm::I32:
+    case Imm::I64:
+    case Imm::F32:
+    case Imm::F64:
+    case Imm::V128:
+    case Imm::Lane:
+    case Imm::Shuffle: return constant_immediates(op, out);
+    default: return error(ErrorCode::UnexpectedToken, at);
+  }
+}
+
+// br, br_if, br_table.
+ParseResult<void> Encoder::branch_immediates(const Opcode& op, Bytes& out) {
+  if (op.imm == Imm::Label) return written(put_u32(out, TRY(label_index())));
+  Bytes targets;
+  u32 n = 0;
+  for (;;) {
+    Token t = TRY(peek());
+    if (!is_index_token(t)) break;
+    u32 l = TRY(label_index());
+    if (!put_u32(targets, l)) return oom();
+    ++n;
+  }
+  if (n == 0) {
+    Token t = TRY(peek());
+    return unexpected(t);
+  }
+  return written(put_u32(out, n - 1) && put_bytes(out, targets.data(), targets.size()));
+}
+
+// call, call_indirect, ref.func, throw.
+ParseResult<void> Encoder::call_immediates(const Opcode& op, Bytes& out) {
+  if (op.imm == Imm::CallIndirect) {
+    u32 table = TRY(optional_index(kTable));
+    u32 type = TRY(type_use(false, false));
+    return written(put_u32(out, type) && put_u32(out, table));
+  }
+  return written(put_u32(out, TRY(index(op.imm == Imm::Tag ? kTag : kFunc))));
+}
+
+// local.*, global.*, select with types, ref.null.
+ParseResult<void> Encoder::variable_immediates(const Opcode& op, Bytes& out) {
+  switch (op.imm) {
+    case Imm::Local: return written(put_u32(out, TRY(local_index())));
+    case Imm::Global: return written(put_u32(out, TRY(index(kGlobal))));
+    case Imm::RefNull: return written(put(out, TRY(heaptype())));
+    default: break;  // select
+  }
+  Bytes types;
+  bool any = false;
+  while (TRY(peek_clause("result"))) {
+    any = true;
+    TRY(next());
+    TRY(next());
+    for (;;) {
       Token t = TRY(peek());
-      if (is_index_token(t)) table = TRY(index(kTable));
-      u32 type = TRY(type_use(false, false));
-      ok = put_u32(out, type) && put_u32(out, table);
-      break;
+      if (t.is(TokenKind::RParen)) break;
+      u8 vt = TRY(valtype());
+      if (!put(types, vt)) return oom();
     }
-    case Imm::Local: {
-      u32 l = TRY(local_index());
-      ok = put_u32(out, l);
-      break;
-    }
-    case Imm::Global: {
-      u32 g = TRY(index(kGlobal));
-      ok = put_u32(out, g);
-      break;
-    }
-    case Imm::Table: {
-      u32 table = 0;
-      Token t = TRY(peek());
-      if (is_index_token(t)) table = TRY(index(kTable));
-      ok = put_u32(out, table);
-      break;
-    }
-    case Imm::TableInit: {
-      Token a = TRY(next());
-      Token b = TRY(peek());
-      u32 table = 0, elem;
-      if (is_index_token(b)) {
-        table = TRY(resolve(a, kTable));
-        elem = TRY(index(kElem));
-      } else {
-        elem = TRY(resolve(a, kElem));
-      }
-      ok = put_u32(out, elem) && put_u32(out, table);
-      break;
-    }
-    case Imm::TableCopy: {
-      u32 dst = 0, src = 0;
-      Token t = TRY(peek());
-      if (is_index_token(t)) {
-        dst = TRY(index(kTable));
-        src = TRY(index(kTable));
-      }
-      ok = put_u32(out, dst) && put_u32(out, src);
-      break;
-    }
-    case Imm::Tag: {
-      u32 tag = TRY(index(kTag));
-      ok = put_u32(out, tag);
-      break;
-    }
-    case Imm::Elem: {
-      u32 e = TRY(index(kElem));
-      ok = put_u32(out, e);
-      break;
-    }
+    TRY(next());
+  }
+  if (!any) return {};
+  out.back() = 0x1c;  // select with its result types
+  return written(put_vec_bytes(out, types));
+}
+
+// table.get/set/size/grow/fill, table.init, table.copy, elem.drop.
+ParseResult<void> Encoder::table_immediates(const Opcode& op, Bytes& out) {
+  switch (op.imm) {
+    case Imm::TableInit: return segment_and_index(kElem, kTable, out);
+    case Imm::TableCopy: return index_pair(kTable, out);
+    case Imm::Elem: return written(put_u32(out, TRY(index(kElem))));
+    default: return written(put_u32(out, TRY(optional_index(kTable))));
+  }
+}
+
+// Loads and stores, memory.size/grow/fill, memory.init, memory.copy, data.drop.
+ParseResult<void> Encoder::memory_immediates(const Opcode& op, Bytes& out) {
+  switch (op.imm) {
+    case Imm::MemArg: return memarg(op, out);
+    case Imm::MemArgLane: TRY(memarg(op, out)); return written(put(out, TRY(lane())));
+    case Imm::MemoryInit: uses_data_count_ = true; return segment_and_index(kData, kMemory, out);
+    case Imm::MemoryCopy: return index_pair(kMemory, out);
     case Imm::Data: {
       u32 d = TRY(index(kData));
       uses_data_count_ = true;
-      ok = put_u32(out, d);
-      break;
+      return written(put_u32(out, d));
     }
-    case Imm::MemZero: {
-      u32 memory = 0;
-      Token t = TRY(peek());
-      if (is_index_token(t)) memory = TRY(index(kMemory));
-      ok = put_u32(out, memory);
-      break;
-    }
-    case Imm::MemoryInit: {
-      Token a = TRY(next());
-      Token b = TRY(peek());
-      u32 memory = 0, d;
-      if (is_index_token(b)) {
-        memory = TRY(resolve(a, kMemory));
-        d = TRY(index(kData));
-      } else {
-        d = TRY(resolve(a, kData));
-      }
-      uses_data_count_ = true;
-      ok = put_u32(out, d) && put_u32(out, memory);
-      break;
-    }
-    case Imm::MemoryCopy: {
-      u32 dst = 0, src = 0;
-      Token t = TRY(peek());
-      if (is_index_token(t)) {
-        dst = TRY(index(kMemory));
-        src = TRY(index(kMemory));
-      }
-      ok = put_u32(out, dst) && put_u32(out, src);
-      break;
-    }
-    case Imm::MemArg: return memarg(op, out);
-    case Imm::MemArgLane: {
-      TRY(memarg(op, out));
-      u64 l = TRY(lane(8));
-      ok = put(out, static_cast<u8>(l));
-      break;
-    }
+    default: return written(put_u32(out, TRY(optional_index(kMemory))));
+  }
+}
+
+// Constants, and the lanes of SIMD instructions.
+ParseResult<void> Encoder::constant_immediates(const Opcode& op, Bytes& out) {
+  switch (op.imm) {
     case Imm::I32:
     case Imm::I64: {
       Token t = TRY(next());
@@ -1352,76 +1362,71 @@ ParseResult<void> Encoder::immediates(const Opcode& op, Bytes& out, Location at)
         return error(ErrorCode::BadInteger, t.location);
       i64 value = bits == 32 ? static_cast<i64>(static_cast<i32>(static_cast<u32>(v.value())))
                              : static_cast<i64>(v.value());
-      ok = put_s64(out, value);
-      break;
+      return written(put_s64(out, value));
     }
-    case Imm::F32: {
-      Token t = TRY(next());
-      auto v = parse_f32(t.text);
-      if (t.is(TokenKind::String) || t.is(TokenKind::Id) || v.is_error())
-        return error(ErrorCode::BadFloat, t.location);
-      u8 b[4];
-      for (int i = 0; i < 4; ++i) b[i] = static_cast<u8>(v.value() >> (8 * i));
-      ok = put_bytes(out, b, 4);
-      break;
-    }
+    case Imm::F32:
     case Imm::F64: {
       Token t = TRY(next());
-      auto v = parse_f64(t.text);
-      if (t.is(TokenKind::String) || t.is(TokenKind::Id) || v.is_error())
+      u32 size = op.imm == Imm::F32 ? 4 : 8;
+      u64 bits;
+      if (!float_bits(t.text, size, bits) || t.is(TokenKind::String) || t.is(TokenKind::Id))
         return error(ErrorCode::BadFloat, t.location);
       u8 b[8];
-      for (int i = 0; i < 8; ++i) b[i] = static_cast<u8>(v.value() >> (8 * i));
-      ok = put_bytes(out, b, 8);
-      break;
+      for (u32 i = 0; i < size; ++i) b[i] = static_cast<u8>(bits >> (8 * i));
+      return written(put_bytes(out, b, size));
     }
     case Imm::V128: {
       u8 bytes[16];
       TRY(v128_literal(bytes, nullptr));
-      ok = put_bytes(out, bytes, 16);
-      break;
+      return written(put_bytes(out, bytes, 16));
     }
-    case Imm::Lane: {
-      u64 l = TRY(lane(8));
-      ok = put(out, static_cast<u8>(l));
-      break;
+    case Imm::Lane: return written(put(out, TRY(lane())));
+    default: {  // i8x16.shuffle
+      bool ok = true;
+      for (int i = 0; i < 16 && ok; ++i) ok = put(out, TRY(lane()));
+      return written(ok);
     }
-    case Imm::Shuffle:
-      for (int i = 0; i < 16 && ok; ++i) {
-        u64 l = TRY(lane(8));
-        ok = put(out, static_cast<u8>(l));
-      }
-      break;
-    case Imm::Select: {
-      Bytes types;
-      bool any = false;
-      while (TRY(peek_clause("result"))) {
-        any = true;
-        TRY(next());
-        TRY(next());
-        for (;;) {
-          Token t = TRY(peek());
-          if (t.is(TokenKind::RParen)) break;
-          u8 vt = TRY(valtype());
-          if (!put(types, vt)) return oom();
-        }
-        TRY(next());
-      }
-      if (any) {
-        out.back() = 0x1c;
-        ok = put_vec_bytes(out, types);
-      }
-      break;
-    }
-    case Imm::RefNull: {
-      u8 type = TRY(heaptype());
-      ok = put(out, type);
-      break;
-    }
-    default: return error(ErrorCode::UnexpectedToken, at);
   }
-  if (!ok) return oom();
-  return {};
+}
+
+// A lane index (one byte).
+ParseResult<u8> Encoder::lane() {
+  Token t = TRY(next());
+  auto v = parse_unsigned(t.text, 8);
+  if (!t.is(TokenKind::Reserved) || v.is_error()) return error(ErrorCode::BadLane, t.location);
+  return static_cast<u8>(v.value());
+}
+
+// An index of `space` that may be left out (then 0).
+ParseResult<u32> Encoder::optional_index(Space space) {
+  Token t = TRY(peek());
+  if (!is_index_token(t)) return 0u;
+  return index(space);
+}
+
+// table.init and memory.init: `index? segment`, written segment then index.
+ParseResult<void> Encoder::segment_and_index(Space segment_space, Space index_space, Bytes& out) {
+  Token a = TRY(next());
+  Token b = TRY(peek());
+  u32 x = 0, segment;
+  if (is_index_token(b)) {
+    x = TRY(resolve(a, index_space));
+    segment = TRY(index(segment_space));
+  } else {
+    segment = TRY(resolve(a, segment_space));
+  }
+  return written(put_u32(out, segment) && put_u32(out, x));
+}
+
+// table.copy and memory.copy: `(dst src)?`.
+ParseResult<void> Encoder::index_pair(Space space, Bytes& out) {
+  u32 dst = 0, src = 0;
+  Token t = TRY(peek());
+  if (is_index_token(t)) {
+    dst = TRY(index(space));
+    src = TRY(index(space));
+  }
+  return written(put_u32(out, dst) && put_u32(out, src));
 }
 
 ParseResult<void> Encoder::v128_literal(u8 (&bytes)[16], void*) {
