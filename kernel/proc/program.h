@@ -9,6 +9,7 @@
 #include <fs/node.h>
 #include <kernel/proc/programs.h>
 #include <support/atomic.h>
+#include <support/format.h>
 #include <support/spinlock.h>
 #include <wasm/runtime.h>
 
@@ -44,6 +45,25 @@ enum class WaitFor : u8 {
   Child,     // program `child` ending
   Turn,      // one trip through the run queue (sched_yield)
 };
+
+// Whether, and how, a program was asked to end (Program::kill_requested): by the first kill.
+enum class KillRequest : u8 { None = 0, Kill = 1, Interrupt = 2 };
+
+// Why a program cannot start or run on: the one line its waiter reads as Exit::reason (the
+// user-facing message, made where the details are known). Every step of loading, linking and
+// starting a program returns a Result<T, Failure>; the program's task ends it with the failure
+// in one place (End::Failed, kExitFailed).
+struct Failure {
+  char reason[sizeof Exit::reason] = {};
+};
+template <typename... Args> Failure failure(support::StringView fmt, const Args&... args) {
+  Failure f;
+  support::BufferSink sink(f.reason, sizeof f.reason);
+  support::format(sink, fmt, args...);
+  return f;
+}
+// The outcome of a step that can fail the program.
+using Status = support::Result<void, Failure>;
 
 struct Program {
   u32 pid = 0;
@@ -95,8 +115,8 @@ struct Program {
   bool rung = false;
   async::Waker bell_waker;
 
-  // 0, or how the first kill asked: 1 + EndBy (set once).
-  support::Atomic<u8> kill_requested{0};
+  // A KillRequest: None, or how the first kill asked (set once).
+  support::Atomic<u8> kill_requested{static_cast<u8>(KillRequest::None)};
   // The living program this one answers to (under the table lock): its parent, and once that
   // ended, the parent's own `up`, the nearest living ancestor; 0 for the kernel. A program may
   // kill the programs that answer to it, directly or through others; when a program ends the
@@ -139,18 +159,22 @@ Program* acquire(u32 pid);
 enum class TakeExit : u8 { Taken, NotYet, NoSuchChild };
 TakeExit take_exit(u32 pid, u32 waiter, Exit& out);
 
-// Import resolution for one module import: fills `out` or writes a one-line reason.
-bool resolve_warden(Program& program, wasm::Store& store, const wasm::Import& import,
-                    const wasm::Module& module, wasm::Extern& out, char* reason, usize size);
+// Import resolution for one `warden` import of `module`: what satisfies it, or why nothing does.
+support::Result<wasm::Extern, Failure> resolve_warden(Program& program, wasm::Store& store,
+                                                      const wasm::Import& import,
+                                                      const wasm::Module& module);
 
 // WASI (wasi_glue.cc): per-program state from the spawn request (descriptors inherited from
 // `parent_wasi` by number, or the console), import resolution, binding to the instance, and
 // teardown.
 support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
                                                     WasiState* parent_wasi);
-bool resolve_wasi(Program& program, wasm::Store& store, const wasm::Import& import,
-                  const wasm::Module& module, wasm::Extern& out, char* reason, usize size);
-bool wasi_bind(Program& program, char* reason, usize size);
+support::Result<wasm::Extern, Failure> resolve_wasi(Program& program, wasm::Store& store,
+                                                    const wasm::Import& import,
+                                                    const wasm::Module& module);
+// Binds to the instance's exported memory; a module without one still runs (its pointer
+// arguments fail with EFAULT).
+void wasi_bind(Program& program);
 // Records the program the state belongs to (its Os sets what the program waits for).
 void wasi_attach(WasiState* state, Program* program);
 // True when the execution's pending host call is a WASI one; wasi_retry re-runs it.

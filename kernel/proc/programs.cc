@@ -45,10 +45,13 @@ void copy_name(char* dst, usize size, support::Span<const u8> src) {
   dst[n] = '\0';
 }
 
-template <typename... Args>
-void set_reason(Exit& exit, support::StringView fmt, const Args&... args) {
-  support::BufferSink sink(exit.reason, sizeof exit.reason);
-  support::format(sink, fmt, args...);
+// The one way a program fails: it could not start, or not go on (End::Failed).
+void fail(Program& p, const Failure& why) {
+  p.exit = {};
+  p.exit.end = End::Failed;
+  p.exit.code = kExitFailed;
+  static_assert(sizeof p.exit.reason == sizeof why.reason);
+  __builtin_memcpy(p.exit.reason, why.reason, sizeof p.exit.reason);
 }
 
 // Sleeps until the doorbell rings or `deadline` passes.
@@ -87,7 +90,10 @@ class Bell : public async::Leaf<Bell> {
   async::TimerEntry entry_;
 };
 
-bool killed(Program& p) { return p.kill_requested.load() != 0; }
+KillRequest kill_request(const Program& p) {
+  return static_cast<KillRequest>(p.kill_requested.load());
+}
+bool killed(const Program& p) { return kill_request(p) != KillRequest::None; }
 
 bool child_ended(u32 pid) {
   Program* child = acquire(pid);
@@ -155,7 +161,7 @@ void describe_trap(Program& p) {
   wasm::Execution& e = *p.execution;
   const char* what = wasm::trap_message(e.trap());
   p.exit.end = End::Trapped;
-  p.exit.code = 128 + static_cast<i32>(e.trap());
+  p.exit.code = kExitTrapBase + static_cast<i32>(e.trap());
   support::BufferSink sink(p.exit.reason, sizeof p.exit.reason);
   wasm::Execution::BacktraceFrame frames[8];
   u32 count = e.backtrace(support::Span<wasm::Execution::BacktraceFrame>(frames, 8));
@@ -187,19 +193,38 @@ void describe_trap(Program& p) {
   }
 }
 
-// Loads, links and instantiates; false (with p.exit set) when the program cannot start.
-async::Task<bool> load(Program& p) {
-  p.exit.end = End::Failed;
-  p.exit.code = 126;
+// The import `import` of `m`, from the module that provides it.
+support::Result<wasm::Extern, Failure> resolve_import(Program& p, const wasm::Module& m,
+                                                      const wasm::Import& import) {
+  support::StringView module_name = m.name_of(import.module);
+  if (module_name == "warden") return resolve_warden(p, *p.store, import, m);
+  if (module_name == "wasi_snapshot_preview1") return resolve_wasi(p, *p.store, import, m);
+  return failure("unlinkable: unknown import {}.{}", module_name, m.name_of(import.name));
+}
+
+Failure instantiate_failure(const wasm::InstantiateError& error) {
+  switch (error.kind) {
+    case wasm::InstantiateError::Kind::Unlinkable: return failure("unlinkable: {}", error.message);
+    case wasm::InstantiateError::Kind::Trap:
+      return failure("trap while instantiating: {}", wasm::trap_message(error.trap));
+    case wasm::InstantiateError::Kind::NoMemory:
+      return failure("out of memory while instantiating");
+    case wasm::InstantiateError::Kind::Limit:
+      return failure("cannot instantiate: {} (program.memory={} MiB, program.pages={})",
+                     error.message, g_limits.memory_bytes >> 20, g_limits.memory_pages);
+  }
+  return failure("cannot instantiate");
+}
+
+// Reads and compiles (through the module cache) the program's file: sets p.module.
+async::Task<Status> load_module(Program& p) {
   StringView path(reinterpret_cast<const char*>(p.path.data()), p.path.size());
   StringView cwd(reinterpret_cast<const char*>(p.cwd.data()), p.cwd.size());
   // The file's bytes are charged to the program while it holds them (until the compiled module
   // takes them over, or the cached module is found).
   auto size = file_size(path, cwd);
-  if (size.is_error()) {
-    set_reason(p.exit, "cannot read the program: {}", spawn_error_name(size.error()));
-    co_return false;
-  }
+  if (size.is_error())
+    co_return failure("cannot read the program: {}", spawn_error_name(size.error()));
   struct FileCharge {
     Program& p;
     u64 bytes = 0;
@@ -207,32 +232,29 @@ async::Task<bool> load(Program& p) {
   } file_charge{p};
   u64 cost = wasm::allocation_cost(size.value());
   if (p.memory_bytes.load() + cost > g_limits.memory_bytes) {
-    set_reason(p.exit, "program file larger than the memory limit ({} MiB)",
-               g_limits.memory_bytes >> 20);
-    co_return false;
+    co_return failure("program file larger than the memory limit ({} MiB)",
+                      g_limits.memory_bytes >> 20);
   }
-  if (!p.account.charge(cost)) {
-    set_reason(p.exit, "out of memory for the program file (other programs hold it)");
-    co_return false;
-  }
+  if (!p.account.charge(cost))
+    co_return failure("out of memory for the program file (other programs hold it)");
   file_charge.bytes = cost;
   auto bytes = read_file(path, cwd);
-  if (bytes.is_error()) {
-    set_reason(p.exit, "cannot read the program: {}", spawn_error_name(bytes.error()));
-    co_return false;
-  }
+  if (bytes.is_error())
+    co_return failure("cannot read the program: {}", spawn_error_name(bytes.error()));
   co_await async::yield_now();
   CompileOutcome compiled = co_await cache_get(bytes.value(), p, file_charge.bytes);
   bytes.value() = support::Vector<u8>();  // (a compiled module took them; a cached one has its own)
   p.account.uncharge(file_charge.bytes);
   file_charge.bytes = 0;
-  if (compiled.module == nullptr) {
-    support::BufferSink sink(p.exit.reason, sizeof p.exit.reason);
-    support::format(sink, "{}", compiled.reason);
-    co_return false;
-  }
+  if (compiled.module == nullptr) co_return failure("{}", compiled.reason);
   p.module = compiled.module;
   p.module_bytes = compiled.footprint;
+  co_return Status();
+}
+
+// Loads, links and instantiates: sets p.store, p.instance and p.execution.
+async::Task<Status> load(Program& p) {
+  CO_TRY(co_await load_module(p));
   co_await async::yield_now();
 
   // The store may charge what the program's limit leaves besides its overhead and its code.
@@ -247,104 +269,52 @@ async::Task<bool> load(Program& p) {
     config.initial_stack_slots = static_cast<u32>(config.max_stack_slots);
   }
   p.store = new (std::nothrow) wasm::Store(wasm_memory::provider(), config);
-  if (p.store == nullptr) {
-    set_reason(p.exit, "out of memory");
-    co_return false;
-  }
+  if (p.store == nullptr) co_return failure("out of memory");
   const wasm::Module& m = *p.module;
   support::Vector<wasm::Extern> imports;
-  if (imports.try_resize(m.imports.size()).is_error()) {
-    set_reason(p.exit, "out of memory");
-    co_return false;
-  }
-  for (usize i = 0; i < m.imports.size(); ++i) {
-    const wasm::Import& import = m.imports[i];
-    support::StringView module_name = m.name_of(import.module);
-    bool ok;
-    if (module_name == "warden") {
-      ok = resolve_warden(p, *p.store, import, m, imports[i], p.exit.reason, sizeof p.exit.reason);
-    } else if (module_name == "wasi_snapshot_preview1") {
-      ok = resolve_wasi(p, *p.store, import, m, imports[i], p.exit.reason, sizeof p.exit.reason);
-    } else {
-      set_reason(p.exit, "unlinkable: unknown import {}.{}", module_name, m.name_of(import.name));
-      ok = false;
-    }
-    if (!ok) co_return false;
-  }
+  if (imports.try_resize(m.imports.size()).is_error()) co_return failure("out of memory");
+  for (usize i = 0; i < m.imports.size(); ++i)
+    imports[i] = CO_TRY(resolve_import(p, m, m.imports[i]));
   auto instance = p.store->instantiate(m, imports.span());
-  if (instance.is_error()) {
-    const wasm::InstantiateError& error = instance.error();
-    switch (error.kind) {
-      case wasm::InstantiateError::Kind::Unlinkable:
-        set_reason(p.exit, "unlinkable: {}", error.message);
-        break;
-      case wasm::InstantiateError::Kind::Trap:
-        set_reason(p.exit, "trap while instantiating: {}", wasm::trap_message(error.trap));
-        break;
-      case wasm::InstantiateError::Kind::NoMemory:
-        set_reason(p.exit, "out of memory while instantiating");
-        break;
-      case wasm::InstantiateError::Kind::Limit:
-        set_reason(p.exit, "cannot instantiate: {} (program.memory={} MiB, program.pages={})",
-                   error.message, g_limits.memory_bytes >> 20, g_limits.memory_pages);
-        break;
-    }
-    co_return false;
-  }
+  if (instance.is_error()) co_return instantiate_failure(instance.error());
   p.instance = instance.value();
-  if (!wasi_bind(p, p.exit.reason, sizeof p.exit.reason)) co_return false;
+  wasi_bind(p);
   auto* execution = new (std::nothrow) wasm::Execution(*p.store);
   {
     support::LockGuard guard(p.bell_lock);
     p.execution = execution;
   }
-  if (execution == nullptr) {
-    set_reason(p.exit, "out of memory");
-    co_return false;
-  }
-  p.exit.reason[0] = '\0';
+  if (execution == nullptr) co_return failure("out of memory");
   // The arguments live on in the WASI context; the record keeps only the name.
   p.argv = {};
   p.env = {};
-  co_return true;
+  co_return Status();
 }
 
-// Runs the start function (if any), then `_start`. Sets p.exit.
-async::Task<void> execute(Program& p) {
+// Runs the start function (if any), then `_start`. Sets p.exit, unless the program cannot run.
+async::Task<Status> execute(Program& p) {
   wasm::FuncInst* entries[2] = {p.store->start_function(p.instance), nullptr};
   wasm::Extern start = p.instance->find_export("_start");
   if (start.ptr != nullptr && start.kind == wasm::ExternKind::Func) {
     entries[1] = static_cast<wasm::FuncInst*>(start.ptr);
   } else if (entries[0] == nullptr) {
-    p.exit = {};
-    p.exit.end = End::Failed;
-    p.exit.code = 126;
-    set_reason(p.exit, "not a program: no _start export");
-    co_return;
+    co_return failure("not a program: no _start export");
   }
   p.exit = {};
   for (wasm::FuncInst* entry : entries) {
     if (entry == nullptr) continue;
-    if (entry->type->param_count != 0 || entry->type->result_count != 0) {
-      p.exit.end = End::Failed;
-      p.exit.code = 126;
-      set_reason(p.exit, "not a program: _start takes or returns values");
-      co_return;
-    }
-    if (p.execution->start(entry, {}).is_error()) {
-      p.exit.end = End::Failed;
-      p.exit.code = 126;
-      set_reason(p.exit, "out of memory for the stacks");
-      co_return;
-    }
+    if (entry->type->param_count != 0 || entry->type->result_count != 0)
+      co_return failure("not a program: _start takes or returns values");
+    if (p.execution->start(entry, {}).is_error()) co_return failure("out of memory for the stacks");
     p.state.store(static_cast<u8>(State::Ready));
     for (;;) {
       if (killed(p)) {
         p.exit.end = End::Killed;
-        p.exit.code = 130;
-        bool interrupt = p.kill_requested.load() == 1 + static_cast<u8>(EndBy::Interrupt);
-        set_reason(p.exit, interrupt ? "interrupted" : "killed");
-        co_return;
+        p.exit.code = kExitKilled;
+        bool interrupt = kill_request(p) == KillRequest::Interrupt;
+        support::format_to_buffer(p.exit.reason, sizeof p.exit.reason,
+                                  interrupt ? "interrupted" : "killed");
+        co_return Status();
       }
       p.set_wait_for(WaitFor::Turn);
       wasm::RunStatus status = run_slice(p);
@@ -353,8 +323,8 @@ async::Task<void> execute(Program& p) {
         case wasm::RunStatus::Exit:
           p.exit.end = End::Exited;
           p.exit.code = static_cast<i32>(p.execution->exit_code());
-          co_return;
-        case wasm::RunStatus::Trap: describe_trap(p); co_return;
+          co_return Status();
+        case wasm::RunStatus::Trap: describe_trap(p); co_return Status();
         case wasm::RunStatus::OutOfFuel:
         case wasm::RunStatus::Interrupted: co_await async::yield_now(); continue;
         case wasm::RunStatus::HostPending: {
@@ -394,6 +364,7 @@ async::Task<void> execute(Program& p) {
   }
   p.exit.end = End::Exited;
   p.exit.code = 0;
+  co_return Status();
 }
 
 void teardown(Program& p) {
@@ -464,7 +435,9 @@ bool leave_locked(Program& p) {
 }
 
 async::Task<void> program_task(Program* p) {
-  if (co_await load(*p)) co_await execute(*p);
+  Status ran = co_await load(*p);
+  if (ran.is_ok()) ran = co_await execute(*p);
+  if (ran.is_error()) fail(*p, ran.error());
   teardown(*p);
   LOG_DEBUG("program {} ({}) ended: {} {}", p->pid, p->name, static_cast<u32>(p->exit.end),
             p->exit.code);
@@ -547,7 +520,7 @@ void Program::ring() {
 }
 
 bool slice_over(const Program& program) {
-  return program.kill_requested.load() != 0 || ktime::now_ns() >= program.slice_end_ns;
+  return killed(program) || ktime::now_ns() >= program.slice_end_ns;
 }
 
 void release(Program* program) {
@@ -723,9 +696,7 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   auto spawned = sched::executor().try_spawn(program_task(p));
   if (spawned.is_error()) {
     // Ends at once, as a program that could not start; its waiter learns why.
-    p->exit.end = End::Failed;
-    p->exit.code = 126;
-    set_reason(p->exit, "no memory for the program's task");
+    fail(*p, failure("no memory for the program's task"));
     wasi_destroy(p->wasi);
     p->wasi = nullptr;
     p->state.store(static_cast<u8>(State::Ended));
@@ -790,8 +761,9 @@ bool kill(u32 pid, EndBy by) {
   if (p == nullptr) return false;
   bool live = p->ended.load() == 0;
   if (live) {
-    u8 none = 0;
-    (void)p->kill_requested.compare_exchange(none, static_cast<u8>(1 + static_cast<u8>(by)));
+    u8 none = static_cast<u8>(KillRequest::None);
+    KillRequest request = by == EndBy::Interrupt ? KillRequest::Interrupt : KillRequest::Kill;
+    (void)p->kill_requested.compare_exchange(none, static_cast<u8>(request));
     {
       support::LockGuard guard(p->bell_lock);
       if (p->execution != nullptr) p->execution->interrupt();

@@ -32,6 +32,12 @@ struct Exit {
   char reason[256] = {};  // one line, empty for a normal exit
 };
 
+// Exit::code for the ends a program does not choose (the shell's conventions; warden.h tells
+// programs the same numbers).
+inline constexpr i32 kExitFailed = 126;    // End::Failed: it did not start
+inline constexpr i32 kExitTrapBase = 128;  // End::Trapped: kExitTrapBase + the trap's number
+inline constexpr i32 kExitKilled = 130;    // End::Killed, by warden_kill or Ctrl-C
+
 // Per-program limits and what programs may hold together (docs/programs.md, "Limits"); the
 // defaults, overridden by boot arguments `program.NAME=N`.
 struct Limits {

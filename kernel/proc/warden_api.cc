@@ -248,35 +248,26 @@ constexpr Export kExports[] = {
 
 }  // namespace
 
-bool resolve_warden(Program& program, wasm::Store& store, const wasm::Import& import,
-                    const wasm::Module& module, wasm::Extern& out, char* reason, usize size) {
-  support::BufferSink sink(reason, size);
+support::Result<wasm::Extern, Failure> resolve_warden(Program& program, wasm::Store& store,
+                                                      const wasm::Import& import,
+                                                      const wasm::Module& module) {
   support::StringView name = module.name_of(import.name);
   for (const Export& e : kExports) {
     if (name != e.name) continue;
-    if (import.kind != wasm::ExternKind::Func) {
-      support::format(sink, "unlinkable: warden.{} is a function", name);
-      return false;
-    }
+    if (import.kind != wasm::ExternKind::Func)
+      return failure("unlinkable: warden.{} is a function", name);
     const wasm::FuncType& type = module.types[import.func_type];
     bool ok = type.param_count == e.params && type.result_count == 1;
     for (wasm::ValType t : type.types.span()) ok &= t == wasm::ValType::I32;
     if (!ok) {
-      support::format(sink,
-                      "unlinkable: warden.{} has another type ({} i32 parameters, i32 result)",
-                      name, e.params);
-      return false;
+      return failure("unlinkable: warden.{} has another type ({} i32 parameters, i32 result)", name,
+                     e.params);
     }
     auto fn = store.create_host_function(type, e.fn, &program);
-    if (fn.is_error()) {
-      support::format(sink, "out of memory");
-      return false;
-    }
-    out = wasm::Extern::func(fn.value());
-    return true;
+    if (fn.is_error()) return failure("out of memory");
+    return wasm::Extern::func(fn.value());
   }
-  support::format(sink, "unlinkable: unknown import warden.{}", name);
-  return false;
+  return failure("unlinkable: unknown import warden.{}", name);
 }
 
 }  // namespace programs

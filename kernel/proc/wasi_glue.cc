@@ -514,35 +514,20 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
 
 void wasi_attach(WasiState* state, Program* program) { state->os.program = program; }
 
-bool resolve_wasi(Program& program, wasm::Store& store, const wasm::Import& import,
-                  const wasm::Module& module, wasm::Extern& out, char* reason, usize size) {
-  support::BufferSink sink(reason, size);
+support::Result<wasm::Extern, Failure> resolve_wasi(Program& program, wasm::Store& store,
+                                                    const wasm::Import& import,
+                                                    const wasm::Module& module) {
   StringView name = module.name_of(import.name);
-  if (import.kind != wasm::ExternKind::Func) {
-    support::format(sink, "unlinkable: {}.{} is not a function", wasi::kModuleName, name);
-    return false;
-  }
+  if (import.kind != wasm::ExternKind::Func)
+    return failure("unlinkable: {}.{} is not a function", wasi::kModuleName, name);
   wasi::ImportResolution r = program.wasi->wasi.resolve_import(store, wasi::kModuleName, name,
                                                                module.types[import.func_type]);
-  if (r.kind == wasi::ImportResolution::Kind::Found) {
-    out = wasm::Extern::func(r.func);
-    return true;
-  }
-  if (r.kind == wasi::ImportResolution::Kind::NoMemory) {
-    support::format(sink, "out of memory");
-  } else {
-    support::format(sink, "unlinkable: {}", r.message);
-  }
-  return false;
+  if (r.kind == wasi::ImportResolution::Kind::Found) return wasm::Extern::func(r.func);
+  if (r.kind == wasi::ImportResolution::Kind::NoMemory) return failure("out of memory");
+  return failure("unlinkable: {}", r.message);
 }
 
-bool wasi_bind(Program& program, char* reason, usize size) {
-  // A module without an exported memory may still run; its pointer arguments fail with EFAULT.
-  (void)program.wasi->wasi.bind(program.instance);
-  (void)reason;
-  (void)size;
-  return true;
-}
+void wasi_bind(Program& program) { (void)program.wasi->wasi.bind(program.instance); }
 
 bool wasi_pending(Program& program) {
   return program.wasi != nullptr && program.wasi->wasi.pending();
