@@ -26,37 +26,32 @@ SpawnError error_of(fs::Error error) {
   }
 }
 
-}  // namespace
-
-support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd) {
+// The regular file at `path` (absolute, or relative to `cwd`).
+support::Result<fs::NodeRef, SpawnError> find_file(StringView path, StringView cwd) {
   char buffer[1024];
   StringView full = absolute(path, cwd, buffer, sizeof buffer);
   if (full.size() == 0) return SpawnError::Invalid;
   auto node = root().resolve(full);
   if (node.is_error()) return error_of(node.error());
   if (!node.value()->is_file()) return SpawnError::NotFound;
-  auto bytes = root().read_all(node.value());
+  return support::move(node.value());
+}
+
+}  // namespace
+
+support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd) {
+  fs::NodeRef node = TRY(find_file(path, cwd));
+  auto bytes = root().read_all(node);
   if (bytes.is_error()) return error_of(bytes.error());
   return support::move(bytes.value());
 }
 
 support::Result<u64, SpawnError> file_size(StringView path, StringView cwd) {
-  char buffer[1024];
-  StringView full = absolute(path, cwd, buffer, sizeof buffer);
-  if (full.size() == 0) return SpawnError::Invalid;
-  auto node = root().resolve(full);
-  if (node.is_error()) return error_of(node.error());
-  if (!node.value()->is_file()) return SpawnError::NotFound;
-  return root().stat(node.value()).size;
+  fs::NodeRef node = TRY(find_file(path, cwd));
+  return root().stat(node).size;
 }
 
-bool file_exists(StringView path, StringView cwd) {
-  char buffer[1024];
-  StringView full = absolute(path, cwd, buffer, sizeof buffer);
-  if (full.size() == 0) return false;
-  auto node = root().resolve(full);
-  return node.is_ok() && node.value()->is_file();
-}
+bool file_exists(StringView path, StringView cwd) { return find_file(path, cwd).is_ok(); }
 
 support::Result<support::Vector<u8>, SpawnError> read_whole_file(StringView path) {
   return read_file(path, "/");
