@@ -58,7 +58,7 @@ void TaskHeader::cancel() {
 bool TaskHeader::poll_join(Waker& waker) {
   Waker stale;  // dropped after the lock is released
   {
-    support::LockGuard<SpinLock> guard(join_lock_);
+    support::LockGuard guard(join_lock_);
     if (is_complete()) return true;
     join_waker_ = support::move(waker);
     // finish() publishes kComplete with one read-modify-write of state_ and takes the join lock
@@ -254,7 +254,7 @@ TaskHeader* Executor::next_task(Worker& worker) {
 TaskHeader* Executor::pop_local(Worker& worker) {
   detail::RunQueue& queue = worker.run_queue;
   if (queue.len.load() == 0) return nullptr;
-  support::LockGuard<SpinLock> guard(queue.consumer);
+  support::LockGuard guard(queue.consumer);
   detail::QueueNode* node = queue.queue.pop();
   if (node == nullptr) return nullptr;
   queue.len.fetch_sub(1);
@@ -390,7 +390,7 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   // poll_join() will now see kComplete: no need for the join lock (see poll_join).
   Waker joiner;
   if ((state & kJoinWaiting) != 0) {
-    support::LockGuard<SpinLock> guard(task.join_lock_);
+    support::LockGuard guard(task.join_lock_);
     joiner = support::move(task.join_waker_);
   }
   joiner.wake();
@@ -470,7 +470,7 @@ Counters Executor::counters() const {
 
 bool Executor::poll_timer(TimerEntry& entry, TaskHeader& task) {
   Waker replaced;
-  support::LockGuard<SpinLock> guard(timer_lock_);
+  support::LockGuard guard(timer_lock_);
   if (entry.fired) return true;
   if (timers_.contains(entry)) return false;  // filed, with this task's waker
   if (entry.deadline <= platform_.now()) {
@@ -486,7 +486,7 @@ bool Executor::poll_timer(TimerEntry& entry, TaskHeader& task) {
 
 void Executor::cancel_timer(TimerEntry& entry) {
   Waker dropped;  // dropped after the lock is released
-  support::LockGuard<SpinLock> guard(timer_lock_);
+  support::LockGuard guard(timer_lock_);
   if (timers_.contains(entry)) {
     timers_.remove(entry);
     next_timer_.store(timers_.next_deadline());
@@ -502,7 +502,7 @@ void Executor::fire_due_timers() {
     Waker batch[kBatch];
     usize count = 0;
     {
-      support::LockGuard<SpinLock> guard(timer_lock_);
+      support::LockGuard guard(timer_lock_);
       while (count < kBatch) {
         TimerEntry* entry = timers_.pop_expired(now);
         if (entry == nullptr) break;

@@ -34,6 +34,8 @@ struct FrameAllocator::FrameInfo {
 
 Result<void> FrameAllocator::init(support::Span<const PhysRange> usable,
                                   support::Span<const PhysRange> reserved, PhysWindow& window) {
+  // Nobody else can see the allocator yet; the lock is for the free lists' rule (and cheap).
+  support::LockGuard guard(lock_);
   if (initialised_) return Error::Invalid;
   for (usize i = 0; i < usable.size(); ++i)
     for (usize j = i + 1; j < usable.size(); ++j)

@@ -27,11 +27,11 @@ template <typename T, usize N> class Channel {
     Send(Channel& channel, T value) : channel_(channel), value_(support::move(value)) {}
     Send(const Send&) = delete;
     ~Send() {
-      support::LockGuard<SpinLock> guard(channel_.lock_);
+      support::LockGuard guard(channel_.lock_);
       if (channel_.senders_.withdraw(waiter_) && channel_.count_ < N) channel_.senders_.wake_one();
     }
     bool poll(TaskHeader& task) {
-      support::LockGuard<SpinLock> guard(channel_.lock_);
+      support::LockGuard guard(channel_.lock_);
       if (channel_.closed_) {
         channel_.senders_.withdraw(waiter_);
         result_ = Error::Closed;
@@ -51,7 +51,7 @@ template <typename T, usize N> class Channel {
    private:
     Channel& channel_;
     T value_;
-    detail::Waiter waiter_;
+    detail::Waiter waiter_ GUARDED_BY(channel_.lock_);  // on channel_.senders_ while waiting
     support::Result<void, Error> result_;
   };
 
@@ -61,13 +61,13 @@ template <typename T, usize N> class Channel {
     explicit Recv(Channel& channel) : channel_(channel) {}
     Recv(const Recv&) = delete;
     ~Recv() {
-      support::LockGuard<SpinLock> guard(channel_.lock_);
+      support::LockGuard guard(channel_.lock_);
       if (channel_.receivers_.withdraw(waiter_) && channel_.count_ > 0) {
         channel_.receivers_.wake_one();
       }
     }
     bool poll(TaskHeader& task) {
-      support::LockGuard<SpinLock> guard(channel_.lock_);
+      support::LockGuard guard(channel_.lock_);
       if (channel_.count_ > 0) {
         channel_.receivers_.withdraw(waiter_);
         value_ = channel_.take();
@@ -88,7 +88,7 @@ template <typename T, usize N> class Channel {
 
    private:
     Channel& channel_;
-    detail::Waiter waiter_;
+    detail::Waiter waiter_ GUARDED_BY(channel_.lock_);  // on channel_.receivers_ while waiting
     support::Optional<T> value_;
   };
 
@@ -97,7 +97,7 @@ template <typename T, usize N> class Channel {
 
   // Without suspending: a value if one is queued.
   support::Optional<T> try_recv() {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     if (count_ == 0) return support::kNone;
     support::Optional<T> value(take());
     senders_.wake_one();
@@ -106,23 +106,23 @@ template <typename T, usize N> class Channel {
 
   // Refuses further sends and wakes every waiter; queued values can still be received.
   void close() {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     closed_ = true;
     senders_.wake_all();
     receivers_.wake_all();
   }
   usize size() {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     return count_;
   }
 
  private:
-  T* slot(usize index) { return reinterpret_cast<T*>(storage_) + index; }
-  void put(T&& value) {
+  T* slot(usize index) REQUIRES(lock_) { return reinterpret_cast<T*>(storage_) + index; }
+  void put(T&& value) REQUIRES(lock_) {
     new (slot((head_ + count_) % N)) T(support::move(value));
     ++count_;
   }
-  T take() {
+  T take() REQUIRES(lock_) {
     T* at = slot(head_);
     T value(support::move(*at));
     at->~T();
@@ -131,13 +131,13 @@ template <typename T, usize N> class Channel {
     return value;
   }
 
-  SpinLock lock_;
-  alignas(T) unsigned char storage_[sizeof(T) * N];
-  usize head_ = 0;
-  usize count_ = 0;
-  bool closed_ = false;
-  detail::WaiterList senders_;
-  detail::WaiterList receivers_;
+  support::SpinLock lock_;
+  alignas(T) unsigned char storage_[sizeof(T) * N] GUARDED_BY(lock_);
+  usize head_ GUARDED_BY(lock_) = 0;
+  usize count_ GUARDED_BY(lock_) = 0;
+  bool closed_ GUARDED_BY(lock_) = false;
+  detail::WaiterList senders_ GUARDED_BY(lock_);
+  detail::WaiterList receivers_ GUARDED_BY(lock_);
 };
 
 // One value, sent once, received once. send() never suspends; co_await recv() waits for it and
@@ -150,7 +150,7 @@ template <typename T> class Oneshot {
 
   // Error::Closed when a value was already sent or the channel closed.
   support::Result<void, Error> send(T value) {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     if (closed_) return Error::Closed;
     value_ = support::move(value);
     closed_ = true;
@@ -158,7 +158,7 @@ template <typename T> class Oneshot {
     return {};
   }
   void close() {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     closed_ = true;
     receiver_.wake_all();
   }
@@ -168,11 +168,11 @@ template <typename T> class Oneshot {
     explicit Recv(Oneshot& oneshot) : oneshot_(oneshot) {}
     Recv(const Recv&) = delete;
     ~Recv() {
-      support::LockGuard<SpinLock> guard(oneshot_.lock_);
+      support::LockGuard guard(oneshot_.lock_);
       oneshot_.receiver_.withdraw(waiter_);
     }
     bool poll(TaskHeader& task) {
-      support::LockGuard<SpinLock> guard(oneshot_.lock_);
+      support::LockGuard guard(oneshot_.lock_);
       if (oneshot_.closed_) {
         oneshot_.receiver_.withdraw(waiter_);
         return true;
@@ -181,7 +181,7 @@ template <typename T> class Oneshot {
       return false;
     }
     support::Result<T, Error> await_resume() {
-      support::LockGuard<SpinLock> guard(oneshot_.lock_);
+      support::LockGuard guard(oneshot_.lock_);
       if (!oneshot_.value_.has_value()) return Error::Closed;
       T value = support::move(*oneshot_.value_);
       oneshot_.value_.reset();
@@ -190,15 +190,15 @@ template <typename T> class Oneshot {
 
    private:
     Oneshot& oneshot_;
-    detail::Waiter waiter_;
+    detail::Waiter waiter_ GUARDED_BY(oneshot_.lock_);  // on oneshot_.receiver_ while waiting
   };
   Recv recv() { return Recv(*this); }
 
  private:
-  SpinLock lock_;
-  support::Optional<T> value_;
-  bool closed_ = false;
-  detail::WaiterList receiver_;
+  support::SpinLock lock_;
+  support::Optional<T> value_ GUARDED_BY(lock_);
+  bool closed_ GUARDED_BY(lock_) = false;
+  detail::WaiterList receiver_ GUARDED_BY(lock_);
 };
 
 }  // namespace async

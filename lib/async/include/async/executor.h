@@ -17,12 +17,12 @@
 #include <async/join_handle.h>
 #include <async/mpsc_queue.h>
 #include <async/platform.h>
-#include <async/spin_lock.h>
 #include <async/task.h>
 #include <async/timer_wheel.h>
 #include <support/atomic.h>
 #include <support/intrusive_list.h>
 #include <support/new.h>
+#include <support/spinlock.h>
 
 #ifndef WARDEN_ASYNC_COUNTERS
 #define WARDEN_ASYNC_COUNTERS 1
@@ -166,7 +166,7 @@ class Executor {
   TaskHeader* take_from_injector(Worker& worker);
   TaskHeader* steal(Worker& worker);
   static TaskHeader* transfer(detail::RunQueue& from, u64 limit, u32 to_id, detail::RunQueue& to,
-                              u64& moved);
+                              u64& moved) REQUIRES(from.consumer);
   void idle(Worker& worker);
   bool has_work() const;
   void fire_due_timers();
@@ -181,9 +181,9 @@ class Executor {
   CounterCells outside_counters_;
   // Every spawned task not yet finished (each holds a reference), sharded by the spawning worker
   // (the last shard: spawned from outside) so that spawns on different workers do not contend.
-  support::Locked<OwnedList, SpinLock> owned_[kMaxWorkers + 1];
-  SpinLock timer_lock_;
-  TimerWheel timers_;                            // guarded by timer_lock_
+  support::Locked<OwnedList> owned_[kMaxWorkers + 1];
+  support::SpinLock timer_lock_;
+  TimerWheel timers_ GUARDED_BY(timer_lock_);
   support::Atomic<Instant> next_timer_{kNever};  // timers_.next_deadline(), readable without lock
   Worker workers_[kMaxWorkers];
 };

@@ -70,7 +70,7 @@ class MpscQueue {
 struct RunQueue {
   MpscQueue queue;
   support::Atomic<u64> len{0};
-  SpinLock consumer;
+  support::SpinLock consumer;
 };
 
 }  // namespace async::detail

@@ -7,9 +7,9 @@
 // acts passes its wake-up on, so a release is never lost.
 #pragma once
 
-#include <async/spin_lock.h>
 #include <async/task.h>
 #include <support/intrusive_list.h>
+#include <support/spinlock.h>
 
 namespace async {
 
@@ -62,7 +62,7 @@ class WaiterList {
 // A queue of tasks waiting for a condition that others announce with notify_one/notify_all.
 // `Lock` guards the queue; the kernel uses an interrupt-disabling lock for queues notified from
 // interrupt handlers (the console's input buffer), which then never block task code.
-template <typename Lock = SpinLock> class BasicWaitQueue {
+template <typename Lock = support::SpinLock> class BasicWaitQueue {
  public:
   // co_await queue.wait_until(pred): resumes once pred() is true. pred runs with the queue's
   // lock held, first when awaited and again after every notify; make the condition true, then
@@ -89,7 +89,7 @@ template <typename Lock = SpinLock> class BasicWaitQueue {
    private:
     BasicWaitQueue& queue_;
     Pred pred_;
-    detail::Waiter waiter_;
+    detail::Waiter waiter_ GUARDED_BY(queue_.lock_);  // on queue_.waiters_ while waiting
   };
 
   template <typename Pred> WaitUntil<Pred> wait_until(Pred pred) {
@@ -120,7 +120,7 @@ template <typename Lock = SpinLock> class BasicWaitQueue {
 
    private:
     BasicWaitQueue& queue_;
-    detail::Waiter waiter_;
+    detail::Waiter waiter_ GUARDED_BY(queue_.lock_);  // on queue_.waiters_ while waiting
     bool registered_ = false;
   };
   Wait wait() { return Wait(*this); }
@@ -140,7 +140,7 @@ template <typename Lock = SpinLock> class BasicWaitQueue {
 
  private:
   Lock lock_;
-  detail::WaiterList waiters_;
+  detail::WaiterList waiters_ GUARDED_BY(lock_);
 };
 using WaitQueue = BasicWaitQueue<>;
 
@@ -154,19 +154,19 @@ class Semaphore {
   Semaphore& operator=(const Semaphore&) = delete;
 
   bool try_acquire() {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     if (permits_ == 0) return false;
     --permits_;
     return true;
   }
   void release(usize permits = 1) {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     permits_ += permits;
     for (usize i = 0; i < permits && waiters_.wake_one(); ++i) {
     }
   }
   usize available() {
-    support::LockGuard<SpinLock> guard(lock_);
+    support::LockGuard guard(lock_);
     return permits_;
   }
 
@@ -175,13 +175,13 @@ class Semaphore {
     explicit Acquire(Semaphore& semaphore) : semaphore_(semaphore) {}
     Acquire(const Acquire&) = delete;
     ~Acquire() {
-      support::LockGuard<SpinLock> guard(semaphore_.lock_);
+      support::LockGuard guard(semaphore_.lock_);
       if (semaphore_.waiters_.withdraw(waiter_) && semaphore_.permits_ > 0) {
         semaphore_.waiters_.wake_one();
       }
     }
     bool poll(TaskHeader& task) {
-      support::LockGuard<SpinLock> guard(semaphore_.lock_);
+      support::LockGuard guard(semaphore_.lock_);
       if (semaphore_.permits_ > 0) {
         --semaphore_.permits_;
         semaphore_.waiters_.withdraw(waiter_);
@@ -194,15 +194,15 @@ class Semaphore {
 
    protected:
     Semaphore& semaphore_;
-    detail::Waiter waiter_;
+    detail::Waiter waiter_ GUARDED_BY(semaphore_.lock_);  // on semaphore_.waiters_ while waiting
   };
   // co_await semaphore.acquire(): takes one permit, suspending until one is free.
   Acquire acquire() { return Acquire(*this); }
 
  private:
-  SpinLock lock_;
-  usize permits_;
-  detail::WaiterList waiters_;
+  support::SpinLock lock_;
+  usize permits_ GUARDED_BY(lock_);
+  detail::WaiterList waiters_ GUARDED_BY(lock_);
 };
 
 class Mutex;

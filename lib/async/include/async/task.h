@@ -17,13 +17,13 @@
 
 #include <async/error.h>
 #include <async/platform.h>
-#include <async/spin_lock.h>
 #include <async/waker.h>
 #include <support/atomic.h>
 #include <support/coroutine.h>
 #include <support/intrusive_list.h>
 #include <support/optional.h>
 #include <support/result.h>
+#include <support/spinlock.h>
 #include <support/utility.h>
 
 namespace async {
@@ -143,8 +143,8 @@ class TaskHeader : public detail::QueueNode {
   bool root_done_ = false;  // the root coroutine reached its final suspend
   bool cancelled_ = false;  // outcome, published by kComplete
   Executor* executor_;
-  SpinLock join_lock_;  // guards join_waker_; never taken from an interrupt
-  Waker join_waker_;
+  support::SpinLock join_lock_;  // never taken from an interrupt
+  Waker join_waker_ GUARDED_BY(join_lock_);
 };
 
 namespace detail {

@@ -34,6 +34,7 @@
 #include <support/span.h>
 #include <support/spinlock.h>
 #include <support/string_view.h>
+#include <support/thread_safety.h>
 #include <support/types.h>
 #include <support/vector.h>
 
@@ -201,15 +202,16 @@ class FileSystem {
   // The lock: a SpinLock that counts the threads waiting for it, so that a read or write can let
   // them in between its steps. The SpinLock is not fair, and the instant between two steps of one
   // thread is too short for a waiter (which backs off while it spins) to catch on its own.
-  class StepLock {
+  class CAPABILITY("step lock") StepLock {
    public:
-    void lock() {
+    // Each also names the inner lock, so that the analysis checks these bodies too.
+    void lock() ACQUIRE() ACQUIRE(lock_) {
       if (lock_.try_lock()) return;
       waiting_.fetch_add(1);
       lock_.lock();
       waiting_.fetch_sub(1);
     }
-    void unlock() { lock_.unlock(); }
+    void unlock() RELEASE() RELEASE(lock_) { lock_.unlock(); }
     u32 waiters() const { return waiting_.load(support::MemoryOrder::Relaxed); }
     // Called between two steps, without the lock: while threads wait for it, waits (a bounded
     // while) for them to take it first.

@@ -133,10 +133,10 @@ class AddressSpace {
  private:
   static RegionInfo info_of(const Region& region);
   static bool perms_ok(Perms perms);
-  Region* region_starting_at(VirtAddr base);
-  FaultResult handle_fault_locked(VirtAddr va, Access access);
-  Result<void> release_locked(Region& region);
-  Result<void> decommit_locked(Region& region, u64 committed);
+  Region* region_starting_at(VirtAddr base) REQUIRES(lock_);
+  FaultResult handle_fault_locked(VirtAddr va, Access access) REQUIRES(lock_);
+  Result<void> release_locked(Region& region) REQUIRES(lock_);
+  Result<void> decommit_locked(Region& region, u64 committed) REQUIRES(lock_);
   // Unmaps [va, va+size) completely, flushing and completing the batch as often as needed.
   Result<u64> unmap_range(VirtAddr va, u64 size, ReleaseFrames release);
   void flush(ShootdownBatch& batch);
@@ -149,10 +149,10 @@ class AddressSpace {
   PhysWindow& window_;
   TlbShootdown& tlb_;
   Allocator& objects_;
-  RegionTree tree_;
+  RegionTree tree_ GUARDED_BY(lock_);
   u64 quota_pages_;
-  u64 committed_pages_ = 0;
-  u64 resident_pages_ = 0;
+  u64 committed_pages_ GUARDED_BY(lock_) = 0;
+  u64 resident_pages_ GUARDED_BY(lock_) = 0;
 };
 
 }  // namespace mem

@@ -119,19 +119,20 @@ class FrameAllocator final : public FrameSource {
 
   Zone* zone_of(u64 pfn) const;
   FrameInfo* info_of(PhysAddr frame) const;
-  void push_free(Zone& zone, u64 index, u32 order);
-  void unlink_free(Zone& zone, u64 index, u32 order);
-  Result<PhysAddr> alloc_locked(u32 order, FrameKind kind);
-  Result<void> free_locked(PhysAddr base, bool from_cache);
+  // The buddy lists (each zone's free_head and the links in FrameInfo) change only under lock_.
+  void push_free(Zone& zone, u64 index, u32 order) REQUIRES(lock_);
+  void unlink_free(Zone& zone, u64 index, u32 order) REQUIRES(lock_);
+  Result<PhysAddr> alloc_locked(u32 order, FrameKind kind) REQUIRES(lock_);
+  Result<void> free_locked(PhysAddr base, bool from_cache) REQUIRES(lock_);
   void add_used(FrameKind kind, i64 delta);
 
   support::SpinLock lock_;
-  Zone zones_[kMaxZones];
+  Zone zones_[kMaxZones];  // fixed by init(), but for the free lists
   usize zone_count_ = 0;
   bool initialised_ = false;
   u64 total_ = 0;
   u64 metadata_ = 0;
-  u64 buddy_free_ = 0;              // guarded by lock_, read atomically
+  u64 buddy_free_ = 0;              // written under lock_, read atomically
   i64 available_ = 0;               // atomic
   i64 used_[kFrameKindCount] = {};  // atomic
 };

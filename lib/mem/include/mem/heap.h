@@ -81,21 +81,22 @@ class Heap final : public Allocator {
   struct Slab;
   struct Large;
   static int class_for(usize size, usize align);
-  void* alloc_small(int cls);
-  void* alloc_large(usize size, usize align);
-  Result<void> free_locked(void* ptr);
+  void* alloc_small(int cls) REQUIRES(lock_);
+  void* alloc_large(usize size, usize align) REQUIRES(lock_);
+  Result<void> free_locked(void* ptr) REQUIRES(lock_);
   Slab* slab_of(void* ptr, Large*& large);
   void unlink(Slab*& list, Slab* slab);
   void push(Slab*& list, Slab* slab);
-  void release_slab(Slab* slab);
-  void check_poison(const u8* ptr, usize size);
+  void release_slab(Slab* slab) REQUIRES(lock_);
+  void check_poison(const u8* ptr, usize size) REQUIRES(lock_);
 
   support::SpinLock lock_;
   PageProvider& pages_;
   bool poison_;
-  Slab* partial_[kClassCount] = {};  // slabs with free and used objects, linked in their headers
-  Slab* empty_[kClassCount] = {};    // at most one cached empty slab per class
-  HeapStats stats_;
+  // Slabs with free and used objects, linked in their headers.
+  Slab* partial_[kClassCount] GUARDED_BY(lock_) = {};
+  Slab* empty_[kClassCount] GUARDED_BY(lock_) = {};  // at most one cached empty slab per class
+  HeapStats stats_ GUARDED_BY(lock_);
 };
 
 }  // namespace mem
