@@ -13,25 +13,26 @@ namespace console {
 
 namespace {
 
-IrqSpinLock g_lock;  // output
+IrqSpinLock g_lock;  // output: the UART's transmit side
 // Bytes written per hold of g_lock: interrupts stay off for one piece at most.
 constexpr usize kWritePiece = 256;
 drivers::Uart16550 g_uart;
 
-// Input ring: one producer (the UART interrupt, on one hart), any consumer under g_input_lock.
+// Input ring: one producer at a time (under g_producer_lock: the UART interrupt, on one hart, and
+// inject_input), any consumer under g_input_lock. Each side reads the other's index atomically.
 constexpr u32 kRingSize = 1024;
 char g_ring[kRingSize];
-u32 g_head = 0;               // written by the producer
-u32 g_tail = 0;               // written by consumers
-IrqSpinLock g_input_lock;     // consumers
-IrqSpinLock g_producer_lock;  // the UART interrupt and inject_input
+u32 g_head = 0;  // written by the producer
+u32 g_tail = 0;  // written by consumers
+IrqSpinLock g_input_lock;
+IrqSpinLock g_producer_lock;
 async::BasicWaitQueue<IrqSpinLock> g_input_waiters;
 bool g_interrupt_driven = false;
-Stats g_stats;
+Stats g_stats GUARDED_BY(g_producer_lock);
 void (*g_waiter)(void*) = nullptr;
 void* g_waiter_context = nullptr;
 
-void put(char c) {
+void put(char c) REQUIRES(g_lock) {
   if (c == '\n') put('\r');
   if (g_uart.ready()) {
     g_uart.put(c);
@@ -40,13 +41,13 @@ void put(char c) {
   }
 }
 
-void put_all(support::StringView text) {
+void put_all(support::StringView text) REQUIRES(g_lock) {
   for (char c : text) put(c);
 }
 
 // UART interrupt: drain the receive FIFO into the ring. Takes no lock that task code holds
 // with interrupts on (the ring is single-producer), allocates nothing.
-void push(char c) {
+void push(char c) REQUIRES(g_producer_lock) {
   ++g_stats.received;
   u32 head = g_head;
   if (head - __atomic_load_n(&g_tail, __ATOMIC_ACQUIRE) == kRingSize) {
@@ -107,7 +108,8 @@ void write(support::StringView text) {
   }
 }
 
-void write_unlocked(support::StringView text) {
+// Unchecked: writes without the lock when it cannot be had, on purpose.
+void write_unlocked(support::StringView text) NO_THREAD_SAFETY_ANALYSIS {
   // The holder may be a CPU that will never release it (it faulted, or it is being stopped).
   bool locked = false;
   for (int i = 0; i < 100000 && !locked; ++i) locked = g_lock.try_lock();
@@ -164,6 +166,11 @@ void inject_input(support::StringView text) {
   announce();
 }
 
-Stats stats() { return g_stats; }
+Stats stats() {
+  g_producer_lock.lock();
+  Stats stats = g_stats;
+  g_producer_lock.unlock();
+  return stats;
+}
 
 }  // namespace console

@@ -40,6 +40,7 @@ struct Stats {
   u64 dropped;   // characters lost because the ring was full
   u64 interrupts;
 };
+// A consistent snapshot (taken under the input producer's lock).
 Stats stats();
 
 class Sink final : public support::FormatSink {

@@ -25,62 +25,63 @@ struct State {
   u32 foreground = 0;
 };
 
-support::SpinLock g_lock;
-State g_state;
+// Taken by the input task, readers and the program table (the foreground, under the table's
+// lock); never held while echoing, killing or ringing.
+support::Locked<State> g_state;
 bool g_started = false;
 
-void push_ready_locked(const char* data, usize len) {
-  for (usize i = 0; i < len && g_state.count < kBufferSize; ++i) {
-    g_state.ready[(g_state.head + g_state.count) % kBufferSize] = static_cast<u8>(data[i]);
-    ++g_state.count;
+void push_ready(State& s, const char* data, usize len) {
+  for (usize i = 0; i < len && s.count < kBufferSize; ++i) {
+    s.ready[(s.head + s.count) % kBufferSize] = static_cast<u8>(data[i]);
+    ++s.count;
   }
 }
 
 // Handles one typed character. Returns the pid to kill (Ctrl-C), or 0. Echo goes to `echo`.
-u32 input_locked(char c, char* echo, usize* echo_len, usize* erase) {
-  auto say = [&](const char* s) {
-    while (*s != '\0' && *echo_len < 8) echo[(*echo_len)++] = *s++;
+u32 type(State& s, char c, char* echo, usize* echo_len, usize* erase) {
+  auto say = [&](const char* text) {
+    while (*text != '\0' && *echo_len < 8) echo[(*echo_len)++] = *text++;
   };
-  if (g_state.mode == Mode::Raw) {
-    push_ready_locked(&c, 1);
+  if (s.mode == Mode::Raw) {
+    push_ready(s, &c, 1);
     return 0;
   }
   switch (c) {
     case kCtrlC:
-      g_state.line_len = 0;
+      s.line_len = 0;
       say("^C\n");
-      return g_state.foreground;
+      return s.foreground;
     case kCtrlD:
-      if (g_state.line_len == 0) {
-        ++g_state.eofs;
+      if (s.line_len == 0) {
+        ++s.eofs;
       } else {
-        push_ready_locked(g_state.line, g_state.line_len);
-        g_state.line_len = 0;
+        push_ready(s, s.line, s.line_len);
+        s.line_len = 0;
       }
       return 0;
     case kCtrlU:
-      *erase = g_state.line_len;
-      g_state.line_len = 0;
+      *erase = s.line_len;
+      s.line_len = 0;
       return 0;
     case 0x7f:
     case '\b':
-      if (g_state.line_len > 0) {
-        --g_state.line_len;
+      if (s.line_len > 0) {
+        --s.line_len;
         say("\b \b");
       }
       return 0;
     case '\r':
     case '\n':
-      if (g_state.line_len < kLineSize) g_state.line[g_state.line_len++] = '\n';
-      push_ready_locked(g_state.line, g_state.line_len);
-      g_state.line_len = 0;
+      if (s.line_len < kLineSize) s.line[s.line_len++] = '\n';
+      push_ready(s, s.line, s.line_len);
+      s.line_len = 0;
       say("\n");
       return 0;
     default:
-      if (g_state.line_len + 1 < kLineSize) {
-        g_state.line[g_state.line_len++] = c;
-        char s[2] = {c, '\0'};
-        say(s);
+      if (s.line_len + 1 < kLineSize) {
+        s.line[s.line_len++] = c;
+        char typed[2] = {c, '\0'};
+        say(typed);
       }
       return 0;
   }
@@ -89,11 +90,7 @@ u32 input_locked(char c, char* echo, usize* echo_len, usize* erase) {
 void input(char c) {
   char echo[8];
   usize echo_len = 0, erase = 0;
-  u32 kill = 0;
-  {
-    support::LockGuard guard(g_lock);
-    kill = input_locked(c, echo, &echo_len, &erase);
-  }
+  u32 kill = g_state.with([&](State& s) { return type(s, c, echo, &echo_len, &erase); });
   if (echo_len > 0) console::write({echo, echo_len});
   for (usize i = 0; i < erase; ++i) console::write("\b \b");
   if (kill != 0) (void)programs::kill(kill, programs::EndBy::Interrupt);
@@ -117,60 +114,58 @@ void start() {
 }
 
 void set_mode(Mode mode) {
-  bool handed_over = false;
-  {
-    support::LockGuard guard(g_lock);
-    if (g_state.mode == mode) return;
+  bool handed_over = g_state.with([&](State& s) {
+    if (s.mode == mode) return false;
     // Switching to raw hands a half-typed line over as typed; to cooked starts a fresh line.
-    if (mode == Mode::Raw && g_state.line_len > 0) {
-      push_ready_locked(g_state.line, g_state.line_len);
-      g_state.line_len = 0;
-      handed_over = true;
+    bool hand_over = mode == Mode::Raw && s.line_len > 0;
+    if (hand_over) {
+      push_ready(s, s.line, s.line_len);
+      s.line_len = 0;
     }
-    g_state.mode = mode;
-  }
+    s.mode = mode;
+    return hand_over;
+  });
   if (handed_over) programs::ring_console_readers();
 }
 
 Mode mode() {
-  support::LockGuard guard(g_lock);
-  return g_state.mode;
+  return g_state.with([](State& s) { return s.mode; });
 }
 
 u32 exchange_foreground(u32 pid) {
-  support::LockGuard guard(g_lock);
-  u32 previous = g_state.foreground;
-  g_state.foreground = pid;
-  return previous;
+  return g_state.with([&](State& s) {
+    u32 previous = s.foreground;
+    s.foreground = pid;
+    return previous;
+  });
 }
 
 u32 foreground() {
-  support::LockGuard guard(g_lock);
-  return g_state.foreground;
+  return g_state.with([](State& s) { return s.foreground; });
 }
 
 isize try_read(u8* buf, usize len) {
-  support::LockGuard guard(g_lock);
-  if (g_state.count == 0) {
-    if (g_state.eofs == 0) return -1;
-    g_state.eofs = 0;
-    return 0;
-  }
-  usize n = 0;
-  // Cooked: one read returns at most one line, as a terminal does.
-  while (n < len && g_state.count > 0) {
-    u8 b = g_state.ready[g_state.head];
-    buf[n++] = b;
-    g_state.head = (g_state.head + 1) % kBufferSize;
-    --g_state.count;
-    if (g_state.mode == Mode::Cooked && b == '\n') break;
-  }
-  return static_cast<isize>(n);
+  return g_state.with([&](State& s) -> isize {
+    if (s.count == 0) {
+      if (s.eofs == 0) return -1;
+      s.eofs = 0;
+      return 0;
+    }
+    usize n = 0;
+    // Cooked: one read returns at most one line, as a terminal does.
+    while (n < len && s.count > 0) {
+      u8 b = s.ready[s.head];
+      buf[n++] = b;
+      s.head = (s.head + 1) % kBufferSize;
+      --s.count;
+      if (s.mode == Mode::Cooked && b == '\n') break;
+    }
+    return static_cast<isize>(n);
+  });
 }
 
 bool readable() {
-  support::LockGuard guard(g_lock);
-  return g_state.count > 0 || g_state.eofs > 0;
+  return g_state.with([](State& s) { return s.count > 0 || s.eofs > 0; });
 }
 
 void inject(const char* text, usize len) {

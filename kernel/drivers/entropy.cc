@@ -17,8 +17,7 @@ struct Generator {
   u8 block[64] = {};
   usize used = 64;  // bytes of `block` handed out
 };
-support::SpinLock g_lock;
-Generator g_gen;
+support::Locked<Generator> g_gen;
 
 constexpr u32 rotl(u32 v, int n) { return (v << n) | (v >> (32 - n)); }
 
@@ -73,12 +72,13 @@ void init() {
   g_realtime_at_boot = read_rtc();
   g_monotonic_at_boot = ktime::now_ns();
   support::Bytes seed = machine::info().rng_seed;
-  support::LockGuard guard(g_lock);
   // The key: the seed's bytes folded into 32 bytes, then the boot time, through one block.
   u8 material[32] = {};
   for (usize i = 0; i < seed.size(); ++i) material[i % 32] ^= seed[i];
   for (int i = 0; i < 8; ++i) material[i] ^= static_cast<u8>(g_realtime_at_boot >> (8 * i));
-  for (int i = 0; i < 8; ++i) __builtin_memcpy(&g_gen.key[i], material + 4 * i, 4);
+  g_gen.with([&](Generator& gen) {
+    for (int i = 0; i < 8; ++i) __builtin_memcpy(&gen.key[i], material + 4 * i, 4);
+  });
   if (seed.size() == 0) LOG_WARN("entropy: no /chosen/rng-seed; random bytes are predictable");
   LOG_INFO("entropy: realtime {} s since 1970 from the RTC, {} seed bytes",
            g_realtime_at_boot / 1000000000, seed.size());
@@ -87,20 +87,21 @@ void init() {
 u64 realtime_ns() { return g_realtime_at_boot + (ktime::now_ns() - g_monotonic_at_boot); }
 
 void random_bytes(support::Span<u8> out) {
-  support::LockGuard guard(g_lock);
-  for (usize i = 0; i < out.size(); ++i) {
-    if (g_gen.used == 64) {
-      chacha_block(g_gen.key, g_gen.counter++, g_gen.block);
-      g_gen.used = 0;
-      // Fast key erasure: the first block after every 16 re-keys, so past output cannot be
-      // recomputed from a later state.
-      if (g_gen.counter % 16 == 0) {
-        __builtin_memcpy(g_gen.key, g_gen.block, sizeof g_gen.key);
-        chacha_block(g_gen.key, g_gen.counter++, g_gen.block);
+  g_gen.with([&](Generator& gen) {
+    for (usize i = 0; i < out.size(); ++i) {
+      if (gen.used == 64) {
+        chacha_block(gen.key, gen.counter++, gen.block);
+        gen.used = 0;
+        // Fast key erasure: the first block after every 16 re-keys, so past output cannot be
+        // recomputed from a later state.
+        if (gen.counter % 16 == 0) {
+          __builtin_memcpy(gen.key, gen.block, sizeof gen.key);
+          chacha_block(gen.key, gen.counter++, gen.block);
+        }
       }
+      out[i] = gen.block[gen.used++];
     }
-    out[i] = g_gen.block[g_gen.used++];
-  }
+  });
 }
 
 }  // namespace entropy

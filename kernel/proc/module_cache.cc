@@ -24,30 +24,41 @@ struct Entry {
   const wasm::Module* module = nullptr;
   u64 footprint = 0;  // charged to the pool while the module is here
   u32 users = 0;
-  u64 last_used = 0;  // g_clock when the last user returned it
+  u64 last_used = 0;  // Cache::clock when the last user returned it
 };
 
-support::SpinLock g_lock;
-support::Vector<Entry> g_entries;
-u64 g_hits = 0;
-u64 g_clock = 0;
 support::Atomic<u64> g_bytes{0};  // footprints of the cached modules
 
-// Compilations under way (hash and size of their bytes), under g_lock; g_compiled is notified
-// when one ends.
+// A compilation under way (hash and size of its bytes).
 struct InFlight {
   u64 hash;
   u64 size;
 };
-support::Vector<InFlight> g_in_flight;
-async::WaitQueue g_compiled;
 
-bool in_flight_locked(u64 hash, u64 size) {
-  for (const InFlight& f : g_in_flight) {
-    if (f.hash == hash && f.size == size) return true;
+struct Cache {
+  support::Vector<Entry> entries;
+  u64 hits = 0;
+  u64 clock = 0;
+  // Compilations under way; g_compiled is notified when one ends.
+  support::Vector<InFlight> in_flight;
+
+  bool compiling(u64 hash, u64 size) const {
+    for (const InFlight& f : in_flight) {
+      if (f.hash == hash && f.size == size) return true;
+    }
+    return false;
   }
-  return false;
-}
+  // Removes entry `index`.
+  void remove(usize index) {
+    g_bytes.fetch_sub(entries[index].footprint);
+    for (usize j = index + 1; j < entries.size(); ++j) entries[j - 1] = entries[j];
+    entries.shrink_to(entries.size() - 1);
+  }
+};
+// Lock order: g_compiled's lock, then this one (a waiting program's condition reads the cache);
+// the kernel heap's under it (a module compiled twice is freed there).
+support::Locked<Cache> g_cache;
+async::WaitQueue g_compiled;
 
 // Registers a compilation under way (if there is memory to: otherwise others may compile the
 // same bytes too) and removes it, waking the programs waiting for it, however the compiling task
@@ -55,21 +66,21 @@ bool in_flight_locked(u64 hash, u64 size) {
 class CompilingGuard {
  public:
   CompilingGuard(u64 hash, u64 size) : hash_(hash), size_(size) {
-    support::LockGuard guard(g_lock);
-    registered_ = g_in_flight.try_push(InFlight{hash, size}).is_ok();
+    registered_ = g_cache.with(
+        [&](Cache& cache) { return cache.in_flight.try_push(InFlight{hash, size}).is_ok(); });
   }
   CompilingGuard(const CompilingGuard&) = delete;
   ~CompilingGuard() {
     if (!registered_) return;
-    {
-      support::LockGuard guard(g_lock);
-      for (usize i = 0; i < g_in_flight.size(); ++i) {
-        if (g_in_flight[i].hash != hash_ || g_in_flight[i].size != size_) continue;
-        g_in_flight[i] = g_in_flight[g_in_flight.size() - 1];
-        g_in_flight.shrink_to(g_in_flight.size() - 1);
+    g_cache.with([&](Cache& cache) {
+      support::Vector<InFlight>& in_flight = cache.in_flight;
+      for (usize i = 0; i < in_flight.size(); ++i) {
+        if (in_flight[i].hash != hash_ || in_flight[i].size != size_) continue;
+        in_flight[i] = in_flight[in_flight.size() - 1];
+        in_flight.shrink_to(in_flight.size() - 1);
         break;
       }
-    }
+    });
     g_compiled.notify_all();
   }
 
@@ -108,13 +119,6 @@ void describe(CompileOutcome& outcome, const wasm::CompileError& error) {
 void destroy(const wasm::Module* module, u64 footprint) {
   delete module;
   pool::uncharge(footprint);
-}
-
-// Under g_lock: removes entry `index`.
-void remove_locked(usize index) {
-  g_bytes.fetch_sub(g_entries[index].footprint);
-  for (usize j = index + 1; j < g_entries.size(); ++j) g_entries[j - 1] = g_entries[j];
-  g_entries.shrink_to(g_entries.size() - 1);
 }
 
 // The compilation's allocations, charged to the program (for its limit and `ps`) and to the pool
@@ -166,25 +170,25 @@ async::Task<CompileOutcome> cache_get(support::Vector<u8>& file, Program& progra
   support::Span<const u8> bytes = file.span();
   u64 hash = fnv1a(bytes);
   for (;;) {
-    bool compiling;
-    {
-      support::LockGuard guard(g_lock);
-      for (Entry& e : g_entries) {
+    bool compiling = false;
+    bool hit = g_cache.with([&](Cache& cache) {
+      for (Entry& e : cache.entries) {
         if (e.hash == hash && e.size == bytes.size() && same(e.module, bytes)) {
           ++e.users;
-          ++g_hits;
+          ++cache.hits;
           outcome.module = e.module;
           outcome.footprint = e.footprint;
           program.memory_bytes.fetch_add(e.footprint);
-          co_return outcome;
+          return true;
         }
       }
-      compiling = in_flight_locked(hash, bytes.size());
-    }
+      compiling = cache.compiling(hash, bytes.size());
+      return false;
+    });
+    if (hit) co_return outcome;
     if (!compiling) break;
     co_await g_compiled.wait_until([&] {
-      support::LockGuard guard(g_lock);
-      return !in_flight_locked(hash, bytes.size());
+      return g_cache.with([&](Cache& cache) { return !cache.compiling(hash, bytes.size()); });
     });
   }
   // (Another program may register the same bytes between the look-up and this: both compile, and
@@ -249,25 +253,25 @@ async::Task<CompileOutcome> cache_get(support::Vector<u8>& file, Program& progra
   }
   charge.hand_over();
   outcome.footprint = footprint;
-  support::LockGuard guard(g_lock);
-  // Another program may have compiled the same bytes meanwhile: keep one.
-  for (Entry& e : g_entries) {
-    if (e.hash == hash && e.size == size && same(e.module, bytes)) {
-      ++e.users;
-      // The other module's footprint (equal: same bytes, same code) is charged instead.
-      pool::uncharge(footprint);
-      delete module;
-      outcome.module = e.module;
-      co_return outcome;
+  outcome.module = g_cache.with([&](Cache& cache) {
+    // Another program may have compiled the same bytes meanwhile: keep one.
+    for (Entry& e : cache.entries) {
+      if (e.hash == hash && e.size == size && same(e.module, bytes)) {
+        ++e.users;
+        // The other module's footprint (equal: same bytes, same code) is charged instead.
+        pool::uncharge(footprint);
+        delete module;
+        return e.module;
+      }
     }
-  }
-  Entry entry{hash, size, module, footprint, 1, 0};
-  if (g_entries.try_push(entry).is_ok()) {
-    g_bytes.fetch_add(footprint);
-  } else {
-    // Uncached: this program owns it alone (cache_put frees modules it does not know).
-  }
-  outcome.module = module;
+    Entry entry{hash, size, module, footprint, 1, 0};
+    if (cache.entries.try_push(entry).is_ok()) {
+      g_bytes.fetch_add(footprint);
+    } else {
+      // Uncached: this program owns it alone (cache_put frees modules it does not know).
+    }
+    return module;
+  });
   co_return outcome;
 }
 
@@ -276,52 +280,50 @@ void cache_put(const wasm::Module* module) {
   const wasm::Module* dead[8];
   u64 dead_bytes[8];
   usize dead_count = 0;
-  {
-    support::LockGuard guard(g_lock);
-    usize index = g_entries.size();
-    for (usize i = 0; i < g_entries.size(); ++i) {
-      if (g_entries[i].module == module) index = i;
+  g_cache.with([&](Cache& cache) {
+    support::Vector<Entry>& entries = cache.entries;
+    usize index = entries.size();
+    for (usize i = 0; i < entries.size(); ++i) {
+      if (entries[i].module == module) index = i;
     }
-    if (index == g_entries.size()) {
+    if (index == entries.size()) {
       // Not cached (the cache could not grow): this program owned it alone.
       dead[dead_count] = module;
       dead_bytes[dead_count++] = module->footprint();
-    } else {
-      Entry& e = g_entries[index];
-      --e.users;
-      e.last_used = ++g_clock;
-      // Over the limit, unused modules go, least recently used first (this one too, if it
-      // alone is over).
-      u64 unused = 0;
-      for (const Entry& u : g_entries) unused += u.users == 0 ? u.footprint : 0;
-      while (unused > limits().cache_bytes && dead_count < 8) {
-        usize oldest = g_entries.size();
-        for (usize i = 0; i < g_entries.size(); ++i) {
-          if (g_entries[i].users != 0) continue;
-          if (oldest == g_entries.size() || g_entries[i].last_used < g_entries[oldest].last_used) {
-            oldest = i;
-          }
-        }
-        dead[dead_count] = g_entries[oldest].module;
-        dead_bytes[dead_count++] = g_entries[oldest].footprint;
-        unused -= g_entries[oldest].footprint;
-        remove_locked(oldest);
-      }
+      return;
     }
-  }
+    Entry& e = entries[index];
+    --e.users;
+    e.last_used = ++cache.clock;
+    // Over the limit, unused modules go, least recently used first (this one too, if it alone
+    // is over).
+    u64 unused = 0;
+    for (const Entry& u : entries) unused += u.users == 0 ? u.footprint : 0;
+    while (unused > limits().cache_bytes && dead_count < 8) {
+      usize oldest = entries.size();
+      for (usize i = 0; i < entries.size(); ++i) {
+        if (entries[i].users != 0) continue;
+        if (oldest == entries.size() || entries[i].last_used < entries[oldest].last_used) {
+          oldest = i;
+        }
+      }
+      dead[dead_count] = entries[oldest].module;
+      dead_bytes[dead_count++] = entries[oldest].footprint;
+      unused -= entries[oldest].footprint;
+      cache.remove(oldest);
+    }
+  });
   for (usize i = 0; i < dead_count; ++i) destroy(dead[i], dead_bytes[i]);
 }
 
 u64 cache_size() {
-  support::LockGuard guard(g_lock);
-  return g_entries.size();
+  return g_cache.with([](Cache& cache) { return cache.entries.size(); });
 }
 
 u64 cache_bytes() { return g_bytes.load(); }
 
 u64 cache_hits() {
-  support::LockGuard guard(g_lock);
-  return g_hits;
+  return g_cache.with([](Cache& cache) { return cache.hits; });
 }
 
 void cache_drop_unused() {
@@ -329,16 +331,15 @@ void cache_drop_unused() {
   for (;;) {
     const wasm::Module* module = nullptr;
     u64 footprint = 0;
-    {
-      support::LockGuard guard(g_lock);
-      for (usize i = 0; i < g_entries.size(); ++i) {
-        if (g_entries[i].users != 0) continue;
-        module = g_entries[i].module;
-        footprint = g_entries[i].footprint;
-        remove_locked(i);
+    g_cache.with([&](Cache& cache) {
+      for (usize i = 0; i < cache.entries.size(); ++i) {
+        if (cache.entries[i].users != 0) continue;
+        module = cache.entries[i].module;
+        footprint = cache.entries[i].footprint;
+        cache.remove(i);
         break;
       }
-    }
+    });
     if (module == nullptr) return;
     destroy(module, footprint);
   }

@@ -11,6 +11,7 @@
 #include <support/atomic.h>
 #include <support/format.h>
 #include <support/spinlock.h>
+#include <support/thread_safety.h>
 #include <wasm/runtime.h>
 
 namespace programs {
@@ -65,6 +66,18 @@ template <typename... Args> Failure failure(support::StringView fmt, const Args&
 // The outcome of a step that can fail the program.
 using Status = support::Result<void, Failure>;
 
+// The program table's lock (programs.cc). It guards the table and, in every record, what ties
+// the record to others (`up`, `reaped`, `orphan`): the lock stays apart from those, so they name
+// it (GUARDED_BY). It also orders every hand-over of the console. Lock order: the table lock, then
+// a program's bell (ring_console_readers) or the tty's lock (the console's owner).
+extern support::SpinLock g_table_lock;
+
+// A program's doorbell: anyone may ring it (input, a child's end, kill); the task sleeps on it.
+struct Doorbell {
+  bool rung = false;
+  async::Waker waker;
+};
+
 struct Program {
   u32 pid = 0;
   u32 parent = 0;
@@ -88,6 +101,8 @@ struct Program {
 
   // Runtime (owned by the program's task).
   wasm::Store* store = nullptr;
+  // Set and cleared by the task inside bell.with(), so that kill() (which interrupts it there)
+  // never sees it freed; the task itself reads it without the lock.
   wasm::Execution* execution = nullptr;
   wasm::Instance* instance = nullptr;
   WasiState* wasi = nullptr;
@@ -110,25 +125,23 @@ struct Program {
   // Re-runs the pending host call once what it waited for happened; Pending to keep waiting.
   wasm::HostStatus (*retry)(Program& program, wasm::HostCall& call) = nullptr;
 
-  // The doorbell: anyone may ring it (input, a child's end, kill); the task sleeps on it.
-  support::SpinLock bell_lock;
-  bool rung = false;
-  async::Waker bell_waker;
+  support::Locked<Doorbell> bell;
 
   // A KillRequest: None, or how the first kill asked (set once).
   support::Atomic<u8> kill_requested{static_cast<u8>(KillRequest::None)};
-  // The living program this one answers to (under the table lock): its parent, and once that
-  // ended, the parent's own `up`, the nearest living ancestor; 0 for the kernel. A program may
-  // kill the programs that answer to it, directly or through others; when a program ends the
-  // console goes to its `up` if it or a program answering to it had the console.
-  u32 up = 0;
+  // The living program this one answers to: its parent, and once that ended, the parent's own
+  // `up`, the nearest living ancestor; 0 for the kernel. A program may kill the programs that
+  // answer to it, directly or through others; when a program ends the console goes to its `up`
+  // if it or a program answering to it had the console.
+  u32 up GUARDED_BY(g_table_lock) = 0;
 
   // The end, set once by the task; waiters sleep on `ended_queue`.
   Exit exit;
   support::Atomic<u8> ended{0};
   async::WaitQueue ended_queue;
-  bool reaped = false;  // a waiter took the exit (under the table lock)
-  bool orphan = false;  // its parent ended: it reaps itself when it ends (under the table lock)
+  bool reaped GUARDED_BY(g_table_lock) = false;  // a waiter took the exit
+  // Its parent ended: it reaps itself when it ends.
+  bool orphan GUARDED_BY(g_table_lock) = false;
 
   // References: the table's and the task's. The last one frees the record.
   support::Atomic<u32> refs{2};

@@ -14,6 +14,7 @@
 namespace programs {
 
 Limits g_limits;
+support::SpinLock g_table_lock;
 
 namespace {
 
@@ -25,10 +26,9 @@ constexpr u64 kSliceNs = 2'000'000;
 fs::FileSystem* g_root = nullptr;
 
 struct Table {
-  support::SpinLock lock;
-  support::Vector<Program*> programs;  // in order of id
-  u32 next_pid = 1;
-  u64 live = 0;
+  support::Vector<Program*> programs GUARDED_BY(g_table_lock);  // in order of id
+  u32 next_pid GUARDED_BY(g_table_lock) = 1;
+  u64 live GUARDED_BY(g_table_lock) = 0;
 };
 Table g_table;
 
@@ -61,19 +61,19 @@ class Bell : public async::Leaf<Bell> {
   Bell(const Bell&) = delete;
   ~Bell() {
     if (executor_ != nullptr) executor_->cancel_timer(entry_);
-    support::LockGuard guard(program_.bell_lock);
-    program_.bell_waker.reset();
+    program_.bell.with([](Doorbell& door) { door.waker.reset(); });
   }
   bool poll(async::TaskHeader& task) {
-    {
-      support::LockGuard guard(program_.bell_lock);
-      if (program_.rung) {
-        program_.rung = false;
-        program_.bell_waker.reset();
+    bool rung = program_.bell.with([&](Doorbell& door) {
+      if (door.rung) {
+        door.rung = false;
+        door.waker.reset();
         return true;
       }
-      program_.bell_waker = task.waker();
-    }
+      door.waker = task.waker();
+      return false;
+    });
+    if (rung) return true;
     if (deadline_ == async::kNever) return false;
     if (executor_ == nullptr) {
       executor_ = &task.executor();
@@ -280,10 +280,7 @@ async::Task<Status> load(Program& p) {
   p.instance = instance.value();
   wasi_bind(p);
   auto* execution = new (std::nothrow) wasm::Execution(*p.store);
-  {
-    support::LockGuard guard(p.bell_lock);
-    p.execution = execution;
-  }
+  p.bell.with([&](Doorbell&) { p.execution = execution; });
   if (execution == nullptr) co_return failure("out of memory");
   // The arguments live on in the WASI context; the record keeps only the name.
   p.argv = {};
@@ -368,12 +365,12 @@ async::Task<Status> execute(Program& p) {
 }
 
 void teardown(Program& p) {
-  wasm::Execution* execution;
-  {
-    support::LockGuard guard(p.bell_lock);  // kill() interrupts under it
-    execution = p.execution;
+  // kill() interrupts the execution under the bell's lock.
+  wasm::Execution* execution = p.bell.with([&](Doorbell&) {
+    wasm::Execution* e = p.execution;
     p.execution = nullptr;
-  }
+    return e;
+  });
   delete execution;
   delete p.store;  // linear memories, tables, instances: their frames and charges return now
   p.store = nullptr;
@@ -388,8 +385,8 @@ void teardown(Program& p) {
 
 void reap(Program* p);
 
-// The program `pid` in the table, or nullptr. Under the table lock.
-Program* find_locked(u32 pid) {
+// The program `pid` in the table, or nullptr.
+Program* find_locked(u32 pid) REQUIRES(g_table_lock) {
   for (Program* q : g_table.programs) {
     if (q->pid == pid) return q;
   }
@@ -397,8 +394,8 @@ Program* find_locked(u32 pid) {
 }
 
 // True when `p` answers to program `ancestor` (its `up` chain reaches it). Ids decrease along
-// the chain (a program's `up` is older than it), so the walk ends. Under the table lock.
-bool answers_to_locked(const Program& p, u32 ancestor) {
+// the chain (a program's `up` is older than it), so the walk ends.
+bool answers_to_locked(const Program& p, u32 ancestor) REQUIRES(g_table_lock) {
   for (u32 up = p.up; up != 0;) {
     if (up == ancestor) return true;
     Program* q = find_locked(up);
@@ -414,8 +411,8 @@ bool answers_to_locked(const Program& p, u32 ancestor) {
 // console away, so it owned it: as a foreground program (it becomes the foreground again, which
 // Ctrl-C ends) or as the first program (the foreground becomes none, and the first program owns
 // the console; Ctrl-C must not end the shell). Returns true when the console moved. Under the
-// table lock (which orders every hand-over of the console).
-bool leave_locked(Program& p) {
+// table lock, which orders every hand-over of the console.
+bool leave_locked(Program& p) REQUIRES(g_table_lock) {
   bool console_moved = false;
   u32 owner = tty::foreground();
   if (owner != 0) {
@@ -449,7 +446,7 @@ async::Task<void> program_task(Program* p) {
   bool reap_self = false;
   bool console_moved = false;
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     console_moved = leave_locked(*p);
     for (Program* q : g_table.programs) {
       if (q->parent != p->pid || q == p) continue;
@@ -478,7 +475,7 @@ async::Task<void> program_task(Program* p) {
 // Removes `p` from the table (it was waited for) and drops the table's reference.
 void reap(Program* p) {
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     for (usize i = 0; i < g_table.programs.size(); ++i) {
       if (g_table.programs[i] != p) continue;
       for (usize j = i + 1; j < g_table.programs.size(); ++j) {
@@ -510,12 +507,10 @@ u32 parse_limit(const char* key, u32 fallback, Zero zero = Zero::Refused) {
 }  // namespace
 
 void Program::ring() {
-  async::Waker waker;
-  {
-    support::LockGuard guard(bell_lock);
-    rung = true;
-    waker = support::move(bell_waker);
-  }
+  async::Waker waker = bell.with([](Doorbell& door) {
+    door.rung = true;
+    return support::move(door.waker);
+  });
   waker.wake();
 }
 
@@ -532,7 +527,7 @@ void release(Program* program) {
 
 Program* acquire(u32 pid) {
   if (pid == 0) return nullptr;
-  support::LockGuard guard(g_table.lock);
+  support::LockGuard guard(g_table_lock);
   for (Program* p : g_table.programs) {
     if (p->pid == pid) {
       p->refs.fetch_add(1);
@@ -653,7 +648,7 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   p->path = support::move(path.value());
   p->cwd = support::move(cwd.value());
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     // Only the console's owner gives it away (the kernel may always); checked and done under the
     // table lock, which orders every hand-over of the console.
     bool not_owner = request.foreground && request.parent != 0 && console_owner() != request.parent;
@@ -704,7 +699,7 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     g_ended.fetch_add(1);
     bool console_moved;
     {
-      support::LockGuard guard(g_table.lock);
+      support::LockGuard guard(g_table_lock);
       console_moved = leave_locked(*p);
     }
     if (console_moved) ring_console_readers();
@@ -726,7 +721,7 @@ async::Task<support::Result<Exit, SpawnError>> wait(u32 pid, u32 waiter) {
   co_await p->ended_queue.wait_until([p] { return p->ended.load() != 0; });
   bool first = false;
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     first = !p->reaped;
     p->reaped = true;
   }
@@ -742,7 +737,7 @@ TakeExit take_exit(u32 pid, u32 waiter, Exit& out) {
   if (p == nullptr) return TakeExit::NoSuchChild;
   TakeExit result = TakeExit::NotYet;
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     if (p->parent != waiter || p->reaped) {
       result = TakeExit::NoSuchChild;
     } else if (p->ended.load() != 0) {
@@ -764,10 +759,9 @@ bool kill(u32 pid, EndBy by) {
     u8 none = static_cast<u8>(KillRequest::None);
     KillRequest request = by == EndBy::Interrupt ? KillRequest::Interrupt : KillRequest::Kill;
     (void)p->kill_requested.compare_exchange(none, static_cast<u8>(request));
-    {
-      support::LockGuard guard(p->bell_lock);
+    p->bell.with([&](Doorbell&) {
       if (p->execution != nullptr) p->execution->interrupt();
-    }
+    });
     p->ring();
   }
   release(p);
@@ -779,7 +773,7 @@ support::Result<void, KillError> kill_as(u32 caller, u32 pid) {
   if (p == nullptr) return KillError::NoSuchProgram;
   bool descendant;
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     descendant = answers_to_locked(*p, caller);
   }
   bool ended = p->ended.load() != 0;
@@ -791,7 +785,7 @@ support::Result<void, KillError> kill_as(u32 caller, u32 pid) {
 }
 
 usize list(Info* out, usize max) {
-  support::LockGuard guard(g_table.lock);
+  support::LockGuard guard(g_table_lock);
   usize n = 0;
   for (Program* p : g_table.programs) {
     if (n < max) out[n] = info_of(*p);
@@ -817,7 +811,7 @@ Stats stats() {
   s.spawned = g_spawned.load();
   s.ended = g_ended.load();
   {
-    support::LockGuard guard(g_table.lock);
+    support::LockGuard guard(g_table_lock);
     s.running = 0;
     for (Program* p : g_table.programs) s.running += p->ended.load() == 0 ? 1 : 0;
   }
@@ -830,7 +824,7 @@ Stats stats() {
 }
 
 void ring_console_readers() {
-  support::LockGuard guard(g_table.lock);
+  support::LockGuard guard(g_table_lock);
   for (Program* p : g_table.programs) {
     // What it waits for is written before its state becomes Waiting.
     if (p->state.load() == static_cast<u8>(State::Waiting) && p->wait_for() == WaitFor::Console) {
