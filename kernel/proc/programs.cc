@@ -446,6 +446,7 @@ async::Task<void> program_task(Program* p) {
   bool reap_self = false;
   bool console_moved = false;
   {
+    // A spin lock in a coroutine: this block has no co_await (nothing checks that).
     support::LockGuard guard(g_table_lock);
     console_moved = leave_locked(*p);
     for (Program* q : g_table.programs) {
@@ -721,6 +722,7 @@ async::Task<support::Result<Exit, SpawnError>> wait(u32 pid, u32 waiter) {
   co_await p->ended_queue.wait_until([p] { return p->ended.load() != 0; });
   bool first = false;
   {
+    // A spin lock in a coroutine: this block has no co_await (nothing checks that).
     support::LockGuard guard(g_table_lock);
     first = !p->reaped;
     p->reaped = true;
