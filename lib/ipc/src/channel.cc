@@ -1,6 +1,7 @@
 #include <ipc/channel.h>
 #include <support/allocation_cost.h>
 #include <support/new.h>
+#include <support/thread_safety.h>
 
 #include "assert.h"
 
@@ -62,18 +63,12 @@ bool Channel::has_room_locked(u32 side, u32 bytes) const {
 
 namespace {
 
-// LockSet takes and gives back its locks in loops, which clang's thread-safety analysis cannot
-// follow (it tracks locks by name): its two methods are outside the analysis, and the write that
-// uses them holds every lock from lock() to unlock() in one scope.
-#if defined(__clang__)
-#define IPC_LOCKS_IN_A_LOOP __attribute__((no_thread_safety_analysis))
-#else
-#define IPC_LOCKS_IN_A_LOOP
-#endif
-
 // The distinct locks of one write, in address order (the order every multi-lock write takes
-// them in, so two writes that need the same locks cannot deadlock).
-class LockSet {
+// them in, so two writes that need the same locks cannot deadlock). One capability to clang's
+// thread-safety analysis, which tracks locks by name and cannot follow the loops of lock() and
+// unlock(): their bodies are unchecked, and the analysis checks that the write that uses the set
+// holds it from lock() to unlock().
+class CAPABILITY("lock set") LockSet {
  public:
   void add(SpinLock* lock) {
     usize i = count_;
@@ -83,10 +78,10 @@ class LockSet {
     locks_[i] = lock;
     ++count_;
   }
-  void lock() IPC_LOCKS_IN_A_LOOP {
+  void lock() ACQUIRE() NO_THREAD_SAFETY_ANALYSIS {
     for (usize i = 0; i < count_; ++i) locks_[i]->lock();
   }
-  void unlock() IPC_LOCKS_IN_A_LOOP {
+  void unlock() RELEASE() NO_THREAD_SAFETY_ANALYSIS {
     for (usize i = count_; i > 0; --i) locks_[i - 1]->unlock();
   }
 
