@@ -2,16 +2,20 @@
 
 X_PACKAGES+=(libbenchmark-dev libboost-dev)
 
-# The executor's tests under ThreadSanitizer (the plain and ASan builds run them with the others).
-test_tier_16_async_tsan() {
+# Builds the test binary $1 (async_test, ipc_test) under ThreadSanitizer in build/host-tsan and
+# runs it; its status.
+x_tsan_test() {
   local dir="$ROOT/build/host-tsan"
   x_configure "$dir" tsan || return 1
-  x_ninja "$dir" async_test || return 1
+  x_ninja "$dir" "$1" || return 1
   # halt_on_error: a data race fails the run even if every assertion passed.
-  TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$dir/tests/async_test" --gtest_brief=1 2>&1 |
+  TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$dir/tests/$1" --gtest_brief=1 2>&1 |
     tail -n 25
   return "${PIPESTATUS[0]}"
 }
+
+# The executor's tests under ThreadSanitizer (the plain and ASan builds run them with the others).
+test_tier_16_async_tsan() { x_tsan_test async_test; }
 
 # Builds the host tree and with it the executor's benchmark when Google Benchmark is installed
 # (tools/bench-async). Sets BENCH_ASYNC.
