@@ -11,7 +11,7 @@ using support::SpinLock;
 using support::StringView;
 
 Service::Service(ServiceRegistry& registry, Charge charge, StringView name, u32 backlog)
-    : Object(kKind), registry_(registry), charge_(support::move(charge)), backlog_(backlog) {
+    : Object(kKind, lock_), registry_(registry), charge_(support::move(charge)), backlog_(backlog) {
   link_.service = this;
   name_size_ = static_cast<u32>(name.size());
   __builtin_memcpy(name_, name.data(), name.size());
@@ -20,14 +20,14 @@ Service::Service(ServiceRegistry& registry, Charge charge, StringView name, u32 
 Service::~Service() { IPC_ASSERT(pending_.empty() && !link_.node.is_linked()); }
 
 u32 Service::pending() const {
-  LockGuard<SpinLock> guard(lock());
+  LockGuard<SpinLock> guard(lock_);
   return static_cast<u32>(pending_.size());
 }
 
 u32 Service::queued_carriers_locked() const { return static_cast<u32>(pending_.size()); }
 
 Result<void> Service::enqueue(MessagePtr& connection) {
-  LockGuard<SpinLock> guard(lock());
+  LockGuard<SpinLock> guard(lock_);
   if (closed_) return Error::NotFound;
   if (pending_.size() >= backlog_) return Error::Busy;
   pending_.push_back(*connection.release());
@@ -38,7 +38,7 @@ Result<void> Service::enqueue(MessagePtr& connection) {
 Result<Handle> Service::accept() {
   MessagePtr connection;
   {
-    LockGuard<SpinLock> guard(lock());
+    LockGuard<SpinLock> guard(lock_);
     if (closed_) return Error::BadHandle;
     Message* head = pending_.pop_front();
     if (head == nullptr) return Error::WouldBlock;
@@ -53,7 +53,7 @@ void Service::on_last_handle(Reaper& reaper) {
   // First out of the registry (no new connection finds it), then closed (a connect that found
   // it just before fails, or its connection is freed below).
   registry_.remove(*this);
-  LockGuard<SpinLock> guard(lock());
+  LockGuard<SpinLock> guard(lock_);
   closed_ = true;
   reaper.adopt(pending_);
   set_signals_locked(signal::kReadable, signal::kNone);

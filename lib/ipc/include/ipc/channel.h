@@ -36,6 +36,7 @@
 #include <ipc/object.h>
 #include <support/span.h>
 #include <support/spinlock.h>
+#include <support/thread_safety.h>
 
 namespace ipc {
 
@@ -106,17 +107,19 @@ class Channel {
   Channel(Charge charge, const ChannelLimits& limits);
   ~Channel() = default;
   Result<void> write(u32 from, MessagePtr& message);
+  // The write's checks and queuing, with lock_ and the lock of every carrier in it held.
+  Result<void> write_locked(u32 from, MessagePtr& message, u32 carriers) REQUIRES(lock_);
   Result<MessageSizes> peek(u32 side) const;
   Result<MessagePtr> read(u32 side, u32 max_bytes, u32 max_handles, MessageSizes& sizes);
   void close(u32 side, Reaper& reaper);
-  bool has_room_locked(u32 side, u32 bytes) const;
-  // Both ends' signals from the state. lock_ held.
-  void refresh_locked();
+  bool has_room_locked(u32 side, u32 bytes) const REQUIRES(lock_);
+  // Both ends' signals from the state.
+  void refresh_locked() REQUIRES(lock_);
   void end_destroyed();
 
   mutable support::SpinLock lock_;
   ChannelEnd ends_[2];
-  Queue queues_[2];  // guarded by lock_
+  Queue queues_[2] GUARDED_BY(lock_);
   const ChannelLimits limits_;
   Charge charge_;
   support::Atomic<u32> alive_{2};  // end objects not yet destroyed

@@ -17,7 +17,7 @@
 //
 // Locks. Each object guards its state with its lock(): its own, or one shared by the two ends of
 // a pipe or a channel (the ends' states are changed together). Lock order (docs/ipc.md):
-//   handle table  ->  (nothing: the table never calls into objects with its lock held)
+//   handle table  ->  Account::charge (its slots grow); never an object's lock
 //   object locks  ->  observer callbacks (leaves: they take no IPC lock)
 // Object locks are never nested, except by a channel write that carries channel ends or services:
 // it takes all the locks involved in address order. on_last_handle() and destroy() run with no
@@ -29,6 +29,7 @@
 #include <support/atomic.h>
 #include <support/intrusive_list.h>
 #include <support/spinlock.h>
+#include <support/thread_safety.h>
 #include <support/types.h>
 #include <support/utility.h>
 
@@ -122,15 +123,15 @@ class Object {
   // True once the last handle went (on_last_handle ran or is running).
   bool retired() const { return (handles_.load(support::MemoryOrder::Acquire) & kRetired) != 0; }
   // The lock that guards this object's state (shared by the two ends of a pipe or a channel).
-  support::SpinLock& lock() const { return *lock_; }
+  support::SpinLock& lock() const RETURN_CAPABILITY(*lock_) { return *lock_; }
 
   // Registers `observer` for the signals in `mask` and returns the signals asserted now, read
   // under the same lock, so that nothing asserted after this check goes unnoticed. The observer
   // must not be registered anywhere. Takes lock().
-  Signals observe(Observer& observer, Signals mask);
+  Signals observe(Observer& observer, Signals mask) EXCLUDES(*lock_);
   // Unregisters `observer` (registered here). Once it returns the callback is not running and
   // will not run again. Returns the signals asserted now. Takes lock().
-  Signals unobserve(Observer& observer);
+  Signals unobserve(Observer& observer) EXCLUDES(*lock_);
 
   // For carrier kinds (carries_handles): how many carrier handles wait in this object's queue.
   // lock() held. A carrier with any cannot be sent through a channel (docs/ipc.md, "Cycles").
@@ -158,8 +159,9 @@ class Object {
   virtual void destroy() { delete this; }
 
   // lock() held. Sets the signals in `managed` to their value in `value` (others unchanged) and
-  // calls the observers watching any signal that became asserted.
-  void set_signals_locked(Signals managed, Signals value);
+  // calls the observers watching any signal that became asserted. Not checked by the analysis:
+  // the ends of a pair call it holding the pair's lock, which it cannot tie to lock().
+  void set_signals_locked(Signals managed, Signals value) NO_THREAD_SAFETY_ANALYSIS;
 
  private:
   friend class Handle;
@@ -178,7 +180,7 @@ class Object {
   const Kind kind_;
   support::SpinLock own_lock_;
   support::SpinLock* const lock_;
-  support::IntrusiveList<Observer, &Observer::link> observers_;  // under lock()
+  support::IntrusiveList<Observer, &Observer::link> observers_ GUARDED_BY(*lock_);
 };
 
 // A counted reference to an object (an intrusive shared pointer). Copying takes a reference,

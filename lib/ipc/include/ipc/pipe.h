@@ -27,6 +27,7 @@
 #include <ipc/object.h>
 #include <support/span.h>
 #include <support/spinlock.h>
+#include <support/thread_safety.h>
 
 namespace ipc {
 
@@ -97,8 +98,8 @@ class Pipe {
   Result<usize> write(support::Bytes data);
   void close_reader();
   void close_writer();
-  // Both ends' signals from the state. lock_ held.
-  void refresh_locked();
+  // Both ends' signals from the state.
+  void refresh_locked() REQUIRES(lock_);
   // An end object was destroyed: the second frees the pipe.
   void end_destroyed();
 
@@ -107,12 +108,11 @@ class Pipe {
   PipeWriter writer_;
   Charge charge_;
   const u32 capacity_;
-  support::Atomic<u32> ends_{2};  // end objects not yet destroyed
-  // Guarded by lock_.
-  u32 head_ = 0;  // the first buffered byte
-  u32 size_ = 0;  // bytes buffered
-  bool reader_open_ = true;
-  bool writer_open_ = true;
+  support::Atomic<u32> ends_{2};    // end objects not yet destroyed
+  u32 head_ GUARDED_BY(lock_) = 0;  // the first buffered byte
+  u32 size_ GUARDED_BY(lock_) = 0;  // bytes buffered
+  bool reader_open_ GUARDED_BY(lock_) = true;
+  bool writer_open_ GUARDED_BY(lock_) = true;
   // The buffer follows the object in the same allocation.
 };
 

@@ -25,6 +25,7 @@
 #include <support/intrusive_list.h>
 #include <support/spinlock.h>
 #include <support/string_view.h>
+#include <support/thread_safety.h>
 
 namespace ipc {
 
@@ -46,7 +47,7 @@ class Service final : public Object {
   // Connections waiting now.
   u32 pending() const;
 
-  u32 queued_carriers_locked() const override;
+  u32 queued_carriers_locked() const override REQUIRES(lock_);
 
   // The registry's link (under the registry's lock).
   struct Link {
@@ -62,15 +63,16 @@ class Service final : public Object {
   Result<void> enqueue(MessagePtr& connection);
   void on_last_handle(Reaper& reaper) override;
 
+  // The service's lock (Object's lock()), named here so that the analysis can check its data.
+  mutable support::SpinLock lock_;
   ServiceRegistry& registry_;
   Link link_;
   Charge charge_;
   const u32 backlog_;
   char name_[kMaxServiceName];
   u32 name_size_ = 0;
-  // Guarded by lock().
-  MessageList pending_;
-  bool closed_ = false;
+  MessageList pending_ GUARDED_BY(lock_);
+  bool closed_ GUARDED_BY(lock_) = false;
 };
 
 class ServiceRegistry {
