@@ -16,6 +16,7 @@ namespace {
 constexpr ValType kUnknown = static_cast<ValType>(0);
 constexpr u32 kNone = 0xffffffffu;
 constexpr u32 kNoLimit = 0xffffffffu;  // a count without an implementation limit
+
 // Section ids in the binary format.
 enum class SectionId : u8 {
   Custom,
@@ -624,8 +625,8 @@ class Compiler {
     peephole_.record_result(*code_, start);
     return true;
   }
-  // Where the code is live: the word that starts an instruction (an emitted operation ends the
-  // peephole record), its operands, words of a variable part (br_table's targets).
+  // The raw words, for emit_instr, emit_instr_of and emit_numeric (and br_table's targets): the
+  // word that starts an instruction (an emitted operation ends the peephole record), operands.
   bool emit_op(Op op) {
     peephole_.reset();
     if (!push(*map_, CodeMapEntry{static_cast<u32>(code_->size()), op_offset_})) return false;
