@@ -111,6 +111,13 @@ int32_t warden_stats(char* buf, uint32_t len, uint32_t* written) WARDEN_IMPORT("
 // ends its lines with "\n" alone).
 int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
 
+// Makes a pipe: what is written to *write_fd can be read from *read_fd. Both are new descriptors
+// of the caller (the lowest free numbers); either can become a child's descriptor through
+// warden_spawn's stdio. A reader of an empty pipe waits (EAGAIN with FDFLAGS_NONBLOCK) and reads
+// end of file once every write end is closed; a write with every read end closed fails with EPIPE.
+// Errors: EMFILE, ENOMEM, EFAULT.
+int32_t warden_pipe(uint32_t* read_fd, uint32_t* write_fd) WARDEN_IMPORT("pipe");
+
 #ifdef __cplusplus
 }
 #endif

@@ -71,4 +71,5 @@ void* operator new(size_t size, std::align_val_t align, const std::nothrow_t&) n
 void operator delete(void* ptr) noexcept { kmem::free(ptr); }
 void operator delete(void* ptr, size_t) noexcept { operator delete(ptr); }
 void operator delete[](void* ptr) noexcept { operator delete(ptr); }
+void operator delete[](void* ptr, size_t) noexcept { operator delete(ptr); }
 void operator delete(void* ptr, std::align_val_t) noexcept { operator delete(ptr); }

@@ -80,4 +80,9 @@ void ProgramAccount::uncharge(u64 bytes) {
   pool::uncharge(bytes);
 }
 
+bool ProgramIpcAccount::charge(u64 bytes) { return program_.account.charge(bytes); }
+void ProgramIpcAccount::uncharge(u64 bytes) { program_.account.uncharge(bytes); }
+void ProgramIpcAccount::retain() { program_.refs.fetch_add(1); }
+void ProgramIpcAccount::release() { programs::release(&program_); }
+
 }  // namespace programs

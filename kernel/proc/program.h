@@ -7,11 +7,13 @@
 #include <async/task.h>
 #include <async/timer_wheel.h>
 #include <fs/node.h>
+#include <ipc/account.h>
 #include <kernel/proc/programs.h>
 #include <support/atomic.h>
 #include <support/format.h>
 #include <support/spinlock.h>
 #include <support/thread_safety.h>
+#include <wasi/abi.h>
 #include <wasm/runtime.h>
 
 namespace programs {
@@ -32,6 +34,21 @@ class ProgramAccount final : public wasm::MemoryAccount {
   Program& program_;
 };
 
+// Charges what IPC allocates for a program (its pipes, the messages it sends) like the rest of
+// its memory; a charge kept after the program ended (a pipe another program still reads) keeps
+// the record alive (retain/release count Program::refs).
+class ProgramIpcAccount final : public ipc::Account {
+ public:
+  explicit ProgramIpcAccount(Program& program) : program_(program) {}
+  bool charge(u64 bytes) override;
+  void uncharge(u64 bytes) override;
+  void retain() override;
+  void release() override;
+
+ private:
+  Program& program_;
+};
+
 // What a program's record, task, WASI state and address-space bookkeeping cost besides what its
 // store charges (its path and arguments come on top): charged at spawn, given back when the
 // record goes.
@@ -45,6 +62,7 @@ enum class WaitFor : u8 {
   Deadline,  // the clock reaching `deadline`
   Child,     // program `child` ending
   Turn,      // one trip through the run queue (sched_yield)
+  Objects,   // a signal of an IPC object (Program::signalled), or `deadline` if not kNever
 };
 
 // Whether, and how, a program was asked to end (Program::kill_requested): by the first kill.
@@ -89,6 +107,7 @@ struct Program {
   // Everything charged to the program: its overhead, its compiled module, its store.
   support::Atomic<u64> memory_bytes{0};
   ProgramAccount account{*this};
+  ProgramIpcAccount ipc_account{*this};
   Reserve reserve = Reserve::None;
   u64 overhead = 0;  // charged at spawn, given back with the record
   bool foreground = false;
@@ -120,6 +139,9 @@ struct Program {
   }
   u64 deadline = ~u64{0};
   u32 child = 0;
+  // WaitFor::Objects: set when a watched object's signal rose (any hart), cleared by the task
+  // before it starts a wait.
+  support::Atomic<u8> signalled{0};
   // When the running slice's time is up (written and read by the program's own task).
   u64 slice_end_ns = 0;
   // Re-runs the pending host call once what it waited for happened; Pending to keep waiting.
@@ -194,6 +216,10 @@ void wasi_attach(WasiState* state, Program* program);
 bool wasi_pending(Program& program);
 wasm::HostStatus wasi_retry(Program& program, wasm::HostCall& call);
 void wasi_destroy(WasiState* state);
+// warden.pipe: a pipe whose ends become two new descriptors of the program: Mfile, Nomem.
+wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd);
+// The null device's node (/dev/null, made at boot): opening it gives the null device.
+extern fs::Node* g_null_node;
 // Reads a program file (absolute path, or relative to `cwd`) from the root file system.
 support::Result<support::Vector<u8>, SpawnError> read_file(StringView path, StringView cwd);
 bool file_exists(StringView path, StringView cwd);

@@ -111,6 +111,7 @@ bool wait_over(Program& p, u64 now) {
     case WaitFor::Console: return console_readable_by(p.pid) || now >= p.deadline;
     case WaitFor::Deadline: return now >= p.deadline;
     case WaitFor::Child: return child_ended(p.child);
+    case WaitFor::Objects: return p.signalled.load() != 0 || now >= p.deadline;
   }
   return true;
 }
@@ -333,7 +334,9 @@ async::Task<Status> execute(Program& p) {
             } else {
               p.state.store(static_cast<u8>(State::Waiting));
               while (!killed(p) && !wait_over(p, ktime::now_ns())) {
-                u64 deadline = p.wait_for() == WaitFor::Console || p.wait_for() == WaitFor::Deadline
+                WaitFor what = p.wait_for();
+                u64 deadline = what == WaitFor::Console || what == WaitFor::Deadline ||
+                                       what == WaitFor::Objects
                                    ? p.deadline
                                    : async::kNever;
                 co_await Bell(p, deadline);

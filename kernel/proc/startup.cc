@@ -85,7 +85,20 @@ void init_pool(const fs::FileSystem& root) {
            limit >> 20, limits().reserve_bytes >> 20, limits().memory_bytes >> 20);
 }
 
+// /dev/null: an empty file whose node the kernel keeps, and opens as the null device.
+void make_null_device(fs::FileSystem& root) {
+  (void)root.mkdir(root.root(), "dev");
+  auto dev = root.resolve("/dev");
+  if (dev.is_error()) return;
+  auto null = root.create_file(dev.value(), "null", fs::CreateMode::OpenExisting);
+  if (null.is_error()) return;
+  g_null_node = null.value().get();
+  (void)new (std::nothrow) fs::NodeRef(support::move(null.value()));  // kept for good
+}
+
 }  // namespace
+
+fs::Node* g_null_node = nullptr;
 
 async::Task<bool> init() {
   entropy::init();
@@ -96,6 +109,7 @@ async::Task<bool> init() {
   support::Bytes blob = ramdisk::blob();
   if (blob.size() == 0) {
     (void)root->mkdir(root->root(), "tmp");
+    make_null_device(*root);
     init_pool(*root);
     co_return true;
   }
@@ -110,6 +124,7 @@ async::Task<bool> init() {
     co_await async::yield_now();
   }
   (void)root->mkdir(root->root(), "tmp");
+  make_null_device(*root);
   LOG_INFO("root file system: {} entries from the initrd, {} KiB used of {} KiB",
            loader.entries_done(), root->used() / 1024, root->limit() / 1024);
   init_pool(*root);

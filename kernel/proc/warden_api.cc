@@ -1,6 +1,6 @@
 // The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, wait, list, kill,
-// stats, console_mode. Every function checks its pointers and lengths against the caller's memory
-// before it changes anything, and answers with a WASI errno. What it reads from the caller's
+// stats, console_mode, pipe. Every function checks its pointers and lengths against the caller's
+// memory before it changes anything, and answers with a WASI errno. What it reads from the caller's
 // memory (spawn's path, arguments, environment, working directory and stdio numbers) it copies
 // into kernel memory once, within fixed bounds, and checks and uses only the copy
 // (wasm/guest_memory.h).
@@ -234,6 +234,20 @@ HostStatus warden_console_mode(void* env, HostCall& call) {
   return answer(call, kSuccess);
 }
 
+// pipe(read_fd_ptr, write_fd_ptr): a pipe, its ends two new descriptors of the caller.
+HostStatus warden_pipe(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 read_out = arg(call, 0), write_out = arg(call, 1);
+  if (!memory.ok(read_out, 4) || !memory.ok(write_out, 4)) return answer(call, kFault);
+  u32 read_fd = 0, write_fd = 0;
+  wasi::Errno e = wasi_pipe(p, &read_fd, &write_fd);
+  if (e != wasi::Errno::Success) return answer(call, static_cast<u32>(e));
+  memory.put<u32>(read_out, read_fd);
+  memory.put<u32>(write_out, write_fd);
+  return answer(call, kSuccess);
+}
+
 struct Export {
   const char* name;
   u32 params;  // all i32, one i32 result
@@ -244,6 +258,7 @@ constexpr Export kExports[] = {
     {"spawn", 13, warden_spawn}, {"wait", 4, warden_wait},
     {"list", 3, warden_list},    {"kill", 1, warden_kill},
     {"stats", 3, warden_stats},  {"console_mode", 1, warden_console_mode},
+    {"pipe", 2, warden_pipe},
 };
 
 }  // namespace

@@ -1,10 +1,19 @@
 // WASI for programs in the kernel: wasi::Os over the root file system (lib/fs) and the console
 // (kernel/tty.cc), one per program, and the glue the program runtime calls (program.h).
 //
-// Handles are indices into the program's object table: the console, or a file-system node
-// (file, directory, symlink). A child's standard descriptors share the parent's objects (a copy
-// of the node reference), so a parent can hand its stdout file to a child.
+// Handles are indices into the program's object table: the console, a file-system node (file,
+// directory, symlink), the null device, or an IPC object (a pipe end: lib/ipc, docs/ipc.md). A
+// child's standard descriptors share the parent's objects (a copy of the node reference, another
+// handle to the pipe end), so a parent can hand its stdout file or a pipe to a child.
+//
+// Waiting for IPC objects: an operation that would block registers the objects it waits for in
+// the program's WaitSet, whose Waker sets Program::signalled and rings the program's doorbell
+// (WaitFor::Objects); the task sleeps, holding no hart, and retries the call. Every new call that
+// may wait first drops the previous registrations, so a program that stopped waiting holds no
+// observer (and no reference) for long.
 #include <fs/file_system.h>
+#include <ipc/pipe.h>
+#include <ipc/wait_set.h>
 #include <kernel/arch/time.h>
 #include <kernel/console/console.h>
 #include <kernel/console/tty.h>
@@ -25,6 +34,8 @@ namespace {
 constexpr usize kConsolePiece = 256;
 // Random bytes per hold of the generator's lock (about 0.1 ms in QEMU).
 constexpr usize kRandomPiece = 4096;
+// How often a poll that waits for IPC objects and console input looks at the console.
+constexpr u64 kConsoleRecheckNs = 20'000'000;
 
 Errno errno_of(fs::Error error) {
   switch (error) {
@@ -43,6 +54,42 @@ Errno errno_of(fs::Error error) {
   }
   return Errno::Io;
 }
+
+Errno errno_of(ipc::Error error) {
+  switch (error) {
+    case ipc::Error::NoMemory:
+    case ipc::Error::LimitReached: return Errno::Nomem;
+    case ipc::Error::TableFull: return Errno::Mfile;
+    case ipc::Error::BadHandle:
+    case ipc::Error::WrongType: return Errno::Badf;
+    case ipc::Error::AccessDenied: return Errno::Notcapable;
+    case ipc::Error::WouldBlock: return Errno::WouldBlock;
+    case ipc::Error::PeerClosed: return Errno::Pipe;
+    case ipc::Error::BufferTooSmall: return Errno::Nobufs;
+    case ipc::Error::TooBig: return Errno::Msgsize;
+    case ipc::Error::WouldCycle:
+    case ipc::Error::Invalid: return Errno::Inval;
+    case ipc::Error::NotFound: return Errno::Noent;
+    case ipc::Error::Exists: return Errno::Exist;
+    case ipc::Error::Busy: return Errno::Again;
+  }
+  return Errno::Io;
+}
+
+// Rings the waiting program when a watched signal rises (an Observer callback: a leaf).
+class ProgramWaker final : public ipc::WaitSet::Waker {
+ public:
+  Program* program = nullptr;
+  void wake() override {
+    if (program == nullptr) return;
+    program->signalled.store(1);
+    program->ring();
+  }
+};
+
+// The signals a read or a write of a pipe end waits for.
+constexpr ipc::Signals kReadWait = ipc::signal::kReadable | ipc::signal::kPeerClosed;
+constexpr ipc::Signals kWriteWait = ipc::signal::kWritable | ipc::signal::kPeerClosed;
 
 wasi::FileType type_of(fs::Kind kind) {
   switch (kind) {
@@ -76,13 +123,28 @@ fs::TimeUpdate update(u64 value, u16 flags, u16 set, u16 now) {
 
 class KernelOs final : public wasi::Os {
  public:
-  enum class Kind : u8 { Free, Console, Node };
+  // Null: the null device (/dev/null): reads end at once, writes take everything.
+  enum class Kind : u8 { Free, Console, Node, Null, Ipc };
   struct Object {
     Kind kind = Kind::Free;
     fs::NodeRef node;
-    u64 offset = 0;  // stream reads of a file (the WASI layer positions the others itself)
+    u64 offset = 0;   // stream reads of a file (the WASI layer positions the others itself)
+    ipc::Handle ipc;  // Kind::Ipc
   };
 
+  KernelOs() = default;
+  KernelOs(const KernelOs&) = delete;
+  KernelOs& operator=(const KernelOs&) = delete;
+  ~KernelOs() {
+    delete wait_set_;  // unregisters every observer before the entries go
+    delete[] entries_;
+    if (entries_charge_ != 0 && program != nullptr) program->account.uncharge(entries_charge_);
+  }
+
+  void attach(Program* p) {
+    program = p;
+    waker_.program = p;
+  }
   Program* program = nullptr;  // set once the program record exists
 
   support::Result<Handle> add_console() {
@@ -96,12 +158,47 @@ class KernelOs final : public wasi::Os {
     o.node = support::move(node);
     return add(support::move(o));
   }
-  // A copy of another program's object (shared stdio).
-  support::Result<Handle> add_copy(const Object& other) {
+  support::Result<Handle> add_ipc(ipc::Handle handle) {
+    Object o;
+    o.kind = Kind::Ipc;
+    o.ipc = support::move(handle);
+    return add(support::move(o));
+  }
+  // A copy of another program's object (shared stdio): the same node, or another handle to the
+  // same IPC object (which must allow kDuplicate: BadDescriptor).
+  support::Result<Handle, SpawnError> add_copy(const Object& other) {
     Object o;
     o.kind = other.kind;
     o.node = other.node;
-    return add(support::move(o));
+    if (other.kind == Kind::Ipc) {
+      auto copy = other.ipc.duplicate();
+      if (copy.is_error()) {
+        return copy.error() == ipc::Error::AccessDenied ? SpawnError::BadDescriptor
+                                                        : SpawnError::NoMemory;
+      }
+      o.ipc = support::move(copy.value());
+    }
+    auto handle = add(support::move(o));
+    if (handle.is_error()) return SpawnError::NoMemory;
+    return handle.value();
+  }
+  // Makes a pipe charged to the program and puts its ends in the table: Mfile past the
+  // program's descriptor limit, Nomem.
+  Errno make_pipe(Handle* reader, Handle* writer) {
+    if (program == nullptr) return Errno::Inval;
+    if (live_ + 2 > g_limits.open_files) return Errno::Mfile;
+    auto ends = ipc::Pipe::create(program->ipc_account);
+    if (ends.is_error()) return errno_of(ends.error());
+    auto r = add_ipc(support::move(ends.value().reader));
+    if (r.is_error()) return Errno::Nomem;
+    auto w = add_ipc(support::move(ends.value().writer));
+    if (w.is_error()) {
+      (void)close(r.value());
+      return Errno::Nomem;
+    }
+    *reader = r.value();
+    *writer = w.value();
+    return Errno::Success;
   }
   Object* get(Handle h) {
     if (h == 0 || h > objects_.size() || objects_[h - 1].kind == Kind::Free) return nullptr;
@@ -141,6 +238,11 @@ class KernelOs final : public wasi::Os {
   Errno read(Handle h, support::Span<u8> out, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Ipc) return read_pipe(*o, out, done);
+    if (o->kind == Kind::Null) {
+      *done = 0;
+      return Errno::Success;
+    }
     if (o->kind == Kind::Node) {
       Errno e = pread(h, out, o->offset, done);
       if (e == Errno::Success) o->offset += *done;
@@ -159,6 +261,11 @@ class KernelOs final : public wasi::Os {
   Errno write(Handle h, support::Span<const u8> data, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Ipc) return write_pipe(*o, data, done);
+    if (o->kind == Kind::Null) {
+      *done = data.size();
+      return Errno::Success;
+    }
     if (o->kind == Kind::Node) {
       auto at = root().append(o->node, support::Bytes(data.data(), data.size()));
       if (at.is_error()) return errno_of(at.error());
@@ -200,6 +307,12 @@ class KernelOs final : public wasi::Os {
   Errno append(Handle h, support::Span<const support::Bytes> parts, u64* at, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Null) {
+      *at = 0;
+      *done = 0;
+      for (support::Bytes part : parts) *done += part.size();
+      return Errno::Success;
+    }
     if (o->kind != Kind::Node) return Errno::Spipe;
     auto offset = root().append(o->node, parts);
     if (offset.is_error()) return errno_of(offset.error());
@@ -213,6 +326,13 @@ class KernelOs final : public wasi::Os {
   Errno stat(Handle h, wasi::FileStat* out) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Ipc || o->kind == Kind::Null) {
+      // Preview 1 has no type for a pipe; the null device is not a terminal either.
+      *out = {};
+      out->type = wasi::FileType::Unknown;
+      out->nlink = 1;
+      return Errno::Success;
+    }
     if (o->kind == Kind::Console) {
       *out = {};
       out->type = wasi::FileType::CharacterDevice;
@@ -291,6 +411,14 @@ class KernelOs final : public wasi::Os {
       return e;
     }
     if (node->is_symlink()) return Errno::Loop;
+    if (node.get() == g_null_node && node->is_file()) {
+      Object null_object;
+      null_object.kind = Kind::Null;
+      auto handle = add(support::move(null_object));
+      if (handle.is_error()) return Errno::Nomem;
+      *out = handle.value();
+      return Errno::Success;
+    }
     if (options.directory && !node->is_directory()) return Errno::Notdir;
     if (node->is_directory() && (options.write || options.truncate)) return Errno::Isdir;
     if (options.truncate && node->is_file()) {
@@ -370,18 +498,23 @@ class KernelOs final : public wasi::Os {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
     o->node.reset();
+    o->ipc.reset();  // its last handle closes the pipe end: the peer sees EOF or EPIPE
     o->kind = Kind::Free;
     --live_;
     return Errno::Success;
   }
 
   Errno poll(support::Span<wasi::PollFd> fds, u64 deadline) override {
-    bool any = false, console_read = false;
+    end_wait();
+    bool any = false, console_read = false, objects = false;
     for (wasi::PollFd& fd : fds) {
       Object* o = get(fd.handle);
       if (o == nullptr) {
         fd.ready = true;
         fd.error = Errno::Badf;
+      } else if (o->kind == Kind::Ipc) {
+        objects = true;
+        poll_pipe(*o, fd);
       } else if (o->kind == Kind::Console && !fd.write) {
         console_read = true;
         fd.ready = owns_console() && tty::readable();
@@ -391,7 +524,15 @@ class KernelOs final : public wasi::Os {
       any |= fd.ready;
     }
     if (any) return Errno::Success;
-    if (deadline != ~u64{0} && ktime::now_ns() >= deadline) return Errno::Success;
+    u64 now = ktime::now_ns();
+    if (deadline != ~u64{0} && now >= deadline) return Errno::Success;
+    if (objects) {
+      // Console input does not ring a program waiting for objects: with both, look at the
+      // console again every kConsoleRecheckNs.
+      if (console_read) deadline = support::min(deadline, now + kConsoleRecheckNs);
+      wait_for_objects(fds, deadline);
+      return Errno::WouldBlock;
+    }
     wait_for(console_read ? WaitFor::Console : WaitFor::Deadline, deadline);
     return Errno::WouldBlock;
   }
@@ -426,6 +567,113 @@ class KernelOs final : public wasi::Os {
 
   bool owns_console() const { return program != nullptr && program->pid == console_owner(); }
 
+  Errno read_pipe(Object& o, support::Span<u8> out, u64* done) {
+    end_wait();
+    if (o.ipc.object()->kind() != ipc::Kind::PipeReader) return Errno::Badf;
+    auto* reader = static_cast<ipc::PipeReader*>(o.ipc.object());
+    auto n = reader->read(out);
+    if (n.is_ok()) {
+      *done = n.value();
+      return Errno::Success;
+    }
+    if (n.error() == ipc::Error::WouldBlock) return wait_for_object(o, kReadWait);
+    return errno_of(n.error());
+  }
+  Errno write_pipe(Object& o, support::Span<const u8> data, u64* done) {
+    end_wait();
+    if (o.ipc.object()->kind() != ipc::Kind::PipeWriter) return Errno::Badf;
+    auto* writer = static_cast<ipc::PipeWriter*>(o.ipc.object());
+    auto n = writer->write(support::Bytes(data.data(), data.size()));
+    if (n.is_ok()) {
+      *done = n.value();
+      return Errno::Success;
+    }
+    if (n.error() == ipc::Error::WouldBlock) return wait_for_object(o, kWriteWait);
+    return errno_of(n.error());
+  }
+  // poll_oneoff's readiness of a pipe end: readable with bytes or once every writer is gone
+  // (hangup), writable with room or once every reader is gone (hangup: a write fails, EPIPE).
+  static void poll_pipe(Object& o, wasi::PollFd& fd) {
+    ipc::Object* object = o.ipc.object();
+    ipc::Signals now = object->signals();
+    bool closed = now.contains(ipc::signal::kPeerClosed);
+    if (!fd.write && object->kind() == ipc::Kind::PipeReader) {
+      fd.nbytes = static_cast<ipc::PipeReader*>(object)->available();
+      fd.ready = fd.nbytes > 0 || closed;
+      fd.hangup = closed;
+    } else if (fd.write && object->kind() == ipc::Kind::PipeWriter) {
+      fd.nbytes = static_cast<ipc::PipeWriter*>(object)->room();
+      fd.ready = now.contains(ipc::signal::kWritable) || closed;
+      fd.hangup = closed;
+    } else {
+      fd.ready = true;  // the wrong end for this direction: it can never become ready
+      fd.error = Errno::Badf;
+    }
+  }
+
+  // The program's wait set, made at its first wait for objects: as many entries as it may have
+  // descriptors (one per object it can wait for), charged to it. Null when that fails.
+  ipc::WaitSet* wait_set() {
+    if (wait_set_ != nullptr || program == nullptr) return wait_set_;
+    u32 count = g_limits.open_files;
+    u64 bytes = u64{count} * sizeof(ipc::WaitSet::Entry) + sizeof(ipc::WaitSet);
+    if (!program->account.charge(bytes)) return nullptr;
+    entries_ = new (std::nothrow) ipc::WaitSet::Entry[count];
+    if (entries_ != nullptr) {
+      wait_set_ = new (std::nothrow) ipc::WaitSet({entries_, count}, waker_);
+    }
+    if (wait_set_ == nullptr) {
+      delete[] entries_;
+      entries_ = nullptr;
+      program->account.uncharge(bytes);
+      return nullptr;
+    }
+    entries_charge_ = bytes;
+    return wait_set_;
+  }
+  // Forgets what the last wait watched (its observers and references).
+  void end_wait() {
+    if (wait_set_ != nullptr && wait_set_->size() > 0) wait_set_->clear();
+  }
+  // Suspends the call until `o` asserts one of `mask`: WouldBlock. Without a wait set (no memory)
+  // the call is retried at the program's next turn instead.
+  Errno wait_for_object(Object& o, ipc::Signals mask) {
+    ipc::WaitSet* set = begin_wait();
+    if (set == nullptr || set->add(o.ipc.ref(), mask, 0).is_error()) {
+      wait_for(WaitFor::Turn, ~u64{0});
+      return Errno::WouldBlock;
+    }
+    finish_wait(~u64{0});
+    return Errno::WouldBlock;
+  }
+  void wait_for_objects(support::Span<wasi::PollFd> fds, u64 deadline) {
+    ipc::WaitSet* set = begin_wait();
+    for (wasi::PollFd& fd : fds) {
+      Object* o = get(fd.handle);
+      if (o == nullptr || o->kind != Kind::Ipc) continue;
+      if (set == nullptr ||
+          set->add(o->ipc.ref(), fd.write ? kWriteWait : kReadWait, 0).is_error()) {
+        // More objects than entries, or no memory: poll again at the next turn.
+        wait_for(WaitFor::Turn, ~u64{0});
+        return;
+      }
+    }
+    finish_wait(deadline);
+  }
+  ipc::WaitSet* begin_wait() {
+    ipc::WaitSet* set = wait_set();
+    if (set == nullptr) return nullptr;
+    set->clear();
+    program->signalled.store(0);
+    return set;
+  }
+  // After the objects were added: a signal that rose before an observer was registered counts.
+  void finish_wait(u64 deadline) {
+    ipc::WaitSet::Ready ready[1];
+    if (wait_set_->poll(ready) > 0) program->signalled.store(1);
+    wait_for(WaitFor::Objects, deadline);
+  }
+
   void wait_for(WaitFor what, u64 deadline) {
     if (program == nullptr) return;
     program->set_wait_for(what);
@@ -434,6 +682,10 @@ class KernelOs final : public wasi::Os {
 
   support::Vector<Object> objects_;
   u32 live_ = 0;
+  ProgramWaker waker_;
+  ipc::WaitSet::Entry* entries_ = nullptr;
+  ipc::WaitSet* wait_set_ = nullptr;
+  u64 entries_charge_ = 0;
 };
 
 struct WasiState {
@@ -480,9 +732,7 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
       const wasi::Descriptor* d = parent_wasi->wasi.descriptor(static_cast<u32>(request.stdio[i]));
       KernelOs::Object* o = d != nullptr && d->open ? parent_wasi->os.get(d->handle) : nullptr;
       if (o == nullptr) return fail(SpawnError::BadDescriptor);
-      auto copied = state->os.add_copy(*o);
-      if (copied.is_error()) return fail(SpawnError::NoMemory);
-      handle = copied.value();
+      handle = state->os.add_copy(*o);
     } else {
       auto console_handle = state->os.add_console();
       if (console_handle.is_error()) return fail(SpawnError::NoMemory);
@@ -512,7 +762,7 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
   return state;
 }
 
-void wasi_attach(WasiState* state, Program* program) { state->os.program = program; }
+void wasi_attach(WasiState* state, Program* program) { state->os.attach(program); }
 
 support::Result<wasm::Extern, Failure> resolve_wasi(Program& program, wasm::Store& store,
                                                     const wasm::Import& import,
@@ -538,5 +788,26 @@ wasm::HostStatus wasi_retry(Program& program, wasm::HostCall& call) {
 }
 
 void wasi_destroy(WasiState* state) { delete state; }
+
+wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd) {
+  WasiState& state = *program.wasi;
+  Handle reader = 0, writer = 0;
+  if (Errno e = state.os.make_pipe(&reader, &writer); e != Errno::Success) return e;
+  auto r = state.wasi.add_fd(reader);
+  if (r.is_error()) {
+    (void)state.os.close(reader);
+    (void)state.os.close(writer);
+    return Errno::Nomem;
+  }
+  auto w = state.wasi.add_fd(writer);
+  if (w.is_error()) {
+    (void)state.wasi.close_fd(r.value());
+    (void)state.os.close(writer);
+    return Errno::Nomem;
+  }
+  *read_fd = r.value();
+  *write_fd = w.value();
+  return Errno::Success;
+}
 
 }  // namespace programs

@@ -768,8 +768,9 @@ Errno Wasi::fd_tell(Args& a) {
   return Errno::Success;
 }
 
-Errno Wasi::fd_close(Args& a) {
-  const u32 fd = a.arg32(0);
+Errno Wasi::fd_close(Args& a) { return close_fd(a.arg32(0)); }
+
+Errno Wasi::close_fd(u32 fd) {
   Descriptor* d = TRY(lookup(fd));
   if (d->owned) (void)os_.close(d->handle);
   *d = Descriptor{};

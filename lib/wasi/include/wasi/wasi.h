@@ -149,6 +149,8 @@ class Wasi {
   // position, so a file shared by stdout and stderr stays consistent) and it has no seek/tell
   // rights (a terminal: wasi-libc's isatty). Returns the number.
   Result<u32> add_fd(Handle handle, Ownership ownership = Ownership::Owned);
+  // Closes descriptor `fd` (as fd_close): Badf when it is not open.
+  Errno close_fd(u32 fd);
   // A preopened directory, seen by the program under `guest_path` with full rights.
   Result<u32> add_preopen(Handle dir, StringView guest_path,
                           Ownership ownership = Ownership::Owned);
