@@ -213,7 +213,24 @@ run uniq -c /tmp/letters
 expect "uniq -c" 0 "$(printf '      2 a\n      1 b\n      1 a')"
 run uniq /tmp/letters /tmp/other
 expect "uniq with two files" 2 "" "usage: uniq [-c] [FILE]"
-run rm /tmp/twelve /tmp/numbers /tmp/letters
+
+# --- wc, cksum --------------------------------------------------------------------------------
+feed 'one two\nthree\n' wc
+expect "wc of standard input" 0 "      2       3      14"
+feed 'one two\nthree\n' wc -l
+expect "wc -l of standard input: the count alone" 0 "2"
+run wc -lc /tmp/letters /tmp/twelve
+expect "wc -lc of two files, and a total" 0 \
+  "$(printf '      4       8 /tmp/letters\n     12      27 /tmp/twelve\n     16      35 total')"
+run wc -x
+expect "wc -x" 2 "" "$(printf 'wc: unknown option -x\nusage: wc [-lwc] [FILE...]')"
+cp "$SCRATCH/twelve" "$SCRATCH/twelve.host"
+run cksum /tmp/twelve
+expect "cksum of a file: the POSIX checksum, as the host's cksum gives it" 0 \
+  "$(cd "$SCRATCH" && cksum twelve.host | sed 's| twelve.host| /tmp/twelve|')"
+feed '' cksum
+expect "cksum of empty standard input" 0 "4294967295 0"
+run rm /tmp/twelve /tmp/twelve.host /tmp/numbers /tmp/letters
 expect "rm the inputs" 0 ""
 
 echo "tools_test: $checks checks, $failures failed"
