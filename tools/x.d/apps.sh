@@ -96,15 +96,16 @@ x_apps_build() {
   x_apps_finish "$out" "$ROOT/apps/src" programs "${failed[@]}"
 }
 
-# The hostile programs (apps/hostile): programs that attack the kernel, run by the kernel's
-# hostile.* tests (kernel/ktest/hostile_*.cc). NAME.c is built like an app (C against wasi-libc),
-# NAME.wat is assembled by wabt's wat2wasm; each becomes build/apps/hostile/NAME.wasm, packed into
-# the initrd as /hostile/NAME.wasm. Fails when one does not build.
-x_hostile_build() {
-  local out="$ROOT/build/apps/hostile" src name bin failed=()
+# The programs the kernel's tests and benchmarks run, each packed into the initrd under its own
+# folder: apps/hostile (programs that attack the kernel, run by the kernel's hostile.* tests,
+# kernel/ktest/hostile_*.cc) as /hostile/NAME.wasm, apps/bench (the guest side of `./x bench`
+# figures) as /bench/NAME.wasm. NAME.c is built like an app (C against wasi-libc), NAME.wat is
+# assembled by wabt's wat2wasm, into build/apps/FOLDER/NAME.wasm. Fails when one does not build.
+x_test_programs_build() {  # folder (hostile or bench)
+  local folder="$1" out="$ROOT/build/apps/$1" src name bin failed=()
   mkdir -p "$out"
   x_apps_cflags
-  for src in "$ROOT"/apps/hostile/*.c "$ROOT"/apps/hostile/*.wat; do
+  for src in "$ROOT/apps/$folder"/*.c "$ROOT/apps/$folder"/*.wat; do
     [[ -e "$src" ]] || continue
     name="$(basename "${src%.*}")"
     bin="$out/$name.wasm"
@@ -117,7 +118,7 @@ x_hostile_build() {
       failed+=("$name")
     fi
   done
-  x_apps_finish "$out" "$ROOT/apps/hostile" "hostile programs" "${failed[@]}"
+  x_apps_finish "$out" "$ROOT/apps/$folder" "$folder programs" "${failed[@]}"
 }
 
 # help: apps                 build the WebAssembly programs in apps/ into build/apps/bin (incremental)
