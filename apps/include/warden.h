@@ -118,6 +118,77 @@ int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
 // Errors: EMFILE, ENOMEM, EFAULT.
 int32_t warden_pipe(uint32_t* read_fd, uint32_t* write_fd) WARDEN_IMPORT("pipe");
 
+// --- Channels and services (docs/ipc.md).
+//
+// A channel is two ends that carry messages both ways; a message is up to
+// WARDEN_CHANNEL_MAX_BYTES bytes plus up to WARDEN_CHANNEL_MAX_HANDLES descriptors, which it MOVES
+// to the receiver. Each direction queues at most 64 messages and 256 KiB. A channel end cannot be
+// duplicated: it cannot become a child's descriptor through warden_spawn's stdio (EBADF); a
+// program gets channels by making them, by receiving them in a message, or by connecting to a
+// service. poll() (poll_oneoff) waits on channel ends and services with the other descriptors:
+// POLLIN for a message (or a connection, on a service), POLLOUT for room in the peer's queue,
+// POLLHUP once the peer is closed. Closing an end (or ending) is seen by the peer: its reads give
+// EPIPE once it has read what was queued for it, its writes EPIPE at once; the messages queued for
+// the closed end are freed, with the descriptors they carried.
+
+#define WARDEN_CHANNEL_MAX_BYTES 65536u
+#define WARDEN_CHANNEL_MAX_HANDLES 64u
+
+// Makes a channel: its two ends are new descriptors of the caller. Errors: EMFILE, ENOMEM.
+int32_t warden_channel(uint32_t* fd0, uint32_t* fd1) WARDEN_IMPORT("channel");
+
+// One descriptor a message moves, and the rights the receiver gets.
+#define WARDEN_TRANSFER_REDUCE 1u  // the receiver keeps only the WASI rights in `rights`
+struct warden_transfer {
+  uint32_t fd;      // the sender's descriptor (it is closed once the message is queued)
+  uint32_t flags;   // 0 or WARDEN_TRANSFER_REDUCE
+  uint64_t rights;  // with WARDEN_TRANSFER_REDUCE: a mask of WASI rights (__WASI_RIGHTS_*)
+};
+
+// Sends `len` bytes and the `count` descriptors `transfers` names through the channel end `fd`.
+// Any descriptor can be sent: a file, a directory, the console, /dev/null, a pipe end, another
+// channel end, a service. The receiver gets it with the sender's rights, fdflags and position
+// (with WARDEN_TRANSFER_REDUCE its rights ANDed with `rights`: a reduction, never an increase;
+// e.g. a file sent without __WASI_RIGHTS_FD_WRITE cannot be written by the receiver). The
+// descriptors leave the sender only if the message is queued: on any error nothing changed.
+// A full queue waits for room (EAGAIN with O_NONBLOCK). Errors: EPIPE (the peer is closed),
+// EMSGSIZE (over WARDEN_CHANNEL_MAX_BYTES or WARDEN_CHANNEL_MAX_HANDLES), EINVAL (a descriptor
+// named twice, an end of this very channel, unknown flags, or a channel end or service that has
+// channel ends or connections queued for it: read those first, so that no cycle of ends can keep
+// itself alive), EBADF (`fd` not a channel end, a transfer not open), ENOTCAPABLE (`fd` lacks
+// fd_write), ENOMEM.
+int32_t warden_channel_write(uint32_t fd, const void* bytes, uint32_t len,
+                             const struct warden_transfer* transfers, uint32_t count)
+    WARDEN_IMPORT("channel_write");
+
+// Reads the next message from the channel end `fd`: its bytes into `bytes`, its descriptors (new
+// descriptors of the caller, the lowest free numbers) into `fds`, their counts into
+// *actual_bytes and *actual_fds. Waits for a message (EAGAIN with O_NONBLOCK). ENOBUFS: the
+// message has more than `len` bytes or `max_fds` descriptors; *actual_bytes and *actual_fds say
+// what it needs and it stays queued. EPIPE: the peer is closed and everything it sent was read.
+// EMFILE: the caller cannot take its descriptors (it stays queued). EBADF, ENOTCAPABLE.
+int32_t warden_channel_read(uint32_t fd, void* bytes, uint32_t len, uint32_t* fds, uint32_t max_fds,
+                            uint32_t* actual_bytes, uint32_t* actual_fds)
+    WARDEN_IMPORT("channel_read");
+
+// Publishes the service `name` (1 to 64 bytes of [A-Za-z0-9._-], seen as /svc/NAME; "/svc/NAME"
+// is accepted too): *fd is a new descriptor of it, readable (poll) when a connection is pending.
+// The service is unpublished when that descriptor closes (or the program ends): connections not
+// yet accepted are closed. Errors: EEXIST (published already), EINVAL (the name), ENAMETOOLONG,
+// EMFILE, ENOMEM.
+int32_t warden_service_publish(const char* name, uint32_t len, uint32_t* fd)
+    WARDEN_IMPORT("service_publish");
+
+// Connects to the service `name`: *fd is a new channel end whose peer the service receives with
+// warden_service_accept. Errors: ENOENT (no such service), EAGAIN (16 connections wait for it
+// already), EINVAL, ENAMETOOLONG, EMFILE, ENOMEM.
+int32_t warden_service_connect(const char* name, uint32_t len, uint32_t* fd)
+    WARDEN_IMPORT("service_connect");
+
+// Takes the oldest pending connection of the service `service_fd`: *fd is a new channel end.
+// Waits for one (EAGAIN with O_NONBLOCK). EMFILE (it stays pending), EBADF, ENOTCAPABLE.
+int32_t warden_service_accept(uint32_t service_fd, uint32_t* fd) WARDEN_IMPORT("service_accept");
+
 #ifdef __cplusplus
 }
 #endif

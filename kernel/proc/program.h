@@ -8,6 +8,7 @@
 #include <async/timer_wheel.h>
 #include <fs/node.h>
 #include <ipc/account.h>
+#include <ipc/message.h>
 #include <kernel/proc/programs.h>
 #include <support/atomic.h>
 #include <support/format.h>
@@ -218,6 +219,38 @@ wasm::HostStatus wasi_retry(Program& program, wasm::HostCall& call);
 void wasi_destroy(WasiState* state);
 // warden.pipe: a pipe whose ends become two new descriptors of the program: Mfile, Nomem.
 wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd);
+
+// Channels and services (wasi_glue.cc; warden_api.cc checks and copies the guest's arguments,
+// docs/ipc.md "In the kernel today"). Each answers with a WASI errno; WouldBlock means the
+// program now waits (WaitFor::Objects) and the call is to be retried.
+//
+// The guest's struct warden_transfer: one descriptor a channel message moves, and the rights the
+// receiver keeps (with kTransferReduce: its WASI rights ANDed with `rights`).
+struct ChannelTransfer {
+  u32 fd;
+  u32 flags;
+  u64 rights;
+};
+inline constexpr u32 kTransferReduce = 1;
+// warden.channel: a channel whose ends become two new descriptors: Mfile, Nomem.
+wasi::Errno wasi_channel(Program& program, u32* fd0, u32* fd1);
+// warden.channel_write, first attempt: `bytes` (the guest's, copied once here into the message)
+// and `transfers` (a kernel copy, at most ipc::kMaxMessageHandles) to the channel end `fd`.
+// WouldBlock (the peer's queue is full): the message is kept for channel_write_retry.
+wasi::Errno wasi_channel_write(Program& program, u32 fd, support::Bytes bytes,
+                               support::Span<const ChannelTransfer> transfers);
+wasi::Errno wasi_channel_write_retry(Program& program);
+// warden.channel_read: the next message's bytes into `bytes` and its handles as new descriptors
+// into `fds`; `sizes` set whenever there is a message (Nobufs: the buffers are too small, it
+// stays queued). Retried the same way.
+wasi::Errno wasi_channel_read(Program& program, u32 fd, support::Span<u8> bytes,
+                              support::Span<u32> fds, ipc::MessageSizes* sizes);
+// warden.service_publish / service_connect (a name, "kv" or "/svc/kv") and service_accept.
+wasi::Errno wasi_service_publish(Program& program, StringView name, u32* fd);
+wasi::Errno wasi_service_connect(Program& program, StringView name, u32* fd);
+wasi::Errno wasi_service_accept(Program& program, u32 service_fd, u32* fd);
+// Makes the kernel's service registry (at boot, before the first program).
+void init_services();
 // The null device's node (/dev/null, made at boot): opening it gives the null device.
 extern fs::Node* g_null_node;
 // Reads a program file (absolute path, or relative to `cwd`) from the root file system.

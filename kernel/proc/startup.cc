@@ -103,6 +103,7 @@ fs::Node* g_null_node = nullptr;
 async::Task<bool> init() {
   entropy::init();
   read_limits();
+  init_services();
   auto* root = new (std::nothrow) fs::FileSystem(quota_bytes(), realtime_clock, nullptr, &g_chunks);
   if (root == nullptr) co_return false;
   set_root(*root);

@@ -1,9 +1,12 @@
 // The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, wait, list, kill,
-// stats, console_mode, pipe. Every function checks its pointers and lengths against the caller's
-// memory before it changes anything, and answers with a WASI errno. What it reads from the caller's
-// memory (spawn's path, arguments, environment, working directory and stdio numbers) it copies
-// into kernel memory once, within fixed bounds, and checks and uses only the copy
-// (wasm/guest_memory.h).
+// stats, console_mode, pipe, channel, channel_write, channel_read, service_publish,
+// service_connect, service_accept. Every function checks its pointers and lengths against the
+// caller's memory before it changes anything, and answers with a WASI errno. What it reads from
+// the caller's memory (spawn's path, arguments, environment, working directory and stdio numbers;
+// a message's bytes and transfers; a service name) it copies into kernel memory once, within
+// fixed bounds, and checks and uses only the copy (wasm/guest_memory.h).
+#include <ipc/channel.h>
+#include <ipc/service.h>
 #include <kernel/console/tty.h>
 #include <kernel/mm/memory.h>
 #include <kernel/mm/wasm_memory.h>
@@ -248,6 +251,130 @@ HostStatus warden_pipe(void* env, HostCall& call) {
   return answer(call, kSuccess);
 }
 
+// channel(fd0_ptr, fd1_ptr): a channel, its ends two new descriptors of the caller.
+HostStatus warden_channel(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 out0 = arg(call, 0), out1 = arg(call, 1);
+  if (!memory.ok(out0, 4) || !memory.ok(out1, 4)) return answer(call, kFault);
+  u32 fd0 = 0, fd1 = 0;
+  wasi::Errno e = wasi_channel(p, &fd0, &fd1);
+  if (e != wasi::Errno::Success) return answer(call, static_cast<u32>(e));
+  memory.put<u32>(out0, fd0);
+  memory.put<u32>(out1, fd1);
+  return answer(call, kSuccess);
+}
+
+// The guest's struct warden_transfer, byte for byte.
+static_assert(sizeof(ChannelTransfer) == 16 && wasm::GuestLayout<ChannelTransfer>);
+
+// An errno, or Pending (the call waits and `retry` runs it again).
+HostStatus answer_or_wait(Program& p, HostCall& call, wasi::Errno e,
+                          HostStatus (*retry)(Program&, HostCall&)) {
+  if (e == wasi::Errno::WouldBlock) {
+    p.retry = retry;
+    return HostStatus::Pending;
+  }
+  return answer(call, static_cast<u32>(e));
+}
+
+HostStatus channel_write_retry(Program& p, HostCall& call) {
+  return answer_or_wait(p, call, wasi_channel_write_retry(p), channel_write_retry);
+}
+
+// channel_write(fd, bytes, len, transfers, count): a message of `len` bytes and the `count`
+// descriptors `transfers` names (struct warden_transfer) to the channel end `fd`. The bytes are
+// copied once, into the message; the transfers once, into a kernel array.
+HostStatus warden_channel_write(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 fd = arg(call, 0), bytes_ptr = arg(call, 1), len = arg(call, 2);
+  u32 transfers_ptr = arg(call, 3), count = arg(call, 4);
+  if (!memory.ok(bytes_ptr, len) ||
+      !memory.ok(transfers_ptr, u64{count} * sizeof(ChannelTransfer))) {
+    return answer(call, kFault);
+  }
+  if (count > ipc::kMaxMessageHandles) return answer(call, static_cast<u32>(wasi::Errno::Msgsize));
+  ChannelTransfer transfers[ipc::kMaxMessageHandles];
+  support::Span<ChannelTransfer> copy(transfers, count);
+  if (memory.copy_in(transfers_ptr, copy).is_error()) return answer(call, kFault);
+  // The bytes are data the kernel never interprets: the message copies them (once).
+  auto bytes = memory.bytes(bytes_ptr, len);
+  if (bytes.is_error()) return answer(call, kFault);
+  support::Bytes data(bytes.value().data(), bytes.value().size());
+  wasi::Errno e =
+      wasi_channel_write(p, fd, data, support::Span<const ChannelTransfer>(transfers, count));
+  return answer_or_wait(p, call, e, channel_write_retry);
+}
+
+// channel_read(fd, bytes, len, fds, max_fds, actual_bytes_ptr, actual_fds_ptr): the next message.
+HostStatus warden_channel_read(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 fd = arg(call, 0), bytes_ptr = arg(call, 1), len = arg(call, 2);
+  u32 fds_ptr = arg(call, 3), max_fds = arg(call, 4);
+  u32 actual_bytes = arg(call, 5), actual_fds = arg(call, 6);
+  if (!memory.ok(bytes_ptr, len) || !memory.ok(fds_ptr, u64{max_fds} * 4) ||
+      !memory.ok(actual_bytes, 4) || !memory.ok(actual_fds, 4)) {
+    return answer(call, kFault);
+  }
+  u32 fds[ipc::kMaxMessageHandles];
+  u32 room = max_fds < ipc::kMaxMessageHandles ? max_fds : ipc::kMaxMessageHandles;
+  auto bytes = memory.bytes(bytes_ptr, len);
+  if (bytes.is_error()) return answer(call, kFault);
+  ipc::MessageSizes sizes;
+  wasi::Errno e = wasi_channel_read(p, fd, bytes.value(), support::Span<u32>(fds, room), &sizes);
+  if (e == wasi::Errno::WouldBlock) {
+    p.retry = [](Program& q, HostCall& c) { return warden_channel_read(&q, c); };
+    return HostStatus::Pending;
+  }
+  if (e == wasi::Errno::Success || e == wasi::Errno::Nobufs) {
+    memory.put<u32>(actual_bytes, sizes.bytes);
+    memory.put<u32>(actual_fds, sizes.handles);
+  }
+  if (e == wasi::Errno::Success) {
+    memory.copy_out(fds_ptr,
+                    support::Bytes(reinterpret_cast<const u8*>(fds), u64{sizes.handles} * 4));
+  }
+  return answer(call, static_cast<u32>(e));
+}
+
+// A service name ("kv" or "/svc/kv"), copied once: at most "/svc/" and 64 bytes.
+constexpr u32 kMaxServiceArg = 5 + ipc::kMaxServiceName;
+
+template <wasi::Errno (*fn)(Program&, StringView, u32*)>
+HostStatus service_by_name(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 name_ptr = arg(call, 0), len = arg(call, 1), out = arg(call, 2);
+  if (!memory.ok(name_ptr, len) || !memory.ok(out, 4)) return answer(call, kFault);
+  if (len > kMaxServiceArg) return answer(call, static_cast<u32>(wasi::Errno::Nametoolong));
+  char name[kMaxServiceArg];
+  if (memory.copy_in(name_ptr, support::Span<char>(name, len)).is_error()) {
+    return answer(call, kFault);
+  }
+  u32 fd = 0;
+  wasi::Errno e = fn(p, StringView(name, len), &fd);
+  if (e == wasi::Errno::Success) memory.put<u32>(out, fd);
+  return answer(call, static_cast<u32>(e));
+}
+
+// service_accept(service_fd, fd_ptr): the oldest pending connection, waiting for one.
+HostStatus warden_service_accept(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 out = arg(call, 1);
+  if (!memory.ok(out, 4)) return answer(call, kFault);
+  u32 fd = 0;
+  wasi::Errno e = wasi_service_accept(p, arg(call, 0), &fd);
+  if (e == wasi::Errno::WouldBlock) {
+    p.retry = [](Program& q, HostCall& c) { return warden_service_accept(&q, c); };
+    return HostStatus::Pending;
+  }
+  if (e == wasi::Errno::Success) memory.put<u32>(out, fd);
+  return answer(call, static_cast<u32>(e));
+}
+
 struct Export {
   const char* name;
   u32 params;  // all i32, one i32 result
@@ -255,10 +382,19 @@ struct Export {
 };
 
 constexpr Export kExports[] = {
-    {"spawn", 13, warden_spawn}, {"wait", 4, warden_wait},
-    {"list", 3, warden_list},    {"kill", 1, warden_kill},
-    {"stats", 3, warden_stats},  {"console_mode", 1, warden_console_mode},
+    {"spawn", 13, warden_spawn},
+    {"wait", 4, warden_wait},
+    {"list", 3, warden_list},
+    {"kill", 1, warden_kill},
+    {"stats", 3, warden_stats},
+    {"console_mode", 1, warden_console_mode},
     {"pipe", 2, warden_pipe},
+    {"channel", 2, warden_channel},
+    {"channel_write", 5, warden_channel_write},
+    {"channel_read", 7, warden_channel_read},
+    {"service_publish", 3, service_by_name<wasi_service_publish>},
+    {"service_connect", 3, service_by_name<wasi_service_connect>},
+    {"service_accept", 2, warden_service_accept},
 };
 
 }  // namespace

@@ -2,9 +2,15 @@
 // (kernel/tty.cc), one per program, and the glue the program runtime calls (program.h).
 //
 // Handles are indices into the program's object table: the console, a file-system node (file,
-// directory, symlink), the null device, or an IPC object (a pipe end: lib/ipc, docs/ipc.md). A
-// child's standard descriptors share the parent's objects (a copy of the node reference, another
-// handle to the pipe end), so a parent can hand its stdout file or a pipe to a child.
+// directory, symlink), the null device, or an IPC object (a pipe end, a channel end, a service:
+// lib/ipc, docs/ipc.md). A child's standard descriptors share the parent's objects (a copy of the
+// node reference, another handle to the pipe end), so a parent can hand its stdout file or a pipe
+// to a child. A channel end has no kDuplicate: it cannot be a child's standard descriptor.
+//
+// Channels move descriptors between programs (the section "Channels and services" below): an
+// IPC object's handle travels as it is, the console, a node or the null device travels wrapped
+// in a TransitEntry (an ipc::Object of kind Console, File or Directory), and every descriptor
+// carries its WASI state (rights, fdflags, position) with it.
 //
 // Waiting for IPC objects: an operation that would block registers the objects it waits for in
 // the program's WaitSet, whose Waker sets Program::signalled and rings the program's doorbell
@@ -12,12 +18,15 @@
 // may wait first drops the previous registrations, so a program that stopped waiting holds no
 // observer (and no reference) for long.
 #include <fs/file_system.h>
+#include <ipc/channel.h>
 #include <ipc/pipe.h>
+#include <ipc/service.h>
 #include <ipc/wait_set.h>
 #include <kernel/arch/time.h>
 #include <kernel/console/console.h>
 #include <kernel/console/tty.h>
 #include <kernel/drivers/entropy.h>
+#include <support/allocation_cost.h>
 #include <support/new.h>
 #include <wasi/wasi.h>
 
@@ -204,6 +213,17 @@ class KernelOs final : public wasi::Os {
     if (h == 0 || h > objects_.size() || objects_[h - 1].kind == Kind::Free) return nullptr;
     return &objects_[h - 1];
   }
+  // Makes sure `count` more objects fit: Mfile past the program's descriptor limit, Nomem; after
+  // it, the next `count` adds cannot fail.
+  Errno make_room(u32 count) {
+    if (live_ + count > g_limits.open_files) return Errno::Mfile;
+    usize free = objects_.size() - live_;
+    if (free < count && objects_.try_reserve(objects_.size() + (count - free)).is_error()) {
+      return Errno::Nomem;
+    }
+    return Errno::Success;
+  }
+  support::Result<Handle> add_object(Object o) { return add(support::move(o)); }
 
   Errno clock_res(wasi::ClockId id, u64* resolution) override {
     if (static_cast<u32>(id) > 3) return Errno::Inval;
@@ -504,6 +524,11 @@ class KernelOs final : public wasi::Os {
     return Errno::Success;
   }
 
+  // For the channel calls (below): forget the last wait; suspend until `o` asserts one of `mask`
+  // (WouldBlock).
+  void stop_waiting() { end_wait(); }
+  Errno wait_for_signals(Object& o, ipc::Signals mask) { return wait_for_object(o, mask); }
+
   Errno poll(support::Span<wasi::PollFd> fds, u64 deadline) override {
     end_wait();
     bool any = false, console_read = false, objects = false;
@@ -514,7 +539,7 @@ class KernelOs final : public wasi::Os {
         fd.error = Errno::Badf;
       } else if (o->kind == Kind::Ipc) {
         objects = true;
-        poll_pipe(*o, fd);
+        poll_ipc(*o, fd);
       } else if (o->kind == Kind::Console && !fd.write) {
         console_read = true;
         fd.ready = owns_console() && tty::readable();
@@ -591,20 +616,38 @@ class KernelOs final : public wasi::Os {
     if (n.error() == ipc::Error::WouldBlock) return wait_for_object(o, kWriteWait);
     return errno_of(n.error());
   }
-  // poll_oneoff's readiness of a pipe end: readable with bytes or once every writer is gone
-  // (hangup), writable with room or once every reader is gone (hangup: a write fails, EPIPE).
-  static void poll_pipe(Object& o, wasi::PollFd& fd) {
+  // poll_oneoff's readiness of an IPC object. A pipe end: readable with bytes or once every
+  // writer is gone (hangup), writable with room or once every reader is gone (hangup: a write
+  // fails, EPIPE). A channel end: readable with a message (nbytes: its size) or once the peer is
+  // closed (hangup), writable with room in the peer's queue for a message of the largest size or
+  // once the peer is closed (hangup). A service: readable with a connection pending (nbytes: how
+  // many).
+  static void poll_ipc(Object& o, wasi::PollFd& fd) {
     ipc::Object* object = o.ipc.object();
     ipc::Signals now = object->signals();
     bool closed = now.contains(ipc::signal::kPeerClosed);
-    if (!fd.write && object->kind() == ipc::Kind::PipeReader) {
+    ipc::Kind kind = object->kind();
+    if (!fd.write && kind == ipc::Kind::PipeReader) {
       fd.nbytes = static_cast<ipc::PipeReader*>(object)->available();
       fd.ready = fd.nbytes > 0 || closed;
       fd.hangup = closed;
-    } else if (fd.write && object->kind() == ipc::Kind::PipeWriter) {
+    } else if (fd.write && kind == ipc::Kind::PipeWriter) {
       fd.nbytes = static_cast<ipc::PipeWriter*>(object)->room();
       fd.ready = now.contains(ipc::signal::kWritable) || closed;
       fd.hangup = closed;
+    } else if (kind == ipc::Kind::ChannelEnd) {
+      auto* end = static_cast<ipc::ChannelEnd*>(object);
+      if (fd.write) {
+        fd.ready = now.contains(ipc::signal::kWritable) || closed;
+      } else {
+        auto next = end->peek();
+        fd.nbytes = next.is_ok() ? next.value().bytes : 0;
+        fd.ready = next.is_ok() || closed;
+      }
+      fd.hangup = closed;
+    } else if (!fd.write && kind == ipc::Kind::Service) {
+      fd.nbytes = static_cast<ipc::Service*>(object)->pending();
+      fd.ready = fd.nbytes > 0;
     } else {
       fd.ready = true;  // the wrong end for this direction: it can never become ready
       fd.error = Errno::Badf;
@@ -688,9 +731,25 @@ class KernelOs final : public wasi::Os {
   u64 entries_charge_ = 0;
 };
 
+// A channel write waiting for room in the peer's queue: the message made on the first attempt
+// (the guest's bytes copied once) and the transfers, kept across retries of the pending call.
+struct PendingWrite {
+  bool active = false;
+  u32 fd = 0;
+  ipc::MessagePtr message;  // its handle slots are empty between attempts
+  ChannelTransfer transfers[ipc::kMaxMessageHandles] = {};
+  u32 count = 0;
+  void reset() {
+    active = false;
+    message.reset();
+    count = 0;
+  }
+};
+
 struct WasiState {
   KernelOs os;
-  wasi::Wasi wasi{os};  // destroyed first: it closes its handles through `os`
+  wasi::Wasi wasi{os};  // destroyed before `os`: it closes its handles through `os`
+  PendingWrite pending_write;
 };
 
 namespace {
@@ -807,6 +866,424 @@ wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd) {
   }
   *read_fd = r.value();
   *write_fd = w.value();
+  return Errno::Success;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channels and services (warden.channel, channel_write, channel_read, service_publish,
+// service_connect, service_accept): docs/ipc.md, "In the kernel today".
+//
+// A descriptor moved through a channel leaves the sender's tables only once the message is
+// queued: every check comes first, then the handles move into the message; if the channel
+// refuses it (a full queue, a closed peer, the cycle rule) they move back, unchanged. The
+// receiver's new descriptor gets the sender's WASI state (type, rights, fdflags, position),
+// rights ANDed with the transfer's `rights` under kTransferReduce; an IPC handle also loses
+// kRead or kWrite with fd_read or fd_write.
+
+namespace {
+
+// The WASI state a moved descriptor arrives with.
+struct MovedState {
+  wasi::FileType type = wasi::FileType::Unknown;
+  wasi::Rights base = 0;
+  wasi::Rights inheriting = 0;
+  u16 flags = 0;
+  u64 offset = 0;
+  bool stream = false;
+};
+
+MovedState moved_state(const wasi::Descriptor& d, const ChannelTransfer& t) {
+  MovedState m{d.type, d.base, d.inheriting, d.flags, d.offset, d.stream};
+  if ((t.flags & kTransferReduce) != 0) {
+    m.base &= t.rights;
+    m.inheriting &= t.rights;
+  }
+  return m;
+}
+
+wasi::Descriptor descriptor_like(const MovedState& m) {
+  wasi::Descriptor d;
+  d.type = m.type;
+  d.base = m.base;
+  d.inheriting = m.inheriting;
+  d.flags = m.flags;
+  d.offset = m.offset;
+  d.stream = m.stream;
+  return d;
+}
+
+// An IPC handle carries its descriptor's state in its word: rights in bits 0-31, fdflags in
+// 32-47, the stream bit at 48 (its type is asked from the object again: a pipe or a channel
+// has none in preview 1; its position is the object's).
+static_assert(wasi::right::kAll < (u64{1} << 32), "WASI rights fit in the word's low half");
+constexpr u64 kWordStream = u64{1} << 48;
+u64 word_of(const MovedState& m) {
+  return m.base | (u64{m.flags} << 32) | (m.stream ? kWordStream : 0);
+}
+MovedState state_of_word(u64 word) {
+  MovedState m;
+  m.base = word & 0xffff'ffff;
+  m.flags = static_cast<u16>(word >> 32);
+  m.stream = (word & kWordStream) != 0;
+  return m;
+}
+
+// The console, a file-system node or the null device on its way through a channel: the kernel's
+// ipc::Object for them (kind Console, Directory or File; the kernel makes no other objects of
+// these kinds), filled by the sender's channel_write and emptied into a new table entry by the
+// receiver's channel_read. Charged to the sender until freed; a message freed unread (its
+// receiver died) frees it and with it the node reference.
+class TransitEntry final : public ipc::Object {
+ public:
+  static bool is_kind(ipc::Kind kind) {
+    return kind == ipc::Kind::Console || kind == ipc::Kind::File || kind == ipc::Kind::Directory;
+  }
+  static ipc::Kind kind_for(const KernelOs::Object& o) {
+    if (o.kind == KernelOs::Kind::Console) return ipc::Kind::Console;
+    if (o.kind == KernelOs::Kind::Node && o.node->is_directory()) return ipc::Kind::Directory;
+    return ipc::Kind::File;
+  }
+  // A new, empty entry for `o` and its first handle: NoMemory, LimitReached.
+  static support::Result<ipc::Handle, ipc::Error> create(ipc::Account& account,
+                                                         const KernelOs::Object& o) {
+    ipc::Charge charge =
+        TRY(ipc::Charge::take(account, support::allocation_cost(sizeof(TransitEntry))));
+    auto* entry = new (std::nothrow) TransitEntry(kind_for(o), support::move(charge));
+    if (entry == nullptr) return ipc::Error::NoMemory;
+    return ipc::Handle::create(ipc::Ref<ipc::Object>(entry),
+                               ipc::right::kRead | ipc::right::kWrite | ipc::right::kTransfer);
+  }
+  // Takes `o`'s contents (it stays in the table, empty, until the message is queued).
+  void take(KernelOs::Object& o, const MovedState& state) {
+    kind_ = o.kind;
+    node_ = support::move(o.node);
+    offset_ = o.offset;
+    state_ = state;
+  }
+  // Gives them to `o` (back to the sender after a refused write, or to the receiver's new entry).
+  void give(KernelOs::Object& o) {
+    o.kind = kind_;
+    o.node = support::move(node_);
+    o.offset = offset_;
+  }
+  const MovedState& state() const { return state_; }
+
+ private:
+  TransitEntry(ipc::Kind kind, ipc::Charge charge) : Object(kind), charge_(support::move(charge)) {}
+
+  ipc::Charge charge_;
+  KernelOs::Kind kind_ = KernelOs::Kind::Free;
+  fs::NodeRef node_;
+  u64 offset_ = 0;
+  MovedState state_;
+};
+
+// The global registry of services (/svc/NAME), made at boot.
+alignas(ipc::ServiceRegistry) u8 g_services_storage[sizeof(ipc::ServiceRegistry)];
+ipc::ServiceRegistry* g_services = nullptr;
+
+constexpr ipc::Signals kAcceptWait = ipc::signal::kReadable;
+
+// A descriptor of the program and its table entry.
+struct Entry {
+  const wasi::Descriptor* d = nullptr;
+  KernelOs::Object* o = nullptr;
+};
+
+// The open descriptor `fd` with the WASI rights `needed`: Badf, Notcapable.
+support::Result<Entry, Errno> entry_of(WasiState& s, u32 fd, wasi::Rights needed) {
+  const wasi::Descriptor* d = s.wasi.descriptor(fd);
+  if (d == nullptr || !d->owned) return Errno::Badf;
+  KernelOs::Object* o = s.os.get(d->handle);
+  if (o == nullptr) return Errno::Badf;
+  if ((d->base & needed) != needed) return Errno::Notcapable;
+  return Entry{d, o};
+}
+
+// The IPC object of kind T::kKind an entry holds, or null.
+template <typename T> T* ipc_object(const KernelOs::Object& o) {
+  if (o.kind != KernelOs::Kind::Ipc || !o.ipc || o.ipc.object()->kind() != T::kKind) return nullptr;
+  return static_cast<T*>(o.ipc.object());
+}
+
+// WouldBlock from an IPC object: Again with FDFLAGS_NONBLOCK, else the program waits for `mask`.
+Errno blocked(WasiState& s, const Entry& e, ipc::Signals mask) {
+  if ((e.d->flags & wasi::kFdflagNonblock) != 0) return Errno::Again;
+  return s.os.wait_for_signals(*e.o, mask);
+}
+
+// Room for `count` new descriptors in both tables: Mfile, Nomem.
+Errno make_room(WasiState& s, u32 count) {
+  if (Errno e = s.os.make_room(count); e != Errno::Success) return e;
+  return s.wasi.reserve_fds(count).is_error() ? Errno::Nomem : Errno::Success;
+}
+
+// A handle made here (a channel end, a service, an accepted connection) as a new descriptor with
+// the default state of its kind. After make_room it does not fail.
+support::Result<u32, Errno> install_new(WasiState& s, ipc::Handle handle) {
+  auto h = s.os.add_ipc(support::move(handle));
+  if (h.is_error()) return Errno::Nomem;
+  auto fd = s.wasi.add_fd(h.value());
+  if (fd.is_error()) {
+    (void)s.os.close(h.value());
+    return Errno::Nomem;
+  }
+  return fd.value();
+}
+
+// A handle that arrived in a message as a new descriptor (the sender's state, its rights
+// reduced). After make_room it does not fail.
+support::Result<u32, Errno> install_received(WasiState& s, ipc::Handle handle) {
+  KernelOs::Object o;
+  MovedState state;
+  bool ipc_object = !TransitEntry::is_kind(handle.object()->kind());
+  if (ipc_object) {
+    state = state_of_word(handle.word());
+    ipc::Rights rights = handle.rights();
+    if ((state.base & wasi::right::kFdRead) == 0) rights &= ~ipc::right::kRead;
+    if ((state.base & wasi::right::kFdWrite) == 0) rights &= ~ipc::right::kWrite;
+    (void)handle.reduce(rights);  // a subset: cannot fail
+    o.kind = KernelOs::Kind::Ipc;
+    o.ipc = support::move(handle);
+  } else {
+    auto* entry = static_cast<TransitEntry*>(handle.object());
+    entry->give(o);
+    state = entry->state();
+    handle.reset();  // its last handle: the entry is freed with its charge
+  }
+  auto h = s.os.add_object(support::move(o));
+  if (h.is_error()) return Errno::Nomem;
+  if (ipc_object) {
+    wasi::FileStat st;
+    state.type = s.os.stat(h.value(), &st) == Errno::Success ? st.type : wasi::FileType::Unknown;
+  }
+  auto fd = s.wasi.add_fd_like(h.value(), descriptor_like(state));
+  if (fd.is_error()) {
+    (void)s.os.close(h.value());
+    return Errno::Nomem;
+  }
+  return fd.value();
+}
+
+// The handles of one write: each descriptor's entry, and a TransitEntry for those that are not
+// IPC objects (made before anything moves).
+struct Outgoing {
+  KernelOs::Object* entry = nullptr;
+  ipc::Handle wrapper;
+};
+
+// Moves the handles of a refused write back into their entries, unchanged.
+void move_back(support::Span<Outgoing> out, support::Span<ipc::Handle> slots) {
+  for (usize i = 0; i < out.size(); ++i) {
+    KernelOs::Object& o = *out[i].entry;
+    if (o.kind == KernelOs::Kind::Ipc) {
+      o.ipc = support::move(slots[i]);
+    } else {
+      static_cast<TransitEntry*>(slots[i].object())->give(o);
+      slots[i].reset();
+    }
+  }
+}
+
+// One attempt of the pending write.
+Errno write_attempt(Program& p, WasiState& s) {
+  PendingWrite& w = s.pending_write;
+  s.os.stop_waiting();
+  Entry channel = TRY(entry_of(s, w.fd, wasi::right::kFdWrite));
+  ipc::ChannelEnd* end = ipc_object<ipc::ChannelEnd>(*channel.o);
+  if (end == nullptr) return Errno::Badf;
+  if (!channel.o->ipc.has(ipc::right::kWrite)) return Errno::Notcapable;
+  ipc::Ref<ipc::ChannelEnd> end_ref(end);  // the entry's handle may move into the message
+
+  // Check every transfer first; nothing moves before all are known good.
+  Outgoing out[ipc::kMaxMessageHandles];
+  MovedState states[ipc::kMaxMessageHandles];
+  for (u32 i = 0; i < w.count; ++i) {
+    const ChannelTransfer& t = w.transfers[i];
+    if ((t.flags & ~kTransferReduce) != 0) return Errno::Inval;
+    // The channel's own end (the cycle rule), or a descriptor named twice.
+    if (t.fd == w.fd) return Errno::Inval;
+    for (u32 j = 0; j < i; ++j) {
+      if (w.transfers[j].fd == t.fd) return Errno::Inval;
+    }
+    Entry e = TRY(entry_of(s, t.fd, 0));
+    if (e.o->kind == KernelOs::Kind::Ipc && !e.o->ipc.has(ipc::right::kTransfer)) {
+      return Errno::Notcapable;
+    }
+    out[i].entry = e.o;
+    states[i] = moved_state(*e.d, t);
+  }
+  for (u32 i = 0; i < w.count; ++i) {
+    if (out[i].entry->kind == KernelOs::Kind::Ipc) continue;
+    auto wrapper = TransitEntry::create(p.ipc_account, *out[i].entry);
+    if (wrapper.is_error()) return Errno::Nomem;
+    out[i].wrapper = support::move(wrapper.value());
+  }
+
+  // Move them into the message; back if the channel refuses it.
+  support::Span<ipc::Handle> slots = w.message->handles();
+  for (u32 i = 0; i < w.count; ++i) {
+    KernelOs::Object& o = *out[i].entry;
+    if (o.kind == KernelOs::Kind::Ipc) {
+      slots[i] = support::move(o.ipc);
+      slots[i].set_word(word_of(states[i]));
+    } else {
+      static_cast<TransitEntry*>(out[i].wrapper.object())->take(o, states[i]);
+      slots[i] = support::move(out[i].wrapper);
+    }
+  }
+  auto written = end_ref->write(w.message);
+  if (written.is_error()) {
+    move_back(support::Span<Outgoing>(out, w.count), slots);
+    if (written.error() == ipc::Error::WouldBlock) {
+      return blocked(s, channel, ipc::signal::kWritable | ipc::signal::kPeerClosed);
+    }
+    return errno_of(written.error());
+  }
+  // Queued: the moved descriptors are closed (their entries are empty now).
+  for (u32 i = 0; i < w.count; ++i) (void)s.wasi.close_fd(w.transfers[i].fd);
+  return Errno::Success;
+}
+
+// Ends a write attempt: the pending write is kept only while the program waits for room.
+Errno finish_write(WasiState& s, Errno e) {
+  if (e != Errno::WouldBlock) s.pending_write.reset();
+  return e;
+}
+
+// The name after an optional "/svc/" (what a program sees as /svc/NAME).
+StringView service_name(StringView name) {
+  return name.starts_with("/svc/") ? name.substr(5) : name;
+}
+
+Errno make_pair(WasiState& s, ipc::Handle a, ipc::Handle b, u32* fd0, u32* fd1) {
+  auto x = install_new(s, support::move(a));
+  if (x.is_error()) return x.error();
+  auto y = install_new(s, support::move(b));
+  if (y.is_error()) {
+    (void)s.wasi.close_fd(x.value());
+    return y.error();
+  }
+  *fd0 = x.value();
+  *fd1 = y.value();
+  return Errno::Success;
+}
+
+}  // namespace
+
+void init_services() { g_services = new (g_services_storage) ipc::ServiceRegistry(); }
+
+wasi::Errno wasi_channel(Program& program, u32* fd0, u32* fd1) {
+  WasiState& s = *program.wasi;
+  if (Errno e = make_room(s, 2); e != Errno::Success) return e;
+  auto ends = ipc::Channel::create(program.ipc_account);
+  if (ends.is_error()) return errno_of(ends.error());
+  return make_pair(s, support::move(ends.value().a), support::move(ends.value().b), fd0, fd1);
+}
+
+wasi::Errno wasi_channel_write(Program& program, u32 fd, support::Bytes bytes,
+                               support::Span<const ChannelTransfer> transfers) {
+  WasiState& s = *program.wasi;
+  s.pending_write.reset();
+  ipc::ChannelLimits limits;
+  if (bytes.size() > limits.max_message_bytes || transfers.size() > limits.max_message_handles) {
+    return Errno::Msgsize;
+  }
+  // Before the message is made: a bad descriptor costs nothing.
+  Entry channel = TRY(entry_of(s, fd, wasi::right::kFdWrite));
+  if (ipc_object<ipc::ChannelEnd>(*channel.o) == nullptr) return Errno::Badf;
+  auto message =
+      ipc::Message::create(program.ipc_account, bytes, static_cast<u32>(transfers.size()));
+  if (message.is_error()) return errno_of(message.error());
+  PendingWrite& w = s.pending_write;
+  w.active = true;
+  w.fd = fd;
+  w.message = support::move(message.value());
+  w.count = static_cast<u32>(transfers.size());
+  for (u32 i = 0; i < w.count; ++i) w.transfers[i] = transfers[i];
+  return finish_write(s, write_attempt(program, s));
+}
+
+wasi::Errno wasi_channel_write_retry(Program& program) {
+  WasiState& s = *program.wasi;
+  if (!s.pending_write.active) return Errno::Inval;
+  return finish_write(s, write_attempt(program, s));
+}
+
+wasi::Errno wasi_channel_read(Program& program, u32 fd, support::Span<u8> bytes,
+                              support::Span<u32> fds, ipc::MessageSizes* sizes) {
+  WasiState& s = *program.wasi;
+  s.os.stop_waiting();
+  Entry channel = TRY(entry_of(s, fd, wasi::right::kFdRead));
+  ipc::ChannelEnd* end = ipc_object<ipc::ChannelEnd>(*channel.o);
+  if (end == nullptr) return Errno::Badf;
+  if (!channel.o->ipc.has(ipc::right::kRead)) return Errno::Notcapable;
+  ipc::Ref<ipc::ChannelEnd> end_ref(end);  // the entry may move when the table grows
+  u32 max_bytes = bytes.size() < ~u32{0} ? static_cast<u32>(bytes.size()) : ~u32{0};
+  auto head = end_ref->peek();
+  if (head.is_error()) {
+    if (head.error() == ipc::Error::WouldBlock) {
+      return blocked(s, channel, ipc::signal::kReadable | ipc::signal::kPeerClosed);
+    }
+    return errno_of(head.error());
+  }
+  *sizes = head.value();
+  if (sizes->bytes > max_bytes || sizes->handles > fds.size()) return Errno::Nobufs;
+  // Room for its handles first: a table that cannot take them leaves the message queued.
+  if (Errno e = make_room(s, sizes->handles); e != Errno::Success) return e;
+  // This program is the end's one holder (no kDuplicate) and runs one call at a time: the
+  // message sized above is the one read.
+  auto message = end_ref->read(max_bytes, sizes->handles, *sizes);
+  if (message.is_error()) return errno_of(message.error());
+  support::Bytes data = message.value()->bytes();
+  if (!data.empty()) __builtin_memcpy(bytes.data(), data.data(), data.size());
+  support::Span<ipc::Handle> handles = message.value()->handles();
+  for (usize i = 0; i < handles.size(); ++i) {
+    auto installed = install_received(s, support::move(handles[i]));
+    // Cannot fail after make_room; if it did, the handle is closed and the number is ~0.
+    fds[i] = installed.is_ok() ? installed.value() : ~u32{0};
+  }
+  return Errno::Success;
+}
+
+wasi::Errno wasi_service_publish(Program& program, StringView name, u32* fd) {
+  WasiState& s = *program.wasi;
+  if (Errno e = make_room(s, 1); e != Errno::Success) return e;
+  auto service = g_services->publish(program.ipc_account, service_name(name));
+  if (service.is_error()) return errno_of(service.error());
+  auto installed = install_new(s, support::move(service.value()));
+  if (installed.is_error()) return installed.error();
+  *fd = installed.value();
+  return Errno::Success;
+}
+
+wasi::Errno wasi_service_connect(Program& program, StringView name, u32* fd) {
+  WasiState& s = *program.wasi;
+  if (Errno e = make_room(s, 1); e != Errno::Success) return e;
+  auto end = g_services->connect(program.ipc_account, service_name(name));
+  if (end.is_error()) return errno_of(end.error());
+  auto installed = install_new(s, support::move(end.value()));
+  if (installed.is_error()) return installed.error();
+  *fd = installed.value();
+  return Errno::Success;
+}
+
+wasi::Errno wasi_service_accept(Program& program, u32 service_fd, u32* fd) {
+  WasiState& s = *program.wasi;
+  s.os.stop_waiting();
+  Entry entry = TRY(entry_of(s, service_fd, wasi::right::kFdRead));
+  ipc::Service* service = ipc_object<ipc::Service>(*entry.o);
+  if (service == nullptr) return Errno::Badf;
+  if (!entry.o->ipc.has(ipc::right::kRead)) return Errno::Notcapable;
+  ipc::Ref<ipc::Service> service_ref(service);
+  if (service->pending() == 0) return blocked(s, entry, kAcceptWait);
+  // Room first: a table that cannot take the connection leaves it pending.
+  if (Errno e = make_room(s, 1); e != Errno::Success) return e;
+  auto end = service_ref->accept();
+  if (end.is_error()) return errno_of(end.error());
+  auto installed = install_new(s, support::move(end.value()));
+  if (installed.is_error()) return installed.error();
+  *fd = installed.value();
   return Errno::Success;
 }
 

@@ -340,6 +340,28 @@ Result<u32> Wasi::add_fd(Handle handle, Ownership ownership) {
   return n;
 }
 
+Result<u32> Wasi::add_fd_like(Handle handle, const Descriptor& like) {
+  u32 n = TRY(allocate_fd());
+  Descriptor& d = fds_[n];
+  d = Descriptor{};
+  d.open = true;
+  d.handle = handle;
+  d.type = like.type;
+  d.base = like.base;
+  d.inheriting = like.inheriting;
+  d.flags = like.flags;
+  d.offset = like.offset;
+  d.stream = like.stream;
+  return n;
+}
+
+Result<void> Wasi::reserve_fds(u32 count) {
+  u32 free = 0;
+  for (const Descriptor& d : fds_) free += d.open ? 0 : 1;
+  if (free >= count) return {};
+  return fds_.try_reserve(fds_.size() + (count - free));
+}
+
 Result<u32> Wasi::add_preopen(Handle dir, StringView guest_path, Ownership ownership) {
   u32 n = TRY(allocate_fd());
   Descriptor& d = fds_[n];

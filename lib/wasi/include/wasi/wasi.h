@@ -151,6 +151,13 @@ class Wasi {
   Result<u32> add_fd(Handle handle, Ownership ownership = Ownership::Owned);
   // Closes descriptor `fd` (as fd_close): Badf when it is not open.
   Errno close_fd(u32 fd);
+  // Puts an open Os handle at the lowest free descriptor with the state of `like` (type, rights,
+  // fdflags, offset, stream; never a preopen): a descriptor that another program sent through a
+  // channel (docs/ipc.md, "In the kernel today"). Returns the number.
+  Result<u32> add_fd_like(Handle handle, const Descriptor& like);
+  // Makes room for `count` more descriptors, so that the next `count` add_fd/add_fd_like calls
+  // do not allocate (they cannot fail): NoMemory.
+  Result<void> reserve_fds(u32 count);
   // A preopened directory, seen by the program under `guest_path` with full rights.
   Result<u32> add_preopen(Handle dir, StringView guest_path,
                           Ownership ownership = Ownership::Owned);
