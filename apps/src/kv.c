@@ -6,12 +6,14 @@
 //   kv [-s SERVICE] list                prints every name, one per line
 //
 // Connects to /svc/SERVICE (default "kv"), sends one request and prints the answer (kvd.c has
-// the protocol). Exit status 0 on "ok", 1 when the store says no (the reason on standard error)
-// or cannot be reached, 2 for a usage error.
+// the protocol). A service that is not there yet is waited for up to half a second (a kvd just
+// started with `kvd &` may still be loading). Exit status 0 on "ok", 1 when the store says no
+// (the reason on standard error) or cannot be reached, 2 for a usage error.
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <warden.h>
 
@@ -51,7 +53,13 @@ int main(int argc, char** argv) {
     len += n;
   }
   uint32_t fd;
-  int32_t err = warden_service_connect(service, (uint32_t)strlen(service), &fd);
+  int32_t err;
+  for (int tries = 0;; ++tries) {
+    err = warden_service_connect(service, (uint32_t)strlen(service), &fd);
+    if ((err != ENOENT && err != EAGAIN) || tries == 50) break;
+    struct timespec pause = {0, 10000000};  // 10 ms
+    nanosleep(&pause, NULL);
+  }
   if (err == ENOENT) {
     fprintf(stderr, "kv: no service /svc/%s (start it with: kvd &)\n", service);
     return 1;

@@ -287,6 +287,36 @@ KTEST_ASYNC(channels, a_service_answers_1000_requests_from_10_clients_killed_at_
   KEXPECT_LEVEL(before, true);
 }
 
+// The client a user runs: kv set, get, list, del, and a name that is not there.
+KTEST_ASYNC(channels, kv_sets_gets_lists_and_deletes_through_kvd) {
+  if (!have_programs() || !have("/bin/kv.wasm")) co_return kt.skip("no kvd and kv in the initrd");
+  Level before = level(false);
+  auto kvd = co_await start_kvd(kt, "test.cli");
+  if (!kvd) co_return;
+  struct Step {
+    StringView args;
+    i32 code;
+    StringView output;
+  };
+  const Step steps[] = {
+      {"kv -s test.cli set greeting hello world", 0, ""},
+      {"kv -s test.cli set x 1", 0, ""},
+      {"kv -s test.cli get greeting", 0, "hello world\n"},
+      {"kv -s test.cli list", 0, "greeting\nx\n"},
+      {"kv -s test.cli del x", 0, ""},
+      {"kv -s test.cli get x", 1, "kv: no such name\n"},
+      {"kv -s test.none get x", 1, "kv: no service /svc/test.none (start it with: kvd &)\n"},
+  };
+  for (const Step& step : steps) {
+    support::Vector<u8> out;
+    programs::Exit e = co_await run(kt, step.args, out);
+    KEXPECT(e.end == programs::End::Exited && e.code == step.code);
+    KEXPECT_OUTPUT(out, step.output);
+  }
+  co_await stop_kvd(kt, *kvd);
+  KEXPECT_LEVEL(before, false);
+}
+
 KTEST_ASYNC(channels, kvd_survives_clients_that_misbehave) {
   if (!have_programs()) co_return kt.skip("no hostile programs in the initrd");
   Level before = level(false);
