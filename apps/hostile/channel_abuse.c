@@ -1,7 +1,9 @@
 // Hostile: uses and misuses channels and services (warden_channel*, warden_service_*).
 //
 //   channel_abuse abuse        one program against its own channels and services: floods a
-//                              queue (64 messages, then 256 KiB: EAGAIN), sends its own end, a
+//                              queue (64 messages, then 256 KiB: EAGAIN), sends every kind of
+//                              descriptor (a file keeps its position, and stays when the write is
+//                              refused; a directory; /dev/null; the console), sends its own end, a
 //                              descriptor it does not have, one twice, ends in a cycle, a
 //                              service with pending connections, messages over the limits
 //                              (EMSGSIZE), reads into buffers too small (ENOBUFS, the message
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <wasi/api.h>
@@ -274,6 +277,67 @@ static void services(void) {
   close((int)b);
 }
 
+// Receives one descriptor from `fd` (a message "h" carrying it); returns it, or -1.
+static int recv_fd(uint32_t fd) {
+  char buf[8];
+  uint32_t fds[2], nbytes, nfds;
+  if (recv_msg(fd, buf, sizeof buf, fds, 2, &nbytes, &nfds) != 0 || nfds != 1) return -1;
+  return (int)fds[0];
+}
+
+// Every kind of descriptor travels: a file (with its position, and back unchanged when the write
+// is refused), a directory, /dev/null and the console.
+static void kinds(void) {
+  uint32_t a, b;
+  check_errno(warden_channel(&a, &b), 0, "warden_channel");
+  int file = open("/tmp/chan_kinds.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  check(file >= 0 && write(file, "0123456789", 10) == 10, "a file");
+  check(lseek(file, 0, SEEK_SET) == 0, "rewound");
+  char got[16] = {0};
+  check(read(file, got, 3) == 3 && memcmp(got, "012", 3) == 0, "read 012");
+  // A full queue refuses the write: the file stays, its position too.
+  check(fcntl((int)a, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
+  uint32_t n = 0;
+  while (send_bytes(a, &n, sizeof n) == 0) ++n;
+  check_errno(send_fd(a, (uint32_t)file, 0, 0), EAGAIN, "a file sent into a full queue: EAGAIN");
+  check(read(file, got, 3) == 3 && memcmp(got, "345", 3) == 0, "the file is still here, at 3");
+  uint32_t nbytes, nfds;
+  for (uint32_t i = 0; i < n; ++i) warden_channel_read(b, got, sizeof got, NULL, 0, &nbytes, &nfds);
+  check_errno(send_fd(a, (uint32_t)file, 0, 0), 0, "then sent");
+  int moved = recv_fd(b);
+  check(moved >= 0 && read(moved, got, 4) == 4 && memcmp(got, "6789", 4) == 0,
+        "received, at its position");
+  close(moved);
+  // A directory: the receiver opens files in it.
+  int dir = open("/tmp", O_RDONLY | O_DIRECTORY);
+  check(dir >= 0, "open /tmp");
+  check_errno(send_fd(a, (uint32_t)dir, 0, 0), 0, "a directory sent");
+  int received = recv_fd(b);
+  int inside = received >= 0 ? openat(received, "chan_kinds.txt", O_RDONLY) : -1;
+  check(inside >= 0 && read(inside, got, 2) == 2 && memcmp(got, "01", 2) == 0,
+        "a file opened through the received directory");
+  close(inside);
+  check(unlinkat(received, "chan_kinds.txt", 0) == 0, "removed through it");
+  close(received);
+  // /dev/null and the console (standard input, when the test gives the console).
+  int null = open("/dev/null", O_WRONLY);
+  check_errno(send_fd(a, (uint32_t)null, 0, 0), 0, "/dev/null sent");
+  received = recv_fd(b);
+  check(received >= 0 && write(received, "gone", 4) == 4, "the received /dev/null takes writes");
+  close(received);
+  struct stat st;
+  if (fstat(0, &st) == 0 && S_ISCHR(st.st_mode)) {
+    check_errno(send_fd(a, 0, 0, 0), 0, "the console sent");
+    received = recv_fd(b);
+    check(received >= 0 && fstat(received, &st) == 0 && S_ISCHR(st.st_mode),
+          "the received console is a character device");
+    close(received);
+    printf("abuse: a file, a directory, /dev/null and the console travelled\n");
+  }
+  close((int)a);
+  close((int)b);
+}
+
 static void polling(void) {
   uint32_t a, b;
   check_errno(warden_channel(&a, &b), 0, "warden_channel");
@@ -292,6 +356,7 @@ static void polling(void) {
 
 static int abuse(void) {
   flood();
+  kinds();
   refusals();
   services();
   polling();

@@ -67,13 +67,16 @@ bool expect_level(ktest::Context& kt, const Level& before, bool frames, int line
 }
 #define KEXPECT_LEVEL(before, frames) expect_level(kt, before, frames, __LINE__)
 
-// Runs `args` to its end; prints its output; expects exit 0 and `want` in the output.
-async::Task<void> expect_passes(ktest::Context& kt, StringView args, StringView want) {
+// Runs `args` to its end; prints its output; expects exit 0 and `want` (and `also`) in the
+// output.
+async::Task<void> expect_passes(ktest::Context& kt, StringView args, StringView want,
+                                StringView also = {}) {
   support::Vector<u8> out;
   programs::Exit e = co_await run(kt, args, out);
   console::print("\n    {}", text_of(out));
   KEXPECT(e.end == programs::End::Exited && e.code == 0);
   KEXPECT(text_of(out).contains(want));
+  KEXPECT(text_of(out).contains(also));
 }
 
 // Waits until program `pid` waits (or ended).
@@ -97,7 +100,8 @@ KTEST_ASYNC(channels, misuse_of_channels_and_services_is_refused_as_documented) 
   Level before = level(false);
   char args[64];
   co_await expect_passes(kt, support::format_to_buffer(args, sizeof args, "{} abuse", kAbuse),
-                         "abuse: as documented\n");
+                         "abuse: as documented\n",
+                         "abuse: a file, a directory, /dev/null and the console travelled\n");
   KEXPECT_LEVEL(before, false);
 }
 

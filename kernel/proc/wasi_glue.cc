@@ -1065,17 +1065,11 @@ support::Result<u32, Errno> install_received(WasiState& s, ipc::Handle handle) {
   return fd.value();
 }
 
-// The handles of one write: each descriptor's entry, and a TransitEntry for those that are not
-// IPC objects (made before anything moves).
-struct Outgoing {
-  KernelOs::Object* entry = nullptr;
-  ipc::Handle wrapper;
-};
-
-// Moves the handles of a refused write back into their entries, unchanged.
-void move_back(support::Span<Outgoing> out, support::Span<ipc::Handle> slots) {
-  for (usize i = 0; i < out.size(); ++i) {
-    KernelOs::Object& o = *out[i].entry;
+// Moves the handles of a refused write back into their entries (`entries[i]` gave slot i),
+// unchanged, and empties the message's slots.
+void move_back(support::Span<KernelOs::Object* const> entries, support::Span<ipc::Handle> slots) {
+  for (usize i = 0; i < entries.size(); ++i) {
+    KernelOs::Object& o = *entries[i];
     if (o.kind == KernelOs::Kind::Ipc) {
       o.ipc = support::move(slots[i]);
     } else {
@@ -1085,19 +1079,9 @@ void move_back(support::Span<Outgoing> out, support::Span<ipc::Handle> slots) {
   }
 }
 
-// One attempt of the pending write.
-Errno write_attempt(Program& p, WasiState& s) {
-  PendingWrite& w = s.pending_write;
-  s.os.stop_waiting();
-  Entry channel = TRY(entry_of(s, w.fd, wasi::right::kFdWrite));
-  ipc::ChannelEnd* end = ipc_object<ipc::ChannelEnd>(*channel.o);
-  if (end == nullptr) return Errno::Badf;
-  if (!channel.o->ipc.has(ipc::right::kWrite)) return Errno::Notcapable;
-  ipc::Ref<ipc::ChannelEnd> end_ref(end);  // the entry's handle may move into the message
-
-  // Check every transfer first; nothing moves before all are known good.
-  Outgoing out[ipc::kMaxMessageHandles];
-  MovedState states[ipc::kMaxMessageHandles];
+// The checks of one write: every transfer names a distinct open descriptor other than the
+// channel, with known flags and, for an IPC object, kTransfer. Fills `entries`.
+Errno check_transfers(WasiState& s, const PendingWrite& w, KernelOs::Object** entries) {
   for (u32 i = 0; i < w.count; ++i) {
     const ChannelTransfer& t = w.transfers[i];
     if ((t.flags & ~kTransferReduce) != 0) return Errno::Inval;
@@ -1110,31 +1094,50 @@ Errno write_attempt(Program& p, WasiState& s) {
     if (e.o->kind == KernelOs::Kind::Ipc && !e.o->ipc.has(ipc::right::kTransfer)) {
       return Errno::Notcapable;
     }
-    out[i].entry = e.o;
-    states[i] = moved_state(*e.d, t);
+    entries[i] = e.o;
   }
+  return Errno::Success;
+}
+
+// One attempt of the pending write.
+Errno write_attempt(Program& p, WasiState& s) {
+  PendingWrite& w = s.pending_write;
+  s.os.stop_waiting();
+  Entry channel = TRY(entry_of(s, w.fd, wasi::right::kFdWrite));
+  ipc::ChannelEnd* end = ipc_object<ipc::ChannelEnd>(*channel.o);
+  if (end == nullptr) return Errno::Badf;
+  if (!channel.o->ipc.has(ipc::right::kWrite)) return Errno::Notcapable;
+  ipc::Ref<ipc::ChannelEnd> end_ref(end);
+
+  // Every check first, and the TransitEntries made (in the message's slots, still empty); nothing
+  // moves before all are known good.
+  KernelOs::Object* entries[ipc::kMaxMessageHandles];
+  if (Errno e = check_transfers(s, w, entries); e != Errno::Success) return e;
+  support::Span<ipc::Handle> slots = w.message->handles();
   for (u32 i = 0; i < w.count; ++i) {
-    if (out[i].entry->kind == KernelOs::Kind::Ipc) continue;
-    auto wrapper = TransitEntry::create(p.ipc_account, *out[i].entry);
-    if (wrapper.is_error()) return Errno::Nomem;
-    out[i].wrapper = support::move(wrapper.value());
+    if (entries[i]->kind == KernelOs::Kind::Ipc) continue;
+    auto wrapper = TransitEntry::create(p.ipc_account, *entries[i]);
+    if (wrapper.is_error()) {
+      for (ipc::Handle& slot : slots) slot.reset();  // empty entries: nothing else to undo
+      return Errno::Nomem;
+    }
+    slots[i] = support::move(wrapper.value());
   }
 
   // Move them into the message; back if the channel refuses it.
-  support::Span<ipc::Handle> slots = w.message->handles();
   for (u32 i = 0; i < w.count; ++i) {
-    KernelOs::Object& o = *out[i].entry;
+    KernelOs::Object& o = *entries[i];
+    MovedState state = moved_state(*s.wasi.descriptor(w.transfers[i].fd), w.transfers[i]);
     if (o.kind == KernelOs::Kind::Ipc) {
       slots[i] = support::move(o.ipc);
-      slots[i].set_word(word_of(states[i]));
+      slots[i].set_word(word_of(state));
     } else {
-      static_cast<TransitEntry*>(out[i].wrapper.object())->take(o, states[i]);
-      slots[i] = support::move(out[i].wrapper);
+      static_cast<TransitEntry*>(slots[i].object())->take(o, state);
     }
   }
   auto written = end_ref->write(w.message);
   if (written.is_error()) {
-    move_back(support::Span<Outgoing>(out, w.count), slots);
+    move_back(support::Span<KernelOs::Object* const>(entries, w.count), slots);
     if (written.error() == ipc::Error::WouldBlock) {
       return blocked(s, channel, ipc::signal::kWritable | ipc::signal::kPeerClosed);
     }
