@@ -15,9 +15,17 @@ extern "C" {
 #define WARDEN_IMPORT(name) __attribute__((import_module("warden"), import_name(name)))
 
 // Spawn flags.
-// Gives the child the console: it alone reads console input and switches its mode, and Ctrl-C
-// ends it. Only the console's owner may pass it (EPERM otherwise).
+// Gives the child the console in a foreground group of its own: the programs of the foreground
+// group alone read console input, switch its mode and may give the console on, and Ctrl-C ends
+// every one of them. Only the console's owner may pass it (EPERM otherwise).
 #define WARDEN_SPAWN_FOREGROUND 1u
+// With WARDEN_SPAWN_FOREGROUND: the child joins the foreground group the caller made with its
+// last WARDEN_SPAWN_FOREGROUND child, while a program of that group runs (the caller needs not
+// own the console then: it gave it to that group); otherwise it starts a group of its own as
+// WARDEN_SPAWN_FOREGROUND alone does. A shell starts the first program of a pipeline with
+// FOREGROUND and the others with FOREGROUND | GROUP: each of them may read console input, and
+// Ctrl-C ends them all. Alone: EINVAL.
+#define WARDEN_SPAWN_GROUP 2u
 
 // Starts the program at `path` (resolved like the caller's WASI paths: absolute, or relative to
 // `cwd`). `argv` holds argc strings, each ending in NUL, back to back (argv[0] first); `env`
@@ -39,8 +47,10 @@ extern "C" {
 // (WARDEN_SPAWN_FOREGROUND from a program that does not own the console), ENOMEM (programs hold
 // all the memory they may), EAGAIN (the caller has program.children children running or
 // program.unreaped ended ones it has not waited for: wait for some; or program.max programs). When
-// a foreground child ends, or the program that gave it the console ends first, the console goes to
-// the nearest living ancestor of the program that ended.
+// the last running program of the foreground group ends, or the program that gave the group the
+// console ends first, the console goes back: to the ended program's own group while another
+// program of that runs, else to the group of its nearest living ancestor (the first program
+// owns the console when that is none).
 int32_t warden_spawn(const char* path, uint32_t path_len, const char* argv, uint32_t argv_len,
                      uint32_t argc, const char* env, uint32_t env_len, uint32_t envc,
                      const char* cwd, uint32_t cwd_len, const uint32_t* stdio, uint32_t flags,
@@ -104,11 +114,11 @@ int32_t warden_stats(char* buf, uint32_t len, uint32_t* written) WARDEN_IMPORT("
 #define WARDEN_CONSOLE_COOKED 0u
 #define WARDEN_CONSOLE_RAW 1u
 
-// Sets the console's input mode. Only the program that owns the console (the first program, or
-// one it gave the console to by spawning it with WARDEN_SPAWN_FOREGROUND) may change it; others
-// get EPERM (63). Others that read the console wait until they own it. Output is the same in both
-// modes: every '\n' written to the console goes out as "\r\n" (so a line editor in raw mode
-// ends its lines with "\n" alone).
+// Sets the console's input mode. Only a program that owns the console (the first program, or a
+// program of the foreground group it gave the console to with WARDEN_SPAWN_FOREGROUND) may change
+// it; others get EPERM (63). Others that read the console wait until they own it. Output is the
+// same in both modes: every '\n' written to the console goes out as "\r\n" (so a line editor in
+// raw mode ends its lines with "\n" alone).
 int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
 
 // Makes a pipe: what is written to *write_fd can be read from *read_fd. Both are new descriptors

@@ -22,7 +22,7 @@ struct State {
   u32 eofs = 0;  // ends of input queued behind the readable bytes (at most one matters)
   char line[kLineSize];
   usize line_len = 0;
-  u32 foreground = 0;
+  u32 foreground = 0;  // the foreground group
 };
 
 // Taken by the input task, readers and the program table (the foreground, under the table's
@@ -37,7 +37,7 @@ void push_ready(State& s, const char* data, usize len) {
   }
 }
 
-// Handles one typed character. Returns the pid to kill (Ctrl-C), or 0. Echo goes to `echo`.
+// Handles one typed character. Returns the group to end (Ctrl-C), or 0. Echo goes to `echo`.
 u32 type(State& s, char c, char* echo, usize* echo_len, usize* erase) {
   auto say = [&](const char* text) {
     while (*text != '\0' && *echo_len < 8) echo[(*echo_len)++] = *text++;
@@ -90,10 +90,10 @@ u32 type(State& s, char c, char* echo, usize* echo_len, usize* erase) {
 void input(char c) {
   char echo[8];
   usize echo_len = 0, erase = 0;
-  u32 kill = g_state.with([&](State& s) { return type(s, c, echo, &echo_len, &erase); });
+  u32 group = g_state.with([&](State& s) { return type(s, c, echo, &echo_len, &erase); });
   if (echo_len > 0) console::write({echo, echo_len});
   for (usize i = 0; i < erase; ++i) console::write("\b \b");
-  if (kill != 0) (void)programs::kill(kill, programs::EndBy::Interrupt);
+  if (group != 0) programs::interrupt_group(group);
   programs::ring_console_readers();
 }
 
@@ -132,10 +132,10 @@ Mode mode() {
   return g_state.with([](State& s) { return s.mode; });
 }
 
-u32 exchange_foreground(u32 pid) {
+u32 exchange_foreground(u32 group) {
   return g_state.with([&](State& s) {
     u32 previous = s.foreground;
-    s.foreground = pid;
+    s.foreground = group;
     return previous;
   });
 }

@@ -3,8 +3,9 @@
 // Cooked mode (the default, for programs): typed characters are echoed and collected in a line;
 // Backspace (0x7f or 0x08) erases, Ctrl-U erases the line, Enter makes the line (with its '\n')
 // readable, Ctrl-D makes the line readable without a newline, or on an empty line is an end of
-// input (one read returns 0), and Ctrl-C ends the foreground program. Raw mode (for the shell's
-// line editor): every byte is readable as typed, nothing is echoed, Ctrl-C is just 0x03.
+// input (one read returns 0), and Ctrl-C ends the programs of the foreground group. Raw mode
+// (for the shell's line editor): every byte is readable as typed, nothing is echoed, Ctrl-C is
+// just 0x03.
 //
 // Readers never block here: try_read() says when nothing is there, and a program waits for the
 // change by asking programs:: to ring it (see kernel/proc). Safe from any hart.
@@ -22,11 +23,12 @@ void start();
 void set_mode(Mode mode);
 Mode mode();
 
-// The program Ctrl-C ends in cooked mode (0: none).
+// The foreground group: the programs that own the console, which Ctrl-C ends in cooked mode
+// (0: none).
 u32 foreground();
-// Makes `pid` the foreground program; returns the one it replaces. The program runtime decides
-// who gets the console (kernel/proc/programs.cc, under its table lock).
-u32 exchange_foreground(u32 pid);
+// Makes `group` the foreground group; returns the one it replaces. The program runtime decides
+// who gets the console and who is in a group (kernel/proc/programs.cc, under its table lock).
+u32 exchange_foreground(u32 group);
 
 // Copies readable input into `buf`. Returns the number of bytes (> 0), 0 for an end of input
 // (consumed by this read), or -1 when nothing is readable yet.

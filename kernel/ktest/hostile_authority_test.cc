@@ -71,6 +71,14 @@ async::Task<void> end_and_forget(u32 pid) {
   while (programs::info(pid)) co_await async::sleep(async::milliseconds(1));
 }
 
+// Suspends until program `pid` has written `text` to the file `path`, or has ended.
+async::Task<void> until_printed(u32 pid, StringView path, StringView text) {
+  support::Vector<u8> storage;
+  while (!ended(pid) && !file_text(path, storage).contains(text)) {
+    co_await async::sleep(async::milliseconds(1));
+  }
+}
+
 // After each attack: a program still starts, runs and prints.
 async::Task<void> expect_the_system_goes_on(ktest::Context& kt) {
   support::Vector<u8> out;
@@ -228,11 +236,8 @@ KTEST_ASYNC(hostile, the_console_returns_to_the_nearest_living_ancestor) {
   tty::start();
   auto shell = start_on_console(kFamily, "shell shell", "/tmp/hostile-shell.out", true);
   CO_KASSERT(shell.is_ok());
+  co_await until_printed(shell.value(), "/tmp/hostile-shell.out", "ready\n");
   support::Vector<u8> storage;
-  while (!ended(shell.value()) &&
-         !file_text("/tmp/hostile-shell.out", storage).contains("ready\n")) {
-    co_await async::sleep(async::milliseconds(1));
-  }
   u32 outliver = find_by_name("outliver");
   KEXPECT(outliver != 0);
   tty::inject("for the shell\n", 14);
@@ -258,6 +263,50 @@ KTEST_ASYNC(hostile, the_console_returns_to_the_nearest_living_ancestor) {
   KEXPECT(outliver != 0 && !ended(outliver));
   if (outliver != 0) co_await end_and_forget(outliver);
   co_await expect_the_system_goes_on(kt);
+}
+
+// A pipeline used to give the console to one of its programs: the others could not read it, and
+// Ctrl-C ended only that one. Now a shell's pipeline is one foreground group (its first program
+// started with WARDEN_SPAWN_FOREGROUND, the others with WARDEN_SPAWN_GROUP): each program of it
+// reads console input, Ctrl-C ends every one of them and spares the shell, and the console comes
+// back to the shell once all have ended.
+KTEST_ASYNC(hostile, a_pipeline_owns_the_console_as_one_group) {
+  if (!have_hostile()) co_return kt.skip("no hostile programs in the initrd");
+  tty::start();
+  auto shell = start_on_console(kFamily, "shell pipeline", "/tmp/hostile-group.out", true);
+  CO_KASSERT(shell.is_ok());
+  StringView out = "/tmp/hostile-group.out";
+  co_await until_printed(shell.value(), out, "ready 1\n");
+  tty::inject("one\ntwo\n", 8);  // a line for each program of the group, whichever reads first
+  co_await until_printed(shell.value(), out, "ready 2\n");
+  tty::inject("\x03", 1);
+  co_await until_printed(shell.value(), out, "ready\n");
+  tty::inject("for the shell\n", 14);
+  support::Vector<u8> storage;
+  auto shell_end = co_await programs::wait(shell.value());
+  KEXPECT(shell_end.is_ok() && shell_end.value().end == programs::End::Exited &&
+          shell_end.value().code == 0);
+  StringView text = file_text(out, storage);
+  KEXPECT(text.contains("group alone: 28\n"));
+  KEXPECT(text.contains("first read: one\n") || text.contains("first read: two\n"));
+  KEXPECT(text.contains("second read: one\n") || text.contains("second read: two\n"));
+  KEXPECT(text.contains("first: end 0, status 0\nsecond: end 0, status 0\n"));
+  KEXPECT(text.contains("first: end 2, status 130\nsecond: end 2, status 130\n"));
+  KEXPECT(text.contains("console mode: 0\n"));
+  KEXPECT(text.contains("shell read: for the shell\n"));
+  if (!text.contains("shell read")) console::print("\n{}", text);
+  co_await expect_the_system_goes_on(kt);
+}
+
+// A program that does not own the console gives it to no child, alone or in a group.
+KTEST_ASYNC(hostile, only_the_console_owner_makes_a_foreground_group) {
+  if (!have_hostile()) co_return kt.skip("no hostile programs in the initrd");
+  // The first program the kernel starts owns the console while no group does: not this one.
+  co_await expect_the_system_goes_on(kt);
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "/hostile/console_family.wasm grab", out);
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Exited));
+  KEXPECT_OUTPUT(out, "alone: 63\ngroup: 63\n");
 }
 
 }  // namespace

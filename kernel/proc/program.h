@@ -111,7 +111,6 @@ struct Program {
   ProgramIpcAccount ipc_account{*this};
   Reserve reserve = Reserve::None;
   u64 overhead = 0;  // charged at spawn, given back with the record
-  bool foreground = false;
 
   // The request, kept until the task has loaded the program.
   support::Vector<u8> path;
@@ -165,6 +164,13 @@ struct Program {
   bool reaped GUARDED_BY(g_table_lock) = false;  // a waiter took the exit
   // Its parent ended: it reaps itself when it ends.
   bool orphan GUARDED_BY(g_table_lock) = false;
+  // The foreground group it was started in (the id of the group's first program; 0: none), set
+  // at spawn. The console belongs to a group: every program of it reads console input, and
+  // Ctrl-C ends them all (docs/programs.md, "The console's owner").
+  u32 group GUARDED_BY(g_table_lock) = 0;
+  // The foreground group it made with its last foreground child, which later children may join
+  // while a program of it runs (SpawnRequest::join_group); 0: none.
+  u32 made_group GUARDED_BY(g_table_lock) = 0;
 
   // References: the table's and the task's. The last one frees the record.
   support::Atomic<u32> refs{2};
@@ -179,8 +185,14 @@ void release(Program* program);
 bool slice_over(const Program& program);
 
 extern Limits g_limits;
-// The program that owns the console: the foreground one, else the first program.
-u32 console_owner();
+// Who owns the console: the programs of the foreground group, else the first program. They read
+// console input, switch its mode and may give the console to a child. `pid == console_owner()`
+// says whether program `pid` is one of them (it takes the table lock).
+struct ConsoleOwner {
+  u32 group = 0;  // the foreground group (tty::foreground()); 0: the first program owns it
+  bool operator==(u32 pid) const;
+};
+ConsoleOwner console_owner();
 // True when console input is there and program `pid` may read it (it owns the console).
 bool console_readable_by(u32 pid);
 // The first program the kernel started (0 before there is one).

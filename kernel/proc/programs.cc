@@ -408,21 +408,74 @@ bool answers_to_locked(const Program& p, u32 ancestor) REQUIRES(g_table_lock) {
   return false;
 }
 
+// A program of foreground group `group` that has not ended, or nullptr.
+Program* living_member_locked(u32 group) REQUIRES(g_table_lock) {
+  for (Program* q : g_table.programs) {
+    if (q->group == group && q->ended.load() == 0) return q;
+  }
+  return nullptr;
+}
+
+// True when program `pid` owns the console while `group` is the foreground group.
+bool owns_console_locked(u32 pid, u32 group) REQUIRES(g_table_lock) {
+  if (group == 0) return pid == g_first_program.load();
+  Program* p = find_locked(pid);
+  return p != nullptr && p->group == group;
+}
+
+// The foreground group (Program::group) of a child of `parent` (nullptr: the kernel) that
+// `request` asks for: 0 for none, the group the parent made last while a program of it runs
+// (join_group), or kNewGroup for a group of its own. NotOwner when the parent does not own the
+// console (the kernel may always give it).
+constexpr u32 kNewGroup = ~u32{0};
+support::Result<u32, SpawnError> child_group_locked(const SpawnRequest& request, Program* parent)
+    REQUIRES(g_table_lock) {
+  if (!request.foreground) return u32{0};
+  if (request.join_group && parent != nullptr && parent->made_group != 0 &&
+      living_member_locked(parent->made_group) != nullptr) {
+    return parent->made_group;
+  }
+  if (request.parent != 0 && !owns_console_locked(request.parent, tty::foreground())) {
+    return SpawnError::NotOwner;
+  }
+  return kNewGroup;
+}
+
+// Asks `p` to end at its next instruction boundary (the first request says how). The table
+// lock may be held (then the bell's is taken after it).
+void ask_to_end(Program& p, EndBy by) {
+  u8 none = static_cast<u8>(KillRequest::None);
+  KillRequest request = by == EndBy::Interrupt ? KillRequest::Interrupt : KillRequest::Kill;
+  (void)p.kill_requested.compare_exchange(none, static_cast<u8>(request));
+  p.bell.with([&](Doorbell&) {
+    if (p.execution != nullptr) p.execution->interrupt();
+  });
+  p.ring();
+}
+
 // `p` has ended: the programs that answered to it answer to its own `up` now (the nearest
-// living ancestor), its children reap themselves when they end, and the console, if `p` or a
-// program answering to it had it, goes to `p`'s nearest living ancestor. That ancestor gave the
-// console away, so it owned it: as a foreground program (it becomes the foreground again, which
-// Ctrl-C ends) or as the first program (the foreground becomes none, and the first program owns
-// the console; Ctrl-C must not end the shell). Returns true when the console moved. Under the
-// table lock, which orders every hand-over of the console.
+// living ancestor), its children reap themselves when they end, and the console moves when `p`
+// was the last running program of the foreground group, or when the group's programs answer to
+// `p` (`p` or a program below it gave them the console). It goes to `p`'s own group while
+// another program of it runs, else to the group of `p`'s nearest living ancestor. That ancestor
+// gave the console away, so it owned it: as a program of a foreground group (which becomes the
+// foreground again, which Ctrl-C ends) or as the first program (the foreground becomes none, and
+// the first program owns the console; Ctrl-C must not end the shell). Returns true when the
+// console moved. Under the table lock, which orders every hand-over of the console.
 bool leave_locked(Program& p) REQUIRES(g_table_lock) {
   bool console_moved = false;
-  u32 owner = tty::foreground();
-  if (owner != 0) {
-    Program* o = owner == p.pid ? &p : find_locked(owner);
-    if (o == &p || (o != nullptr && answers_to_locked(*o, p.pid))) {
-      Program* heir = find_locked(p.up);
-      (void)tty::exchange_foreground(heir != nullptr && heir->foreground ? heir->pid : 0);
+  u32 group = tty::foreground();
+  if (group != 0) {
+    // The programs of a group are children of one parent: all of them answer to `p`, or none.
+    Program* other = living_member_locked(group);
+    if (other == nullptr ? p.group == group : answers_to_locked(*other, p.pid)) {
+      u32 heir_group = 0;
+      if (p.group != 0 && p.group != group && living_member_locked(p.group) != nullptr) {
+        heir_group = p.group;
+      } else if (Program* heir = find_locked(p.up)) {
+        heir_group = heir->group;
+      }
+      (void)tty::exchange_foreground(heir_group);
       console_moved = true;
     }
   }
@@ -564,12 +617,14 @@ support::Result<support::Vector<u8>> bytes_of(StringView text) {
 
 u32 first_program() { return g_first_program.load(); }
 
-u32 console_owner() {
-  u32 foreground = tty::foreground();
-  return foreground != 0 ? foreground : g_first_program.load();
+ConsoleOwner console_owner() { return {tty::foreground()}; }
+
+bool ConsoleOwner::operator==(u32 pid) const {
+  support::LockGuard guard(g_table_lock);
+  return owns_console_locked(pid, group);
 }
 
-bool console_readable_by(u32 pid) { return console_owner() == pid && tty::readable(); }
+bool console_readable_by(u32 pid) { return pid == console_owner() && tty::readable(); }
 
 void set_root(fs::FileSystem& root) { g_root = &root; }
 
@@ -637,7 +692,6 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   p->wasi = wasi.value();
   wasi_attach(p->wasi, p);
   p->parent = request.parent;
-  p->foreground = request.foreground;
   p->argv = support::move(request.argv);
   p->env = support::move(request.env);
   copy_name(p->name, sizeof p->name, p->argv[0].span());
@@ -653,9 +707,10 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
   p->cwd = support::move(cwd.value());
   {
     support::LockGuard guard(g_table_lock);
-    // Only the console's owner gives it away (the kernel may always); checked and done under the
-    // table lock, which orders every hand-over of the console.
-    bool not_owner = request.foreground && request.parent != 0 && console_owner() != request.parent;
+    Program* parent = find_locked(request.parent);
+    // Checked and done under the table lock, which orders every hand-over of the console.
+    auto group = child_group_locked(request, parent);
+    bool not_owner = group.is_error();
     // Children not yet waited for: running, and ended (their records stay until reaped).
     u32 running = 0, unreaped = 0;
     if (request.parent != 0) {
@@ -679,13 +734,17 @@ support::Result<u32, SpawnError> spawn(SpawnRequest& request) {
     }
     if (request.parent != 0) {
       // A parent that has ended (the kernel may name one) hands its children on, as at its end.
-      Program* parent = find_locked(request.parent);
       p->orphan = parent == nullptr;
       if (parent != nullptr) p->up = parent->ended.load() == 0 ? parent->pid : parent->up;
     }
     p->pid = g_table.next_pid++;
     ++g_table.live;
-    if (p->foreground) (void)tty::exchange_foreground(p->pid);
+    p->group = group.value();
+    if (p->group == kNewGroup) {
+      p->group = p->pid;
+      if (parent != nullptr) parent->made_group = p->group;
+      (void)tty::exchange_foreground(p->group);
+    }
   }
   u32 pid = p->pid;
   if (request.parent == 0) {
@@ -760,17 +819,16 @@ bool kill(u32 pid, EndBy by) {
   Program* p = acquire(pid);
   if (p == nullptr) return false;
   bool live = p->ended.load() == 0;
-  if (live) {
-    u8 none = static_cast<u8>(KillRequest::None);
-    KillRequest request = by == EndBy::Interrupt ? KillRequest::Interrupt : KillRequest::Kill;
-    (void)p->kill_requested.compare_exchange(none, static_cast<u8>(request));
-    p->bell.with([&](Doorbell&) {
-      if (p->execution != nullptr) p->execution->interrupt();
-    });
-    p->ring();
-  }
+  if (live) ask_to_end(*p, by);
   release(p);
   return live;
+}
+
+void interrupt_group(u32 group) {
+  support::LockGuard guard(g_table_lock);
+  for (Program* p : g_table.programs) {
+    if (p->group == group && p->ended.load() == 0) ask_to_end(*p, EndBy::Interrupt);
+  }
 }
 
 support::Result<void, KillError> kill_as(u32 caller, u32 pid) {

@@ -75,11 +75,16 @@ struct SpawnRequest {
   // For programs the kernel starts: a file for descriptor i instead (stdin read from it, stdout
   // and stderr created or truncated), when not empty.
   StringView stdio_path[3];
-  // Gives it the console: it alone reads console input, Ctrl-C ends it; only the console's owner
-  // (or the kernel, parent 0) may ask (SpawnError::NotOwner). When it ends, or when a program it
-  // answers to ends (see kill_as), the console goes to the nearest living ancestor of the one
-  // that ended.
+  // Gives it the console in a foreground group of its own: it alone reads console input, Ctrl-C
+  // ends it; only the console's owner (or the kernel, parent 0) may ask (SpawnError::NotOwner).
+  // When the group's last program ends, or a program they answer to ends (see kill_as), the
+  // console goes back (docs/programs.md, "The console's owner").
   bool foreground = false;
+  // With `foreground`: the child joins the foreground group its parent made with its last
+  // foreground child, while a program of that group runs (a pipeline: every program of it reads
+  // console input once the group has the console, Ctrl-C ends them all); the parent needs not
+  // own the console then (it gave it to that group). Otherwise as `foreground` alone.
+  bool join_group = false;
   // For programs the kernel starts (parent 0): may it use the memory reserve? (A program's
   // children get it from their parent: see Reserve.)
   Reserve reserve = Reserve::None;
@@ -115,6 +120,9 @@ async::Task<support::Result<Exit, SpawnError>> wait(u32 pid, u32 waiter = 0);
 // Asks program `pid` to end; false if there is no such program (or it has ended). The kernel
 // may end any program.
 bool kill(u32 pid, EndBy by = EndBy::Kill);
+
+// Ctrl-C: asks every living program of foreground group `group` to end (EndBy::Interrupt).
+void interrupt_group(u32 group);
 
 // warden_kill: program `caller` asks program `pid` to end. Allowed only for its descendants: its
 // children, their children, and programs whose parents ended and that now answer to it (an

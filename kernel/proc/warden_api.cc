@@ -66,6 +66,10 @@ bool split_strings(const u8* bytes, u32 len, u32 count, support::Vector<support:
   return at == len;
 }
 
+// Spawn flags (warden.h): WARDEN_SPAWN_FOREGROUND, WARDEN_SPAWN_GROUP (only with the first).
+constexpr u32 kSpawnForeground = 1;
+constexpr u32 kSpawnGroup = 2;
+
 HostStatus warden_spawn(void* env, HostCall& call) {
   Program& p = *static_cast<Program*>(env);
   wasm::GuestMemory memory = memory_of(p);
@@ -83,7 +87,9 @@ HostStatus warden_spawn(void* env, HostCall& call) {
   if (path_len > kMaxPath || cwd_len > kMaxPath || strings_cost > kMaxArgs) {
     return answer(call, kTooBig);
   }
-  if ((flags & ~1u) != 0 || argc == 0 || path_len == 0 || cwd_len == 0) return answer(call, kInval);
+  bool bad_flags = (flags & ~(kSpawnForeground | kSpawnGroup)) != 0 ||
+                   (flags & (kSpawnForeground | kSpawnGroup)) == kSpawnGroup;
+  if (bad_flags || argc == 0 || path_len == 0 || cwd_len == 0) return answer(call, kInval);
   // The request, copied once: everything below checks and uses only these copies.
   support::Vector<u8> path, cwd, strings;  // strings: argv's, then env's
   i32 stdio[3];
@@ -108,7 +114,8 @@ HostStatus warden_spawn(void* env, HostCall& call) {
   request.cwd = {reinterpret_cast<const char*>(cwd.data()), cwd_len};
   request.parent = p.pid;
   for (u32 i = 0; i < 3; ++i) request.stdio[i] = stdio[i];
-  request.foreground = (flags & 1u) != 0;
+  request.foreground = (flags & kSpawnForeground) != 0;
+  request.join_group = (flags & kSpawnGroup) != 0;
   auto spawned = spawn(request);
   if (spawned.is_error()) {
     switch (spawned.error()) {
