@@ -197,6 +197,10 @@ def check_shell(kernel, initrd):
         time.sleep(2.0)  # the foreground spin runs a while first
         return "\x03"
 
+    def type_to_cats(proc, out):
+        time.sleep(1.5)  # the pipeline has the console (cooked) by then
+        return "through two cats\n"
+
     prompt = "$ "
     r = qemu.boot(kernel, smp=4, mem="512M", bootargs="", timeout=180, initrd=initrd,
                   script=[(prompt, "echo hello   shell world\n"),
@@ -206,10 +210,14 @@ def check_shell(kernel, initrd):
                           (prompt, "wait\n"),
                           (prompt, "spin\n"),
                           ("spin\r\n", interrupt),
+                          (prompt, "cat | cat\n"),
+                          ("cat | cat\r\n", type_to_cats),
+                          ("through two cats\r\nthrough two cats\r\n", interrupt),
                           (prompt, "/etc/bad.wasm\n"),
                           (prompt, "/etc/invalid.wasm\n"),
                           (prompt, "/etc/unlinkable.wasm\n"),
                           (prompt, "stats\n"),
+                          (prompt, "help\n"),
                           (prompt, "nosuchprogram\n"),
                           (prompt, "cd /etc\n"),
                           (prompt, "cat motd\n"),
@@ -225,6 +233,8 @@ def check_shell(kernel, initrd):
     expect(re.search(rf"\[{pid}\].*killed", out) is not None,
            f"expected the background spin {pid} to end killed", r)
     expect("spin: interrupted" in out, "expected Ctrl-C to end the foreground spin", r)
+    expect("through two cats\nthrough two cats\n^C\ncat: interrupted\ncat: interrupted\n" in out,
+           "expected a typed line echoed and through both cats, then Ctrl-C ending both", r)
     expect(re.search(r"bad.wasm: malformed module at offset 0x[0-9a-f]+: ", out) is not None,
            "expected a one-line reason for the malformed module", r)
     expect(re.search(r"invalid.wasm: invalid module at offset 0x[0-9a-f]+: ", out) is not None,
@@ -233,17 +243,22 @@ def check_shell(kernel, initrd):
            "expected a one-line reason for the unknown import", r)
     expect(re.search(r"programs: \d+ running, \d+ started", out) is not None,
            "expected scheduler statistics from 'stats'", r)
+    m = re.search(r"Programs \(in /bin\):(.*?)\nwarden:", out, re.S)
+    listed = set(m.group(1).split()) if m else set()
+    tools = {"rm", "mkdir", "rmdir", "cp", "mv", "touch", "head", "tail", "sort", "uniq", "tee",
+             "true", "false", "date", "yes", "cat", "grep", "wc", "ls", "echo", "sh"}
+    expect(tools <= listed, f"expected help to list the tools in /bin, missing {tools - listed}", r)
     expect("nosuchprogram: not found" in out, "expected a missing program reported", r)
     expect("Welcome to Warden" in out, "expected cat of a file relative to the new cwd", r)
-    return ("echo, background job listed and killed, Ctrl-C, malformed/invalid/unlinkable modules "
-            "refused, stats, cd + cat")
+    return ("echo, background job listed and killed, Ctrl-C on a program and on a pipeline, "
+            "malformed/invalid/unlinkable modules refused, stats, help, cd + cat")
 
 
 def check_shell_files_and_language(kernel, initrd):
     """The file tools and the shell's language on the serial console: a directory and files made,
     copied, moved, listed and removed in /tmp; redirections to and from files; $? after a failing
-    program; variables, also in a child's environment; ';', '&&', '||'; a syntax error; pipelines
-    refused until there are pipes."""
+    program; variables, also in a child's environment; ';', '&&', '||'; a syntax error; pipelines,
+    with redirections, their last program's status, and in the background."""
     prompt = "$ "
     lines = ["mkdir /tmp/d",
              "touch /tmp/d/a",
@@ -260,7 +275,12 @@ def check_shell_files_and_language(kernel, initrd):
              "export GREETING='hi there'; echo \"<$GREETING>\" ${GREETING}!",
              "echo 'echo child sees $GREETING' > /tmp/s.sh; sh /tmp/s.sh",
              "unset GREETING; echo [$GREETING]; sh /tmp/s.sh; rm /tmp/s.sh",
-             "echo one | wc",
+             "cat /etc/motd | grep Warden | wc -l",
+             "yes | head -n 3",
+             "ls /nothing 2>&1 | wc -l",
+             "true | fail 3; echo last $?; fail 3 | true; echo last $?",
+             "yes pipe | head -n 2 > /tmp/y &",
+             "wait; cat < /tmp/y; rm /tmp/y",
              "ls | | wc",
              "date",
              "exit 0"]
@@ -281,12 +301,18 @@ def check_shell_files_and_language(kernel, initrd):
     expect("\nchild sees hi there\n" in out,
            "expected an exported variable in a child's environment (a shell running a script)", r)
     expect("[]\nchild sees\n" in out, "expected nothing for an unset variable, in a child too", r)
-    expect("sh: pipelines need a kernel with pipes (not yet)" in out,
-           "expected a pipeline refused until there are pipes", r)
+    expect("grep Warden | wc -l\n1\n" in out, "expected one line of motd through the pipeline", r)
+    expect("yes | head -n 3\ny\ny\ny\nwarden:" in out, "expected yes to end once head had 3 lines", r)
+    expect("2>&1 | wc -l\n1\n" in out, "expected ls's error down the pipe through 2>&1", r)
+    expect("last 3\nlast 0\n" in out, "expected $? to be the pipeline's last program's status", r)
+    expect(re.search(r"\[\d+\] yes \| head\n", out) is not None and
+           re.search(r"\[\d+\] done status 0\n", out) is not None and "\npipe\npipe\n" in out,
+           "expected a background pipeline as a job, its output redirected to a file", r)
     expect("sh: syntax error near '|'" in out, "expected a syntax error", r)
     expect(re.search(r"date\n[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\n", out)
            is not None, "expected the date in UTC", r)
-    return "mkdir, touch, cp, mv, ls, rm, rmdir in /tmp; < > >> 2>&1; $?, && and ||; variables"
+    return ("mkdir, touch, cp, mv, ls, rm, rmdir in /tmp; < > >> 2>&1; $?, && and ||; variables; "
+            "pipelines with redirections, $? and &")
 
 
 def check_ctrl_c_spares_the_shell(kernel, initrd):

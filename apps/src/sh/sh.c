@@ -215,7 +215,9 @@ static char* pack_strings(char* const* strings, uint32_t count, uint32_t* len) {
 
 // Starts the program argv names: /bin/NAME.wasm, or NAME itself (resolved against the working
 // directory) when it contains a '/', with the shell's environment and working directory, and
-// stdio[i] as its descriptor i. Returns 0 with *pid set, or a WASI errno after reporting it.
+// stdio[i] as its descriptor i; `flags` as warden_spawn's, except that without the console a
+// WARDEN_SPAWN_FOREGROUND program starts without it too. Returns 0 with *pid set, or a WASI
+// errno after reporting it.
 static int32_t start_program(const struct sh_argv* args, const int stdio[3], uint32_t flags,
                              uint32_t* pid) {
   const char* name = args->argv[0];
@@ -236,8 +238,12 @@ static int32_t start_program(const struct sh_argv* args, const int stdio[3], uin
   if (argv != NULL && env != NULL) {
     const uint32_t descriptors[3] = {(uint32_t)stdio[0], (uint32_t)stdio[1], (uint32_t)stdio[2]};
     fflush(NULL);  // what the shell printed must come before what the program prints
-    err = warden_spawn(path, (uint32_t)strlen(path), argv, argv_len, (uint32_t)args->argc, env,
-                       env_len, envc, g.cwd, (uint32_t)strlen(g.cwd), descriptors, flags, pid);
+    for (;;) {
+      err = warden_spawn(path, (uint32_t)strlen(path), argv, argv_len, (uint32_t)args->argc, env,
+                         env_len, envc, g.cwd, (uint32_t)strlen(g.cwd), descriptors, flags, pid);
+      if (err != EPERM || (flags & WARDEN_SPAWN_FOREGROUND) == 0) break;
+      flags = 0;  // the console is not the shell's (a script run in the background)
+    }
   }
   free(argv);
   free(env);
@@ -270,8 +276,8 @@ static void close_opened(struct plumbing* io) {
 static bool redirect(const struct sh_command* cmd, struct plumbing* io) {
   for (int i = 0; i < cmd->redir_count; ++i) {
     const struct sh_redir* r = &cmd->redirs[i];
-    // FIXME(pipes): descriptors above 2 need the spawn extension of docs/programs.md, "Spawn
-    // and descriptors".
+    // FIXME(spawn-fds): descriptors above 2 need the spawn extension of docs/programs.md,
+    // "Pipelines and descriptors".
     if (r->fd > 2 || (r->op == SH_REDIR_DUP && r->from > 2)) {
       fprintf(stderr, "sh: only descriptors 0, 1 and 2 can be redirected (not %d)\n",
               r->fd > 2 ? r->fd : r->from);
@@ -305,11 +311,12 @@ static bool redirect(const struct sh_command* cmd, struct plumbing* io) {
 }
 
 // Opens a pipe: ends[0] to read, ends[1] to write. Returns 0 or a WASI errno.
-// FIXME(pipes): Warden's kernel has no pipes yet (issue 14); this is the one place that changes
-// when it has (see docs/programs.md, "Spawn and descriptors").
 static int32_t open_pipe(int ends[2]) {
-  ends[0] = ends[1] = -1;
-  return ENOSYS;
+  uint32_t read_end, write_end;
+  int32_t err = warden_pipe(&read_end, &write_end);
+  ends[0] = err == 0 ? (int)read_end : -1;
+  ends[1] = err == 0 ? (int)write_end : -1;
+  return err;
 }
 
 // --- Builtins ---------------------------------------------------------------------------------
@@ -560,7 +567,7 @@ static int builtin_help(int argc, char** argv, const struct io* io) {
   }
   dprintf(io->out,
           "  NAME [ARGS...]   run /bin/NAME.wasm (or the file NAME when it has a '/')\n"
-          "Syntax: a; b   a && b   a || b   a &   a | b (pipes: not yet)\n"
+          "Syntax: a; b   a && b   a || b   a &   a | b | c\n"
           "        < FILE  > FILE  >> FILE  2> FILE  2>&1   $NAME ${NAME} $?   NAME=VALUE\n"
           "        '...' (as written)  \"...\" ($NAME expands)  \\C  # comment\n"
           "Keys: Left/Right, Home/End (Ctrl-A/E), Backspace, Ctrl-U, Up/Down (history),\n"
@@ -673,7 +680,6 @@ static int run_pipeline(const struct sh_pipeline* pipeline, bool background) {
   char names[SH_COMMANDS_MAX][32];  // argv[0] of each program started
   int started = 0;
   int status = 0;
-  bool console_given = false;
   int input = -1;  // the read end of the pipe from the command before, if any
   for (int i = 0; i < pipeline->command_count; ++i) {
     const struct sh_command* cmd = &pipeline->commands[i];
@@ -693,9 +699,7 @@ static int run_pipeline(const struct sh_pipeline* pipeline, bool background) {
     } else if (!last) {
       int ends[2];
       int32_t err = open_pipe(ends);
-      if (err == ENOSYS) {
-        fprintf(stderr, "sh: pipelines need a kernel with pipes (not yet)\n");
-      } else if (err != 0) {
+      if (err != 0) {
         fprintf(stderr, "sh: pipe: %s\n", strerror(err));
       } else {
         io.stdio[1] = ends[1];
@@ -710,13 +714,12 @@ static int run_pipeline(const struct sh_pipeline* pipeline, bool background) {
       status = redirect(cmd, &io) ? 0 : 1;
     }
     if (status == 0) {
-      // A foreground pipeline gives the console (its input, and Ctrl-C) to the first program
-      // that reads the shell's input, or else to the last one: only one program can own it.
-      // FIXME(pipes): Ctrl-C should end every program of the foreground pipeline.
-      bool console = !background && !console_given && (io.stdio[0] == STDIN_FILENO || last);
-      console_given |= console;
-      if (start_program(&g.argv, io.stdio, console ? WARDEN_SPAWN_FOREGROUND : 0, &pids[started]) !=
-          0) {
+      // A foreground pipeline gets the console as one group: each of its programs may read
+      // console input, Ctrl-C ends them all, and the console comes back once all have ended.
+      uint32_t flags = background ? 0
+                       : i == 0   ? WARDEN_SPAWN_FOREGROUND
+                                  : WARDEN_SPAWN_FOREGROUND | WARDEN_SPAWN_GROUP;
+      if (start_program(&g.argv, io.stdio, flags, &pids[started]) != 0) {
         status = 127;
       } else {
         snprintf(names[started++], sizeof names[0], "%s", g.argv.argv[0]);
