@@ -281,6 +281,9 @@ def check_shell_files_and_language(kernel, initrd):
              "true | fail 3; echo last $?; fail 3 | true; echo last $?",
              "yes pipe | head -n 2 > /tmp/y &",
              "wait; cat < /tmp/y; rm /tmp/y",
+             "echo 'echo nested | wc -c' | sh",
+             "echo 'echo from a background script' > /tmp/bg.sh; sh /tmp/bg.sh &",
+             "wait; rm /tmp/bg.sh",
              "ls | | wc",
              "date",
              "exit 0"]
@@ -308,6 +311,9 @@ def check_shell_files_and_language(kernel, initrd):
     expect(re.search(r"\[\d+\] yes \| head\n", out) is not None and
            re.search(r"\[\d+\] done status 0\n", out) is not None and "\npipe\npipe\n" in out,
            "expected a background pipeline as a job, its output redirected to a file", r)
+    expect("| sh\n7\n" in out, "expected a shell reading a pipe to run a pipeline of its own", r)
+    expect("\nfrom a background script\n" in out,
+           "expected a script in the background to run its programs without the console", r)
     expect("sh: syntax error near '|'" in out, "expected a syntax error", r)
     expect(re.search(r"date\n[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\n", out)
            is not None, "expected the date in UTC", r)
