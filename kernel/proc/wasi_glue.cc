@@ -595,6 +595,7 @@ class KernelOs final : public wasi::Os {
   Errno read_pipe(Object& o, support::Span<u8> out, u64* done) {
     end_wait();
     if (o.ipc.object()->kind() != ipc::Kind::PipeReader) return Errno::Badf;
+    if (!o.ipc.has(ipc::right::kRead)) return Errno::Notcapable;
     auto* reader = static_cast<ipc::PipeReader*>(o.ipc.object());
     auto n = reader->read(out);
     if (n.is_ok()) {
@@ -607,6 +608,7 @@ class KernelOs final : public wasi::Os {
   Errno write_pipe(Object& o, support::Span<const u8> data, u64* done) {
     end_wait();
     if (o.ipc.object()->kind() != ipc::Kind::PipeWriter) return Errno::Badf;
+    if (!o.ipc.has(ipc::right::kWrite)) return Errno::Notcapable;
     auto* writer = static_cast<ipc::PipeWriter*>(o.ipc.object());
     auto n = writer->write(support::Bytes(data.data(), data.size()));
     if (n.is_ok()) {
@@ -773,6 +775,22 @@ support::Result<Handle, SpawnError> open_stdio_path(KernelOs& os, StringView pat
   return handle.value();
 }
 
+// A child's standard descriptor for `handle`: a stream with the rights of its kind (as
+// Wasi::add_fd), less every right the parent's descriptor `from` (when it is a copy of one) does
+// not have, so that a child never writes what its parent could only read.
+support::Result<u32> add_stdio_fd(WasiState& state, Handle handle, const wasi::Descriptor* from) {
+  if (from == nullptr) return state.wasi.add_fd(handle);
+  wasi::FileStat st;
+  if (state.os.stat(handle, &st) != Errno::Success) st.type = wasi::FileType::Unknown;
+  bool directory = st.type == wasi::FileType::Directory;
+  wasi::Descriptor like;
+  like.type = st.type;
+  like.stream = true;
+  like.base = (directory ? wasi::right::kDirectory : wasi::right::kStream) & from->base;
+  like.inheriting = (directory ? wasi::right::kDirectoryInheriting : 0) & from->inheriting;
+  return state.wasi.add_fd_like(handle, like);
+}
+
 }  // namespace
 
 support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
@@ -785,11 +803,13 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
   };
   for (int i = 0; i < 3; ++i) {
     support::Result<Handle, SpawnError> handle = SpawnError::Invalid;
+    const wasi::Descriptor* from = nullptr;  // the parent's descriptor it copies
     if (request.stdio_path[i].size() > 0) {
       handle = open_stdio_path(state->os, request.stdio_path[i], i != 0);
     } else if (request.stdio[i] >= 0 && parent_wasi != nullptr) {
-      const wasi::Descriptor* d = parent_wasi->wasi.descriptor(static_cast<u32>(request.stdio[i]));
-      KernelOs::Object* o = d != nullptr && d->open ? parent_wasi->os.get(d->handle) : nullptr;
+      from = parent_wasi->wasi.descriptor(static_cast<u32>(request.stdio[i]));
+      KernelOs::Object* o =
+          from != nullptr && from->open ? parent_wasi->os.get(from->handle) : nullptr;
       if (o == nullptr) return fail(SpawnError::BadDescriptor);
       handle = state->os.add_copy(*o);
     } else {
@@ -798,7 +818,7 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
       handle = console_handle.value();
     }
     if (handle.is_error()) return fail(handle.error());
-    if (state->wasi.add_fd(handle.value()).is_error()) return fail(SpawnError::NoMemory);
+    if (add_stdio_fd(*state, handle.value(), from).is_error()) return fail(SpawnError::NoMemory);
   }
   auto dir = state->os.add_node(root().root());
   if (dir.is_error() || state->wasi.add_preopen(dir.value(), "/").is_error()) {
