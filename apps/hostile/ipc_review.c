@@ -9,6 +9,9 @@
 //   ipc_review write-stdout    writes one byte to its standard output; exits 0 when that was
 //                              refused with ENOTCAPABLE and fd 1 has no fd_write right, 3 when
 //                              it wrote
+//   ipc_review poll-many N     fills a channel toward its peer, then polls its end with N
+//                              subscriptions (for reading and writing in turn), none of which
+//                              comes: a wait without a hart, whatever N (the test kills it)
 //
 // Prints "MODE: ..." lines; exits 0 when every answer was the documented one, 1 otherwise.
 #include <errno.h>
@@ -89,9 +92,34 @@ static int write_stdout(void) {
   return (st.fs_rights_base & __WASI_RIGHTS_FD_WRITE) != 0 ? 6 : 0;
 }
 
+static int poll_many(int n) {
+  uint32_t a, b;
+  check(warden_channel(&a, &b) == 0, "warden_channel");
+  // Fill b's side so that a is not writable: messages toward b until EAGAIN.
+  check(fcntl((int)a, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
+  while (warden_channel_write(a, "m", 1, NULL, 0) == 0) {
+  }
+  // poll_oneoff itself (wasi-libc's poll keeps the subscriptions on its stack): up to 4,096.
+  __wasi_subscription_t* subs = calloc((size_t)n, sizeof *subs);
+  __wasi_event_t* events = calloc((size_t)n, sizeof *events);
+  if (subs == NULL || events == NULL) return 1;
+  for (int i = 0; i < n; ++i) {
+    subs[i].userdata = (uint64_t)i;
+    subs[i].u.tag = i % 2 == 0 ? __WASI_EVENTTYPE_FD_READ : __WASI_EVENTTYPE_FD_WRITE;
+    subs[i].u.u.fd_read.file_descriptor = a;  // fd_read and fd_write share the layout
+  }
+  printf("poll-many: polling %d\n", n);
+  fflush(stdout);
+  __wasi_size_t got = 0;
+  __wasi_errno_t err = __wasi_poll_oneoff(subs, events, (__wasi_size_t)n, &got);
+  printf("poll-many: FAILED: poll_oneoff returned %d with %u events\n", err, (unsigned)got);
+  return 1;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "spawn-rights") == 0) return spawn_rights(argv[2]);
   if (argc >= 2 && strcmp(argv[1], "write-stdout") == 0) return write_stdout();
-  fprintf(stderr, "usage: ipc_review spawn-rights PATH | write-stdout\n");
+  if (argc >= 3 && strcmp(argv[1], "poll-many") == 0) return poll_many(atoi(argv[2]));
+  fprintf(stderr, "usage: ipc_review spawn-rights PATH | write-stdout | poll-many N\n");
   return 2;
 }

@@ -147,6 +147,7 @@ class KernelOs final : public wasi::Os {
   ~KernelOs() {
     delete wait_set_;  // unregisters every observer before the entries go
     delete[] entries_;
+    delete[] masks_;
     if (entries_charge_ != 0 && program != nullptr) program->account.uncharge(entries_charge_);
   }
 
@@ -657,22 +658,28 @@ class KernelOs final : public wasi::Os {
   }
 
   // The program's wait set, made at its first wait for objects: as many entries as it may have
-  // descriptors (one per object it can wait for), charged to it. Null when that fails.
+  // descriptors (one per object it can wait for), and a mask per descriptor for a poll to gather
+  // what it waits for on each, charged to it. Null when that fails.
   ipc::WaitSet* wait_set() {
     if (wait_set_ != nullptr || program == nullptr) return wait_set_;
     u32 count = g_limits.open_files;
-    u64 bytes = u64{count} * sizeof(ipc::WaitSet::Entry) + sizeof(ipc::WaitSet);
+    u64 bytes =
+        u64{count} * (sizeof(ipc::WaitSet::Entry) + sizeof(ipc::Signals)) + sizeof(ipc::WaitSet);
     if (!program->account.charge(bytes)) return nullptr;
     entries_ = new (std::nothrow) ipc::WaitSet::Entry[count];
-    if (entries_ != nullptr) {
+    masks_ = new (std::nothrow) ipc::Signals[count];
+    if (entries_ != nullptr && masks_ != nullptr) {
       wait_set_ = new (std::nothrow) ipc::WaitSet({entries_, count}, waker_);
     }
     if (wait_set_ == nullptr) {
       delete[] entries_;
       entries_ = nullptr;
+      delete[] masks_;
+      masks_ = nullptr;
       program->account.uncharge(bytes);
       return nullptr;
     }
+    masks_count_ = count;
     entries_charge_ = bytes;
     return wait_set_;
   }
@@ -691,17 +698,26 @@ class KernelOs final : public wasi::Os {
     finish_wait(~u64{0});
     return Errno::WouldBlock;
   }
+  // One entry per object, watching for what every subscription naming it waits for: a poll may
+  // name a descriptor any number of times (4,096 subscriptions), for reading and for writing.
   void wait_for_objects(support::Span<wasi::PollFd> fds, u64 deadline) {
     ipc::WaitSet* set = begin_wait();
+    bool fits = set != nullptr;
+    for (u32 i = 0; fits && i < masks_count_; ++i) masks_[i] = ipc::signal::kNone;
     for (wasi::PollFd& fd : fds) {
+      if (!fits) break;
       Object* o = get(fd.handle);
       if (o == nullptr || o->kind != Kind::Ipc) continue;
-      if (set == nullptr ||
-          set->add(o->ipc.ref(), fd.write ? kWriteWait : kReadWait, 0).is_error()) {
-        // More objects than entries, or no memory: poll again at the next turn.
-        wait_for(WaitFor::Turn, ~u64{0});
-        return;
-      }
+      fits = fd.handle <= masks_count_;
+      if (fits) masks_[fd.handle - 1] |= fd.write ? kWriteWait : kReadWait;
+    }
+    for (u32 i = 0; fits && i < masks_count_; ++i) {
+      if (!masks_[i].empty()) fits = set->add(objects_[i].ipc.ref(), masks_[i], 0).is_ok();
+    }
+    if (!fits) {
+      // No memory for the set (or a table past the limit): poll again at the next turn.
+      wait_for(WaitFor::Turn, ~u64{0});
+      return;
     }
     finish_wait(deadline);
   }
@@ -729,6 +745,8 @@ class KernelOs final : public wasi::Os {
   u32 live_ = 0;
   ProgramWaker waker_;
   ipc::WaitSet::Entry* entries_ = nullptr;
+  ipc::Signals* masks_ = nullptr;  // wait_for_objects' per descriptor, masks_count_ of them
+  u32 masks_count_ = 0;
   ipc::WaitSet* wait_set_ = nullptr;
   u64 entries_charge_ = 0;
 };
