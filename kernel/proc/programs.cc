@@ -9,6 +9,7 @@
 #include <kernel/sched/executor.h>
 #include <support/format.h>
 
+#include <ipc/pipe.h>
 #include <kernel/proc/program.h>
 
 namespace programs {
@@ -645,6 +646,8 @@ void read_limits() {
       kMiB;
   l.cache_bytes =
       parse_limit("program.cache", static_cast<u32>(l.cache_bytes / kMiB), Zero::Allowed) * kMiB;
+  u32 pipe_kib = parse_limit("program.pipe", l.pipe_bytes / kKiB);
+  l.pipe_bytes = support::max(4u, support::min(pipe_kib, ipc::kMaxPipeCapacity / 1024u)) * 1024;
 }
 
 fs::FileSystem& root() { return *g_root; }

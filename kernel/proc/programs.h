@@ -51,6 +51,9 @@ struct Limits {
   u32 max_programs = 0;          // program.max: programs at once (0: as many as memory holds)
   u64 reserve_bytes = 16 << 20;  // program.reserve (MiB): kept for the first program and its tools
   u64 cache_bytes = 16 << 20;    // program.cache (MiB): compiled modules kept while unused
+  // program.pipe (KiB, 4 to 16384): the buffer of a pipe a program makes, charged to it. 1 MiB:
+  // a reader and a writer switch once per MiB, not per 64 KiB (docs/ipc.md, "Figures").
+  u32 pipe_bytes = 1 << 20;
 };
 const Limits& limits();
 

@@ -197,7 +197,7 @@ class KernelOs final : public wasi::Os {
   Errno make_pipe(Handle* reader, Handle* writer) {
     if (program == nullptr) return Errno::Inval;
     if (live_ + 2 > g_limits.open_files) return Errno::Mfile;
-    auto ends = ipc::Pipe::create(program->ipc_account);
+    auto ends = ipc::Pipe::create(program->ipc_account, g_limits.pipe_bytes);
     if (ends.is_error()) return errno_of(ends.error());
     auto r = add_ipc(support::move(ends.value().reader));
     if (r.is_error()) return Errno::Nomem;
