@@ -7,11 +7,13 @@
 //   pipe throughput           64 MiB through a pipe to a child that reads it (64 KiB writes)
 //   pipe round trip           one byte there and back between two programs over two pipes
 //   pipe within one program   one byte written and read back by the same program (no wait)
+//   channel round trip        a 1-byte message there and back between two programs (the child
+//                             connects to a service this program publishes)
 //
 // Each figure is the median of 5 runs. Lines start with "bench:". Modes other than the default
 // are the child's sides: `sink` reads standard input to its end and exits 0 if it got 64 MiB;
 // `echo` answers every byte on standard input with one byte on standard output; `yield` yields
-// until it is killed.
+// until it is killed; `channel` connects to the service and answers every message.
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -165,6 +167,47 @@ static uint64_t yield_pair_ns(void) {
   return t;
 }
 
+#define SERVICE "ipc_bench"
+
+// Nanoseconds per round trip of a 1-byte message over a channel between two programs (the child
+// connects to a service this program publishes), or 0 on failure.
+static uint64_t channel_round_trip_ns(void) {
+  uint32_t service, end, pid, n, fds;
+  if (warden_service_publish(SERVICE, sizeof SERVICE - 1, &service) != 0) return 0;
+  if (spawn_child("channel", 0, 1, &pid) != 0) return 0;
+  int32_t err = warden_service_accept(service, &end);
+  close((int)service);
+  if (err != 0) return 0;
+  unsigned char byte = 'x';
+  uint64_t t0 = 0;
+  for (int i = 0; i <= ROUND_TRIPS; ++i) {
+    if (i == 1) t0 = now_ns();  // the first one warms up
+    if (warden_channel_write(end, &byte, 1, NULL, 0) != 0 ||
+        warden_channel_read(end, &byte, 1, NULL, 0, &n, &fds) != 0 || n != 1) {
+      return 0;
+    }
+  }
+  uint64_t t = (now_ns() - t0) / ROUND_TRIPS;
+  close((int)end);
+  return wait_child(pid) == 0 ? t : 0;
+}
+
+// The child's side: connects and answers every message with one of one byte until the peer
+// closes.
+static int channel_echo(void) {
+  uint32_t end, n, fds;
+  int32_t err;
+  for (int tries = 0; (err = warden_service_connect(SERVICE, sizeof SERVICE - 1, &end)) != 0;) {
+    if (err != ENOENT || ++tries > 1000) return 1;
+    sched_yield();
+  }
+  unsigned char byte;
+  while (warden_channel_read(end, &byte, 1, NULL, 0, &n, &fds) == 0) {
+    if (warden_channel_write(end, &byte, 1, NULL, 0) != 0) return 1;
+  }
+  return 0;
+}
+
 static int sink(void) {
   uint64_t total = 0;
   for (;;) {
@@ -191,6 +234,7 @@ static double mib_per_s(uint64_t bytes, uint64_t ns) {
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "sink") == 0) return sink();
   if (argc > 1 && strcmp(argv[1], "echo") == 0) return echo();
+  if (argc > 1 && strcmp(argv[1], "channel") == 0) return channel_echo();
   if (argc > 1 && strcmp(argv[1], "yield") == 0) {
     for (;;) sched_yield();
   }
@@ -211,6 +255,7 @@ int main(int argc, char** argv) {
   close(fd);
 
   uint64_t yields[RUNS], pairs[RUNS], files[RUNS], pipes[RUNS], trips[RUNS], selfs[RUNS];
+  uint64_t channels[RUNS];
   int failed = 0;
   for (int i = 0; i < RUNS; ++i) {
     yields[i] = yield_ns();
@@ -219,7 +264,9 @@ int main(int argc, char** argv) {
     pipes[i] = pipe_ns();
     trips[i] = pipe_round_trip_ns();
     selfs[i] = pipe_self_ns();
-    failed |= pairs[i] == 0 || files[i] == 0 || pipes[i] == 0 || trips[i] == 0 || selfs[i] == 0;
+    channels[i] = channel_round_trip_ns();
+    failed |= channels[i] == 0 || pairs[i] == 0 || files[i] == 0 || pipes[i] == 0 ||
+              trips[i] == 0 || selfs[i] == 0;
   }
   unlink(path);
   if (failed) {
@@ -229,7 +276,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   uint64_t y = median(yields), f = median(files), p = median(pipes), t = median(trips);
-  uint64_t self = median(selfs), pair = median(pairs);
+  uint64_t self = median(selfs), pair = median(pairs), channel = median(channels);
   printf("bench: sched_yield round trip: %llu ns alone, %llu ns beside a second program yielding\n",
          (unsigned long long)y, (unsigned long long)pair);
   printf("bench: file read, 64 MiB from memory: %.0f MiB/s (%llu ms)\n",
@@ -240,6 +287,10 @@ int main(int argc, char** argv) {
       "bench: pipe round trip, one byte between two programs: %llu ns (%.1f sched_yield beside "
       "a second program)\n",
       (unsigned long long)t, (double)t / (double)(pair == 0 ? 1 : pair));
+  printf(
+      "bench: channel round trip, a 1-byte message between two programs: %llu ns (%.1f "
+      "sched_yield beside a second program)\n",
+      (unsigned long long)channel, (double)channel / (double)(pair == 0 ? 1 : pair));
   printf("bench: pipe write and read back within one program (no wait): %llu ns\n",
          (unsigned long long)self);
   return 0;
