@@ -10,7 +10,7 @@ namespace ipc {
 
 enum class Error : u8 {
   NoMemory = 1,    // an allocation failed                                         ENOMEM
-  LimitReached,    // the Account refused the charge                               ENOMEM (ENFILE)
+  LimitReached,    // the Account refused the charge                               ENOMEM
   TableFull,       // the handle table is at its limit (or a number is past it)    EMFILE
   BadHandle,       // no such handle: never there, closed, or being transferred    EBADF
   WrongType,       // the handle's object is not of the kind the operation needs   EBADF/ENOTSUP
