@@ -42,6 +42,7 @@ void setup_cpu(Cpu& cpu, u32 id, u64 hart_id, u64 stack_bottom, u64 stack_top) {
   cpu.emergency_stack_top =
       reinterpret_cast<u64>(g_emergency_stacks[id] + arch::kEmergencyStackSize);
   cpu.deadline_ticks = ~0ull;
+  cpu.hardware_ticks = ~0ull;
   cpu.worker = ~0u;
 }
 

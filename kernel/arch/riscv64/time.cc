@@ -31,12 +31,18 @@ namespace {
 
 bool g_sstc = false;  // the same on every hart of QEMU's virt; probed per hart, kept if all agree
 
-void program(u64 ticks) {
+void write_hardware(u64 ticks) {
   if (g_sstc) {
     ARCH_CSR_WRITE(0x14d, ticks);
   } else {
     arch::sbi::set_timer(ticks);  // also clears the pending bit
   }
+}
+
+// Makes the hardware fire at `ticks` (~0: never), interrupts off.
+void program(arch::Cpu& cpu, u64 ticks) {
+  cpu.hardware_ticks = ticks;
+  write_hardware(ticks);
 }
 
 }  // namespace
@@ -49,7 +55,7 @@ void init_this_cpu() {
   bool probed = arch_probe_stimecmp() == 0;
   g_sstc = probed && isa_says;
   arch::this_cpu().deadline_ticks = ~0ull;
-  program(~0ull);
+  program(arch::this_cpu(), ~0ull);
   ARCH_CSR_SET(sie, arch::kSieTimer);
 }
 
@@ -63,6 +69,10 @@ u64 now_ns() {
   return support::ticks_to_ns(arch::read_time(), hz);
 }
 
+// A program's slice arms and disarms the deadline twice per host call that waits: writing the
+// timer for each (a CSR or SBI write that QEMU turns into a host timer update) took most of a
+// pipe round trip. So the hardware is written only to bring it earlier; a later deadline or none
+// is left to the interrupt, which finds it early (or nothing due) and programs the deadline.
 void arm(u64 deadline_ns, void (*fn)(void*), void* context) {
   bool enabled = arch::interrupts_disable();
   arch::Cpu& cpu = arch::this_cpu();
@@ -70,7 +80,7 @@ void arm(u64 deadline_ns, void (*fn)(void*), void* context) {
   cpu.on_deadline = fn;
   cpu.deadline_context = context;
   cpu.deadline_ticks = ticks;
-  program(ticks);
+  if (ticks < cpu.hardware_ticks) program(cpu, ticks);
   arch::interrupts_restore(enabled);
 }
 
@@ -79,16 +89,15 @@ void disarm() {
   arch::Cpu& cpu = arch::this_cpu();
   cpu.deadline_ticks = ~0ull;
   cpu.on_deadline = nullptr;
-  program(~0ull);
   arch::interrupts_restore(enabled);
 }
 
 void handle_timer_interrupt() {
   arch::Cpu& cpu = arch::this_cpu();
   ++cpu.timer_interrupts;
-  program(~0ull);  // clears the pending bit
+  program(cpu, ~0ull);  // clears the pending bit
   if (cpu.deadline_ticks == ~0ull || arch::read_time() < cpu.deadline_ticks) {
-    if (cpu.deadline_ticks != ~0ull) program(cpu.deadline_ticks);  // early: never fire before
+    if (cpu.deadline_ticks != ~0ull) program(cpu, cpu.deadline_ticks);  // early: never fire before
     return;
   }
   auto fn = cpu.on_deadline;  // may be null: a deadline that only wakes the hart

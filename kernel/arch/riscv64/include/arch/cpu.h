@@ -59,6 +59,10 @@ struct Cpu {
 
   // The armed timer deadline (in time ticks; ~0 when none) and what it calls.
   u64 deadline_ticks;
+  // What the timer hardware holds (~0: nothing). Never later than deadline_ticks: arm() writes
+  // the hardware only to make it earlier, disarm() leaves it, and an interrupt that comes before
+  // the deadline programs the deadline (time.cc: a write costs much more than a load, in QEMU).
+  u64 hardware_ticks;
   void (*on_deadline)(void* context);
   void* deadline_context;
 };
