@@ -19,12 +19,24 @@ bool Context::expect(bool ok, const char* expr, const char* file, int line) {
 }
 
 namespace {
-bool selected(const Test& test, support::StringView filter) {
-  if (filter.empty()) return !test.manual;
+bool selected_by_one(const Test& test, support::StringView filter) {
   if (test.manual) return filter == test.name;  // never by wildcard
   // `-GLOB`: every automatic test but those matching.
   if (filter[0] == '-') return !support::glob_match(filter.substr(1), test.name);
   return support::glob_match(filter, test.name);
+}
+
+// `filter` is one GLOB, one -GLOB, or several separated by commas (a test selected by any).
+bool selected(const Test& test, support::StringView filter) {
+  if (filter.empty()) return !test.manual;
+  while (!filter.empty()) {
+    usize comma = 0;
+    while (comma < filter.size() && filter[comma] != ',') ++comma;
+    support::StringView one = filter.substr(0, comma);
+    if (!one.empty() && selected_by_one(test, one)) return true;
+    filter = comma < filter.size() ? filter.substr(comma + 1) : support::StringView();
+  }
+  return false;
 }
 }  // namespace
 

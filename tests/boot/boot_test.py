@@ -177,6 +177,17 @@ def check_programs_suite(kernel, initrd):
     return f"ktest: {passed} passed, {failed} failed, {skipped} skipped"
 
 
+def check_ipc_suite(kernel, initrd):
+    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="test=pipes.*,pipelines.*,channels.*",
+                  timeout=600, initrd=initrd)
+    m = re.findall(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?", r.output, re.M)
+    expect(bool(m), "expected a ktest summary line", r)
+    passed, failed, skipped = (int(x or 0) for x in m[-1])
+    expect(r.status == 0 and failed == 0 and skipped == 0 and passed >= 15,
+           "expected every pipes.*, pipelines.* and channels.* test to pass (none skipped)", r)
+    return f"ktest: {passed} passed, {failed} failed, {skipped} skipped"
+
+
 def check_hostile_suite(kernel, initrd, smp):
     r = qemu.boot(kernel, smp=smp, mem="512M", bootargs="test=hostile.*", timeout=420,
                   initrd=initrd)
@@ -419,6 +430,8 @@ def main():
               Check("every kernel test, --smp 1",
                     lambda: check_every_test_at_one_hart(k, a.initrd)),
               Check("programs suite, --smp 4", lambda: check_programs_suite(k, a.initrd)),
+              Check("pipes, pipelines and channels, --smp 4",
+                    lambda: check_ipc_suite(k, a.initrd)),
               Check("hostile programs, --smp 4",
                     lambda: check_hostile_suite(k, a.initrd, 4)),
               Check("hostile programs, --smp 1",
