@@ -11,6 +11,14 @@
 //                       when killed)
 //   pipe_abuse poll     poll_oneoff on a pipe: not ready while empty (the timeout fires),
 //                       readable with nbytes after a write, hangup once the write end is closed
+//   pipe_abuse spawnfds  warden_spawn_fds: starts itself ("fdchild") with its stdio, a pipe's
+//                       write end as descriptor 5 and a file reduced to no fd_write as 6, reads
+//                       what the child wrote; then each refusal (EINVAL a number twice or too
+//                       large, unknown flags, a nonzero pad; EBADF a closed descriptor or a
+//                       channel end, also after a pipe end was copied; E2BIG a map over
+//                       program.files)
+//   pipe_abuse fdchild   (started by spawnfds) writes to 5, reads 6 and fails to write it, finds
+//                       the preopened "/" at 3, has no 4
 //
 // Prints "MODE: ..." lines; exits 0 when every refusal was the documented one, 1 otherwise.
 #include <errno.h>
@@ -22,6 +30,7 @@
 #include <unistd.h>
 
 #include <warden.h>
+#include <wasi/api.h>
 
 #define MAX_PIPES 4096
 
@@ -123,12 +132,108 @@ static int poll_mode(void) {
   return failures == 0 ? 0 : 1;
 }
 
+#define FD_FILE "/tmp/pipe_abuse_spawnfds"
+#define FD_TEXT "file for descriptor 6"
+#define FD_PING "ping on descriptor 5"
+
+static int fdchild(void) {
+  check(write(5, FD_PING, strlen(FD_PING)) == (ssize_t)strlen(FD_PING), "write descriptor 5");
+  char buf[64] = {0};
+  check(read(6, buf, sizeof buf - 1) == (ssize_t)strlen(FD_TEXT) && strcmp(buf, FD_TEXT) == 0,
+        "read descriptor 6 from its start");
+  // The WASI call itself: wasi-libc's write() reports ENOTCAPABLE as EBADF.
+  __wasi_ciovec_t x = {(const uint8_t*)"x", 1};
+  __wasi_size_t n = 0;
+  check(__wasi_fd_write(6, &x, 1, &n) == __WASI_ERRNO_NOTCAPABLE,
+        "writing the reduced 6 is ENOTCAPABLE");
+  errno = 0;
+  check(fcntl(4, F_GETFL) < 0 && errno == EBADF, "descriptor 4 is not open");
+  int fd = open(FD_FILE, O_RDONLY);
+  check(fd == 4, "a path through the preopened / (at 3), opened as 4");
+  if (fd >= 0) close(fd);
+  printf("fdchild: %s\n", failures == 0 ? "as documented" : "NOT as documented");
+  return failures == 0 ? 0 : 1;
+}
+
+static const char* self = "/hostile/pipe_abuse.wasm";
+static struct warden_fd_map big_map[8193];
+
+static int32_t spawn_map(const struct warden_fd_map* map, uint32_t count, uint32_t* pid) {
+  static const char argv[] = "pipe_abuse\0fdchild";
+  fflush(NULL);
+  return warden_spawn_fds(self, (uint32_t)strlen(self), argv, sizeof argv, 2, "", 0, 0, "/", 1, map,
+                          count, 0, pid);
+}
+
+static void expect(int32_t got, int32_t want, const char* what) {
+  if (got != want) {
+    printf("FAILED: %s: %s, expected %s\n", what, strerror(got), strerror(want));
+    ++failures;
+  }
+}
+
+static int spawnfds(void) {
+  int f = open(FD_FILE, O_CREAT | O_TRUNC | O_RDWR, 0644);
+  check(f >= 0 && write(f, FD_TEXT, strlen(FD_TEXT)) == (ssize_t)strlen(FD_TEXT), "the file");
+  uint32_t r, w, pid = 0;
+  check(warden_pipe(&r, &w) == 0, "warden_pipe");
+  struct warden_fd_map map[] = {
+      {0, 0, 0, 0, 0},
+      {1, 1, 0, 0, 0},
+      {2, 2, 0, 0, 0},
+      {5, w, 0, 0, 0},
+      {6, (uint32_t)f, WARDEN_FD_REDUCE, 0, ~(uint64_t)__WASI_RIGHTS_FD_WRITE},
+  };
+  expect(spawn_map(map, 5, &pid), 0, "warden_spawn_fds");
+  check(close((int)w) == 0, "close the parent's write end");
+  char buf[64] = {0};
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read((int)r, buf + got, sizeof buf - 1 - got);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  check(strcmp(buf, FD_PING) == 0, "the child's bytes, then end of file once it ended");
+  struct warden_exit exit;
+  char reason[128];
+  check(warden_wait(pid, &exit, reason, sizeof reason) == 0 && exit.end == WARDEN_END_EXITED &&
+            exit.code == 0,
+        "the child saw its descriptors as documented");
+  check(lseek(f, 0, SEEK_CUR) == (off_t)strlen(FD_TEXT), "the parent's position did not move");
+  check(write(f, "!", 1) == 1, "the parent still writes its file");
+
+  struct warden_fd_map twice[] = {{0, 0, 0, 0, 0}, {0, 1, 0, 0, 0}};
+  expect(spawn_map(twice, 2, &pid), EINVAL, "a child number twice");
+  struct warden_fd_map large[] = {{100000, 0, 0, 0, 0}};
+  expect(spawn_map(large, 1, &pid), EINVAL, "a child number over program.files");
+  struct warden_fd_map flags[] = {{0, 0, 2, 0, 0}};
+  expect(spawn_map(flags, 1, &pid), EINVAL, "unknown flags");
+  struct warden_fd_map pad[] = {{0, 0, 0, 1, 0}};
+  expect(spawn_map(pad, 1, &pid), EINVAL, "a nonzero pad");
+  struct warden_fd_map closed[] = {{0, 200, 0, 0, 0}};
+  expect(spawn_map(closed, 1, &pid), EBADF, "a descriptor that is not open");
+  uint32_t a, b;
+  check(warden_channel(&a, &b) == 0, "warden_channel");
+  struct warden_fd_map channel[] = {{0, r, 0, 0, 0}, {1, a, 0, 0, 0}};
+  expect(spawn_map(channel, 2, &pid), EBADF, "a channel end (after a pipe end was copied)");
+  expect(spawn_map(big_map, sizeof big_map / sizeof big_map[0], &pid), E2BIG,
+         "a map over program.files");
+  check(close((int)a) == 0 && close((int)b) == 0 && close((int)r) == 0 && close(f) == 0,
+        "close everything");
+  unlink(FD_FILE);
+  printf("spawnfds: %s\n", failures == 0 ? "as documented" : "NOT as documented");
+  return failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "ends";
   if (strcmp(mode, "fill") == 0) return fill();
   if (strcmp(mode, "ends") == 0) return ends_mode();
   if (strcmp(mode, "block") == 0) return block_mode();
   if (strcmp(mode, "poll") == 0) return poll_mode();
-  printf("usage: pipe_abuse fill|ends|block|poll\n");
+  if (argc > 0 && strchr(argv[0], '/')) self = argv[0];
+  if (strcmp(mode, "spawnfds") == 0) return spawnfds();
+  if (strcmp(mode, "fdchild") == 0) return fdchild();
+  printf("usage: pipe_abuse fill|ends|block|poll|spawnfds\n");
   return 2;
 }

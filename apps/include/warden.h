@@ -56,6 +56,33 @@ int32_t warden_spawn(const char* path, uint32_t path_len, const char* argv, uint
                      const char* cwd, uint32_t cwd_len, const uint32_t* stdio, uint32_t flags,
                      uint32_t* pid) WARDEN_IMPORT("spawn");
 
+// One descriptor of a child started by warden_spawn_fds: its descriptor `child` becomes a copy of
+// the caller's descriptor `parent`, as for warden_spawn's stdio (the same file, directory,
+// console or pipe, with a position of its own; a channel end or a service cannot be copied:
+// EBADF). It keeps the caller's WASI rights on `parent`, ANDed with `rights` when
+// WARDEN_FD_REDUCE is in `flags` (never more than the caller's).
+struct warden_fd_map {
+  uint32_t child;   // below program.files; each at most once
+  uint32_t parent;  // a descriptor the caller holds open
+  uint32_t flags;   // 0 or WARDEN_FD_REDUCE
+  uint32_t pad;     // 0
+  uint64_t rights;  // WASI rights mask (with WARDEN_FD_REDUCE)
+};
+#define WARDEN_FD_REDUCE 1u
+
+// Starts a program as warden_spawn does, its descriptors given by `fds` (`count` entries) instead
+// of `stdio`: the child has exactly those (a 0, 1 or 2 not among them is closed), then the
+// preopened "/" at the first number none of them takes. wasi-libc looks for preopens from 3 up
+// and stops at the first descriptor that is not one: a child given a descriptor 3 does not find
+// "/" (its paths fail with ENOTCAPABLE). The kernel copies `fds` once and uses only the copy.
+// Errors as warden_spawn's, and: EBADF (a `parent` not open, or a channel end or service), EINVAL
+// (a `child` twice or not below program.files, unknown `flags`, a nonzero `pad`), E2BIG
+// (`count` over program.files).
+int32_t warden_spawn_fds(const char* path, uint32_t path_len, const char* argv, uint32_t argv_len,
+                         uint32_t argc, const char* env, uint32_t env_len, uint32_t envc,
+                         const char* cwd, uint32_t cwd_len, const struct warden_fd_map* fds,
+                         uint32_t count, uint32_t flags, uint32_t* pid) WARDEN_IMPORT("spawn_fds");
+
 // How a program ended.
 enum warden_end {
   WARDEN_END_EXITED = 0,   // proc_exit or a return from _start; `code` is the exit status

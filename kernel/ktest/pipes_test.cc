@@ -1,7 +1,7 @@
-// Pipes between programs (issue 14): warden_pipe, a reader or writer that waits holding no hart,
-// end of file and EPIPE, the per-program descriptor limit, poll_oneoff on pipe ends, and a
-// program killed while it waits on a pipe. Each test checks that the IPC objects and handles it
-// made are gone afterwards (ipc::stats). Assertions are about results, never time.
+// Pipes between programs (issue 14): warden_pipe, warden_spawn_fds, a reader or writer that waits
+// holding no hart, end of file and EPIPE, the per-program descriptor limit, poll_oneoff on pipe
+// ends, and a program killed while it waits on a pipe. Each test checks that the IPC objects and
+// handles it made are gone afterwards (ipc::stats). Assertions are about results, never time.
 #include <async/time.h>
 #include <ipc/object.h>
 #include <kernel/ktest/ktest.h>
@@ -59,6 +59,14 @@ KTEST_ASYNC(pipes, poll_oneoff_waits_for_a_pipe_and_reports_its_hangup) {
 KTEST_ASYNC(pipes, pipe_making_stops_at_the_descriptor_limit_with_emfile) {
   if (!have_abuse()) co_return kt.skip("no hostile programs in the initrd");
   co_await expect_mode_passes(kt, "fill", "after closing: pipe works\n");
+}
+
+// warden_spawn_fds: a child gets a pipe's write end as its descriptor 5 and a file reduced to no
+// fd_write as 6 (and the preopened "/" at 3); each refusal, also one after a pipe end was copied,
+// leaves no IPC object or handle behind.
+KTEST_ASYNC(pipes, spawn_fds_maps_a_pipe_end_and_a_reduced_file_onto_the_childs_numbers) {
+  if (!have_abuse()) co_return kt.skip("no hostile programs in the initrd");
+  co_await expect_mode_passes(kt, "spawnfds", "spawnfds: as documented\n");
 }
 
 // A writer blocked on a full pipe that nobody reads waits (State::Waiting, no hart) until it is

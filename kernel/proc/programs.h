@@ -78,6 +78,17 @@ struct SpawnRequest {
   // For programs the kernel starts: a file for descriptor i instead (stdin read from it, stdout
   // and stderr created or truncated), when not empty.
   StringView stdio_path[3];
+  // For warden_spawn_fds: the child's descriptors are exactly `fds` instead of `stdio` (each
+  // `child` at most once, below program.files), then the preopened "/" at the first number none
+  // of them takes. Each is a copy of the parent's descriptor `parent` (BadDescriptor when it is
+  // not open or cannot be duplicated), its WASI rights ANDed with the parent's and with `rights`.
+  struct Fd {
+    u32 child = 0;
+    u32 parent = 0;
+    u64 rights = ~u64{0};
+  };
+  bool map_fds = false;
+  support::Vector<Fd> fds;
   // Gives it the console in a foreground group of its own: it alone reads console input, Ctrl-C
   // ends it; only the console's owner (or the kernel, parent 0) may ask (SpawnError::NotOwner).
   // When the group's last program ends, or a program they answer to ends (see kill_as), the

@@ -1,10 +1,10 @@
-// The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, wait, list, kill,
-// stats, console_mode, pipe, channel, channel_write, channel_read, service_publish,
+// The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, spawn_fds, wait,
+// list, kill, stats, console_mode, pipe, channel, channel_write, channel_read, service_publish,
 // service_connect, service_accept. Every function checks its pointers and lengths against the
 // caller's memory before it changes anything, and answers with a WASI errno. What it reads from
-// the caller's memory (spawn's path, arguments, environment, working directory and stdio numbers;
-// a message's bytes and transfers; a service name) it copies into kernel memory once, within
-// fixed bounds, and checks and uses only the copy (wasm/guest_memory.h).
+// the caller's memory (spawn's path, arguments, environment, working directory, stdio numbers and
+// descriptor map; a message's bytes and transfers; a service name) it copies into kernel memory
+// once, within fixed bounds, and checks and uses only the copy (wasm/guest_memory.h).
 #include <ipc/channel.h>
 #include <ipc/service.h>
 #include <kernel/console/tty.h>
@@ -70,21 +70,57 @@ bool split_strings(const u8* bytes, u32 len, u32 count, support::Vector<support:
 constexpr u32 kSpawnForeground = 1;
 constexpr u32 kSpawnGroup = 2;
 
-HostStatus warden_spawn(void* env, HostCall& call) {
-  Program& p = *static_cast<Program*>(env);
+// The guest's struct warden_fd_map, byte for byte.
+struct FdMap {
+  u32 child;
+  u32 parent;
+  u32 flags;
+  u32 pad;
+  u64 rights;
+};
+static_assert(sizeof(FdMap) == 24 && wasm::GuestLayout<FdMap>);
+constexpr u32 kFdReduce = 1;  // WARDEN_FD_REDUCE
+
+// Checks the copied descriptor map and puts it in the request: EINVAL for a child number twice
+// or not below program.files, unknown flags or a nonzero pad.
+u32 map_fds(support::Span<const FdMap> fds, SpawnRequest& request) {
+  support::Vector<u8> taken;
+  if (taken.try_resize(g_limits.open_files).is_error() ||
+      request.fds.try_reserve(fds.size()).is_error()) {
+    return kNomem;
+  }
+  for (usize i = 0; i < taken.size(); ++i) taken[i] = 0;
+  for (const FdMap& m : fds) {
+    if ((m.flags & ~kFdReduce) != 0 || m.pad != 0 || m.child >= taken.size() || taken[m.child]) {
+      return kInval;
+    }
+    taken[m.child] = 1;
+    MUST(request.fds.try_push({m.child, m.parent, (m.flags & kFdReduce) ? m.rights : ~u64{0}}));
+  }
+  request.map_fds = true;
+  return kSuccess;
+}
+
+// warden_spawn (13 arguments: ..., stdio, flags, pid) and warden_spawn_fds (14: ..., fds, count,
+// flags, pid) share the first ten and everything after the copy.
+HostStatus spawn_call(Program& p, HostCall& call, bool with_map) {
   wasm::GuestMemory memory = memory_of(p);
   u32 path_ptr = arg(call, 0), path_len = arg(call, 1), argv_ptr = arg(call, 2);
   u32 argv_len = arg(call, 3), argc = arg(call, 4), env_ptr = arg(call, 5), env_len = arg(call, 6);
   u32 envc = arg(call, 7), cwd_ptr = arg(call, 8), cwd_len = arg(call, 9);
-  u32 stdio_ptr = arg(call, 10), flags = arg(call, 11), pid_out = arg(call, 12);
+  u32 table_ptr = arg(call, 10);
+  u32 count = with_map ? arg(call, 11) : 3;
+  u32 flags = arg(call, with_map ? 12 : 11), pid_out = arg(call, with_map ? 13 : 12);
+  u64 table_bytes = u64{count} * (with_map ? sizeof(FdMap) : sizeof(i32));
   if (!memory.ok(path_ptr, path_len) || !memory.ok(argv_ptr, argv_len) ||
-      !memory.ok(env_ptr, env_len) || !memory.ok(cwd_ptr, cwd_len) || !memory.ok(stdio_ptr, 12) ||
-      !memory.ok(pid_out, 4)) {
+      !memory.ok(env_ptr, env_len) || !memory.ok(cwd_ptr, cwd_len) ||
+      !memory.ok(table_ptr, table_bytes) || !memory.ok(pid_out, 4)) {
     return answer(call, kFault);
   }
   // Bounds on what the kernel copies for the child (its heap is shared by every program).
   u64 strings_cost = u64{argv_len} + env_len + (u64{argc} + envc) * kArgOverhead;
-  if (path_len > kMaxPath || cwd_len > kMaxPath || strings_cost > kMaxArgs) {
+  if (path_len > kMaxPath || cwd_len > kMaxPath || strings_cost > kMaxArgs ||
+      count > g_limits.open_files) {
     return answer(call, kTooBig);
   }
   bool bad_flags = (flags & ~(kSpawnForeground | kSpawnGroup)) != 0 ||
@@ -93,15 +129,19 @@ HostStatus warden_spawn(void* env, HostCall& call) {
   // The request, copied once: everything below checks and uses only these copies.
   support::Vector<u8> path, cwd, strings;  // strings: argv's, then env's
   i32 stdio[3];
+  support::Vector<FdMap> fds;
   if (path.try_resize(path_len).is_error() || cwd.try_resize(cwd_len).is_error() ||
-      strings.try_resize(static_cast<usize>(argv_len) + env_len).is_error()) {
+      strings.try_resize(static_cast<usize>(argv_len) + env_len).is_error() ||
+      (with_map && fds.try_resize(count).is_error())) {
     return answer(call, kNomem);
   }
   if (memory.copy_in(path_ptr, path.span()).is_error() ||
       memory.copy_in(cwd_ptr, cwd.span()).is_error() ||
       memory.copy_in(argv_ptr, strings.span().subspan(0, argv_len)).is_error() ||
       memory.copy_in(env_ptr, strings.span().subspan(argv_len)).is_error() ||
-      memory.copy_in(stdio_ptr, support::Span<i32>(stdio, 3)).is_error()) {
+      (with_map ? memory.copy_in(table_ptr, fds.span())
+                : memory.copy_in(table_ptr, support::Span<i32>(stdio, 3)))
+          .is_error()) {
     return answer(call, kFault);
   }
   if (cwd[0] != '/') return answer(call, kInval);
@@ -110,10 +150,14 @@ HostStatus warden_spawn(void* env, HostCall& call) {
       !split_strings(strings.data() + argv_len, env_len, envc, request.env)) {
     return answer(call, kInval);
   }
+  if (with_map) {
+    if (u32 e = map_fds(fds.span(), request); e != kSuccess) return answer(call, e);
+  } else {
+    for (u32 i = 0; i < 3; ++i) request.stdio[i] = stdio[i];
+  }
   request.path = {reinterpret_cast<const char*>(path.data()), path_len};
   request.cwd = {reinterpret_cast<const char*>(cwd.data()), cwd_len};
   request.parent = p.pid;
-  for (u32 i = 0; i < 3; ++i) request.stdio[i] = stdio[i];
   request.foreground = (flags & kSpawnForeground) != 0;
   request.join_group = (flags & kSpawnGroup) != 0;
   auto spawned = spawn(request);
@@ -131,6 +175,14 @@ HostStatus warden_spawn(void* env, HostCall& call) {
   // The pointer was checked above and memory never shrinks.
   memory.put<u32>(pid_out, spawned.value());
   return answer(call, kSuccess);
+}
+
+HostStatus warden_spawn(void* env, HostCall& call) {
+  return spawn_call(*static_cast<Program*>(env), call, false);
+}
+
+HostStatus warden_spawn_fds(void* env, HostCall& call) {
+  return spawn_call(*static_cast<Program*>(env), call, true);
 }
 
 // wait(pid, exit_ptr, reason_ptr, reason_len): completes once the child has ended.
@@ -390,6 +442,7 @@ struct Export {
 
 constexpr Export kExports[] = {
     {"spawn", 13, warden_spawn},
+    {"spawn_fds", 14, warden_spawn_fds},
     {"wait", 4, warden_wait},
     {"list", 3, warden_list},
     {"kill", 1, warden_kill},

@@ -819,7 +819,21 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
     delete state;
     return error;
   };
-  for (int i = 0; i < 3; ++i) {
+  for (const SpawnRequest::Fd& fd : request.fds) {
+    if (parent_wasi == nullptr) return fail(SpawnError::BadDescriptor);
+    const wasi::Descriptor* d = parent_wasi->wasi.descriptor(fd.parent);
+    KernelOs::Object* o = d != nullptr ? parent_wasi->os.get(d->handle) : nullptr;
+    if (o == nullptr) return fail(SpawnError::BadDescriptor);
+    auto handle = state->os.add_copy(*o);
+    if (handle.is_error()) return fail(handle.error());
+    auto placed = state->wasi.add_fd_at(fd.child, handle.value(), d->base & fd.rights,
+                                        d->inheriting & fd.rights);
+    if (placed.is_error()) {
+      return fail(placed.error() == support::Error::Exists ? SpawnError::Invalid
+                                                           : SpawnError::NoMemory);
+    }
+  }
+  for (int i = 0; i < 3 && !request.map_fds; ++i) {
     support::Result<Handle, SpawnError> handle = SpawnError::Invalid;
     const wasi::Descriptor* from = nullptr;  // the parent's descriptor it copies
     if (request.stdio_path[i].size() > 0) {

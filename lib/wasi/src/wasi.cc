@@ -325,19 +325,27 @@ Result<u32> Wasi::allocate_fd() {
 }
 
 Result<u32> Wasi::add_fd(Handle handle, Ownership ownership) {
+  u32 n = TRY(allocate_fd());
+  return add_fd_at(n, handle, ~Rights{0}, ~Rights{0}, ownership);
+}
+
+Result<u32> Wasi::add_fd_at(u32 number, Handle handle, Rights base_mask, Rights inheriting_mask,
+                            Ownership ownership) {
+  if (number < fds_.size() && fds_[number].open) return support::Error::Exists;
   FileStat st;
   if (os_.stat(handle, &st) != Errno::Success) st.type = FileType::Unknown;
-  u32 n = TRY(allocate_fd());
-  Descriptor& d = fds_[n];
+  if (number >= fds_.size()) TRY(fds_.try_resize(static_cast<usize>(number) + 1));
+  Descriptor& d = fds_[number];
   d = Descriptor{};
   d.open = true;
   d.owned = ownership == Ownership::Owned;
   d.handle = handle;
   d.type = st.type;
   d.stream = true;
-  d.base = st.type == FileType::Directory ? right::kDirectory : right::kStream;
-  d.inheriting = st.type == FileType::Directory ? right::kDirectoryInheriting : 0;
-  return n;
+  d.base = (st.type == FileType::Directory ? right::kDirectory : right::kStream) & base_mask;
+  d.inheriting =
+      (st.type == FileType::Directory ? right::kDirectoryInheriting : 0) & inheriting_mask;
+  return number;
 }
 
 Result<u32> Wasi::add_fd_like(Handle handle, const Descriptor& like) {

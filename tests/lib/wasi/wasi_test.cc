@@ -461,5 +461,23 @@ TEST_F(WasiTest, pending_poll_writes_no_events) {
   EXPECT_EQ(get64(1016), 2u);
 }
 
+TEST_F(WasiTest, a_descriptor_at_a_number_leaves_the_ones_below_closed_and_its_rights_reduced) {
+  int id = os.add("dir/log", FileType::RegularFile, "");
+  u32 count = wasi.descriptor_count();
+  u32 fd =
+      wasi.add_fd_at(count + 3, os.open_node(id), ~wasi::right::kFdWrite, ~wasi::Rights{0}).value();
+  EXPECT_EQ(fd, count + 3);
+  EXPECT_EQ(wasi.descriptor(count), nullptr);
+  EXPECT_EQ(wasi.descriptor(count + 2), nullptr);
+  EXPECT_EQ(wasi.descriptor(fd)->base, wasi::right::kStream & ~wasi::right::kFdWrite);
+  put32(200, 300);
+  put32(204, put_string(300, "out"));
+  EXPECT_EQ(call("fd_write", "iiii>i", {fd, 200, 1, 120}), err(Errno::Notcapable));
+  EXPECT_TRUE(os.output.empty());
+  // The number is taken now; the lowest free one is still the first below it.
+  EXPECT_TRUE(wasi.add_fd_at(fd, os.open_node(id), ~wasi::Rights{0}, ~wasi::Rights{0}).is_error());
+  EXPECT_EQ(wasi.add_fd(os.console()).value(), count);
+}
+
 }  // namespace
 }  // namespace wasi_test

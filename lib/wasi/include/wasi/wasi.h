@@ -149,6 +149,11 @@ class Wasi {
   // position, so a file shared by stdout and stderr stays consistent) and it has no seek/tell
   // rights (a terminal: wasi-libc's isatty). Returns the number.
   Result<u32> add_fd(Handle handle, Ownership ownership = Ownership::Owned);
+  // As add_fd, at descriptor `number` (the numbers below it that are not open stay closed), with
+  // its base and inheriting rights ANDed with the masks (never more than add_fd gives).
+  // Error::Exists when `number` is open; NoMemory.
+  Result<u32> add_fd_at(u32 number, Handle handle, Rights base_mask, Rights inheriting_mask,
+                        Ownership ownership = Ownership::Owned);
   // Closes descriptor `fd` (as fd_close): Badf when it is not open.
   Errno close_fd(u32 fd);
   // Puts an open Os handle at the lowest free descriptor with the state of `like` (type, rights,
