@@ -150,8 +150,9 @@ int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
 
 // Makes a pipe: what is written to *write_fd can be read from *read_fd. Both are new descriptors
 // of the caller (the lowest free numbers); either can become a child's descriptor through
-// warden_spawn's stdio. A reader of an empty pipe waits (EAGAIN with FDFLAGS_NONBLOCK) and reads
-// end of file once every write end is closed; a write with every read end closed fails with EPIPE.
+// warden_spawn's stdio or warden_spawn_fds. A reader of an empty pipe waits (EAGAIN with
+// FDFLAGS_NONBLOCK) and reads end of file once every write end is closed; a write with every read
+// end closed fails with EPIPE.
 // Errors: EMFILE, ENOMEM, EFAULT.
 int32_t warden_pipe(uint32_t* read_fd, uint32_t* write_fd) WARDEN_IMPORT("pipe");
 
@@ -160,13 +161,13 @@ int32_t warden_pipe(uint32_t* read_fd, uint32_t* write_fd) WARDEN_IMPORT("pipe")
 // A channel is two ends that carry messages both ways; a message is up to
 // WARDEN_CHANNEL_MAX_BYTES bytes plus up to WARDEN_CHANNEL_MAX_HANDLES descriptors, which it MOVES
 // to the receiver. Each direction queues at most 64 messages and 256 KiB. A channel end cannot be
-// duplicated: it cannot become a child's descriptor through warden_spawn's stdio (EBADF); a
-// program gets channels by making them, by receiving them in a message, or by connecting to a
-// service. poll() (poll_oneoff) waits on channel ends and services with the other descriptors:
-// POLLIN for a message (or a connection, on a service), POLLOUT for room in the peer's queue,
-// POLLHUP once the peer is closed. Closing an end (or ending) is seen by the peer: its reads give
-// EPIPE once it has read what was queued for it, its writes EPIPE at once; the messages queued for
-// the closed end are freed, with the descriptors they carried.
+// duplicated: it cannot become a child's descriptor through warden_spawn or warden_spawn_fds
+// (EBADF); a program gets channels by making them, by receiving them in a message, or by
+// connecting to a service. poll() (poll_oneoff) waits on channel ends and services with the
+// other descriptors: POLLIN for a message (or a connection, on a service), POLLOUT for room in
+// the peer's queue, POLLHUP once the peer is closed. Closing an end (or ending) is seen by the
+// peer: its reads give EPIPE once it has read what was queued for it, its writes EPIPE at once;
+// the messages queued for the closed end are freed, with the descriptors they carried.
 
 #define WARDEN_CHANNEL_MAX_BYTES 65536u
 #define WARDEN_CHANNEL_MAX_HANDLES 64u
