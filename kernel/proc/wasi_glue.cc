@@ -256,6 +256,12 @@ class KernelOs final : public wasi::Os {
     return true;
   }
 
+  // What the WASI layer keeps for the program (poll_oneoff's subscriptions): its account.
+  bool charge(u64 bytes) override { return program != nullptr && program->account.charge(bytes); }
+  void uncharge(u64 bytes) override {
+    if (program != nullptr) program->account.uncharge(bytes);
+  }
+
   Errno read(Handle h, support::Span<u8> out, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;

@@ -8,6 +8,7 @@
 //
 // Guest structures are read once (wasm/guest_memory.h): iovec arrays, paths, link targets and
 // poll subscriptions are copied into host memory, checked there, and only the copies are used.
+#include <support/allocation_cost.h>
 #include <support/format.h>
 #include <wasi/wasi.h>
 
@@ -303,6 +304,7 @@ void write_type(support::FormatSink& out, const wasm::FuncType& type) {
 Wasi::~Wasi() {
   for (Descriptor& d : fds_)
     if (d.open && d.owned) (void)os_.close(d.handle);
+  if (poll_charge_ != 0) os_.uncharge(poll_charge_);
 }
 
 Result<void> Wasi::add_arg(StringView arg) {
@@ -1218,6 +1220,16 @@ bool fd_event(u8 tag) { return tag == kEventFdRead || tag == kEventFdWrite; }
 }  // namespace
 
 Status Wasi::poll_copy_in(Mem m, u32 in, u32 count) {
+  // Charged to the program (Os::charge) before they grow; they grow to exactly the largest count
+  // yet, and the charge with them.
+  const u64 cost = support::allocation_cost(u64{count} * sizeof(Subscription)) +
+                   support::allocation_cost(u64{count} * sizeof(u64));
+  if (cost > poll_charge_) {
+    if (!os_.charge(cost - poll_charge_)) return Errno::Nomem;
+    poll_charge_ = cost;
+  }
+  TRY(or_nomem(poll_subs_.try_reserve(count)));
+  TRY(or_nomem(poll_deadlines_.try_reserve(count)));
   TRY(or_nomem(poll_subs_.try_resize(count)));
   TRY(or_nomem(poll_deadlines_.try_resize(count)));
   if (m.copy_in(in, poll_subs_.span()).is_error()) return Errno::Fault;

@@ -320,6 +320,14 @@ class FakeOs final : public Os {
     ++yield_asks;
     return time_up;
   }
+  bool charge(u64 bytes) override {
+    if (charged + bytes > charge_limit) return false;
+    charged += bytes;
+    return true;
+  }
+  void uncharge(u64 bytes) override { charged -= bytes; }
+  u64 charged = 0;           // what the WASI layer holds for the program (Os::charge)
+  u64 charge_limit = ~0ull;  // more is refused
 
   std::map<Handle, int> handles_;
 

@@ -291,6 +291,32 @@ TEST_F(WasiTest, blocked_poll_keeps_its_deadline_across_retries) {
   EXPECT_EQ(get64(1016), 1u);
 }
 
+// What poll_oneoff keeps of a program's subscriptions (4,096 of them at most, kept while it waits
+// and reused after) is charged to it through the Os, once for the largest poll; a refused charge
+// is ENOMEM and keeps nothing.
+TEST_F(WasiTest, poll_charges_the_subscriptions_it_keeps) {
+  constexpr u32 kSubs = 600;  // 48 bytes each, from 4096 (the events, 32 bytes each, at 33,000)
+  memset(at(4096), 0, kSubs * 48);
+  for (u32 i = 0; i < kSubs; ++i) {
+    at(4096 + i * 48 + 8)[0] = wasi::kEventFdRead;
+    put32(4096 + i * 48 + 16, 0);
+  }
+  os.charge_limit = kSubs * 48;  // less than the copy and its deadlines
+  EXPECT_EQ(call("poll_oneoff", "iiii>i", {4096, 33000, kSubs, 2000}), err(Errno::Nomem));
+  EXPECT_EQ(os.charged, 0u);
+  os.charge_limit = ~0ull;
+  os.block_polls = 1;
+  EXPECT_EQ(call("poll_oneoff", "iiii>i", {4096, 33000, kSubs, 2000}), kPending);
+  const u64 charged = os.charged;
+  EXPECT_GE(charged, u64{kSubs} * (48 + 8));
+  os.input = "x";
+  EXPECT_EQ(retry(), 0u);
+  EXPECT_EQ(get32(2000), kSubs);
+  // A smaller poll reuses what is kept: no new charge.
+  EXPECT_EQ(call("poll_oneoff", "iiii>i", {4096, 33000, 2, 2000}), 0u);
+  EXPECT_EQ(os.charged, charged);
+}
+
 TEST_F(WasiTest, readdir_walks_with_cookies) {
   // Entries of "dir": file, sub (the fake lists names in order, cookies 1, 2, ...).
   std::vector<std::string> names;

@@ -126,6 +126,16 @@ class Os {
   // "Blocking"). An Os that runs each program on a thread of its own never needs to ask.
   virtual bool yield_due() { return false; }
 
+  // Memory the WASI layer keeps for the calling program between calls (poll_oneoff's copy of its
+  // subscriptions, at most kMaxSubscriptions of them, kept while it waits and reused after):
+  // charged to the program, given back when the Wasi goes. false refuses it (the call fails with
+  // Nomem). An Os that does not count what its programs hold takes everything.
+  virtual bool charge(u64 bytes) {
+    (void)bytes;
+    return true;
+  }
+  virtual void uncharge(u64 bytes) { (void)bytes; }
+
  protected:
   ~Os() = default;
 };

@@ -251,6 +251,7 @@ class Wasi {
   Vector<Subscription> poll_subs_;
   Vector<u64> poll_deadlines_;
   bool poll_kept_ = false;
+  u64 poll_charge_ = 0;  // what Os::charge took for them (they only grow)
   // The progress of a call that stopped because the Os said its time was up (Os::yield_due) and
   // continues in a retry: random_get's bytes written, fd_readdir's bytes used and next cookie.
   // Kept while the call is pending; every new call starts afresh.
