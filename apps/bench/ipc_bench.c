@@ -26,6 +26,8 @@
 
 #include <warden.h>
 
+#include "tool.h"
+
 #define SELF "/bench/ipc_bench.wasm"
 #define RUNS 5
 #define CHUNK (64u << 10)
@@ -67,19 +69,6 @@ static int wait_child(uint32_t pid) {
   return exit.end == WARDEN_END_EXITED ? exit.code : -1;
 }
 
-static int write_all(int fd, const unsigned char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 static uint64_t yield_ns(void) {
   uint64_t t0 = now_ns();
   for (int i = 0; i < YIELDS; ++i) sched_yield();
@@ -112,7 +101,7 @@ static uint64_t pipe_ns(void) {
   close((int)r);
   uint64_t t0 = now_ns();
   for (uint64_t sent = 0; sent < PIPE_BYTES; sent += CHUNK) {
-    if (write_all((int)w, g_buffer, CHUNK) != 0) return 0;
+    if (tool_write_all((int)w, g_buffer, CHUNK) != 0) return 0;
   }
   close((int)w);
   int status = wait_child(pid);
@@ -120,20 +109,26 @@ static uint64_t pipe_ns(void) {
   return status == 0 ? t : 0;
 }
 
-// Nanoseconds per round trip of one byte, or 0 on failure.
+// Nanoseconds per one-byte write to `out` and read from `in` (ROUND_TRIPS of them, after one to
+// warm up), or 0 on failure.
+static uint64_t write_read_ns(uint32_t out, uint32_t in) {
+  unsigned char byte = 'x';
+  uint64_t t0 = 0;
+  for (int i = 0; i <= ROUND_TRIPS; ++i) {
+    if (i == 1) t0 = now_ns();
+    if (write((int)out, &byte, 1) != 1 || read((int)in, &byte, 1) != 1) return 0;
+  }
+  return (now_ns() - t0) / ROUND_TRIPS;
+}
+
+// Nanoseconds per round trip of one byte between two programs over two pipes, or 0 on failure.
 static uint64_t pipe_round_trip_ns(void) {
   uint32_t to_r, to_w, back_r, back_w, pid;
   if (warden_pipe(&to_r, &to_w) != 0 || warden_pipe(&back_r, &back_w) != 0) return 0;
   if (spawn_child("echo", to_r, back_w, &pid) != 0) return 0;
   close((int)to_r);
   close((int)back_w);
-  unsigned char byte = 'x';
-  if (write((int)to_w, &byte, 1) != 1 || read((int)back_r, &byte, 1) != 1) return 0;  // warm up
-  uint64_t t0 = now_ns();
-  for (int i = 0; i < ROUND_TRIPS; ++i) {
-    if (write((int)to_w, &byte, 1) != 1 || read((int)back_r, &byte, 1) != 1) return 0;
-  }
-  uint64_t t = (now_ns() - t0) / ROUND_TRIPS;
+  uint64_t t = write_read_ns(to_w, back_r);
   close((int)to_w);
   close((int)back_r);
   return wait_child(pid) == 0 ? t : 0;
@@ -144,12 +139,7 @@ static uint64_t pipe_round_trip_ns(void) {
 static uint64_t pipe_self_ns(void) {
   uint32_t r, w;
   if (warden_pipe(&r, &w) != 0) return 0;
-  unsigned char byte = 'x';
-  uint64_t t0 = now_ns();
-  for (int i = 0; i < ROUND_TRIPS; ++i) {
-    if (write((int)w, &byte, 1) != 1 || read((int)r, &byte, 1) != 1) return 0;
-  }
-  uint64_t t = (now_ns() - t0) / ROUND_TRIPS;
+  uint64_t t = write_read_ns(w, r);
   close((int)r);
   close((int)w);
   return t;
@@ -247,7 +237,7 @@ int main(int argc, char** argv) {
   }
   for (size_t i = 0; i < CHUNK; ++i) g_buffer[i] = (unsigned char)(i * 31);
   for (uint32_t at = 0; at < FILE_BYTES; at += CHUNK) {
-    if (write_all(fd, g_buffer, CHUNK) != 0) {
+    if (tool_write_all(fd, g_buffer, CHUNK) != 0) {
       printf("bench: cannot write %s: %s\n", path, strerror(errno));
       return 1;
     }

@@ -39,6 +39,8 @@
 
 #include <warden.h>
 
+#include "tool.h"
+
 static int failures;
 static const char* self = "/hostile/channel_abuse.wasm";
 
@@ -74,20 +76,9 @@ static int32_t recv_msg(uint32_t fd, char* buf, uint32_t len, uint32_t* fds, uin
   return err;
 }
 
-// Starts this program with `args` (argv[0] first) and the caller's stdio.
+// Starts self with `argc` arguments (argv[0] first) and the caller's stdio; returns the errno.
 static int32_t start(const char* const* args, uint32_t argc, uint32_t* pid) {
-  char argv[256];
-  uint32_t len = 0;
-  for (uint32_t i = 0; i < argc; ++i) {
-    size_t n = strlen(args[i]) + 1;
-    if (len + n > sizeof argv) return E2BIG;
-    memcpy(argv + len, args[i], n);
-    len += (uint32_t)n;
-  }
-  static const uint32_t stdio[3] = {0, 1, 2};
-  fflush(NULL);
-  return warden_spawn(self, (uint32_t)strlen(self), argv, len, argc, "", 0, 0, "/", 1, stdio, 0,
-                      pid);
+  return tool_spawn(self, args, argc, pid);
 }
 
 static int wait_end(uint32_t pid, int32_t* code) {

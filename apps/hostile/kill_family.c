@@ -23,22 +23,13 @@
 
 #include <warden.h>
 
+#include "tool.h"
+
 #define SELF "/hostile/kill_family.wasm"
 
 // Starts SELF with `argc` arguments (argv[0] first) and the caller's stdio; returns the errno.
 static int32_t start(const char* const* args, uint32_t argc, uint32_t* pid) {
-  char argv[256];
-  uint32_t len = 0;
-  for (uint32_t i = 0; i < argc; ++i) {
-    size_t n = strlen(args[i]) + 1;
-    if (len + n > sizeof argv) return E2BIG;
-    memcpy(argv + len, args[i], n);
-    len += (uint32_t)n;
-  }
-  static const uint32_t stdio[3] = {0, 1, 2};
-  fflush(NULL);
-  return warden_spawn(SELF, (uint32_t)strlen(SELF), argv, len, argc, "", 0, 0, "/", 1, stdio, 0,
-                      pid);
+  return tool_spawn(SELF, args, argc, pid);
 }
 
 // Waits for child `pid`; returns its end (enum warden_end), or -1.

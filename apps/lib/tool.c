@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <warden.h>
 
 const char* tool_name = "?";
 
@@ -181,4 +182,19 @@ int tool_each_target(int count, char** paths, int (*fn)(const char* src, const c
     free(target);
   }
   return status;
+}
+
+int32_t tool_spawn(const char* path, const char* const* args, uint32_t argc, uint32_t* pid) {
+  char argv[256];
+  uint32_t len = 0;
+  for (uint32_t i = 0; i < argc; ++i) {
+    size_t n = strlen(args[i]) + 1;
+    if (len + n > sizeof argv) return E2BIG;
+    memcpy(argv + len, args[i], n);
+    len += (uint32_t)n;
+  }
+  static const uint32_t stdio[3] = {0, 1, 2};
+  fflush(NULL);
+  return warden_spawn(path, (uint32_t)strlen(path), argv, len, argc, "", 0, 0, "/", 1, stdio, 0,
+                      pid);
 }

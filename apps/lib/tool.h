@@ -73,3 +73,9 @@ int tool_each_entry(const char* dir, int (*fn)(const char* path, void* context),
 // the last is a directory; then each SRC goes to DIR/BASENAME. Calls fn(src, dst) for each pair.
 // Returns the OR of fn's results, or 1 after reporting a missing or non-directory DIR.
 int tool_each_target(int count, char** paths, int (*fn)(const char* src, const char* dst));
+
+// Starts the program at PATH with the `argc` strings ARGS as its arguments (argv[0] first), the
+// caller's standard descriptors, no environment and "/" as its working directory, after flushing
+// the caller's streams. Returns warden_spawn's errno (E2BIG when the arguments pass 256 bytes);
+// writes the child's id to *pid on success.
+int32_t tool_spawn(const char* path, const char* const* args, uint32_t argc, uint32_t* pid);

@@ -72,43 +72,39 @@ bool expect_counts(ktest::Context& kt, const Counts& before, int line) {
 }
 #define KEXPECT_COUNTS(before) expect_counts(kt, before, __LINE__)
 
+// Runs `script`; the shell must exit 0 having printed exactly `want`.
+async::Task<void> expect_script(ktest::Context& kt, StringView script, StringView want) {
+  support::Vector<u8> out;
+  programs::Exit e = co_await run_script(kt, script, out);
+  KEXPECT(e.end == programs::End::Exited && e.code == 0);
+  KEXPECT_OUTPUT(out, want);
+}
+
 KTEST_ASYNC(pipelines, cat_grep_wc_counts_one_line) {
   if (!have_shell()) co_return kt.skip("no apps in the initrd");
-  support::Vector<u8> out;
-  programs::Exit e = co_await run_script(kt, "cat /etc/motd | grep Warden | wc -l\n", out);
-  KEXPECT(e.end == programs::End::Exited && e.code == 0);
-  KEXPECT_OUTPUT(out, "1\n");
+  co_await expect_script(kt, "cat /etc/motd | grep Warden | wc -l\n", "1\n");
 }
 
 KTEST_ASYNC(pipelines, five_programs_move_16_mib_with_the_right_count_and_checksum) {
   if (!have_shell()) co_return kt.skip("no apps in the initrd");
   constexpr u64 kBytes = 16 << 20;
-  support::Vector<u8> out;
-  programs::Exit e =
-      co_await run_script(kt, "yes 0123456789abcde | head -c 16777216 | cat | cat | cksum\n", out);
-  KEXPECT(e.end == programs::End::Exited && e.code == 0);
   char want[64];
-  KEXPECT_OUTPUT(out,
-                 support::format_to_buffer(want, sizeof want, "{} {}\n",
-                                           cksum_of_repeated("0123456789abcde\n", kBytes), kBytes));
+  co_await expect_script(
+      kt, "yes 0123456789abcde | head -c 16777216 | cat | cat | cksum\n",
+      support::format_to_buffer(want, sizeof want, "{} {}\n",
+                                cksum_of_repeated("0123456789abcde\n", kBytes), kBytes));
 }
 
 KTEST_ASYNC(pipelines, yes_into_head_ends_because_yes_gets_epipe) {
   if (!have_shell()) co_return kt.skip("no apps in the initrd");
-  support::Vector<u8> out;
-  programs::Exit e = co_await run_script(kt, "yes | head -n 3\necho status $?\n", out);
-  KEXPECT(e.end == programs::End::Exited && e.code == 0);
-  KEXPECT_OUTPUT(out, "y\ny\ny\nstatus 0\n");
+  co_await expect_script(kt, "yes | head -n 3\necho status $?\n", "y\ny\ny\nstatus 0\n");
 }
 
 KTEST_ASYNC(pipelines, redirections_write_append_and_read_a_file) {
   if (!have_shell()) co_return kt.skip("no apps in the initrd");
-  support::Vector<u8> out;
-  programs::Exit e = co_await run_script(
+  co_await expect_script(
       kt, "cd /tmp\necho a > f\necho b >> f\ncat < f\nrm f\ncat f 2> /dev/null || echo gone\n",
-      out);
-  KEXPECT(e.end == programs::End::Exited && e.code == 0);
-  KEXPECT_OUTPUT(out, "a\nb\ngone\n");
+      "a\nb\ngone\n");
 }
 
 // The pid of the running program called `name` whose parent is `parent`, or 0.

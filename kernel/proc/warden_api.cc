@@ -296,32 +296,29 @@ HostStatus warden_console_mode(void* env, HostCall& call) {
   return answer(call, kSuccess);
 }
 
-// pipe(read_fd_ptr, write_fd_ptr): a pipe, its ends two new descriptors of the caller.
-HostStatus warden_pipe(void* env, HostCall& call) {
-  Program& p = *static_cast<Program*>(env);
-  wasm::GuestMemory memory = memory_of(p);
-  u32 read_out = arg(call, 0), write_out = arg(call, 1);
-  if (!memory.ok(read_out, 4) || !memory.ok(write_out, 4)) return answer(call, kFault);
-  u32 read_fd = 0, write_fd = 0;
-  wasi::Errno e = wasi_pipe(p, &read_fd, &write_fd);
-  if (e != wasi::Errno::Success) return answer(call, static_cast<u32>(e));
-  memory.put<u32>(read_out, read_fd);
-  memory.put<u32>(write_out, write_fd);
-  return answer(call, kSuccess);
-}
-
-// channel(fd0_ptr, fd1_ptr): a channel, its ends two new descriptors of the caller.
-HostStatus warden_channel(void* env, HostCall& call) {
-  Program& p = *static_cast<Program*>(env);
+// For pipe and channel: `make` gives the caller two new descriptors, written to the two
+// pointers of the call (checked first: EFAULT before anything is made).
+HostStatus answer_two_descriptors(Program& p, HostCall& call,
+                                  wasi::Errno (*make)(Program&, u32*, u32*)) {
   wasm::GuestMemory memory = memory_of(p);
   u32 out0 = arg(call, 0), out1 = arg(call, 1);
   if (!memory.ok(out0, 4) || !memory.ok(out1, 4)) return answer(call, kFault);
   u32 fd0 = 0, fd1 = 0;
-  wasi::Errno e = wasi_channel(p, &fd0, &fd1);
+  wasi::Errno e = make(p, &fd0, &fd1);
   if (e != wasi::Errno::Success) return answer(call, static_cast<u32>(e));
   memory.put<u32>(out0, fd0);
   memory.put<u32>(out1, fd1);
   return answer(call, kSuccess);
+}
+
+// pipe(read_fd_ptr, write_fd_ptr): a pipe, its ends two new descriptors of the caller.
+HostStatus warden_pipe(void* env, HostCall& call) {
+  return answer_two_descriptors(*static_cast<Program*>(env), call, wasi_pipe);
+}
+
+// channel(fd0_ptr, fd1_ptr): a channel, its ends two new descriptors of the caller.
+HostStatus warden_channel(void* env, HostCall& call) {
+  return answer_two_descriptors(*static_cast<Program*>(env), call, wasi_channel);
 }
 
 // The guest's struct warden_transfer, byte for byte.
