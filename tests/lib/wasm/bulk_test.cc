@@ -5,19 +5,10 @@
 #include <cstring>
 #include <string>
 
-#include <wat/module.h>
-
-#include "wasm_test_util.h"
+#include "wat_test_util.h"
 
 namespace wasm_test {
 namespace {
-
-Bytes text(const std::string& t) {
-  auto r = wat::encode_module(support::StringView(t.data(), t.size()));
-  EXPECT_TRUE(r.is_ok()) << t;
-  if (r.is_error()) return {};
-  return Bytes(r.value().data(), r.value().data() + r.value().size());
-}
 
 // Runs `name` to the end in slices of `slice` fuel; returns the number of slices.
 u32 run_in_slices(Harness& h, const char* name, std::vector<u64> args, i64 slice,

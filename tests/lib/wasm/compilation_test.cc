@@ -1,20 +1,14 @@
 // Resumable compilation (wasm::Compilation): whatever the step budget, the same internal code
 // and the same errors as Module::compile; with a budget of 1, one step per unit (section,
 // function prologue, instruction).
-#include <dirent.h>
-
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include <wat/module.h>
-#include <wat/script.h>
-
-#include "wasm_test_util.h"
+#include "wat_test_util.h"
 
 namespace wasm_test {
 namespace {
@@ -191,13 +185,6 @@ Outcome expect_same_in_steps(const Bytes& bytes, const std::string& what, u64* u
 
 // ---- modules ----
 
-Bytes encode(const std::string& text) {
-  auto r = wat::encode_module(support::StringView(text.data(), text.size()));
-  EXPECT_TRUE(r.is_ok()) << text.substr(0, 200);
-  if (r.is_error()) return {};
-  return Bytes(r.value().data(), r.value().data() + r.value().size());
-}
-
 // A module that uses most of the format: imports, a table, a memory, globals, exports, a start
 // function, active, passive and declarative segments, and `n` functions with blocks, loops,
 // branches, calls, memory and bulk operations. Function `bad` (if in range) has a type error.
@@ -339,13 +326,13 @@ TEST(Compilation, ValidModulesCompileTheSameWithEveryBudget) {
   Bytes empty = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
   expect_same_in_steps(empty, "empty module", nullptr);
   for (u32 n : {1u, 4u, 40u, 300u}) {
-    Bytes m = encode(module_text(n));
+    Bytes m = text(module_text(n));
     Outcome o = expect_same_in_steps(m, std::to_string(n) + " functions", nullptr);
     ASSERT_NE(o.module, nullptr) << describe(o);
     EXPECT_EQ(o.module->functions.size(), n + 1);
   }
   // A name section after the code section names functions compiled in earlier steps.
-  Bytes named = encode(module_text(8));
+  Bytes named = text(module_text(8));
   section(named, 0, name_section());
   Outcome o = expect_same_in_steps(named, "name section", nullptr);
   ASSERT_NE(o.module, nullptr);
@@ -360,12 +347,12 @@ TEST(Compilation, StepsGrowWithTheFunctionsWithBudgetOne) {
   u64 steps[3];
   u32 counts[3] = {100, 200, 1000};
   for (int k = 0; k < 3; ++k)
-    expect_same_in_steps(encode(module_text(counts[k])), "steps", &steps[k]);
+    expect_same_in_steps(text(module_text(counts[k])), "steps", &steps[k]);
   EXPECT_GT(steps[0], 10 * counts[0]);
   EXPECT_GT(steps[1] - steps[0], 10 * (counts[1] - counts[0]));
   EXPECT_EQ(steps[2] - steps[1], 8 * (steps[1] - steps[0]));
   // A larger budget takes fewer steps.
-  Bytes m = encode(module_text(1000));
+  Bytes m = text(module_text(1000));
   EXPECT_LT(compile_in_steps(m, 1000).steps, steps[2] / 100);
   EXPECT_GT(compile_in_steps(m, 1000).steps, 10u);
 }
@@ -380,7 +367,7 @@ TEST(Compilation, OneLargeFunctionIsSplitBetweenInstructions) {
         "(i32.const " +
         std::to_string(i) + "))) (br 0)))\n";
   std::string head = "(module (func (export \"f\") (param i32) (result i32) (local i64)\n";
-  Bytes m = encode(head + body + "(local.get 0)))");
+  Bytes m = text(head + body + "(local.get 0)))");
   u64 steps = 0;
   Outcome o = expect_same_in_steps(m, "large function", &steps);
   ASSERT_NE(o.module, nullptr) << describe(o);
@@ -404,7 +391,7 @@ TEST(Compilation, OneLargeFunctionIsSplitBetweenInstructions) {
   }
   // A type error and a malformed instruction near its end.
   Outcome bad =
-      expect_same_in_steps(encode(head + body + "(i64.const 0)))"), "late type error", nullptr);
+      expect_same_in_steps(text(head + body + "(i64.const 0)))"), "late type error", nullptr);
   ASSERT_TRUE(bad.failed);
   EXPECT_STREQ(bad.error.message, "type mismatch");
   EXPECT_GT(bad.error.offset, m.size() - 10);
@@ -418,24 +405,24 @@ TEST(Compilation, OneLargeFunctionIsSplitBetweenInstructions) {
 
 TEST(Compilation, InvalidFunctionsFailTheSameWithEveryBudget) {
   for (u32 bad : {0u, 1u, 150u, 298u}) {
-    Bytes m = encode(module_text(300, bad));
+    Bytes m = text(module_text(300, bad));
     u64 steps = 0;
     Outcome o = expect_same_in_steps(m, "invalid function " + std::to_string(bad), &steps);
     ASSERT_TRUE(o.failed);
     EXPECT_EQ(o.error.kind, ErrorKind::Invalid);
     EXPECT_STREQ(o.error.message, "type mismatch");
     // Function `bad` is defined function bad + 1 ($s is the first).
-    EXPECT_GT(o.error.offset, body_offset(encode(module_text(300)), bad));
+    EXPECT_GT(o.error.offset, body_offset(text(module_text(300)), bad));
     EXPECT_GE(steps, bad);  // failed in the step that compiled it
   }
 }
 
 TEST(Compilation, MalformedLateFunctionFailsTheSameWithEveryBudget) {
   // An illegal opcode in the last function but one: `i32.const 123456789` has a unique encoding.
-  std::string text = module_text(200);
+  std::string t = module_text(200);
   std::string marker = "(func $f198 (export \"f198\") (type $t) (local $y i64) (local $z f64)\n";
-  text.insert(text.find(marker) + marker.size(), "    (drop (i32.const 123456789))\n");
-  Bytes m = encode(text);
+  t.insert(t.find(marker) + marker.size(), "    (drop (i32.const 123456789))\n");
+  Bytes m = text(t);
   Bytes leb_value = {0x41};
   sleb(leb_value, 123456789);
   usize at = find(m, leb_value);
@@ -458,14 +445,14 @@ TEST(Compilation, DataSectionErrorsAreTheSameWithEveryBudget) {
   // Data segments after the functions: for a memory the module does not have, of a bad kind,
   // and more than the data count section announced.
   {
-    Bytes m = encode("(module (func (result i32) (i32.const 1)) (func) (func (nop)))");
+    Bytes m = text("(module (func (result i32) (i32.const 1)) (func) (func (nop)))");
     section(m, 11, {1, 0, 0x41, 0, 0x0b, 1, 'x'});
     Outcome o = expect_same_in_steps(m, "unknown memory", nullptr);
     ASSERT_TRUE(o.failed);
     EXPECT_EQ(o.error.kind, ErrorKind::Invalid);
     EXPECT_STREQ(o.error.message, "unknown memory");
   }
-  Bytes full = encode(module_text(100));
+  Bytes full = text(module_text(100));
   std::vector<Section> s = split(full);
   for (Section& x : s) {
     if (x.id == 11) x.body = {2, 0, 0x41, 0, 0x0b, 1, 'x', 3, 0, 0};  // kind 3
@@ -487,7 +474,7 @@ TEST(Compilation, DataSectionErrorsAreTheSameWithEveryBudget) {
 }
 
 TEST(Compilation, FinalChecksAreTheSameWithEveryBudget) {
-  Bytes full = encode(module_text(100));
+  Bytes full = text(module_text(100));
   // memory.init without a data count section: malformed if there are data segments, else the
   // segment is unknown; both decided after the last section.
   Outcome required = expect_same_in_steps(without(full, {12}), "data count required", nullptr);
@@ -518,11 +505,11 @@ TEST(Compilation, DuplicateExportNameAmongManyIsFoundAtItsEntry) {
   // The check is a hash table now: the first export whose name an earlier one has, at its entry.
   std::string t = "(module (func $f)\n";
   for (u32 i = 0; i < 3000; ++i) t += "  (export \"e" + std::to_string(i) + "\" (func $f))\n";
-  Bytes unique = encode(t + ")");
+  Bytes unique = text(t + ")");
   Outcome ok = expect_same_in_steps(unique, "3000 exports", nullptr);
   ASSERT_FALSE(ok.failed) << describe(ok);
   EXPECT_EQ(ok.module->exports.size(), 3000u);
-  Bytes dup = encode(t + "  (export \"e1234\" (func $f)) (export \"e7\" (func $f)))");
+  Bytes dup = text(t + "  (export \"e1234\" (func $f)) (export \"e7\" (func $f)))");
   Outcome o = expect_same_in_steps(dup, "duplicate export", nullptr);
   ASSERT_TRUE(o.failed);
   EXPECT_EQ(o.error.kind, ErrorKind::Invalid);
@@ -535,7 +522,7 @@ TEST(Compilation, DuplicateExportNameAmongManyIsFoundAtItsEntry) {
 }
 
 TEST(Compilation, StepsAfterTheEndRepeatTheOutcome) {
-  Bytes m = encode(module_text(3, 2));
+  Bytes m = text(module_text(3, 2));
   auto begun = Compilation::begin(Span<const u8>(m.data(), m.size()));
   ASSERT_TRUE(begun.is_ok());
   std::unique_ptr<Compilation> c(begun.value());
@@ -554,7 +541,7 @@ TEST(Compilation, StepsAfterTheEndRepeatTheOutcome) {
   EXPECT_STREQ(again.error().message, first.message);
   EXPECT_EQ(c->take(), nullptr);
 
-  Bytes good = encode(module_text(3));
+  Bytes good = text(module_text(3));
   begun = Compilation::begin(Span<const u8>(good.data(), good.size()));
   ASSERT_TRUE(begun.is_ok());
   c.reset(begun.value());
@@ -577,7 +564,7 @@ TEST(Compilation, StepsAfterTheEndRepeatTheOutcome) {
 }
 
 TEST(Compilation, TakingTheBufferCompilesTheSameWithoutACopy) {
-  Bytes m = encode(module_text(50));
+  Bytes m = text(module_text(50));
   support::Vector<u8> buffer;
   ASSERT_TRUE(buffer.try_resize(m.size()).is_ok());
   std::memcpy(buffer.data(), m.data(), m.size());
@@ -604,35 +591,17 @@ TEST(Compilation, SpecSuiteModulesCompileTheSameInSteps) {
 #ifndef WARDEN_SPEC_SUITE
   GTEST_SKIP() << "no suite folder configured";
 #else
-  std::string dir = WARDEN_SPEC_SUITE;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) GTEST_SKIP() << dir << " is absent";
-  std::vector<std::string> files;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.ends_with(".wast")) files.push_back(dir + "/" + n);
-  }
-  closedir(d);
-  std::sort(files.begin(), files.end());
+  auto suite = suite_modules(WARDEN_SPEC_SUITE);
+  if (!suite) GTEST_SKIP() << WARDEN_SPEC_SUITE << " is absent";
   u64 modules = 0, failures = 0;
-  for (const std::string& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto script = wat::read_script(support::StringView(text.data(), text.size()));
-    if (script.is_error()) continue;
-    for (const wat::Command& c : script.value().commands) {
-      if (!c.module.ok || c.module.bytes.size() == 0) continue;
-      if (c.kind == wat::CommandKind::Register || c.kind == wat::CommandKind::Action ||
-          c.kind == wat::CommandKind::AssertReturn || c.kind == wat::CommandKind::AssertTrap ||
-          c.kind == wat::CommandKind::AssertExhaustion)
-        continue;
-      Bytes bytes(c.module.bytes.data(), c.module.bytes.data() + c.module.bytes.size());
-      Outcome o = expect_same_in_steps(
-          bytes, path.substr(path.find_last_of('/') + 1) + ":" + std::to_string(c.location.line),
-          nullptr);
-      ++modules;
-      failures += o.failed;
-    }
+  for (const SuiteModule& m : *suite) {
+    if (m.kind == wat::CommandKind::Register || m.kind == wat::CommandKind::Action ||
+        m.kind == wat::CommandKind::AssertReturn || m.kind == wat::CommandKind::AssertTrap ||
+        m.kind == wat::CommandKind::AssertExhaustion)
+      continue;
+    Outcome o = expect_same_in_steps(m.bytes, m.where, nullptr);
+    ++modules;
+    failures += o.failed;
   }
   printf("%llu modules (%llu refused) compiled the same in steps\n",
          static_cast<unsigned long long>(modules), static_cast<unsigned long long>(failures));

@@ -1,28 +1,14 @@
 // The internal code against the operand signatures of code.h (what checked builds check), and
 // checked builds themselves: a slot holding a value of another type stops the execution at the
 // instruction that reads it, with a message naming the function, the place and the types.
-#include <dirent.h>
-
-#include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <string>
 
-#include <wat/module.h>
-#include <wat/script.h>
-
 #include "code.h"
-#include "wasm_test_util.h"
+#include "wat_test_util.h"
 
 namespace wasm_test {
 namespace {
-
-Bytes text(const std::string& t) {
-  auto r = wat::encode_module(support::StringView(t.data(), t.size()));
-  EXPECT_TRUE(r.is_ok()) << t;
-  if (r.is_error()) return {};
-  return Bytes(r.value().data(), r.value().data() + r.value().size());
-}
 
 bool is_val_type(u64 w) {
   return w == 0x7f || w == 0x7e || w == 0x7d || w == 0x7c || w == 0x70 || w == 0x6f;
@@ -115,30 +101,15 @@ TEST(InternalCode, SpecSuiteModulesMatchTheirSignatures) {
 #ifndef WARDEN_SPEC_SUITE
   GTEST_SKIP() << "no suite folder configured";
 #else
-  std::string dir = WARDEN_SPEC_SUITE;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) GTEST_SKIP() << dir << " is absent";
-  std::vector<std::string> files;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n.size() > 5 && n.ends_with(".wast")) files.push_back(dir + "/" + n);
-  }
-  closedir(d);
-  std::sort(files.begin(), files.end());
+  auto suite = suite_modules(WARDEN_SPEC_SUITE);
+  if (!suite) GTEST_SKIP() << WARDEN_SPEC_SUITE << " is absent";
   u64 modules = 0;
-  for (const std::string& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto script = wat::read_script(support::StringView(t.data(), t.size()));
-    if (script.is_error()) continue;
-    for (const wat::Command& cmd : script.value().commands) {
-      if (!cmd.module.ok || cmd.module.bytes.size() == 0) continue;
-      auto c = Module::compile(Span<const u8>(cmd.module.bytes.data(), cmd.module.bytes.size()));
-      if (c.is_error()) continue;
-      std::unique_ptr<Module> module(c.value());
-      ++modules;
-      ASSERT_EQ(check_code(*module), "") << path << ":" << cmd.location.line;
-    }
+  for (const SuiteModule& m : *suite) {
+    auto c = Module::compile(Span<const u8>(m.bytes.data(), m.bytes.size()));
+    if (c.is_error()) continue;
+    std::unique_ptr<Module> module(c.value());
+    ++modules;
+    ASSERT_EQ(check_code(*module), "") << m.where;
   }
   EXPECT_GT(modules, 1000u);
 #endif

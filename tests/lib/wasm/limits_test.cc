@@ -3,19 +3,10 @@
 // to its MemoryAccount; a compilation is bounded by Compilation::set_memory_limit.
 #include <string>
 
-#include <wat/module.h>
-
-#include "wasm_test_util.h"
+#include "wat_test_util.h"
 
 namespace wasm_test {
 namespace {
-
-Bytes text(const std::string& t) {
-  auto r = wat::encode_module(support::StringView(t.data(), t.size()));
-  EXPECT_TRUE(r.is_ok()) << t;
-  if (r.is_error()) return {};
-  return Bytes(r.value().data(), r.value().data() + r.value().size());
-}
 
 // An account that allows `limit` bytes and records what it holds.
 class CountingAccount final : public MemoryAccount {

@@ -8,19 +8,10 @@
 // complete later.
 #include <string>
 
-#include <wat/module.h>
-
-#include "wasm_test_util.h"
+#include "wat_test_util.h"
 
 namespace wasm_test {
 namespace {
-
-Bytes text(const std::string& t) {
-  auto r = wat::encode_module(support::StringView(t.data(), t.size()));
-  EXPECT_TRUE(r.is_ok()) << t;
-  if (r.is_error()) return {};
-  return Bytes(r.value().data(), r.value().data() + r.value().size());
-}
 
 enum class Mode { AtOnce, FuelSlicesOfOne, HostCallsPending };
 
