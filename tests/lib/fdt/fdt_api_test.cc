@@ -6,17 +6,9 @@
 
 #include "fdt_test_util.h"
 
-using fdt::Blob;
-using fdt::Error;
-using fdt::Node;
-using fdt::Property;
-using fdt::Range;
-using fdt::StringView;
 using namespace fdt_test;
 
 namespace {
-
-std::string str(StringView view) { return std::string(view.data(), view.size()); }
 
 // Keeps the bytes alive next to the parsed blob.
 struct Parsed {

@@ -7,8 +7,6 @@
 
 #include "fdt_test_util.h"
 
-using fdt::Blob;
-using fdt::Error;
 using namespace fdt_test;
 
 namespace {

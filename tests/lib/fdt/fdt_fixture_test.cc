@@ -9,17 +9,9 @@
 
 #include "fdt_test_util.h"
 
-using fdt::Blob;
-using fdt::Node;
-using fdt::Optional;
-using fdt::Property;
-using fdt::Range;
-using fdt::StringView;
 using namespace fdt_test;
 
 namespace {
-
-std::string str(StringView view) { return std::string(view.data(), view.size()); }
 
 struct Expected {
   unsigned harts = 0;

@@ -16,6 +16,11 @@
 
 namespace fdt_test {
 
+// The tests name the library's types without fdt:: (Blob, Node, Property, StringView).
+using namespace fdt;
+
+inline std::string str(StringView view) { return std::string(view.data(), view.size()); }
+
 inline void put_be32(std::vector<uint8_t>& out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
 }

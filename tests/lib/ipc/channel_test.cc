@@ -11,19 +11,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::ChannelEnd;
-using ipc::Error;
-using ipc::HandleTransfer;
-using ipc::MessageSizes;
-using ipc::PipeReader;
-using ipc::PipeWriter;
-using ipc::Ref;
-namespace right = ipc::right;
-namespace signal = ipc::signal;
-using ipc_test::bytes;
-using ipc_test::IpcTest;
 
 class ChannelTest : public IpcTest {
  protected:
@@ -338,3 +327,4 @@ TEST_F(ChannelCycleTest, RacingWritesCannotCloseACycle) {
 }
 
 }  // namespace
+}  // namespace ipc_test

@@ -6,19 +6,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::Error;
-using ipc::Handle;
-using ipc::HandleTable;
-using ipc::HandleTransfer;
-using ipc::Kind;
-using ipc::Object;
-using ipc::PipeReader;
-using ipc::PipeWriter;
-using ipc::Ref;
-namespace right = ipc::right;
-using ipc_test::IpcTest;
 
 class TestObject final : public Object {
  public:
@@ -238,3 +227,4 @@ TEST_F(HandleTableTest, AfterCloseAllTransfersLeaveHandlesWithTheCaller) {
 }
 
 }  // namespace
+}  // namespace ipc_test

@@ -19,6 +19,10 @@ inline void PrintTo(Error error, std::ostream* out) { *out << error_name(error);
 
 namespace ipc_test {
 
+// The tests live in this namespace and name the library's types without ipc:: (right::kRead,
+// signal::kReadable, Ref<Object>).
+using namespace ipc;
+
 inline support::Bytes bytes(const std::string& s) {
   return support::Bytes(reinterpret_cast<const u8*>(s.data()), s.size());
 }

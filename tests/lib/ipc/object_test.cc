@@ -8,17 +8,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::Handle;
-using ipc::Kind;
-using ipc::Object;
-using ipc::Ref;
-using ipc::Rights;
-using ipc::Signals;
-namespace right = ipc::right;
-namespace signal = ipc::signal;
-using ipc_test::IpcTest;
 
 // What the kernel's file objects will look like: a subclass with its own kind and lock.
 class TestFile final : public Object {
@@ -162,3 +153,4 @@ TEST_F(ObjectTest, FreeingAMessageClosesWhatItCarriesAndGivesItsChargeBack) {
 }
 
 }  // namespace
+}  // namespace ipc_test

@@ -7,17 +7,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::Error;
-using ipc::Handle;
-using ipc::PipeEnds;
-using ipc::PipeReader;
-using ipc::PipeWriter;
-using ipc::Ref;
-namespace signal = ipc::signal;
-using ipc_test::bytes;
-using ipc_test::IpcTest;
 
 class PipeTest : public IpcTest {
  protected:
@@ -161,3 +152,4 @@ TEST_F(PipeTest, PipeCreateFillsTheTableAllOrNothing) {
 }
 
 }  // namespace
+}  // namespace ipc_test

@@ -6,18 +6,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::ChannelEnd;
-using ipc::Error;
-using ipc::Handle;
-using ipc::Ref;
-using ipc::Service;
-using ipc::ServiceRegistry;
-namespace right = ipc::right;
-namespace signal = ipc::signal;
-using ipc_test::bytes;
-using ipc_test::IpcTest;
 
 class ServiceTest : public IpcTest {
  protected:
@@ -142,3 +132,4 @@ TEST_F(ServiceTest, AConnectionIsAllOrNothing) {
 }
 
 }  // namespace
+}  // namespace ipc_test

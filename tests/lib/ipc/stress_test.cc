@@ -16,22 +16,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::ChannelEnd;
-using ipc::Error;
-using ipc::HandleTable;
-using ipc::HandleTransfer;
-using ipc::MessageSizes;
-using ipc::Object;
-using ipc::PipeReader;
-using ipc::PipeWriter;
-using ipc::Ref;
-using ipc::Signals;
-using ipc::WaitSet;
-namespace signal = ipc::signal;
-using ipc_test::Counts;
-using ipc_test::Doorbell;
 
 // One thread's way of blocking: wait until `object` asserts one of `mask`.
 void wait_for(Doorbell& bell, Ref<Object> object, Signals mask) {
@@ -359,3 +345,4 @@ TEST(IpcStress, TenThousandRoundTripsWithClientsDyingLeaveNothingBehind) {
 }
 
 }  // namespace
+}  // namespace ipc_test

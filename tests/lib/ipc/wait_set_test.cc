@@ -7,15 +7,8 @@
 
 #include "ipc_test_util.h"
 
+namespace ipc_test {
 namespace {
-
-using ipc::Error;
-using ipc::WaitSet;
-namespace right = ipc::right;
-namespace signal = ipc::signal;
-using ipc_test::bytes;
-using ipc_test::Doorbell;
-using ipc_test::IpcTest;
 
 class WaitSetTest : public IpcTest {
  protected:
@@ -114,3 +107,4 @@ TEST_F(WaitSetTest, AThreadSleepsUntilAnotherMakesItReady) {
 }
 
 }  // namespace
+}  // namespace ipc_test

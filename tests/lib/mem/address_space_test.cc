@@ -1,4 +1,3 @@
-#include <arch/pte_format.h>
 #include <mem/address_space.h>
 #include <mem/frame_cache.h>
 
@@ -13,11 +12,6 @@
 namespace mem_test {
 namespace {
 
-using arch::RiscvPteFormat;
-using Table = PageTable<RiscvPteFormat>;
-
-constexpr PhysAddr kRam = 0x80000000;
-constexpr u64 kMiB = 1 << 20;
 constexpr VirtAddr kLow = 0x10000000;
 constexpr VirtAddr kHigh = u64{1} << 40;
 

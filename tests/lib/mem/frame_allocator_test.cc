@@ -13,9 +13,6 @@
 namespace mem_test {
 namespace {
 
-constexpr PhysAddr kRam = 0x80000000;
-constexpr u64 kMiB = 1 << 20;
-
 u64 used_total(const FrameStats& s) {
   u64 sum = 0;
   for (u64 u : s.used) sum += u;

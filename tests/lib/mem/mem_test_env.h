@@ -3,9 +3,11 @@
 // page provider.
 #pragma once
 
+#include <arch/pte_format.h>
 #include <gtest/gtest.h>
 #include <mem/frame_allocator.h>
 #include <mem/heap.h>
+#include <mem/page_table.h>
 #include <mem/shootdown.h>
 
 #include <cstdint>
@@ -19,6 +21,14 @@
 namespace mem_test {
 
 using namespace mem;
+
+// Simulated RAM starts where it does on QEMU's virt machine.
+constexpr PhysAddr kRam = 0x80000000;
+constexpr u64 kMiB = 1 << 20;
+
+// Page tables in the real Sv39/Sv48 entry layout (the kernel's header-only PTE format).
+using arch::RiscvPteFormat;
+using Table = PageTable<RiscvPteFormat>;
 
 // [base, base + size) of "physical" memory backed by a host buffer.
 class HostMemory final : public PhysWindow {

@@ -1,4 +1,3 @@
-#include <arch/pte_format.h>
 #include <mem/page_table.h>
 
 #include <map>
@@ -9,11 +8,6 @@
 namespace mem_test {
 namespace {
 
-using arch::RiscvPteFormat;
-using Table = PageTable<RiscvPteFormat>;
-
-constexpr PhysAddr kRam = 0x80000000;
-constexpr u64 kMiB = 1 << 20;
 constexpr u64 kGiB = u64{1} << 30;
 constexpr u64 k2M = 2 * kMiB;
 
