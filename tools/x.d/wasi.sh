@@ -4,12 +4,7 @@ WASI_SUITE_DEFAULT="$ROOT/../shared/wasi-testsuite"
 
 # Builds only the hosted runner (wasm-run, with lib/wasi and lib/wat) in
 # ${X_WASI_BUILD_DIR:-build/host}. Prints nothing on success; sets WASM_RUN.
-x_wasm_run_build() {
-  local dir="${X_WASI_BUILD_DIR:-$ROOT/build/host}"
-  x_configure "$dir" || return 1
-  x_ninja "$dir" wasm-run || return 1
-  WASM_RUN="$dir/tools/wasm-run/wasm-run"
-}
+x_wasm_run_build() { x_host_tool_build "${X_WASI_BUILD_DIR:-$ROOT/build/host}" wasm-run WASM_RUN; }
 
 # help: wasi-tests [DIR]     WASI conformance: every test of DIR/{c,assemblyscript} (default ../shared/wasi-testsuite) on wasm-run
 cmd_wasi_tests() {

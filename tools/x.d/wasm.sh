@@ -69,12 +69,7 @@ cmd_spec() {
 
 # Builds the spec runner only (build/host, or SPEC_HOST_DIR), so that another library's state
 # cannot block it. Sets SPEC_TOOL.
-x_spec_build() {
-  local dir="${SPEC_HOST_DIR:-$ROOT/build/host}"
-  x_configure "$dir" || return 1
-  x_ninja "$dir" wasm-spec || return 1
-  SPEC_TOOL="$dir/tools/wasm-spec/wasm-spec"
-}
+x_spec_build() { x_host_tool_build "${SPEC_HOST_DIR:-$ROOT/build/host}" wasm-spec SPEC_TOOL; }
 
 # The spec scripts of `suite` (or the FILEs) packed as spec/NAME.wast into build/spec-initrd.cpio
 # (the default suite without simd/). Sets SPEC_INITRD.
