@@ -22,55 +22,37 @@ const char* asio_reference_version() { return "Boost.Asio " BOOST_LIB_VERSION " 
 namespace {
 
 using bench::Completion;
+using bench::operations;
+using bench::time_rounds;
+using bench::workers;
 using boost::asio::thread_pool;
 using Strand = boost::asio::strand<thread_pool::executor_type>;
-
-std::size_t workers(const benchmark::State& state) {
-  return static_cast<std::size_t>(state.range(0));
-}
-std::uint64_t operations(const benchmark::State& state) {
-  return static_cast<std::uint64_t>(state.range(1));
-}
 
 void asio_spawn_complete(benchmark::State& state) {
   thread_pool pool(workers(state));
   Completion done;
-  for (auto _ : state) {
-    done.expect(static_cast<std::uint32_t>(operations(state)));
+  time_rounds(state, done, operations(state), [&] {
     for (std::uint64_t i = 0; i < operations(state); ++i) {
       boost::asio::post(pool, [&done] { done.arrive(); });
     }
-    done.wait();
-  }
+  });
   pool.join();
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(asio_spawn_complete)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kSpawnTasks})
-    ->Args({2, bench::kSpawnTasks})
-    ->UseRealTime();
+BENCH_WORKLOAD(asio_spawn_complete, bench::kSpawnTasks);
 
 void asio_spawn_complete_inside(benchmark::State& state) {
   thread_pool pool(workers(state));
   Completion done;
-  for (auto _ : state) {
-    done.expect(static_cast<std::uint32_t>(operations(state)));
+  time_rounds(state, done, operations(state), [&] {
     boost::asio::post(pool, [&pool, &done, count = operations(state)] {
       for (std::uint64_t i = 0; i < count; ++i) {
         boost::asio::post(pool, [&done] { done.arrive(); });
       }
     });
-    done.wait();
-  }
+  });
   pool.join();
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(asio_spawn_complete_inside)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kSpawnTasks})
-    ->Args({2, bench::kSpawnTasks})
-    ->UseRealTime();
+BENCH_WORKLOAD(asio_spawn_complete_inside, bench::kSpawnTasks);
 
 // A new handler per link, like a new task per link.
 struct ChainLink {
@@ -89,19 +71,11 @@ struct ChainLink {
 void asio_chained_spawn(benchmark::State& state) {
   thread_pool pool(workers(state));
   Completion done;
-  for (auto _ : state) {
-    done.expect(1);
-    boost::asio::post(pool, ChainLink{&pool, operations(state), &done});
-    done.wait();
-  }
+  time_rounds(state, done, 1,
+              [&] { boost::asio::post(pool, ChainLink{&pool, operations(state), &done}); });
   pool.join();
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(asio_chained_spawn)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kChainLength})
-    ->Args({2, bench::kChainLength})
-    ->UseRealTime();
+BENCH_WORKLOAD(asio_chained_spawn, bench::kChainLength);
 
 // The same handler put back onto the queue: Asio's closest thing to yield_now().
 struct Yielder {
@@ -121,19 +95,11 @@ struct Yielder {
 void asio_yield(benchmark::State& state) {
   thread_pool pool(workers(state));
   Completion done;
-  for (auto _ : state) {
-    done.expect(1);
-    boost::asio::post(pool, Yielder{&pool, operations(state), &done});
-    done.wait();
-  }
+  time_rounds(state, done, 1,
+              [&] { boost::asio::post(pool, Yielder{&pool, operations(state), &done}); });
   pool.join();
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(asio_yield)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kYields})
-    ->Args({2, bench::kYields})
-    ->UseRealTime();
+BENCH_WORKLOAD(asio_yield, bench::kYields);
 
 // Two parties, each a strand (serialised like a task); A posts to B, B posts back to A.
 struct Rally {
@@ -162,19 +128,12 @@ void asio_ping_pong(benchmark::State& state) {
   thread_pool pool(workers(state));
   Completion done;
   Rally rally{boost::asio::make_strand(pool), boost::asio::make_strand(pool), 0, &done};
-  for (auto _ : state) {
-    done.expect(1);
+  time_rounds(state, done, 1, [&] {
     rally.left = operations(state);
     boost::asio::post(rally.a, [&rally] { ping(&rally); });
-    done.wait();
-  }
+  });
   pool.join();
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(asio_ping_pong)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kPingPongRounds})
-    ->Args({2, bench::kPingPongRounds})
-    ->UseRealTime();
+BENCH_WORKLOAD(asio_ping_pong, bench::kPingPongRounds);
 
 }  // namespace

@@ -27,6 +27,9 @@ using async::HostPlatform;
 using async::Task;
 using async::WorkerThreads;
 using bench::Completion;
+using bench::operations;
+using bench::time_rounds;
+using bench::workers;
 
 template <typename T> async::JoinHandle<T> must_spawn(Executor& executor, Task<T> task) {
   auto handle = executor.try_spawn(std::move(task));
@@ -34,8 +37,14 @@ template <typename T> async::JoinHandle<T> must_spawn(Executor& executor, Task<T
   return handle.release_value();
 }
 
-u32 workers(const benchmark::State& state) { return static_cast<u32>(state.range(0)); }
-u64 operations(const benchmark::State& state) { return static_cast<u64>(state.range(1)); }
+// An executor with workers(state) worker threads, for one benchmark.
+struct Pool {
+  explicit Pool(const benchmark::State& state)
+      : executor(platform, workers(state)), threads(executor, workers(state)) {}
+  HostPlatform platform;
+  Executor executor;
+  WorkerThreads threads;
+};
 
 Task<void> empty(Completion* done) {
   done->arrive();
@@ -43,22 +52,14 @@ Task<void> empty(Completion* done) {
 }
 
 void warden_spawn_complete(benchmark::State& state) {
-  HostPlatform platform;
-  Executor executor(platform, workers(state));
-  WorkerThreads threads(executor, workers(state));
+  Pool pool(state);
+  Executor& executor = pool.executor;
   Completion done;
-  for (auto _ : state) {
-    done.expect(static_cast<u32>(operations(state)));
+  time_rounds(state, done, operations(state), [&] {
     for (u64 i = 0; i < operations(state); ++i) must_spawn(executor, empty(&done)).detach();
-    done.wait();
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+  });
 }
-BENCHMARK(warden_spawn_complete)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kSpawnTasks})
-    ->Args({2, bench::kSpawnTasks})
-    ->UseRealTime();
+BENCH_WORKLOAD(warden_spawn_complete, bench::kSpawnTasks);
 
 Task<void> spawn_many(u64 count, Completion* done) {
   Executor& executor = co_await async::current_executor();
@@ -66,22 +67,13 @@ Task<void> spawn_many(u64 count, Completion* done) {
 }
 
 void warden_spawn_complete_inside(benchmark::State& state) {
-  HostPlatform platform;
-  Executor executor(platform, workers(state));
-  WorkerThreads threads(executor, workers(state));
+  Pool pool(state);
+  Executor& executor = pool.executor;
   Completion done;
-  for (auto _ : state) {
-    done.expect(static_cast<u32>(operations(state)));
-    must_spawn(executor, spawn_many(operations(state), &done)).detach();
-    done.wait();
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+  time_rounds(state, done, operations(state),
+              [&] { must_spawn(executor, spawn_many(operations(state), &done)).detach(); });
 }
-BENCHMARK(warden_spawn_complete_inside)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kSpawnTasks})
-    ->Args({2, bench::kSpawnTasks})
-    ->UseRealTime();
+BENCH_WORKLOAD(warden_spawn_complete_inside, bench::kSpawnTasks);
 
 Task<void> chain(u64 left, Completion* done) {
   if (left == 0) {
@@ -93,42 +85,28 @@ Task<void> chain(u64 left, Completion* done) {
 }
 
 void warden_chained_spawn(benchmark::State& state) {
-  HostPlatform platform;
-  Executor executor(platform, workers(state));
-  WorkerThreads threads(executor, workers(state));
+  Pool pool(state);
+  Executor& executor = pool.executor;
   Completion done;
-  for (auto _ : state) {
-    done.expect(1);
-    must_spawn(executor, chain(operations(state), &done)).detach();
-    done.wait();
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
+  time_rounds(state, done, 1,
+              [&] { must_spawn(executor, chain(operations(state), &done)).detach(); });
 }
-BENCHMARK(warden_chained_spawn)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kChainLength})
-    ->Args({2, bench::kChainLength})
-    ->UseRealTime();
+BENCH_WORKLOAD(warden_chained_spawn, bench::kChainLength);
 
 Task<void> yielder(u64 count) {
   for (u64 i = 0; i < count; ++i) co_await async::yield_now();
 }
 
 void warden_yield(benchmark::State& state) {
-  HostPlatform platform;
-  Executor executor(platform, workers(state));
-  WorkerThreads threads(executor, workers(state));
+  Pool pool(state);
+  Executor& executor = pool.executor;
   for (auto _ : state) {
     auto handle = must_spawn(executor, yielder(operations(state)));
     (void)async::block_on(handle);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(warden_yield)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kYields})
-    ->Args({2, bench::kYields})
-    ->UseRealTime();
+BENCH_WORKLOAD(warden_yield, bench::kYields);
 
 Task<void> pinger(async::Channel<u64, 1>* ping, async::Channel<u64, 1>* pong, u64 rounds) {
   for (u64 i = 0; i < rounds; ++i) {
@@ -146,9 +124,8 @@ Task<void> ponger(async::Channel<u64, 1>* ping, async::Channel<u64, 1>* pong) {
 }
 
 void warden_ping_pong(benchmark::State& state) {
-  HostPlatform platform;
-  Executor executor(platform, workers(state));
-  WorkerThreads threads(executor, workers(state));
+  Pool pool(state);
+  Executor& executor = pool.executor;
   async::Channel<u64, 1> ping, pong;
   auto echo = must_spawn(executor, ponger(&ping, &pong));
   for (auto _ : state) {
@@ -159,11 +136,7 @@ void warden_ping_pong(benchmark::State& state) {
   (void)async::block_on(echo);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * operations(state)));
 }
-BENCHMARK(warden_ping_pong)
-    ->ArgNames({"workers", "n"})
-    ->Args({1, bench::kPingPongRounds})
-    ->Args({2, bench::kPingPongRounds})
-    ->UseRealTime();
+BENCH_WORKLOAD(warden_ping_pong, bench::kPingPongRounds);
 
 }  // namespace
 

@@ -1,7 +1,9 @@
-// What the executor benchmark and its Boost.Asio reference share: the sizes of the workloads and
-// the completion count the timing thread sleeps on. Plain C++ (no Warden headers), so that the
-// Asio translation unit does not see Warden's macros.
+// What the executor benchmark and its Boost.Asio reference share: the sizes of the workloads, the
+// completion count the timing thread sleeps on, the arguments and the timed loop. Plain C++ (no
+// Warden headers), so that the Asio translation unit does not see Warden's macros.
 #pragma once
+
+#include <benchmark/benchmark.h>
 
 #include <atomic>
 #include <cstdint>
@@ -33,5 +35,29 @@ class Completion {
  private:
   std::atomic<std::uint32_t> remaining_{0};
 };
+
+// Every benchmark runs with 1 and 2 workers and `n` operations per iteration, in real time.
+#define BENCH_WORKLOAD(function, n) \
+  BENCHMARK(function)->ArgNames({"workers", "n"})->Args({1, n})->Args({2, n})->UseRealTime()
+
+inline std::uint32_t workers(const benchmark::State& state) {
+  return static_cast<std::uint32_t>(state.range(0));
+}
+inline std::uint64_t operations(const benchmark::State& state) {
+  return static_cast<std::uint64_t>(state.range(1));
+}
+
+// The timed loop: each iteration expects `arrivals` completions at `done` (one per operation, or
+// one for a workload whose last step arrives), start()s the workload and sleeps until they came.
+// Reports operations(state) items per iteration.
+template <typename Start>
+void time_rounds(benchmark::State& state, Completion& done, std::uint64_t arrivals, Start start) {
+  for (auto _ : state) {
+    done.expect(static_cast<std::uint32_t>(arrivals));
+    start();
+    done.wait();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * operations(state)));
+}
 
 }  // namespace bench
