@@ -39,36 +39,47 @@ struct ExportedFunc {
   std::vector<ValType> params;
 };
 
-class WardenModule {
+// What compiling a module gave, on either engine: Load::Ok, else why not (with message()).
+class Loaded {
+ public:
+  Load load() const { return load_; }
+  const std::string& message() const { return message_; }
+
+ protected:
+  Load load_ = Load::Ok;
+  std::string message_;
+};
+
+// The import limits both engines give a table or a memory: the module's own maximum when it has
+// one within `cap`, else `cap`.
+template <typename Limits> void cap_maximum(Limits& limits, uint64_t cap) {
+  if (!limits.has_max || limits.max > cap) {
+    limits.has_max = true;
+    limits.max = cap;
+  }
+}
+
+class WardenModule : public Loaded {
  public:
   explicit WardenModule(const Bytes& bytes);
   ~WardenModule();
-  // Load::Ok when compiled, else why not (with message()).
-  Load load() const { return load_; }
-  const std::string& message() const { return message_; }
   std::vector<ExportedFunc> exported_funcs() const;
   uint32_t function_count() const;
   Outcome run(const std::vector<Call>& calls, const RunLimits& limits) const;
 
  private:
   struct Impl;
-  Load load_ = Load::Ok;
-  std::string message_;
   std::unique_ptr<Impl> impl_;
 };
 
-class WabtModule {
+class WabtModule : public Loaded {
  public:
   explicit WabtModule(const Bytes& bytes);
   ~WabtModule();
-  Load load() const { return load_; }
-  const std::string& message() const { return message_; }
   Outcome run(const std::vector<Call>& calls, const RunLimits& limits) const;
 
  private:
   struct Impl;
-  Load load_ = Load::Ok;
-  std::string message_;
   std::unique_ptr<Impl> impl_;
 };
 

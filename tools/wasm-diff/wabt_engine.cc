@@ -157,19 +157,13 @@ Outcome WabtModule::run(const std::vector<Call>& calls, const RunLimits& limits)
       }
       case wabt::ExternalKind::Table: {
         wi::TableType t = *wabt::cast<wi::TableType>(type);
-        if (!t.limits.has_max || t.limits.max > limits.max_table_size) {
-          t.limits.has_max = true;
-          t.limits.max = limits.max_table_size;
-        }
+        cap_maximum(t.limits, limits.max_table_size);
         ext = wi::Table::New(run.store, t);
         break;
       }
       case wabt::ExternalKind::Memory: {
         wi::MemoryType t = *wabt::cast<wi::MemoryType>(type);
-        if (!t.limits.has_max || t.limits.max > limits.max_memory_pages) {
-          t.limits.has_max = true;
-          t.limits.max = limits.max_memory_pages;
-        }
+        cap_maximum(t.limits, limits.max_memory_pages);
         ext = wi::Memory::New(run.store, t);
         break;
       }

@@ -172,20 +172,14 @@ Outcome WardenModule::run(const std::vector<Call>& calls, const RunLimits& limit
       }
       case ExternKind::Table: {
         TableType t = im.table;
-        t.limits.has_max = true;
-        t.limits.max = im.table.limits.has_max && im.table.limits.max < limits.max_table_size
-                           ? im.table.limits.max
-                           : limits.max_table_size;
+        cap_maximum(t.limits, limits.max_table_size);
         auto r = store.create_table(t, 0);
         if ((ok = r.is_ok())) imports.push_back(Extern::table(r.value()));
         break;
       }
       case ExternKind::Memory: {
         MemoryType t = im.memory;
-        t.limits.has_max = true;
-        t.limits.max = im.memory.limits.has_max && im.memory.limits.max < limits.max_memory_pages
-                           ? im.memory.limits.max
-                           : limits.max_memory_pages;
+        cap_maximum(t.limits, limits.max_memory_pages);
         auto r = store.create_memory(t);
         if ((ok = r.is_ok())) imports.push_back(Extern::memory(r.value()));
         break;
