@@ -168,6 +168,12 @@ Result<usize> FileSystem::find_locked(Node& dir, StringView name) {
   return Error::NotFound;
 }
 
+Result<usize> FileSystem::find_removable_locked(Node& dir, StringView name) {
+  if (!dir.is_directory()) return Error::NotDir;
+  TRY(check_new_name(name));
+  return find_locked(dir, name);
+}
+
 Result<Node*> FileSystem::lookup_locked(Node& dir, StringView name) {
   if (!dir.is_directory()) return Error::NotDir;
   TRY(check_name(name));
@@ -258,9 +264,7 @@ Result<void> FileSystem::unlink(const NodeRef& dir_ref, StringView name) {
   // chunks should not lengthen the critical section.
   NodeRef dropped = TRY(state_.with([&](State&) -> Result<NodeRef> {
     Node& dir = *dir_ref;
-    if (!dir.is_directory()) return Error::NotDir;
-    TRY(check_new_name(name));
-    usize index = TRY(find_locked(dir, name));
+    usize index = TRY(find_removable_locked(dir, name));
     Node& node = *dir.entries_[index].node;
     if (node.is_directory()) return Error::IsDir;
     u64 t = now();
@@ -275,9 +279,7 @@ Result<void> FileSystem::unlink(const NodeRef& dir_ref, StringView name) {
 Result<void> FileSystem::rmdir(const NodeRef& dir_ref, StringView name) {
   NodeRef dropped = TRY(state_.with([&](State&) -> Result<NodeRef> {
     Node& dir = *dir_ref;
-    if (!dir.is_directory()) return Error::NotDir;
-    TRY(check_new_name(name));
-    usize index = TRY(find_locked(dir, name));
+    usize index = TRY(find_removable_locked(dir, name));
     Node& node = *dir.entries_[index].node;
     if (!node.is_directory()) return Error::NotDir;
     if (!node.entries_.empty()) return Error::NotEmpty;

@@ -45,6 +45,17 @@ struct Model {
     nodes[0].inode = 1;
   }
 
+  // Records what the file system just created as `name` in directory `parent`: a node with one
+  // link and the file system's inode number, returned for the rest of its fields.
+  Node& add(int parent, const std::string& name, u64 inode) {
+    int id = next_id++;
+    Node& n = nodes[id];
+    n.nlink = 1;
+    n.inode = inode;
+    nodes.at(parent).children[name] = id;
+    return n;
+  }
+
   // Every directory with its absolute path.
   std::vector<std::pair<int, std::string>> dirs() const {
     std::vector<std::pair<int, std::string>> out;
@@ -177,13 +188,9 @@ TEST_F(ModelTest, RandomOperationsMatchTheModel) {
             break;
           }
           ASSERT_TRUE(r.is_ok());
-          int id = model.next_id++;
-          auto& n = model.nodes[id];
+          Model::Node& n = model.add(dir_id, name, r.value()->inode());
           n.symlink = true;
           n.data = target;
-          n.nlink = 1;
-          n.inode = r.value()->inode();
-          md.children[name] = id;
           break;
         }
         bool exclusive = rng() % 2;
@@ -191,11 +198,7 @@ TEST_F(ModelTest, RandomOperationsMatchTheModel) {
                                 exclusive ? CreateMode::Exclusive : CreateMode::OpenExisting);
         if (child_id < 0) {
           ASSERT_TRUE(r.is_ok());
-          int id = model.next_id++;
-          auto& n = model.nodes[id];
-          n.nlink = 1;
-          n.inode = r.value()->inode();
-          md.children[name] = id;
+          model.add(dir_id, name, r.value()->inode());
         } else if (exclusive) {
           EXPECT_EQ(error_of(r), Error::Exists);
         } else if (model.nodes.at(child_id).dir) {
@@ -215,13 +218,9 @@ TEST_F(ModelTest, RandomOperationsMatchTheModel) {
           EXPECT_EQ(error_of(r), Error::Exists);
         } else {
           ASSERT_TRUE(r.is_ok());
-          int id = model.next_id++;
-          auto& n = model.nodes[id];
+          Model::Node& n = model.add(dir_id, name, r.value()->inode());
           n.dir = true;
           n.parent = dir_id;
-          n.nlink = 1;
-          n.inode = r.value()->inode();
-          md.children[name] = id;
         }
         break;
       }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,36 @@ constexpr usize kBig = 16 << 20;  // 256 steps
 // keeps it off a CPU (a loaded test machine), so the order the tests check never depends on time.
 constexpr u64 kForever = ~u64{0};
 
+// A file system whose clock is a Rendezvous, and transfers started so that the next operation
+// gets in between two of their steps.
+struct SteppedFs {
+  Rendezvous clock;
+  fs::FileSystem fs{1ull << 30, &Rendezvous::read, &clock};
+  SteppedFs() {
+    clock.fs = &fs;
+    fs.set_step_patience(kForever);
+  }
+  // Runs `transfer` in a thread of its own and returns once it holds the lock at its commit
+  // point: the caller's next operation waits for the lock and gets it between two steps.
+  std::thread start(std::function<void()> transfer) {
+    clock.armed = true;
+    std::thread thread([transfer = std::move(transfer)] {
+      Rendezvous::transfer_thread = true;
+      transfer();
+    });
+    while (clock.armed.load()) std::this_thread::yield();
+    return thread;
+  }
+  // start()s writing `data` at offset 0 of `file`; sets `wrote` when the write has succeeded.
+  std::thread start_write(const NodeRef& file, const std::string& data) {
+    return start([this, &file, &data] {
+      EXPECT_TRUE(fs.write(file, 0, bytes(data)).is_ok());
+      wrote = true;
+    });
+  }
+  std::atomic<bool> wrote{false};
+};
+
 std::string pattern(usize size, u32 seed) {
   std::string s(size, '\0');
   for (usize i = 0; i < size; ++i) s[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
@@ -49,22 +80,13 @@ std::string pattern(usize size, u32 seed) {
 }
 
 TEST(Steps, AWriteLetsAnotherOperationInBetweenItsSteps) {
-  Rendezvous clock;
-  fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
-  clock.fs = &fs;
-  fs.set_step_patience(kForever);
+  SteppedFs stepped;
+  fs::FileSystem& fs = stepped.fs;
   NodeRef file = fs.create_file(fs.root(), "big", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 1);
-  std::atomic<bool> wrote{false};
-  clock.armed = true;
-  std::thread writer([&] {
-    Rendezvous::transfer_thread = true;
-    EXPECT_TRUE(fs.write(file, 0, bytes(data)).is_ok());
-    wrote = true;
-  });
   // Once the writer holds the lock at its commit point, waits for it: the clock holds the writer
   // until this thread waits, and the writer lets it in before its next step.
-  while (clock.armed.load()) std::this_thread::yield();
+  std::thread writer = stepped.start_write(file, data);
   u8 last = 0xff;
   auto got = fs.read(file, kBig - 1, support::Span<u8>(&last, 1));
   writer.join();
@@ -73,28 +95,23 @@ TEST(Steps, AWriteLetsAnotherOperationInBetweenItsSteps) {
   ASSERT_TRUE(got.is_ok());
   EXPECT_EQ(got.value(), 1u);
   EXPECT_EQ(last, 0);
-  EXPECT_TRUE(wrote.load());
+  EXPECT_TRUE(stepped.wrote.load());
   EXPECT_EQ(fs_test::read_string(fs, file, 0, kBig), data);
 }
 
 TEST(Steps, AReadLetsAnotherOperationInBetweenItsSteps) {
-  Rendezvous clock;
-  fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
-  clock.fs = &fs;
-  fs.set_step_patience(kForever);
+  SteppedFs stepped;
+  fs::FileSystem& fs = stepped.fs;
   NodeRef file = fs.create_file(fs.root(), "big", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 2);
   ASSERT_TRUE(fs.write(file, 0, bytes(data)).is_ok());
   std::string out(kBig, '\0');
   std::atomic<bool> read_done{false};
-  clock.armed = true;
-  std::thread reader([&] {
-    Rendezvous::transfer_thread = true;
+  std::thread reader = stepped.start([&] {
     auto got = fs.read(file, 0, support::Span<u8>(reinterpret_cast<u8*>(out.data()), kBig));
     EXPECT_TRUE(got.is_ok() && got.value() == kBig);
     read_done = true;
   });
-  while (clock.armed.load()) std::this_thread::yield();
   // Overwrites the last bytes while the reader is between steps: it reads the new bytes, which
   // a read done in one hold of the lock (before this write) could not have seen.
   std::string tail(16, '#');
@@ -106,23 +123,14 @@ TEST(Steps, AReadLetsAnotherOperationInBetweenItsSteps) {
 }
 
 TEST(Steps, ATruncateBetweenStepsCutsTheWriteOffAndLeavesNoStaleBytes) {
-  Rendezvous clock;
-  fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
-  clock.fs = &fs;
-  fs.set_step_patience(kForever);
+  SteppedFs stepped;
+  fs::FileSystem& fs = stepped.fs;
   NodeRef file = fs.create_file(fs.root(), "cut", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 3);
-  std::atomic<bool> wrote{false};
-  clock.armed = true;
-  std::thread writer([&] {
-    Rendezvous::transfer_thread = true;
-    EXPECT_TRUE(fs.write(file, 0, bytes(data)).is_ok());
-    wrote = true;
-  });
-  while (clock.armed.load()) std::this_thread::yield();
+  std::thread writer = stepped.start_write(file, data);
   ASSERT_TRUE(fs.truncate(file, 100).is_ok());
   writer.join();
-  EXPECT_TRUE(wrote.load());
+  EXPECT_TRUE(stepped.wrote.load());
   // As if the truncate came after the write: 100 bytes of it, and zeros when the file grows.
   EXPECT_EQ(fs.stat(file).size, 100u);
   ASSERT_TRUE(fs.truncate(file, 3 * fs::kChunkSize).is_ok());
@@ -137,18 +145,11 @@ TEST(Steps, ATruncateBetweenStepsCutsTheWriteOffAndLeavesNoStaleBytes) {
 // After a truncate between its steps, a write that finds the file grown again (by another write)
 // copies its own bytes at their own offsets: what it skipped does not shift the rest.
 TEST(Steps, AWriteCutOffAndGrownAgainKeepsItsBytesInPlace) {
-  Rendezvous clock;
-  fs::FileSystem fs(1ull << 30, &Rendezvous::read, &clock);
-  clock.fs = &fs;
-  fs.set_step_patience(kForever);
+  SteppedFs stepped;
+  fs::FileSystem& fs = stepped.fs;
   NodeRef file = fs.create_file(fs.root(), "regrown", CreateMode::Exclusive).release_value();
   std::string data = pattern(kBig, 4);
-  clock.armed = true;
-  std::thread writer([&] {
-    Rendezvous::transfer_thread = true;
-    EXPECT_TRUE(fs.write(file, 0, bytes(data)).is_ok());
-  });
-  while (clock.armed.load()) std::this_thread::yield();
+  std::thread writer = stepped.start_write(file, data);
   ASSERT_TRUE(fs.truncate(file, 100).is_ok());
   // Until the writer has copied a step while the file was 100 bytes long (the rest of it cut).
   for (u8 first = 0; first != static_cast<u8>(data[0]);) {

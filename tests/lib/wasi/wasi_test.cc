@@ -373,6 +373,16 @@ TEST_F(WasiTest, resolver_reports_wrong_types_and_unknown_names) {
   EXPECT_EQ(r.kind, wasi::ImportResolution::Kind::NotMine);
 }
 
+// The module of `text`, compiled; null (and a test failure) when it does not assemble or compile.
+std::unique_ptr<wasm::Module> compile_text(const char* text) {
+  auto bytes = wat::encode_module(text);
+  EXPECT_TRUE(bytes.is_ok()) << text;
+  if (bytes.is_error()) return nullptr;
+  auto compiled = wasm::Module::compile(bytes.value().span());
+  EXPECT_TRUE(compiled.is_ok()) << text;
+  return std::unique_ptr<wasm::Module>(compiled.is_ok() ? compiled.value() : nullptr);
+}
+
 // End to end: a text module linked through the resolver, bound to its memory, run to proc_exit.
 TEST(WasiModule, runs_a_text_module_to_proc_exit) {
   const char* text = R"((module
@@ -387,11 +397,8 @@ TEST(WasiModule, runs_a_text_module_to_proc_exit) {
       (call $proc_exit (i32.load (i32.const 8)))
       unreachable))
   )";
-  auto bytes = wat::encode_module(text);
-  ASSERT_TRUE(bytes.is_ok());
-  auto compiled = wasm::Module::compile(bytes.value().span());
-  ASSERT_TRUE(compiled.is_ok());
-  std::unique_ptr<wasm::Module> module(compiled.value());
+  std::unique_ptr<wasm::Module> module = compile_text(text);
+  ASSERT_NE(module, nullptr);
   wasm::MmapMemoryProvider provider;
   wasm::Store store(provider);
   FakeOs os;
@@ -430,11 +437,8 @@ TEST(WasiModule, trap_backtrace_lists_the_call_stack) {
     (func $middle (result i32) (call $inner (i32.const 0)))
     (func (export "_start") (drop (call $middle))))
   )";
-  auto bytes = wat::encode_module(text);
-  ASSERT_TRUE(bytes.is_ok());
-  auto compiled = wasm::Module::compile(bytes.value().span());
-  ASSERT_TRUE(compiled.is_ok());
-  std::unique_ptr<wasm::Module> module(compiled.value());
+  std::unique_ptr<wasm::Module> module = compile_text(text);
+  ASSERT_NE(module, nullptr);
   wasm::MmapMemoryProvider provider;
   wasm::Store store(provider);
   auto inst = store.instantiate(*module, {});

@@ -239,6 +239,9 @@ class FileSystem {
   Result<void> add_entry_locked(Node& dir, support::StringView name, Node& child);
   NodeRef remove_entry_locked(Node& dir, usize index);
   Result<usize> find_locked(Node& dir, support::StringView name);
+  // The entry unlink or rmdir removes: NotDir when `dir` is not a directory, Invalid or
+  // NameTooLong for a name no entry can have ("." and ".." too), NotFound.
+  Result<usize> find_removable_locked(Node& dir, support::StringView name);
   Result<Node*> lookup_locked(Node& dir, support::StringView name);
   enum class WriteAt : u8 { Offset, End };
   // write() and append(): takes the range, then copies in steps; returns the offset.
