@@ -58,7 +58,8 @@ void vformat(FormatSink& sink, StringView fmt, const FormatArg* args, usize coun
 
 namespace format_detail {
 
-template <typename T> FormatArg make_arg(const T& value) {
+// A value printed by its own format_value(FormatSink&, const T&).
+template <typename T> FormatArg custom_arg(const T& value) {
   FormatArg arg;
   arg.kind = FormatArg::Kind::Custom;
   arg.pointer = &value;
@@ -67,6 +68,7 @@ template <typename T> FormatArg make_arg(const T& value) {
   };
   return arg;
 }
+template <typename T> FormatArg make_arg(const T& value) { return custom_arg(value); }
 #define WARDEN_FORMAT_INT(T, KIND, FIELD, CAST) \
   inline FormatArg make_arg(const T& value) {   \
     FormatArg arg;                              \
@@ -122,13 +124,7 @@ template <typename T>
   requires __is_enum
 (T) FormatArg make_arg(const T& value) {
   if constexpr (requires(FormatSink& s) { format_value(s, value); }) {
-    FormatArg arg;
-    arg.kind = FormatArg::Kind::Custom;
-    arg.pointer = &value;
-    arg.custom = [](FormatSink& sink, const void* p) {
-      format_value(sink, *static_cast<const T*>(p));
-    };
-    return arg;
+    return custom_arg(value);
   } else {
     FormatArg arg;
     arg.kind = FormatArg::Kind::Signed;
