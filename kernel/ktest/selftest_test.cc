@@ -7,5 +7,5 @@ KTEST_MANUAL(selftest, must_fail) {
 }
 
 KTEST_MANUAL(selftest, hang) {
-  for (;;) __asm__ volatile("wfi");  // the QEMU runner's time limit must catch this
+  for (;;) arch::wait_for_interrupt();  // the QEMU runner's time limit must catch this
 }

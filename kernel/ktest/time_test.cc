@@ -1,5 +1,6 @@
 // The per-hart clock and deadline.
 #include <arch/cpu.h>
+#include <kernel/arch/ktest.h>
 #include <kernel/arch/smp.h>
 #include <kernel/arch/time.h>
 #include <kernel/ktest/ktest.h>
@@ -54,15 +55,7 @@ namespace {
 // A handler that uses the FPU as any C++ code may: clobbers every FP register and fcsr.
 u64 g_ticks = 0;
 void clobber_fpu_and_rearm(void*) {
-  __asm__ volatile(
-      "fcvt.d.l f0, zero\n fmv.d f1, f0\n fmv.d f2, f0\n fmv.d f3, f0\n fmv.d f4, f0\n"
-      "fmv.d f5, f0\n fmv.d f6, f0\n fmv.d f7, f0\n fmv.d f8, f0\n fmv.d f9, f0\n fmv.d f10, f0\n"
-      "fmv.d f11, f0\n fmv.d f12, f0\n fmv.d f13, f0\n fmv.d f14, f0\n fmv.d f15, f0\n"
-      "fmv.d f16, f0\n fmv.d f17, f0\n fmv.d f18, f0\n fmv.d f19, f0\n fmv.d f20, f0\n"
-      "fmv.d f21, f0\n fmv.d f22, f0\n fmv.d f23, f0\n fmv.d f24, f0\n fmv.d f25, f0\n"
-      "fmv.d f26, f0\n fmv.d f27, f0\n fmv.d f28, f0\n fmv.d f29, f0\n fmv.d f30, f0\n"
-      "fmv.d f31, f0\n csrwi fcsr, 0x1f" ::
-          : "memory");
+  ktest::clobber_fpu();
   ++g_ticks;
   ktime::arm(ktime::now_ns() + 20000, clobber_fpu_and_rearm, nullptr);
 }
