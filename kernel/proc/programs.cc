@@ -35,7 +35,7 @@ Table g_table;
 
 support::Atomic<u64> g_spawned{0}, g_ended{0}, g_slices{0}, g_preempted{0};
 support::Atomic<u32> g_first_program{0};
-support::Atomic<u64> g_slices_on_hart[8];
+support::Atomic<u64> g_slices_on_hart[arch::kMaxCpus];
 // The execution running a slice on each hart, for the slice timer.
 wasm::Execution* g_running[arch::kMaxCpus];
 
@@ -141,7 +141,7 @@ wasm::RunStatus run_slice(Program& p) {
   p.cpu_ns.fetch_add(end - start);
   p.slices.fetch_add(1);
   g_slices.fetch_add(1);
-  if (cpu < 8) g_slices_on_hart[cpu].fetch_add(1);
+  g_slices_on_hart[cpu].fetch_add(1);
   if (status == wasm::RunStatus::Interrupted) g_preempted.fetch_add(1);
   return status;
 }
@@ -885,7 +885,7 @@ Stats stats() {
   s.preempted = g_preempted.load();
   s.cached_modules = cache_size();
   s.cache_hits = cache_hits();
-  for (u32 i = 0; i < 8; ++i) s.slices_on_hart[i] = g_slices_on_hart[i].load();
+  for (u32 i = 0; i < arch::kMaxCpus; ++i) s.slices_on_hart[i] = g_slices_on_hart[i].load();
   return s;
 }
 

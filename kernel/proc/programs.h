@@ -9,6 +9,7 @@
 // and whoever waits for it learns the status and a one-line reason. See docs/programs.md.
 #pragma once
 
+#include <arch/cpu.h>
 #include <async/task.h>
 #include <support/result.h>
 #include <support/string_view.h>
@@ -172,7 +173,7 @@ struct Stats {
   u64 preempted = 0;  // slices stopped by the timer rather than by fuel
   u64 cached_modules = 0;
   u64 cache_hits = 0;
-  u64 slices_on_hart[8] = {};
+  u64 slices_on_hart[arch::kMaxCpus] = {};  // by CPU number
 };
 Stats stats();
 

@@ -279,7 +279,7 @@ HostStatus warden_stats(void* env, HostCall& call) {
                   s.memory_used / 1024, s.memory_limit / 1024, s.reserve / 1024,
                   s.cached_bytes / 1024);
   support::format(sink, "slices: {} ({} stopped by the timer); per hart:", s.slices, s.preempted);
-  for (u32 i = 0; i < 8; ++i) {
+  for (u32 i = 0; i < arch::kMaxCpus; ++i) {
     if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);
   }
   support::format(sink, "\n");
