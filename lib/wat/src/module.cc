@@ -9,6 +9,7 @@
 #include "literals.h"
 #include "name_map.h"
 #include "opcodes.h"
+#include "tokens.h"
 
 namespace wat {
 namespace {
@@ -109,28 +110,10 @@ class Encoder {
   }
   ParseResult<Token> peek(u32 k = 0) { return lx_.peek(k); }
   ParseResult<Token> next() { return lx_.next(); }
-  ParseResult<void> expect(TokenKind kind) {
-    Token t = TRY(next());
-    if (t.kind != kind) return unexpected(t);
-    return {};
-  }
-  ParseResult<void> expect_keyword(StringView word) {
-    Token t = TRY(next());
-    if (!t.is_keyword(word)) return unexpected(t);
-    return {};
-  }
-  ParseError unexpected(const Token& t) {
-    return ParseError{
-        t.kind == TokenKind::Eof ? ErrorCode::UnexpectedEnd : ErrorCode::UnexpectedToken,
-        t.location};
-  }
+  ParseResult<void> expect(TokenKind kind) { return wat::expect(lx_, kind); }
+  ParseResult<void> expect_keyword(StringView word) { return wat::expect_keyword(lx_, word); }
   // Whether the next tokens are `(` `word`.
-  ParseResult<bool> peek_clause(StringView word) {
-    Token t = TRY(peek(0));
-    if (!t.is(TokenKind::LParen)) return false;
-    Token k = TRY(peek(1));
-    return k.is_keyword(word);
-  }
+  ParseResult<bool> peek_clause(StringView word) { return wat::peek_clause(lx_, word); }
   ParseResult<StringView> optional_id() {
     Token t = TRY(peek());
     if (!t.is(TokenKind::Id)) return StringView();
@@ -141,7 +124,8 @@ class Encoder {
     return t.is(TokenKind::Id) ||
            (t.is(TokenKind::Reserved) && !t.text.empty() && t.text[0] >= '0' && t.text[0] <= '9');
   }
-  ParseResult<void> skip_to_close();  // consumes up to and including the `)` closing this level
+  // Consumes up to and including the `)` closing this level.
+  ParseResult<void> skip_to_close() { return wat::skip_to_close(lx_); }
   ParseResult<u64> number_u32(const Token& t) { return number(t, 32); }
   ParseResult<u64> number(const Token& t, u32 bits) {
     auto v = parse_unsigned(t.text, bits);
@@ -237,20 +221,6 @@ class Encoder {
   Bytes pending_;
   Bytes params_, results_;  // scratch for type uses
 };
-
-ParseResult<void> Encoder::skip_to_close() {
-  u64 depth = 1;
-  while (depth > 0) {
-    Token t = TRY(next());
-    if (t.is(TokenKind::LParen))
-      ++depth;
-    else if (t.is(TokenKind::RParen))
-      --depth;
-    else if (t.is(TokenKind::Eof))
-      return unexpected(t);
-  }
-  return {};
-}
 
 ParseResult<u32> Encoder::index(Space space) {
   Token t = TRY(next());

@@ -6,6 +6,7 @@
 #include <wat/script.h>
 
 #include "literals.h"
+#include "tokens.h"
 
 namespace wat {
 namespace {
@@ -18,33 +19,16 @@ class ScriptReader {
   ParseResult<Script> read();
 
  private:
-  ParseError unexpected(const Token& t) {
-    return ParseError{t.is(TokenKind::Eof) ? ErrorCode::UnexpectedEnd : ErrorCode::UnexpectedToken,
-                      t.location};
-  }
   ParseError oom() { return ParseError{ErrorCode::NoMemory, lx_.location()}; }
-  ParseResult<void> expect(TokenKind kind) {
-    Token t = TRY(lx_.next());
-    if (!t.is(kind)) return unexpected(t);
-    return {};
-  }
-  ParseResult<void> expect_keyword(StringView word) {
-    Token t = TRY(lx_.next());
-    if (!t.is_keyword(word)) return unexpected(t);
-    return {};
-  }
-  ParseResult<bool> peek_clause(StringView word) {
-    Token t = TRY(lx_.peek(0));
-    if (!t.is(TokenKind::LParen)) return false;
-    Token k = TRY(lx_.peek(1));
-    return k.is_keyword(word);
-  }
+  ParseResult<void> expect(TokenKind kind) { return wat::expect(lx_, kind); }
+  ParseResult<void> expect_keyword(StringView word) { return wat::expect_keyword(lx_, word); }
+  ParseResult<bool> peek_clause(StringView word) { return wat::peek_clause(lx_, word); }
   ParseResult<void> string(Vector<u8>& out) {
     Token t = TRY(lx_.next());
     if (!t.is(TokenKind::String)) return unexpected(t);
     return decode_string(t.text, out, t.location);
   }
-  ParseResult<void> skip_to_close();
+  ParseResult<void> skip_to_close() { return wat::skip_to_close(lx_); }
   ParseResult<void> module(ModuleDef& def);
   ParseResult<void> module_rest(ModuleDef& def, bool* definition);
   ParseResult<void> action(Action& action);
@@ -53,20 +37,6 @@ class ScriptReader {
 
   Lexer lx_;
 };
-
-ParseResult<void> ScriptReader::skip_to_close() {
-  u64 depth = 1;
-  while (depth > 0) {
-    Token t = TRY(lx_.next());
-    if (t.is(TokenKind::LParen))
-      ++depth;
-    else if (t.is(TokenKind::RParen))
-      --depth;
-    else if (t.is(TokenKind::Eof))
-      return unexpected(t);
-  }
-  return {};
-}
 
 // `(module $id? ...)` with the `(` not yet consumed.
 ParseResult<void> ScriptReader::module(ModuleDef& def) {
