@@ -2,7 +2,9 @@
 // checked builds themselves: a slot holding a value of another type stops the execution at the
 // instruction that reads it, with a message naming the function, the place and the types.
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "code.h"
 #include "wat_test_util.h"
@@ -154,22 +156,40 @@ TEST(CheckedBuild, CopyOfTheWrongTypeStopsThere) {
                "Copy operand 2 \\(frame slot 0\\) expects i64, holds i32");
 }
 
-TEST(CheckedBuild, ReturnOfTheWrongTypeStopsThere) {
-  auto c = compile(text("(module (func (export \"f\") (param i32) (result i64) i64.const 5))"));
-  ASSERT_TRUE(c.is_ok());
-  std::unique_ptr<Module> module(c.value());
-  Vector<u64>& code = module->functions[0].code;
-  // Const s1 5 t; Return 1 s1: make the return read the parameter.
-  ASSERT_EQ(word_op(code[3 + kTypeWords]), Op::Return) << disassemble(module->functions[0]);
-  code[3 + kTypeWords + 2] = 0;
+// A module compiled from text whose internal code a test then patches (as a translator bug
+// would have written it), and an execution of its export "f".
+struct Patched {
+  explicit Patched(const std::string& t) : store(provider) {
+    auto c = compile(text(t));
+    EXPECT_TRUE(c.is_ok()) << t;
+    if (c.is_ok()) module.reset(c.value());
+  }
+  Vector<u64>& code(u32 function) { return module->functions[function].code; }
+  // Instantiates the module and starts "f" with `args`: the execution to run.
+  Execution& start(std::vector<u64> args = {}) {
+    instance = MUST(store.instantiate(*module, {}));
+    execution = std::make_unique<Execution>(store);
+    EXPECT_TRUE(execution
+                    ->start(static_cast<FuncInst*>(instance->find_export("f").ptr),
+                            Span<const u64>(args.data(), args.size()))
+                    .is_ok());
+    return *execution;
+  }
   MmapMemoryProvider provider;
-  Store store(provider);
-  Instance* instance = MUST(store.instantiate(*module, {}));
-  Execution ex(store);
-  u64 arg = 1;
-  ASSERT_TRUE(
-      ex.start(static_cast<FuncInst*>(instance->find_export("f").ptr), Span<const u64>(&arg, 1))
-          .is_ok());
+  Store store;
+  std::unique_ptr<Module> module;
+  Instance* instance = nullptr;
+  std::unique_ptr<Execution> execution;
+};
+
+TEST(CheckedBuild, ReturnOfTheWrongTypeStopsThere) {
+  Patched p("(module (func (export \"f\") (param i32) (result i64) i64.const 5))");
+  ASSERT_NE(p.module, nullptr);
+  Vector<u64>& code = p.code(0);
+  // Const s1 5 t; Return 1 s1: make the return read the parameter.
+  ASSERT_EQ(word_op(code[3 + kTypeWords]), Op::Return) << disassemble(p.module->functions[0]);
+  code[3 + kTypeWords + 2] = 0;
+  Execution& ex = p.start({1});
   EXPECT_DEATH(ex.run(100),
                "function 0 `f` at code word 4 .*Return result 0 \\(frame slot 0\\) "
                "expects i64, holds i32");
@@ -178,66 +198,46 @@ TEST(CheckedBuild, ReturnOfTheWrongTypeStopsThere) {
 TEST(CheckedBuild, DroppedReferenceRetargetedIntoAnI64LocalStops) {
   // The leak with the drop fix undone by hand: global.get's dst rewritten to $x, as the
   // stale retarget did.
-  auto c = compile(
-      text("(module (func $d) (global $fg funcref (ref.func $d)) (func (export \"f\") (result i64) "
-           "(local $x i64) i64.const 0 global.get $fg drop local.set $x local.get $x))"));
-  ASSERT_TRUE(c.is_ok());
-  std::unique_ptr<Module> module(c.value());
-  Vector<u64>& code = module->functions[1].code;
+  Patched p(
+      "(module (func $d) (global $fg funcref (ref.func $d)) (func (export \"f\") (result i64) "
+      "(local $x i64) i64.const 0 global.get $fg drop local.set $x local.get $x))");
+  ASSERT_NE(p.module, nullptr);
+  Vector<u64>& code = p.code(1);
   // Const s1 0; GlobalGet s2 $fg; Copy $x <- s1 (local.set); Copy s1 <- $x; Return 1 s1. The
   // stale retarget made GlobalGet write $x, and local.set emitted nothing.
-  ASSERT_EQ(word_op(code[4]), Op::GlobalGet) << disassemble(module->functions[1]);
+  ASSERT_EQ(word_op(code[4]), Op::GlobalGet) << disassemble(p.module->functions[1]);
   ASSERT_EQ(word_op(code[8]), Op::Copy);
   code[5] = 0;
   code[10] = 0;
-  MmapMemoryProvider provider;
-  Store store(provider);
-  Instance* instance = MUST(store.instantiate(*module, {}));
-  Execution ex(store);
-  ASSERT_TRUE(ex.start(static_cast<FuncInst*>(instance->find_export("f").ptr), {}).is_ok());
+  Execution& ex = p.start();
   EXPECT_DEATH(ex.run(100),
                "function 1 `f` at code word 8 .*Copy operand 2 \\(frame slot 0\\) "
                "expects i64, holds funcref");
 }
 
 TEST(CheckedBuild, ArgumentOfTheWrongTypeStopsTheCall) {
-  auto c =
-      compile(text("(module (func $g (param i64) (result i64) local.get 0)"
-                   " (func (export \"f\") (param i32 i64) (result i64) local.get 1 call $g))"));
-  ASSERT_TRUE(c.is_ok());
-  std::unique_ptr<Module> module(c.value());
-  Vector<u64>& code = module->functions[1].code;
+  Patched p(
+      "(module (func $g (param i64) (result i64) local.get 0)"
+      " (func (export \"f\") (param i32 i64) (result i64) local.get 1 call $g))");
+  ASSERT_NE(p.module, nullptr);
+  Vector<u64>& code = p.code(1);
   // Copy s2 <- param 1 t; Call g s2: make the Copy read param 0.
   ASSERT_EQ(word_op(code[0]), Op::Copy);
   code[2] = 0;
-  MmapMemoryProvider provider;
-  Store store(provider);
-  Instance* instance = MUST(store.instantiate(*module, {}));
-  Execution ex(store);
-  u64 args[] = {1, 2};
-  ASSERT_TRUE(
-      ex.start(static_cast<FuncInst*>(instance->find_export("f").ptr), Span<const u64>(args, 2))
-          .is_ok());
+  Execution& ex = p.start({1, 2});
   EXPECT_DEATH(ex.run(100),
                "function 1 `f`.*Copy operand 2 \\(frame slot 0\\) expects i64, "
                "holds i32");
 }
 
 TEST(CheckedBuild, SlotNotWrittenInTheFrameStops) {
-  auto c =
-      compile(text("(module (func (export \"f\") (result i32) i32.const 1 i32.const 2 "
-                   "i32.add))"));
-  ASSERT_TRUE(c.is_ok());
-  std::unique_ptr<Module> module(c.value());
-  Vector<u64>& code = module->functions[0].code;
+  Patched p("(module (func (export \"f\") (result i32) i32.const 1 i32.const 2 i32.add))");
+  ASSERT_NE(p.module, nullptr);
+  Vector<u64>& code = p.code(0);
   // Const s0 1 t; I32AddImm s0 s0 2; Return: make the add read slot 3, never written.
   ASSERT_EQ(word_op(code[4]), Op::I32AddImm);
   code[6] = 24;
-  MmapMemoryProvider provider;
-  Store store(provider);
-  Instance* instance = MUST(store.instantiate(*module, {}));
-  Execution ex(store);
-  ASSERT_TRUE(ex.start(static_cast<FuncInst*>(instance->find_export("f").ptr), {}).is_ok());
+  Execution& ex = p.start();
   EXPECT_DEATH(ex.run(100), "I32AddImm operand 2 \\(frame slot 3\\) expects i32, holds nothing");
 }
 
