@@ -22,6 +22,19 @@
 #define SATP_SV48 (9 << 60)
 #define BOOT_STACK_SIZE (16 * 1024)
 
+/* table[510] -> physical 2 GiB.., table[511] -> 3 GiB.. (1 GiB leaves): the kernel image's 2 GiB
+   at the top of the address space, in either mode's table. Uses t3 and t5. */
+.macro map_kernel_gibs table
+  li t3, (2 << 28) | PTE_LEAF_RWX
+  li t5, 510 * 8
+  add t5, t5, \table
+  sd t3, 0(t5)
+  li t3, (3 << 28) | PTE_LEAF_RWX
+  li t5, 511 * 8
+  add t5, t5, \table
+  sd t3, 0(t5)
+.endm
+
   .section .text.boot, "ax"
   .globl _start
 _start:
@@ -67,14 +80,7 @@ _start:
 
   /* boot_pt_kernel[510] = 2 GiB..3 GiB -> 0x80000000.., [511] -> 0xc0000000.. */
   la t0, boot_pt_kernel
-  li t3, (2 << 28) | PTE_LEAF_RWX
-  li t5, 510 * 8
-  add t5, t5, t0
-  sd t3, 0(t5)
-  li t3, (3 << 28) | PTE_LEAF_RWX
-  li t5, 511 * 8
-  add t5, t5, t0
-  sd t3, 0(t5)
+  map_kernel_gibs t0
 
   /* Sv48 root: [0] identity, [256] direct map, [511] kernel. */
   la t0, boot_pt_root
@@ -123,14 +129,7 @@ _start:
   sd t3, 0(t4)
   addi t1, t1, 1
   bltu t1, t2, 4b
-  li t3, (2 << 28) | PTE_LEAF_RWX
-  li t5, 510 * 8
-  add t5, t5, t0
-  sd t3, 0(t5)
-  li t3, (3 << 28) | PTE_LEAF_RWX
-  li t5, 511 * 8
-  add t5, t5, t0
-  sd t3, 0(t5)
+  map_kernel_gibs t0
   srli t0, t0, 12
   li t1, SATP_SV39
   or t0, t0, t1
