@@ -25,6 +25,16 @@ Error parse_error(const std::vector<uint8_t>& bytes) {
   return result.is_error() ? result.error() : Error::NotFound;
 }
 
+// The parse error of the sample with header field `field` set to `value`, or moved by `delta`.
+Error header_set(size_t field, uint32_t value) {
+  std::vector<uint8_t> blob = sample();
+  set_be32(blob, field, value);
+  return parse_error(blob);
+}
+Error header_moved(size_t field, uint32_t delta) {
+  return header_set(field, get_be32(sample(), field) + delta);
+}
+
 // Offset of the first token `kind` in the structure block at or after `from`.
 size_t struct_offset(const std::vector<uint8_t>& blob) { return get_be32(blob, kStructOffset); }
 
@@ -184,48 +194,28 @@ TEST(Header, peek_total_size_reads_only_the_first_eight_bytes) {
 }
 
 TEST(Header, unsupported_versions_are_rejected) {
+  EXPECT_EQ(header_set(kVersion, 15), Error::BadVersion);
+  EXPECT_EQ(header_set(kLastCompatibleVersion, 18), Error::BadVersion);
   std::vector<uint8_t> blob = sample();
-  set_be32(blob, kVersion, 15);
-  EXPECT_EQ(parse_error(blob), Error::BadVersion);
-  blob = sample();
-  set_be32(blob, kLastCompatibleVersion, 18);
-  EXPECT_EQ(parse_error(blob), Error::BadVersion);
-  blob = sample();
   set_be32(blob, kVersion, 18);  // newer but backwards compatible to 16: fine
   EXPECT_TRUE(Blob::parse(blob.data(), blob.size()).is_ok());
 }
 
 TEST(Header, blocks_outside_totalsize_are_bad_layout) {
-  std::vector<uint8_t> blob = sample();
-  set_be32(blob, kStructSize, get_be32(blob, kStructSize) + 4096);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
-  blob = sample();
-  set_be32(blob, kStringsSize, get_be32(blob, kStringsSize) + 1);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
-  blob = sample();
-  set_be32(blob, kStringsOffset, 0xfffffff0);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
-  blob = sample();
-  set_be32(blob, kStructOffset, 0xfffffffc);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
-  blob = sample();
-  set_be32(blob, kTotalSize, 20);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
+  EXPECT_EQ(header_moved(kStructSize, 4096), Error::BadLayout);
+  EXPECT_EQ(header_moved(kStringsSize, 1), Error::BadLayout);
+  EXPECT_EQ(header_set(kStringsOffset, 0xfffffff0), Error::BadLayout);
+  EXPECT_EQ(header_set(kStructOffset, 0xfffffffc), Error::BadLayout);
+  EXPECT_EQ(header_set(kTotalSize, 20), Error::BadLayout);
 }
 
 TEST(Header, misaligned_blocks_are_bad_layout) {
-  std::vector<uint8_t> blob = sample();
-  set_be32(blob, kStructOffset, get_be32(blob, kStructOffset) + 2);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
-  blob = sample();
-  set_be32(blob, kReservationsOffset, get_be32(blob, kReservationsOffset) + 4);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
+  EXPECT_EQ(header_moved(kStructOffset, 2), Error::BadLayout);
+  EXPECT_EQ(header_moved(kReservationsOffset, 4), Error::BadLayout);
 }
 
 TEST(Header, blocks_inside_the_header_are_bad_layout) {
-  std::vector<uint8_t> blob = sample();
-  set_be32(blob, kReservationsOffset, 0);
-  EXPECT_EQ(parse_error(blob), Error::BadLayout);
+  EXPECT_EQ(header_set(kReservationsOffset, 0), Error::BadLayout);
 }
 
 TEST(Header, overlapping_blocks_are_bad_layout) {
