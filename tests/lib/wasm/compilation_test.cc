@@ -183,6 +183,14 @@ Outcome expect_same_in_steps(const Bytes& bytes, const std::string& what, u64* u
   return reference;
 }
 
+// The error every budget refuses `bytes` with (expect_same_in_steps checks that they agree); a
+// test failure, and the empty error, when it compiles.
+CompileError refusal(const Bytes& bytes, const std::string& what) {
+  Outcome o = expect_same_in_steps(bytes, what, nullptr);
+  EXPECT_TRUE(o.failed) << what;
+  return o.failed ? o.error : CompileError{};
+}
+
 // ---- modules ----
 
 // A module that uses most of the format: imports, a table, a memory, globals, exports, a start
@@ -397,10 +405,9 @@ TEST(Compilation, OneLargeFunctionIsSplitBetweenInstructions) {
   EXPECT_GT(bad.error.offset, m.size() - 10);
   Bytes cut = m;
   cut[cut.size() - 3] = 0xff;  // the final `local.get 0`
-  Outcome illegal = expect_same_in_steps(cut, "late illegal opcode", nullptr);
-  ASSERT_TRUE(illegal.failed);
-  EXPECT_STREQ(illegal.error.message, "illegal opcode");
-  EXPECT_EQ(illegal.error.offset, cut.size() - 2);
+  CompileError illegal = refusal(cut, "late illegal opcode");
+  EXPECT_STREQ(illegal.message, "illegal opcode");
+  EXPECT_EQ(illegal.offset, cut.size() - 2);
 }
 
 TEST(Compilation, InvalidFunctionsFailTheSameWithEveryBudget) {
@@ -467,30 +474,24 @@ TEST(Compilation, DataSectionErrorsAreTheSameWithEveryBudget) {
   for (Section& x : s) {
     if (x.id == 12) x.body = {3};
   }
-  Outcome count = expect_same_in_steps(join(s), "data count", nullptr);
-  ASSERT_TRUE(count.failed);
-  EXPECT_STREQ(count.error.message, "data count and data section have inconsistent lengths");
-  EXPECT_GT(count.error.offset, body_offset(full, 100));
+  CompileError count = refusal(join(s), "data count");
+  EXPECT_STREQ(count.message, "data count and data section have inconsistent lengths");
+  EXPECT_GT(count.offset, body_offset(full, 100));
 }
 
 TEST(Compilation, FinalChecksAreTheSameWithEveryBudget) {
   Bytes full = text(module_text(100));
   // memory.init without a data count section: malformed if there are data segments, else the
   // segment is unknown; both decided after the last section.
-  Outcome required = expect_same_in_steps(without(full, {12}), "data count required", nullptr);
-  ASSERT_TRUE(required.failed);
-  EXPECT_STREQ(required.error.message, "data count section required");
-  Outcome unknown = expect_same_in_steps(without(full, {11, 12}), "unknown segment", nullptr);
-  ASSERT_TRUE(unknown.failed);
-  EXPECT_STREQ(unknown.error.message, "unknown data segment");
+  EXPECT_STREQ(refusal(without(full, {12}), "data count required").message,
+               "data count section required");
+  EXPECT_STREQ(refusal(without(full, {11, 12}), "unknown segment").message, "unknown data segment");
   // A data count section and no data section.
-  Outcome count = expect_same_in_steps(without(full, {11}), "no data section", nullptr);
-  ASSERT_TRUE(count.failed);
-  EXPECT_STREQ(count.error.message, "data count and data section have inconsistent lengths");
+  EXPECT_STREQ(refusal(without(full, {11}), "no data section").message,
+               "data count and data section have inconsistent lengths");
   // Functions declared and no code section.
-  Outcome code = expect_same_in_steps(without(full, {10, 11}), "no code section", nullptr);
-  ASSERT_TRUE(code.failed);
-  EXPECT_STREQ(code.error.message, "function and code section have inconsistent lengths");
+  EXPECT_STREQ(refusal(without(full, {10, 11}), "no code section").message,
+               "function and code section have inconsistent lengths");
   // Errors before the code section.
   Outcome magic = expect_same_in_steps(Bytes{0x00, 0x61, 0x73, 0x6e, 1, 0, 0, 0}, "magic", nullptr);
   EXPECT_TRUE(magic.failed);
