@@ -38,6 +38,9 @@ u64 xorshift(u64& state) {
   return x;
 }
 
+// A counter's value for the statistics (Relaxed: counters order nothing).
+u64 counter(const support::Atomic<u64>& cell) { return cell.load(support::MemoryOrder::Relaxed); }
+
 }  // namespace
 
 // ---- TaskHeader ------------------------------------------------------------------------------
@@ -433,27 +436,21 @@ usize Executor::live_tasks() {
 
 Counters Executor::counters(u32 id) const {
   const CounterCells& cells = workers_[id].counters;
-  auto get = [](const support::Atomic<u64>& cell) {
-    return cell.load(support::MemoryOrder::Relaxed);
-  };
   Counters out;
-  out.polled = get(cells.polled);
-  out.completed = get(cells.completed);
-  out.spawned = get(cells.spawned);
-  out.woken_inside = get(cells.woken_inside);
-  out.woken_outside = get(cells.woken_outside);
-  out.stolen = get(cells.stolen);
+  out.polled = counter(cells.polled);
+  out.completed = counter(cells.completed);
+  out.spawned = counter(cells.spawned);
+  out.woken_inside = counter(cells.woken_inside);
+  out.woken_outside = counter(cells.woken_outside);
+  out.stolen = counter(cells.stolen);
   return out;
 }
 
 Counters Executor::counters() const {
-  auto get = [](const support::Atomic<u64>& cell) {
-    return cell.load(support::MemoryOrder::Relaxed);
-  };
   Counters sum;
-  sum.completed = get(outside_counters_.completed);
-  sum.spawned = get(outside_counters_.spawned);
-  sum.woken_outside = get(outside_counters_.woken_outside);
+  sum.completed = counter(outside_counters_.completed);
+  sum.spawned = counter(outside_counters_.spawned);
+  sum.woken_outside = counter(outside_counters_.woken_outside);
   for (u32 i = 0; i < worker_count_; ++i) {
     Counters one = counters(i);
     sum.polled += one.polled;
