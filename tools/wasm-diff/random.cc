@@ -4,6 +4,16 @@
 
 namespace wasm_diff {
 
+namespace {
+// The bits of a multiple of 1/4 between -5 and 5, which every float type holds exactly.
+template <typename Float, typename Bits> Bits small_quarter(Rng& rng) {
+  Float value = static_cast<Float>(static_cast<int32_t>(rng.below(41)) - 20) / 4;
+  Bits bits;
+  __builtin_memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+}  // namespace
+
 uint64_t edge_bits(Rng& rng, ValType t) {
   static const uint32_t kI32[] = {0,          1,          2,          0xffffffff, 0x7fffffff,
                                   0x80000000, 0x7ffffffe, 0x80000001, 0xffff,     0x10000,
@@ -53,22 +63,12 @@ uint64_t edge_bits(Rng& rng, ValType t) {
       return rng.next();
     case ValType::F32: {
       if (r < 60) return rng.pick(kF32);
-      if (r < 80) {
-        float f = static_cast<float>(static_cast<int32_t>(rng.below(41)) - 20) / 4;
-        uint32_t b;
-        __builtin_memcpy(&b, &f, 4);
-        return b;
-      }
+      if (r < 80) return small_quarter<float, uint32_t>(rng);
       return static_cast<uint32_t>(rng.next());
     }
     case ValType::F64: {
       if (r < 60) return rng.pick(kF64);
-      if (r < 80) {
-        double d = static_cast<double>(static_cast<int32_t>(rng.below(41)) - 20) / 4;
-        uint64_t b;
-        __builtin_memcpy(&b, &d, 8);
-        return b;
-      }
+      if (r < 80) return small_quarter<double, uint64_t>(rng);
       return rng.next();
     }
     default: return 0;
