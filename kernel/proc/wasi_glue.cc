@@ -60,6 +60,8 @@ Errno errno_of(fs::Error error) {
     case fs::Error::Busy: return Errno::Busy;
     case fs::Error::FileTooBig: return Errno::Fbig;
     case fs::Error::Loop: return Errno::Loop;
+    case fs::Error::Io: return Errno::Io;
+    case fs::Error::ReadOnly: return Errno::Rofs;
   }
   return Errno::Io;
 }

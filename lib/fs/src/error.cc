@@ -16,6 +16,8 @@ const char* error_name(Error error) {
     case Error::Busy: return "busy";
     case Error::FileTooBig: return "file too big";
     case Error::Loop: return "too many symlinks";
+    case Error::Io: return "i/o error";
+    case Error::ReadOnly: return "read-only file system";
   }
   return "?";
 }

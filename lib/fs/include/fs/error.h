@@ -19,6 +19,8 @@ enum class Error : u8 {
   Busy,          // EBUSY: for callers (removing "/" by path); FileSystem itself never returns it
   FileTooBig,    // EFBIG: an offset or size over kMaxFileSize
   Loop,          // ELOOP: more than kMaxSymlinkHops symlinks while resolving a path
+  Io,            // EIO: the device failed, or what it holds is damaged (a disk file system)
+  ReadOnly,      // EROFS: a change to a file system mounted read-only
 };
 
 // A stable, short, lower-case name for `error` ("not found", "no space" ...).
