@@ -19,9 +19,12 @@ struct FeatureName {
   const char* name;
 };
 constexpr FeatureName kIncompatNames[] = {
-    {kIncompatRevoke, "revoke"},           {kIncompat64Bit, "64bit"},
-    {kIncompatAsyncCommit, "async_commit"}, {kIncompatCsumV2, "csum_v2"},
-    {kIncompatCsumV3, "csum_v3"},          {kIncompatFastCommit, "fast_commit"},
+    {kIncompatRevoke, "revoke"},
+    {kIncompat64Bit, "64bit"},
+    {kIncompatAsyncCommit, "async_commit"},
+    {kIncompatCsumV2, "csum_v2"},
+    {kIncompatCsumV3, "csum_v3"},
+    {kIncompatFastCommit, "fast_commit"},
 };
 
 // Writes the reason into *why (when there is one) and returns Invalid.

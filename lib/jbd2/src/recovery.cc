@@ -185,8 +185,10 @@ fs::Result<void> Journal::replay_batch(support::Span<const Tag> tags) {
   TRY(resize(buffer, tags.size() * block_size_));
   TRY(resize(requests, tags.size()));
   for (usize i = 0; i < tags.size(); ++i)
-    requests[i] = fs::BlockRequest{false, sector_of(location_.blocks[tags[i].index]),
-                                   {buffer.data() + i * block_size_, block_size_}, {}};
+    requests[i] = fs::BlockRequest{false,
+                                   sector_of(location_.blocks[tags[i].index]),
+                                   {buffer.data() + i * block_size_, block_size_},
+                                   {}};
   TRY(location_.device->transfer(requests.span()));
   for (usize i = 0; i < tags.size(); ++i) {
     if (tags[i].escaped) store_be32(buffer.data() + i * block_size_, kMagic);

@@ -7,8 +7,8 @@
 
 namespace jbd2 {
 
-template <typename T, typename Less> void sift_down(support::Span<T> items, usize root, usize size,
-                                                    Less less) {
+template <typename T, typename Less>
+void sift_down(support::Span<T> items, usize root, usize size, Less less) {
   for (;;) {
     usize child = 2 * root + 1;
     if (child >= size) return;

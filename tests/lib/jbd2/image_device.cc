@@ -12,13 +12,15 @@ namespace jbd2_test {
 
 ImageDevice ImageDevice::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   return ImageDevice(std::move(bytes));
 }
 
 void ImageDevice::save(const std::string& path) const {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes_.data()), static_cast<std::streamsize>(bytes_.size()));
+  out.write(reinterpret_cast<const char*>(bytes_.data()),
+            static_cast<std::streamsize>(bytes_.size()));
 }
 
 fs::Result<void> ImageDevice::transfer(support::Span<fs::BlockRequest> requests) {
@@ -73,6 +75,11 @@ fs::Result<void> CrashDevice::transfer(support::Span<fs::BlockRequest> requests)
 
 fs::Result<void> CrashDevice::flush() {
   if (crashed_) return fs::Error::Io;
+  if (writes_left_ == 0) {
+    cut_power();
+    return fs::Error::Io;
+  }
+  --writes_left_;
   for (Pending& p : pending_) MUST(disk_.write(p.sector, {p.data.data(), p.data.size()}));
   pending_.clear();
   return {};
@@ -134,14 +141,15 @@ jbd2::Location location(fs::BlockDevice& device, const std::vector<u64>& blocks,
   return where;
 }
 
-void set_needs_recovery(ImageDevice& image) {
-  image.bytes()[1024 + 0x60] |= 0x4;
-}
+void set_needs_recovery(ImageDevice& image) { image.bytes()[1024 + 0x60] |= 0x4; }
 
 std::string temp_path(const std::string& name) {
   const testing::TestInfo* info = testing::UnitTest::GetInstance()->current_test_info();
   std::string dir = testing::TempDir();
-  return dir + "jbd2_" + std::to_string(getpid()) + "_" + info->name() + "_" + name;
+  std::string test = info->name();
+  for (char& c : test)
+    if (c == '/') c = '_';  // parameterised tests: "name/param"
+  return dir + "jbd2_" + std::to_string(getpid()) + "_" + test + "_" + name;
 }
 
 }  // namespace jbd2_test

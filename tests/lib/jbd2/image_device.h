@@ -27,6 +27,7 @@ class ImageDevice : public fs::BlockDevice {
   }
 
   std::vector<uint8_t>& bytes() { return bytes_; }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
   std::vector<uint8_t> block(u64 number, u32 block_size) const;
   u64 writes() const { return writes_; }
   u64 flushes() const { return flushes_; }
@@ -38,8 +39,9 @@ class ImageDevice : public fs::BlockDevice {
 };
 
 // A device whose writes stay in a volatile cache until flush(); after `writes_allowed` write
-// requests the power goes: every later request fails, and of the writes not yet flushed a random
-// subset (any order, as a disk's cache may) reaches the medium. The medium is `disk`.
+// requests and flushes the power goes: that request and every later one fail, and of the writes
+// not yet flushed a random subset (any order, as a disk's cache may) reaches the medium. The
+// medium is `disk`.
 class CrashDevice : public fs::BlockDevice {
  public:
   CrashDevice(ImageDevice& disk, u64 writes_allowed, u32 seed)

@@ -37,11 +37,11 @@ inline constexpr usize kSize = 12;
 // The journal superblock, at offset 0 of journal block 0 (1024 bytes; v1 ends at kFeatureCompat).
 namespace sb {
 inline constexpr usize kBlockSize = 0xC;
-inline constexpr usize kMaxLen = 0x10;     // blocks in the journal, superblock included
-inline constexpr usize kFirst = 0x14;      // first block of the log
-inline constexpr usize kSequence = 0x18;   // sequence number of the transaction at s_start
-inline constexpr usize kStart = 0x1C;      // first block of the log's oldest transaction; 0: empty
-inline constexpr usize kErrno = 0x20;      // set when the journal was aborted
+inline constexpr usize kMaxLen = 0x10;    // blocks in the journal, superblock included
+inline constexpr usize kFirst = 0x14;     // first block of the log
+inline constexpr usize kSequence = 0x18;  // sequence number of the transaction at s_start
+inline constexpr usize kStart = 0x1C;     // first block of the log's oldest transaction; 0: empty
+inline constexpr usize kErrno = 0x20;     // set when the journal was aborted
 inline constexpr usize kFeatureCompat = 0x24;
 inline constexpr usize kFeatureIncompat = 0x28;
 inline constexpr usize kFeatureRoCompat = 0x2C;

@@ -46,7 +46,7 @@ struct Block {
 };
 
 struct RecoveryStats {
-  u32 transactions = 0;    // complete transactions found in the log
+  u32 transactions = 0;     // complete transactions found in the log
   u32 blocks_replayed = 0;  // home blocks written (each once: the newest copy)
   u32 blocks_revoked = 0;   // logged copies skipped because a later revoke record covers them
 };
@@ -89,8 +89,7 @@ class Journal {
   // without the 64bit feature), a home both in `blocks` and `revoked`, more than
   // max_transaction_blocks(), revokes on a v1 journal, or a journal that needs recovery.
   // NoSpace: the log lacks room now (write the committed blocks home, checkpointed(), retry).
-  fs::Result<void> commit(support::Span<const Block> blocks,
-                          support::Span<const u64> revoked = {});
+  fs::Result<void> commit(support::Span<const Block> blocks, support::Span<const u64> revoked = {});
 
   // The caller has written every committed block home and flushed: the log is empty again
   // (s_start 0, s_sequence the next sequence number), written and flushed.
@@ -144,13 +143,13 @@ class Journal {
 
   Location location_;
   u32 block_size_ = 0;
-  u64 device_blocks_ = 0;  // the device's size in blocks: every home is below it
+  u64 device_blocks_ = 0;           // the device's size in blocks: every home is below it
   support::Vector<u8> superblock_;  // journal block 0 as read, rewritten with new fields
   u32 version_ = 0;                 // 1 or 2
   u32 max_len_ = 0;
   u32 first_ = 0;
-  u32 start_ = 0;     // s_start as on disk
-  u32 incompat_ = 0;  // s_feature_incompat (0 for v1)
+  u32 start_ = 0;      // s_start as on disk
+  u32 incompat_ = 0;   // s_feature_incompat (0 for v1)
   u32 csum_seed_ = 0;  // crc32c(~0, uuid)
   bool needs_recovery_ = false;
   bool aborted_ = false;
