@@ -314,8 +314,12 @@ x_wasm_diff_tier() {
   return $rc
 }
 
-# help: fuzz [SECONDS] | fuzz --diff [N] [--gen seq|ttf|spec|all] [--checked] [--seed S] [--log FILE]  libFuzzer over decode+validate+instantiate+run (default 60 s), or N modules of each generator (default 1000, all) compared with wabt's interpreter
+# help: fuzz [SECONDS] | fuzz jbd2|ext2 [SECONDS] | fuzz --diff [N] [--gen seq|ttf|spec|all] [--checked] [--seed S] [--log FILE]  libFuzzer over decode+validate+instantiate+run (default 60 s), over the journal or ext2 reader (tools/x.d/fs.sh, default 60 s), or N modules of each generator (default 1000, all) compared with wabt's interpreter
 cmd_fuzz() {
+  if [[ "${1:-}" == jbd2 || "${1:-}" == ext2 ]]; then
+    x_fs_fuzz "$@"
+    return
+  fi
   if [[ "${1:-}" == --diff ]]; then
     shift
     x_wasm_fuzz_diff "$@"

@@ -47,6 +47,30 @@ fs::Result<Journal*> Journal::open(Location location, support::FormatSink* why) 
   return journal;
 }
 
+namespace {
+
+// Appends what is formatted to a Vector<char> (as much as memory allows).
+class VectorSink final : public support::FormatSink {
+ public:
+  explicit VectorSink(support::Vector<char>& out) : out_(out) {}
+  void write(const char* data, usize size) override {
+    for (usize i = 0; i < size; ++i)
+      if (out_.try_push(data[i]).is_error()) return;
+  }
+  using FormatSink::write;
+
+ private:
+  support::Vector<char>& out_;
+};
+
+}  // namespace
+
+fs::Result<Journal*> Journal::open(Location location, support::Vector<char>* why) {
+  if (why == nullptr) return open(support::move(location), static_cast<support::FormatSink*>(nullptr));
+  VectorSink sink(*why);
+  return open(support::move(location), &sink);
+}
+
 fs::Result<void> Journal::load_superblock(support::FormatSink* why) {
   fs::BlockDevice* device = location_.device;
   u32 size = location_.block_size;

@@ -218,6 +218,16 @@ TEST_F(JournalTest, refuses_unknown_incompatible_features_by_name) {
   EXPECT_STREQ(why, "journal: unsupported incompatible features: async_commit fast_commit 0x100");
 }
 
+TEST_F(JournalTest, says_why_into_a_vector_too) {
+  ImageDevice image = ImageDevice::load(path_);
+  u8* sb = image.bytes().data() + blocks_[0] * kBlock;
+  jbd2::store_be32(sb + jbd2::sb::kFeatureIncompat, 0x20);
+  support::Vector<char> why;
+  ASSERT_TRUE(jbd2::Journal::open(location(image, blocks_), &why).is_error());
+  EXPECT_EQ(std::string(why.data(), why.size()),
+            "journal: unsupported incompatible features: fast_commit");
+}
+
 TEST_F(JournalTest, refuses_a_block_size_other_than_the_file_systems) {
   ImageDevice image = ImageDevice::load(path_);
   char why[200];

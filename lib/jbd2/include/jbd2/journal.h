@@ -64,6 +64,8 @@ class Journal {
   // ("async_commit", "fast_commit", or the bit in hex). Io when the device fails. The caller
   // owns the returned journal (delete).
   static fs::Result<Journal*> open(Location location, support::FormatSink* why = nullptr);
+  // The same, appending the reason's characters (no NUL) to *why.
+  static fs::Result<Journal*> open(Location location, support::Vector<char>* why);
 
   // The log holds transactions that may not be home yet (s_start != 0): call recover().
   bool needs_recovery() const { return needs_recovery_; }
