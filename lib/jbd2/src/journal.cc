@@ -66,7 +66,8 @@ class VectorSink final : public support::FormatSink {
 }  // namespace
 
 fs::Result<Journal*> Journal::open(Location location, support::Vector<char>* why) {
-  if (why == nullptr) return open(support::move(location), static_cast<support::FormatSink*>(nullptr));
+  if (why == nullptr)
+    return open(support::move(location), static_cast<support::FormatSink*>(nullptr));
   VectorSink sink(*why);
   return open(support::move(location), &sink);
 }
