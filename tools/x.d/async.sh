@@ -17,11 +17,17 @@ x_tsan_test() {
 # The executor's tests under ThreadSanitizer (the plain and ASan builds run them with the others).
 test_tier_16_async_tsan() { x_tsan_test async_test; }
 
-# Builds the host tree and with it the executor's benchmark when Google Benchmark is installed
-# (tools/bench-async). Sets BENCH_ASYNC.
+# Builds the executor's benchmark (tools/bench-async; only when Google Benchmark is installed)
+# in the host tree: that target alone. Sets BENCH_ASYNC.
 x_bench_async_build() {
-  x_host_build || return 1
-  BENCH_ASYNC="$ROOT/build/host/tools/bench-async/bench_async"
+  local dir="$ROOT/build/host"
+  x_configure "$dir" || return 1
+  BENCH_ASYNC="$dir/tools/bench-async/bench_async"
+  if ! ninja -C "$dir" -t targets all 2>/dev/null | grep -q '^bench_async:'; then
+    echo "x bench: no target bench_async in $dir (is libbenchmark-dev installed?)" >&2
+    return 1
+  fi
+  x_ninja "$dir" bench_async || return 1
   if [[ ! -x "$BENCH_ASYNC" ]]; then
     echo "x bench: $BENCH_ASYNC was not built (is libbenchmark-dev installed?)" >&2
     return 1
@@ -35,26 +41,81 @@ bench_async() {
   "$BENCH_ASYNC" --benchmark_counters_tabular=true "$@"
 }
 
-# `./x bench executor`: the executor's workloads (host, 1 and 2 workers) beside the same workloads
-# on Boost.Asio's thread_pool, in one run of bench_async, as one table (median of 3 repetitions).
-# Takes about a minute. Extra arguments go to Google Benchmark (e.g. --benchmark_filter=yield).
-bench_executor() {
-  x_bench_async_build || return 1
-  local json log
-  json="$(mktemp --suffix=.json)"
+# The tokio reference (tools/bench-async/tokio): packages that only the benchmark needs, so
+# ./x setup (and CI) leaves them out and `./x bench executor` installs them the first time it
+# runs (x_optional_packages in ./x).
+X_TOKIO_PACKAGES=(librust-tokio-dev cargo)
+
+# Builds the tokio reference offline with Debian's cargo and rustc (/usr/bin: another cargo on
+# PATH writes a lock file Debian's cannot read) against Debian's crate registry, all under
+# build/bench/tokio: a CARGO_HOME whose config.toml replaces crates.io with the directory
+# /usr/share/cargo/registry, a copy of the crate (so that Cargo.lock stays out of the tree) and
+# the target folder. Sets TOKIO_REFERENCE and TOKIO_LABEL; without the packages prints why the
+# reference is skipped and fails.
+x_tokio_build() {
+  x_optional_packages "the tokio reference" "${X_TOKIO_PACKAGES[@]}" || return 1
+  local dir="$ROOT/build/bench/tokio" log
+  mkdir -p "$dir/cargo-home" "$dir/crate"
+  printf '%s\n' '[source.crates-io]' 'replace-with = "debian"' '' '[source.debian]' \
+    'directory = "/usr/share/cargo/registry"' '' '[net]' 'offline = true' \
+    >"$dir/cargo-home/config.toml"
+  cp -rp "$ROOT/tools/bench-async/tokio/Cargo.toml" "$ROOT/tools/bench-async/tokio/src" \
+    "$dir/crate/"
   log="$(mktemp)"
-  echo "x bench executor: running bench_async, 3 repetitions per figure (about a minute)..."
-  # The table below replaces Google Benchmark's console report (and repeats its Boost.Asio note).
-  if ! "$BENCH_ASYNC" --benchmark_repetitions=3 --benchmark_min_time=0.5 \
-      --benchmark_out="$json" --benchmark_out_format=json "$@" >"$log" 2>&1; then
-    tail -n 20 "$log" >&2
-    rm -f "$json" "$log"
-    echo "x bench: bench_async failed" >&2
+  if ! CARGO_HOME="$dir/cargo-home" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+      /usr/bin/cargo build --release --offline --manifest-path "$dir/crate/Cargo.toml" \
+      --target-dir "$dir/target" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    echo "x bench: the tokio reference skipped: it did not build (above)"
     return 1
   fi
   rm -f "$log"
+  TOKIO_REFERENCE="$dir/target/release/tokio-reference"
+  local version
+  version="$(grep -A1 '^name = "tokio"$' "$dir/crate/Cargo.lock" |
+    sed -n 's/^version = "\(.*\)"/\1/p')"
+  TOKIO_LABEL="tokio ${version:-?} multi_thread runtime"
+}
+
+# `./x bench executor`: the executor's workloads (host, 1 and 2 workers) beside the same
+# workloads on Boost.Asio's thread_pool (in bench_async) and on tokio's multi-threaded runtime
+# (x_tokio_build), as one table and a chart (build/bench/executor.svg). The programs run in
+# turn, X_BENCH_ROUNDS rounds (default 3; each round runs every figure once, in random order);
+# each figure is the median of its rounds. About two minutes. Extra arguments go to Google
+# Benchmark (e.g. --benchmark_filter=yield; the tokio reference takes it as a plain substring).
+bench_executor() {
+  x_bench_async_build || return 1
+  local tokio="" filter="" arg
+  x_tokio_build && tokio="$TOKIO_REFERENCE"
+  x_optional_packages "the chart" "${X_CHART_PACKAGES[@]}" || true
+  for arg in "$@"; do
+    [[ "$arg" == --benchmark_filter=* ]] && filter="${arg#--benchmark_filter=}"
+  done
+  local rounds="${X_BENCH_ROUNDS:-3}" round dir
+  dir="$(mktemp -d)"
+  echo "x bench executor: $rounds rounds of bench_async (Warden, Boost.Asio)${tokio:+ and the tokio reference}, in turn..."
+  for ((round = 1; round <= rounds; round++)); do
+    if ! "$BENCH_ASYNC" --benchmark_min_time=0.5 --benchmark_enable_random_interleaving=true \
+        --benchmark_out="$dir/async-$round.json" --benchmark_out_format=json "$@" \
+        >"$dir/log" 2>&1; then
+      tail -n 20 "$dir/log" >&2
+      rm -rf "$dir"
+      echo "x bench: bench_async failed" >&2
+      return 1
+    fi
+    if [[ -n "$tokio" ]] && ! "$tokio" --min-time=0.5 --filter="$filter" \
+        --reference="$TOKIO_LABEL" --out="$dir/tokio-$round.json" 2>"$dir/log"; then
+      tail -n 20 "$dir/log" >&2
+      rm -rf "$dir"
+      echo "x bench: the tokio reference failed" >&2
+      return 1
+    fi
+  done
+  # The table below replaces Google Benchmark's console report (and repeats its Boost.Asio note).
   local status=0
-  python3 "$ROOT/tools/bench-async/executor_table.py" "$json" || status=$?
-  rm -f "$json"
+  "$X_CHART_PYTHON" "$ROOT/tools/bench-async/executor_table.py" --svg "$ROOT/build/bench/executor.svg" \
+    "$dir"/*.json || status=$?
+  rm -rf "$dir"
   return "$status"
 }

@@ -367,7 +367,8 @@ bench_engine() {
   mkdir -p "$dir"
   local run="$ROOT/build/host/tools/wasm-run/wasm-run"
   printf '%-10s %12s %10s %12s %10s %10s %10s\n' program checksum engine wasm-interp native interp/eng eng/native
-  local geo_i=0 geo_n=0 n=0 entry name def e i nt ce ci cn
+  local geo_i=0 geo_n=0 n=0 entry name def e i nt ce ci cn tsv="$dir/engine.tsv"
+  printf 'program\tWarden engine\twasm-interp\tnative\n' >"$tsv"
   for entry in "${WASM_BENCH[@]}"; do
     name="${entry%%:*}" def="${entry#*:}"
     clang-19 --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--export=run "$def" \
@@ -383,10 +384,14 @@ bench_engine() {
     [[ "$ce" != "$cn" || "$ci" != "$cn" ]] && mark="MISMATCH($ce/$ci/$cn)"
     printf '%-10s %12s %9ss %11ss %9ss %9.1fx %9.1fx\n' "$name" "$mark" "$e" "$i" "$nt" \
       "$(awk "BEGIN{print $i / $e}")" "$(awk "BEGIN{print $e / ($nt > 0.001 ? $nt : 0.001)}")"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$e" "$i" "$nt" >>"$tsv"
     geo_i=$(awk "BEGIN{print $geo_i + log($i / $e)}")
     geo_n=$(awk "BEGIN{print $geo_n + log($e / ($nt > 0.001 ? $nt : 0.001))}")
     n=$((n + 1))
   done
   printf 'geometric mean: engine is %.1fx faster than wasm-interp, %.1fx slower than native\n' \
     "$(awk "BEGIN{print exp($geo_i / $n)}")" "$(awk "BEGIN{print exp($geo_n / $n)}")"
+  x_optional_packages "the chart" "${X_CHART_PACKAGES[@]}" || return 0
+  "$X_CHART_PYTHON" "$ROOT/tools/bench/chart.py" "$ROOT/build/bench/engine.svg" \
+    "The engine against wabt's wasm-interp and native code" "seconds (lower is better)" --log <"$tsv"
 }
