@@ -82,8 +82,9 @@ x_tokio_build() {
 # workloads on Boost.Asio's thread_pool (in bench_async) and on tokio's multi-threaded runtime
 # (x_tokio_build), as one table and a chart (build/bench/executor.svg). The programs run in
 # turn, X_BENCH_ROUNDS rounds (default 3; each round runs every figure once, in random order);
-# each figure is the median of its rounds. About two minutes. Extra arguments go to Google
-# Benchmark (e.g. --benchmark_filter=yield; the tokio reference takes it as a plain substring).
+# each figure is the median of its rounds. Then the kernel's figures (x_executor_kernel_figures;
+# X_BENCH_KERNEL=0 leaves them out). About four minutes. Extra arguments go to Google Benchmark
+# (e.g. --benchmark_filter=yield; the tokio reference takes it as a plain substring).
 bench_executor() {
   x_bench_async_build || return 1
   local tokio="" filter="" arg
@@ -116,6 +117,34 @@ bench_executor() {
   local status=0
   "$X_CHART_PYTHON" "$ROOT/tools/bench-async/executor_table.py" --svg "$ROOT/build/bench/executor.svg" \
     "$dir"/*.json || status=$?
+  rm -rf "$dir"
+  [[ "$status" == 0 ]] || return "$status"
+  [[ "${X_BENCH_KERNEL:-1}" == 0 ]] && return 0
+  echo
+  x_executor_kernel_figures
+}
+
+# The kernel half of `./x bench executor`: boots the kernel (no initrd) at --smp 1, 2 and 4 with
+# the manual test bench.executor (kernel/ktest/executor_bench.cc) and prints its figures as one
+# table and a chart (build/bench/executor-kernel.svg).
+x_executor_kernel_figures() {
+  x_kernel_build || return 1
+  local dir smp
+  dir="$(mktemp -d)"
+  echo "x bench executor: the kernel's executor under QEMU at --smp 1, 2 and 4..."
+  for smp in 1 2 4; do
+    if ! python3 "$ROOT/tools/qemu/qemu.py" --kernel "$KERNEL_ELF" --smp "$smp" --mem 256M \
+        --timeout 600 -- "test=bench.executor" | tr -d '\r' >"$dir/smp$smp.log" ||
+        ! grep -q '^ktest: 1 passed, 0 failed' "$dir/smp$smp.log"; then
+      tail -n 20 "$dir/smp$smp.log" >&2
+      rm -rf "$dir"
+      echo "x bench: bench.executor failed at --smp $smp" >&2
+      return 1
+    fi
+  done
+  local status=0
+  "$X_CHART_PYTHON" "$ROOT/tools/bench-async/kernel_table.py" --svg "$ROOT/build/bench/executor-kernel.svg" \
+    "$dir"/smp*.log || status=$?
   rm -rf "$dir"
   return "$status"
 }
