@@ -104,9 +104,16 @@ fs::Result<void> Journal::load_superblock(support::FormatSink* why) {
   if (first_ == 0 || first_ >= max_len_ || max_len_ - first_ < kMinLogBlocks)
     return refuse(why, "journal: a log from block {} to {} is misplaced or too small", first_,
                   max_len_);
-  for (u32 i = 0; i < max_len_; ++i)
+  if (sorted_blocks_.try_reserve(max_len_).is_error()) return fs::Error::NoMemory;
+  for (u32 i = 0; i < max_len_; ++i) {
     if (!home_ok(location_.blocks[i]))
       return refuse(why, "journal: block {} ({}) is outside the device", i, location_.blocks[i]);
+    (void)sorted_blocks_.try_push(location_.blocks[i]);  // reserved above
+  }
+  heap_sort(sorted_blocks_.span(), [](u64 a, u64 b) { return a < b; });
+  for (u32 i = 1; i < max_len_; ++i)
+    if (sorted_blocks_[i] == sorted_blocks_[i - 1])
+      return refuse(why, "journal: block {} appears twice in its inode", sorted_blocks_[i]);
   start_ = load_be32(s + sb::kStart);
   if (start_ != 0 && (start_ < first_ || start_ >= max_len_))
     return refuse(why, "journal: s_start {} is outside the log", start_);
@@ -159,6 +166,18 @@ u32 Journal::superblock_checksum() const {
 }
 
 bool Journal::home_ok(u64 home) const { return home < device_blocks_; }
+
+bool Journal::in_journal(u64 home) const {
+  usize low = 0, high = sorted_blocks_.size();
+  while (low < high) {
+    usize mid = (low + high) / 2;
+    if (sorted_blocks_[mid] < home)
+      low = mid + 1;
+    else
+      high = mid;
+  }
+  return low < sorted_blocks_.size() && sorted_blocks_[low] == home;
+}
 
 usize Journal::tag_bytes() const {
   if ((incompat_ & kIncompatCsumV3) != 0) return 16;
@@ -262,7 +281,8 @@ fs::Result<void> Journal::check_commit(support::Span<const Block> blocks,
   }
   heap_sort(sorted.span(), [](u64 a, u64 b) { return a < b; });
   for (const Block& block : blocks) {
-    if (block.data.size() != block_size_ || !home_fits(block.home)) return fs::Error::Invalid;
+    if (block.data.size() != block_size_ || !home_fits(block.home) || in_journal(block.home))
+      return fs::Error::Invalid;
     usize low = 0, high = sorted.size();
     while (low < high) {
       usize mid = (low + high) / 2;

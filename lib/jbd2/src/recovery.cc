@@ -92,7 +92,7 @@ fs::Result<bool> Journal::scan_descriptor(Scan& scan, u32& index, u32 sequence,
     if (wide) home |= u64{load_be32(tag + 8)} << 32;
     offset += size;
     if ((flags & kTagSameUuid) == 0) offset += kUuidSize;
-    if (offset > end || !home_ok(home)) return false;
+    if (offset > end || !home_ok(home) || in_journal(home)) return false;
     if (scan.walked >= log_size()) return false;
     ++scan.walked;
     u32 copy = index;

@@ -133,6 +133,24 @@ std::vector<u64> journal_blocks(const std::string& path) {
   return blocks;
 }
 
+std::vector<u64> free_blocks(const std::string& path, u32 count) {
+  std::string out;
+  run("/usr/sbin/dumpe2fs -h " + path, &out);
+  unsigned long long total = 0;
+  size_t at = out.find("Block count:");
+  if (at != std::string::npos) std::sscanf(out.c_str() + at, "Block count: %llu", &total);
+  run("/usr/sbin/debugfs -R 'ffb " + std::to_string(count) + " " + std::to_string(total / 2) +
+          "' " + path,
+      &out);
+  std::vector<u64> blocks;
+  at = out.find("Free blocks found:");
+  if (at == std::string::npos) return blocks;
+  std::istringstream in(out.substr(at + 18));
+  unsigned long long block;
+  while (blocks.size() < count && in >> block) blocks.push_back(block);
+  return blocks;
+}
+
 jbd2::Location location(fs::BlockDevice& device, const std::vector<u64>& blocks, u32 block_size) {
   jbd2::Location where;
   where.device = &device;

@@ -72,6 +72,8 @@ int run(const std::string& command, std::string* out = nullptr);
 void make_image(const std::string& path, const std::string& options, const std::string& size);
 // The journal inode's blocks (`debugfs -R 'blocks <8>'`).
 std::vector<u64> journal_blocks(const std::string& path);
+// `count` free blocks of the image, from the middle of the file system on (`debugfs ffb`).
+std::vector<u64> free_blocks(const std::string& path, u32 count);
 // The journal's Location on `device` for an image made with 1 KiB blocks or `block_size`.
 jbd2::Location location(fs::BlockDevice& device, const std::vector<u64>& blocks,
                         u32 block_size = 1024);

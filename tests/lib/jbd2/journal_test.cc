@@ -158,6 +158,7 @@ TEST_F(JournalTest, commit_checks_its_arguments_and_the_room_left) {
   EXPECT_EQ(commit(*journal, {{4000, pattern(1, 512)}}).error(), fs::Error::Invalid);
   EXPECT_EQ(commit(*journal, {{8192, data}}).error(), fs::Error::Invalid);  // past the device
   EXPECT_EQ(commit(*journal, {{4000, data}}, {4000}).error(), fs::Error::Invalid);
+  EXPECT_EQ(commit(*journal, {{blocks_[5], data}}).error(), fs::Error::Invalid);  // the journal's
   u32 most = journal->max_transaction_blocks();
   std::vector<Change> big;
   for (u32 i = 0; i <= most; ++i) big.push_back({2000 + i, data});
@@ -270,15 +271,22 @@ TEST_P(DebugfsJournalTest, recovers_what_debugfs_writes_as_e2fsck_does) {
   FILE* f = std::fopen(data.c_str(), "wb");
   std::fwrite(bytes.data(), 1, bytes.size(), f);
   std::fclose(f);
-  // T1: 3000, 3001, 3002; T2: 3003 and a revoke of 3000; then, in a second session (debugfs
-  // 1.47 writes the next transaction over the commit block of one with revoke records), T3
-  // without its commit block.
+  // Five free blocks b[0..4] (debugfs writes home wherever it is told, the journal included).
+  // T1: b0, b1, b2; T2: b3 and a revoke of b0; then, in a second session (debugfs 1.47 writes
+  // the next transaction over the commit block of one with revoke records), T3: b4 without its
+  // commit block.
+  std::vector<u64> b = free_blocks(path, 5);
+  ASSERT_EQ(b.size(), 5u);
   std::string out;
-  for (const char* session :
-       {"jw -b 3000,3001,3002 %2$s\njw -b 3003 -r 3000 %2$s\n", "jw -b 3004 -c %2$s\n"}) {
+  for (u32 session = 0; session < 2; ++session) {
     f = std::fopen(cmds.c_str(), "w");
     std::fprintf(f, "%s\n", w.open);
-    std::fprintf(f, session, "", data.c_str());
+    if (session == 0)
+      std::fprintf(f, "jw -b %llu,%llu,%llu %s\njw -b %llu -r %llu %s\n", (unsigned long long)b[0],
+                   (unsigned long long)b[1], (unsigned long long)b[2], data.c_str(),
+                   (unsigned long long)b[3], (unsigned long long)b[0], data.c_str());
+    else
+      std::fprintf(f, "jw -b %llu -c %s\n", (unsigned long long)b[4], data.c_str());
     std::fprintf(f, "jc\n");
     std::fclose(f);
     ASSERT_EQ(run("/usr/sbin/debugfs -w -f " + cmds + " " + path, &out), 0) << out;
@@ -287,8 +295,8 @@ TEST_P(DebugfsJournalTest, recovers_what_debugfs_writes_as_e2fsck_does) {
   EXPECT_NE(out.find(std::string("Journal features:         ") + w.features), std::string::npos)
       << out;
   ImageDevice image = ImageDevice::load(path);
-  std::vector<uint8_t> old_3000 = image.block(3000, w.block_size);
-  std::vector<uint8_t> old_3004 = image.block(3004, w.block_size);
+  std::vector<uint8_t> old_b0 = image.block(b[0], w.block_size);
+  std::vector<uint8_t> old_b4 = image.block(b[4], w.block_size);
   auto journal = open_journal(image, blocks, w.block_size);
   ASSERT_TRUE(journal);
   ASSERT_TRUE(journal->needs_recovery());
@@ -301,17 +309,17 @@ TEST_P(DebugfsJournalTest, recovers_what_debugfs_writes_as_e2fsck_does) {
     return std::vector<uint8_t>(bytes.begin() + i * w.block_size,
                                 bytes.begin() + (i + 1) * w.block_size);
   };
-  EXPECT_EQ(image.block(3000, w.block_size), old_3000);  // revoked
-  EXPECT_EQ(image.block(3001, w.block_size), part(1));   // escaped in the log
-  EXPECT_EQ(image.block(3002, w.block_size), part(2));
-  EXPECT_EQ(image.block(3003, w.block_size), part(0));
-  EXPECT_EQ(image.block(3004, w.block_size), old_3004);  // never committed
+  EXPECT_EQ(image.block(b[0], w.block_size), old_b0);   // revoked
+  EXPECT_EQ(image.block(b[1], w.block_size), part(1));  // escaped in the log
+  EXPECT_EQ(image.block(b[2], w.block_size), part(2));
+  EXPECT_EQ(image.block(b[3], w.block_size), part(0));
+  EXPECT_EQ(image.block(b[4], w.block_size), old_b4);  // never committed
   // e2fsck on the same journal puts the same bytes home.
   int status = run("/usr/sbin/e2fsck -fy " + path, &out);
   EXPECT_TRUE(status == 0 || status == 1) << out;
   ImageDevice replayed = ImageDevice::load(path);
-  for (u64 b = 3000; b <= 3004; ++b)
-    EXPECT_EQ(replayed.block(b, w.block_size), image.block(b, w.block_size)) << b;
+  for (u64 home : b)
+    EXPECT_EQ(replayed.block(home, w.block_size), image.block(home, w.block_size)) << home;
   std::remove(path.c_str());
   std::remove(data.c_str());
   std::remove(cmds.c_str());

@@ -88,7 +88,7 @@ class Journal {
   // block (escaping a block that begins with the jbd2 magic), the blocks, a flush, the commit
   // block, a flush. Durable on return: after a crash recover() writes these blocks home.
   // Invalid: a block's size is not block_size, a home outside the device (or over 32 bits
-  // without the 64bit feature), a home both in `blocks` and `revoked`, more than
+  // without the 64bit feature) or in the journal, a home both in `blocks` and `revoked`, more than
   // max_transaction_blocks(), revokes on a v1 journal, or a journal that needs recovery.
   // NoSpace: the log lacks room now (write the committed blocks home, checkpointed(), retry).
   fs::Result<void> commit(support::Span<const Block> blocks, support::Span<const u64> revoked = {});
@@ -115,6 +115,7 @@ class Journal {
   u32 next(u32 index) const { return index + 1 == max_len_ ? first_ : index + 1; }
   u64 sector_of(u64 fs_block) const { return fs_block * (block_size_ / fs::kSectorSize); }
   bool home_ok(u64 home) const;
+  bool in_journal(u64 home) const;
   bool csum() const { return (incompat_ & (kIncompatCsumV2 | kIncompatCsumV3)) != 0; }
   usize tag_bytes() const;
   usize tags_per_descriptor() const;
@@ -145,9 +146,10 @@ class Journal {
 
   Location location_;
   u32 block_size_ = 0;
-  u64 device_blocks_ = 0;           // the device's size in blocks: every home is below it
-  support::Vector<u8> superblock_;  // journal block 0 as read, rewritten with new fields
-  u32 version_ = 0;                 // 1 or 2
+  u64 device_blocks_ = 0;               // the device's size in blocks: every home is below it
+  support::Vector<u64> sorted_blocks_;  // the journal's blocks, sorted: no home is one of them
+  support::Vector<u8> superblock_;      // journal block 0 as read, rewritten with new fields
+  u32 version_ = 0;                     // 1 or 2
   u32 max_len_ = 0;
   u32 first_ = 0;
   u32 start_ = 0;      // s_start as on disk
