@@ -6,7 +6,8 @@
                            a revoke, one left uncommitted), each journal cut to its first blocks
                            (s_maxlen patched, the superblock checksum redone)
   make_seeds.py ext2 DIR   small images from `mke2fs -d` of a folder with files, a directory
-                           tree, symlinks and a hard link (ext2, ext2 -j, ext4 without extents)
+                           tree, symlinks and a hard link (ext2, ext2 -j, ext4 with block maps
+                           and with extents)
 """
 import os
 import pathlib
@@ -76,8 +77,12 @@ def jbd2_seeds(out):
 
 
 def ext2_seeds(out):
-    variants = [("ext2", ["-t", "ext2", "-b", "1024"]), ("ext2_j", ["-t", "ext2", "-j", "-b", "1024"]),
-                ("ext4_blockmap", ["-t", "ext4", "-O", "^extent,^64bit,^flex_bg", "-b", "1024"])]
+    # (name, mke2fs options, size): small, so that libFuzzer runs many; a journal needs 1 MiB.
+    variants = [("ext2", ["-t", "ext2", "-b", "1024"], "192K"),
+                ("ext2_journal", ["-t", "ext2", "-j", "-b", "1024"], "1200K"),
+                ("ext4_blockmap", ["-t", "ext4", "-O", "^extent,^64bit,^flex_bg,^has_journal",
+                                   "-b", "1024"], "256K"),
+                ("ext4_extents", ["-t", "ext4", "-O", "^has_journal", "-b", "1024"], "256K")]
     with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp, "root")
         (root / "dir" / "sub").mkdir(parents=True)
@@ -87,9 +92,9 @@ def ext2_seeds(out):
         (root / "link").symlink_to("dir/sub/empty")
         (root / "long_link").symlink_to("d/" * 40 + "target")  # a slow symlink
         os.link(root / "hello.txt", root / "dir" / "hard")
-        for name, mkfs in variants:
+        for name, mkfs, size in variants:
             image = f"{tmp}/{name}.img"
-            sh(f"{SBIN}/mke2fs", "-q", "-F", *mkfs, "-N", "32", "-d", str(root), image, "1200K")
+            sh(f"{SBIN}/mke2fs", "-q", "-F", *mkfs, "-N", "32", "-d", str(root), image, size)
             pathlib.Path(out, name).write_bytes(pathlib.Path(image).read_bytes())
 
 
