@@ -1091,8 +1091,11 @@ Errno Wasi::path_open(Args& a) {
   if ((oflags & kOflagDirectory) && (oflags & kOflagTrunc)) return Errno::Inval;
   const Rights base = want_base & d->inheriting;
   const Rights inheriting = want_inheriting & d->inheriting;
+  // O_CREAT|O_EXCL never follows a final symlink: the name exists, so the open fails (EEXIST,
+  // as POSIX says, even when the link dangles) instead of creating the link's target.
+  const bool exclusive = (oflags & kOflagCreat) && (oflags & kOflagExcl);
   Walk w(os_);
-  TRY(resolve(d->handle, path, follow_flag(dirflags), w));
+  TRY(resolve(d->handle, path, exclusive ? Follow::No : follow_flag(dirflags), w));
   const OpenOptions options = TRY(open_options(oflags, base, fdflags, w.trailing_slash));
   const u32 slot = TRY(or_nomem(allocate_fd()));
   Handle h;

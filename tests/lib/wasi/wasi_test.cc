@@ -204,6 +204,17 @@ TEST_F(WasiTest, path_operations) {
   EXPECT_EQ(call("path_unlink_file", "iii>i", {3, 1000, len}), err(Errno::Isdir));
 }
 
+// O_CREAT|O_EXCL on a symlink fails with EEXIST even when the link dangles (POSIX); without
+// O_EXCL, O_CREAT through a dangling link creates its target, as Linux does.
+TEST_F(WasiTest, exclusive_create_never_follows_a_final_symlink) {
+  os.add("dir/dangling", FileType::SymbolicLink, "target");
+  EXPECT_EQ(open("dangling", wasi::right::kAll, wasi::kOflagCreat | wasi::kOflagExcl),
+            err(Errno::Exist));
+  EXPECT_EQ(os.find("dir/target"), -1);
+  EXPECT_EQ(open("dangling", wasi::right::kAll, wasi::kOflagCreat), 0u);
+  EXPECT_GE(os.find("dir/target"), 0);
+}
+
 TEST_F(WasiTest, seek_tell_and_positioned_io) {
   u32 fd;
   ASSERT_EQ(open("file", wasi::right::kAll, 0, &fd), 0u);
