@@ -344,6 +344,17 @@ def check_ctrl_c_spares_the_shell(kernel, initrd):
     return "Ctrl-C at the shell's `wait` ended nothing; the job ended, the shell went on"
 
 
+def check_fsconf(kernel, initrd, folder):
+    """apps/disk/fsconf.c, the file-system conformance checks, run in Warden on `folder`: the same
+    checks that pass on a Linux folder (tier 40_apps) must pass there."""
+    r = qemu.boot(kernel, smp=2, mem="512M", bootargs=f"init=/disk/fsconf.wasm -- {folder}",
+                  timeout=180, initrd=initrd)
+    m = re.search(r"^fsconf: (\d+) checks, (\d+) failed$", r.output, re.M)
+    expect(not r.timed_out and m is not None and int(m.group(2)) == 0,
+           f"expected 'fsconf: N checks, 0 failed' on {folder}", r)
+    return m.group(0)
+
+
 def check_monitor(kernel, initrd):
     r = qemu.boot(kernel, smp=2, mem="256M", bootargs="init=monitor", timeout=60, initrd=initrd,
                   script=[("warden> ", "help\n"), ("warden> ", "harts\n"),
@@ -431,7 +442,9 @@ def main():
               Check("the file tools and the shell's language on the serial console",
                     lambda: check_shell_files_and_language(k, a.initrd)),
               Check("Ctrl-C spares the shell once its foreground program ended",
-                    lambda: check_ctrl_c_spares_the_shell(k, a.initrd))]
+                    lambda: check_ctrl_c_spares_the_shell(k, a.initrd)),
+              Check("file-system conformance (apps/disk/fsconf.c) on /tmp",
+                    lambda: check_fsconf(k, a.initrd, "/tmp"))]
     shapes = [(1, "128M"), (4, "512M"), (4, "2G"), (8, "256M"), (8, "1G")] + [(8, "512M")] * 4
     for smp, mem in shapes:
         checks.append(Check(f"banner --smp {smp} --mem {mem}",

@@ -99,9 +99,11 @@ x_apps_build() {
 # The programs the kernel's tests and benchmarks run, each packed into the initrd under its own
 # folder: apps/hostile (programs that attack the kernel, run by the kernel's hostile.* tests,
 # kernel/ktest/hostile_*.cc) as /hostile/NAME.wasm, apps/bench (the guest side of `./x bench`
-# figures) as /bench/NAME.wasm. NAME.c is built like an app (C against wasi-libc), NAME.wat is
-# assembled by wabt's wat2wasm, into build/apps/FOLDER/NAME.wasm. Fails when one does not build.
-x_test_programs_build() {  # folder (hostile or bench)
+# figures) as /bench/NAME.wasm, apps/disk (file-system checks: fsconf, run on the hosted runner by
+# tier 40_apps and in Warden by tests/boot/boot_test.py) as /disk/NAME.wasm. NAME.c is built like
+# an app (C against wasi-libc), NAME.wat is assembled by wabt's wat2wasm, into
+# build/apps/FOLDER/NAME.wasm. Fails when one does not build.
+x_test_programs_build() {  # folder (hostile, bench or disk)
   local folder="$1" out="$ROOT/build/apps/$1" src name bin failed=()
   mkdir -p "$out"
   x_apps_cflags
@@ -158,5 +160,12 @@ test_tier_40_apps() {
   "$test" || bad=1
   x_wasm_run_build || return 1
   bash "$ROOT/apps/tests/tools_test.sh" "$WASM_RUN" "$ROOT/build/apps/bin" || bad=1
+  # The file-system conformance checks (apps/disk/fsconf.c) on a Linux folder: the reference that
+  # Warden's file systems are held to (tests/boot/boot_test.py runs the same program in Warden).
+  x_test_programs_build disk || return 1
+  local dir
+  dir="$(mktemp -d)"
+  "$WASM_RUN" "$ROOT/build/apps/disk/fsconf.wasm" --dir "$dir::/d" -- /d || bad=1
+  rm -rf "$dir"
   return $bad
 }
