@@ -10,12 +10,7 @@ namespace async {
 
 namespace {
 
-constexpr u32 kScheduled = TaskHeader::kScheduled;
-constexpr u32 kRunning = TaskHeader::kRunning;
-constexpr u32 kNotified = TaskHeader::kNotified;
-constexpr u32 kComplete = TaskHeader::kComplete;
-constexpr u32 kCancelRequested = TaskHeader::kCancelRequested;
-constexpr u32 kJoinWaiting = TaskHeader::kJoinWaiting;
+using Action = TaskState::Action;
 
 TaskHeader& header_of(void* data) { return *static_cast<TaskHeader*>(data); }
 
@@ -52,11 +47,7 @@ Waker TaskHeader::waker() {
 
 void TaskHeader::wake_by_ref() { executor_->schedule(*this); }
 
-void TaskHeader::cancel() {
-  u32 before = state_.fetch_or(kCancelRequested);
-  if ((before & (kComplete | kCancelRequested)) != 0) return;
-  executor_->schedule(*this);
-}
+void TaskHeader::cancel() { executor_->schedule(*this, &TaskState::cancel); }
 
 bool TaskHeader::poll_join(Waker& waker) {
   Waker stale;  // dropped after the lock is released
@@ -67,7 +58,7 @@ bool TaskHeader::poll_join(Waker& waker) {
     // finish() publishes kComplete with one read-modify-write of state_ and takes the join lock
     // only if kJoinWaiting was set before it. So either it sees the bit (and then waits for this
     // lock and takes the waker), or we see kComplete here and take the waker back.
-    if ((state_.fetch_or(kJoinWaiting) & kComplete) == 0) return false;
+    if (state_.apply(&TaskState::join_wait) != Action::Finished) return false;
     stale = support::move(join_waker_);
   }
   return true;
@@ -94,7 +85,7 @@ bool Executor::admit(TaskHeader& task) {
   // References: the JoinHandle's, the owned list's, the run queue's. Nobody else can see the task
   // yet: the owned list's lock and the run queue's release push publish these stores.
   task.refs_.store(3, support::MemoryOrder::Relaxed);
-  task.state_.store(kScheduled, support::MemoryOrder::Relaxed);
+  task.state_.reset(TaskState::kScheduled);
   u32 worker = platform_.current_worker();
   if (worker >= worker_count_) worker = kNoWorker;
   task.owned_shard_ = worker == kNoWorker ? kMaxWorkers : worker;
@@ -118,29 +109,18 @@ bool Executor::admit(TaskHeader& task) {
   return true;
 }
 
-// Task state transitions on a wake:
-//   idle            -> scheduled (+1 reference for the queue, pushed on the owner's queue)
-//   running         -> running|notified (the worker re-queues it after the poll)
-//   scheduled, notified, complete: nothing to do.
-void Executor::schedule(TaskHeader& task) {
-  u32 state = task.state_.load();
-  for (;;) {
-    if ((state & kComplete) != 0) return;
-    if ((state & kRunning) != 0) {
-      if ((state & kNotified) != 0) return;
-      if (task.state_.compare_exchange(state, state | kNotified)) break;
-      continue;
-    }
-    if ((state & kScheduled) != 0) return;
-    if (task.state_.compare_exchange(state, state | kScheduled)) break;
-  }
+// A wake (TaskState::wake) or a cancel (TaskState::cancel): queues the task when the transition
+// says so (+1 reference for the queue); a running task is polled again by its worker.
+void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
+  Action action = task.state_.apply(transition);
+  if (action == Action::None) return;
   u32 here = platform_.current_worker();
   if (here < worker_count_) {
     workers_[here].counters.add(workers_[here].counters.woken_inside);
   } else {
     outside_counters_.add(outside_counters_.woken_outside);
   }
-  if ((state & kRunning) != 0) return;  // the running worker will re-queue it
+  if (action == Action::Notified) return;  // the running worker will re-queue it
   task.ref();
   // A wake issued on a worker (a task of its own, or its interrupt handlers) moves the task to
   // that worker's queue: the waker is running, so the task runs soon and nobody is woken out of
@@ -329,18 +309,15 @@ TaskHeader* Executor::steal(Worker& worker) {
 //   else poll the leaf it waits on; if ready resume the coroutine;
 //   root finished -> complete; woken meanwhile (notified) -> scheduled again; else -> idle.
 void Executor::poll(Worker& worker, TaskHeader& task) {
-  u32 state = task.state_.load();
-  for (;;) {
-    if ((state & kComplete) != 0) {  // finished by shutdown() while queued
-      task.unref();
-      return;
-    }
-    if (task.state_.compare_exchange(state, (state & ~kScheduled) | kRunning)) break;
+  Action action = task.state_.apply(&TaskState::start_poll);
+  if (action == Action::DropReference) {  // finished by shutdown() while queued
+    task.unref();
+    return;
   }
   worker.current.store(&task, support::MemoryOrder::Relaxed);
   worker.counters.add_own(worker.counters.polled);
   u32 references = 1;  // the run queue's, passed on to us
-  if ((state & kCancelRequested) != 0) {
+  if (action == Action::Cancel) {
     references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
   } else {
     bool ready = task.leaf_poll_ == nullptr || task.leaf_poll_(task.leaf_, task);
@@ -350,21 +327,11 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
     }
     if (task.root_done_) {
       references += finish(task, /*cancelled=*/false, /*unlink_owned=*/true);
-    } else {
-      state = task.state_.load();
-      for (;;) {
-        if ((state & kNotified) != 0) {
-          u32 next = (state & ~(kRunning | kNotified)) | kScheduled;
-          if (task.state_.compare_exchange(state, next)) {
-            worker.current.store(nullptr, support::MemoryOrder::Relaxed);
-            // owner_ is this worker (it popped the task from its queue).
-            enqueue(task, task.owner_.load(support::MemoryOrder::Relaxed));  // keeps the reference
-            return;
-          }
-        } else if (task.state_.compare_exchange(state, state & ~kRunning)) {
-          break;
-        }
-      }
+    } else if (task.state_.apply(&TaskState::end_poll) == Action::Requeue) {
+      worker.current.store(nullptr, support::MemoryOrder::Relaxed);
+      // owner_ is this worker (it popped the task from its queue).
+      enqueue(task, task.owner_.load(support::MemoryOrder::Relaxed));  // keeps the reference
+      return;
     }
   }
   worker.current.store(nullptr, support::MemoryOrder::Relaxed);
@@ -386,13 +353,10 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
       }
     });
   }
-  u32 state = task.state_.load();
-  while (!task.state_.compare_exchange(state, (state & ~(kRunning | kNotified)) | kComplete)) {
-  }
-  // `state` is what the CAS replaced. Without kJoinWaiting nobody stored a join waker, and
-  // poll_join() will now see kComplete: no need for the join lock (see poll_join).
+  // Without kJoinWaiting nobody stored a join waker, and poll_join() will now see kComplete: no
+  // need for the join lock (see poll_join).
   Waker joiner;
-  if ((state & kJoinWaiting) != 0) {
+  if (task.state_.apply(&TaskState::complete) == Action::WakeJoiner) {
     support::LockGuard guard(task.join_lock_);
     joiner = support::move(task.join_waker_);
   }
@@ -414,7 +378,7 @@ void Executor::shutdown() {
       ++shard;
       continue;
     }
-    task->state_.fetch_or(kRunning);
+    (void)task->state_.apply(&TaskState::seize);
     (void)finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);  // unlinked above
     task->unref();                                                    // the owned list's reference
   }

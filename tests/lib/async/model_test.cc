@@ -1,12 +1,15 @@
 // Exhaustive interleaving checks of the executor's lock-free protocols.
 //
 // Stress tests on x86 (and QEMU on x86) hardly ever reorder or interleave at the worst moment, so
-// each protocol is also written here as a model: every thread is a small program whose steps are
-// the atomic operations of the real code (executor.cc, mpsc_queue.h), and explore() runs every
+// each protocol is also run here as a model: every thread is a small program whose steps are the
+// atomic operations of the real code (executor.cc, mpsc_queue.h), and explore() runs every
 // interleaving of those steps (a depth-first search over states, with the states already seen
 // cut off), checking an invariant in every state and the expected outcome in every final state.
-// The idle protocol and the task state machine use sequentially consistent atomics, which is the
-// memory model of these interleavings. The MPSC queue uses release/acquire; its model adds vector
+// The task state machine's model computes every state change with the real TaskState
+// transitions (task_state.h); the idle protocol's and the queue's models mirror their code. The
+// idle protocol uses sequentially consistent atomics, which is the memory model of these
+// interleavings; the task state is one word changed only by read-modify-writes, whose total order
+// is what these interleavings explore. The MPSC queue uses release/acquire; its model adds vector
 // clocks to check, in every interleaving, that those orders make what a producer wrote before
 // push() happen-before the pop that returns the node (see QueueModel). Keep the models in step
 // with the code they mirror.
@@ -19,10 +22,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include <async/task_state.h>
 #include <support/types.h>
 
 namespace async_test {
 namespace {
+
+using async::TaskState;
 
 // A model: a fixed array of integers (shared variables, program counters and registers), the
 // threads' step functions and the checks. step(t) returns false when thread t cannot move
@@ -313,13 +319,26 @@ TEST(Model, idle_protocol_model_detects_a_broken_protocol) {
   EXPECT_NE(explore(model).failure, "");
 }
 
-// ---- The task state machine: schedule / poll / finish / cancel / poll_join ----------------------
+// ---- The task state machine: the real TaskState (task_state.h) ---------------------------------
 //
 // One task (a leaf waiting for one event), two workers taking it from the run queue, an event
 // thread that fires the event and wakes the task's waker, optionally a canceller, and a joiner.
-struct TaskModel : Model<24> {
-  static constexpr int S = 1, R = 2, N = 4, C = 8, X = 16,
-                       J = 32;  // Scheduled Running Notified Complete Cancel JoinWaiting
+// Every change of the state word is a transition of TaskState, applied as TaskState::apply does
+// (a load, then a compare-and-swap that re-reads on failure: apply_step); what the threads do
+// around them (queue, poll the leaf, finish, the join lock) is the executor's code in executor.cc.
+// The transitions come from a table so that a test can break one and see the model fail.
+struct Transitions {
+  TaskState::Function start_poll = &TaskState::start_poll;
+  TaskState::Function end_poll = &TaskState::end_poll;
+  TaskState::Function wake = &TaskState::wake;
+  TaskState::Function complete = &TaskState::complete;
+  TaskState::Function cancel = &TaskState::cancel;
+  TaskState::Function join_wait = &TaskState::join_wait;
+};
+
+struct TaskModel : Model<32> {
+  using Action = TaskState::Action;
+  static constexpr int S = TaskState::kScheduled, C = TaskState::kComplete;
   enum {
     kState,
     kQueue,
@@ -331,223 +350,185 @@ struct TaskModel : Model<24> {
     kJoinWaker,
     kJoinWoken,
     kPolls,
-    kWorkerPc = 10,
-    kSeen = 12,  // per worker: pc, state read
-    kEventPc = 14,
-    kEventSeen,
-    kCancelPc,
-    kCancelSeen,
-    kJoinPc,
+    kJoinLock,  // 1 while the joiner holds the task's join lock
+    kTake,
     kHasCancel,
-    kTake = 20,
-    kJoinLock,    // 1 while the joiner holds the task's join lock
-    kSkipJoinBit  // broken variant: finish() never takes the join lock
+    // Per thread (workers 0 and 1, event 2, canceller 3, joiner 4): pc, apply phase, value read.
+    kPc = 13,
+    kPhase = 18,
+    kSeen = 23,
   };
-  int threads() const override { return 5; }
+  static constexpr int kWorkers = 2, kEvent = 2, kCanceller = 3, kJoiner = 4;
+  static constexpr int kPending = -1;
 
-  // schedule(): returns the next pc; `seen` is the thread's register.
-  // pcs: base+0 load; base+1 decide/CAS; base+2 enqueue
-  bool schedule(int& pc, int& seen, int base, int done) {
+  Transitions transitions;
+
+  int threads() const override { return 5; }
+  int& pc(int t) { return v[kPc + t]; }
+
+  // One shared access of TaskState::apply(transition) by thread t: phase 0 reads the word; phase 1
+  // computes the transition from what was read and, if it writes, compare-and-swaps (a failure
+  // re-reads, as compare_exchange does). Returns the Action once applied, else kPending.
+  int apply_step(int t, TaskState::Function transition) {
     int& state = v[kState];
-    switch (pc - base) {
-      case 0:
-        seen = state;
-        pc = base + 1;
-        return true;
-      case 1:
-        if (seen & C) {
-          pc = done;
-          return true;
-        }
-        if (seen & R) {
-          if (seen & N) {
-            pc = done;
-            return true;
-          }
-          if (state == seen) {
-            state = seen | N;
-            pc = done;
-          } else {
-            pc = base;
-          }
-          return true;
-        }
-        if (seen & S) {
-          pc = done;
-          return true;
-        }
-        if (state == seen) {
-          state = seen | S;
-          pc = base + 2;
-        } else {
-          pc = base;
-        }
-        return true;
-      case 2:
-        v[kQueue]++;
-        pc = done;
-        return true;
-      default: return false;
+    int& seen = v[kSeen + t];
+    if (v[kPhase + t] == 0) {
+      seen = state;
+      v[kPhase + t] = 1;
+      return kPending;
     }
+    TaskState::Transition step = transition(static_cast<u32>(seen));
+    if (static_cast<int>(step.next) != seen) {
+      if (state != seen) {
+        seen = state;
+        return kPending;
+      }
+      state = static_cast<int>(step.next);
+    }
+    v[kPhase + t] = 0;
+    return static_cast<int>(step.action);
+  }
+  static bool is(int action, Action expected) { return action == static_cast<int>(expected); }
+
+  // Executor::schedule (a wake or a cancel) from pc `base`: apply, then queue if told to.
+  bool schedule(int t, int base, TaskState::Function transition) {
+    if (pc(t) == base + 1) {  // the push (with its reference)
+      v[kQueue]++;
+      pc(t) = 100;
+      return true;
+    }
+    int action = apply_step(t, transition);
+    if (action != kPending) pc(t) = is(action, Action::Enqueue) ? base + 1 : 100;
+    return true;
   }
 
-  // finish(): frames destroyed, complete published, then the join waker taken (under the join
-  // lock) and woken.
+  // Executor::poll and finish.
   bool worker(int w) {
-    int& pc = v[kWorkerPc + w];
-    int& seen = v[kSeen + w];
-    int& state = v[kState];
-    switch (pc) {
+    switch (pc(w)) {
       case 0:  // pop
         if (v[kQueue] == 0) return false;
         v[kQueue]--;
-        pc = 1;
+        pc(w) = 1;
         return true;
-      case 1:
-        seen = state;
-        pc = 2;
-        return true;
-      case 2:  // CAS scheduled -> running
-        if (state != seen) {
-          pc = 1;
+      case 1: {  // start_poll
+        int action = apply_step(w, transitions.start_poll);
+        if (action == kPending) return true;
+        if (is(action, Action::DropReference)) {
+          pc(w) = 0;
           return true;
         }
-        state = (seen & ~S) | R;
         v[kInPoll]++;
         v[kPolls]++;
-        pc = (seen & X) ? 10 : 3;
+        pc(w) = is(action, Action::Cancel) ? 10 : 2;
         return true;
-      case 3:  // the leaf's poll, under the event's lock: ready, or register the waker
+      }
+      case 2:  // the leaf's poll, under the event's lock: ready, or register the waker
         if (v[kFired]) {
-          pc = 10;
           v[kDone] = 1;
+          pc(w) = 10;
           return true;
         }
         v[kRegistered] = 1;
-        pc = 4;
+        pc(w) = 3;
         return true;
-      case 4:
-        seen = state;
-        pc = 5;
-        return true;  // after the poll: notified?
-      case 5:
-        if (state != seen) {
-          pc = 4;
-          return true;
-        }
-        if (seen & N) {
-          state = (seen & ~(R | N)) | S;
-          v[kInPoll]--;
-          pc = 6;
-          return true;
-        }
-        state = seen & ~R;
+      case 3: {  // end_poll
+        int action = apply_step(w, transitions.end_poll);
+        if (action == kPending) return true;
         v[kInPoll]--;
-        pc = 0;
+        pc(w) = is(action, Action::Requeue) ? 4 : 0;
         return true;
-      case 6:
+      }
+      case 4:  // re-queued, with the reference it held
         v[kQueue]++;
-        pc = 0;
-        return true;  // re-queued
-      case 10:        // finish: complete (cancelled unless the body ran to its end), one CAS
-        if (!v[kDone]) v[kCancelled] = 1;
-        seen = state;
-        state = (state & ~(R | N)) | C;
-        v[kInPoll]--;
-        pc = (seen & J) && !v[kSkipJoinBit] ? 11 : 0;  // the join lock only if a waker was stored
+        pc(w) = 0;
         return true;
-      case 11:  // join lock: take the waker
+      case 10:  // finish: the frames are destroyed (cancelled unless the body ran to its end)
+        if (!v[kDone]) v[kCancelled] = 1;
+        pc(w) = 11;
+        return true;
+      case 11: {  // complete; the join lock only if a join waker was stored
+        int action = apply_step(w, transitions.complete);
+        if (action == kPending) return true;
+        v[kInPoll]--;
+        pc(w) = is(action, Action::WakeJoiner) ? 12 : 0;
+        return true;
+      }
+      case 12:  // join lock: take the waker and wake it
         if (v[kJoinLock]) return false;
         if (v[kJoinWaker]) {
           v[kJoinWaker] = 0;
           v[kJoinWoken] = 1;
         }
-        pc = 0;
+        pc(w) = 0;
         return true;
       default: return false;
     }
   }
 
   bool event() {
-    int& pc = v[kEventPc];
-    switch (pc) {
-      case 0:  // under the event's lock: fire, take the registered waker
-        v[kFired] = 1;
-        v[kTake] = v[kRegistered];
-        v[kRegistered] = 0;
-        pc = v[kTake] ? 1 : 100;
-        return true;
-      default:
-        if (pc >= 1 && pc <= 3) return schedule(pc, v[kEventSeen], 1, 100);
-        return false;
+    if (pc(kEvent) == 0) {  // under the event's lock: fire, take the registered waker
+      v[kFired] = 1;
+      v[kTake] = v[kRegistered];
+      v[kRegistered] = 0;
+      pc(kEvent) = v[kTake] ? 1 : 100;
+      return true;
     }
+    if (pc(kEvent) == 100) return false;
+    return schedule(kEvent, 1, transitions.wake);
   }
 
   bool canceller() {
-    int& pc = v[kCancelPc];
-    if (!v[kHasCancel]) return false;
-    switch (pc) {
-      case 0: {
-        int before = v[kState];
-        v[kState] |= X;
-        pc = (before & (C | X)) ? 100 : 1;
-        return true;
-      }
-      default:
-        if (pc >= 1 && pc <= 3) return schedule(pc, v[kCancelSeen], 1, 100);
-        return false;
-    }
+    if (!v[kHasCancel] || pc(kCanceller) == 100) return false;
+    return schedule(kCanceller, 0, transitions.cancel);
   }
 
+  // poll_join, then parked until woken.
   bool joiner() {
-    int& pc = v[kJoinPc];
-    switch (pc) {
-      case 0:  // poll_join: take the join lock
+    int& at = pc(kJoiner);
+    switch (at) {
+      case 0:  // take the join lock
         if (v[kJoinLock]) return false;
         v[kJoinLock] = 1;
-        pc = 2;
+        at = 1;
         return true;
-      case 2:  // complete? done
+      case 1:  // complete? done
         if (v[kState] & C) {
           v[kJoinLock] = 0;
-          pc = 100;
+          at = 100;
           return true;
         }
-        pc = 3;
+        at = 2;
         return true;
-      case 3:  // store the waker
+      case 2:  // store the waker
         v[kJoinWaker] = 1;
-        pc = 4;
+        at = 3;
         return true;
-      case 4: {  // fetch_or(kJoinWaiting); completed meanwhile: take the waker back; unlock
-        int before = v[kState];
-        v[kState] |= J;
+      case 3: {  // join_wait; completed meanwhile: take the waker back; unlock
+        int action = apply_step(kJoiner, transitions.join_wait);
+        if (action == kPending) return true;
         v[kJoinLock] = 0;
-        if (before & C) {
+        if (is(action, Action::Finished)) {
           v[kJoinWaker] = 0;
-          pc = 100;
+          at = 100;
         } else {
-          pc = 1;
+          at = 4;
         }
         return true;
       }
-      case 1:  // parked until woken, then polls again
+      case 4:  // parked until woken, then polls again
         if (!v[kJoinWoken]) return false;
         v[kJoinWoken] = 0;
-        pc = 0;
+        at = 0;
         return true;
       default: return false;
     }
   }
 
   bool step(int t) override {
-    switch (t) {
-      case 0:
-      case 1: return worker(t);
-      case 2: return event();
-      case 3: return canceller();
-      default: return joiner();
-    }
+    if (t < kWorkers) return worker(t);
+    if (t == kEvent) return event();
+    if (t == kCanceller) return canceller();
+    return joiner();
   }
 
   std::string invariant() const override {
@@ -559,7 +540,7 @@ struct TaskModel : Model<24> {
 
   std::string final_check() const override {
     if (!(v[kState] & C)) return "the task never finished (lost wake-up)";
-    if (v[kJoinPc] != 100) return "the joiner was never woken";
+    if (v[kPc + kJoiner] != 100) return "the joiner was never woken";
     if (!v[kHasCancel] && v[kCancelled]) return "cancelled without a cancel";
     if (v[kDone] && v[kCancelled]) return "both finished and cancelled";
     if (v[kQueue] != 0) return "a finished task left in a queue";
@@ -567,50 +548,56 @@ struct TaskModel : Model<24> {
   }
 };
 
-TEST(Model, task_state_machine_never_loses_a_wake_nor_polls_twice_at_once) {
+// A task just spawned: scheduled, in the queue.
+TaskModel spawned_task(bool with_cancel = false) {
   TaskModel model;
-  model.v[TaskModel::kState] = TaskModel::S;  // spawned: scheduled, in the queue
+  model.v[TaskModel::kState] = TaskModel::S;
   model.v[TaskModel::kQueue] = 1;
-  Exploration result = explore(model);
+  model.v[TaskModel::kHasCancel] = with_cancel ? 1 : 0;
+  return model;
+}
+
+TEST(Model, task_state_machine_never_loses_a_wake_nor_polls_twice_at_once) {
+  Exploration result = explore(spawned_task());
   EXPECT_EQ(result.failure, "");
   EXPECT_GT(result.finals, 0u);
 }
 
 TEST(Model, task_state_machine_cancel_before_during_and_after_polls) {
-  TaskModel model;
-  model.v[TaskModel::kState] = TaskModel::S;
-  model.v[TaskModel::kQueue] = 1;
-  model.v[TaskModel::kHasCancel] = 1;
-  Exploration result = explore(model);
+  Exploration result = explore(spawned_task(/*with_cancel=*/true));
   EXPECT_EQ(result.failure, "");
   EXPECT_GT(result.finals, 0u);
 }
 
-TEST(Model, task_state_machine_model_detects_a_finish_that_skips_the_join_waker) {
-  // The harness can fail: a finish() that never takes the join lock strands the joiner.
-  TaskModel model;
-  model.v[TaskModel::kState] = TaskModel::S;
-  model.v[TaskModel::kQueue] = 1;
-  model.v[TaskModel::kSkipJoinBit] = 1;
+TEST(Model, task_state_machine_model_detects_a_complete_that_skips_the_join_waker) {
+  // The harness can fail: a complete() that never tells the worker to take the join waker
+  // strands the joiner.
+  TaskModel model = spawned_task();
+  model.transitions.complete = [](u32 seen) {
+    return TaskState::Transition{TaskState::complete(seen).next, TaskState::Action::None};
+  };
   EXPECT_EQ(explore(model).failure, "the joiner was never woken");
 }
 
 TEST(Model, task_state_machine_model_detects_a_dropped_notification) {
-  // The harness can fail: a worker that ignores "notified" after a poll loses the wake-up.
-  struct Broken : TaskModel {
-    bool step(int t) override {
-      if (t < 2 && v[kWorkerPc + t] == 5 && v[kState] == v[kSeen + t]) {
-        v[kState] = v[kSeen + t] & ~(R | N);
-        v[kInPoll]--;
-        v[kWorkerPc + t] = 0;
-        return true;
-      }
-      return TaskModel::step(t);
-    }
+  // The harness can fail: an end_poll that ignores "notified" loses the wake-up.
+  TaskModel model = spawned_task();
+  model.transitions.end_poll = [](u32 seen) {
+    return TaskState::Transition{seen & ~(TaskState::kRunning | TaskState::kNotified),
+                                 TaskState::Action::None};
   };
-  Broken model;
-  model.v[TaskModel::kState] = TaskModel::S;
-  model.v[TaskModel::kQueue] = 1;
+  EXPECT_EQ(explore(model).failure, "the task never finished (lost wake-up)");
+}
+
+TEST(Model, task_state_machine_model_detects_a_wake_that_queues_a_running_task) {
+  // The harness can fail: a wake that queues a running task lets two workers poll it at once.
+  TaskModel model = spawned_task();
+  model.transitions.wake = [](u32 seen) {
+    if ((seen & (TaskState::kComplete | TaskState::kScheduled)) != 0) {
+      return TaskState::Transition{seen, TaskState::Action::None};
+    }
+    return TaskState::Transition{seen | TaskState::kScheduled, TaskState::Action::Enqueue};
+  };
   EXPECT_NE(explore(model).failure, "");
 }
 

@@ -155,7 +155,7 @@ class Executor {
   using OwnedList = support::IntrusiveList<TaskHeader, &TaskHeader::owned_node_>;
 
   bool admit(TaskHeader& task);
-  void schedule(TaskHeader& task);
+  void schedule(TaskHeader& task, TaskState::Function transition = &TaskState::wake);
   void enqueue(TaskHeader& task, u32 owner);
   void notify(u32 owner, u64 len);
   bool wake_if_sleeping(Worker& worker);

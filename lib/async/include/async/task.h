@@ -17,6 +17,7 @@
 
 #include <async/error.h>
 #include <async/platform.h>
+#include <async/task_state.h>
 #include <async/waker.h>
 #include <support/atomic.h>
 #include <support/coroutine.h>
@@ -74,14 +75,6 @@ template <> struct StoredValue<void> {
 // cancelled), the record when the last reference goes.
 class TaskHeader : public detail::QueueNode {
  public:
-  // state_ bits. Transitions are documented in docs/executor.md ("Task states").
-  static constexpr u32 kScheduled = 1;  // in a run queue (the queue holds a reference)
-  static constexpr u32 kRunning = 2;    // being polled by a worker
-  static constexpr u32 kNotified = 4;   // woken while running: poll again
-  static constexpr u32 kComplete = 8;   // finished or cancelled; the frame is gone
-  static constexpr u32 kCancelRequested = 16;
-  static constexpr u32 kJoinWaiting = 32;  // a join waker was stored: finish() must take it
-
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
 
@@ -92,7 +85,7 @@ class TaskHeader : public detail::QueueNode {
   // Asks the task to stop at its next suspension point; see JoinHandle::cancel.
   void cancel();
 
-  bool is_complete() const { return (state_.load() & kComplete) != 0; }
+  bool is_complete() const { return (state_.load() & TaskState::kComplete) != 0; }
   Executor& executor() const { return *executor_; }
 
   // For leaf awaitables (Leaf<Derived>): where to resume the task and what to poll before.
@@ -132,7 +125,7 @@ class TaskHeader : public detail::QueueNode {
   // woken when the task finishes. Takes join_lock_.
   bool poll_join(Waker& waker);
 
-  support::Atomic<u32> state_{0};
+  TaskState state_;  // every transition goes through TaskState (task_state.h)
   support::Atomic<u32> refs_{0};
   support::Atomic<u32> owner_{kNoWorker};  // the worker whose queue the task goes back to
   support::IntrusiveNode owned_node_;      // on the executor's list of live tasks
