@@ -46,6 +46,9 @@ class Executor {
   static constexpr u32 kTickBudget = 256;
   static constexpr u32 kStealRounds = 3;
   static constexpr u32 kInjectorBatch = 32;
+  // Rounds of cpu_relax() an idle worker spins, watching the queues, before it parks (about ten
+  // microseconds): cheaper than the futex wake or IPI a producer would need to wake it.
+  static constexpr u32 kIdleSpins = 256;
 
   // `workers` is between 1 and kMaxWorkers. Allocates nothing.
   Executor(Platform& platform, u32 workers);
@@ -169,6 +172,7 @@ class Executor {
                               u64& moved) REQUIRES(from.consumer);
   void idle(Worker& worker);
   bool has_work() const;
+  bool has_queued_work() const;
   void fire_due_timers();
   void shutdown();
   Worker* current_worker_record();
