@@ -1,3 +1,4 @@
+#include <async/block_cache.h>
 #include <async/host_platform.h>
 
 #include <linux/futex.h>
@@ -13,6 +14,25 @@ namespace {
 
 thread_local const HostPlatform* t_platform = nullptr;
 thread_local u32 t_worker = kNoWorker;
+
+// The thread's block cache (block_cache.h). After its destructor has run (thread exit) the
+// thread frees and allocates without a cache.
+struct ThreadBlockCache {
+  BlockCache cache;
+  bool alive = true;
+  ~ThreadBlockCache() {
+    cache.flush();
+    alive = false;
+  }
+};
+thread_local ThreadBlockCache t_block_cache;
+
+BlockCache* thread_block_cache() { return t_block_cache.alive ? &t_block_cache.cache : nullptr; }
+
+// Installed before main() (and before any thread the executor starts).
+struct InstallBlockCache {
+  InstallBlockCache() { set_block_cache_locator(&thread_block_cache); }
+} g_install_block_cache;
 
 Instant monotonic_now() {
   timespec ts;

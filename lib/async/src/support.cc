@@ -1,4 +1,5 @@
 // Frame allocation, the default allocator and error names.
+#include <async/block_cache.h>
 #include <async/error.h>
 #include <async/platform.h>
 #include <async/task.h>
@@ -9,10 +10,22 @@ namespace async {
 
 namespace {
 
+// The general-purpose allocator behind the calling CPU's BlockCache, when the platform installed
+// one (block_cache.h). A block of a cacheable size is always sized as its class (also when it
+// bypasses the cache), so that any cache may take it back.
 class DefaultAllocator final : public Allocator {
  public:
-  void* allocate(usize size) override { return ::operator new(size, std::nothrow); }
-  void deallocate(void* block, usize) override { ::operator delete(block); }
+  void* allocate(usize size) override {
+    if (BlockCache* cache = current_block_cache()) return cache->allocate(size);
+    return BlockCache::allocate_uncached(size);
+  }
+  void deallocate(void* block, usize size) override {
+    if (BlockCache* cache = current_block_cache()) {
+      cache->deallocate(block, size);
+    } else {
+      BlockCache::deallocate_uncached(block, size);
+    }
+  }
 };
 
 DefaultAllocator g_default_allocator;

@@ -1,0 +1,82 @@
+// BlockCache: recycling of task records and coroutine frames, per CPU (per thread on the host).
+//
+// Spawning a task costs one block (its root frame, with the record in front of it: task.h) and
+// finishing it frees that block. The default allocator (default_allocator()) keeps freed blocks
+// of up to kMaxBlock bytes in the calling CPU's BlockCache, in size classes of kClassBytes, and
+// hands them out again: no lock, no atomic operation and no call into the general-purpose
+// allocator on that path. Blocks move between CPUs (a task spawned from outside the executor
+// and finished on a worker) through a shared depot, a whole magazine (kMagazine blocks) at a
+// time under the depot's lock, so the lock is taken once per kMagazine blocks.
+//
+// Memory is returned: a CPU keeps at most two magazines per class, the depot at most
+// kDepotMagazines per class (the rest goes back to the general-purpose allocator at once), and
+// when the general-purpose allocator fails, the calling CPU's cache and the depot are emptied
+// into it and the allocation is retried (trim()).
+//
+// Which cache the calling CPU uses is decided by a locator the platform installs
+// (set_block_cache_locator): the host's returns a thread-local cache (async/host_platform.h).
+// Without a locator (the kernel today: its interrupt handlers may free blocks on a CPU that is
+// in the middle of a cache operation) every block goes to the general-purpose allocator.
+#pragma once
+
+#include <support/spinlock.h>
+#include <support/types.h>
+
+namespace async {
+
+namespace detail {
+// A block while it is cached: linked into a magazine; a magazine's first block links the next
+// magazine in the depot.
+struct CachedBlock {
+  CachedBlock* next;
+  CachedBlock* next_magazine;
+};
+}  // namespace detail
+
+class BlockCache {
+ public:
+  static constexpr usize kClassBytes = 64;
+  static constexpr usize kClasses = 16;
+  static constexpr usize kMaxBlock = kClassBytes * kClasses;  // larger blocks are not cached
+  static constexpr u32 kMagazine = 64;                        // blocks moved to/from the depot
+  static constexpr u32 kDepotMagazines = 32;                  // per class
+
+  BlockCache() = default;
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+  // Gives every cached block back (to the depot, or the general-purpose allocator).
+  ~BlockCache() { flush(); }
+
+  // A block of at least `size` bytes (16-byte aligned), or nullptr when memory is exhausted.
+  // Only the owning CPU calls allocate() and deallocate() on a cache.
+  void* allocate(usize size);
+  // `block` came from allocate(size) of any cache, or from BlockCache::allocate_uncached(size).
+  void deallocate(void* block, usize size);
+  // Gives every block of this cache to the depot (or back to the allocator when it is full).
+  void flush();
+
+  // Blocks from / to the general-purpose allocator, sized as a cached block of `size` would be.
+  static void* allocate_uncached(usize size);
+  static void deallocate_uncached(void* block, usize size);
+  // Empties the depot into the general-purpose allocator.
+  static void trim_depot();
+
+  static bool cacheable(usize size) { return size != 0 && size <= kMaxBlock; }
+
+ private:
+  struct Class {
+    detail::CachedBlock* blocks = nullptr;  // the magazine in use (`count` blocks)
+    u32 count = 0;
+    detail::CachedBlock* full = nullptr;  // a full magazine kept back before going to the depot
+  };
+  static usize class_of(usize size) { return (size - 1) / kClassBytes; }
+
+  Class classes_[kClasses];
+};
+
+// The calling CPU's cache, or nullptr (the locator's answer). default_allocator() asks it.
+using BlockCacheLocator = BlockCache* (*)();
+void set_block_cache_locator(BlockCacheLocator locator);
+BlockCache* current_block_cache();
+
+}  // namespace async
