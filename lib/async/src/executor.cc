@@ -105,7 +105,7 @@ bool Executor::admit(TaskHeader& task) {
     workers_[worker].counters.add_own(workers_[worker].counters.spawned);
   }
   task.owner_.store(worker, support::MemoryOrder::Relaxed);
-  enqueue(task, worker);
+  enqueue_here(task, worker);
   return true;
 }
 
@@ -127,13 +127,30 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
   // a sleep for it (two tasks talking to each other end up on one worker). A wake from outside
   // sends it back to the worker that last ran it. We hold the task's kScheduled bit, so nobody
   // else reads or writes owner_ until the push below publishes it (hence relaxed).
-  u32 owner = here;
   if (here < worker_count_) {
     task.owner_.store(here, support::MemoryOrder::Relaxed);
+    enqueue_here(task, here);
   } else {
-    owner = task.owner_.load(support::MemoryOrder::Relaxed);
+    enqueue(task, task.owner_.load(support::MemoryOrder::Relaxed));
   }
-  enqueue(task, owner);
+}
+
+// Queues a task spawned or woken on worker `here` (or from outside: kNoWorker). While `here` is
+// polling a task, the new task takes its LIFO slot (and the one it displaces goes to the queue):
+// it is polled as soon as the current poll ends. Otherwise (outside a poll: tests, tick()'s
+// callers, an idle hart's interrupt) it joins the queue, so the idle protocol sees it.
+void Executor::enqueue_here(TaskHeader& task, u32 here) {
+  if (here == kNoWorker) {
+    enqueue(task, here);
+    return;
+  }
+  Worker& worker = workers_[here];
+  if (worker.current.load(support::MemoryOrder::Relaxed) == nullptr) {
+    enqueue(task, here);
+    return;
+  }
+  TaskHeader* displaced = worker.lifo.exchange(&task, support::MemoryOrder::Relaxed);
+  if (displaced != nullptr) enqueue(*displaced, here);
 }
 
 void Executor::enqueue(TaskHeader& task, u32 owner) {
@@ -237,6 +254,18 @@ bool Executor::has_work() const {
 TaskHeader* Executor::next_task(Worker& worker) {
   TaskHeader* task = nullptr;
   if (++worker.polls % 61 == 0) task = take_from_injector(worker);
+  if (task == nullptr && worker.lifo.load(support::MemoryOrder::Relaxed) != nullptr) {
+    task = worker.lifo.exchange(nullptr, support::MemoryOrder::Relaxed);
+    if (task != nullptr && worker.lifo_polls >= kMaxLifoPolls) {
+      enqueue(*task, worker.id);  // its turn is over: to the back of the queue
+      task = nullptr;
+    }
+    if (task != nullptr) {
+      ++worker.lifo_polls;
+      return task;
+    }
+  }
+  worker.lifo_polls = 0;
   if (task == nullptr) task = pop_local(worker);
   if (task == nullptr) task = take_from_injector(worker);
   if (task == nullptr) task = steal(worker);
@@ -399,7 +428,10 @@ void Executor::shutdown() {
     }
   };
   drain(injector_);
-  for (u32 i = 0; i < worker_count_; ++i) drain(workers_[i].run_queue);
+  for (u32 i = 0; i < worker_count_; ++i) {
+    if (TaskHeader* task = workers_[i].lifo.exchange(nullptr)) task->unref();
+    drain(workers_[i].run_queue);
+  }
 }
 
 usize Executor::live_tasks() {

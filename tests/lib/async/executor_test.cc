@@ -45,6 +45,34 @@ TEST(Executor, tick_polls_a_task_spawned_on_its_worker) {
   platform.set_current_worker(async::kNoWorker);
 }
 
+// Notes `id`, then spawns the next link of the chain (ids id+1 ... id+left) on this worker.
+Task<void> spawn_chain(Executor* executor, std::vector<int>* order, int id, int left) {
+  order->push_back(id);
+  if (left > 0) spawn(*executor, spawn_chain(executor, order, id + 1, left - 1)).detach();
+  co_return;
+}
+
+Task<void> note(std::vector<int>* order, int id) {
+  order->push_back(id);
+  co_return;
+}
+
+TEST(Executor, task_spawned_by_a_running_task_is_polled_next_but_cannot_starve_the_queue) {
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  platform.set_current_worker(0);
+  std::vector<int> order;
+  spawn(executor, spawn_chain(&executor, &order, 0, 10)).detach();  // outside a poll: queued
+  spawn(executor, note(&order, 100)).detach();
+  EXPECT_EQ(executor.queued(0), 2u);
+  EXPECT_EQ(executor.tick(0), 12u);
+  platform.set_current_worker(async::kNoWorker);
+  // Each link runs right after its parent (the LIFO slot), but after kMaxLifoPolls links in a row
+  // the next goes to the back of the queue, behind the task that waited there.
+  static_assert(Executor::kMaxLifoPolls == 3);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 100, 4, 5, 6, 7, 8, 9, 10}));
+}
+
 TEST(Executor, tick_polls_at_most_256_tasks) {
   HostPlatform platform;
   Executor executor(platform, 1);

@@ -49,6 +49,9 @@ class Executor {
   // Rounds of cpu_relax() an idle worker spins, watching the queues, before it parks (about ten
   // microseconds): cheaper than the futex wake or IPI a producer would need to wake it.
   static constexpr u32 kIdleSpins = 256;
+  // Polls in a row a worker may take from its LIFO slot before that task goes to the back of its
+  // queue (the fairness rule: two tasks waking each other cannot starve the queue).
+  static constexpr u32 kMaxLifoPolls = 3;
 
   // `workers` is between 1 and kMaxWorkers. Allocates nothing.
   Executor(Platform& platform, u32 workers);
@@ -149,6 +152,11 @@ class Executor {
     support::Atomic<u32> sleeping{0};   // 1 while in the idle protocol; a waker claims it (-> 0)
     support::Atomic<u32> wake_word{0};  // the word the platform sleeps on; bumped to wake
     support::Atomic<TaskHeader*> current{nullptr};  // the task being polled
+    // The task that the task being polled last woke or spawned here: polled next, without a trip
+    // through the run queue (it holds the queue's reference). Only this worker and its interrupt
+    // handlers touch it (relaxed exchanges); thieves do not see it.
+    support::Atomic<TaskHeader*> lifo{nullptr};
+    u32 lifo_polls = 0;  // polls taken from `lifo` in a row
     u64 rng = 0;
     u32 id = 0;
     u32 polls = 0;
@@ -160,6 +168,7 @@ class Executor {
   bool admit(TaskHeader& task);
   void schedule(TaskHeader& task, TaskState::Function transition = &TaskState::wake);
   void enqueue(TaskHeader& task, u32 owner);
+  void enqueue_here(TaskHeader& task, u32 here);
   void notify(u32 owner, u64 len);
   bool wake_if_sleeping(Worker& worker);
   void poll(Worker& worker, TaskHeader& task);
