@@ -67,11 +67,11 @@ struct Volume::Impl {
   ~Impl();
 
   // --- Mount and commit (volume.cc).
-  fs::Result<void> mount(support::Vector<char>* why);
-  fs::Result<void> read_super(support::Vector<char>* why);
-  fs::Result<void> check_features(support::Vector<char>* why);
-  fs::Result<void> read_groups(support::Vector<char>* why);
-  fs::Result<void> open_journal(support::Vector<char>* why);
+  fs::Result<void> mount(support::FormatSink* why);
+  fs::Result<void> read_super(support::FormatSink* why);
+  fs::Result<void> check_features(support::FormatSink* why);
+  fs::Result<void> read_groups(support::FormatSink* why);
+  fs::Result<void> open_journal(support::FormatSink* why);
   fs::Result<void> start_writing();
   fs::Result<void> write_super();
   fs::Result<void> write_group(u32 group);
@@ -195,6 +195,6 @@ u64 inode_time(const Inode& inode, u32 lo, u32 extra);
 void encode_time(u64 ns, u32& lo, u32& extra);
 
 // Appends `text` to `why` (when not null).
-void say(support::Vector<char>* why, support::StringView text);
+void say(support::FormatSink* why, support::StringView text);
 
 }  // namespace ext2

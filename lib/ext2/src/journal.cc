@@ -6,7 +6,7 @@ namespace ext2 {
 
 using namespace format;
 
-fs::Result<void> Volume::Impl::open_journal(support::Vector<char>* why) {
+fs::Result<void> Volume::Impl::open_journal(support::FormatSink* why) {
   if ((compat & kCompatHasJournal) == 0) {
     if (incompat & kIncompatRecover) {
       say(why, "ext2: needs_recovery without a journal");

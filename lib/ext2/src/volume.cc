@@ -57,7 +57,7 @@ constexpr Feature kRoCompatNames[] = {
 
 // Appends the names of the bits of `bits` (unknown ones as hexadecimal).
 template <usize N>
-void say_features(support::Vector<char>* why, u32 bits, const Feature (&names)[N]) {
+void say_features(support::FormatSink* why, u32 bits, const Feature (&names)[N]) {
   for (const Feature& f : names) {
     if ((bits & f.bit) == 0) continue;
     say(why, " ");
@@ -78,10 +78,8 @@ u64 div_up(u64 a, u64 b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-void say(support::Vector<char>* why, StringView text) {
-  if (why == nullptr) return;
-  for (char c : text)
-    if (why->try_push(c).is_error()) return;
+void say(support::FormatSink* why, StringView text) {
+  if (why != nullptr) why->write(text);
 }
 
 Volume::Impl::~Impl() {}
@@ -90,7 +88,7 @@ u64 Volume::Impl::now_ns() const {
   return options.clock ? options.clock(options.clock_context) : 0;
 }
 
-fs::Result<void> Volume::Impl::read_super(support::Vector<char>* why) {
+fs::Result<void> Volume::Impl::read_super(support::FormatSink* why) {
   const u8* s = super;
   u32 rev = le32(s + sb::kRevLevel);
   if (rev > 1) {
@@ -145,7 +143,7 @@ fs::Result<void> Volume::Impl::read_super(support::Vector<char>* why) {
   return {};
 }
 
-fs::Result<void> Volume::Impl::check_features(support::Vector<char>* why) {
+fs::Result<void> Volume::Impl::check_features(support::FormatSink* why) {
   u32 refused = incompat & ~kIncompatOk;
   if (refused != 0) {
     say(why, "ext2: unsupported incompatible features:");
@@ -165,7 +163,7 @@ fs::Result<void> Volume::Impl::check_features(support::Vector<char>* why) {
   return {};
 }
 
-fs::Result<void> Volume::Impl::read_groups(support::Vector<char>* why) {
+fs::Result<void> Volume::Impl::read_groups(support::FormatSink* why) {
   if (groups.try_resize(group_count).is_error()) return fs::Error::NoMemory;
   gdt_block = first_data_block + 1;
   u64 table_blocks = div_up(static_cast<u64>(inodes_per_group) * inode_size, block_size);
@@ -289,7 +287,7 @@ fs::Result<void> Volume::Impl::finish_unmount() {
 // --- The public calls.
 
 fs::Result<Volume*> Volume::mount(fs::BlockDevice& device, const Options& options,
-                                  support::Vector<char>* why) {
+                                  support::FormatSink* why) {
   u8 raw[kSuperSize];
   if (device.sector_count() < (kSuperOffset + kSuperSize) / fs::kSectorSize) {
     say(why, "ext2: the device is too small");
@@ -324,7 +322,7 @@ fs::Result<Volume*> Volume::mount(fs::BlockDevice& device, const Options& option
   return volume;
 }
 
-fs::Result<void> Volume::Impl::mount(support::Vector<char>* why) {
+fs::Result<void> Volume::Impl::mount(support::FormatSink* why) {
   TRY(read_super(why));
   TRY(check_features(why));
   TRY(read_groups(why));

@@ -43,6 +43,13 @@ inline std::string difference(const std::string& got, const std::string& want) {
          ", first difference at byte " + std::to_string(i);
 }
 
+// What the mount says, kept as a std::string.
+struct StringSink final : support::FormatSink {
+  using support::FormatSink::write;
+  void write(const char* data, usize size) override { text.append(data, size); }
+  std::string text;
+};
+
 class Ext2Test : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -89,12 +96,12 @@ class Ext2Test : public ::testing::Test {
     options.read_only = read_only;
     options.clock = &FakeClock::read;
     options.clock_context = &clock_;
-    why_.clear();
+    why_.text.clear();
     auto r = ext2::Volume::mount(*device_, options, &why_);
     if (r.is_ok()) volume_ = r.value();
     return r;
   }
-  std::string why() const { return std::string(why_.data(), why_.size()); }
+  std::string why() const { return why_.text; }
   // Unmounts, deletes the volume and writes the image back to its file.
   void unmount_to(const std::string& image) {
     ASSERT_NE(volume_, nullptr);
@@ -154,7 +161,7 @@ class Ext2Test : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<ImageDevice> device_;
   ext2::Volume* volume_ = nullptr;
-  support::Vector<char> why_;
+  StringSink why_;
 };
 
 }  // namespace ext2_test

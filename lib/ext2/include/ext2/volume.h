@@ -28,6 +28,7 @@
 #include <fs/block_device.h>
 #include <fs/error.h>
 #include <fs/file_system.h>
+#include <support/format.h>
 #include <support/optional.h>
 #include <support/span.h>
 #include <support/spinlock.h>
@@ -52,13 +53,13 @@ class Volume {
   struct Impl;
 
   // Mounts the file system on `device` (which must outlive the volume): checks the superblock
-  // and the group descriptors; refuses (Invalid, with `*why`, when not null, set to a line naming
-  // the reason, e.g. the unsupported incompatible features) what it cannot handle; mounts
+  // and the group descriptors; refuses (Invalid, with a line written to `why`, when not null,
+  // naming the reason, e.g. the unsupported incompatible features) what it cannot handle; mounts
   // read-only (changes give ReadOnly) for unknown read-only-compatible features, extents, or a
   // read-only device. Replays the journal when it needs recovery and frees the inodes on the
   // orphan list. Io when the device fails, NoMemory. Delete the volume after unmount().
   static fs::Result<Volume*> mount(fs::BlockDevice& device, const Options& options,
-                                   support::Vector<char>* why);
+                                   support::FormatSink* why);
   ~Volume();
   Volume(const Volume&) = delete;
   Volume& operator=(const Volume&) = delete;
