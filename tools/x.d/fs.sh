@@ -56,7 +56,7 @@ x_fs_fuzz() {
   return $rc
 }
 
-# The disk readers' share of fuzzing in the test suite: 30 s each (the journal; ext2 once
+# The disk readers' share of fuzzing in the test suite: 30 s each (the journal, and ext2 when
 # lib/ext2 is in the tree), from the same seeds and kept corpus as `./x fuzz jbd2|ext2`.
 test_tier_18_fs_fuzz() {
   local rc=0
