@@ -14,6 +14,7 @@
 #include <kernel/diag/selftest.h>
 #include <kernel/drivers/power.h>
 #include <kernel/drivers/ramdisk.h>
+#include <kernel/drivers/virtio_blk.h>
 #include <kernel/ktest/ktest.h>
 #include <kernel/ktest/spec.h>
 #include <kernel/mm/memory.h>
@@ -154,6 +155,7 @@ namespace {
 [[noreturn]] void kernel_main_continued() {
   bring_up_event_core();
   ramdisk::init();
+  drivers::init_disks();
   if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
 
   // The rest of the boot flow is a task; this hart becomes worker 0 like every other.

@@ -9,7 +9,9 @@ import argparse
 import concurrent.futures
 import os
 import re
+import struct
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "qemu"))
@@ -39,13 +41,58 @@ def expect(cond, what, result):
                              + f"    last console lines:\n{tail}")
 
 
+DISK_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "build", "test-disks")
+SCRATCH_BYTES = 16 << 20
+READ_ONLY_SECTORS = 2048
+
+
+def pattern_word(seed, sector, word):
+    """kernel/ktest/disk_test.cc's pattern_word: what the disk tests write and expect."""
+    m = 0xffffffff
+    x = ((seed * 0x9e3779b9) ^ ((sector & m) * 0x85ebca6b) ^ (word * 0xc2b2ae35)) & m
+    x ^= x >> 16
+    x = (x * 0x7feb352d) & m
+    return x ^ (x >> 15)
+
+
+def pattern_sector(seed, sector):
+    return struct.pack("<128I", *(pattern_word(seed, sector, w) for w in range(128)))
+
+
+def scratch_disks():
+    """A fresh writable image (16 MiB of zeros) and a read-only one (every sector pattern 3)
+    under build/test-disks, for the disk tests; removed by the caller."""
+    os.makedirs(DISK_DIR, exist_ok=True)
+    fd, writable = tempfile.mkstemp(prefix="scratch-", suffix=".img", dir=DISK_DIR)
+    os.ftruncate(fd, SCRATCH_BYTES)
+    os.close(fd)
+    fd, read_only = tempfile.mkstemp(prefix="readonly-", suffix=".img", dir=DISK_DIR)
+    with os.fdopen(fd, "wb") as f:
+        f.write(b"".join(pattern_sector(3, s) for s in range(READ_ONLY_SECTORS)))
+    return writable, read_only
+
+
+def remove_disks(disks):
+    for path in disks:
+        os.unlink(path)
+
+
+def boot_with_disks(kernel, **kwargs):
+    """qemu.boot with a fresh scratch writable disk and the read-only one."""
+    writable, read_only = scratch_disks()
+    try:
+        return qemu.boot(kernel, disks=[writable, (read_only, True)], **kwargs)
+    finally:
+        remove_disks([writable, read_only])
+
+
 def summary_of(result):
     m = SUMMARY.findall(result.output)
     return (int(m[-1][0]), int(m[-1][1])) if m else None
 
 
 def check_full_suite(kernel):
-    r = qemu.boot(kernel, smp=4, mem="512M", bootargs="test=-programs.*", timeout=120)
+    r = boot_with_disks(kernel, smp=4, mem="512M", bootargs="test=-programs.*", timeout=120)
     s = summary_of(r)
     expect(not r.timed_out and r.status == 0, "expected exit status 0 from the kernel suite", r)
     expect(s is not None and s[1] == 0 and s[0] >= 10,
@@ -56,7 +103,7 @@ def check_full_suite(kernel):
 def check_every_test_at_one_hart(kernel, initrd):
     """What `./x run --smp 1 -- test` runs: every kernel test, programs and hostile ones too.
     Tests that need more harts say so and are skipped; nothing may fail."""
-    r = qemu.boot(kernel, smp=1, mem="512M", bootargs="test", timeout=600, initrd=initrd)
+    r = boot_with_disks(kernel, smp=1, mem="512M", bootargs="test", timeout=600, initrd=initrd)
     m = re.findall(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?", r.output, re.M)
     expect(bool(m), "expected a ktest summary line", r)
     passed, failed, skipped = (int(x or 0) for x in m[-1])
@@ -87,7 +134,47 @@ def check_banner(kernel, smp, mem, hand_over_to=None):
                f"expected the boot handed over to hart {hand_over_to}, banner says {boot_hart}", r)
     s = summary_of(r)
     expect(r.status == 0 and s is not None and s[1] == 0, "expected the machine tests to pass", r)
+    expect("virtio-blk: no disk attached" in r.output
+           and not re.search(r"virtio.*(error|legacy)", r.output),
+           "expected a boot without a disk to say so, and no error", r)
     return f"{harts} harts, {ram} MiB, boot hart {boot_hart}"
+
+
+def check_disks(kernel, smp):
+    """The disk tests with a writable and a read-only disk; then the host reads the images:
+    every sector the guest wrote holds its pattern, the read-only image is unchanged."""
+    writable, read_only = scratch_disks()
+    try:
+        r = qemu.boot(kernel, smp=smp, mem="256M", bootargs="test=disk.*", timeout=180,
+                      disks=[writable, (read_only, True)])
+        m = re.findall(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?", r.output, re.M)
+        expect(bool(m), "expected a ktest summary line", r)
+        passed, failed, skipped = (int(x or 0) for x in m[-1])
+        expect(r.status == 0 and failed == 0 and skipped == 0 and passed >= 5,
+               "expected every disk test to pass, none skipped", r)
+        found = re.findall(r"virtio-blk: disk \d+: .*", r.output)
+        expect(len(found) == 2 and "read-only" in found[1] + found[0],
+               "expected both disks logged, one read-only", r)
+        with open(writable, "rb") as f:
+            image = f.read()
+        last = len(image) // 512 - 1
+        # disk_test.cc: pattern 1 over 2048.. (several harts), 4 over 8192.. (one large
+        # request), 5 over 10240.. (interrupts off), 2 in the last sector (past-the-end batch).
+        regions = [(1, 2048, 4096), (4, 8192, 2048), (5, 10240, 8), (2, last, 1)]
+        checked = 0
+        for seed, base, count in regions:
+            for sector in range(base, base + count):
+                expect(image[sector * 512:(sector + 1) * 512] == pattern_sector(seed, sector),
+                       f"host: sector {sector} of the image does not hold pattern {seed}", r)
+                checked += 1
+        with open(read_only, "rb") as f:
+            expect(f.read() == b"".join(pattern_sector(3, s) for s in range(READ_ONLY_SECTORS)),
+                   "host: the read-only image changed", r)
+        stats = re.findall(r"disk: \d+ device requests[^\n]*", r.output)
+        return (f"ktest: {passed} passed, {failed} failed; host: {checked} sectors hold what the "
+                f"guest wrote, read-only image unchanged; {stats[-1] if stats else ''}")
+    finally:
+        remove_disks([writable, read_only])
 
 
 def check_smp_suite(kernel, smp):
@@ -451,6 +538,8 @@ def main():
                             lambda smp=smp, mem=mem: check_banner(k, smp, mem)))
     for smp in (1, 2, 8):
         checks.append(Check(f"smp tests --smp {smp}", lambda smp=smp: check_smp_suite(k, smp)))
+    for smp in (1, 4):
+        checks.append(Check(f"virtio disks, --smp {smp}", lambda smp=smp: check_disks(k, smp)))
     # OpenSBI rarely picks another boot hart on this host: hand the boot over to force it.
     for smp, mem, hart in [(4, "256M", 3), (8, "512M", 5), (8, "1G", 7)]:
         checks.append(Check(f"banner --smp {smp} --mem {mem} -- boothart={hart}",

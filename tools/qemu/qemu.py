@@ -21,9 +21,22 @@ import time
 QEMU = "qemu-system-riscv64"
 
 
-def command(kernel, smp=4, mem="512M", bootargs="", initrd=None, gdb=False, extra=()):
+def disk_args(disks):
+    """QEMU arguments attaching each disk image (raw) as a virtio block device. A disk is a path,
+    or (path, readonly). The modern virtio-mmio interface (version 2) is what the kernel drives:
+    QEMU 7.2 gives the legacy one unless told otherwise."""
+    args = ["-global", "virtio-mmio.force-legacy=false"]
+    for i, disk in enumerate(disks):
+        path, readonly = (disk, False) if isinstance(disk, str) else disk
+        args += ["-drive", f"file={path},format=raw,if=none,id=disk{i}"
+                 + (",readonly=on" if readonly else ""),
+                 "-device", f"virtio-blk-device,drive=disk{i}"]
+    return args
+
+
+def command(kernel, smp=4, mem="512M", bootargs="", initrd=None, gdb=False, extra=(), disks=()):
     cmd = [QEMU, "-machine", "virt", "-bios", "default", "-kernel", kernel,
-           "-smp", str(smp), "-m", str(mem), "-nographic", "-no-reboot"]
+           "-smp", str(smp), "-m", str(mem), "-nographic", "-no-reboot"] + disk_args(disks)
     if bootargs:
         cmd += ["-append", bootargs]
     if initrd:
@@ -46,7 +59,7 @@ class BootResult:
 
 
 def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, script=(),
-         extra=()):
+         extra=(), disks=()):
     """Boots once and returns what happened. Never waits longer than `timeout` seconds.
 
     `script` is a list of (prompt, text): each text is typed on the serial console once the
@@ -54,8 +67,9 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
     is ready would be lost, as on a real serial line). `text` may be a function of the QEMU
     process (and, if it takes two arguments, of the output so far) returning the text, for
     checks made while the guest runs and answers that depend on what the guest printed.
+    `disks`: image files attached as virtio block devices (see disk_args).
     """
-    cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra)
+    cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra, disks=disks)
     start = time.monotonic()
     deadline = start + timeout
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if script else subprocess.DEVNULL,
@@ -119,18 +133,23 @@ def main():
     p.add_argument("--gdb", action="store_true", help="halt at reset with a gdb stub on :1234")
     p.add_argument("--log", help="with --gdb: console output to this file")
     p.add_argument("--timeout", type=float, default=120.0, help="test runs: seconds before kill")
+    p.add_argument("--disk", action="append", default=[],
+                   help="attach a raw disk image as a virtio block device (repeatable)")
+    p.add_argument("--disk-ro", action="append", default=[],
+                   help="attach a raw disk image read-only (after the --disk ones)")
     p.add_argument("bootargs", nargs="*")
     a = p.parse_args()
     bootargs = " ".join(a.bootargs)
+    disks = list(a.disk) + [(d, True) for d in a.disk_ro]
     if a.interactive:
-        os.execvp(QEMU, command(a.kernel, a.smp, a.mem, bootargs, a.initrd))
+        os.execvp(QEMU, command(a.kernel, a.smp, a.mem, bootargs, a.initrd, disks=disks))
     if a.gdb:
-        cmd = command(a.kernel, a.smp, a.mem, bootargs, a.initrd, gdb=True)
+        cmd = command(a.kernel, a.smp, a.mem, bootargs, a.initrd, gdb=True, disks=disks)
         # -nographic would fight gdb for the terminal: console to a file instead.
         cmd = [c for c in cmd if c != "-nographic"] + ["-display", "none", "-serial",
                                                         f"file:{a.log or '/dev/null'}"]
         os.execvp(QEMU, cmd)
-    r = boot(a.kernel, a.smp, a.mem, bootargs, a.timeout, a.initrd)
+    r = boot(a.kernel, a.smp, a.mem, bootargs, a.timeout, a.initrd, disks=disks)
     sys.stdout.write(r.output)
     if r.timed_out:
         print(f"\nqemu.py: timed out after {a.timeout:.0f} s", file=sys.stderr)
