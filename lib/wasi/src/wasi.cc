@@ -665,9 +665,11 @@ Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 // Descriptors.
 
 // Moves data between the Os and the buffers of a checked iovec copy, in pieces of at most
-// kTransferPiece bytes. Stops at the first short transfer, and between pieces once the program's
-// time is up (Os::yield_due: a read of 4 GiB from a sparse file held a hart for 17 s in the
-// kernel); an error after some bytes moved reports those bytes (the error comes again next time).
+// kTransferPiece bytes. Stops at the first short transfer, and between pieces once a piece's
+// worth has moved and the program's time is up (Os::yield_due: a read of 4 GiB from a sparse file
+// held a hart for 17 s in the kernel); so a transfer of at most kTransferPiece bytes is never
+// short for time (a writev of 3 + 5 bytes returned 3 when the slice ended between its entries).
+// An error after some bytes moved reports those bytes (the error comes again next time).
 Result<u64, Errno> Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, Transfer direction,
                                        bool at_offset, u64 offset) {
   Mem m = Mem::of(memory_);
@@ -680,7 +682,7 @@ Result<u64, Errno> Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, Tr
       break;
     }
     for (u64 at = 0; at < v.len;) {
-      if (total > 0 && os_.yield_due()) return total;
+      if (total >= kTransferPiece && os_.yield_due()) return total;
       if (total == kMaxTransfer) return total;
       u64 piece = support::min(support::min(v.len - at, kTransferPiece), kMaxTransfer - total);
       Span<u8> part = buf.value().subspan(at, piece);
