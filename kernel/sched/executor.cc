@@ -21,6 +21,10 @@ class KernelPlatform final : public async::Platform {
   void set_current_worker(u32 worker) override {
     __atomic_store_n(&arch::this_cpu().worker, worker, __ATOMIC_RELAXED);
   }
+  // trap_dispatch counts the traps in progress on this hart (an interrupt is one).
+  bool in_interrupt() const override {
+    return arch::has_cpu() && __atomic_load_n(&arch::this_cpu().trap_depth, __ATOMIC_RELAXED) != 0;
+  }
   async::Instant now() const override { return ktime::now_ns(); }
   void sleep(u32, const u32* word, u32 expected, async::Instant deadline) override {
     arch::Cpu& cpu = arch::this_cpu();

@@ -78,7 +78,8 @@ void depot_put(usize index, Link* magazine) {
   DepotClass& depot = g_depot[index];
   {
     support::LockGuard guard(depot.lock);
-    if (depot.count < BlockCache::kDepotMagazines) {
+    usize magazine_bytes = usize{BlockCache::kMagazine} * (index + 1) * BlockCache::kClassBytes;
+    if (depot.count < BlockCache::kDepotBytes / magazine_bytes) {
       magazine->next_magazine = depot.magazines;
       depot.magazines = magazine;
       ++depot.count;

@@ -81,24 +81,21 @@ Executor::~Executor() {
   shutdown();
 }
 
+// A new task goes on a queue only: it joins the owned list (link_owned) when a poll first leaves
+// it waiting, so a task that finishes in its first poll (most short tasks) never takes a shard
+// lock. Until then a queue or LIFO slot holds it, where shutdown() finds it.
 bool Executor::admit(TaskHeader& task) {
-  // References: the JoinHandle's, the owned list's, the run queue's. Nobody else can see the task
-  // yet: the owned list's lock and the run queue's release push publish these stores.
-  task.refs_.store(3, support::MemoryOrder::Relaxed);
+  // References: the JoinHandle's and the run queue's. Nobody else can see the task yet: the run
+  // queue's release push publishes these stores.
+  task.refs_.store(2, support::MemoryOrder::Relaxed);
   task.state_.reset(TaskState::kScheduled);
-  u32 worker = platform_.current_worker();
-  if (worker >= worker_count_) worker = kNoWorker;
-  task.owned_shard_ = worker == kNoWorker ? kMaxWorkers : worker;
-  bool admitted = owned_[task.owned_shard_].with([&](OwnedList& owned) {
-    // Checked under the owned-list lock so that shutdown() cannot miss a task.
-    if (is_closed()) return false;
-    owned.push_back(task);
-    return true;
-  });
-  if (!admitted) {
+  task.owned_shard_ = kNotOwned;
+  if (is_closed()) {
     task.refs_.store(1, support::MemoryOrder::Relaxed);
     return false;
   }
+  u32 worker = platform_.current_worker();
+  if (worker >= worker_count_) worker = kNoWorker;
   if (worker == kNoWorker) {
     outside_counters_.add(outside_counters_.spawned);
   } else {
@@ -116,7 +113,12 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
   if (action == Action::None) return;
   u32 here = platform_.current_worker();
   if (here < worker_count_) {
-    workers_[here].counters.add(workers_[here].counters.woken_inside);
+    CounterCells& cells = workers_[here].counters;
+    if (platform_.in_interrupt()) {
+      cells.add(cells.woken_interrupt);
+    } else {
+      cells.add_own(cells.woken_inside);
+    }
   } else {
     outside_counters_.add(outside_counters_.woken_outside);
   }
@@ -145,11 +147,12 @@ void Executor::enqueue_here(TaskHeader& task, u32 here) {
     return;
   }
   Worker& worker = workers_[here];
-  if (worker.current.load(support::MemoryOrder::Relaxed) == nullptr) {
+  if (worker.current.load(support::MemoryOrder::Relaxed) == nullptr || platform_.in_interrupt()) {
     enqueue(task, here);
     return;
   }
-  TaskHeader* displaced = worker.lifo.exchange(&task, support::MemoryOrder::Relaxed);
+  TaskHeader* displaced = worker.lifo.load(support::MemoryOrder::Relaxed);
+  worker.lifo.store(&task, support::MemoryOrder::Relaxed);
   if (displaced != nullptr) enqueue(*displaced, here);
 }
 
@@ -186,8 +189,6 @@ bool Executor::wake_if_sleeping(Worker& worker) {
 
 void Executor::close() {
   closed_.store(1);
-  // A barrier: an admit() that saw closed_ == 0 under a shard lock has finished with it.
-  for (auto& shard : owned_) shard.with([](OwnedList&) {});
   for (u32 i = 0; i < worker_count_; ++i) {
     workers_[i].wake_word.fetch_add(1);
     platform_.wake(i, workers_[i].wake_word.raw());
@@ -255,7 +256,8 @@ TaskHeader* Executor::next_task(Worker& worker) {
   TaskHeader* task = nullptr;
   if (++worker.polls % 61 == 0) task = take_from_injector(worker);
   if (task == nullptr && worker.lifo.load(support::MemoryOrder::Relaxed) != nullptr) {
-    task = worker.lifo.exchange(nullptr, support::MemoryOrder::Relaxed);
+    task = worker.lifo.load(support::MemoryOrder::Relaxed);
+    worker.lifo.store(nullptr, support::MemoryOrder::Relaxed);
     if (task != nullptr && worker.lifo_polls >= kMaxLifoPolls) {
       enqueue(*task, worker.id);  // its turn is over: to the back of the queue
       task = nullptr;
@@ -284,25 +286,36 @@ TaskHeader* Executor::pop_local(Worker& worker) {
 }
 
 // Moves up to `limit` tasks from `from` (whose consumer lock the caller holds) to `worker`'s
-// queue, returning the first one (to be polled at once) and counting the moves in `moved`.
+// queue, returning the first one (to be polled at once) and counting the moves in `moved`. The
+// rest go over as one chain: one push and one update of each length for the whole batch. A
+// popped node's link is ours to reuse: pop() only returns a node a producer has linked past.
 TaskHeader* Executor::transfer(detail::RunQueue& from, u64 limit, u32 to_id, detail::RunQueue& to,
                                u64& moved) {
   TaskHeader* first = nullptr;
+  detail::QueueNode* chain_first = nullptr;
+  detail::QueueNode* chain_last = nullptr;
   moved = 0;
   for (u64 i = 0; i < limit; ++i) {
     detail::QueueNode* node = from.queue.pop();
     if (node == nullptr) break;
-    from.len.fetch_sub(1);
     auto* task = static_cast<TaskHeader*>(node);
     // The task is scheduled (not running, nobody else enqueues it): its owner can change.
     task->owner_.store(to_id, support::MemoryOrder::Relaxed);
     if (first == nullptr) {
       first = task;
+    } else if (chain_first == nullptr) {
+      chain_first = chain_last = node;
     } else {
-      to.len.fetch_add(1);
-      to.queue.push(*task);
+      chain_last->next.store(node, support::MemoryOrder::Relaxed);
+      chain_last = node;
     }
     ++moved;
+  }
+  // `from.len` counted these tasks until now (it may only ever count too many, never too few).
+  if (moved != 0) from.len.fetch_sub(moved);
+  if (chain_first != nullptr) {
+    to.len.fetch_add(moved - 1);  // counted before the push, as enqueue() does
+    to.queue.push_chain(*chain_first, *chain_last);
   }
   return first;
 }
@@ -366,15 +379,39 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
     }
     if (task.root_done_) {
       references += finish(task, /*cancelled=*/false, /*unlink_owned=*/true);
-    } else if (task.state_.apply(&TaskState::end_poll) == Action::Requeue) {
-      worker.current.store(nullptr, support::MemoryOrder::Relaxed);
-      // owner_ is this worker (it popped the task from its queue).
-      enqueue(task, task.owner_.load(support::MemoryOrder::Relaxed));  // keeps the reference
-      return;
+    } else {
+      link_owned(worker, task);
+      if (task.state_.apply(&TaskState::end_poll) == Action::Requeue) {
+        worker.current.store(nullptr, support::MemoryOrder::Relaxed);
+        requeue(worker, task);  // keeps the reference
+        return;
+      }
     }
   }
   worker.current.store(nullptr, support::MemoryOrder::Relaxed);
   task.unref(references);
+}
+
+// A task woken during its own poll (a yield, or a wake before the poll ended) goes to the back of
+// its worker's queue (owner_ is this worker: it popped the task from its queue). When that queue
+// and the LIFO slot are empty the back is the front, so it takes the LIFO slot instead, saving the
+// queue's atomic operations; it counts against kMaxLifoPolls there.
+void Executor::requeue(Worker& worker, TaskHeader& task) {
+  if (worker.run_queue.len.load(support::MemoryOrder::Relaxed) == 0 &&
+      worker.lifo.load(support::MemoryOrder::Relaxed) == nullptr) {
+    worker.lifo.store(&task, support::MemoryOrder::Relaxed);
+    return;
+  }
+  enqueue(task, worker.id);
+}
+
+// A task left waiting by a poll joins the owned list (once), with a reference, before end_poll
+// lets anyone else poll it. Only the worker that holds the task running reads owned_shard_.
+void Executor::link_owned(Worker& worker, TaskHeader& task) {
+  if (task.owned_shard_ != kNotOwned) return;
+  task.ref();
+  task.owned_shard_ = worker.id;
+  owned_[worker.id].with([&](OwnedList& owned) { owned.push_back(task); });
 }
 
 // Returns the references the caller must drop for it: 1 when it unlinked the task from the owned
@@ -384,7 +421,7 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   task.finish_future(cancelled);  // the task's destructors run here
   task.cancelled_ = cancelled;
   bool owned_reference = false;
-  if (unlink_owned) {
+  if (unlink_owned && task.owned_shard_ != kNotOwned) {
     owned_[task.owned_shard_].with([&](OwnedList& owned) {
       if (task.owned_node_.is_linked()) {
         owned.remove(task);
@@ -392,6 +429,7 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
       }
     });
   }
+  task.owned_shard_ = kNotOwned;
   // Without kJoinWaiting nobody stored a join waker, and poll_join() will now see kComplete: no
   // need for the join lock (see poll_join).
   Waker joiner;
@@ -409,27 +447,38 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   return owned_reference ? 1 : 0;
 }
 
-// After close(), with no worker running: cancel what is left, then empty the queues.
+// After close(), with no worker running: cancel what is left (the owned lists: tasks that have
+// waited; the queues and LIFO slots: tasks never polled), dropping the lists' and queues'
+// references. A wake from a destructor run here finds its task complete, seized (running) or
+// already queued, so it queues nothing.
 void Executor::shutdown() {
-  for (u32 shard = 0; shard <= kMaxWorkers;) {
+  for (u32 shard = 0; shard < kMaxWorkers;) {
     TaskHeader* task = owned_[shard].with([](OwnedList& owned) { return owned.pop_front(); });
     if (task == nullptr) {
       ++shard;
       continue;
     }
-    (void)task->state_.apply(&TaskState::seize);
-    (void)finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);  // unlinked above
-    task->unref();                                                    // the owned list's reference
+    if (task->state_.apply(&TaskState::seize) == Action::Cancel) {
+      (void)finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);  // unlinked above
+    }
+    task->unref();  // the owned list's reference
   }
-  auto drain = [](detail::RunQueue& queue) {
+  auto cancel_queued = [this](TaskHeader& task) {
+    u32 references = 1;  // the queue's
+    if (task.state_.apply(&TaskState::seize) == Action::Cancel) {
+      references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
+    }
+    task.unref(references);
+  };
+  auto drain = [&](detail::RunQueue& queue) {
     while (detail::QueueNode* node = queue.queue.pop()) {
       queue.len.fetch_sub(1);
-      static_cast<TaskHeader*>(node)->unref();
+      cancel_queued(*static_cast<TaskHeader*>(node));
     }
   };
   drain(injector_);
   for (u32 i = 0; i < worker_count_; ++i) {
-    if (TaskHeader* task = workers_[i].lifo.exchange(nullptr)) task->unref();
+    if (TaskHeader* task = workers_[i].lifo.exchange(nullptr)) cancel_queued(*task);
     drain(workers_[i].run_queue);
   }
 }
@@ -446,7 +495,7 @@ Counters Executor::counters(u32 id) const {
   out.polled = counter(cells.polled);
   out.completed = counter(cells.completed);
   out.spawned = counter(cells.spawned);
-  out.woken_inside = counter(cells.woken_inside);
+  out.woken_inside = counter(cells.woken_inside) + counter(cells.woken_interrupt);
   out.woken_outside = counter(cells.woken_outside);
   out.stolen = counter(cells.stolen);
   return out;

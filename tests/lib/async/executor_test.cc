@@ -545,6 +545,40 @@ TEST(Executor, close_with_tasks_pending_returns_closed_refuses_spawns_and_frees_
   EXPECT_EQ(allocator.live(), 0);
 }
 
+TEST(Executor, destroying_the_executor_cancels_tasks_that_waited_and_tasks_never_polled) {
+  std::atomic<int> drops{0}, started{0}, finished{0};
+  CountingAllocator allocator;
+  std::vector<JoinHandle<void>> handles;
+  {
+    HostPlatform platform;
+    Executor executor(platform, 1);
+    auto spawn_one = [&] {
+      auto handle =
+          executor.try_spawn_in(parked_forever(DropFlag(&drops), &started, &finished), allocator);
+      ASSERT_TRUE(handle.is_ok());
+      handles.push_back(handle.release_value());
+    };
+    platform.set_current_worker(0);
+    spawn_one();  // polled below: waits, on the owned list
+    EXPECT_EQ(executor.tick(0), 1u);
+    EXPECT_EQ(executor.live_tasks(), 1u);
+    spawn_one();  // on worker 0's queue, never polled
+    platform.set_current_worker(async::kNoWorker);
+    spawn_one();  // on the injector, never polled
+    EXPECT_EQ(started.load(), 1);
+  }
+  EXPECT_EQ(drops.load(), 3);
+  for (auto& handle : handles) {
+    ASSERT_TRUE(handle.is_finished());
+    auto result = handle.take_result();
+    ASSERT_TRUE(result.is_error());
+    EXPECT_EQ(result.error(), Error::Cancelled);
+  }
+  handles.clear();
+  EXPECT_EQ(allocator.live(), 0);
+  EXPECT_EQ(finished.load(), 0);
+}
+
 TEST(Executor, spawn_fails_cleanly_when_allocator_is_exhausted) {
   std::atomic<int> drops{0}, started{0}, finished{0};
   HostPlatform platform;

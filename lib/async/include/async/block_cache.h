@@ -8,8 +8,8 @@
 // and finished on a worker) through a shared depot, a whole magazine (kMagazine blocks) at a
 // time under the depot's lock, so the lock is taken once per kMagazine blocks.
 //
-// Memory is returned: a CPU keeps at most two magazines per class, the depot at most
-// kDepotMagazines per class (the rest goes back to the general-purpose allocator at once), and
+// Memory is returned: a CPU keeps at most two magazines per class, the depot at most kDepotBytes
+// per class (the rest goes back to the general-purpose allocator at once), and
 // when the general-purpose allocator fails, the calling CPU's cache and the depot are emptied
 // into it and the allocation is retried (trim()).
 //
@@ -39,7 +39,7 @@ class BlockCache {
   static constexpr usize kClasses = 16;
   static constexpr usize kMaxBlock = kClassBytes * kClasses;  // larger blocks are not cached
   static constexpr u32 kMagazine = 64;                        // blocks moved to/from the depot
-  static constexpr u32 kDepotMagazines = 32;                  // per class
+  static constexpr usize kDepotBytes = usize{4} << 20;        // per class
 
   BlockCache() = default;
   BlockCache(const BlockCache&) = delete;

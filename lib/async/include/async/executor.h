@@ -115,7 +115,8 @@ class Executor {
   // Tasks queued on `worker`'s run queue / on the injector (a snapshot).
   u64 queued(u32 worker) const { return workers_[worker].run_queue.len.load(); }
   u64 injector_queued() const { return injector_.len.load(); }
-  // Tasks spawned and not finished.
+  // Tasks that have waited (a poll left them pending) and are not finished. A task that never
+  // waited is on a queue, and one that finishes in its first poll is never counted.
   usize live_tasks();
 
   Counters counters() const;            // summed over workers
@@ -132,7 +133,10 @@ class Executor {
 
   struct CounterCells {
     // Statistics only: relaxed increments and reads, no ordering needed.
-    support::Atomic<u64> polled, completed, spawned, woken_inside, woken_outside, stolen;
+    // woken_interrupt: the wakes of woken_inside issued by interrupt handlers (read-modify-write;
+    // the worker's own are counted with add_own, which an interrupt could otherwise undo).
+    support::Atomic<u64> polled, completed, spawned, woken_inside, woken_interrupt, woken_outside,
+        stolen;
     void add(support::Atomic<u64>& cell, u64 n = 1) {
 #if WARDEN_ASYNC_COUNTERS
       cell.fetch_add(n, support::MemoryOrder::Relaxed);
@@ -153,8 +157,9 @@ class Executor {
     support::Atomic<u32> wake_word{0};  // the word the platform sleeps on; bumped to wake
     support::Atomic<TaskHeader*> current{nullptr};  // the task being polled
     // The task that the task being polled last woke or spawned here: polled next, without a trip
-    // through the run queue (it holds the queue's reference). Only this worker and its interrupt
-    // handlers touch it (relaxed exchanges); thieves do not see it.
+    // through the run queue (it holds the queue's reference). Only this worker's own code touches
+    // it, never its interrupt handlers (Platform::in_interrupt) nor thieves: relaxed loads and
+    // stores, no read-modify-write.
     support::Atomic<TaskHeader*> lifo{nullptr};
     u32 lifo_polls = 0;  // polls taken from `lifo` in a row
     u64 rng = 0;
@@ -169,6 +174,8 @@ class Executor {
   void schedule(TaskHeader& task, TaskState::Function transition = &TaskState::wake);
   void enqueue(TaskHeader& task, u32 owner);
   void enqueue_here(TaskHeader& task, u32 here);
+  void link_owned(Worker& worker, TaskHeader& task);
+  void requeue(Worker& worker, TaskHeader& task);
   void notify(u32 owner, u64 len);
   bool wake_if_sleeping(Worker& worker);
   void poll(Worker& worker, TaskHeader& task);
@@ -192,9 +199,10 @@ class Executor {
   support::Atomic<u32> sleepers_{0};
   detail::RunQueue injector_;
   CounterCells outside_counters_;
-  // Every spawned task not yet finished (each holds a reference), sharded by the spawning worker
-  // (the last shard: spawned from outside) so that spawns on different workers do not contend.
-  support::Locked<OwnedList> owned_[kMaxWorkers + 1];
+  // Every task that has waited and is not finished (each holds a reference), sharded by the
+  // worker whose poll first left it waiting, so that workers do not contend (link_owned).
+  static constexpr u32 kNotOwned = ~u32{0};  // TaskHeader::owned_shard_ of a task on no list
+  support::Locked<OwnedList> owned_[kMaxWorkers];
   support::SpinLock timer_lock_;
   TimerWheel timers_ GUARDED_BY(timer_lock_);
   support::Atomic<Instant> next_timer_{kNever};  // timers_.next_deadline(), readable without lock

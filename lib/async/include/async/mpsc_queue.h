@@ -33,6 +33,15 @@ class MpscQueue {
     prev->next.store(&node, support::MemoryOrder::Release);
   }
 
+  // Pushes the chain first -> ... -> last (linked through `next` by the caller, with plain or
+  // relaxed stores) with one exchange: a batch moved from another queue costs what one push
+  // does. The release link publishes the chain's links and contents with it.
+  void push_chain(QueueNode& first, QueueNode& last) {
+    last.next.store(nullptr, support::MemoryOrder::Relaxed);
+    QueueNode* prev = head_.exchange(&last, support::MemoryOrder::AcqRel);
+    prev->next.store(&first, support::MemoryOrder::Release);
+  }
+
   // The oldest node, or nullptr when empty (or a push is half done). One consumer at a time.
   QueueNode* pop() {
     QueueNode* tail = tail_;

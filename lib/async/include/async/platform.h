@@ -32,6 +32,10 @@ class Platform {
   virtual u32 current_worker() const = 0;
   // Called by Executor::run on entry (worker id) and exit (kNoWorker) on the calling CPU.
   virtual void set_current_worker(u32 worker) = 0;
+  // True while the calling CPU runs an interrupt (or other trap) handler. The executor then
+  // leaves the worker's LIFO slot alone, which its task code changes with plain loads and
+  // stores. Must be cheap: it is read on every spawn and wake on a worker. The host has none.
+  virtual bool in_interrupt() const { return false; }
 
   // The clock. now() is monotonic and callable from any context, including interrupts.
   virtual Instant now() const = 0;

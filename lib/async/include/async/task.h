@@ -129,7 +129,7 @@ class TaskHeader : public detail::QueueNode {
   support::Atomic<u32> refs_{0};
   support::Atomic<u32> owner_{kNoWorker};  // the worker whose queue the task goes back to
   support::IntrusiveNode owned_node_;      // on the executor's list of live tasks
-  u32 owned_shard_ = 0;                    // which of those lists
+  u32 owned_shard_ = ~u32{0};              // which of those lists (none: ~0)
   std::coroutine_handle<> resume_point_;
   detail::LeafPoll leaf_poll_ = nullptr;
   void* leaf_ = nullptr;

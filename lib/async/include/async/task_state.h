@@ -36,7 +36,7 @@ class TaskState {
     Enqueue,        // wake, cancel: the caller set kScheduled: take a reference and queue the task
     Notified,       // wake, cancel: the task is running; its worker will poll it again
     Poll,           // start_poll: poll the task
-    Cancel,         // start_poll: finish the task as cancelled
+    Cancel,         // start_poll, seize: finish the task as cancelled
     DropReference,  // start_poll: the task completed while queued: drop the queue's reference
     Requeue,        // end_poll: woken during the poll: queue it again (with the same reference)
     WakeJoiner,     // complete: a join waker was stored: take it (join lock) and wake it
@@ -73,9 +73,13 @@ class TaskState {
     if ((seen & kScheduled) != 0) return {seen, Action::None};
     return {seen | kScheduled, Action::Enqueue};
   }
-  // Executor shutdown takes a task no worker runs, as if to poll it: wakes from now on only mark
-  // it notified (its destructors may wake it), none queues it.
-  static constexpr Transition seize(u32 seen) { return {seen | kRunning, Action::None}; }
+  // Executor shutdown takes a task no worker runs, as if to poll it, to cancel it: wakes from now
+  // on only mark it notified (its destructors may wake it), none queues it. A complete task is
+  // left alone.
+  static constexpr Transition seize(u32 seen) {
+    if ((seen & kComplete) != 0) return {seen, Action::None};
+    return {seen | kRunning, Action::Cancel};
+  }
   // The root coroutine finished, or the task was cancelled: -> complete (frames already gone).
   static constexpr Transition complete(u32 seen) {
     u32 next = (seen & ~(kRunning | kNotified)) | kComplete;
