@@ -381,6 +381,40 @@ TEST_P(ChecksumJournalTest, commits_with_checksums_that_e2fsck_replays) {
   std::remove(cmds.c_str());
 }
 
+// A copy whose bytes no longer match its tag's checksum: its transaction and every later one are
+// dropped, the earlier ones replayed.
+TEST_P(ChecksumJournalTest, a_bad_copy_drops_its_transaction_and_all_after) {
+  std::string path = temp_path("image"), cmds = temp_path("cmds");
+  make_image(path, "-t ext4 -b 1024", "16M");
+  FILE* f = std::fopen(cmds.c_str(), "w");
+  std::fprintf(f, "%s\njc\n", GetParam());
+  std::fclose(f);
+  std::string out;
+  ASSERT_EQ(run("/usr/sbin/debugfs -w -f " + cmds + " " + path, &out), 0) << out;
+  std::vector<u64> blocks = journal_blocks(path);
+  ImageDevice image = ImageDevice::load(path);
+  std::vector<uint8_t> old_4002 = image.block(4002, kBlock), old_4003 = image.block(4003, kBlock);
+  {
+    auto journal = open_journal(image, blocks);
+    ASSERT_TRUE(journal);
+    // Log blocks: T1 = descriptor 1, copy 2, commit 3; T2 = descriptor 4, copy 5, commit 6; T3 ...
+    ASSERT_TRUE(commit(*journal, {{4001, pattern(1)}}).is_ok());
+    ASSERT_TRUE(commit(*journal, {{4002, pattern(2)}}).is_ok());
+    ASSERT_TRUE(commit(*journal, {{4003, pattern(3)}}).is_ok());
+  }
+  image.bytes()[blocks[5] * kBlock + 100] ^= 1;
+  auto journal = open_journal(image, blocks);
+  ASSERT_TRUE(journal);
+  auto stats = journal->recover();
+  ASSERT_TRUE(stats.is_ok());
+  EXPECT_EQ(stats.value().transactions, 1u);
+  EXPECT_EQ(image.block(4001, kBlock), pattern(1));
+  EXPECT_EQ(image.block(4002, kBlock), old_4002);
+  EXPECT_EQ(image.block(4003, kBlock), old_4003);
+  std::remove(path.c_str());
+  std::remove(cmds.c_str());
+}
+
 INSTANTIATE_TEST_SUITE_P(Journals, ChecksumJournalTest, testing::Values("jo -c", "jo -c -v 2"));
 
 // Power cuts at every write of a run of commits and a checkpoint (and, of the writes not yet
