@@ -6,6 +6,7 @@
 // Without such disks the tests skip themselves, saying what they need.
 #include <arch/cpu.h>
 #include <kernel/arch/smp.h>
+#include <kernel/arch/time.h>
 #include <kernel/console/console.h>
 #include <kernel/drivers/virtio_blk.h>
 #include <kernel/ktest/ktest.h>
@@ -238,4 +239,49 @@ KTEST(disk, a_read_only_disk_reads_and_refuses_writes) {
   KEXPECT_EQ(first_mismatch(buffer + 512, 2, 1, 3), 1u);
   KEXPECT(disk->flush().is_ok());
   kmem::free(buffer);
+}
+
+// `test=disk.bench_sequential` (run only when named): the raw device's throughput through the
+// driver, for comparison with file I/O over it. Overwrites the writable disk's first 64 MiB.
+KTEST_ASYNC_MANUAL(disk, bench_sequential) {
+  fs::BlockDevice* disk = find_disk(false);
+  if (disk == nullptr) co_return kt.skip("needs a disk");
+  constexpr u32 kRequests = 16;
+  constexpr u64 kRequestBytes = 64 * 1024;
+  constexpr u64 kTransferBytes = kRequests * kRequestBytes;  // 1 MiB per transfer()
+  u64 total = disk->sector_count() * fs::kSectorSize;
+  if (total > (u64{64} << 20)) total = u64{64} << 20;
+  total -= total % kTransferBytes;
+  CO_KASSERT(total > 0);
+  u8* buffer = static_cast<u8*>(kmem::allocate(kTransferBytes, 4096));
+  CO_KASSERT(buffer != nullptr);
+  fill(buffer, 0, kTransferBytes / fs::kSectorSize, 6);
+  u64 ns[2] = {0, 0};
+  for (u32 pass = 0; pass < 2; ++pass) {
+    u64 start = ktime::now_ns();
+    for (u64 at = 0; at < total; at += kTransferBytes) {
+      fs::BlockRequest requests[kRequests];
+      for (u32 i = 0; i < kRequests; ++i)
+        requests[i] = {pass == 0,
+                       (at + i * kRequestBytes) / fs::kSectorSize,
+                       {buffer + i * kRequestBytes, kRequestBytes},
+                       {}};
+      KEXPECT(disk->transfer({requests, kRequests}).is_ok());
+    }
+    if (pass == 0) KEXPECT(disk->flush().is_ok());
+    ns[pass] = ktime::now_ns() - start;
+  }
+  // Small requests: one 4 KiB read per call, the latency of a round trip through the device.
+  constexpr u32 kSmall = 1000;
+  u64 start = ktime::now_ns();
+  for (u32 i = 0; i < kSmall; ++i) KEXPECT(disk->read(u64{i} * 8, {buffer, 4096}).is_ok());
+  u64 small_ns = ktime::now_ns() - start;
+  kmem::free(buffer);
+  u64 mib = total >> 20;
+  console::print(
+      "disk bench: sequential write {} MiB (then flush) in {} ms: {} MiB/s; read in {} "
+      "ms: {} MiB/s (16 requests of 64 KiB per call); 4 KiB reads one at a time: {} "
+      "us each\n",
+      mib, ns[0] / 1000000, mib * 1000000000 / (ns[0] ? ns[0] : 1), ns[1] / 1000000,
+      mib * 1000000000 / (ns[1] ? ns[1] : 1), small_ns / kSmall / 1000);
 }
