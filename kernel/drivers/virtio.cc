@@ -104,12 +104,14 @@ Transport::Probe Transport::probe(uptr base, Transport& out) {
   return Probe::Device;
 }
 
-void Transport::reset_and_acknowledge() {
+bool Transport::reset_and_acknowledge() {
   write(kStatus, 0);
-  while (read(kStatus) != 0) {
-  }
+  // A device that never finishes its reset is given up on, not waited for forever.
+  for (u32 tries = 0; read(kStatus) != 0; ++tries)
+    if (tries == 1000000) return false;
   write(kStatus, kStatusAcknowledge);
   write(kStatus, kStatusAcknowledge | kStatusDriver);
+  return true;
 }
 
 u64 Transport::device_features() {
@@ -164,12 +166,13 @@ u32 Transport::acknowledge_interrupt() {
 u32 Transport::config32(u32 offset) { return read(kConfig + offset); }
 
 u64 Transport::config64(u32 offset) {
-  for (;;) {
+  u64 value = 0;
+  for (u32 tries = 0; tries < 1000; ++tries) {  // a device that never settles: the last read
     u32 generation = read(kConfigGeneration);
-    u64 low = read(kConfig + offset);
-    u64 high = read(kConfig + offset + 4);
-    if (read(kConfigGeneration) == generation) return (high << 32) | low;
+    value = (u64{read(kConfig + offset + 4)} << 32) | read(kConfig + offset);
+    if (read(kConfigGeneration) == generation) break;
   }
+  return value;
 }
 
 // --- Virtqueue ------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ class Transport {
   DeviceType type() const { return type_; }
   u32 raw_device_id() const { return device_id_; }
 
-  // Resets the device and acknowledges it (ACKNOWLEDGE | DRIVER).
-  void reset_and_acknowledge();
+  // Resets the device and acknowledges it (ACKNOWLEDGE | DRIVER); false when the device does
+  // not finish its reset.
+  bool reset_and_acknowledge();
   u64 device_features();
   // Writes the driver's features (always with VERSION_1) and sets FEATURES_OK; false when the
   // device does not keep FEATURES_OK (it refuses the subset) or lacks VERSION_1.
@@ -71,7 +72,7 @@ class Transport {
   u32 acknowledge_interrupt();
 
   // Device-specific configuration (offsets from the start of the configuration space); the
-  // 64-bit read retries until the configuration generation is stable.
+  // 64-bit read retries (a bounded number of times) until the configuration generation is stable.
   u32 config32(u32 offset);
   u64 config64(u32 offset);
 

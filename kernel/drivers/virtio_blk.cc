@@ -127,7 +127,10 @@ u32 g_disk_count = 0;
 namespace {
 
 bool VirtioBlock::negotiate(u32 number) {
-  transport_.reset_and_acknowledge();
+  if (!transport_.reset_and_acknowledge()) {
+    LOG_ERROR("virtio-blk: disk {}: the device does not reset", number);
+    return false;
+  }
   u64 offered = transport_.device_features();
   u64 wanted = kFeatureReadOnly | kFeatureFlush | kFeatureSegMax | kFeatureSizeMax;
   if (!transport_.negotiate(wanted)) {
@@ -359,8 +362,9 @@ Piece VirtioBlock::submit_piece(Waiter& w) {
 }
 
 void VirtioBlock::device_error(const char* what, u32 value) {
-  ++stats_.device_errors;
-  LOG_ERROR("virtio-blk: disk {}: device error: {} {} (ignored)", number_, what, value);
+  // The first few are logged; a device that floods the used ring is only counted after them.
+  if (++stats_.device_errors <= 8)
+    LOG_ERROR("virtio-blk: disk {}: device error: {} {} (ignored)", number_, what, value);
 }
 
 // Takes every completed request off the used ring: its result, its waiter's count.
