@@ -40,9 +40,10 @@ void sort(u64* v, u32 n) {
 void report(const char* workload, u32 ops, u64* ns, u32 n, support::StringView extra = "") {
   sort(ns, n);
   console::print(
-      "bench: executor.{} harts={} n={} median_ns={} min_ns={} p90_ns={} max_ns={} "
+      "bench: executor.{} harts={} n={} median_ns={} min_ns={} p10_ns={} p90_ns={} max_ns={} "
       "samples={}{}\n",
-      workload, smp::cpu_count(), ops, ns[n / 2], ns[0], ns[(n * 9) / 10], ns[n - 1], n, extra);
+      workload, smp::cpu_count(), ops, ns[n / 2], ns[0], ns[n / 10], ns[(n * 9) / 10], ns[n - 1], n,
+      extra);
 }
 
 u32 g_left = 0;  // spawn_complete: tasks not yet finished

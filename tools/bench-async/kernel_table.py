@@ -36,12 +36,14 @@ def load(paths):
     return figures
 
 
-def cell(fields):
+def cell(fields, fastest=False):
     if fields is None:
         return "-"
     if "skipped" in fields:
         return "n/a"
     text = f"{int(fields['median_ns']):,}"
+    if fastest and "p10_ns" in fields:
+        text += f" (p10 {int(fields['p10_ns']):,})"
     if fields.get("lost", "0") != "0":
         text += f" ({fields['lost']} lost)"
     return text
@@ -66,7 +68,7 @@ def main():
         n = f"{int(n):,}" if n != "-" else n
         if workload == "cross_hart_wake":
             n = next((f"{f['samples']} wakes" for f in row if f and "samples" in f), "-")
-        table.append([label, n] + [cell(f) for f in row])
+        table.append([label, n] + [cell(f, workload == "cross_hart_wake") for f in row])
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     line = lambda row: "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
                                  for i, c in enumerate(row))
@@ -77,6 +79,8 @@ def main():
         print(line(row))
     print("Guest time: QEMU emulates each hart with a host thread; with more busy harts than host "
           f"cores ({os.cpu_count()} here) guest time stretches. Compare runs on one machine only.")
+    print("The cross-hart wake waits for the host to run the woken hart's thread: on a loaded host "
+          "that dominates it (p10: the fastest tenth of the samples).")
     if svg:
         labels = [label.split(" (")[0] for _, label in WORKLOADS]
         series = []
