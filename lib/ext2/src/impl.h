@@ -82,9 +82,12 @@ struct Volume::Impl {
   u64 now_ns() const;
 
   // --- The journal (journal.cc).
-  fs::Result<void> commit_metadata();  // the dirty metadata through the journal, then home
-  usize max_transaction() const;       // dirty metadata blocks that make end_operation commit
-  fs::Result<void> close_journal();
+  fs::Result<void> journal_blocks(support::Vector<u64>& out, support::FormatSink* why);
+  fs::Result<void> commit_metadata();         // the dirty metadata through the journal, then home
+  fs::Result<void> commit_metadata_direct();  // home, flushed
+  usize max_transaction() const;  // dirty metadata blocks that make end_operation commit
+  // Sets or clears needs_recovery (RECOVER) in the superblock copy, when there is a journal.
+  fs::Result<void> mark_journal_in_use(bool in_use);
 
   // --- Allocation (alloc.cc).
   fs::Result<u64> alloc_block(u64 goal);

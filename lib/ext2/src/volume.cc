@@ -82,8 +82,6 @@ void say(support::FormatSink* why, StringView text) {
   if (why != nullptr) why->write(text);
 }
 
-Volume::Impl::~Impl() {}
-
 u64 Volume::Impl::now_ns() const {
   return options.clock ? options.clock(options.clock_context) : 0;
 }
@@ -237,6 +235,7 @@ fs::Result<void> Volume::Impl::start_writing() {
   put16(super + sb::kState, static_cast<u16>(state & ~kStateValid));
   put16(super + sb::kMountCount, static_cast<u16>(le16(super + sb::kMountCount) + 1));
   put32(super + sb::kMountTime, static_cast<u32>(now_ns() / 1'000'000'000));
+  TRY(mark_journal_in_use(true));
   TRY(write_super());
   return commit();
 }
@@ -277,7 +276,7 @@ fs::Result<void> Volume::Impl::finish_unmount() {
   TRY(commit());
   u16 state = le16(super + sb::kState);
   put16(super + sb::kState, static_cast<u16>(state | kStateValid));
-  TRY(close_journal());
+  TRY(mark_journal_in_use(false));
   TRY(write_super());
   TRY(cache.write_back(Dirt::Meta));
   if (device.flush().is_error()) return fs::Error::Io;

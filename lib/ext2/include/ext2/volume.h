@@ -16,9 +16,11 @@
 // nothing.
 //
 // Durability (ordered mode): an operation changes blocks in the cache; a commit (sync(), a full
-// cache, commit_if_due(), unmount()) writes the dirty data blocks home and flushes, then the
-// metadata blocks through the journal (when the image has one), then home, then flushes. A crash
-// leaves either all of an operation's metadata changes or none.
+// cache, commit_if_due(), unmount()) writes the dirty data blocks home and flushes, then logs the
+// metadata blocks as one transaction through the journal (lib/jbd2, when the image has one),
+// then writes them home, flushes and empties the log. Commits run only between operations (or
+// between the steps of a long write), so with a journal a crash leaves either all of an
+// operation's metadata changes or none.
 //
 // Locking: one SpinLock per volume guards everything, and device I/O happens under it (the
 // device blocks its caller: the kernel must call from a task that may block, never from an
