@@ -18,6 +18,7 @@
 #include <kernel/ktest/ktest.h>
 #include <kernel/ktest/spec.h>
 #include <kernel/mm/memory.h>
+#include <kernel/proc/disk.h>
 #include <kernel/proc/programs.h>
 #include <kernel/sched/executor.h>
 
@@ -165,6 +166,13 @@ namespace {
   sched::run_this_cpu();
 }
 
+// A clean power-off: the disk written back and marked clean first.
+[[noreturn]] void shut_down() {
+  console::print("shutting down\n");
+  disk::unmount();
+  power::exit(0);
+}
+
 async::Task<void> main_task() {
   if (auto what = boot_args::get("selftest")) selftest::run(*what);
 
@@ -173,6 +181,7 @@ async::Task<void> main_task() {
 
   if (auto filter = boot_args::get("test")) {
     ktest::Summary summary = co_await ktest::run(*filter);
+    disk::unmount();
     power::exit(summary.failed == 0 && summary.passed > 0 ? 0 : 1);
   }
 
@@ -187,12 +196,10 @@ async::Task<void> main_task() {
 
   // The first program (the shell by default); the monitor when there is none.
   if (co_await programs::run_init()) {
-    console::print("shutting down\n");
-    power::exit(0);
+    shut_down();
   }
   co_await monitor::run();
-  console::print("shutting down\n");
-  power::exit(0);
+  shut_down();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <kernel/mm/memory.h>
 #include <support/new.h>
 
+#include <kernel/proc/disk.h>
 #include <kernel/proc/program.h>
 
 namespace programs {
@@ -111,6 +112,7 @@ async::Task<bool> init() {
   if (blob.size() == 0) {
     (void)root->mkdir(root->root(), "tmp");
     make_null_device(*root);
+    disk::mount();
     init_pool(*root);
     co_return true;
   }
@@ -126,6 +128,7 @@ async::Task<bool> init() {
   }
   (void)root->mkdir(root->root(), "tmp");
   make_null_device(*root);
+  disk::mount();
   LOG_INFO("root file system: {} entries from the initrd, {} KiB used of {} KiB",
            loader.entries_done(), root->used() / 1024, root->limit() / 1024);
   init_pool(*root);

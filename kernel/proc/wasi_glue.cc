@@ -30,6 +30,8 @@
 #include <support/new.h>
 #include <wasi/wasi.h>
 
+#include <kernel/proc/disk.h>
+#include <kernel/proc/fs_glue.h>
 #include <kernel/proc/program.h>
 
 namespace programs {
@@ -45,26 +47,6 @@ constexpr usize kConsolePiece = 256;
 constexpr usize kRandomPiece = 4096;
 // How often a poll that waits for IPC objects and console input looks at the console.
 constexpr u64 kConsoleRecheckNs = 20'000'000;
-
-Errno errno_of(fs::Error error) {
-  switch (error) {
-    case fs::Error::NotFound: return Errno::Noent;
-    case fs::Error::Exists: return Errno::Exist;
-    case fs::Error::NotDir: return Errno::Notdir;
-    case fs::Error::IsDir: return Errno::Isdir;
-    case fs::Error::NotEmpty: return Errno::Notempty;
-    case fs::Error::Invalid: return Errno::Inval;
-    case fs::Error::NoSpace: return Errno::Nospc;
-    case fs::Error::NoMemory: return Errno::Nomem;
-    case fs::Error::NameTooLong: return Errno::Nametoolong;
-    case fs::Error::Busy: return Errno::Busy;
-    case fs::Error::FileTooBig: return Errno::Fbig;
-    case fs::Error::Loop: return Errno::Loop;
-    case fs::Error::Io: return Errno::Io;
-    case fs::Error::ReadOnly: return Errno::Rofs;
-  }
-  return Errno::Io;
-}
 
 Errno errno_of(ipc::Error error) {
   switch (error) {
@@ -102,51 +84,28 @@ class ProgramWaker final : public ipc::WaitSet::Waker {
 constexpr ipc::Signals kReadWait = ipc::signal::kReadable | ipc::signal::kPeerClosed;
 constexpr ipc::Signals kWriteWait = ipc::signal::kWritable | ipc::signal::kPeerClosed;
 
-wasi::FileType type_of(fs::Kind kind) {
-  switch (kind) {
-    case fs::Kind::Directory: return wasi::FileType::Directory;
-    case fs::Kind::File: return wasi::FileType::RegularFile;
-    case fs::Kind::Symlink: return wasi::FileType::SymbolicLink;
-  }
-  return wasi::FileType::Unknown;
-}
-
-wasi::FileStat stat_of(const fs::Stat& s) {
-  wasi::FileStat out;
-  out.dev = 1;
-  out.ino = s.inode;
-  out.type = type_of(s.kind);
-  out.nlink = s.nlink;
-  out.size = s.size;
-  out.atim = s.atim;
-  out.mtim = s.mtim;
-  out.ctim = s.ctim;
-  return out;
-}
-
-fs::TimeUpdate update(u64 value, u16 flags, u16 set, u16 now) {
-  if ((flags & now) != 0) return fs::TimeUpdate::now();
-  if ((flags & set) != 0) return fs::TimeUpdate::at(value);
-  return fs::TimeUpdate::omit();
-}
-
 }  // namespace
 
 class KernelOs final : public wasi::Os {
  public:
-  // Null: the null device (/dev/null): reads end at once, writes take everything.
-  enum class Kind : u8 { Free, Console, Node, Null, Ipc };
+  // Null: the null device (/dev/null): reads end at once, writes take everything. Disk: a file
+  // or directory of the disk file system (disk.h), by inode, holding a reference to it.
+  enum class Kind : u8 { Free, Console, Node, Null, Ipc, Disk };
   struct Object {
     Kind kind = Kind::Free;
     fs::NodeRef node;
-    u64 offset = 0;   // stream reads of a file (the WASI layer positions the others itself)
-    ipc::Handle ipc;  // Kind::Ipc
+    disk::Ino ino = 0;  // Kind::Disk
+    u64 offset = 0;     // stream reads of a file (the WASI layer positions the others itself)
+    ipc::Handle ipc;    // Kind::Ipc
   };
 
   KernelOs() = default;
   KernelOs(const KernelOs&) = delete;
   KernelOs& operator=(const KernelOs&) = delete;
   ~KernelOs() {
+    for (Object& o : objects_) {
+      if (o.kind == Kind::Disk) disk::release(o.ino);
+    }
     delete wait_set_;  // unregisters every observer before the entries go
     delete[] entries_;
     delete[] masks_;
@@ -182,6 +141,7 @@ class KernelOs final : public wasi::Os {
     Object o;
     o.kind = other.kind;
     o.node = other.node;
+    o.ino = other.ino;
     if (other.kind == Kind::Ipc) {
       auto copy = other.ipc.duplicate();
       if (copy.is_error()) {
@@ -192,6 +152,7 @@ class KernelOs final : public wasi::Os {
     }
     auto handle = add(support::move(o));
     if (handle.is_error()) return SpawnError::NoMemory;
+    if (other.kind == Kind::Disk) disk::retain(other.ino);
     return handle.value();
   }
   // Makes a pipe charged to the program and puts its ends in the table: Mfile past the
@@ -272,7 +233,7 @@ class KernelOs final : public wasi::Os {
       *done = 0;
       return Errno::Success;
     }
-    if (o->kind == Kind::Node) {
+    if (o->kind == Kind::Node || o->kind == Kind::Disk) {
       Errno e = pread(h, out, o->offset, done);
       if (e == Errno::Success) o->offset += *done;
       return e;
@@ -294,6 +255,11 @@ class KernelOs final : public wasi::Os {
     if (o->kind == Kind::Null) {
       *done = data.size();
       return Errno::Success;
+    }
+    if (o->kind == Kind::Disk) {
+      u64 at = 0;
+      support::Bytes part(data.data(), data.size());
+      return disk::append(o->ino, support::Span<const support::Bytes>(&part, 1), &at, done);
     }
     if (o->kind == Kind::Node) {
       auto at = root().append(o->node, support::Bytes(data.data(), data.size()));
@@ -317,6 +283,7 @@ class KernelOs final : public wasi::Os {
   Errno pread(Handle h, support::Span<u8> out, u64 offset, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Disk) return disk::pread(o->ino, out, offset, done);
     if (o->kind != Kind::Node) return Errno::Spipe;
     auto n = root().read(o->node, offset, out);
     if (n.is_error()) return errno_of(n.error());
@@ -326,6 +293,7 @@ class KernelOs final : public wasi::Os {
   Errno pwrite(Handle h, support::Span<const u8> data, u64 offset, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Disk) return disk::pwrite(o->ino, data, offset, done);
     if (o->kind != Kind::Node) return Errno::Spipe;
     auto n = root().write(o->node, offset, support::Bytes(data.data(), data.size()));
     if (n.is_error()) return errno_of(n.error());
@@ -342,6 +310,7 @@ class KernelOs final : public wasi::Os {
       for (support::Bytes part : parts) *done += part.size();
       return Errno::Success;
     }
+    if (o->kind == Kind::Disk) return disk::append(o->ino, parts, at, done);
     if (o->kind != Kind::Node) return Errno::Spipe;
     auto offset = root().append(o->node, parts);
     if (offset.is_error()) return errno_of(offset.error());
@@ -362,6 +331,7 @@ class KernelOs final : public wasi::Os {
       out->nlink = 1;
       return Errno::Success;
     }
+    if (o->kind == Kind::Disk) return disk::stat(o->ino, out);
     if (o->kind == Kind::Console) {
       *out = {};
       out->type = wasi::FileType::CharacterDevice;
@@ -374,6 +344,7 @@ class KernelOs final : public wasi::Os {
   Errno set_size(Handle h, u64 size) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Disk) return disk::set_size(o->ino, size);
     if (o->kind != Kind::Node) return Errno::Inval;
     auto r = root().truncate(o->node, size);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
@@ -381,15 +352,21 @@ class KernelOs final : public wasi::Os {
   Errno set_times(Handle h, u64 atim, u64 mtim, u16 flags) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Disk) return disk::set_times(o->ino, atim, mtim, flags);
     if (o->kind != Kind::Node) return Errno::Success;
     root().set_times(o->node, update(atim, flags, wasi::kFstAtim, wasi::kFstAtimNow),
                      update(mtim, flags, wasi::kFstMtim, wasi::kFstMtimNow));
     return Errno::Success;
   }
-  Errno sync(Handle h, bool) override { return get(h) == nullptr ? Errno::Badf : Errno::Success; }
+  Errno sync(Handle h, bool data_only) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    return o->kind == Kind::Disk ? disk::sync(o->ino, data_only) : Errno::Success;
+  }
   Errno readdir(Handle dir, u64 cookie, wasi::DirEntry* entry, bool* end) override {
     Object* o = get(dir);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Disk) return disk::readdir(o->ino, cookie, entry, end);
     if (o->kind != Kind::Node) return Errno::Notdir;
     auto next = root().readdir(o->node, cookie);
     if (next.is_error()) return errno_of(next.error());
@@ -408,17 +385,19 @@ class KernelOs final : public wasi::Os {
   }
 
   Errno stat_at(Handle dir, support::StringView name, wasi::FileStat* out) override {
-    fs::NodeRef node;
-    if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
-    *out = stat_of(root().stat(node));
+    Place p;
+    if (Errno e = find(dir, name, p); e != Errno::Success) return e;
+    if (p.disk) return disk::stat(p.ino, out);
+    *out = stat_of(root().stat(p.node));
     return Errno::Success;
   }
   Errno open_at(Handle dir, support::StringView name, const wasi::OpenOptions& options,
                 Handle* out) override {
     Object* d = get(dir);
     if (d == nullptr) return Errno::Badf;
-    if (d->kind != Kind::Node) return Errno::Notdir;
+    if (d->kind != Kind::Node && d->kind != Kind::Disk) return Errno::Notdir;
     if (live_ >= g_limits.open_files) return Errno::Mfile;
+    if (d->kind == Kind::Disk) return open_disk(d->ino, name, options, out);
     fs::NodeRef node;
     if (options.create && name != ".") {
       auto created = root().create_file(
@@ -439,6 +418,7 @@ class KernelOs final : public wasi::Os {
     } else if (Errno e = lookup(dir, name, node); e != Errno::Success) {
       return e;
     }
+    if (is_mount_point(node)) return open_disk(disk::root(), ".", options, out);
     if (node->is_symlink()) return Errno::Loop;
     if (node.get() == g_null_node && node->is_file()) {
       Object null_object;
@@ -460,15 +440,17 @@ class KernelOs final : public wasi::Os {
     return Errno::Success;
   }
   Errno set_times_at(Handle dir, support::StringView name, u64 atim, u64 mtim, u16 flags) override {
-    fs::NodeRef node;
-    if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
-    root().set_times(node, update(atim, flags, wasi::kFstAtim, wasi::kFstAtimNow),
+    Place p;
+    if (Errno e = find(dir, name, p); e != Errno::Success) return e;
+    if (p.disk) return disk::set_times(p.ino, atim, mtim, flags);
+    root().set_times(p.node, update(atim, flags, wasi::kFstAtim, wasi::kFstAtimNow),
                      update(mtim, flags, wasi::kFstMtim, wasi::kFstMtimNow));
     return Errno::Success;
   }
   Errno mkdir_at(Handle dir, support::StringView name) override {
     Object* d = get(dir);
     if (d == nullptr) return Errno::Badf;
+    if (d->kind == Kind::Disk) return disk::mkdir(d->ino, name);
     if (d->kind != Kind::Node) return Errno::Notdir;
     auto r = root().mkdir(d->node, name);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
@@ -476,14 +458,18 @@ class KernelOs final : public wasi::Os {
   Errno unlink_at(Handle dir, support::StringView name) override {
     Object* d = get(dir);
     if (d == nullptr) return Errno::Badf;
+    if (d->kind == Kind::Disk) return disk::unlink(d->ino, name);
     if (d->kind != Kind::Node) return Errno::Notdir;
+    if (names_mount_point(*d, name)) return Errno::Isdir;
     auto r = root().unlink(d->node, name);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
   }
   Errno rmdir_at(Handle dir, support::StringView name) override {
     Object* d = get(dir);
     if (d == nullptr) return Errno::Badf;
+    if (d->kind == Kind::Disk) return disk::rmdir(d->ino, name);
     if (d->kind != Kind::Node) return Errno::Notdir;
+    if (names_mount_point(*d, name)) return Errno::Busy;
     auto r = root().rmdir(d->node, name);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
   }
@@ -492,33 +478,44 @@ class KernelOs final : public wasi::Os {
     Object* a = get(from_dir);
     Object* b = get(to_dir);
     if (a == nullptr || b == nullptr) return Errno::Badf;
+    if (a->kind == Kind::Disk && b->kind == Kind::Disk)
+      return disk::rename(a->ino, from, b->ino, to);
+    if ((a->kind == Kind::Disk && b->kind == Kind::Node) ||
+        (a->kind == Kind::Node && b->kind == Kind::Disk)) {
+      return Errno::Xdev;
+    }
     if (a->kind != Kind::Node || b->kind != Kind::Node) return Errno::Notdir;
+    if (names_mount_point(*a, from) || names_mount_point(*b, to)) return Errno::Busy;
     auto r = root().rename(a->node, from, b->node, to);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
   }
   Errno link_at(Handle from_dir, support::StringView from, Handle to_dir,
                 support::StringView to) override {
-    fs::NodeRef node;
-    if (Errno e = lookup(from_dir, from, node); e != Errno::Success) return e;
+    Place p;
+    if (Errno e = find(from_dir, from, p); e != Errno::Success) return e;
     Object* b = get(to_dir);
     if (b == nullptr) return Errno::Badf;
-    if (b->kind != Kind::Node) return Errno::Notdir;
-    if (node->is_directory()) return Errno::Perm;
-    auto r = root().link(node, b->node, to);
+    if (b->kind != Kind::Node && b->kind != Kind::Disk) return Errno::Notdir;
+    if (p.disk != (b->kind == Kind::Disk)) return Errno::Xdev;
+    if (p.disk) return disk::link(p.ino, b->ino, to);
+    if (p.node->is_directory()) return Errno::Perm;
+    auto r = root().link(p.node, b->node, to);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
   }
   Errno symlink_at(support::StringView target, Handle dir, support::StringView name) override {
     Object* d = get(dir);
     if (d == nullptr) return Errno::Badf;
+    if (d->kind == Kind::Disk) return disk::symlink(target, d->ino, name);
     if (d->kind != Kind::Node) return Errno::Notdir;
     auto r = root().symlink(d->node, name, target);
     return r.is_error() ? errno_of(r.error()) : Errno::Success;
   }
   Errno readlink_at(Handle dir, support::StringView name, support::Span<char> out,
                     u64* len) override {
-    fs::NodeRef node;
-    if (Errno e = lookup(dir, name, node); e != Errno::Success) return e;
-    auto n = root().readlink(node, out);
+    Place p;
+    if (Errno e = find(dir, name, p); e != Errno::Success) return e;
+    if (p.disk) return disk::readlink(p.ino, out, len);
+    auto n = root().readlink(p.node, out);
     if (n.is_error()) return errno_of(n.error());
     *len = n.value() < out.size() ? n.value() : out.size();
     return Errno::Success;
@@ -526,6 +523,8 @@ class KernelOs final : public wasi::Os {
   Errno close(Handle h) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
+    if (o->kind == Kind::Disk) disk::release(o->ino);
+    o->ino = 0;
     o->node.reset();
     o->ipc.reset();  // its last handle closes the pipe end: the peer sees EOF or EPIPE
     o->kind = Kind::Free;
@@ -596,6 +595,54 @@ class KernelOs final : public wasi::Os {
     auto node = root().lookup(d->node, name);
     if (node.is_error()) return errno_of(node.error());
     out = support::move(node.value());
+    return Errno::Success;
+  }
+
+  // Where a name leads: a node of the root file system, or (disk) an inode of the disk: a name in
+  // a disk directory, or the mount point, which leads to the disk's root.
+  struct Place {
+    fs::NodeRef node;
+    bool disk = false;
+    disk::Ino ino = 0;
+  };
+  Errno find(Handle dir, support::StringView name, Place& out) {
+    Object* d = get(dir);
+    if (d != nullptr && d->kind == Kind::Disk) {
+      out.disk = true;
+      out.ino = d->ino;
+      return name == "." ? Errno::Success : disk::lookup(d->ino, name, &out.ino);
+    }
+    if (Errno e = lookup(dir, name, out.node); e != Errno::Success) return e;
+    if (is_mount_point(out.node)) {
+      out.node.reset();
+      out.disk = true;
+      out.ino = disk::root();
+    }
+    return Errno::Success;
+  }
+  static bool is_mount_point(const fs::NodeRef& node) {
+    return disk::mounted() && node.get() == disk::mount_point();
+  }
+  // Whether `name` in directory `d` (of the root file system) is the mount point.
+  bool names_mount_point(const Object& d, support::StringView name) {
+    if (!disk::mounted() || name == "." || name == "..") return false;
+    auto node = root().lookup(d.node, name);
+    return node.is_ok() && is_mount_point(node.value());
+  }
+  // Opens `name` in disk directory `dir` into a new table entry.
+  Errno open_disk(disk::Ino dir, support::StringView name, const wasi::OpenOptions& options,
+                  Handle* out) {
+    disk::Ino ino = 0;
+    if (Errno e = disk::open(dir, name, options, &ino); e != Errno::Success) return e;
+    Object o;
+    o.kind = Kind::Disk;
+    o.ino = ino;
+    auto handle = add(support::move(o));
+    if (handle.is_error()) {
+      disk::release(ino);
+      return Errno::Nomem;
+    }
+    *out = handle.value();
     return Errno::Success;
   }
 
@@ -1001,6 +1048,7 @@ class TransitEntry final : public ipc::Object {
   static ipc::Kind kind_for(const KernelOs::Object& o) {
     if (o.kind == KernelOs::Kind::Console) return ipc::Kind::Console;
     if (o.kind == KernelOs::Kind::Node && o.node->is_directory()) return ipc::Kind::Directory;
+    if (o.kind == KernelOs::Kind::Disk && disk::is_directory(o.ino)) return ipc::Kind::Directory;
     return ipc::Kind::File;
   }
   // A new, empty entry for `o` and its first handle: NoMemory, LimitReached.
@@ -1017,6 +1065,8 @@ class TransitEntry final : public ipc::Object {
   void take(KernelOs::Object& o, const MovedState& state) {
     kind_ = o.kind;
     node_ = support::move(o.node);
+    ino_ = o.ino;  // the disk reference travels with it
+    o.ino = 0;
     offset_ = o.offset;
     state_ = state;
   }
@@ -1024,16 +1074,22 @@ class TransitEntry final : public ipc::Object {
   void give(KernelOs::Object& o) {
     o.kind = kind_;
     o.node = support::move(node_);
+    o.ino = ino_;
+    ino_ = 0;
     o.offset = offset_;
   }
   const MovedState& state() const { return state_; }
 
  private:
   TransitEntry(ipc::Kind kind, ipc::Charge charge) : Object(kind), charge_(support::move(charge)) {}
+  ~TransitEntry() override {
+    if (kind_ == KernelOs::Kind::Disk && ino_ != 0) disk::release(ino_);
+  }
 
   ipc::Charge charge_;
   KernelOs::Kind kind_ = KernelOs::Kind::Free;
   fs::NodeRef node_;
+  disk::Ino ino_ = 0;  // with kind_ Disk: the reference it holds
   u64 offset_ = 0;
   MovedState state_;
 };

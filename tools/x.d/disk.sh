@@ -44,3 +44,12 @@ x_disk_new() {
   echo "  features: $features"
   echo "  attach it: ./x run --disk $file"
 }
+
+# The disk file system end to end (tests/boot/disk_test.py): ext2 images made by mke2fs, mounted
+# at /data by Warden in QEMU, written by programs, checked by e2fsck and debugfs; the WASI checks on
+# /data; a full disk; corrupt images; power loss (WARDEN_CRASH_TRIALS trials, 20 by default).
+test_tier_22_disk() {
+  x_kernel_build || return 1
+  x_initrd || return 1
+  python3 "$ROOT/tests/boot/disk_test.py" --kernel "$KERNEL_ELF" --initrd "$INITRD"
+}
