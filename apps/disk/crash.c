@@ -7,10 +7,11 @@
 //   written as DIR/tN,
 //                          fsync'ed, renamed to DIR/fN and fsync'ed again, then reported on
 //                          standard output as "durable fN"; every 4th file also removes the one
-//                          three before it (reported "removed fM" once that is durable).
+//                          three before it ("removing fM" first, "removed fM" once durable).
 //   crash check DIR SEED   checks every DIR/fN against its content; prints
-//                          "check: N intact, M damaged" and exits 1 when any is damaged. The
-//                          harness compares the names with what `write` reported.
+//                          "check: N intact, M damaged" and exits 1 when any is damaged (the
+//                          harness compares the names with what `write` reported); then removes
+//                          DIR and its files ("cleared DIR").
 //
 // The content of fN depends only on SEED and N (its length too), so the check needs no record
 // of what was written: a file under its final name is either whole and right, or damaged.
@@ -86,6 +87,9 @@ static int write_loop(const char* dir, uint64_t seed) {
     if (n % 4 == 3) {
       char old[512];
       snprintf(old, sizeof old, "%s/f%llu", dir, (unsigned long long)(n - 3));
+      // Said before: the removal may reach the disk (a commit) before its own fsync returns.
+      printf("removing f%llu\n", (unsigned long long)(n - 3));
+      fflush(stdout);
       if (unlink(old) != 0) return tool_fail(old);
       if (fsync_path(dir) != 0) return tool_fail(dir);
       printf("removed f%llu\n", (unsigned long long)(n - 3));
@@ -127,6 +131,23 @@ static int intact(const char* dir, const char* name, uint64_t seed, unsigned cha
   return 1;
 }
 
+// Removes DIR and the files in it, so that trial after trial fits on one disk.
+static int clear(const char* dir) {
+  DIR* d = opendir(dir);
+  if (d == NULL) return tool_fail(dir);
+  struct dirent* e;
+  char path[512];
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] != 'f' && e->d_name[0] != 't') continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (unlink(path) != 0) return tool_fail(path);
+  }
+  closedir(d);
+  if (rmdir(dir) != 0) return tool_fail(dir);
+  printf("cleared %s\n", dir);
+  return 0;
+}
+
 static int check(const char* dir, uint64_t seed) {
   unsigned char* want = malloc(98305);
   unsigned char* got = malloc(98305);
@@ -145,7 +166,9 @@ static int check(const char* dir, uint64_t seed) {
   }
   closedir(d);
   printf("check: %u intact, %u damaged\n", good, bad);
-  return bad == 0 ? 0 : 1;
+  fflush(stdout);
+  if (bad != 0) return 1;
+  return clear(dir);
 }
 
 int main(int argc, char** argv) {
