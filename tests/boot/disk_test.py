@@ -168,9 +168,8 @@ def check_power(args, work):
         files += durable
         replays += replay
     return (f"power loss: {args.trials} trials, {args.trials} clean checks "
-            f"({replays} left the file system marked needs_recovery, so the next mount ran recovery; "
-            f"{files} files reported durable, all "
-            "intact; e2fsck -fn clean after each)")
+            f"({replays} cuts left the file system marked needs_recovery: the next mount "
+            f"recovered; {files} files reported durable, all intact; e2fsck -fn clean after each)")
 
 
 def check_full(args, work):
@@ -220,7 +219,8 @@ def check_corrupt(args, work):
             "gives EIO, the other files read")
 
 
-CHECKS = {"ops": check_ops, "fsconf": check_fsconf, "full": check_full, "corrupt": check_corrupt, "power": check_power}
+CHECKS = {"ops": check_ops, "fsconf": check_fsconf, "full": check_full, "corrupt": check_corrupt,
+          "power": check_power}
 
 
 def main():
