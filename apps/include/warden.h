@@ -156,6 +156,26 @@ int32_t warden_console_mode(uint32_t mode) WARDEN_IMPORT("console_mode");
 // Errors: EMFILE, ENOMEM, EFAULT.
 int32_t warden_pipe(uint32_t* read_fd, uint32_t* write_fd) WARDEN_IMPORT("pipe");
 
+// TCP (IPv4) over the kernel's network stack. `address` (not NUL-terminated, `address_len`
+// bytes) is "A.B.C.D:PORT"; for a listener "*:PORT" or ":PORT" means every address of the
+// machine. The socket is a new descriptor of the caller (the lowest free number), a WASI socket
+// (filetype SOCKET_STREAM): a listener takes sock_accept (accept()), a connection fd_read,
+// fd_write, sock_recv, sock_send, sock_shutdown and fd_close, and both poll_oneoff readiness and
+// FDFLAGS_NONBLOCK. Like a pipe end it can become a child's descriptor through warden_spawn_fds
+// (a listener handed to a server such as /bin/httpd.wasm) or travel through a channel. Each socket
+// counts against the caller's descriptor limit and its buffers (128 KiB) against its memory.
+//
+// Listens on `address` with room for `backlog` (1..128) connections not yet accepted.
+// Errors: EADDRINUSE, EADDRNOTAVAIL, ENETDOWN (the machine has no network), EINVAL (a malformed
+// address or backlog), EMFILE, ENOMEM, EFAULT.
+int32_t warden_tcp_listen(const char* address, uint32_t address_len, uint32_t backlog,
+                          uint32_t* fd) WARDEN_IMPORT("tcp_listen");
+// Connects to `address`; waits until the connection is made (with FDFLAGS_NONBLOCK on nothing:
+// this call always waits) or fails. Errors: ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH,
+// ENETDOWN, EINVAL, EMFILE, ENOMEM, EFAULT.
+int32_t warden_tcp_connect(const char* address, uint32_t address_len, uint32_t* fd)
+    WARDEN_IMPORT("tcp_connect");
+
 // --- Channels and services (docs/ipc.md).
 //
 // A channel is two ends that carry messages both ways; a message is up to

@@ -119,6 +119,46 @@ class Os {
   // makes the WASI layer call again at once (a spin).
   virtual Errno poll(support::Span<PollFd> fds, u64 deadline) = 0;
 
+  // Sockets: handles whose stat type is SocketStream (a listener handed to the program like a
+  // preopen, an accepted connection, a connection the embedder opened). Stream transfers
+  // (read/write) work on a connection as on a pipe; poll() reports a listener readable when a
+  // connection waits to be accepted, a connection readable when bytes or the end of the stream
+  // wait, writable when there is room to send, and `hangup` once the peer closed or the
+  // connection broke. Each may block or return WouldBlock like read (see the header comment).
+  // An Os without sockets keeps the defaults (every handle is not a socket).
+  //
+  // Accepts one connection on listening socket `listener`: a new handle in `*out`.
+  virtual Errno sock_accept(Handle listener, Handle* out) {
+    (void)listener;
+    (void)out;
+    return Errno::Notsock;
+  }
+  // Receives into `out`; `peek` leaves the bytes to be received again. `*done` 0 is the end of
+  // the stream. Connreset, Notconn as the system says.
+  virtual Errno sock_recv(Handle h, support::Span<u8> out, bool peek, u64* done) {
+    (void)h;
+    (void)out;
+    (void)peek;
+    (void)done;
+    return Errno::Notsock;
+  }
+  // Sends from `data` (`*done` may be short); Pipe once the sending side is shut down or the
+  // peer is gone.
+  virtual Errno sock_send(Handle h, support::Span<const u8> data, u64* done) {
+    (void)h;
+    (void)data;
+    (void)done;
+    return Errno::Notsock;
+  }
+  // Shuts down receiving, sending or both (WASI sdflags RD = 1, WR = 2; never 0). Notconn on a
+  // listener or a connection not yet connected.
+  virtual Errno sock_shutdown(Handle h, bool read, bool write) {
+    (void)h;
+    (void)read;
+    (void)write;
+    return Errno::Notsock;
+  }
+
   // True when the calling program has had its time (its slice is over, or it was asked to end):
   // a call that could go on for long stops at the next point where it can. Transfers end with
   // what they moved (a short count); random_get and fd_readdir return WouldBlock with their

@@ -1,0 +1,105 @@
+// net::Socket: a TCP socket over the kernel's TCP/IP stack (lwIP, kernel/net/stack.h), as a
+// kernel object (ipc::Kind::Socket) that programs hold by handle: a listener or a connection.
+//
+// Signals (ipc::signal, observed by the programs' wait sets like a pipe end's):
+//   kReadable    listener: a connection waits to be accepted; connection: bytes to receive, or
+//                the end of the stream (the peer shut down its sending side), or an error
+//   kWritable    connection: connected, and room to send at least one byte (or sending is
+//                over: send answers at once then)
+//   kPeerClosed  connection: the peer closed its side, or the connection broke (reset, refused,
+//                timed out); what was received before stays readable
+// Operations never wait: what cannot complete now answers WouldBlock, and the caller waits for
+// the signals. Every call may come from any hart, in task context (never from an interrupt).
+//
+// Memory: each socket charges the account it was made for (the program) its record and the
+// most it can buffer (kBufferCharge: the receive window plus the send buffer), once, when made;
+// the charge goes back when the socket is destroyed. The stack's own packet buffers are a fixed
+// kernel pool (kernel/net/lwipopts.h), shared by all.
+//
+// Closing: when the last handle goes (on_last_handle) a listener stops listening (queued,
+// unaccepted connections are reset) and a connection is closed gracefully when everything it
+// was asked to send is out, or reset when the peer had sent bytes nobody read (as BSD sockets
+// do). The stack lets go of a closed connection by itself (no program waits for it).
+#pragma once
+
+#include <ipc/account.h>
+#include <ipc/handle.h>
+#include <ipc/object.h>
+#include <support/span.h>
+#include <support/string_view.h>
+#include <support/types.h>
+#include <wasi/abi.h>
+
+namespace net {
+
+using wasi::Errno;
+
+// An IPv4 address and port, in host byte order.
+struct Endpoint {
+  u32 address = 0;  // 0: any (listen)
+  u16 port = 0;
+};
+
+// Parses "A.B.C.D:PORT" (PORT 1..65535; "*:PORT" or ":PORT" listens on every address): false
+// when malformed.
+bool parse_endpoint(support::StringView text, Endpoint* out);
+
+// What one socket charges its account besides its record.
+inline constexpr u64 kBufferCharge = 128 * 1024;
+
+// Rights a socket handle gets (ipc rights: read, write, duplicate, transfer, wait).
+ipc::Rights socket_rights();
+
+class Socket;
+
+// A listener on `local` with room for `backlog` (1..128) connections not yet accepted, charged
+// to `account`: its handle. Addrinuse, Addrnotavail, Netdown (no network), Nomem (the account or
+// the stack), Inval.
+Errno listen(ipc::Account& account, Endpoint local, u32 backlog, ipc::Handle* out);
+// Starts a connection to `remote`, charged to `account`: its handle at once (the socket is
+// connecting: kWritable rises when it is connected, kPeerClosed when it failed; connect_status
+// says which). Netdown, Netunreach, Nomem, Inval.
+Errno connect(ipc::Account& account, Endpoint remote, ipc::Handle* out);
+
+// The socket `object` is, or null (another kind).
+Socket* as_socket(ipc::Object* object);
+
+class Socket final : public ipc::Object {
+ public:
+  bool listening() const;
+  // Connection state for a connect()ed socket: Success (connected), WouldBlock (connecting),
+  // or why it failed (Connrefused, Timedout, Connreset, Hostunreach ...).
+  Errno connect_status();
+
+  // Listener: the next waiting connection, charged to `account`: Success with its handle,
+  // WouldBlock, Nomem (then the connection is reset), Inval (not a listener).
+  Errno accept(ipc::Account& account, ipc::Handle* out);
+  // Connection: copies up to out.size() received bytes (`peek`: and keeps them): Success with
+  // `*done` (0 only at the end of the stream, or for an empty `out`), WouldBlock, Connreset
+  // (after the bytes before the reset were read), Notconn (a listener, or not connected yet).
+  Errno recv(support::Span<u8> out, bool peek, u64* done);
+  // Connection: queues up to data.size() bytes for sending: Success with `*done` > 0 (fewer
+  // than asked when the send buffer fills), WouldBlock (no room at all), Pipe (sending was shut
+  // down or the connection broke), Notconn.
+  Errno send(support::Span<const u8> data, u64* done);
+  // Shuts down receiving (received bytes are dropped, later ones refused) and/or sending (a FIN
+  // after what is queued): Success, Notconn.
+  Errno shutdown(bool read, bool write);
+
+  // The socket's addresses (zero when not known).
+  Endpoint local() const;
+  Endpoint peer() const;
+
+  // lwIP's callbacks and the stack's task reach the private state through this (socket.cc).
+  struct Impl;
+
+ private:
+  friend struct Impl;
+  Socket();
+  ~Socket() override;
+  void on_last_handle(ipc::Reaper& reaper) override;
+
+  Impl* impl_ = nullptr;
+};
+
+}  // namespace net
