@@ -75,6 +75,16 @@ bool seekable(FileType type) {
 // position between two descriptors, which only the Os can keep.
 bool positioned(const Descriptor& d) { return !d.stream && seekable(d.type); }
 
+// What add_fd gives: a directory's rights, a socket's (it cannot tell a listener from a
+// connection, so both sets: the Os refuses what does not fit), or a stream's.
+Rights rights_for_stream(FileType type) {
+  switch (type) {
+    case FileType::Directory: return right::kDirectory;
+    case FileType::SocketStream: return right::kSocketListener | right::kSocketConnection;
+    default: return right::kStream;
+  }
+}
+
 Rights rights_for(FileType type) {
   switch (type) {
     case FileType::Directory: return right::kDirectory;
@@ -344,7 +354,7 @@ Result<u32> Wasi::add_fd_at(u32 number, Handle handle, Rights base_mask, Rights 
   d.handle = handle;
   d.type = st.type;
   d.stream = true;
-  d.base = (st.type == FileType::Directory ? right::kDirectory : right::kStream) & base_mask;
+  d.base = rights_for_stream(st.type) & base_mask;
   d.inheriting =
       (st.type == FileType::Directory ? right::kDirectoryInheriting : 0) & inheriting_mask;
   return number;
@@ -359,9 +369,12 @@ Result<u32> Wasi::add_fd_like(Handle handle, const Descriptor& like) {
   d.type = like.type;
   d.base = like.base;
   d.inheriting = like.inheriting;
-  d.flags = like.flags;
   d.offset = like.offset;
   d.stream = like.stream;
+  // A blocking Os must learn that this handle is not to wait; if it cannot, the flag goes.
+  d.flags = like.flags;
+  if ((d.flags & kFdflagNonblock) && os_.set_nonblocking(handle, true) != Errno::Success)
+    d.flags &= static_cast<u16>(~kFdflagNonblock);
   return n;
 }
 
@@ -385,6 +398,19 @@ Result<u32> Wasi::add_preopen(Handle dir, StringView guest_path, Ownership owner
   d.base = right::kDirectory;
   d.inheriting = right::kDirectoryInheriting;
   d.preopen = true;
+  return n;
+}
+
+Result<u32> Wasi::add_socket(Handle socket, SocketRole role, Ownership ownership) {
+  u32 n = TRY(allocate_fd());
+  Descriptor& d = fds_[n];
+  d = Descriptor{};
+  d.open = true;
+  d.owned = ownership == Ownership::Owned;
+  d.handle = socket;
+  d.type = FileType::SocketStream;
+  d.base = role == SocketRole::Listener ? right::kSocketListener : right::kSocketConnection;
+  d.stream = true;
   return n;
 }
 
@@ -664,15 +690,57 @@ Errno Wasi::sched_yield(Args&) { return Errno::Success; }
 // ---------------------------------------------------------------------------------------------
 // Descriptors.
 
+Wasi::Route Wasi::route_of(const Descriptor& d) {
+  Route r;
+  if (d.type == FileType::SocketStream) {
+    r.kind = Route::Kind::Socket;
+  } else if (positioned(d)) {
+    r.kind = Route::Kind::Offset;
+    r.offset = d.offset;
+  }
+  return r;
+}
+
+bool Wasi::ready_now(Handle h) {
+  PollFd p;
+  p.handle = h;
+  return os_.poll(Span<PollFd>(&p, 1), 0) == Errno::Success && p.ready;
+}
+
+Errno Wasi::transfer_piece(Descriptor& d, Span<u8> part, Transfer direction, const Route& route,
+                           u64 done, u64* n) {
+  using Kind = Route::Kind;
+  if (direction == Transfer::Write) {
+    Span<const u8> data = part;
+    switch (route.kind) {
+      case Kind::Socket: return os_.sock_send(d.handle, data, n);
+      case Kind::Offset: return os_.pwrite(d.handle, data, route.offset + done, n);
+      case Kind::Stream: return os_.write(d.handle, data, n);
+    }
+  }
+  switch (route.kind) {
+    case Kind::Socket: return os_.sock_recv(d.handle, part, route.peek, n);
+    case Kind::Offset: return os_.pread(d.handle, part, route.offset + done, n);
+    case Kind::Stream: return os_.read(d.handle, part, n);
+  }
+  return Errno::Inval;
+}
+
 // Moves data between the Os and the buffers of a checked iovec copy, in pieces of at most
 // kTransferPiece bytes. Stops at the first short transfer, and between pieces once a piece's
 // worth has moved and the program's time is up (Os::yield_due: a read of 4 GiB from a sparse file
 // held a hart for 17 s in the kernel); so a transfer of at most kTransferPiece bytes is never
 // short for time (a writev of 3 + 5 bytes returned 3 when the slice ended between its entries).
-// An error after some bytes moved reports those bytes (the error comes again next time).
+// A socket receive waits only for its first bytes: after a full piece it goes on only while
+// Os::poll (deadline 0) says more are waiting (a second receive would wait on an Os that
+// blocks), unless RECV_WAITALL asks to fill every buffer; a peek looks once (a second look
+// would see the same bytes). An error after some bytes moved reports those bytes (the error
+// comes again next time).
 Result<u64, Errno> Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, Transfer direction,
-                                       bool at_offset, u64 offset) {
+                                       const Route& route) {
   Mem m = Mem::of(memory_);
+  const bool receive = route.kind == Route::Kind::Socket && direction == Transfer::Read;
+  bool only_if_ready = false;  // a receive goes on to the next buffer only with bytes waiting
   u64 total = 0;
   for (const Iovec& v : iovs) {
     if (v.len == 0) continue;
@@ -684,18 +752,10 @@ Result<u64, Errno> Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, Tr
     for (u64 at = 0; at < v.len;) {
       if (total >= kTransferPiece && os_.yield_due()) return total;
       if (total == kMaxTransfer) return total;
+      if (only_if_ready && !ready_now(d.handle)) return total;
       u64 piece = support::min(support::min(v.len - at, kTransferPiece), kMaxTransfer - total);
-      Span<u8> part = buf.value().subspan(at, piece);
       u64 n = 0;
-      Errno e;
-      if (direction == Transfer::Write) {
-        Span<const u8> data = part;
-        e = at_offset ? os_.pwrite(d.handle, data, offset + total, &n)
-                      : os_.write(d.handle, data, &n);
-      } else {
-        e = at_offset ? os_.pread(d.handle, part, offset + total, &n)
-                      : os_.read(d.handle, part, &n);
-      }
+      Errno e = transfer_piece(d, buf.value().subspan(at, piece), direction, route, total, &n);
       if (e != Errno::Success) {
         if (total > 0) return total;  // the error comes again next time
         if (e == Errno::WouldBlock && (d.flags & kFdflagNonblock)) return Errno::Again;
@@ -703,7 +763,14 @@ Result<u64, Errno> Wasi::transfer_iovs(Descriptor& d, Span<const Iovec> iovs, Tr
       }
       total += n;
       at += n;
-      if (n < piece) return total;
+      if (!receive) {
+        if (n < piece) return total;
+      } else if (n == 0 || route.peek) {
+        return total;
+      } else if (!route.wait_all) {
+        if (n < piece) return total;
+        only_if_ready = true;
+      }
     }
   }
   return total;
@@ -739,12 +806,13 @@ Errno Wasi::transfer(Args& a, Transfer direction) {
   if (!a.mem.ok(done, 4)) return Errno::Fault;
   IovecCopy list;
   TRY(list.copy_in(a.mem, iovs, iovs_len));
-  const bool at_offset = positioned(*d);
+  const Route route = route_of(*d);
+  const bool at_offset = route.kind == Route::Kind::Offset;
   u64 n = 0;
   if (write && at_offset && (d->flags & kFdflagAppend)) {
     if (list.total() > 0) n = TRY(append_iovs(*d, list.span()));
   } else {
-    n = TRY(transfer_iovs(*d, list.span(), direction, at_offset, d->offset));
+    n = TRY(transfer_iovs(*d, list.span(), direction, route));
     if (at_offset) d->offset += n;
   }
   a.mem.put<u32>(done, static_cast<u32>(n));
@@ -762,7 +830,10 @@ Errno Wasi::transfer_at(Args& a, Transfer direction) {
   if (!positioned(*d)) return Errno::Spipe;
   IovecCopy list;
   TRY(list.copy_in(a.mem, iovs, iovs_len));
-  const u64 n = TRY(transfer_iovs(*d, list.span(), direction, true, offset));
+  Route route;
+  route.kind = Route::Kind::Offset;
+  route.offset = offset;
+  const u64 n = TRY(transfer_iovs(*d, list.span(), direction, route));
   a.mem.put<u32>(done, static_cast<u32>(n));
   return Errno::Success;
 }
@@ -870,8 +941,17 @@ Errno Wasi::fd_fdstat_set_flags(Args& a) {
   Descriptor* d = TRY(lookup(fd, right::kFdFdstatSetFlags));
   if (flags & ~u32{kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync})
     return Errno::Inval;
+  TRY(set_nonblock(*d, flags & kFdflagNonblock));
   d->flags = static_cast<u16>(flags);
   return Errno::Success;
+}
+
+Status Wasi::set_nonblock(Descriptor& d, bool nonblocking) {
+  if (nonblocking == ((d.flags & kFdflagNonblock) != 0)) return {};
+  TRY(as_status(os_.set_nonblocking(d.handle, nonblocking)));
+  d.flags =
+      static_cast<u16>(nonblocking ? d.flags | kFdflagNonblock : d.flags & ~u32{kFdflagNonblock});
+  return {};
 }
 
 Errno Wasi::fd_fdstat_set_rights(Args& a) {
@@ -1340,40 +1420,92 @@ Errno Wasi::poll_oneoff(Args& a) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sockets: none exist yet, so every descriptor is either bad or not a socket.
+// Sockets: a listener accepts, a connection receives, sends and shuts down. Their bytes move
+// through transfer_iovs like fd_read's and fd_write's (the iovec array copied once, checked,
+// only the copy used), routed to Os::sock_recv and Os::sock_send.
 
-namespace {
+Result<Descriptor*, Errno> Wasi::socket_descriptor(u32 number, Rights needed) {
+  Descriptor* d = find_fd(number);
+  if (d == nullptr) return Errno::Badf;
+  if (d->type != FileType::SocketStream) return Errno::Notsock;
+  return lookup(number, needed);
+}
 
-Errno not_a_socket(const Descriptor* d) { return d != nullptr ? Errno::Notsock : Errno::Badf; }
-
-}  // namespace
-
+// sock_accept (fd, flags, result_fd): the connection gets the lowest free descriptor, with
+// FDFLAGS_NONBLOCK when `flags` has it (the only flag). A listener with FDFLAGS_NONBLOCK and
+// nothing to accept is Again.
 Errno Wasi::sock_accept(Args& a) {
-  const u32 fd = a.arg32(0), result_fd = a.arg32(2);  // argument 1: flags
+  const u32 fd = a.arg32(0), flags = a.arg32(1), result_fd = a.arg32(2);
+  (void)TRY(socket_descriptor(fd, right::kSockAccept));
   if (!a.mem.ok(result_fd, 4)) return Errno::Fault;
-  return not_a_socket(find_fd(fd));
+  if (flags & ~u32{kFdflagNonblock}) return Errno::Inval;
+  const u32 slot = TRY(or_nomem(allocate_fd()));  // before anything changes; may move the table
+  Descriptor& listener = fds_[fd];
+  Handle h;
+  Errno e = os_.sock_accept(listener.handle, &h);
+  if (e == Errno::WouldBlock && (listener.flags & kFdflagNonblock)) return Errno::Again;
+  TRY(as_status(e));
+  if (flags & kFdflagNonblock) {
+    Errno told = os_.set_nonblocking(h, true);
+    if (told != Errno::Success) {
+      (void)os_.close(h);
+      return told;
+    }
+  }
+  Descriptor& nd = fds_[slot];
+  nd = Descriptor{};
+  nd.open = true;
+  nd.handle = h;
+  nd.type = FileType::SocketStream;
+  nd.base = right::kSocketConnection;
+  nd.flags = static_cast<u16>(flags & kFdflagNonblock);
+  nd.stream = true;
+  a.mem.put<u32>(result_fd, slot);
+  return Errno::Success;
 }
 
+// sock_recv (fd, ri_data, ri_data_len, ri_flags, ro_datalen, ro_flags): RECV_PEEK and
+// RECV_WAITALL; ro_flags is always 0 (a stream socket never truncates).
 Errno Wasi::sock_recv(Args& a) {
-  const u32 fd = a.arg32(0), ri_data = a.arg32(1), ri_data_len = a.arg32(2),
-            ro_datalen = a.arg32(4), ro_flags = a.arg32(5);  // argument 3: ri_flags
-  if (!a.mem.ok(ri_data, u64{ri_data_len} * kIovecSize) || !a.mem.ok(ro_datalen, 4) ||
-      !a.mem.ok(ro_flags, 2))
-    return Errno::Fault;
-  return not_a_socket(find_fd(fd));
+  const u32 fd = a.arg32(0), ri_data = a.arg32(1), ri_data_len = a.arg32(2), ri_flags = a.arg32(3),
+            ro_datalen = a.arg32(4), ro_flags = a.arg32(5);
+  Descriptor* d = TRY(socket_descriptor(fd, right::kFdRead));
+  if (!a.mem.ok(ro_datalen, 4) || !a.mem.ok(ro_flags, 2)) return Errno::Fault;
+  if (ri_flags & ~u32{kRiflagRecvPeek | kRiflagRecvWaitall}) return Errno::Inval;
+  IovecCopy list;
+  TRY(list.copy_in(a.mem, ri_data, ri_data_len));
+  Route route;
+  route.kind = Route::Kind::Socket;
+  route.peek = ri_flags & kRiflagRecvPeek;
+  route.wait_all = ri_flags & kRiflagRecvWaitall;
+  const u64 n = TRY(transfer_iovs(*d, list.span(), Transfer::Read, route));
+  a.mem.put<u32>(ro_datalen, static_cast<u32>(n));
+  a.mem.put<u16>(ro_flags, 0);
+  return Errno::Success;
 }
 
+// sock_send (fd, si_data, si_data_len, si_flags, so_datalen): si_flags has no flag defined.
 Errno Wasi::sock_send(Args& a) {
-  const u32 fd = a.arg32(0), si_data = a.arg32(1), si_data_len = a.arg32(2),
-            so_datalen = a.arg32(4);  // argument 3: si_flags
-  if (!a.mem.ok(si_data, u64{si_data_len} * kIovecSize) || !a.mem.ok(so_datalen, 4))
-    return Errno::Fault;
-  return not_a_socket(find_fd(fd));
+  const u32 fd = a.arg32(0), si_data = a.arg32(1), si_data_len = a.arg32(2), si_flags = a.arg32(3),
+            so_datalen = a.arg32(4);
+  Descriptor* d = TRY(socket_descriptor(fd, right::kFdWrite));
+  if (!a.mem.ok(so_datalen, 4)) return Errno::Fault;
+  if (si_flags != 0) return Errno::Inval;
+  IovecCopy list;
+  TRY(list.copy_in(a.mem, si_data, si_data_len));
+  Route route;
+  route.kind = Route::Kind::Socket;
+  const u64 n = TRY(transfer_iovs(*d, list.span(), Transfer::Write, route));
+  a.mem.put<u32>(so_datalen, static_cast<u32>(n));
+  return Errno::Success;
 }
 
+// sock_shutdown (fd, how): SDFLAGS_RD, SDFLAGS_WR or both; neither, or another bit, is Inval.
 Errno Wasi::sock_shutdown(Args& a) {
-  const u32 fd = a.arg32(0);  // argument 1: how
-  return not_a_socket(find_fd(fd));
+  const u32 fd = a.arg32(0), how = a.arg32(1);
+  Descriptor* d = TRY(socket_descriptor(fd, right::kSockShutdown));
+  if (how == 0 || (how & ~u32{kSdflagRd | kSdflagWr})) return Errno::Inval;
+  return os_.sock_shutdown(d->handle, how & kSdflagRd, how & kSdflagWr);
 }
 
 }  // namespace wasi

@@ -1,10 +1,12 @@
 // An in-memory wasi::Os for the tests: a tree of directories, files and symbolic links, a console
-// whose reads and polls can be told to "block" (return WouldBlock) a number of times, and a
-// clock the test sets.
+// whose reads and polls can be told to "block" (return WouldBlock) a number of times, a clock the
+// test sets, and sockets (listeners with a backlog of connections; a connection's bytes from the
+// peer, what the program sent, and the room it has) that answer WouldBlock as the kernel's would.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -63,6 +65,42 @@ class FakeOs final : public Os {
     return open_node(console_);
   }
 
+  // A socket: a listener (its backlog of connection node ids) or a connection.
+  struct Socket {
+    bool listener = false;
+    std::vector<int> backlog;
+    std::string in;            // from the peer, not yet received
+    bool peer_closed = false;  // after `in`: the end of the stream
+    std::string out;           // what the program sent
+    u64 send_room = ~0ull;     // bytes sock_send takes before WouldBlock
+    u64 recv_chunk = ~0ull;    // the most one sock_recv gives (segments)
+    bool shut_rd = false, shut_wr = false;
+    Errno error = Errno::Success;  // the next recv/send fails with it
+  };
+  // A listener; queue connections on it with connect().
+  Handle listener() {
+    int id = add_socket_node(true);
+    return open_node(id);
+  }
+  // A connection waiting in the backlog of `listener`; returns its node id (see socket()).
+  int connect(Handle listener, const std::string& in = "", bool peer_closed = false) {
+    int id = add_socket_node(false);
+    sockets_[id].in = in;
+    sockets_[id].peer_closed = peer_closed;
+    sockets_[handles_.at(listener)].backlog.push_back(id);
+    return id;
+  }
+  Socket& socket(int id) { return sockets_.at(id); }
+  Socket* socket_of(Handle h) {
+    auto it = handles_.find(h);
+    if (it == handles_.end()) return nullptr;
+    auto s = sockets_.find(it->second);
+    return s == sockets_.end() ? nullptr : &s->second;
+  }
+  std::map<Handle, bool> nonblocking;  // what set_nonblocking was told, per handle
+  Errno nonblocking_answer = Errno::Success;
+  int sock_calls = 0;
+
   std::string input, output;  // the console
   int block_reads = 0;        // the next N console reads return WouldBlock
   int block_polls = 0;        // the next N polls return WouldBlock
@@ -99,6 +137,7 @@ class FakeOs final : public Os {
     if (hook) hook("read");
     Node* n = get(h);
     if (n == nullptr) return Errno::Badf;
+    if (n->type == FileType::SocketStream) ADD_FAILURE() << "read() on a socket";
     if (block_reads > 0 || input.empty()) {
       if (block_reads > 0) --block_reads;
       return Errno::WouldBlock;
@@ -112,6 +151,7 @@ class FakeOs final : public Os {
   Errno write(Handle h, Span<const u8> data, u64* done) override {
     if (hook) hook("write");
     if (get(h) == nullptr) return Errno::Badf;
+    if (get(h)->type == FileType::SocketStream) ADD_FAILURE() << "write() on a socket";
     output.append(reinterpret_cast<const char*>(data.data()), data.size());
     *done = data.size();
     return Errno::Success;
@@ -307,12 +347,75 @@ class FakeOs final : public Os {
     last_poll_deadline = deadline;
     bool any = false;
     for (PollFd& p : fds) {
-      p.ready = p.write || !input.empty();
-      p.nbytes = p.write ? 0 : input.size();
+      if (Socket* s = socket_of(p.handle)) {
+        poll_socket(*s, p);
+      } else {
+        p.ready = p.write || !input.empty();
+        p.nbytes = p.write ? 0 : input.size();
+      }
       any |= p.ready;
     }
     if (!any && deadline == ~0ull) return Errno::WouldBlock;          // as a kernel Os would
     if (!any && deadline != ~0ull && deadline > now) now = deadline;  // time passes
+    return Errno::Success;
+  }
+
+  Errno sock_accept(Handle listener, Handle* out) override {
+    if (hook) hook("sock_accept");
+    ++sock_calls;
+    if (get(listener) == nullptr) return Errno::Badf;
+    Socket* s = socket_of(listener);
+    if (s == nullptr) return Errno::Notsock;
+    if (!s->listener) return Errno::Inval;
+    if (s->backlog.empty()) return Errno::WouldBlock;
+    int id = s->backlog.front();
+    s->backlog.erase(s->backlog.begin());
+    *out = open_node(id);
+    return Errno::Success;
+  }
+  Errno sock_recv(Handle h, Span<u8> out, bool peek, u64* done) override {
+    if (hook) hook("sock_recv");
+    ++sock_calls;
+    Socket* s = socket_of(h);
+    if (s == nullptr) return get(h) == nullptr ? Errno::Badf : Errno::Notsock;
+    if (s->listener) return Errno::Notconn;
+    if (s->error != Errno::Success) return s->error;
+    if (s->in.empty() && !s->peer_closed && !s->shut_rd) return Errno::WouldBlock;
+    u64 k = std::min<u64>({out.size(), s->in.size(), s->recv_chunk});
+    memcpy(out.data(), s->in.data(), k);
+    if (!peek) s->in.erase(0, k);
+    *done = k;
+    return Errno::Success;
+  }
+  Errno sock_send(Handle h, Span<const u8> data, u64* done) override {
+    if (hook) hook("sock_send");
+    ++sock_calls;
+    Socket* s = socket_of(h);
+    if (s == nullptr) return get(h) == nullptr ? Errno::Badf : Errno::Notsock;
+    if (s->listener) return Errno::Notconn;
+    if (s->error != Errno::Success) return s->error;
+    if (s->shut_wr) return Errno::Pipe;
+    if (s->send_room == 0 && !data.empty()) return Errno::WouldBlock;
+    u64 k = std::min<u64>(data.size(), s->send_room);
+    s->out.append(reinterpret_cast<const char*>(data.data()), k);
+    if (s->send_room != ~0ull) s->send_room -= k;
+    *done = k;
+    return Errno::Success;
+  }
+  Errno sock_shutdown(Handle h, bool rd, bool wr) override {
+    if (hook) hook("sock_shutdown");
+    ++sock_calls;
+    Socket* s = socket_of(h);
+    if (s == nullptr) return get(h) == nullptr ? Errno::Badf : Errno::Notsock;
+    if (s->listener) return Errno::Notconn;
+    s->shut_rd |= rd;
+    s->shut_wr |= wr;
+    return Errno::Success;
+  }
+  Errno set_nonblocking(Handle h, bool on) override {
+    if (hook) hook("set_nonblocking");
+    if (nonblocking_answer != Errno::Success) return nonblocking_answer;
+    nonblocking[h] = on;
     return Errno::Success;
   }
 
@@ -332,6 +435,21 @@ class FakeOs final : public Os {
   std::map<Handle, int> handles_;
 
  private:
+  int add_socket_node(bool is_listener) {
+    nodes_.push_back({FileType::SocketStream, "", {}, 0});
+    int id = static_cast<int>(nodes_.size() - 1);
+    sockets_[id].listener = is_listener;
+    return id;
+  }
+  static void poll_socket(const Socket& s, PollFd& p) {
+    if (s.listener) {
+      p.ready = !p.write && !s.backlog.empty();
+      return;
+    }
+    p.hangup = s.peer_closed;
+    p.ready = p.write ? s.send_room > 0 || s.shut_wr : !s.in.empty() || s.peer_closed;
+    p.nbytes = p.write ? 0 : s.in.size();
+  }
   int add_console() {
     nodes_.push_back({FileType::CharacterDevice, "", {}, 0});
     return static_cast<int>(nodes_.size() - 1);
@@ -367,6 +485,7 @@ class FakeOs final : public Os {
   }
 
   std::vector<Node> nodes_;
+  std::map<int, Socket> sockets_;  // by node id
   int console_ = -1;
   Handle next_handle_ = 10;
 };

@@ -128,6 +128,12 @@ inline constexpr Rights kDirectoryInheriting = kDirectory | kRegularFile;
 inline constexpr Rights kStream = kFdRead | kFdWrite | kFdFdstatSetFlags | kFdFilestatGet |
                                   kFdFilestatSetTimes | kPollFdReadwrite | kFdSync | kFdDatasync |
                                   kFdAdvise;
+// Sockets (as wasmtime gives them): a listener accepts connections; a connection is read,
+// written and shut down. Neither seeks (no FD_SEEK/FD_TELL: isatty() is false, lseek ESPIPE).
+inline constexpr Rights kSocketListener =
+    kSockAccept | kPollFdReadwrite | kFdFdstatSetFlags | kFdFilestatGet;
+inline constexpr Rights kSocketConnection =
+    kFdRead | kFdWrite | kSockShutdown | kPollFdReadwrite | kFdFdstatSetFlags | kFdFilestatGet;
 }  // namespace right
 
 // fdflags
@@ -147,6 +153,9 @@ inline constexpr u8 kEventClock = 0, kEventFdRead = 1, kEventFdWrite = 2;
 inline constexpr u16 kSubclockAbstime = 1;
 // eventrwflags
 inline constexpr u16 kEventFdReadwriteHangup = 1;
+// riflags (sock_recv), sdflags (sock_shutdown)
+inline constexpr u16 kRiflagRecvPeek = 1, kRiflagRecvWaitall = 2;
+inline constexpr u8 kSdflagRd = 1, kSdflagWr = 2;
 
 // Struct layouts in guest memory. Padding is spelled out, so that a value-initialised struct
 // copies out no stale host bytes and wasm::GuestMemory can copy them byte for byte.

@@ -120,21 +120,26 @@ class Os {
   virtual Errno poll(support::Span<PollFd> fds, u64 deadline) = 0;
 
   // Sockets: handles whose stat type is SocketStream (a listener handed to the program like a
-  // preopen, an accepted connection, a connection the embedder opened). Stream transfers
-  // (read/write) work on a connection as on a pipe; poll() reports a listener readable when a
-  // connection waits to be accepted, a connection readable when bytes or the end of the stream
-  // wait, writable when there is room to send, and `hangup` once the peer closed or the
-  // connection broke. Each may block or return WouldBlock like read (see the header comment).
-  // An Os without sockets keeps the defaults (every handle is not a socket).
+  // preopen, an accepted connection, a connection the embedder opened). The WASI layer moves a
+  // socket's bytes only through sock_recv and sock_send (fd_read and fd_write on a socket
+  // descriptor come here too), never through read/write. poll() reports a listener readable
+  // when a connection waits to be accepted, a connection readable when bytes or the end of the
+  // stream wait, writable when there is room to send, and `hangup` once the peer closed or the
+  // connection broke (`error` for a broken one). Each may block or return WouldBlock having
+  // changed nothing, like read (see the header comment); with set_nonblocking() on the handle a
+  // blocking Os answers Again instead of waiting. An Os without sockets keeps the defaults
+  // (every handle is not a socket).
   //
-  // Accepts one connection on listening socket `listener`: a new handle in `*out`.
+  // Accepts one connection on listening socket `listener`: a new handle in `*out` (a connection,
+  // blocking until set_nonblocking says otherwise). Inval when `listener` does not listen.
   virtual Errno sock_accept(Handle listener, Handle* out) {
     (void)listener;
     (void)out;
     return Errno::Notsock;
   }
-  // Receives into `out`; `peek` leaves the bytes to be received again. `*done` 0 is the end of
-  // the stream. Connreset, Notconn as the system says.
+  // Receives into `out` what has arrived, at least one byte (it waits only while nothing has;
+  // `*done` may be short); `peek` leaves the bytes to be received again. `*done` 0 is the end of
+  // the stream (or `out` is empty). Connreset, Notconn (a listener) as the system says.
   virtual Errno sock_recv(Handle h, support::Span<u8> out, bool peek, u64* done) {
     (void)h;
     (void)out;
@@ -142,21 +147,33 @@ class Os {
     (void)done;
     return Errno::Notsock;
   }
-  // Sends from `data` (`*done` may be short); Pipe once the sending side is shut down or the
-  // peer is gone.
+  // Sends from `data` (`*done` may be short; 0 only for empty `data`); Pipe once the sending side
+  // is shut down or the peer is gone (never a signal), Connreset, Notconn (a listener).
   virtual Errno sock_send(Handle h, support::Span<const u8> data, u64* done) {
     (void)h;
     (void)data;
     (void)done;
     return Errno::Notsock;
   }
-  // Shuts down receiving, sending or both (WASI sdflags RD = 1, WR = 2; never 0). Notconn on a
-  // listener or a connection not yet connected.
+  // Shuts down receiving, sending or both (WASI sdflags RD = 1, WR = 2; never neither). Notconn
+  // on a listener or a connection not yet connected.
   virtual Errno sock_shutdown(Handle h, bool read, bool write) {
     (void)h;
     (void)read;
     (void)write;
     return Errno::Notsock;
+  }
+
+  // The descriptor holding `h` set (or cleared) FDFLAGS_NONBLOCK: fd_fdstat_set_flags, or
+  // sock_accept with FDFLAGS_NONBLOCK on the connection it makes. An Os that answers WouldBlock
+  // needs nothing (the WASI layer turns WouldBlock into Again on such a descriptor) and keeps
+  // this default. An Os that blocks the thread must from now on answer Again instead of waiting
+  // in read, write, sock_accept, sock_recv and sock_send on `h` (the hosted Os), until cleared or
+  // `h` is closed. An error leaves the descriptor's flags unchanged.
+  virtual Errno set_nonblocking(Handle h, bool nonblocking) {
+    (void)h;
+    (void)nonblocking;
+    return Errno::Success;
   }
 
   // True when the calling program has had its time (its slice is over, or it was asked to end):

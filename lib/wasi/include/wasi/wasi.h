@@ -129,6 +129,9 @@ struct Descriptor {
 };
 
 enum class Ownership : u8 { Owned, Borrowed };
+// What a socket handed to the program is for (its rights: right::kSocketListener or
+// right::kSocketConnection).
+enum class SocketRole : u8 { Listener, Connection };
 // How the host functions move data, and whether they follow a symbolic link in the last
 // component of a path.
 enum class Transfer : u8 { Read, Write };
@@ -166,6 +169,11 @@ class Wasi {
   // A preopened directory, seen by the program under `guest_path` with full rights.
   Result<u32> add_preopen(Handle dir, StringView guest_path,
                           Ownership ownership = Ownership::Owned);
+  // A socket (Os::stat says SocketStream) at the lowest free descriptor, with the rights of its
+  // role and no fdflags: a listening socket handed to a program after its preopens (wasi-libc's
+  // preopen scan stops at the first descriptor that is not a preopen, so a listener must come
+  // after all of them: `--tcplisten`), or a connection the embedder made. Returns the number.
+  Result<u32> add_socket(Handle socket, SocketRole role, Ownership ownership = Ownership::Owned);
 
   // Resolves one function import; returns NotMine for modules other than
   // wasi_snapshot_preview1. Host functions are created in `store` once per Wasi and name (so a
@@ -224,12 +232,31 @@ class Wasi {
   WASI_FUNCTIONS(WASI_METHOD)
 #undef WASI_METHOD
 
+  // Where transfer_iovs moves bytes: the Os stream (read/write), a file at `offset`
+  // (pread/pwrite), or a socket (sock_recv/sock_send, with sock_recv's flags).
+  struct Route {
+    enum class Kind : u8 { Stream, Offset, Socket } kind = Kind::Stream;
+    u64 offset = 0;
+    bool peek = false;
+    bool wait_all = false;
+  };
+  static Route route_of(const Descriptor& d);
   // fd_read and fd_write; fd_pread and fd_pwrite.
   Errno transfer(Args& a, Transfer direction);
   Errno transfer_at(Args& a, Transfer direction);
   // The bytes moved between the Os and a checked iovec copy (a short count is not an error).
   Result<u64, Errno> transfer_iovs(Descriptor& d, support::Span<const Iovec> iovs,
-                                   Transfer direction, bool at_offset, u64 offset);
+                                   Transfer direction, const Route& route);
+  // One Os call of transfer_iovs: `part` at `done` bytes into the transfer.
+  Errno transfer_piece(Descriptor& d, support::Span<u8> part, Transfer direction,
+                       const Route& route, u64 done, u64* n);
+  // Whether `h` is readable now (Os::poll with deadline 0: never waits).
+  bool ready_now(Handle h);
+  // The open socket descriptor `number` with every right in `needed`: Badf, Notsock,
+  // Notcapable.
+  Result<Descriptor*, Errno> socket_descriptor(u32 number, Rights needed);
+  // Sets or clears FDFLAGS_NONBLOCK on `d`, telling the Os first (Os::set_nonblocking).
+  Status set_nonblock(Descriptor& d, bool nonblocking);
   Result<u64, Errno> append_iovs(Descriptor& d, support::Span<const Iovec> iovs);
   // poll_oneoff's steps (wasi.cc).
   struct PollWait;
