@@ -168,8 +168,8 @@ int32_t warden_pipe(uint32_t* read_fd, uint32_t* write_fd) WARDEN_IMPORT("pipe")
 // Listens on `address` with room for `backlog` (1..128) connections not yet accepted.
 // Errors: EADDRINUSE, EADDRNOTAVAIL, ENETDOWN (the machine has no network), EINVAL (a malformed
 // address or backlog), EMFILE, ENOMEM, EFAULT.
-int32_t warden_tcp_listen(const char* address, uint32_t address_len, uint32_t backlog,
-                          uint32_t* fd) WARDEN_IMPORT("tcp_listen");
+int32_t warden_tcp_listen(const char* address, uint32_t address_len, uint32_t backlog, uint32_t* fd)
+    WARDEN_IMPORT("tcp_listen");
 // Connects to `address`; waits until the connection is made (with FDFLAGS_NONBLOCK on nothing:
 // this call always waits) or fails. Errors: ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH,
 // ENETDOWN, EINVAL, EMFILE, ENOMEM, EFAULT.

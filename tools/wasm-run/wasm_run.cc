@@ -1,6 +1,8 @@
 // wasm-run: run a WASI program, or instantiate a module and call one export.
-//   wasm-run FILE.wasm|FILE.wat [--dir HOST[::GUEST]]... [--env K=V]... [--fuel N]
-//            [--max-memory BYTES] [-- ARGS...]          a WASI program (_start)
+//   wasm-run FILE.wasm|FILE.wat [--dir HOST[::GUEST]]... [--tcplisten ADDR:PORT]...
+//            [--env K=V]... [--fuel N] [--max-memory BYTES] [-- ARGS...]   a WASI program
+// Each --tcplisten is a TCP listener (IPv4, SO_REUSEADDR; port 0 picks a free one) handed to the
+// program as a socket descriptor after the preopens; "wasm-run: listening on ADDR:PORT" on stderr.
 //   wasm-run FILE [--invoke NAME [ARGS...]] [--fuel N]  one export; results printed
 //   wasm-run FILE --run-all-exports   (wabt wasm-interp's notation, for differential tests)
 // --invoke ARGS are numbers (floats may be written as decimals; i32:BITS style is accepted).
@@ -217,16 +219,26 @@ bool read_file(const std::string& path, std::string& out) {
   return true;
 }
 
+const char* listen_error(wasi::Errno e) {
+  switch (e) {
+    case wasi::Errno::Inval: return "not an IPv4 address and port (A.B.C.D:PORT)";
+    case wasi::Errno::Addrinuse: return "address in use";
+    case wasi::Errno::Addrnotavail: return "address not available";
+    case wasi::Errno::Acces: return "permission denied";
+    default: return "system error";
+  }
+}
+
 constexpr const char* kUsageText =
-    "usage: wasm-run FILE.wasm|FILE.wat [--dir HOST[::GUEST]]... [--env K=V]... [--fuel N]\n"
-    "                [--max-memory BYTES] [-- ARGS...]\n"
+    "usage: wasm-run FILE.wasm|FILE.wat [--dir HOST[::GUEST]]... [--tcplisten ADDR:PORT]...\n"
+    "                [--env K=V]... [--fuel N] [--max-memory BYTES] [-- ARGS...]\n"
     "       wasm-run FILE [--invoke NAME [ARGS...]] [--fuel N] [--max-memory BYTES]\n"
     "       wasm-run FILE --run-all-exports\n";
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string file, invoke;
-  std::vector<std::string> args, program_args, envs, dirs;
+  std::vector<std::string> args, program_args, envs, dirs, listens;
   i64 fuel = 0;
   u64 max_memory = 0;
   bool limited = false, all_exports = false, has_max_memory = false;
@@ -254,6 +266,8 @@ int main(int argc, char** argv) {
       has_max_memory = true;
     } else if (a == "--dir" && i + 1 < argc) {
       dirs.push_back(argv[++i]);
+    } else if (a == "--tcplisten" && i + 1 < argc) {
+      listens.push_back(argv[++i]);
     } else if (a == "--env" && i + 1 < argc) {
       envs.push_back(argv[++i]);
       if (envs.back().find('=') == std::string::npos) {
@@ -338,6 +352,22 @@ int main(int argc, char** argv) {
         return kUsage;
       }
       setup &= wasi.add_preopen(h, support::StringView(guest.data(), guest.size())).is_ok();
+    }
+    // Listeners after every preopen: wasi-libc's scan of preopens stops at the first descriptor
+    // that is not one.
+    for (const std::string& address : listens) {
+      wasi::Handle h;
+      u16 port = 0;
+      wasi::Errno e = os.listen_tcp(address.c_str(), &h, &port);
+      if (e != wasi::Errno::Success) {
+        fprintf(stderr, "wasm-run: --tcplisten %s: cannot listen: %s\n", address.c_str(),
+                listen_error(e));
+        delete module;
+        return kUsage;
+      }
+      setup &= wasi.add_socket(h, wasi::SocketRole::Listener).is_ok();
+      fprintf(stderr, "wasm-run: listening on %s:%u\n",
+              address.substr(0, address.rfind(':')).c_str(), port);
     }
     if (!setup) {
       fprintf(stderr, "wasm-run: out of memory\n");

@@ -1,10 +1,13 @@
 // wasi::HostOs over Linux system calls (hosted builds only).
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -25,27 +28,40 @@ Errno errno_from_linux(int error) {
     case 0: return Errno::Success;
     case E2BIG: return Errno::TooBig;
     case EACCES: return Errno::Acces;
+    case EADDRINUSE: return Errno::Addrinuse;
+    case EADDRNOTAVAIL: return Errno::Addrnotavail;
     case EAGAIN: return Errno::Again;
     case EBADF: return Errno::Badf;
     case EBUSY: return Errno::Busy;
+    case ECONNABORTED: return Errno::Connaborted;
+    case ECONNREFUSED: return Errno::Connrefused;
+    case ECONNRESET: return Errno::Connreset;
     case EEXIST: return Errno::Exist;
     case EFAULT: return Errno::Fault;
     case EFBIG: return Errno::Fbig;
+    case EHOSTUNREACH: return Errno::Hostunreach;
     case EILSEQ: return Errno::Ilseq;
+    case EINPROGRESS: return Errno::Inprogress;
     case EINTR: return Errno::Intr;
     case EINVAL: return Errno::Inval;
     case EIO: return Errno::Io;
+    case EISCONN: return Errno::Isconn;
     case EISDIR: return Errno::Isdir;
     case ELOOP: return Errno::Loop;
     case EMFILE: return Errno::Mfile;
     case EMLINK: return Errno::Mlink;
+    case EMSGSIZE: return Errno::Msgsize;
     case ENAMETOOLONG: return Errno::Nametoolong;
+    case ENETDOWN: return Errno::Netdown;
+    case ENETUNREACH: return Errno::Netunreach;
     case ENFILE: return Errno::Nfile;
+    case ENOBUFS: return Errno::Nobufs;
     case ENODEV: return Errno::Nodev;
     case ENOENT: return Errno::Noent;
     case ENOMEM: return Errno::Nomem;
     case ENOSPC: return Errno::Nospc;
     case ENOSYS: return Errno::Nosys;
+    case ENOTCONN: return Errno::Notconn;
     case ENOTDIR: return Errno::Notdir;
     case ENOTEMPTY: return Errno::Notempty;
     case ENOTSOCK: return Errno::Notsock;
@@ -58,6 +74,7 @@ Errno errno_from_linux(int error) {
     case ERANGE: return Errno::Range;
     case EROFS: return Errno::Rofs;
     case ESPIPE: return Errno::Spipe;
+    case ETIMEDOUT: return Errno::Timedout;
     case EXDEV: return Errno::Xdev;
     default: return Errno::Io;
   }
@@ -111,6 +128,17 @@ void fill(const struct stat& st, FileStat* out) {
   out->atim = nanos(st.st_atim);
   out->mtim = nanos(st.st_mtim);
   out->ctim = nanos(st.st_ctim);
+}
+
+// Whether `fd` is ready for `events` now (a poll that does not wait). An error counts as ready:
+// the operation that follows reports it.
+bool ready_now(int fd, short events) {
+  pollfd p{fd, events, 0};
+  int n;
+  do {
+    n = ::poll(&p, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n != 0;
 }
 
 void times(u64 atim, u64 mtim, u16 flags, timespec ts[2]) {
@@ -173,7 +201,10 @@ Errno HostOs::random(Span<u8> out) {
   return Errno::Success;
 }
 
+bool HostOs::nonblocking(Handle h) const { return h < nonblocking_.size() && nonblocking_[h]; }
+
 Errno HostOs::read(Handle h, Span<u8> out, u64* done) {
+  if (nonblocking(h) && !ready_now(fd_of(h), POLLIN)) return Errno::Again;
   for (;;) {
     ssize_t n = ::read(fd_of(h), out.data(), out.size());
     if (n < 0 && errno == EINTR) continue;
@@ -184,6 +215,7 @@ Errno HostOs::read(Handle h, Span<u8> out, u64* done) {
 }
 
 Errno HostOs::write(Handle h, Span<const u8> data, u64* done) {
+  if (nonblocking(h) && !ready_now(fd_of(h), POLLOUT)) return Errno::Again;
   for (;;) {
     ssize_t n = ::write(fd_of(h), data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
@@ -395,6 +427,7 @@ Errno HostOs::readlink_at(Handle dir, StringView name, Span<char> out, u64* len)
 }
 
 Errno HostOs::close(Handle h) {
+  if (h < nonblocking_.size()) nonblocking_[h] = false;
   for (DirStream** p = &streams_; *p != nullptr; p = &(*p)->link) {
     if ((*p)->fd != fd_of(h)) continue;
     DirStream* s = *p;
@@ -407,8 +440,7 @@ Errno HostOs::close(Handle h) {
 }
 
 Errno HostOs::poll(Span<PollFd> fds, u64 deadline) {
-  pollfd polls[64];
-  if (fds.size() > 64) return Errno::Inval;
+  std::vector<pollfd> polls(fds.size());
   for (usize i = 0; i < fds.size(); ++i) {
     polls[i].fd = fd_of(fds[i].handle);
     polls[i].events = fds[i].write ? POLLOUT : POLLIN;
@@ -424,7 +456,7 @@ Errno HostOs::poll(Span<PollFd> fds, u64 deadline) {
       wait = from_nanos(deadline > now ? deadline - now : 0);
       timeout = &wait;
     }
-    int n = ppoll(polls, fds.size(), timeout, nullptr);
+    int n = ppoll(polls.data(), polls.size(), timeout, nullptr);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return last_error();
     for (usize i = 0; i < fds.size(); ++i) {
@@ -432,6 +464,7 @@ Errno HostOs::poll(Span<PollFd> fds, u64 deadline) {
       if (r == 0) continue;
       fds[i].ready = true;
       fds[i].hangup = (r & POLLHUP) != 0;
+      if (r & POLLERR) fds[i].error = fds[i].write ? Errno::Pipe : Errno::Io;
       if (r & POLLNVAL) fds[i].error = Errno::Badf;
       int avail = 0;
       if (!fds[i].write && ioctl(polls[i].fd, FIONREAD, &avail) == 0 && avail > 0)
@@ -439,6 +472,84 @@ Errno HostOs::poll(Span<PollFd> fds, u64 deadline) {
     }
     return Errno::Success;
   }
+}
+
+Errno HostOs::listen_tcp(const char* address, Handle* out, u16* port) {
+  const char* colon = __builtin_strrchr(address, ':');
+  if (colon == nullptr) return Errno::Inval;
+  std::string host(address, static_cast<usize>(colon - address));
+  char* end = nullptr;
+  unsigned long number = strtoul(colon + 1, &end, 10);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  if (colon[1] == '\0' || *end != '\0' || number > 65535 ||
+      inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
+    return Errno::Inval;
+  sa.sin_port = htons(static_cast<u16>(number));
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return last_error();
+  int one = 1;
+  socklen_t len = sizeof sa;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 128) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    Errno e = last_error();
+    ::close(fd);
+    return e;
+  }
+  *out = static_cast<Handle>(fd);
+  *port = ntohs(sa.sin_port);
+  return Errno::Success;
+}
+
+Errno HostOs::sock_accept(Handle listener, Handle* out) {
+  if (nonblocking(listener) && !ready_now(fd_of(listener), POLLIN)) return Errno::Again;
+  for (;;) {
+    int fd = accept4(fd_of(listener), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0 && errno == EINTR) continue;
+    if (fd < 0) return last_error();
+    *out = static_cast<Handle>(fd);
+    return Errno::Success;
+  }
+}
+
+Errno HostOs::sock_recv(Handle h, Span<u8> out, bool peek, u64* done) {
+  const int flags = (peek ? MSG_PEEK : 0) | (nonblocking(h) ? MSG_DONTWAIT : 0);
+  for (;;) {
+    ssize_t n = ::recv(fd_of(h), out.data(), out.size(), flags);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return last_error();
+    *done = static_cast<u64>(n);
+    return Errno::Success;
+  }
+}
+
+Errno HostOs::sock_send(Handle h, Span<const u8> data, u64* done) {
+  const int flags = MSG_NOSIGNAL | (nonblocking(h) ? MSG_DONTWAIT : 0);
+  for (;;) {
+    ssize_t n = ::send(fd_of(h), data.data(), data.size(), flags);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return last_error();
+    *done = static_cast<u64>(n);
+    return Errno::Success;
+  }
+}
+
+Errno HostOs::sock_shutdown(Handle h, bool read, bool write) {
+  // Linux lets shutdown() stop a listener; the Os contract says Notconn.
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (getsockopt(fd_of(h), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening)
+    return Errno::Notconn;
+  const int how = read && write ? SHUT_RDWR : read ? SHUT_RD : SHUT_WR;
+  return ::shutdown(fd_of(h), how) == 0 ? Errno::Success : last_error();
+}
+
+Errno HostOs::set_nonblocking(Handle h, bool on) {
+  if (fd_of(h) < 0 || h > 0xffffff) return Errno::Badf;
+  if (h >= nonblocking_.size()) nonblocking_.resize(h + 1);
+  nonblocking_[h] = on;
+  return Errno::Success;
 }
 
 }  // namespace wasi
