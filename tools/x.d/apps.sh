@@ -2,6 +2,9 @@
 # Sourced by ./x.
 
 X_PACKAGES+=(wasi-libc libclang-rt-19-dev-wasm32 wabt)
+# The HTTP clients of the network tests: curl (apps/tests/httpd_test.py, the kernel's network
+# tests), wrk and ab (apache2-utils) for the load test and `./x bench net`.
+X_PACKAGES+=(curl wrk apache2-utils)
 
 # A program is apps/src/NAME.c or a folder apps/src/NAME/ of .c files; every program also links
 # apps/lib/*.c (the startup code that enters the working directory) and sees apps/include.
@@ -132,7 +135,8 @@ cmd_apps() {
 # The programs build; every module is valid (wabt's wasm-validate) and imports only from
 # wasi_snapshot_preview1 and warden; the shell's parser and line editor pass their host tests
 # (apps/tests/sh_test.c, native, under ASan and UBSan); the file tools pass theirs on the hosted
-# runner (apps/tests/tools_test.sh, wasm-run).
+# runner (apps/tests/tools_test.sh, wasm-run), and so does httpd, serving a scratch folder on
+# 127.0.0.1 (apps/tests/httpd_test.py, wasm-run --tcplisten).
 test_tier_40_apps() {
   x_apps_build || return 1
   local bin bad=0 imports
@@ -160,6 +164,7 @@ test_tier_40_apps() {
   "$test" || bad=1
   x_wasm_run_build || return 1
   bash "$ROOT/apps/tests/tools_test.sh" "$WASM_RUN" "$ROOT/build/apps/bin" || bad=1
+  timeout 300 python3 "$ROOT/apps/tests/httpd_test.py" "$WASM_RUN" "$ROOT/build/apps/bin" || bad=1
   # The file-system conformance checks (apps/disk/fsconf.c) on a Linux folder: the reference that
   # Warden's file systems are held to (tests/boot/boot_test.py runs the same program in Warden).
   x_test_programs_build disk || return 1

@@ -22,7 +22,7 @@ x_wasm_checked_build() {
   x_ninja "$WASM_CHECKED_DIR" wasm-spec wasm-run wasm_test || return 1
 }
 
-# help: wasm FILE.wasm|.wat [--dir HOST[::GUEST]] [--env K=V] [--fuel N] [--max-memory BYTES] [-- ARGS] | [--invoke NAME ARGS...]   run a WASI program or one export (statuses: docs/wasi.md, docs/engine.md)
+# help: wasm FILE.wasm|.wat [--dir HOST[::GUEST]] [--tcplisten ADDR:PORT] [--env K=V] [--fuel N] [--max-memory BYTES] [-- ARGS] | [--invoke NAME ARGS...]   run a WASI program or one export (statuses: docs/wasi.md, docs/engine.md)
 cmd_wasm() {
   x_wasm_run_build || return 1
   "$WASM_RUN" "$@"
