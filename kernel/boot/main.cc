@@ -18,6 +18,7 @@
 #include <kernel/ktest/ktest.h>
 #include <kernel/ktest/spec.h>
 #include <kernel/mm/memory.h>
+#include <kernel/net/stack.h>
 #include <kernel/proc/disk.h>
 #include <kernel/proc/programs.h>
 #include <kernel/sched/executor.h>
@@ -178,6 +179,8 @@ async::Task<void> main_task() {
 
   // The root file system (from the initrd) and the console's line discipline.
   if (!co_await programs::init()) console::print("programs: the initrd could not be unpacked\n");
+  // The network (after programs::init, which keys the entropy lwIP draws its ports from).
+  net::start();
 
   if (auto filter = boot_args::get("test")) {
     ktest::Summary summary = co_await ktest::run(*filter);

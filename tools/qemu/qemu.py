@@ -14,6 +14,7 @@ import dataclasses
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,9 +35,34 @@ def disk_args(disks):
     return args
 
 
-def command(kernel, smp=4, mem="512M", bootargs="", initrd=None, gdb=False, extra=(), disks=()):
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def resolve_forwards(forwards):
+    """[(host_port, guest_port)] with each host port 0 replaced by a free one."""
+    return [(host or free_port(), guest) for host, guest in forwards]
+
+
+def net_args(forwards):
+    """QEMU arguments attaching a virtio network device on QEMU's user network (the guest is
+    10.0.2.15 by DHCP, the host's loopback is reached as 10.0.2.2), with each (host_port,
+    guest_port) forwarded from 127.0.0.1:host_port to the guest (host ports resolved already)."""
+    netdev = "user,id=n0" + "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
+    return ["-netdev", netdev, "-device", "virtio-net-device,netdev=n0"]
+
+
+def command(kernel, smp=4, mem="512M", bootargs="", initrd=None, gdb=False, extra=(), disks=(),
+            net=None):
+    """`net`: None for no network device, else a list of (host_port, guest_port) forwards
+    (resolved: see resolve_forwards), possibly empty."""
     cmd = [QEMU, "-machine", "virt", "-bios", "default", "-kernel", kernel,
            "-smp", str(smp), "-m", str(mem), "-nographic", "-no-reboot"] + disk_args(disks)
+    if net is not None:
+        cmd += net_args(net)
     if bootargs:
         cmd += ["-append", bootargs]
     if initrd:
@@ -59,7 +85,7 @@ class BootResult:
 
 
 def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, script=(),
-         extra=(), disks=()):
+         extra=(), disks=(), net=None):
     """Boots once and returns what happened. Never waits longer than `timeout` seconds.
 
     `script` is a list of (prompt, text): each text is typed on the serial console once the
@@ -67,9 +93,10 @@ def boot(kernel, smp=4, mem="512M", bootargs="", timeout=60.0, initrd=None, scri
     is ready would be lost, as on a real serial line). `text` may be a function of the QEMU
     process (and, if it takes two arguments, of the output so far) returning the text, for
     checks made while the guest runs and answers that depend on what the guest printed.
-    `disks`: image files attached as virtio block devices (see disk_args).
+    `disks`: image files attached as virtio block devices (see disk_args). `net`: None, or the
+    (host_port, guest_port) forwards of a user-network device (resolved; see net_args).
     """
-    cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra, disks=disks)
+    cmd = command(kernel, smp, mem, bootargs, initrd, extra=extra, disks=disks, net=net)
     start = time.monotonic()
     deadline = start + timeout
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if script else subprocess.DEVNULL,
@@ -137,19 +164,33 @@ def main():
                    help="attach a raw disk image as a virtio block device (repeatable)")
     p.add_argument("--disk-ro", action="append", default=[],
                    help="attach a raw disk image read-only (after the --disk ones)")
+    p.add_argument("--net", action="store_true",
+                   help="attach a virtio network device on QEMU's user network")
+    p.add_argument("--forward", action="append", default=[], metavar="HOSTPORT:GUESTPORT",
+                   help="with --net: forward 127.0.0.1:HOSTPORT to the guest's GUESTPORT "
+                        "(HOSTPORT 0: a free port, printed; repeatable)")
     p.add_argument("bootargs", nargs="*")
     a = p.parse_args()
     bootargs = " ".join(a.bootargs)
     disks = list(a.disk) + [(d, True) for d in a.disk_ro]
+    net = None
+    if a.net or a.forward:
+        try:
+            net = resolve_forwards([tuple(int(x) for x in f.split(":")) for f in a.forward])
+        except ValueError:
+            p.error("--forward takes HOSTPORT:GUESTPORT (numbers)")
+        for host, guest in net:
+            print(f"qemu.py: forwarding 127.0.0.1:{host} to guest port {guest}"
+                  + (f": http://127.0.0.1:{host}/" if guest == 80 else ""), flush=True)
     if a.interactive:
-        os.execvp(QEMU, command(a.kernel, a.smp, a.mem, bootargs, a.initrd, disks=disks))
+        os.execvp(QEMU, command(a.kernel, a.smp, a.mem, bootargs, a.initrd, disks=disks, net=net))
     if a.gdb:
-        cmd = command(a.kernel, a.smp, a.mem, bootargs, a.initrd, gdb=True, disks=disks)
+        cmd = command(a.kernel, a.smp, a.mem, bootargs, a.initrd, gdb=True, disks=disks, net=net)
         # -nographic would fight gdb for the terminal: console to a file instead.
         cmd = [c for c in cmd if c != "-nographic"] + ["-display", "none", "-serial",
                                                         f"file:{a.log or '/dev/null'}"]
         os.execvp(QEMU, cmd)
-    r = boot(a.kernel, a.smp, a.mem, bootargs, a.timeout, a.initrd, disks=disks)
+    r = boot(a.kernel, a.smp, a.mem, bootargs, a.timeout, a.initrd, disks=disks, net=net)
     sys.stdout.write(r.output)
     if r.timed_out:
         print(f"\nqemu.py: timed out after {a.timeout:.0f} s", file=sys.stderr)
