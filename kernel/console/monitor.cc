@@ -12,6 +12,7 @@
 #include <kernel/drivers/ramdisk.h>
 #include <kernel/ktest/ktest.h>
 #include <kernel/mm/memory.h>
+#include <kernel/net/stack.h>
 #include <kernel/sched/executor.h>
 #include <support/spinlock.h>
 
@@ -65,6 +66,25 @@ bool cmd_uptime(support::StringView) {
   return true;
 }
 
+void print_net_stats() {
+  if (!net::up()) {
+    console::print("  net: no network\n");
+    return;
+  }
+  net::Stats n = net::stats();
+  console::print(
+      "  net: tcp pcbs {}/{}, listeners {}/{}, segments {}/{}, pbufs {}/{}, heap {}/{} KiB, "
+      "refused {}\n",
+      n.tcp_pcbs, n.tcp_pcbs_max, n.tcp_listeners, n.tcp_listeners_max, n.tcp_segments,
+      n.tcp_segments_max, n.pbufs, n.pbufs_max, n.heap_used >> 10, n.heap_size >> 10,
+      n.pool_errors);
+  console::print(
+      "  net: frames received {} ({} bytes), sent {} ({} bytes); dropped: malformed {}, no "
+      "buffer {}, transmit {}\n",
+      n.rx_frames, n.rx_bytes, n.tx_frames, n.tx_bytes, n.rx_malformed, n.rx_no_buffer,
+      n.tx_dropped);
+}
+
 bool cmd_stats(support::StringView) {
   for (u32 i = 0; i < arch::kMaxCpus; ++i) {
     arch::Cpu* c = smp::cpu(i);
@@ -86,6 +106,7 @@ bool cmd_stats(support::StringView) {
   auto in = console::stats();
   console::print("  console: {} characters received by {} interrupts, {} dropped\n", in.received,
                  in.interrupts, in.dropped);
+  print_net_stats();
   return true;
 }
 
@@ -135,7 +156,7 @@ constexpr Command kCommands[] = {
     {"tests", "list the kernel tests", cmd_tests},
     {"test", "test [GLOB]: run kernel tests", cmd_test},
     {"uptime", "time since boot", cmd_uptime},
-    {"stats", "per-CPU interrupt and idle counters, console input", cmd_stats},
+    {"stats", "per-CPU interrupt and idle counters, console input, the network's pools", cmd_stats},
     {"mem", "frame, heap and kernel address-space statistics", cmd_mem},
     {"panic", "panic on purpose (shows the panic report)", cmd_panic},
     {"shutdown", "power off", cmd_shutdown},

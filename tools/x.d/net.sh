@@ -94,3 +94,11 @@ finally:
     s.close()
 PY
 }
+
+# The network end to end (tests/boot/net_test.py): Warden in QEMU on QEMU's user network, DHCP,
+# a TCP connection to an echo server on the host's loopback, hostile frames, the boot arguments.
+test_tier_24_net() {
+  x_kernel_build || return 1
+  x_initrd || return 1
+  python3 "$ROOT/tests/boot/net_test.py" --kernel "$KERNEL_ELF" --initrd "$INITRD"
+}
