@@ -19,9 +19,10 @@
 // (beyond that a new one gets a 503 and is closed), each with an 8 KiB request buffer and a
 // 16 KiB response buffer through which a file goes piece by piece as the socket takes it (a
 // 1 MiB file is never in memory whole), and an idle connection is closed after 30 s. A client
-// that goes away mid-response ends only its own connection. Closing after a response first shuts
-// down the sending side and reads what the client still sends for up to 2 s, so that unread
-// request bytes do not turn the close into a reset that loses the response.
+// that goes away mid-response ends only its own connection. Closing after a response (or a 503)
+// first shuts down the sending side and reads what the client still sends for up to 2 s, so
+// that unread request bytes do not turn the close into a reset that loses the response; such
+// connections wait apart (MAX_CLOSING), holding no slot and no buffer.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,8 +44,9 @@
 #define OUT_SIZE 16384
 #define IDLE_MS 30000
 #define LINGER_MS 2000
+#define MAX_CLOSING 128
 
-enum state { FREE, READING, SENDING, LINGERING };
+enum state { FREE, READING, SENDING };
 
 struct connection {
   enum state state;
@@ -68,6 +70,15 @@ struct request {
 };
 
 static struct connection connections[MAX_CONNECTIONS];
+// Connections being closed: their sending side is shut down, and what the client still sends is
+// read and dropped until it closes or LINGER_MS pass (a close with request bytes unread would be
+// a reset, which can lose the response the client has not read yet). They hold no buffer and no
+// slot of `connections`; fd -1 is a free entry. When every entry is taken a connection is just
+// closed.
+static struct closing {
+  int fd;
+  int64_t deadline;
+} closing[MAX_CLOSING];
 static int listener = -1;
 static int root = -1;
 static bool quiet = false;
@@ -361,6 +372,30 @@ static void next_request(struct connection* c) {
     head_too_long(c);
 }
 
+// Shuts down the sending side of `fd` and keeps it in `closing` until the client is done.
+static void close_gently(int fd, int64_t now) {
+  shutdown(fd, SHUT_WR);
+  for (int i = 0; i < MAX_CLOSING; ++i) {
+    if (closing[i].fd >= 0) continue;
+    closing[i] = (struct closing){fd, now + LINGER_MS};
+    return;
+  }
+  close(fd);
+}
+
+// Reads and drops what a closing connection's client sends; closes it once the client is done
+// or its time is up.
+static void drain_closing(struct closing* e, bool readable, int64_t now) {
+  char discard[512];
+  ssize_t n = 1;
+  while (readable && n > 0) n = recv(e->fd, discard, sizeof discard, 0);
+  bool done = readable && (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR));
+  if (done || now >= e->deadline) {
+    close(e->fd);
+    e->fd = -1;
+  }
+}
+
 // After the last byte of a response: the next request, or an orderly close.
 static void response_done(struct connection* c, int64_t now) {
   if (c->file >= 0) close(c->file);
@@ -371,14 +406,34 @@ static void response_done(struct connection* c, int64_t now) {
     next_request(c);
     return;
   }
-  shutdown(c->fd, SHUT_WR);
-  c->state = LINGERING;
-  c->deadline = now + LINGER_MS;
+  close_gently(c->fd, now);
+  c->state = FREE;
+  c->fd = -1;
+}
+
+// Tops the response buffer up from the file once less than half of it waits: what is unsent
+// moves to the front and the file fills the rest. So the headers and a small body leave in one
+// send: two small sends in a row make the second wait for the client's delayed acknowledgement
+// (Nagle; 40 ms a response on Linux, and WASI has no TCP_NODELAY). false: the file failed.
+static bool fill(struct connection* c) {
+  size_t unsent = c->out_len - c->out_sent;
+  if (c->file < 0 || c->file_left == 0 || unsent >= OUT_SIZE / 2) return true;
+  memmove(c->out, c->out + c->out_sent, unsent);
+  c->out_len = unsent;
+  c->out_sent = 0;
+  size_t room = OUT_SIZE - c->out_len;
+  size_t want = c->file_left < room ? (size_t)c->file_left : room;
+  ssize_t n = read(c->file, c->out + c->out_len, want);
+  if (n <= 0) return false;
+  c->out_len += (size_t)n;
+  c->file_left -= (uint64_t)n;
+  return true;
 }
 
 // Sends what the socket takes; refills the buffer from the file. false: the connection ended.
 static bool send_some(struct connection* c, int64_t now) {
   while (c->state == SENDING) {
+    if (!fill(c)) return false;  // the file shrank or failed: the length cannot be kept
     if (c->out_sent < c->out_len) {
       ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, 0);
       if (n < 0 && errno == EINTR) continue;
@@ -386,15 +441,6 @@ static bool send_some(struct connection* c, int64_t now) {
       if (n <= 0) return false;  // the client went away mid-response
       c->out_sent += (size_t)n;
       c->deadline = now + IDLE_MS;
-      continue;
-    }
-    if (c->file >= 0 && c->file_left > 0) {
-      size_t want = c->file_left < OUT_SIZE ? (size_t)c->file_left : OUT_SIZE;
-      ssize_t n = read(c->file, c->out, want);
-      if (n <= 0) return false;  // the file shrank or failed: the length cannot be kept
-      c->out_len = (size_t)n;
-      c->out_sent = 0;
-      c->file_left -= (uint64_t)n;
       continue;
     }
     response_done(c, now);
@@ -405,16 +451,12 @@ static bool send_some(struct connection* c, int64_t now) {
 // Reads what came; starts a response once a request is whole. false: the connection ended.
 static bool receive(struct connection* c, int64_t now) {
   for (;;) {
-    char discard[512];
-    bool lingering = c->state == LINGERING;
-    char* into = lingering ? discard : c->in + c->in_len;
-    size_t room = lingering ? sizeof discard : MAX_HEAD - c->in_len;
+    size_t room = MAX_HEAD - c->in_len;
     if (room == 0) return true;
-    ssize_t n = recv(c->fd, into, room, 0);
+    ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return true;
     if (n <= 0) return false;  // the end, or the connection broke
-    if (lingering) continue;
     c->in_len += (size_t)n;
     c->deadline = now + IDLE_MS;
     next_request(c);
@@ -422,13 +464,13 @@ static bool receive(struct connection* c, int64_t now) {
   }
 }
 
-static void refuse_busy(int fd) {
+static void refuse_busy(int fd, int64_t now) {
   static const char busy[] =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
       "Content-Length: 24\r\nConnection: close\r\n\r\n503 Service Unavailable\n";
   (void)send(fd, busy, sizeof busy - 1, 0);
   log_request("-", "-", 503, 24);
-  close(fd);
+  close_gently(fd, now);
 }
 
 static void accept_all(int64_t now) {
@@ -445,7 +487,7 @@ static void accept_all(int64_t now) {
     for (int i = 0; i < MAX_CONNECTIONS && c == NULL; ++i)
       if (connections[i].state == FREE) c = &connections[i];
     if (c == NULL) {
-      refuse_busy(fd);
+      refuse_busy(fd, now);
       continue;
     }
     c->state = READING;
@@ -483,8 +525,8 @@ static int usage(void) {
 }
 
 static void serve_forever(void) {
-  static struct pollfd polled[1 + MAX_CONNECTIONS];
-  static int slot_of[1 + MAX_CONNECTIONS];
+  static struct pollfd polled[1 + MAX_CONNECTIONS + MAX_CLOSING];
+  static int slot_of[1 + MAX_CONNECTIONS + MAX_CLOSING];  // a closing one's: -1 - its index
   for (;;) {
     int64_t now = now_ms(), wake = -1;
     int count = 1;
@@ -497,6 +539,12 @@ static void serve_forever(void) {
       slot_of[count++] = i;
       if (wake < 0 || c->deadline < wake) wake = c->deadline;
     }
+    for (int i = 0; i < MAX_CLOSING; ++i) {
+      if (closing[i].fd < 0) continue;
+      polled[count] = (struct pollfd){.fd = closing[i].fd, .events = POLLIN};
+      slot_of[count++] = -1 - i;
+      if (wake < 0 || closing[i].deadline < wake) wake = closing[i].deadline;
+    }
     int timeout = wake < 0 ? -1 : (wake <= now ? 0 : (int)(wake - now));
     if (poll(polled, (nfds_t)count, timeout) < 0 && errno != EINTR) {
       fprintf(stderr, "httpd: poll: %s\n", strerror(errno));
@@ -504,6 +552,10 @@ static void serve_forever(void) {
     }
     now = now_ms();
     for (int k = 1; k < count; ++k) {
+      if (slot_of[k] < 0) {
+        drain_closing(&closing[-1 - slot_of[k]], polled[k].revents != 0, now);
+        continue;
+      }
       struct connection* c = &connections[slot_of[k]];
       if (polled[k].revents != 0) serve_one(c, polled[k].revents, now);
       if (c->state != FREE && now >= c->deadline) close_connection(c);
@@ -546,6 +598,7 @@ int main(int argc, char** argv) {
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   for (int i = 0; i < MAX_CONNECTIONS; ++i) connections[i].fd = connections[i].file = -1;
+  for (int i = 0; i < MAX_CLOSING; ++i) closing[i].fd = -1;
   if (!quiet) printf("httpd: serving %s on descriptor %d\n", dir, listener);
   serve_forever();
 }

@@ -3,7 +3,7 @@
 scratch folder, and curl and raw sockets (127.0.0.1 only) check what it answers: files byte-exact
 (a 1 MiB one by hash), 404, 400, 403, 405, 414, 431, HEAD, keep-alive (two requests on one
 connection), HTTP/1.0 closing, 50 clients at once, a client that disconnects mid-response while
-others go on, and that it still answers after all that. Every wait is bounded. Run by `./x test`
+others go on, a 503 beyond 64 connections, and that it still answers after all that. Every wait is bounded. Run by `./x test`
 (tier 40_apps, tools/x.d/apps.sh).
 
 usage: httpd_test.py WASM_RUN BIN_DIR      (BIN_DIR: build/apps/bin)
@@ -165,6 +165,7 @@ def run_checks(port, base, small, big, proc):
           got.count(b"HTTP/1.1 200 OK") == 2 and got.endswith(small), repr(got[-60:]))
     concurrent_clients(base, big)
     disconnect_mid_response(port, base, big)
+    over_the_limit(port)
     r = curl(base + "/small.txt")
     check("it still answers afterwards", r.stdout == b"small file\n" and proc.poll() is None,
           repr(r.stdout))
@@ -206,6 +207,23 @@ def disconnect_mid_response(port, base, big):
     t.join(TIMEOUT + 10)
     check("a client that disconnects mid-response does not disturb another",
           result.get("body") == big, f"{len(result.get('body') or b'')} bytes")
+
+
+def over_the_limit(port):
+    """64 idle connections take every slot: a 65th is answered 503 and closed in order (its
+    request read, not reset); once they go, requests are served again."""
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) for _ in range(64)]
+    time.sleep(0.5)  # accepted
+    try:
+        got = raw(port, b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        check("beyond 64 connections a new one gets 503", status_of(got) == 503, repr(got[:60]))
+    except ConnectionResetError:
+        check("beyond 64 connections a new one gets 503", False, "reset")
+    for s in idle:
+        s.close()
+    time.sleep(0.5)
+    got = raw(port, b"GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check("served again once they went", status_of(got) == 200, repr(got[:60]))
 
 
 if __name__ == "__main__":
