@@ -73,11 +73,11 @@ void print_net_stats() {
   }
   net::Stats n = net::stats();
   console::print(
-      "  net: tcp pcbs {}/{}, listeners {}/{}, segments {}/{}, pbufs {}/{}, heap {}/{} KiB, "
-      "refused {}\n",
-      n.tcp_pcbs, n.tcp_pcbs_max, n.tcp_listeners, n.tcp_listeners_max, n.tcp_segments,
-      n.tcp_segments_max, n.pbufs, n.pbufs_max, n.heap_used >> 10, n.heap_size >> 10,
-      n.pool_errors);
+      "  net: tcp pcbs {}/{} ({} in TIME_WAIT), listeners {}/{}, segments {}/{}, pbufs {}/{}, "
+      "heap {}/{} KiB, refused {}\n",
+      n.tcp_pcbs, n.tcp_pcbs_max, n.tcp_time_wait, n.tcp_listeners, n.tcp_listeners_max,
+      n.tcp_segments, n.tcp_segments_max, n.pbufs, n.pbufs_max, n.heap_used >> 10,
+      n.heap_size >> 10, n.pool_errors);
   console::print(
       "  net: frames received {} ({} bytes), sent {} ({} bytes); dropped: malformed {}, no "
       "buffer {}, transmit {}\n",

@@ -16,6 +16,7 @@
 #include <lwip/memp.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
+#include <lwip/priv/tcp_priv.h>
 #include <lwip/stats.h>
 #include <lwip/timeouts.h>
 #include <netif/ethernet.h>
@@ -345,6 +346,7 @@ Stats stats() {
     *size = static_cast<u32>(m->avail);
   };
   pool(MEMP_TCP_PCB, &out.tcp_pcbs, &out.tcp_pcbs_max);
+  for (struct tcp_pcb* pcb = tcp_tw_pcbs; pcb != nullptr; pcb = pcb->next) ++out.tcp_time_wait;
   pool(MEMP_TCP_PCB_LISTEN, &out.tcp_listeners, &out.tcp_listeners_max);
   pool(MEMP_TCP_SEG, &out.tcp_segments, &out.tcp_segments_max);
   pool(MEMP_PBUF_POOL, &out.pbufs, &out.pbufs_max);

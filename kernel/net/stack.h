@@ -69,6 +69,7 @@ void kick();
 struct Stats {
   // lwIP's pools: in use now, and their size.
   u32 tcp_pcbs = 0, tcp_pcbs_max = 0;
+  u32 tcp_time_wait = 0;  // of tcp_pcbs: in TIME_WAIT (freed by lwIP after 2 * TCP_MSL = 20 s)
   u32 tcp_listeners = 0, tcp_listeners_max = 0;
   u32 tcp_segments = 0, tcp_segments_max = 0;
   u32 pbufs = 0, pbufs_max = 0;  // PBUF_POOL (received frames)
