@@ -11,10 +11,18 @@
 // Operations never wait: what cannot complete now answers WouldBlock, and the caller waits for
 // the signals. Every call may come from any hart, in task context (never from an interrupt).
 //
-// Memory: each socket charges the account it was made for (the program) its record and the
-// most it can buffer (kBufferCharge: the receive window plus the send buffer), once, when made;
-// the charge goes back when the socket is destroyed. The stack's own packet buffers are a fixed
-// kernel pool (kernel/net/lwipopts.h), shared by all.
+// Memory: each connection charges the account it was made for (the program) its record and the
+// most it can buffer (kBufferCharge: the receive window plus the send buffer), once, when made
+// (an accepted one: by accept); a listener charges its record and those of the `backlog`
+// connections it may queue before they are accepted. The charge goes back when the socket is
+// destroyed. The stack's own packet buffers are a fixed kernel pool (kernel/net/lwipopts.h),
+// shared by all.
+//
+// Locks: every method takes the stack lock (kernel/net/stack.h), so none may be called with it
+// held, nor with an IPC object's lock held; signals change under the object's lock, taken after
+// the stack lock (stack lock -> object lock -> observer callbacks). recv and send copy at most
+// the window or the send buffer (64 KiB) under the stack lock: `out` and `data` must be memory
+// that can be touched without a fault.
 //
 // Closing: when the last handle goes (on_last_handle) a listener stops listening (queued,
 // unaccepted connections are reset) and a connection is closed gracefully when everything it
@@ -66,25 +74,37 @@ Socket* as_socket(ipc::Object* object);
 
 class Socket final : public ipc::Object {
  public:
+  static constexpr ipc::Kind kKind = ipc::Kind::Socket;
+
   bool listening() const;
   // Connection state for a connect()ed socket: Success (connected), WouldBlock (connecting),
   // or why it failed (Connrefused, Timedout, Connreset, Hostunreach ...).
   Errno connect_status();
 
   // Listener: the next waiting connection, charged to `account`: Success with its handle,
-  // WouldBlock, Nomem (then the connection is reset), Inval (not a listener).
+  // WouldBlock, Nomem (then the connection is reset), Inval (not a listener), Badf (closed).
+  // The connection may already have ended (recv then gives what came, then its error).
   Errno accept(ipc::Account& account, ipc::Handle* out);
   // Connection: copies up to out.size() received bytes (`peek`: and keeps them): Success with
-  // `*done` (0 only at the end of the stream, or for an empty `out`), WouldBlock, Connreset
-  // (after the bytes before the reset were read), Notconn (a listener, or not connected yet).
+  // `*done` (0 only at the end of the stream, after shutdown(read), or for an empty `out`),
+  // WouldBlock, the error that ended the connection once the bytes before it were read
+  // (Connreset; Connrefused or Timedout for a connect that failed; Connaborted when the stack
+  // gave up on it), Notconn (a listener, or not connected yet), Badf (closed: a transient
+  // reference used after the last handle went).
   Errno recv(support::Span<u8> out, bool peek, u64* done);
   // Connection: queues up to data.size() bytes for sending: Success with `*done` > 0 (fewer
-  // than asked when the send buffer fills), WouldBlock (no room at all), Pipe (sending was shut
-  // down or the connection broke), Notconn.
+  // than asked when the send buffer fills; 0 for an empty `data`), WouldBlock (no room at all),
+  // Pipe (sending was shut down or the connection broke), Notconn, Badf.
   Errno send(support::Span<const u8> data, u64* done);
-  // Shuts down receiving (received bytes are dropped, later ones refused) and/or sending (a FIN
-  // after what is queued): Success, Notconn.
+  // Shuts down receiving (received bytes are dropped, later ones acknowledged and dropped, as
+  // Linux does; recv answers 0) and/or sending (a FIN after what is queued): Success, Notconn
+  // (a listener, or not connected yet), Badf.
   Errno shutdown(bool read, bool write);
+
+  // Connection: bytes received and not yet read (poll_oneoff's nbytes for reading), and room
+  // in the send buffer now (for writing; 0 when sending is over). 0 for a listener.
+  u64 available() const;
+  u64 room() const;
 
   // The socket's addresses (zero when not known).
   Endpoint local() const;
