@@ -26,7 +26,7 @@ using net::Errno;
 using net::Socket;
 namespace signal = ipc::signal;
 
-constexpr const char* kNoNetwork = "no network (boot QEMU with --net)";
+constexpr const char* kNoNetwork = "needs a network device (QEMU --net)";
 // How long a step may take before the test calls it lost: 20 s in 1 ms naps (a SYN that lwIP
 // dropped is sent again after 3 s).
 constexpr u32 kPatience = 20'000;
