@@ -373,6 +373,47 @@ KTEST_ASYNC(socket, a_peer_that_never_reads_blocks_only_its_own_connection) {
   co_await expect_level(kt, before, __LINE__);
 }
 
+// 3000 one-byte segments (Nagle is off: each send goes out alone) to a program that does not
+// read: they wait in the socket's receive ring, not in lwIP's buffers (each segment holds a
+// whole pbuf: kept, a peer could drain the stack's pool with small ones).
+KTEST_ASYNC(socket, small_segments_nobody_reads_do_not_hold_the_stacks_buffers) {
+  if (!net::up()) co_return kt.skip(kNoNetwork);
+  Level before;
+  {
+    ipc::BoundedAccount account(kAccountLimit);
+    Pair p;
+    CO_KASSERT(co_await make_pair(kt, account, &p));
+    constexpr u32 kSegments = 3000;
+    u8 byte = 0;
+    u64 done = 0;
+    for (u32 sent = 0, i = 0; sent < kSegments && i < kPatience; ++i) {
+      byte = static_cast<u8>(sent);
+      if (sock(p.client).send(support::Span<const u8>(&byte, 1), &done) == Errno::Success) {
+        sent++;
+      }
+      co_await async::yield_now();
+    }
+    for (u32 i = 0; i < kPatience && sock(p.server).available() < kSegments; ++i) {
+      co_await async::sleep(async::milliseconds(1));
+    }
+    KEXPECT_EQ(sock(p.server).available(), u64{kSegments});
+    Level held;
+    for (u32 i = 0; i < kPatience && (held.pbufs != before.pbufs || held.heap != before.heap);
+         ++i) {
+      co_await async::sleep(async::milliseconds(1));
+      held = Level();
+    }
+    KEXPECT_EQ(held.pbufs, before.pbufs);
+    KEXPECT_EQ(held.heap, before.heap);
+    static u8 all[kSegments];
+    KEXPECT(sock(p.server).recv(all, false, &done) == Errno::Success && done == kSegments);
+    u32 wrong = 0;
+    for (u32 i = 0; i < kSegments; ++i) wrong += all[i] != static_cast<u8>(i);
+    KEXPECT_EQ(wrong, 0u);
+  }
+  co_await expect_level(kt, before, __LINE__);
+}
+
 // The client closes without reading what the server sent: the server's next recv reports the
 // reset, and sending fails.
 KTEST_ASYNC(socket, closing_with_unread_bytes_resets_the_peer) {

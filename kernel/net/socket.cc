@@ -9,25 +9,22 @@
 //
 // Lifetime. lwIP holds a pointer to a socket (the pcb's callback argument) only while the
 // socket is referenced by something that must detach it, under the stack lock, before letting
-// go: its handles (on_last_handle detaches the pcb, closes or resets it, and frees the received
-// pbufs) or, for a connection not yet accepted, its listener's queue (the listener resets what
+// go: its handles (on_last_handle detaches the pcb, closes or resets it, and frees the receive
+// ring) or, for a connection not yet accepted, its listener's queue (the listener resets what
 // it still queues when its own last handle goes; accept moves the reference into the handle).
 // lwIP never calls back with a pointer to a socket whose last handle went: the err callback
 // (lwIP freed the pcb) clears `pcb`, and nothing touches a pcb afterwards. So destroy() (the
-// last reference) finds no pcb and no pbuf: it frees memory and gives the charge back, with no
-// stack lock.
+// last reference) finds no pcb: it frees memory and gives the charge back, with no stack lock.
 //
 // What a hostile peer or program can do (and what bounds it):
 //  - A peer that never reads: the connection's send buffer (TCP_SND_BUF) fills, send answers
 //    WouldBlock and kWritable stays down for that socket only. lwIP gives up on it after its
 //    retransmission limit when the peer stops acknowledging (Connaborted).
 //  - A peer that floods: lwIP accepts at most the window (TCP_WND) beyond what the program
-//    has read; tcp_recved opens the window only as the program reads. The bytes wait in the
-//    stack's shared pbuf pool, so many connections that nobody reads can fill that pool
-//    (connections x TCP_WND against PBUF_POOL_SIZE): new packets are then dropped until a
-//    program reads or closes. That pool is the kernel's, not charged to the program: the
-//    program is charged kBufferCharge per socket it holds, which bounds how many it can keep
-//    (and so the pbufs it can leave unread), not the pool.
+//    has read; tcp_recved opens the window only as the program reads. The bytes are copied out
+//    of lwIP's pbufs at once into the socket's receive ring (charged to the program, or for a
+//    connection not yet accepted to its listener's program), so a peer's segments, however
+//    small, never hold the stack's shared pbuf pool while a program does not read.
 //  - 1000 half-open or unaccepted connections: a listener queues at most its backlog of
 //    accepted connections (beyond it the accept callback refuses and lwIP resets the new
 //    connection); with TCP_LISTEN_BACKLOG lwIP also refuses SYNs beyond the backlog of
@@ -38,7 +35,7 @@
 //  - A program that opens sockets until its limit: each socket charges its record and
 //    kBufferCharge to the program's account and takes a handle; Nomem or the handle limit
 //    stop it, and everything goes back when its handles close (or it ends).
-//  - A program that closes with unread data: the peer gets a reset, the pbufs are freed.
+//  - A program that closes with unread data: the peer gets a reset, the ring is freed.
 #include <kernel/diag/panic.h>
 #include <kernel/net/socket.h>
 #include <kernel/net/stack.h>
@@ -59,6 +56,9 @@ namespace signal = ipc::signal;
 namespace {
 constexpr Signals kManaged = signal::kReadable | signal::kWritable | signal::kPeerClosed;
 constexpr u32 kMaxBacklog = 128;
+// The receive ring: lwIP never delivers more than the window beyond what was read.
+constexpr u32 kReceiveRing = TCP_WND;
+static_assert(kBufferCharge >= support::allocation_cost(kReceiveRing) + TCP_SND_BUF);
 // One tcp_write: its length is a u16_t.
 constexpr u32 kMaxWrite = 0xffff;
 // lwIP's coarse timer runs every 500 ms: the poll callback every second re-raises kWritable
@@ -81,11 +81,11 @@ struct Socket::Impl {
   bool send_blocked GUARDED_BY(stack_lock()) = false;
   Errno error GUARDED_BY(stack_lock()) = Errno::Success;
 
-  // Received bytes not yet read: pbufs linked through `next` (only `len` counts, never
-  // `tot_len`: the queue may pass 64 KiB), the first `rx_offset` bytes of the first one read.
-  pbuf* rx_head GUARDED_BY(stack_lock()) = nullptr;
-  pbuf* rx_tail GUARDED_BY(stack_lock()) = nullptr;
-  u32 rx_offset GUARDED_BY(stack_lock()) = 0;
+  // Received bytes not yet read, copied out of lwIP's pbufs as they arrive (a pbuf holds a
+  // whole frame of the shared pool, whatever its payload: kept, a peer's small segments would
+  // drain the pool): a ring of kReceiveRing bytes, made when the first bytes come.
+  u8* rx_ring GUARDED_BY(stack_lock()) = nullptr;
+  u32 rx_start GUARDED_BY(stack_lock()) = 0;
   u32 rx_bytes GUARDED_BY(stack_lock()) = 0;
 
   // A listener's connections not yet accepted (each holds a reference), oldest first.
@@ -108,7 +108,7 @@ struct Socket::Impl {
   static Signals signals_of(const Impl& s) REQUIRES(stack_lock());
 
   // The receive queue.
-  void append(pbuf* p) REQUIRES(stack_lock());
+  bool append(const pbuf* p) REQUIRES(stack_lock());
   u32 copy_out(u8* out, u32 size) const REQUIRES(stack_lock());
   void consume(u32 size) REQUIRES(stack_lock());
   void free_received() REQUIRES(stack_lock());
@@ -201,47 +201,33 @@ void Impl::refresh(Socket& socket) {
 
 // ---- the receive queue ----
 
-void Impl::append(pbuf* p) {
-  u32 bytes = 0;
-  pbuf* last = p;
-  for (pbuf* q = p; q != nullptr; q = q->next) {
-    bytes += q->len;
-    last = q;
+// Copies `p` in: false (nothing taken) when the ring cannot be made or has no room (then lwIP
+// keeps the bytes and offers them again from its timer).
+bool Impl::append(const pbuf* p) {
+  if (rx_ring == nullptr) rx_ring = new (std::nothrow) u8[kReceiveRing];
+  if (rx_ring == nullptr || p->tot_len > kReceiveRing - rx_bytes) return false;
+  for (const pbuf* q = p; q != nullptr; q = q->next) {
+    const u8* from = static_cast<const u8*>(q->payload);
+    u32 at = (rx_start + rx_bytes) % kReceiveRing;
+    u32 first = kReceiveRing - at < q->len ? kReceiveRing - at : q->len;
+    __builtin_memcpy(rx_ring + at, from, first);
+    __builtin_memcpy(rx_ring, from + first, q->len - first);
+    rx_bytes += q->len;
   }
-  if (rx_tail == nullptr) {
-    rx_head = p;
-  } else {
-    rx_tail->next = p;  // the chain's reference to p is the one the callback gave us
-  }
-  rx_tail = last;
-  rx_bytes += bytes;
+  return true;
 }
 
 u32 Impl::copy_out(u8* out, u32 size) const {
-  u32 done = 0;
-  u32 skip = rx_offset;
-  for (const pbuf* q = rx_head; q != nullptr && done < size; q = q->next) {
-    u32 n = q->len - skip;
-    if (n > size - done) n = size - done;
-    __builtin_memcpy(out + done, static_cast<const u8*>(q->payload) + skip, n);
-    done += n;
-    skip = 0;
-  }
-  return done;
+  u32 n = size < rx_bytes ? size : rx_bytes;
+  u32 first = kReceiveRing - rx_start < n ? kReceiveRing - rx_start : n;
+  __builtin_memcpy(out, rx_ring + rx_start, first);
+  __builtin_memcpy(out + first, rx_ring, n - first);
+  return n;
 }
 
 void Impl::consume(u32 size) {
   rx_bytes -= size;
-  size += rx_offset;
-  while (rx_head != nullptr && size >= rx_head->len) {
-    size -= rx_head->len;
-    pbuf* done = rx_head;
-    rx_head = done->next;
-    done->next = nullptr;  // the reference the chain held on the next one is now rx_head's
-    pbuf_free(done);
-  }
-  if (rx_head == nullptr) rx_tail = nullptr;
-  rx_offset = size;
+  rx_start = rx_bytes == 0 ? 0 : (rx_start + size) % kReceiveRing;
 }
 
 // Tells lwIP that `bytes` left the receive queue: the window opens by as much (tcp_recved
@@ -255,9 +241,9 @@ void Impl::window_opens(u32 bytes) {
 }
 
 void Impl::free_received() {
-  if (rx_head != nullptr) pbuf_free(rx_head);  // the chain: each pbuf holds the next one
-  rx_head = rx_tail = nullptr;
-  rx_offset = rx_bytes = 0;
+  delete[] rx_ring;
+  rx_ring = nullptr;
+  rx_start = rx_bytes = 0;
 }
 
 // ---- lwIP's callbacks ----
@@ -349,7 +335,8 @@ err_t Impl::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
     return ERR_OK;
   } else {
     // The window bounds what can wait here: tcp_recved reopens it as the program reads.
-    s.append(p);
+    if (!s.append(p)) return ERR_MEM;  // lwIP keeps p (refused data) and tries again later
+    pbuf_free(p);
   }
   refresh(*socket);
   return ERR_OK;
@@ -443,7 +430,7 @@ void Impl::close_listener(Socket& listener) {
 Socket::Socket() : Object(kKind) {}
 
 Socket::~Socket() {
-  ASSERT(impl_->pcb == nullptr && impl_->rx_head == nullptr && impl_->queue_head == nullptr);
+  ASSERT(impl_->pcb == nullptr && impl_->rx_ring == nullptr && impl_->queue_head == nullptr);
   delete impl_;
 }
 
@@ -614,8 +601,10 @@ Errno Socket::shutdown(bool read, bool write) {
 Errno listen(ipc::Account& account, Endpoint local, u32 backlog, ipc::Handle* out) {
   if (backlog == 0 || backlog > kMaxBacklog || local.port == 0) return Errno::Inval;
   if (!up()) return Errno::Netdown;
-  // The listener's record and those of the connections it may queue before they are accepted.
-  auto charge = ipc::Charge::take(account, kRecordCharge * (1 + u64{backlog}));
+  // The listener's record, and the records and receive rings of the connections it may queue
+  // before they are accepted (the kernel's memory until accept charges the program).
+  u64 queued = kRecordCharge + support::allocation_cost(kReceiveRing);
+  auto charge = ipc::Charge::take(account, kRecordCharge + queued * backlog);
   if (charge.is_error()) return Errno::Nomem;
   ipc::Ref<Socket> socket = Impl::make();
   if (!socket) return Errno::Nomem;

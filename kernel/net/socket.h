@@ -13,10 +13,10 @@
 //
 // Memory: each connection charges the account it was made for (the program) its record and the
 // most it can buffer (kBufferCharge: the receive window plus the send buffer), once, when made
-// (an accepted one: by accept); a listener charges its record and those of the `backlog`
-// connections it may queue before they are accepted. The charge goes back when the socket is
-// destroyed. The stack's own packet buffers are a fixed kernel pool (kernel/net/lwipopts.h),
-// shared by all.
+// (an accepted one: by accept); a listener charges its record and the records and receive
+// buffers (64 KiB each) of the `backlog` connections it may queue before they are accepted. The
+// charge goes back when the socket is destroyed. The stack's own packet buffers are a fixed kernel
+// pool (kernel/net/lwipopts.h), shared by all.
 //
 // Locks: every method takes the stack lock (kernel/net/stack.h), so none may be called with it
 // held, nor with an IPC object's lock held; signals change under the object's lock, taken after

@@ -112,8 +112,8 @@ def check_every_test_at_one_hart(kernel, initrd):
            f"expected every kernel test to pass at one hart, got {passed} passed, {failed} failed",
            r)
     needs_harts = re.findall(r"^ktest \S+ \.\.\. skipped: needs \d+ harts$", r.output, re.M)
-    needs_net = re.findall(r"^ktest net\.\S+ \.\.\. skipped: needs a network device", r.output,
-                           re.M)
+    needs_net = re.findall(r"^ktest (?:net|socket)\.\S+ \.\.\. skipped: needs a network device",
+                           r.output, re.M)
     expect(len(needs_harts) + len(needs_net) == skipped,
            "expected only tests that need more harts or a network device to be skipped at one "
            "hart", r)

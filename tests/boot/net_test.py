@@ -12,6 +12,8 @@ Checks:
              attached beside the network device (both virtio-mmio devices work together).
   static     net=10.0.2.15/24,10.0.2.2: the static address is taken and logged.
   none       net=none: the device is left alone, the kernel boots as without one.
+  sockets    the kernel's socket.* tests (net::Socket over the stack's loopback), at --smp harts
+             and at one.
 Prints one line per check and `net tests: N passed, N failed`; exits 1 when any failed.
 """
 import argparse
@@ -124,7 +126,23 @@ def check_none(args):
     return "net=none leaves the device alone; the net.* tests that need it skip"
 
 
-CHECKS = {"kernel": check_kernel, "static": check_static, "none": check_none}
+def check_sockets(args, smp):
+    """The socket.* kernel tests (kernel/ktest/socket_test.cc): listeners and connections made
+    in the kernel over the stack's loopback, at several harts and at one."""
+    r = qemu.boot(args.kernel, smp=smp, mem="512M", timeout=300, initrd=args.initrd,
+                  bootargs="test=socket.*", net=[])
+    out = r.output
+    expect(not r.timed_out and r.status == 0, f"socket tests at {smp} harts: {r.describe()}", out)
+    lines = [l for l in out.splitlines() if l.startswith("ktest socket.")]
+    expect(len(lines) >= 10 and not any("skipped" in l or "FAILED" in l for l in lines),
+           "a socket.* test skipped or failed: " + "; ".join(lines), out)
+    summary = re.search(r"ktest: \d+ passed, 0 failed", out)
+    return f"{len(lines)} socket tests at {smp} harts ({summary.group(0) if summary else ''})"
+
+
+CHECKS = {"kernel": check_kernel, "static": check_static, "none": check_none,
+          "sockets": lambda args: check_sockets(args, args.smp),
+          "sockets at one hart": lambda args: check_sockets(args, 1)}
 
 
 def main():
