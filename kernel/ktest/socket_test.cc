@@ -16,7 +16,6 @@
 
 #include <lwip/netif.h>
 #include <lwip/opt.h>
-#include <lwip/priv/tcp_priv.h>
 
 namespace {
 
@@ -97,16 +96,11 @@ struct Level {
 
   Level() {
     net::Stats now = net::stats();
+    pcbs = now.tcp_pcbs - now.tcp_time_wait;
     listeners = now.tcp_listeners;
     segments = now.tcp_segments;
     pbufs = now.pbufs;
     heap = now.heap_used;
-    u32 time_wait = 0;
-    {
-      net::StackGuard guard(net::stack_lock());
-      for (tcp_pcb* p = tcp_tw_pcbs; p != nullptr; p = p->next) time_wait++;
-    }
-    pcbs = now.tcp_pcbs - time_wait;
   }
   bool operator==(const Level&) const = default;
 };
