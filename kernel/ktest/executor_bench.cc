@@ -8,7 +8,10 @@
 //   cross_hart_wake two tasks parked on a wait queue are woken by a task that then keeps its
 //                   hart busy (it spins): the time until one of them runs, necessarily on another
 //                   hart (an idle one, woken from wfi by an IPI, that steals it): ns per wake.
-//                   Needs two harts.
+//                   Needs two harts. Also what the wakes did, summed over the rounds (the
+//                   executor's counters just before and after notify_all): lifo= wakes that took
+//                   the waker's LIFO slot (the rest went to its run queue), ipis= sleeping harts
+//                   woken, and stolen= tasks other harts stole meanwhile.
 #include <arch/cpu.h>
 #include <async/async.h>
 #include <async/time.h>
@@ -111,9 +114,14 @@ async::Task<void> sleeper(WakeRound* round) {
   __atomic_add_fetch(&round->done, 1, __ATOMIC_ACQ_REL);
 }
 
+// What the rounds' wakes did (executor counters around notify_all, summed).
+struct WakeCounts {
+  u64 lifo = 0, ipis = 0, stolen = 0;
+};
+
 // One sample: ns from the wake to the first sleeper running, or 0 when none ran in time (or one
 // ran on the waker's own hart, which a spinning waker rules out: counted as lost all the same).
-async::Task<u64> wake_once(ktest::Context& kt) {
+async::Task<u64> wake_once(ktest::Context& kt, WakeCounts& counts) {
   WakeRound round;
   for (u32 i = 0; i < 2; ++i) {
     auto handle = sched::executor().try_spawn(sleeper(&round));
@@ -124,15 +132,20 @@ async::Task<u64> wake_once(ktest::Context& kt) {
   // Lets both sleepers park and the other harts fall asleep in wfi.
   co_await async::sleep(async::milliseconds(1));
   u32 waker = arch::this_cpu().id;
+  async::Counters before = sched::executor().counters();
   u64 t0 = ktime::now_ns();
   __atomic_store_n(&round.go, 1, __ATOMIC_RELEASE);
   round.queue.notify_all();
+  async::Counters after = sched::executor().counters();
+  counts.lifo += after.lifo - before.lifo;
+  counts.ipis += after.wakeups - before.wakeups;
   // Keeps this hart busy (no co_await): a sleeper can only run on another hart.
   u64 woke = 0;
   for (u32 spins = 1; (woke = __atomic_load_n(&round.woke_ns, __ATOMIC_ACQUIRE)) == 0; ++spins) {
     // Reading the clock is an exit from QEMU's translated code: only every 4096 turns.
     if (spins % 4096 == 0 && ktime::now_ns() - t0 >= kWakeGiveUpNs) break;
   }
+  counts.stolen += sched::executor().counters().stolen - after.stolen;
   while (__atomic_load_n(&round.done, __ATOMIC_ACQUIRE) < 2) co_await async::yield_now();
   bool crossed = woke != 0 && __atomic_load_n(&round.woke_on, __ATOMIC_ACQUIRE) != waker;
   co_return crossed ? (woke > t0 ? woke - t0 : 1) : 0;
@@ -145,8 +158,9 @@ async::Task<void> cross_hart_wake(ktest::Context& kt) {
   }
   u64 ns[kWakes];
   u32 samples = 0, lost = 0;
+  WakeCounts counts;
   for (u32 i = 0; i < kWakes; ++i) {
-    u64 sample = co_await wake_once(kt);
+    u64 sample = co_await wake_once(kt, counts);
     if (sample == 0) {
       ++lost;
     } else {
@@ -154,9 +168,10 @@ async::Task<void> cross_hart_wake(ktest::Context& kt) {
     }
   }
   CO_KASSERT(samples > 0);
-  char extra[32];
+  char extra[96];
   report("cross_hart_wake", 1, ns, samples,
-         support::format_to_buffer(extra, sizeof extra, " lost={}", lost));
+         support::format_to_buffer(extra, sizeof extra, " lost={} lifo={} ipis={} stolen={}", lost,
+                                   counts.lifo, counts.ipis, counts.stolen));
 }
 
 KTEST_ASYNC_MANUAL(bench, executor) {

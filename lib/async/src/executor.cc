@@ -151,6 +151,7 @@ void Executor::enqueue_here(TaskHeader& task, u32 here) {
     enqueue(task, here);
     return;
   }
+  worker.counters.add_own(worker.counters.lifo);
   TaskHeader* displaced = worker.lifo.load(support::MemoryOrder::Relaxed);
   worker.lifo.store(&task, support::MemoryOrder::Relaxed);
   if (displaced != nullptr) enqueue(*displaced, here);
@@ -184,6 +185,7 @@ bool Executor::wake_if_sleeping(Worker& worker) {
   if (worker.sleeping.load() != 1 || !worker.sleeping.compare_exchange(expected, 0)) return false;
   worker.wake_word.fetch_add(1);
   platform_.wake(worker.id, worker.wake_word.raw());
+  outside_counters_.add(outside_counters_.wakeups);  // rare: a read-modify-write is fine here
   return true;
 }
 
@@ -498,6 +500,7 @@ Counters Executor::counters(u32 id) const {
   out.woken_inside = counter(cells.woken_inside) + counter(cells.woken_interrupt);
   out.woken_outside = counter(cells.woken_outside);
   out.stolen = counter(cells.stolen);
+  out.lifo = counter(cells.lifo);
   return out;
 }
 
@@ -506,6 +509,7 @@ Counters Executor::counters() const {
   sum.completed = counter(outside_counters_.completed);
   sum.spawned = counter(outside_counters_.spawned);
   sum.woken_outside = counter(outside_counters_.woken_outside);
+  sum.wakeups = counter(outside_counters_.wakeups);
   for (u32 i = 0; i < worker_count_; ++i) {
     Counters one = counters(i);
     sum.polled += one.polled;
@@ -514,6 +518,7 @@ Counters Executor::counters() const {
     sum.woken_inside += one.woken_inside;
     sum.woken_outside += one.woken_outside;
     sum.stolen += one.stolen;
+    sum.lifo += one.lifo;
   }
   return sum;
 }

@@ -38,6 +38,8 @@ struct Counters {
   u64 woken_inside = 0;   // wakes issued on a worker (from a poll, or its interrupt handlers)
   u64 woken_outside = 0;  // wakes issued from outside any worker
   u64 stolen = 0;         // tasks moved to this worker from another worker's queue
+  u64 lifo = 0;           // tasks spawned or woken into this worker's LIFO slot (not its queue)
+  u64 wakeups = 0;        // sleeping workers woken (a futex wake, an IPI): executor-wide only
 };
 
 class Executor {
@@ -136,14 +138,14 @@ class Executor {
     // woken_interrupt: the wakes of woken_inside issued by interrupt handlers (read-modify-write;
     // the worker's own are counted with add_own, which an interrupt could otherwise undo).
     support::Atomic<u64> polled, completed, spawned, woken_inside, woken_interrupt, woken_outside,
-        stolen;
+        stolen, lifo, wakeups;
     void add(support::Atomic<u64>& cell, u64 n = 1) {
 #if WARDEN_ASYNC_COUNTERS
       cell.fetch_add(n, support::MemoryOrder::Relaxed);
 #endif
     }
     // For a cell only its own worker writes, and never from an interrupt handler (polled,
-    // completed, spawned, stolen): a load and a store, no locked read-modify-write.
+    // completed, spawned, stolen, lifo): a load and a store, no locked read-modify-write.
     void add_own(support::Atomic<u64>& cell, u64 n = 1) {
 #if WARDEN_ASYNC_COUNTERS
       cell.store(cell.load(support::MemoryOrder::Relaxed) + n, support::MemoryOrder::Relaxed);
