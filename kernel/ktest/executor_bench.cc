@@ -11,7 +11,8 @@
 //                   Needs two harts. Also what the wakes did, summed over the rounds (the
 //                   executor's counters just before and after notify_all): lifo= wakes that took
 //                   the waker's LIFO slot (the rest went to its run queue), ipis= sleeping harts
-//                   woken, and stolen= tasks other harts stole meanwhile.
+//                   woken, and stolen= / rescued= tasks other harts stole meanwhile from run
+//                   queues / from a busy hart's LIFO slot.
 #include <arch/cpu.h>
 #include <async/async.h>
 #include <async/time.h>
@@ -116,7 +117,7 @@ async::Task<void> sleeper(WakeRound* round) {
 
 // What the rounds' wakes did (executor counters around notify_all, summed).
 struct WakeCounts {
-  u64 lifo = 0, ipis = 0, stolen = 0;
+  u64 lifo = 0, ipis = 0, stolen = 0, rescued = 0;
 };
 
 // One sample: ns from the wake to the first sleeper running, or 0 when none ran in time (or one
@@ -145,7 +146,9 @@ async::Task<u64> wake_once(ktest::Context& kt, WakeCounts& counts) {
     // Reading the clock is an exit from QEMU's translated code: only every 4096 turns.
     if (spins % 4096 == 0 && ktime::now_ns() - t0 >= kWakeGiveUpNs) break;
   }
-  counts.stolen += sched::executor().counters().stolen - after.stolen;
+  async::Counters end = sched::executor().counters();
+  counts.stolen += end.stolen - after.stolen;
+  counts.rescued += end.lifo_stolen - after.lifo_stolen;
   while (__atomic_load_n(&round.done, __ATOMIC_ACQUIRE) < 2) co_await async::yield_now();
   bool crossed = woke != 0 && __atomic_load_n(&round.woke_on, __ATOMIC_ACQUIRE) != waker;
   co_return crossed ? (woke > t0 ? woke - t0 : 1) : 0;
@@ -170,8 +173,9 @@ async::Task<void> cross_hart_wake(ktest::Context& kt) {
   CO_KASSERT(samples > 0);
   char extra[96];
   report("cross_hart_wake", 1, ns, samples,
-         support::format_to_buffer(extra, sizeof extra, " lost={} lifo={} ipis={} stolen={}", lost,
-                                   counts.lifo, counts.ipis, counts.stolen));
+         support::format_to_buffer(extra, sizeof extra,
+                                   " lost={} lifo={} ipis={} stolen={} rescued={}", lost,
+                                   counts.lifo, counts.ipis, counts.stolen, counts.rescued));
 }
 
 KTEST_ASYNC_MANUAL(bench, executor) {

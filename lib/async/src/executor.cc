@@ -2,8 +2,9 @@
 // and the idle protocol are described in docs/executor.md; every atomic here is sequentially
 // consistent unless a comment says otherwise. The weaker ones: a new task's fields (published by
 // the run queue's release push and the owned list's lock), owner_ (written only by whoever holds
-// the task's kScheduled bit, before the push that publishes it), worker.current (a debugging
-// aid nobody reads concurrently) and the statistics counters.
+// the task's kScheduled bit, before the push that publishes it), worker.current and
+// worker.polls (written by their worker only; others read them as hints), the LIFO slot
+// (release/acquire: it hands a task over like a queue) and the statistics counters.
 #include <async/executor.h>
 
 namespace async {
@@ -141,6 +142,9 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
 // polling a task, the new task takes its LIFO slot (and the one it displaces goes to the queue):
 // it is polled as soon as the current poll ends. Otherwise (outside a poll: tests, tick()'s
 // callers, an idle hart's interrupt) it joins the queue, so the idle protocol sees it.
+// The current poll may go on for long (a program's slice, a task that spins), and nobody else
+// runs a task in the slot until an idle worker finds it stuck there (idle()): so when every
+// sleeper sleeps without a deadline (none watches), one is woken to come and watch.
 void Executor::enqueue_here(TaskHeader& task, u32 here) {
   if (here == kNoWorker) {
     enqueue(task, here);
@@ -152,9 +156,19 @@ void Executor::enqueue_here(TaskHeader& task, u32 here) {
     return;
   }
   worker.counters.add_own(worker.counters.lifo);
-  TaskHeader* displaced = worker.lifo.load(support::MemoryOrder::Relaxed);
-  worker.lifo.store(&task, support::MemoryOrder::Relaxed);
-  if (displaced != nullptr) enqueue(*displaced, here);
+  // Only this worker fills the slot, but an idle worker may empty it at any time (rescue_lifo):
+  // a store into an empty slot, an exchange to displace a task (which may have just gone).
+  TaskHeader* displaced = nullptr;
+  if (worker.lifo.load(support::MemoryOrder::Relaxed) == nullptr) {
+    worker.lifo.store(&task, support::MemoryOrder::Release);
+  } else {
+    displaced = worker.lifo.exchange(&task, support::MemoryOrder::AcqRel);
+  }
+  if (displaced != nullptr) {
+    enqueue(*displaced, here);  // behind a running poll: notify() wakes a sleeper to steal it
+  } else if (sleepers_.load() != 0 && watchers_.load() == 0) {
+    wake_one_sleeper(here + 1);
+  }
 }
 
 void Executor::enqueue(TaskHeader& task, u32 owner) {
@@ -168,13 +182,26 @@ void Executor::enqueue(TaskHeader& task, u32 owner) {
 // itself in sleepers_ and then looks at every queue; a producer first counts its task in `len`,
 // pushes it, and then looks at sleepers_. With sequentially consistent operations at least one
 // of the two sees the other: the worker finds the task, or the producer finds the sleeper.
+//
+// When the owner is awake, a task is left to it alone only when it is the only one queued and the
+// owner queued it itself between polls (it is about to look at its queue). Queued behind a poll
+// that is running (which may last: a program's slice, a task that spins), from an interrupt
+// handler during such a poll, or from elsewhere, it wakes a sleeper to steal it: work must not
+// wait on a busy worker while others sleep.
 void Executor::notify(u32 owner, u64 len) {
   if (sleepers_.load() == 0) return;
   if (owner != kNoWorker) {
     if (wake_if_sleeping(workers_[owner])) return;
-    if (len <= 1) return;  // the owner is awake and will run it; more than one is worth a thief
+    if (len <= 1 && platform_.current_worker() == owner &&
+        workers_[owner].current.load(support::MemoryOrder::Relaxed) == nullptr) {
+      return;
+    }
   }
-  u32 start = owner == kNoWorker ? 0 : owner + 1;
+  wake_one_sleeper(owner == kNoWorker ? 0 : owner + 1);
+}
+
+// Wakes one sleeping worker, looking from worker `start` (modulo the count) on.
+void Executor::wake_one_sleeper(u32 start) {
   for (u32 i = 0; i < worker_count_; ++i) {
     if (wake_if_sleeping(workers_[(start + i) % worker_count_])) return;
   }
@@ -227,19 +254,65 @@ u32 Executor::tick(u32 id) {
 // The sleeping half of the idle protocol (see notify()). First a brief spin that only reads the
 // queue lengths: a producer that finds no sleeper makes no system call, so a worker that keeps
 // up with its producers (work arriving every few hundred nanoseconds) does not park at all.
+//
+// Then the LIFO slots: a task in the slot of a worker whose poll count has not moved over the
+// spin waits behind a poll that has lasted at least that long and may go on (a program's slice,
+// a task that spins); this worker takes it (rescue_lifo). While another worker is awake (it may
+// fill its slot and then run long), a sleeper sleeps at most kLifoWatch and looks again; when
+// all others sleep it sleeps until woken, and a worker that fills its slot when no sleeper
+// watches wakes one (enqueue_here). Either the sleeper sees the other awake, or that one, awake
+// after the sleeper counted itself, sees the sleeper in sleepers_ and not in watchers_.
 void Executor::idle(Worker& worker) {
+  u32 polls_seen[kMaxWorkers];
+  for (u32 i = 0; i < worker_count_; ++i) {
+    polls_seen[i] = workers_[i].polls.load(support::MemoryOrder::Relaxed);
+  }
   for (u32 spin = 0; spin < kIdleSpins && !is_closed(); ++spin) {
     if (has_queued_work()) return;
     support::cpu_relax();
   }
+  if (rescue_lifo(worker, polls_seen)) return;
   u32 epoch = worker.wake_word.load();
   worker.sleeping.store(1);
   sleepers_.fetch_add(1);
+  bool watching = another_worker_awake(worker);
+  if (watching) watchers_.fetch_add(1);
   if (!is_closed() && !has_work()) {
-    platform_.sleep(worker.id, worker.wake_word.raw(), epoch, next_timer_.load());
+    Instant deadline = next_timer_.load();
+    if (watching) deadline = support::min(deadline, deadline_after(platform_.now(), kLifoWatch));
+    platform_.sleep(worker.id, worker.wake_word.raw(), epoch, deadline);
   }
+  if (watching) watchers_.fetch_sub(1);
   worker.sleeping.store(0);
   sleepers_.fetch_sub(1);
+}
+
+bool Executor::another_worker_awake(const Worker& worker) const {
+  for (u32 i = 0; i < worker_count_; ++i) {
+    if (i != worker.id && workers_[i].sleeping.load() == 0) return true;
+  }
+  return false;
+}
+
+// Takes the task in the LIFO slot of a worker that has stayed in one poll since `polls_seen` was
+// read, onto this worker's queue. The compare-and-swap is what makes the task ours: the owner
+// empties its slot with an exchange, so exactly one of us gets it.
+bool Executor::rescue_lifo(Worker& worker, const u32* polls_seen) {
+  for (u32 i = 0; i < worker_count_; ++i) {
+    Worker& victim = workers_[i];
+    if (&victim == &worker) continue;
+    TaskHeader* task = victim.lifo.load(support::MemoryOrder::Acquire);
+    if (task == nullptr || victim.polls.load(support::MemoryOrder::Relaxed) != polls_seen[i]) {
+      continue;
+    }
+    if (!victim.lifo.compare_exchange(task, nullptr, support::MemoryOrder::AcqRel)) continue;
+    // We hold the slot's reference and the task's kScheduled bit: its owner is ours to change.
+    task->owner_.store(worker.id, support::MemoryOrder::Relaxed);
+    worker.counters.add_own(worker.counters.lifo_stolen);
+    enqueue(*task, worker.id);
+    return true;
+  }
+  return false;
 }
 
 bool Executor::has_queued_work() const {
@@ -256,10 +329,12 @@ bool Executor::has_work() const {
 
 TaskHeader* Executor::next_task(Worker& worker) {
   TaskHeader* task = nullptr;
-  if (++worker.polls % 61 == 0) task = take_from_injector(worker);
+  u32 polls = worker.polls.load(support::MemoryOrder::Relaxed) + 1;
+  worker.polls.store(polls, support::MemoryOrder::Relaxed);
+  if (polls % 61 == 0) task = take_from_injector(worker);
   if (task == nullptr && worker.lifo.load(support::MemoryOrder::Relaxed) != nullptr) {
-    task = worker.lifo.load(support::MemoryOrder::Relaxed);
-    worker.lifo.store(nullptr, support::MemoryOrder::Relaxed);
+    // An exchange: an idle worker may take the task meanwhile (rescue_lifo).
+    task = worker.lifo.exchange(nullptr, support::MemoryOrder::Acquire);
     if (task != nullptr && worker.lifo_polls >= kMaxLifoPolls) {
       enqueue(*task, worker.id);  // its turn is over: to the back of the queue
       task = nullptr;
@@ -401,7 +476,7 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
 void Executor::requeue(Worker& worker, TaskHeader& task) {
   if (worker.run_queue.len.load(support::MemoryOrder::Relaxed) == 0 &&
       worker.lifo.load(support::MemoryOrder::Relaxed) == nullptr) {
-    worker.lifo.store(&task, support::MemoryOrder::Relaxed);
+    worker.lifo.store(&task, support::MemoryOrder::Release);  // only this worker fills the slot
     return;
   }
   enqueue(task, worker.id);
@@ -501,6 +576,7 @@ Counters Executor::counters(u32 id) const {
   out.woken_outside = counter(cells.woken_outside);
   out.stolen = counter(cells.stolen);
   out.lifo = counter(cells.lifo);
+  out.lifo_stolen = counter(cells.lifo_stolen);
   return out;
 }
 
@@ -519,6 +595,7 @@ Counters Executor::counters() const {
     sum.woken_outside += one.woken_outside;
     sum.stolen += one.stolen;
     sum.lifo += one.lifo;
+    sum.lifo_stolen += one.lifo_stolen;
   }
   return sum;
 }

@@ -1,6 +1,7 @@
 // The executor: spawning, joining, waking, cancelling, stealing, closing, running out of memory.
 #include "async_test_util.h"
 
+#include <chrono>
 #include <vector>
 
 namespace async_test {
@@ -748,6 +749,75 @@ TEST(Executor, idle_workers_sleep_and_are_woken_when_work_arrives) {
     EXPECT_EQ(async::block_on(handle).value(), i + 1);
     EXPECT_GT(platform.wakes(), wakes);
   }
+}
+
+// ---- A woken task runs while its waker keeps its worker busy
+// -------------------------------------
+//
+// A task that wakes others and then runs on without suspending (a program's long slice; here a
+// spin) must not hold them: the first woken goes to its worker's LIFO slot, the second displaces
+// it to the run queue. Another worker, asleep when the wakes happen, must run both while the
+// waker still spins. The spin gives up after a generous time only so that a failure ends: the
+// tests assert what ran where and before what, never how fast.
+
+constexpr auto kSpinGiveUp = std::chrono::seconds(60);
+
+Task<void> parked_then_report(WakerSlot* slot, std::atomic<u32>* ran_on) {
+  co_await Parked(*slot);
+  Executor& executor = co_await async::current_executor();
+  ran_on->store(executor.platform().current_worker());
+}
+
+// Wakes the `count` tasks parked on `slots`, then spins (no co_await) until each has reported the
+// worker it ran on. Returns false if it gave up.
+Task<bool> wake_then_spin(WakerSlot* slots, std::atomic<u32>* ran_on, int count,
+                          std::atomic<u32>* spun_on) {
+  Executor& executor = co_await async::current_executor();
+  spun_on->store(executor.platform().current_worker());
+  for (int i = 0; i < count; ++i) slots[i].take().wake();
+  auto give_up = std::chrono::steady_clock::now() + kSpinGiveUp;
+  for (int i = 0; i < count; ++i) {
+    while (ran_on[i].load() == async::kNoWorker) {
+      if (std::chrono::steady_clock::now() > give_up) co_return false;
+    }
+  }
+  co_return true;
+}
+
+void woken_tasks_run_on_another_worker_while_the_waker_spins(int count) {
+  HostPlatform platform;
+  Executor executor(platform, 2);
+  WorkerThreads threads(executor, 2);
+  WakerSlot slots[2];
+  std::atomic<u32> ran_on[2] = {async::kNoWorker, async::kNoWorker};
+  std::vector<JoinHandle<void>> woken;
+  for (int i = 0; i < count; ++i)
+    woken.push_back(spawn(executor, parked_then_report(&slots[i], &ran_on[i])));
+  for (int i = 0; i < count; ++i) wait_for([&] { return slots[i].filled(); });
+  wait_for([&] { return platform.sleeping() == 2; });  // both workers asleep
+  std::atomic<u32> spun_on{async::kNoWorker};
+  auto spinner = spawn(executor, wake_then_spin(slots, ran_on, count, &spun_on));
+  auto ran_while_spinning = async::block_on(spinner);
+  ASSERT_TRUE(ran_while_spinning.is_ok());
+  EXPECT_TRUE(ran_while_spinning.value()) << "a woken task waited for its waker's poll to end";
+  for (int i = 0; i < count; ++i) {
+    EXPECT_NE(ran_on[i].load(), spun_on.load()) << "task " << i;
+    EXPECT_TRUE(async::block_on(woken[i]).is_ok());
+  }
+  async::Counters counters = executor.counters();
+  // The wakes went through the LIFO slot; the other worker took each task from the slot or, once
+  // displaced, from the run queue.
+  EXPECT_GE(counters.lifo, static_cast<u64>(count));
+  EXPECT_GE(counters.lifo_stolen, 1u);
+  EXPECT_GE(counters.lifo_stolen + counters.stolen, static_cast<u64>(count));
+}
+
+TEST(Executor, task_woken_into_the_lifo_slot_runs_on_another_worker_while_the_waker_spins) {
+  woken_tasks_run_on_another_worker_while_the_waker_spins(1);
+}
+
+TEST(Executor, tasks_woken_into_the_lifo_slot_and_queue_run_on_another_worker_while_waker_spins) {
+  woken_tasks_run_on_another_worker_while_the_waker_spins(2);
 }
 
 }  // namespace

@@ -7,7 +7,10 @@
 // it takes a batch from the injector, then steals half of another worker's queue (random start,
 // a few rounds with backoff), then tries the injector again, and only then sleeps through the
 // Platform's idle protocol. A task woken on a worker (by a task or an interrupt handler there)
-// joins that worker's queue; one woken from outside goes back to the worker that last ran it.
+// joins that worker's queue (or, from a running task, its LIFO slot); one woken from outside goes
+// back to the worker that last ran it. Work never waits on a busy worker while others sleep: a
+// task queued behind a running poll wakes a sleeper to steal it, and a task left in the LIFO slot
+// of a worker whose poll runs long is taken by an idle worker (see idle()).
 //
 // Lock order (outer first): an owned-task shard -> (nothing); timer lock -> (nothing); a run
 // queue's consumer lock -> (nothing); a task's join lock -> (nothing). Wakers take no lock at all.
@@ -39,6 +42,7 @@ struct Counters {
   u64 woken_outside = 0;  // wakes issued from outside any worker
   u64 stolen = 0;         // tasks moved to this worker from another worker's queue
   u64 lifo = 0;           // tasks spawned or woken into this worker's LIFO slot (not its queue)
+  u64 lifo_stolen = 0;    // tasks this worker took from the LIFO slot of a worker stuck in a poll
   u64 wakeups = 0;        // sleeping workers woken (a futex wake, an IPI): executor-wide only
 };
 
@@ -54,6 +58,9 @@ class Executor {
   // Polls in a row a worker may take from its LIFO slot before that task goes to the back of its
   // queue (the fairness rule: two tasks waking each other cannot starve the queue).
   static constexpr u32 kMaxLifoPolls = 3;
+  // How often a sleeping worker looks for a task stuck in the LIFO slot of a worker that is still
+  // in the poll that put it there, while some other worker is awake (see idle()).
+  static constexpr Duration kLifoWatch = milliseconds(1);
 
   // `workers` is between 1 and kMaxWorkers. Allocates nothing.
   Executor(Platform& platform, u32 workers);
@@ -138,14 +145,15 @@ class Executor {
     // woken_interrupt: the wakes of woken_inside issued by interrupt handlers (read-modify-write;
     // the worker's own are counted with add_own, which an interrupt could otherwise undo).
     support::Atomic<u64> polled, completed, spawned, woken_inside, woken_interrupt, woken_outside,
-        stolen, lifo, wakeups;
+        stolen, lifo, lifo_stolen, wakeups;
     void add(support::Atomic<u64>& cell, u64 n = 1) {
 #if WARDEN_ASYNC_COUNTERS
       cell.fetch_add(n, support::MemoryOrder::Relaxed);
 #endif
     }
     // For a cell only its own worker writes, and never from an interrupt handler (polled,
-    // completed, spawned, stolen, lifo): a load and a store, no locked read-modify-write.
+    // completed, spawned, stolen, lifo, lifo_stolen): a load and a store, no locked
+    // read-modify-write.
     void add_own(support::Atomic<u64>& cell, u64 n = 1) {
 #if WARDEN_ASYNC_COUNTERS
       cell.store(cell.load(support::MemoryOrder::Relaxed) + n, support::MemoryOrder::Relaxed);
@@ -157,16 +165,22 @@ class Executor {
     detail::RunQueue run_queue;
     support::Atomic<u32> sleeping{0};   // 1 while in the idle protocol; a waker claims it (-> 0)
     support::Atomic<u32> wake_word{0};  // the word the platform sleeps on; bumped to wake
-    support::Atomic<TaskHeader*> current{nullptr};  // the task being polled
+    // The task being polled (relaxed: only this worker writes it, and others only read it as a
+    // hint).
+    support::Atomic<TaskHeader*> current{nullptr};
     // The task that the task being polled last woke or spawned here: polled next, without a trip
-    // through the run queue (it holds the queue's reference). Only this worker's own code touches
-    // it, never its interrupt handlers (Platform::in_interrupt) nor thieves: relaxed loads and
-    // stores, no read-modify-write.
+    // through the run queue (it holds the queue's reference). Only this worker's own code fills
+    // it (never its interrupt handlers: Platform::in_interrupt), with a release store when it is
+    // empty and an exchange when it displaces a task; the worker empties it with an exchange,
+    // because an idle worker may take a task from it (rescue_lifo) when this worker stays in one
+    // poll for long.
     support::Atomic<TaskHeader*> lifo{nullptr};
     u32 lifo_polls = 0;  // polls taken from `lifo` in a row
     u64 rng = 0;
     u32 id = 0;
-    u32 polls = 0;
+    // Bumped (by this worker only, relaxed) before every poll: another worker that sees it
+    // unchanged over a while knows this one has stayed in one poll.
+    support::Atomic<u32> polls{0};
     CounterCells counters;
   };
 
@@ -179,6 +193,7 @@ class Executor {
   void link_owned(Worker& worker, TaskHeader& task);
   void requeue(Worker& worker, TaskHeader& task);
   void notify(u32 owner, u64 len);
+  void wake_one_sleeper(u32 start);
   bool wake_if_sleeping(Worker& worker);
   void poll(Worker& worker, TaskHeader& task);
   [[nodiscard]] u32 finish(TaskHeader& task, bool cancelled, bool unlink_owned);
@@ -189,6 +204,8 @@ class Executor {
   static TaskHeader* transfer(detail::RunQueue& from, u64 limit, u32 to_id, detail::RunQueue& to,
                               u64& moved) REQUIRES(from.consumer);
   void idle(Worker& worker);
+  bool rescue_lifo(Worker& worker, const u32* polls_seen);
+  bool another_worker_awake(const Worker& worker) const;
   bool has_work() const;
   bool has_queued_work() const;
   void fire_due_timers();
@@ -199,6 +216,8 @@ class Executor {
   const u32 worker_count_;
   support::Atomic<u32> closed_{0};
   support::Atomic<u32> sleepers_{0};
+  // Sleepers that sleep at most kLifoWatch, to look for a stuck LIFO slot (see idle()).
+  support::Atomic<u32> watchers_{0};
   detail::RunQueue injector_;
   CounterCells outside_counters_;
   // Every task that has waited and is not finished (each holds a reference), sharded by the
