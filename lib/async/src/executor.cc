@@ -142,9 +142,9 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
 // polling a task, the new task takes its LIFO slot (and the one it displaces goes to the queue):
 // it is polled as soon as the current poll ends. Otherwise (outside a poll: tests, tick()'s
 // callers, an idle hart's interrupt) it joins the queue, so the idle protocol sees it.
-// The current poll may go on for long (a program's slice, a task that spins), and nobody else
-// runs a task in the slot until an idle worker finds it stuck there (idle()): so when every
-// sleeper sleeps without a deadline (none watches), one is woken to come and watch.
+// The current poll may go on for long (a program's slice, a task that spins): a task displaced
+// to the queue then wakes a sleeper to steal it (notify), and one left in the slot is taken by a
+// worker that goes idle meanwhile (idle(), rescue_lifo).
 void Executor::enqueue_here(TaskHeader& task, u32 here) {
   if (here == kNoWorker) {
     enqueue(task, here);
@@ -164,11 +164,7 @@ void Executor::enqueue_here(TaskHeader& task, u32 here) {
   } else {
     displaced = worker.lifo.exchange(&task, support::MemoryOrder::AcqRel);
   }
-  if (displaced != nullptr) {
-    enqueue(*displaced, here);  // behind a running poll: notify() wakes a sleeper to steal it
-  } else if (sleepers_.load() != 0 && watchers_.load() == 0) {
-    wake_one_sleeper(here + 1);
-  }
+  if (displaced != nullptr) enqueue(*displaced, here);  // notify() wakes a sleeper to steal it
 }
 
 void Executor::enqueue(TaskHeader& task, u32 owner) {
@@ -257,11 +253,8 @@ u32 Executor::tick(u32 id) {
 //
 // Then the LIFO slots: a task in the slot of a worker whose poll count has not moved over the
 // spin waits behind a poll that has lasted at least that long and may go on (a program's slice,
-// a task that spins); this worker takes it (rescue_lifo). While another worker is awake (it may
-// fill its slot and then run long), a sleeper sleeps at most kLifoWatch and looks again; when
-// all others sleep it sleeps until woken, and a worker that fills its slot when no sleeper
-// watches wakes one (enqueue_here). Either the sleeper sees the other awake, or that one, awake
-// after the sleeper counted itself, sees the sleeper in sleepers_ and not in watchers_.
+// a task that spins); this worker takes it (rescue_lifo). A worker already asleep is not woken
+// for such a task (see docs/executor.md, "A busy worker holds no woken task").
 void Executor::idle(Worker& worker) {
   u32 polls_seen[kMaxWorkers];
   for (u32 i = 0; i < worker_count_; ++i) {
@@ -275,23 +268,11 @@ void Executor::idle(Worker& worker) {
   u32 epoch = worker.wake_word.load();
   worker.sleeping.store(1);
   sleepers_.fetch_add(1);
-  bool watching = another_worker_awake(worker);
-  if (watching) watchers_.fetch_add(1);
   if (!is_closed() && !has_work()) {
-    Instant deadline = next_timer_.load();
-    if (watching) deadline = support::min(deadline, deadline_after(platform_.now(), kLifoWatch));
-    platform_.sleep(worker.id, worker.wake_word.raw(), epoch, deadline);
+    platform_.sleep(worker.id, worker.wake_word.raw(), epoch, next_timer_.load());
   }
-  if (watching) watchers_.fetch_sub(1);
   worker.sleeping.store(0);
   sleepers_.fetch_sub(1);
-}
-
-bool Executor::another_worker_awake(const Worker& worker) const {
-  for (u32 i = 0; i < worker_count_; ++i) {
-    if (i != worker.id && workers_[i].sleeping.load() == 0) return true;
-  }
-  return false;
 }
 
 // Takes the task in the LIFO slot of a worker that has stayed in one poll since `polls_seen` was
@@ -333,8 +314,14 @@ TaskHeader* Executor::next_task(Worker& worker) {
   worker.polls.store(polls, support::MemoryOrder::Relaxed);
   if (polls % 61 == 0) task = take_from_injector(worker);
   if (task == nullptr && worker.lifo.load(support::MemoryOrder::Relaxed) != nullptr) {
-    // An exchange: an idle worker may take the task meanwhile (rescue_lifo).
-    task = worker.lifo.exchange(nullptr, support::MemoryOrder::Acquire);
+    // An exchange: another worker may take the task meanwhile (rescue_lifo). With no other
+    // worker, a load and a store (the locked instruction is most of the cost of a LIFO poll).
+    if (worker_count_ == 1) {
+      task = worker.lifo.load(support::MemoryOrder::Relaxed);
+      worker.lifo.store(nullptr, support::MemoryOrder::Relaxed);
+    } else {
+      task = worker.lifo.exchange(nullptr, support::MemoryOrder::Acquire);
+    }
     if (task != nullptr && worker.lifo_polls >= kMaxLifoPolls) {
       enqueue(*task, worker.id);  // its turn is over: to the back of the queue
       task = nullptr;

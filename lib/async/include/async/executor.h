@@ -8,9 +8,9 @@
 // a few rounds with backoff), then tries the injector again, and only then sleeps through the
 // Platform's idle protocol. A task woken on a worker (by a task or an interrupt handler there)
 // joins that worker's queue (or, from a running task, its LIFO slot); one woken from outside goes
-// back to the worker that last ran it. Work never waits on a busy worker while others sleep: a
-// task queued behind a running poll wakes a sleeper to steal it, and a task left in the LIFO slot
-// of a worker whose poll runs long is taken by an idle worker (see idle()).
+// back to the worker that last ran it. A task queued behind a running poll wakes a sleeper to
+// steal it, and a task left in the LIFO slot of a worker whose poll runs long is taken by a
+// worker that goes idle meanwhile (see idle()).
 //
 // Lock order (outer first): an owned-task shard -> (nothing); timer lock -> (nothing); a run
 // queue's consumer lock -> (nothing); a task's join lock -> (nothing). Wakers take no lock at all.
@@ -58,9 +58,6 @@ class Executor {
   // Polls in a row a worker may take from its LIFO slot before that task goes to the back of its
   // queue (the fairness rule: two tasks waking each other cannot starve the queue).
   static constexpr u32 kMaxLifoPolls = 3;
-  // How often a sleeping worker looks for a task stuck in the LIFO slot of a worker that is still
-  // in the poll that put it there, while some other worker is awake (see idle()).
-  static constexpr Duration kLifoWatch = milliseconds(1);
 
   // `workers` is between 1 and kMaxWorkers. Allocates nothing.
   Executor(Platform& platform, u32 workers);
@@ -205,7 +202,6 @@ class Executor {
                               u64& moved) REQUIRES(from.consumer);
   void idle(Worker& worker);
   bool rescue_lifo(Worker& worker, const u32* polls_seen);
-  bool another_worker_awake(const Worker& worker) const;
   bool has_work() const;
   bool has_queued_work() const;
   void fire_due_timers();
@@ -216,8 +212,6 @@ class Executor {
   const u32 worker_count_;
   support::Atomic<u32> closed_{0};
   support::Atomic<u32> sleepers_{0};
-  // Sleepers that sleep at most kLifoWatch, to look for a stuck LIFO slot (see idle()).
-  support::Atomic<u32> watchers_{0};
   detail::RunQueue injector_;
   CounterCells outside_counters_;
   // Every task that has waited and is not finished (each holds a reference), sharded by the
