@@ -9,6 +9,7 @@
 #include <fs/node.h>
 #include <ipc/account.h>
 #include <ipc/message.h>
+#include <kernel/net/socket.h>
 #include <kernel/proc/programs.h>
 #include <support/atomic.h>
 #include <support/format.h>
@@ -231,6 +232,12 @@ wasm::HostStatus wasi_retry(Program& program, wasm::HostCall& call);
 void wasi_destroy(WasiState* state);
 // warden.pipe: a pipe whose ends become two new descriptors of the program: Mfile, Nomem.
 wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd);
+
+// warden.tcp_listen: a listener on `local` as a new descriptor (net::listen's errors, Mfile).
+wasi::Errno wasi_tcp_listen(Program& program, net::Endpoint local, u32 backlog, u32* fd);
+// warden.tcp_connect: starts a connection to `remote` and answers WouldBlock while it is being
+// made (the program waits; call again to continue): then its new descriptor, or why it failed.
+wasi::Errno wasi_tcp_connect(Program& program, net::Endpoint remote, u32* fd);
 
 // Channels and services (wasi_glue.cc; warden_api.cc checks and copies the guest's arguments,
 // docs/ipc.md "In the kernel today"). Each answers with a WASI errno; WouldBlock means the

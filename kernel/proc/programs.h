@@ -15,6 +15,10 @@
 #include <support/string_view.h>
 #include <support/vector.h>
 
+namespace ipc {
+class Handle;
+}
+
 namespace fs {
 class FileSystem;
 }
@@ -90,6 +94,9 @@ struct SpawnRequest {
   };
   bool map_fds = false;
   support::Vector<Fd> fds;
+  // For the first program (boot argument `listen=`): a listening socket (kernel/net/socket.h)
+  // moved into the child's table after the preopened "/", when set.
+  ipc::Handle* listener = nullptr;
   // Gives it the console in a foreground group of its own: it alone reads console input, Ctrl-C
   // ends it; only the console's owner (or the kernel, parent 0) may ask (SpawnError::NotOwner).
   // When the group's last program ends, or a program they answer to ends (see kill_as), the

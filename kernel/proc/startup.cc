@@ -10,6 +10,7 @@
 #include <kernel/drivers/entropy.h>
 #include <kernel/drivers/ramdisk.h>
 #include <kernel/mm/memory.h>
+#include <ipc/handle.h>
 #include <support/new.h>
 
 #include <kernel/proc/disk.h>
@@ -135,6 +136,42 @@ async::Task<bool> init() {
   co_return true;
 }
 
+namespace {
+
+// What the kernel makes for the first program at an administrator's request (its listener):
+// counted nowhere.
+class KernelAccount final : public ipc::Account {
+ public:
+  bool charge(u64 bytes) override {
+    (void)bytes;
+    return true;
+  }
+  void uncharge(u64 bytes) override { (void)bytes; }
+};
+KernelAccount g_kernel_account;
+
+// Boot argument `listen=ADDR:PORT`: a listener handed to the first program after its preopen
+// (the convention of `./x wasm --tcplisten`). Without a network, or on a bad address, the
+// program starts without it (the log says why).
+void add_init_listener(SpawnRequest& request, ipc::Handle& listener) {
+  auto value = boot_args::get("listen");
+  if (!value) return;
+  net::Endpoint local;
+  if (!net::parse_endpoint(*value, &local)) {
+    LOG_WARN("listen={}: not an address (A.B.C.D:PORT or *:PORT)", *value);
+    return;
+  }
+  wasi::Errno e = net::listen(g_kernel_account, local, 32, &listener);
+  if (e != wasi::Errno::Success) {
+    LOG_WARN("listen={}: not listening (WASI errno {})", *value, static_cast<u32>(e));
+    return;
+  }
+  LOG_INFO("listening on {} for the first program", *value);
+  request.listener = &listener;
+}
+
+}  // namespace
+
 async::Task<bool> run_init() {
   StringView path = "/bin/sh.wasm";
   if (auto value = boot_args::get("init")) path = *value;
@@ -154,6 +191,8 @@ async::Task<bool> run_init() {
   }
   request.path = path;
   request.reserve = Reserve::All;  // the shell can always list and kill programs
+  ipc::Handle listener;
+  add_init_listener(request, listener);
   tty::start();                    // from now on console input goes to programs, not to the monitor
   auto pid = spawn(request);
   if (pid.is_error()) {

@@ -1,6 +1,6 @@
 // The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, spawn_fds, wait,
 // list, kill, stats, console_mode, pipe, channel, channel_write, channel_read, service_publish,
-// service_connect, service_accept. Every function checks its pointers and lengths against the
+// service_connect, service_accept, tcp_listen, tcp_connect. Every function checks its pointers and lengths against the
 // caller's memory before it changes anything, and answers with a WASI errno. What it reads from
 // the caller's memory (spawn's path, arguments, environment, working directory, stdio numbers and
 // descriptor map; a message's bytes and transfers; a service name) it copies into kernel memory
@@ -278,6 +278,9 @@ HostStatus warden_stats(void* env, HostCall& call) {
   support::format(sink, "program memory: {} KiB of {} KiB (+ {} KiB reserve), {} KiB cached code\n",
                   s.memory_used / 1024, s.memory_limit / 1024, s.reserve / 1024,
                   s.cached_bytes / 1024);
+  support::format(sink, "handles: {} open, {} objects ({} sockets), {} messages queued\n",
+                  ipc::stats::handles(), ipc::stats::objects(), ipc::stats::objects(ipc::Kind::Socket),
+                  ipc::stats::messages());
   support::format(sink, "slices: {} ({} stopped by the timer); per hart:", s.slices, s.preempted);
   for (u32 i = 0; i < arch::kMaxCpus; ++i) {
     if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);
@@ -431,6 +434,64 @@ HostStatus warden_service_accept(void* env, HostCall& call) {
   return answer(call, static_cast<u32>(e));
 }
 
+// A socket address ("A.B.C.D:PORT", "*:PORT"), copied once: at most 32 bytes. EINVAL when
+// malformed.
+constexpr u32 kMaxAddress = 32;
+wasi::Errno copy_endpoint(wasm::GuestMemory memory, u32 ptr, u32 len, net::Endpoint* out) {
+  if (len > kMaxAddress) return wasi::Errno::Inval;
+  char text[kMaxAddress];
+  if (memory.copy_in(ptr, support::Span<char>(text, len)).is_error()) return wasi::Errno::Fault;
+  return net::parse_endpoint(StringView(text, len), out) ? wasi::Errno::Success
+                                                         : wasi::Errno::Inval;
+}
+
+// tcp_listen(address, address_len, backlog, fd_ptr): a listening socket, a new descriptor.
+HostStatus warden_tcp_listen(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 address = arg(call, 0), len = arg(call, 1), backlog = arg(call, 2), out = arg(call, 3);
+  if (!memory.ok(address, len) || !memory.ok(out, 4)) return answer(call, kFault);
+  net::Endpoint local;
+  wasi::Errno e = copy_endpoint(memory, address, len, &local);
+  if (e != wasi::Errno::Success) return answer(call, static_cast<u32>(e));
+  if (backlog < 1 || backlog > 128) return answer(call, kInval);
+  u32 fd = 0;
+  e = wasi_tcp_listen(p, local, backlog, &fd);
+  if (e == wasi::Errno::Success) memory.put<u32>(out, fd);
+  return answer(call, static_cast<u32>(e));
+}
+
+// tcp_connect's answer once the connection is made or failed; its retries (the program waits)
+// continue the connection already started, reading nothing of the program's memory again but
+// the result pointer's place.
+HostStatus tcp_connect_answer(Program& p, HostCall& call, wasi::Errno e, u32 fd) {
+  if (e == wasi::Errno::WouldBlock) {
+    p.retry = [](Program& q, HostCall& c) {
+      u32 made = 0;
+      wasi::Errno again = wasi_tcp_connect(q, net::Endpoint{}, &made);
+      return tcp_connect_answer(q, c, again, made);
+    };
+    return HostStatus::Pending;
+  }
+  if (e == wasi::Errno::Success) memory_of(p).put<u32>(arg(call, 2), fd);
+  return answer(call, static_cast<u32>(e));
+}
+
+// tcp_connect(address, address_len, fd_ptr): a connection, a new descriptor, once made.
+HostStatus warden_tcp_connect(void* env, HostCall& call) {
+  Program& p = *static_cast<Program*>(env);
+  wasm::GuestMemory memory = memory_of(p);
+  u32 address = arg(call, 0), len = arg(call, 1), out = arg(call, 2);
+  if (!memory.ok(address, len) || !memory.ok(out, 4)) return answer(call, kFault);
+  net::Endpoint remote;
+  wasi::Errno e = copy_endpoint(memory, address, len, &remote);
+  if (e != wasi::Errno::Success) return answer(call, static_cast<u32>(e));
+  if (remote.address == 0) return answer(call, kInval);
+  u32 fd = 0;
+  e = wasi_tcp_connect(p, remote, &fd);
+  return tcp_connect_answer(p, call, e, fd);
+}
+
 struct Export {
   const char* name;
   u32 params;  // all i32, one i32 result
@@ -452,6 +513,8 @@ constexpr Export kExports[] = {
     {"service_publish", 3, service_by_name<wasi_service_publish>},
     {"service_connect", 3, service_by_name<wasi_service_connect>},
     {"service_accept", 2, warden_service_accept},
+    {"tcp_listen", 4, warden_tcp_listen},
+    {"tcp_connect", 3, warden_tcp_connect},
 };
 
 }  // namespace

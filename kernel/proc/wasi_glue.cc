@@ -26,6 +26,7 @@
 #include <kernel/console/console.h>
 #include <kernel/console/tty.h>
 #include <kernel/drivers/entropy.h>
+#include <kernel/net/socket.h>
 #include <support/allocation_cost.h>
 #include <support/new.h>
 #include <wasi/wasi.h>
@@ -228,7 +229,10 @@ class KernelOs final : public wasi::Os {
   Errno read(Handle h, support::Span<u8> out, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
-    if (o->kind == Kind::Ipc) return read_pipe(*o, out, done);
+    if (o->kind == Kind::Ipc) {
+      if (net::as_socket(o->ipc.object()) != nullptr) return socket_recv(*o, out, false, done);
+      return read_pipe(*o, out, done);
+    }
     if (o->kind == Kind::Null) {
       *done = 0;
       return Errno::Success;
@@ -251,7 +255,10 @@ class KernelOs final : public wasi::Os {
   Errno write(Handle h, support::Span<const u8> data, u64* done) override {
     Object* o = get(h);
     if (o == nullptr) return Errno::Badf;
-    if (o->kind == Kind::Ipc) return write_pipe(*o, data, done);
+    if (o->kind == Kind::Ipc) {
+      if (net::as_socket(o->ipc.object()) != nullptr) return socket_send(*o, data, done);
+      return write_pipe(*o, data, done);
+    }
     if (o->kind == Kind::Null) {
       *done = data.size();
       return Errno::Success;
@@ -327,7 +334,9 @@ class KernelOs final : public wasi::Os {
     if (o->kind == Kind::Ipc || o->kind == Kind::Null) {
       // Preview 1 has no type for a pipe; the null device is not a terminal either.
       *out = {};
-      out->type = wasi::FileType::Unknown;
+      out->type = o->kind == Kind::Ipc && net::as_socket(o->ipc.object()) != nullptr
+                      ? wasi::FileType::SocketStream
+                      : wasi::FileType::Unknown;
       out->nlink = 1;
       return Errno::Success;
     }
@@ -537,6 +546,65 @@ class KernelOs final : public wasi::Os {
   void stop_waiting() { end_wait(); }
   Errno wait_for_signals(Object& o, ipc::Signals mask) { return wait_for_object(o, mask); }
 
+  // Sockets (kernel/net/socket.h): an IPC object of kind Socket in the table.
+  Errno sock_accept(Handle listener, Handle* out) override {
+    Object* o = get(listener);
+    if (o == nullptr) return Errno::Badf;
+    net::Socket* socket = o->kind == Kind::Ipc ? net::as_socket(o->ipc.object()) : nullptr;
+    if (socket == nullptr) return Errno::Notsock;
+    end_wait();
+    if (!o->ipc.has(ipc::right::kRead)) return Errno::Notcapable;
+    if (program == nullptr) return Errno::Inval;
+    if (Errno e = make_room(1); e != Errno::Success) return e;
+    ipc::Handle connection;
+    Errno e = socket->accept(program->ipc_account, &connection);
+    if (e == Errno::WouldBlock) return wait_for_object(*o, kReadWait);
+    if (e != Errno::Success) return e;
+    auto h = add_ipc(support::move(connection));
+    if (h.is_error()) return Errno::Nomem;  // cannot happen after make_room
+    *out = h.value();
+    return Errno::Success;
+  }
+  Errno sock_recv(Handle h, support::Span<u8> out, bool peek, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Ipc || net::as_socket(o->ipc.object()) == nullptr) return Errno::Notsock;
+    return socket_recv(*o, out, peek, done);
+  }
+  Errno sock_send(Handle h, support::Span<const u8> data, u64* done) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    if (o->kind != Kind::Ipc || net::as_socket(o->ipc.object()) == nullptr) return Errno::Notsock;
+    return socket_send(*o, data, done);
+  }
+  Errno sock_shutdown(Handle h, bool read, bool write) override {
+    Object* o = get(h);
+    if (o == nullptr) return Errno::Badf;
+    net::Socket* socket = o->kind == Kind::Ipc ? net::as_socket(o->ipc.object()) : nullptr;
+    if (socket == nullptr) return Errno::Notsock;
+    return socket->shutdown(read, write);
+  }
+  // A socket made for the program (warden.tcp_listen, tcp_connect) into the table: Mfile, Nomem.
+  Errno add_socket(ipc::Handle socket, Handle* out) {
+    if (Errno e = make_room(1); e != Errno::Success) return e;
+    auto h = add_ipc(support::move(socket));
+    if (h.is_error()) return Errno::Nomem;
+    *out = h.value();
+    return Errno::Success;
+  }
+  // Suspends the call until `object` (not in the table: a connection being made) asserts one of
+  // `mask`: WouldBlock.
+  Errno wait_for_ref(ipc::Ref<ipc::Object> object, ipc::Signals mask) {
+    end_wait();
+    ipc::WaitSet* set = begin_wait();
+    if (set == nullptr || set->add(support::move(object), mask, 0).is_error()) {
+      wait_for(WaitFor::Turn, ~u64{0});
+      return Errno::WouldBlock;
+    }
+    finish_wait(~u64{0});
+    return Errno::WouldBlock;
+  }
+
   Errno poll(support::Span<wasi::PollFd> fds, u64 deadline) override {
     end_wait();
     bool any = false, console_read = false, objects = false;
@@ -648,6 +716,21 @@ class KernelOs final : public wasi::Os {
 
   bool owns_console() const { return program != nullptr && program->pid == console_owner(); }
 
+  // A socket's transfers; WouldBlock waits like a pipe end's (the WASI layer answers Again
+  // instead for a descriptor with FDFLAGS_NONBLOCK).
+  Errno socket_recv(Object& o, support::Span<u8> out, bool peek, u64* done) {
+    end_wait();
+    if (!o.ipc.has(ipc::right::kRead)) return Errno::Notcapable;
+    Errno e = net::as_socket(o.ipc.object())->recv(out, peek, done);
+    return e == Errno::WouldBlock ? wait_for_object(o, kReadWait) : e;
+  }
+  Errno socket_send(Object& o, support::Span<const u8> data, u64* done) {
+    end_wait();
+    if (!o.ipc.has(ipc::right::kWrite)) return Errno::Notcapable;
+    Errno e = net::as_socket(o.ipc.object())->send(data, done);
+    return e == Errno::WouldBlock ? wait_for_object(o, kWriteWait) : e;
+  }
+
   Errno read_pipe(Object& o, support::Span<u8> out, u64* done) {
     end_wait();
     if (o.ipc.object()->kind() != ipc::Kind::PipeReader) return Errno::Badf;
@@ -685,7 +768,12 @@ class KernelOs final : public wasi::Os {
     ipc::Signals now = object->signals();
     bool closed = now.contains(ipc::signal::kPeerClosed);
     ipc::Kind kind = object->kind();
-    if (!fd.write && kind == ipc::Kind::PipeReader) {
+    if (kind == ipc::Kind::Socket) {
+      // A socket: readable with a connection to accept, bytes, the end of the stream or an
+      // error; writable with room to send (or once sending cannot go on: send answers at once).
+      fd.ready = now.contains(fd.write ? ipc::signal::kWritable : ipc::signal::kReadable) || closed;
+      fd.hangup = closed;
+    } else if (!fd.write && kind == ipc::Kind::PipeReader) {
       fd.nbytes = static_cast<ipc::PipeReader*>(object)->available();
       fd.ready = fd.nbytes > 0 || closed;
       fd.hangup = closed;
@@ -825,6 +913,9 @@ struct WasiState {
   KernelOs os;
   wasi::Wasi wasi{os};  // destroyed before `os`: it closes its handles through `os`
   PendingWrite pending_write;
+  // warden.tcp_connect's connection while it is being made (the call waits; closed with the
+  // program if it ends first).
+  ipc::Handle connecting;
 };
 
 namespace {
@@ -911,6 +1002,15 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
   if (dir.is_error() || state->wasi.add_preopen(dir.value(), "/").is_error()) {
     return fail(SpawnError::NoMemory);
   }
+  if (request.listener != nullptr && *request.listener) {
+    // After the preopen: wasi-libc looks for preopens from 3 up and stops at the first that is
+    // not one.
+    Handle socket = 0;
+    if (state->os.add_socket(support::move(*request.listener), &socket) != Errno::Success ||
+        state->wasi.add_fd(socket).is_error()) {
+      return fail(SpawnError::NoMemory);
+    }
+  }
   for (const auto& arg : request.argv) {
     if (state->wasi.add_arg(view(arg)).is_error()) return fail(SpawnError::NoMemory);
   }
@@ -974,6 +1074,63 @@ wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd) {
   *read_fd = r.value();
   *write_fd = w.value();
   return Errno::Success;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sockets made by the program: warden.tcp_listen and warden.tcp_connect (docs/net.md).
+
+namespace {
+
+// A socket handle as a new descriptor (Wasi::add_fd gives it a socket's rights).
+wasi::Errno install_socket(WasiState& state, ipc::Handle socket, u32* fd) {
+  Handle h = 0;
+  if (Errno e = state.os.add_socket(support::move(socket), &h); e != Errno::Success) return e;
+  auto number = state.wasi.add_fd(h);
+  if (number.is_error()) {
+    (void)state.os.close(h);
+    return Errno::Nomem;
+  }
+  *fd = number.value();
+  return Errno::Success;
+}
+
+// Descriptors the program may still open (a socket counts like any other).
+wasi::Errno room_for_one(WasiState& state) {
+  if (Errno e = state.os.make_room(1); e != Errno::Success) return e;
+  return state.wasi.reserve_fds(1).is_error() ? Errno::Nomem : Errno::Success;
+}
+
+}  // namespace
+
+wasi::Errno wasi_tcp_listen(Program& program, net::Endpoint local, u32 backlog, u32* fd) {
+  WasiState& state = *program.wasi;
+  if (Errno e = room_for_one(state); e != Errno::Success) return e;
+  ipc::Handle socket;
+  if (Errno e = net::listen(program.ipc_account, local, backlog, &socket); e != Errno::Success) {
+    return e;
+  }
+  return install_socket(state, support::move(socket), fd);
+}
+
+wasi::Errno wasi_tcp_connect(Program& program, net::Endpoint remote, u32* fd) {
+  WasiState& state = *program.wasi;
+  if (!state.connecting) {
+    if (Errno e = room_for_one(state); e != Errno::Success) return e;
+    ipc::Handle socket;
+    Errno e = net::connect(program.ipc_account, remote, &socket);
+    if (e != Errno::Success) return e;
+    state.connecting = support::move(socket);
+  }
+  net::Socket* socket = net::as_socket(state.connecting.object());
+  Errno status = socket->connect_status();
+  if (status == Errno::WouldBlock) {
+    return state.os.wait_for_ref(state.connecting.ref(),
+                                 ipc::signal::kWritable | ipc::signal::kPeerClosed);
+  }
+  state.os.stop_waiting();
+  ipc::Handle made = support::move(state.connecting);
+  if (status != Errno::Success) return status;  // dropping `made` closes the failed socket
+  return install_socket(state, support::move(made), fd);
 }
 
 // ---------------------------------------------------------------------------------------------
