@@ -10,6 +10,7 @@
 #include <kernel/console/tty.h>
 #include <kernel/mm/memory.h>
 #include <kernel/mm/wasm_memory.h>
+#include <kernel/net/stack.h>
 #include <support/format.h>
 #include <wasm/guest_memory.h>
 
@@ -281,6 +282,15 @@ HostStatus warden_stats(void* env, HostCall& call) {
   support::format(sink, "handles: {} open, {} objects ({} sockets), {} messages queued\n",
                   ipc::stats::handles(), ipc::stats::objects(), ipc::stats::objects(ipc::Kind::Socket),
                   ipc::stats::messages());
+  if (net::up()) {
+    net::Stats n = net::stats();
+    support::format(sink,
+                    "net: tcp pcbs {}/{}, segments {}/{}, pbufs {}/{}, heap {}/{} KiB, refused "
+                    "{}; frames in {}, out {}, dropped {}\n",
+                    n.tcp_pcbs, n.tcp_pcbs_max, n.tcp_segments, n.tcp_segments_max, n.pbufs,
+                    n.pbufs_max, n.heap_used >> 10, n.heap_size >> 10, n.pool_errors,
+                    n.rx_frames, n.tx_frames, n.rx_malformed + n.rx_no_buffer + n.tx_dropped);
+  }
   support::format(sink, "slices: {} ({} stopped by the timer); per hart:", s.slices, s.preempted);
   for (u32 i = 0; i < arch::kMaxCpus; ++i) {
     if (s.slices_on_hart[i] != 0) support::format(sink, " {}:{}", i, s.slices_on_hart[i]);

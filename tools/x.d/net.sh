@@ -100,5 +100,7 @@ PY
 test_tier_24_net() {
   x_kernel_build || return 1
   x_initrd || return 1
-  python3 "$ROOT/tests/boot/net_test.py" --kernel "$KERNEL_ELF" --initrd "$INITRD"
+  python3 "$ROOT/tests/boot/net_test.py" --kernel "$KERNEL_ELF" --initrd "$INITRD" || return 1
+  python3 "$ROOT/tests/boot/http_test.py" --kernel "$KERNEL_ELF" --initrd "$INITRD" \
+    --www "$ROOT/build/www"
 }
