@@ -1007,7 +1007,7 @@ support::Result<WasiState*, SpawnError> wasi_create(const SpawnRequest& request,
     // not one.
     Handle socket = 0;
     if (state->os.add_socket(support::move(*request.listener), &socket) != Errno::Success ||
-        state->wasi.add_fd(socket).is_error()) {
+        state->wasi.add_socket(socket, wasi::SocketRole::Listener).is_error()) {
       return fail(SpawnError::NoMemory);
     }
   }
@@ -1081,11 +1081,11 @@ wasi::Errno wasi_pipe(Program& program, u32* read_fd, u32* write_fd) {
 
 namespace {
 
-// A socket handle as a new descriptor (Wasi::add_fd gives it a socket's rights).
-wasi::Errno install_socket(WasiState& state, ipc::Handle socket, u32* fd) {
+// A socket handle as a new descriptor with the rights of its role.
+wasi::Errno install_socket(WasiState& state, ipc::Handle socket, wasi::SocketRole role, u32* fd) {
   Handle h = 0;
   if (Errno e = state.os.add_socket(support::move(socket), &h); e != Errno::Success) return e;
-  auto number = state.wasi.add_fd(h);
+  auto number = state.wasi.add_socket(h, role);
   if (number.is_error()) {
     (void)state.os.close(h);
     return Errno::Nomem;
@@ -1109,7 +1109,7 @@ wasi::Errno wasi_tcp_listen(Program& program, net::Endpoint local, u32 backlog, 
   if (Errno e = net::listen(program.ipc_account, local, backlog, &socket); e != Errno::Success) {
     return e;
   }
-  return install_socket(state, support::move(socket), fd);
+  return install_socket(state, support::move(socket), wasi::SocketRole::Listener, fd);
 }
 
 wasi::Errno wasi_tcp_connect(Program& program, net::Endpoint remote, u32* fd) {
@@ -1130,7 +1130,7 @@ wasi::Errno wasi_tcp_connect(Program& program, net::Endpoint remote, u32* fd) {
   state.os.stop_waiting();
   ipc::Handle made = support::move(state.connecting);
   if (status != Errno::Success) return status;  // dropping `made` closes the failed socket
-  return install_socket(state, support::move(made), fd);
+  return install_socket(state, support::move(made), wasi::SocketRole::Connection, fd);
 }
 
 // ---------------------------------------------------------------------------------------------
