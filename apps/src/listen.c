@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   }
   const char* address = argv[1];
   uint32_t listener = 0;
-  int32_t err = warden_tcp_listen(address, (uint32_t)strlen(address), 128, &listener);
+  int32_t err = warden_tcp_listen(address, (uint32_t)strlen(address), 64, &listener);
   if (err != 0) {
     fprintf(stderr, "listen: %s: %s\n", address, strerror(err));
     return 1;

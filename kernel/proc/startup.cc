@@ -1,6 +1,7 @@
 // The root file system from the initrd, and the first program.
 #include <async/time.h>
 #include <fs/loader.h>
+#include <ipc/handle.h>
 #include <kernel/boot/boot_args.h>
 #include <kernel/boot/machine.h>
 #include <kernel/console/console.h>
@@ -10,7 +11,6 @@
 #include <kernel/drivers/entropy.h>
 #include <kernel/drivers/ramdisk.h>
 #include <kernel/mm/memory.h>
-#include <ipc/handle.h>
 #include <support/new.h>
 
 #include <kernel/proc/disk.h>
@@ -193,7 +193,7 @@ async::Task<bool> run_init() {
   request.reserve = Reserve::All;  // the shell can always list and kill programs
   ipc::Handle listener;
   add_init_listener(request, listener);
-  tty::start();                    // from now on console input goes to programs, not to the monitor
+  tty::start();  // from now on console input goes to programs, not to the monitor
   auto pid = spawn(request);
   if (pid.is_error()) {
     console::print("init: cannot start {}: {}\n", path, spawn_error_name(pid.error()));

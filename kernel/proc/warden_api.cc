@@ -1,10 +1,10 @@
 // The `warden` import module (apps/include/warden.h, docs/programs.md): spawn, spawn_fds, wait,
 // list, kill, stats, console_mode, pipe, channel, channel_write, channel_read, service_publish,
-// service_connect, service_accept, tcp_listen, tcp_connect. Every function checks its pointers and lengths against the
-// caller's memory before it changes anything, and answers with a WASI errno. What it reads from
-// the caller's memory (spawn's path, arguments, environment, working directory, stdio numbers and
-// descriptor map; a message's bytes and transfers; a service name) it copies into kernel memory
-// once, within fixed bounds, and checks and uses only the copy (wasm/guest_memory.h).
+// service_connect, service_accept, tcp_listen, tcp_connect. Every function checks its pointers and
+// lengths against the caller's memory before it changes anything, and answers with a WASI errno.
+// What it reads from the caller's memory (spawn's path, arguments, environment, working directory,
+// stdio numbers and descriptor map; a message's bytes and transfers; a service name) it copies into
+// kernel memory once, within fixed bounds, and checks and uses only the copy (wasm/guest_memory.h).
 #include <ipc/channel.h>
 #include <ipc/service.h>
 #include <kernel/console/tty.h>
@@ -280,16 +280,16 @@ HostStatus warden_stats(void* env, HostCall& call) {
                   s.memory_used / 1024, s.memory_limit / 1024, s.reserve / 1024,
                   s.cached_bytes / 1024);
   support::format(sink, "handles: {} open, {} objects ({} sockets), {} messages queued\n",
-                  ipc::stats::handles(), ipc::stats::objects(), ipc::stats::objects(ipc::Kind::Socket),
-                  ipc::stats::messages());
+                  ipc::stats::handles(), ipc::stats::objects(),
+                  ipc::stats::objects(ipc::Kind::Socket), ipc::stats::messages());
   if (net::up()) {
     net::Stats n = net::stats();
     support::format(sink,
                     "net: tcp pcbs {}/{}, segments {}/{}, pbufs {}/{}, heap {}/{} KiB, refused "
                     "{}; frames in {}, out {}, dropped {}\n",
                     n.tcp_pcbs, n.tcp_pcbs_max, n.tcp_segments, n.tcp_segments_max, n.pbufs,
-                    n.pbufs_max, n.heap_used >> 10, n.heap_size >> 10, n.pool_errors,
-                    n.rx_frames, n.tx_frames, n.rx_malformed + n.rx_no_buffer + n.tx_dropped);
+                    n.pbufs_max, n.heap_used >> 10, n.heap_size >> 10, n.pool_errors, n.rx_frames,
+                    n.tx_frames, n.rx_malformed + n.rx_no_buffer + n.tx_dropped);
   }
   support::format(sink, "slices: {} ({} stopped by the timer); per hart:", s.slices, s.preempted);
   for (u32 i = 0; i < arch::kMaxCpus; ++i) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""./x bench net: HTTP requests per second and latency percentiles (Apache's ab) for a small and a
+"""./x bench net: HTTP requests per second and latency percentiles (Apache's ab -k) for a small and a
 1 MiB response from httpd in Warden in QEMU (1 and 4 harts) and from the same httpd.wasm on the
 hosted runner (`./x wasm --tcplisten`), in the same run; and the TCP throughput of bulk transfers
 out of Warden (1 MiB responses fetched one after another). Talks only to 127.0.0.1.
@@ -24,7 +24,7 @@ import chart  # noqa: E402
 
 
 def ab(port, path, requests, concurrency):
-    r = subprocess.run(["ab", "-q", "-n", str(requests), "-c", str(concurrency), "-s", "60",
+    r = subprocess.run(["ab", "-q", "-k", "-n", str(requests), "-c", str(concurrency), "-s", "60",
                         f"http://127.0.0.1:{port}{path}"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
     rate = re.search(r"^Requests per second:\s+([\d.]+)", r.stdout, re.M)
@@ -55,8 +55,14 @@ def measure(port, requests):
 def warden(args, smp):
     args.smp = smp
     with net_test.Guest(args, "init=/bin/sh.wasm") as g:
+        g.expect(net_test.PROMPT, 60, "the shell's prompt")
         net_test.start_httpd(g)
-        return measure(g.port, args.requests)
+        # Through the test's relay: QEMU's forward takes one new connection at a time.
+        pacer = net_test.Pacer(g.port)
+        try:
+            return measure(pacer.local_port, args.requests)
+        finally:
+            pacer.close()
 
 
 def hosted(args):

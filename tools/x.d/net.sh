@@ -104,3 +104,13 @@ test_tier_24_net() {
   python3 "$ROOT/tests/boot/http_test.py" --kernel "$KERNEL_ELF" --initrd "$INITRD" \
     --www "$ROOT/build/www"
 }
+
+# help: bench net            httpd in Warden (QEMU, 1 and 4 harts) and on the hosted runner: requests/s and latency (ab -k), bulk MiB/s
+bench_net() {
+  x_kernel_build || return 1
+  x_initrd || return 1
+  x_wasm_run_build || return 1
+  python3 "$ROOT/tools/bench/net.py" --kernel "$KERNEL_ELF" --initrd "$INITRD" \
+    --www "$ROOT/build/www" --runner "$WASM_RUN" --httpd "$ROOT/build/apps/bin/httpd.wasm" \
+    --out "$ROOT/build/bench" "$@"
+}
