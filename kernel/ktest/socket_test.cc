@@ -16,6 +16,7 @@
 
 #include <lwip/netif.h>
 #include <lwip/opt.h>
+#include <lwip/priv/tcp_priv.h>
 
 namespace {
 
@@ -46,6 +47,15 @@ u32 own_address() {
     if (first == 0) first = address;
   }
   return first;
+}
+
+// Whether a PCB with local port `port` waits out TIME_WAIT, pointing at no socket any more.
+bool in_time_wait_alone(u16 port) {
+  net::StackGuard guard(net::stack_lock());
+  for (tcp_pcb* q = tcp_tw_pcbs; q != nullptr; q = q->next) {
+    if (q->local_port == port) return q->callback_arg == nullptr && q->recv == nullptr;
+  }
+  return false;
 }
 
 // Ports for the tests: each test its own, so that one's TIME_WAIT never meets the next.
@@ -154,6 +164,27 @@ KTEST(socket, parse_endpoint_takes_address_and_port_and_refuses_the_rest) {
               support::format_to_buffer(buffer, sizeof buffer, "accepted \"{}\"", bad));
     }
   }
+}
+
+// A port one listener holds on every address cannot be taken on one address by another (which
+// would get the connections to that address), nor the other way round; a port on two different
+// addresses is fine, and a closed listener's port is free again.
+KTEST_ASYNC(socket, a_second_listener_cannot_take_a_port_in_use) {
+  if (!net::up()) co_return kt.skip(kNoNetwork);
+  Level before;
+  {
+    ipc::BoundedAccount account(kAccountLimit);
+    u16 port = next_port();
+    ipc::Handle any, one, again;
+    CO_KASSERT(net::listen(account, Endpoint{0, port}, 2, &any) == Errno::Success);
+    KEXPECT_EQ(net::listen(account, Endpoint{own_address(), port}, 2, &one), Errno::Addrinuse);
+    KEXPECT_EQ(net::listen(account, Endpoint{0, port}, 2, &again), Errno::Addrinuse);
+    any.reset();
+    CO_KASSERT(net::listen(account, Endpoint{own_address(), port}, 2, &one) == Errno::Success);
+    KEXPECT_EQ(net::listen(account, Endpoint{0, port}, 2, &again), Errno::Addrinuse);
+  }
+  co_await expect_level(kt, before, __LINE__);
+  co_return;
 }
 
 KTEST_ASYNC(socket, without_a_listener_a_connect_is_refused) {
@@ -277,6 +308,14 @@ KTEST_ASYNC(socket, shutdown_write_gives_the_peer_the_end_of_the_stream) {
     p.server.reset();
     KEXPECT(co_await until(sock(p.client), signal::kPeerClosed));
     KEXPECT(sock(p.client).recv(in, false, &done) == Errno::Success && done == 0);
+    // Both directions are over and this side's FIN went first: lwIP keeps the PCB in TIME_WAIT
+    // and frees it by itself, telling nobody (after 2 MSL, or at once when the pool runs short).
+    // The socket has let go of it while its handle is still open: one that kept the pointer
+    // would later close a PCB lwIP may have freed and handed to another connection.
+    u16 port = sock(p.client).local().port;
+    KEXPECT(in_time_wait_alone(port));
+    p.client.reset();
+    KEXPECT(in_time_wait_alone(port));
   }
   co_await expect_level(kt, before, __LINE__);
 }

@@ -46,6 +46,7 @@
 #include <lwip/ip_addr.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
+#include <lwip/priv/tcp_priv.h>
 #include <lwip/tcp.h>
 
 namespace net {
@@ -124,6 +125,7 @@ struct Socket::Impl {
 
   static void attach(Socket& socket, tcp_pcb* pcb) REQUIRES(stack_lock());
   static void detach(tcp_pcb* pcb) REQUIRES(stack_lock());
+  static void let_go_if_finished(Impl& s) REQUIRES(stack_lock());
   static void close_connection(Socket& socket, bool reset) REQUIRES(stack_lock());
   static void close_listener(Socket& socket) REQUIRES(stack_lock());
   static Socket* dequeue(Socket& listener) REQUIRES(stack_lock());
@@ -163,6 +165,19 @@ Errno errno_of(err_t err, bool connected) {
 }
 
 // An address this machine answers on (any of its interfaces' addresses, or loopback).
+// Whether a listener already takes `local`'s port on its address: the same address, or either
+// of the two is every address (0). With SOF_REUSEADDR lwIP's own check lets a second listener
+// bind 10.0.2.15:80 beside *:80, and the more specific one would then take the other's
+// connections: one program could take over another's port.
+bool port_taken(Endpoint local) REQUIRES(stack_lock()) {
+  for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+    if (l->local_port != local.port) continue;
+    u32 address = to_host(l->local_ip);
+    if (address == 0 || local.address == 0 || address == local.address) return true;
+  }
+  return false;
+}
+
 bool is_local_address(u32 address) REQUIRES(stack_lock()) {
   if (address == 0 || (address >> 24) == 127) return true;
   netif* n;
@@ -270,6 +285,16 @@ void Impl::detach(tcp_pcb* pcb) {
   tcp_poll(pcb, nullptr, 0);
 }
 
+// Both directions are over (our FIN sent, the peer's received): lwIP finishes the connection by
+// itself (LAST_ACK, or FIN_WAIT/CLOSING then TIME_WAIT) and frees the pcb without telling anyone
+// from TIME_WAIT (its timer, or tcp_kill_timewait when the pool is short). So the socket lets go
+// of it now: a pointer kept past that would name a freed slot, soon another connection's.
+void Impl::let_go_if_finished(Impl& s) {
+  if (s.pcb == nullptr || !s.write_shut || !s.peer_fin) return;
+  detach(s.pcb);
+  s.pcb = nullptr;
+}
+
 void Impl::set_endpoints(Impl& s, const tcp_pcb* pcb) {
   s.local = Endpoint{to_host(pcb->local_ip), pcb->local_port};
   s.peer = Endpoint{to_host(pcb->remote_ip), pcb->remote_port};
@@ -328,6 +353,8 @@ err_t Impl::on_recv(void* arg, tcp_pcb* pcb, pbuf* p, err_t err) {
   Impl& s = state(*socket);
   if (p == nullptr) {
     s.peer_fin = true;
+    // Our FIN went first: lwIP goes on to TIME_WAIT and frees the pcb later without a callback.
+    let_go_if_finished(s);
   } else if (s.read_shut) {
     // Receiving was shut down: acknowledge and drop (as Linux does), the window stays open.
     tcp_recved(pcb, p->tot_len);
@@ -589,8 +616,9 @@ Errno Socket::shutdown(bool read, bool write) {
   }
   if (write && !s.write_shut) {
     s.write_shut = true;
-    // A FIN after what is queued (it cannot free the pcb: only the peer's answer will).
+    // A FIN after what is queued.
     if (s.pcb != nullptr) tcp_shutdown(s.pcb, 0, 1);
+    Impl::let_go_if_finished(s);
   }
   Impl::refresh(*this);
   return Errno::Success;
@@ -615,6 +643,7 @@ Errno listen(ipc::Account& account, Endpoint local, u32 backlog, ipc::Handle* ou
     StackGuard guard(stack_lock());
     s.backlog = backlog;
     if (!is_local_address(local.address)) return Errno::Addrnotavail;
+    if (port_taken(local)) return Errno::Addrinuse;
     tcp_pcb* pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
     if (pcb == nullptr) return Errno::Nomem;
 #if SO_REUSE
