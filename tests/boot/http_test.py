@@ -150,6 +150,18 @@ def expect(cond, what, guest=None):
                                      f"\n    last console lines:\n{guest.tail()}"))
 
 
+def curl_get(port, path, timeout=120):
+    """(status, body) of GET path from the guest's server through the forward, by the host's
+    curl."""
+    r = subprocess.run(["curl", "-s", "-S", "--max-time", str(timeout), "-o", "-", "-w",
+                        "\n%{http_code}", f"http://127.0.0.1:{port}{path}"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout + 10)
+    body, _, code = r.stdout.rpartition(b"\n")
+    if r.returncode != 0:
+        raise AssertionError(f"curl {path} exited {r.returncode}: {r.stderr.decode()[:200]}")
+    return int(code), body
+
+
 def http_get(port, path, timeout=30):
     """(status, body) of GET path from the guest's server through the forward."""
     try:
@@ -312,15 +324,15 @@ def check_serve(args):
         g.expect(PROMPT, 60, "the shell's prompt")
         start_httpd(g)
         small = open(os.path.join(args.www, "index.html"), "rb").read()
-        status, body = http_get(g.port, "/index.html")
+        status, body = curl_get(g.port, "/index.html")
         expect(status == 200 and body == small, f"expected index.html byte-exact, got {status}")
         big = open(os.path.join(args.www, "big.bin"), "rb").read()
-        status, body = http_get(g.port, "/big.bin", timeout=120)
+        status, body = curl_get(g.port, "/big.bin", timeout=120)
         want, got = hashlib.sha256(big).hexdigest(), hashlib.sha256(body).hexdigest()
         expect(status == 200 and got == want,
                f"expected big.bin ({len(big)} bytes, sha256 {want[:16]}), got {status}, "
                f"{len(body)} bytes, sha256 {got[:16]}")
-        status, _ = http_get(g.port, "/no-such-file")
+        status, _ = curl_get(g.port, "/no-such-file")
         expect(status == 404, f"expected 404 for a missing file, got {status}")
         bad = raw_request(g.port, b"NONSENSE\r\n\r\n")
         expect(bad.startswith(b"HTTP/1.1 400"), f"expected 400 for a malformed request: {bad[:60]}")
