@@ -378,14 +378,8 @@ err_t Impl::on_sent(void* arg, tcp_pcb*, u16_t) {
   return ERR_OK;
 }
 
-err_t Impl::on_poll(void* arg, tcp_pcb*) {
-  held_by_lwip();
-  Socket* socket = of(arg);
-  if (socket == nullptr) return ERR_OK;
-  state(*socket).send_blocked = false;
-  refresh(*socket);
-  return ERR_OK;
-}
+// lwIP's periodic poll: a send that found no room may try again (as after an acknowledgement).
+err_t Impl::on_poll(void* arg, tcp_pcb* pcb) { return on_sent(arg, pcb, 0); }
 
 // lwIP has freed the pcb (reset, timeout, eviction, or the close finished while only sending
 // was shut down): never touch it again.

@@ -40,24 +40,17 @@ import qemu  # noqa: E402
 PROMPT = re.escape("$ ")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Guest:
     """Warden in QEMU with the user network and host port `port` forwarded to guest port 80.
     The console is read by a thread; `expect` waits for a pattern printed after the last match."""
 
     def __init__(self, args, bootargs, guest_port=80):
-        self.port = free_port()
-        extra = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.port}-:{guest_port}",
-                 "-device", "virtio-net-device,netdev=n0"]
+        self.port = qemu.free_port()
+        extra = []
         if os.environ.get("WARDEN_NET_DUMP"):  # a pcap of the guest's traffic, for debugging
             extra += ["-object", f"filter-dump,id=f0,netdev=n0,file={os.environ['WARDEN_NET_DUMP']}"]
         cmd = qemu.command(args.kernel, smp=args.smp, mem="512M", bootargs=bootargs,
-                           initrd=args.initrd, extra=extra)
+                           initrd=args.initrd, extra=extra, net=[(self.port, guest_port)])
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.out = ""

@@ -66,7 +66,7 @@ def warden(args, smp):
 
 
 def hosted(args):
-    port = net_test.free_port()
+    port = net_test.qemu.free_port()
     proc = subprocess.Popen([args.runner, args.httpd, "--dir", f"{args.www}::/www",
                              "--tcplisten", f"127.0.0.1:{port}", "--", "-q", "/www"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
