@@ -18,10 +18,11 @@ constexpr const char* kFunctionReferences = "function-references";
 constexpr const char* kExceptions = "exception-handling";
 constexpr const char* kLegacyExceptions = "legacy-exceptions";
 constexpr const char* kMemory64 = "memory64";
-constexpr const char* kMultiMemory = "multi-memory";
 constexpr const char* kTailCall = "tail-call";
 constexpr const char* kExtendedConst = "extended-const";
 constexpr const char* kCustomPageSizes = "custom-page-sizes";
+// A 2.0 assertion that 3.0 reverses (the engine follows 3.0).
+constexpr const char* kSupersededMultiMemory = "superseded by 3.0 (multi-memory)";
 
 class Reader {
  public:
@@ -118,7 +119,7 @@ bool limits(Reader& r, const char*& feature, bool memory) {
   u8 flags;
   u64 v;
   if (!r.byte(flags)) return false;
-  if (flags & 0x04) feature = kMemory64;
+  if (!memory && (flags & 0x04)) feature = kMemory64;  // table64 (memory64 for memories runs)
   if (memory && (flags & 0x08)) feature = kCustomPageSizes;
   if (!r.u32_leb(v)) return false;
   if ((flags & 0x01) && !r.u32_leb(v)) return false;
@@ -174,7 +175,6 @@ const char* scan_sections(Span<const u8> bytes) {
   Reader r(bytes);
   if (!r.skip(8)) return nullptr;
   const char* feature = nullptr;
-  u64 memories = 0;
   while (!r.at_end() && feature == nullptr) {
     u8 id;
     u64 size;
@@ -207,10 +207,7 @@ const char* scan_sections(Span<const u8> bytes) {
           switch (kind) {
             case 0: ok = r.u32_leb(n); break;
             case 1: ok = table_type(r, feature); break;
-            case 2:
-              ++memories;
-              ok = limits(r, feature, true);
-              break;
+            case 2: ok = limits(r, feature, true); break;
             case 3: ok = value_type(r, feature) && r.byte(kind); break;
             case 4: return kExceptions;
             default: return nullptr;
@@ -229,7 +226,6 @@ const char* scan_sections(Span<const u8> bytes) {
         break;
       case 5:  // memories
         ok = r.u32_leb(count);
-        memories += count;
         for (u64 i = 0; ok && i < count && feature == nullptr; ++i) ok = limits(r, feature, true);
         break;
       case 6:  // globals
@@ -244,7 +240,6 @@ const char* scan_sections(Span<const u8> bytes) {
       default: break;
     }
     if (!ok) return feature;
-    if (memories > 1 && feature == nullptr) feature = kMultiMemory;
     r.seek(end);
   }
   return feature;
@@ -307,17 +302,28 @@ const char* unsupported_feature(Span<const u8> module, const wasm::CompileError*
     if (const_expr(r, f) && f != nullptr) return f;
     return opcode_feature(b);
   }
-  if (contains(error->message, "unknown global")) return kGc;        // 3.0: any earlier global
-  if (contains(error->message, "memop flags")) return kMultiMemory;  // bit 6: a memory index
+  if (contains(error->message, "unknown global")) return kGc;  // 3.0: any earlier global
   if (contains(error->message, "type")) {
     const char* f = nullptr;
     Reader r(module.subspan(error->offset));
     if (value_type(r, f)) return f;
     return nullptr;
   }
-  if (contains(error->message, "memory") && contains(error->message, "index")) return kMultiMemory;
   return opcode_feature(b);
 }
+
+const char* superseded_assertion(StringView expected) {
+  // Multi-memory made a module with several memories valid, turned the zero byte after
+  // memory.size, memory.grow and the bulk memory instructions into a memory index (any LEB128
+  // encoding of it), and made bit 6 of a memarg's flags announce a memory index (so flags from
+  // 0x20 to 0x7f are an alignment to validate or an index, no longer malformed).
+  if (expected == "multiple memories" || expected == "zero byte expected" ||
+      expected == "malformed memop flags")
+    return kSupersededMultiMemory;
+  return nullptr;
+}
+
+bool is_superseded_reason(const char* reason) { return reason == kSupersededMultiMemory; }
 
 const char* unsupported_text_feature(StringView source, const wat::ParseError& error) {
   // The byte offset of line:column.

@@ -234,11 +234,17 @@ void ScriptRunner::line_prefix(const wat::Command& c) {
                   command_name(c.kind));
 }
 
+// A skip reason is a feature the engine lacks ("unsupported feature simd") or a 2.0 assertion
+// 3.0 reverses (printed as it is).
+static const char* reason_prefix(const char* reason) {
+  return is_superseded_reason(reason) ? "" : "unsupported feature ";
+}
+
 void ScriptRunner::skip(const wat::Command& c, const char* feature) {
   // Every skipped assertion says why, whatever the failure-line limit.
   counts_.add_skip(feature);
   line_prefix(c);
-  support::format(out_, "skipped: unsupported feature {}\n", feature);
+  support::format(out_, "skipped: {}{}\n", reason_prefix(feature), feature);
 }
 
 // An assertion on a module that did not load: skipped for a missing feature, else failed.
@@ -797,6 +803,8 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
     delete r.value();
     if (const char* f = unsupported_feature(bytes, nullptr))
       skip(c, f);
+    else if (const char* s = superseded_assertion(bytes_view(c.message)))
+      skip(c, s);
     else
       fail(c, "module was accepted, expected \"{}\"", bytes_view(c.message));
     return;
@@ -813,6 +821,10 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
   }
   if (const char* f = unsupported_feature(bytes, &e)) {
     skip(c, f);
+    return;
+  }
+  if (const char* s = superseded_assertion(bytes_view(c.message))) {
+    skip(c, s);
     return;
   }
   fail(c, "rejected as {} ({} at offset {}), expected \"{}\"", wasm::error_kind_name(e.kind),
@@ -840,8 +852,9 @@ void ScriptRunner::finish(Counts& total) {
   support::format(out_, "{:<28} {} passed, {} failed, {} skipped", file_, counts_.passed,
                   counts_.failed - counts_.not_run, counts_.skipped);
   for (u32 i = 0; i < counts_.reason_count; ++i)
-    support::format(out_, "{}unsupported feature {}: {}", i == 0 ? " (" : ", ",
-                    counts_.reasons[i].text, counts_.reasons[i].count);
+    support::format(out_, "{}{}{}: {}", i == 0 ? " (" : ", ",
+                    reason_prefix(counts_.reasons[i].text), counts_.reasons[i].text,
+                    counts_.reasons[i].count);
   support::format(out_, "{}, {} not run\n", counts_.reason_count != 0 ? ")" : "", counts_.not_run);
   total.add(counts_);
   release();
@@ -852,8 +865,8 @@ void print_total(support::FormatSink& out, u64 files, const Counts& total) {
       out, "{} files, {} assertions: {} passed, {} failed ({} of them not run), {} skipped\n",
       files, total.assertions(), total.passed, total.failed, total.not_run, total.skipped);
   for (u32 i = 0; i < total.reason_count; ++i)
-    support::format(out, "skipped {}: unsupported feature {}\n", total.reasons[i].count,
-                    total.reasons[i].text);
+    support::format(out, "skipped {}: {}{}\n", total.reasons[i].count,
+                    reason_prefix(total.reasons[i].text), total.reasons[i].text);
 }
 
 u64 count_assertions(StringView text) {

@@ -69,6 +69,45 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
   X(F64Store, "id-") X(I32Store8, "ii-") X(I32Store16, "ii-") X(I64Store8, "il-") \
   X(I64Store16, "il-") X(I64Store32, "il-")
 
+// The loads and stores of a memory other than memory 0 with i32 addresses (the `Mem` family) and
+// of a memory with i64 addresses (memory64, the `Mem64` family, any memory index), in the order
+// of WASM_MEMORY_OPS: the value or result, the address, the offset, the memory index. Memory 0
+// with i32 addresses keeps the operations above (its base and size are the handlers' cached
+// arguments); these fetch the memory from the instance.
+#define WASM_MEMORY_MEM_OPS(X) \
+  X(I32LoadMem, "Ii--") X(I64LoadMem, "Li--") X(F32LoadMem, "Fi--") X(F64LoadMem, "Di--") \
+  X(I32Load8SMem, "Ii--") X(I32Load8UMem, "Ii--") X(I32Load16SMem, "Ii--") \
+  X(I32Load16UMem, "Ii--") X(I64Load8SMem, "Li--") X(I64Load8UMem, "Li--") \
+  X(I64Load16SMem, "Li--") X(I64Load16UMem, "Li--") X(I64Load32SMem, "Li--") \
+  X(I64Load32UMem, "Li--") X(I32StoreMem, "ii--") X(I64StoreMem, "il--") X(F32StoreMem, "if--") \
+  X(F64StoreMem, "id--") X(I32Store8Mem, "ii--") X(I32Store16Mem, "ii--") X(I64Store8Mem, "il--") \
+  X(I64Store16Mem, "il--") X(I64Store32Mem, "il--")
+
+#define WASM_MEMORY_MEM64_OPS(X) \
+  X(I32LoadMem64, "Il--") X(I64LoadMem64, "Ll--") X(F32LoadMem64, "Fl--") X(F64LoadMem64, "Dl--") \
+  X(I32Load8SMem64, "Il--") X(I32Load8UMem64, "Il--") X(I32Load16SMem64, "Il--") \
+  X(I32Load16UMem64, "Il--") X(I64Load8SMem64, "Ll--") X(I64Load8UMem64, "Ll--") \
+  X(I64Load16SMem64, "Ll--") X(I64Load16UMem64, "Ll--") X(I64Load32SMem64, "Ll--") \
+  X(I64Load32UMem64, "Ll--") X(I32StoreMem64, "li--") X(I64StoreMem64, "ll--") \
+  X(F32StoreMem64, "lf--") X(F64StoreMem64, "ld--") X(I32Store8Mem64, "li--") \
+  X(I32Store16Mem64, "li--") X(I64Store8Mem64, "ll--") X(I64Store16Mem64, "ll--") \
+  X(I64Store32Mem64, "ll--")
+
+// memory.size, memory.grow, memory.fill, memory.copy and memory.init of a memory other than
+// memory 0 with i32 addresses (`Mem`, the memory index a word) and of a memory with i64
+// addresses (`Mem64`): their address, size and delta operands are of the memory's address type;
+// a copy between an i32 and an i64 memory takes its length as an i32 (the smaller type), and
+// memory.init's segment offset and length are i32.
+#define WASM_MEMORY_INDEX_OPS(X) \
+  X(MemorySizeMem, "I-") X(MemorySizeMem64, "L-") X(MemoryGrowMem, "Ii-") \
+  X(MemoryGrowMem64, "Ll-") X(MemoryFillMem, "-iii") X(MemoryFillMem64, "-lil") \
+  X(MemoryCopyMem, "--iii") X(MemoryCopyMem64, "--lll") X(MemoryCopyMem32From64, "--ili") \
+  X(MemoryCopyMem64From32, "--lii") X(MemoryInitMem, "--iii") X(MemoryInitMem64, "--lii")
+
+// Every operation on a memory other than memory 0 with i32 addresses.
+#define WASM_MEMORY_INDEXED_OPS(X) \
+  WASM_MEMORY_MEM_OPS(X) WASM_MEMORY_MEM64_OPS(X) WASM_MEMORY_INDEX_OPS(X)
+
 #define WASM_CONTROL_OPS(X) \
   X(Unreachable, "") X(Br, "-") X(BrIfNez, "i-") X(BrIfEqz, "i-") X(BrTable, "i-") \
   X(Copy, "Sst") X(Const, "S-t") X(Fuel, "") X(Return, "--") X(Call, "--") \
@@ -94,9 +133,10 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
 
 enum class Op : u16 {
 #define WASM_OP_ENUM(name, signature) name,
-  WASM_CONTROL_OPS(WASM_OP_ENUM) WASM_MEMORY_OPS(WASM_OP_ENUM) WASM_NUMERIC_OPS(WASM_OP_ENUM)
+  WASM_CONTROL_OPS(WASM_OP_ENUM) WASM_MEMORY_OPS(WASM_OP_ENUM) WASM_MEMORY_INDEXED_OPS(WASM_OP_ENUM)
+      WASM_NUMERIC_OPS(WASM_OP_ENUM)
 #undef WASM_OP_ENUM
-      Count
+          Count
 };
 
 constexpr u32 op_index(Op op) { return static_cast<u32>(op); }
@@ -109,7 +149,7 @@ constexpr bool op_in(Op op, Op first, Op last) { return op >= first && op <= las
 inline constexpr const char* kOpSignatures[] = {
 #define WASM_OP_SIGNATURE(name, signature) signature,
     WASM_CONTROL_OPS(WASM_OP_SIGNATURE) WASM_MEMORY_OPS(WASM_OP_SIGNATURE)
-        WASM_NUMERIC_OPS(WASM_OP_SIGNATURE)
+        WASM_MEMORY_INDEXED_OPS(WASM_OP_SIGNATURE) WASM_NUMERIC_OPS(WASM_OP_SIGNATURE)
 #undef WASM_OP_SIGNATURE
 };
 static_assert(sizeof(kOpSignatures) / sizeof(kOpSignatures[0]) == op_index(Op::Count));

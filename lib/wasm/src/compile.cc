@@ -512,17 +512,22 @@ class Compiler {
     out = static_cast<ValType>(b);
     return true;
   }
-  // Limits flags: 0 (min) or 1 (min, max); shared memories and memory64 are not 2.0.
-  bool limits(Limits& out) {
+  // Limits flags: bit 0 a maximum follows, bit 2 i64 addresses (memory64; for memories only
+  // here: `allow64`); shared memories are not supported (malformed, as in 2.0). The bounds are
+  // LEB128 numbers of the address type's width.
+  bool limits(Limits& out, bool allow64, bool& address64) {
     u8 flags;
     if (!byte(flags)) return false;
-    if (flags > 1) return malformed("integer too large (limits flags)");
+    if ((flags & ~0x05u) != 0 || (!allow64 && (flags & 0x04)))
+      return malformed("integer too large (limits flags)");
+    address64 = (flags & 0x04) != 0;
+    u32 bits = address64 ? 64 : 32;
     u64 v;
-    if (!leb_u(v, 32)) return false;
+    if (!leb_u(v, bits)) return false;
     out.min = v;
-    out.has_max = flags == 1;
+    out.has_max = (flags & 0x01) != 0;
     if (out.has_max) {
-      if (!leb_u(v, 32)) return false;
+      if (!leb_u(v, bits)) return false;
       out.max = v;
     }
     return true;
@@ -530,16 +535,20 @@ class Compiler {
   bool table_type(TableType& t) {
     if (!ref_type(t.elem)) return false;
     u32 at = pos_;
-    if (!limits(t.limits)) return false;
+    bool address64;
+    if (!limits(t.limits, false, address64)) return false;
     if (t.limits.has_max && t.limits.min > t.limits.max)
       return fail(ErrorKind::Invalid, at, "size minimum must not be greater than maximum");
     return true;
   }
   bool memory_type(MemoryType& t) {
     u32 at = pos_;
-    if (!limits(t.limits)) return false;
-    if (t.limits.min > 65536 || (t.limits.has_max && t.limits.max > 65536))
-      return fail(ErrorKind::Invalid, at, "memory size must be at most 65536 pages (4GiB)");
+    if (!limits(t.limits, true, t.address64)) return false;
+    u64 bound = t.address64 ? kMaxMemory64Pages : kMaxMemoryPages;
+    if (t.limits.min > bound || (t.limits.has_max && t.limits.max > bound))
+      return fail(ErrorKind::Invalid, at,
+                  t.address64 ? "memory size must be at most 2^48 pages"
+                              : "memory size must be at most 65536 pages (4GiB)");
     if (t.limits.has_max && t.limits.min > t.limits.max)
       return fail(ErrorKind::Invalid, at, "size minimum must not be greater than maximum");
     return true;
@@ -743,8 +752,8 @@ class Compiler {
   bool emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot);
   bool emit_branch(Ctrl& target, u32 base, u32 word);
   bool constant_immediate(Opcode op, ValType& type, u64& bits);
-  bool zero_byte();
-  bool memory_zero();
+  bool memory_index(u32& mem);
+  ValType address_type(u32 mem) const;  // of memory `mem`: i32 or i64
   bool data_segment(u32 seg);
   bool table_index(u32& t);
   bool global_index(u32& g);
@@ -797,7 +806,15 @@ class Compiler {
   bool check_label(const Ctrl& target);
   bool binary_imm(Op op, ValType in, ValType out);
   bool numeric_operation(Op op);
-  bool memarg(u32 natural, u32& offset);
+  // A load or store's memory argument: its alignment flags (bit 6 set: a memory index follows),
+  // the memory index and the offset. Validates the alignment against the access's natural size
+  // (`natural` bytes), the memory index against the module's memories and the offset against the
+  // memory's index type. Every load and store (scalar and SIMD) reads its memarg here.
+  struct MemArg {
+    u32 memory = 0;
+    u64 offset = 0;
+  };
+  bool memarg(u32 natural, MemArg& out);
   bool local_index(u32& index) {
     if (!u32_(index)) return false;
     if (index >= locals_.size()) return invalid("unknown local");
@@ -999,7 +1016,6 @@ bool Compiler::section_table() {
 }
 
 bool Compiler::section_memory() {
-  // More than one memory is invalid, which the end of the section checks.
   return items(kNoLimit, nullptr, [&] {
     MemoryType t;
     return memory_type(t) && push(m_.memories, t);
@@ -1139,7 +1155,7 @@ bool Compiler::section_data() {
       if (flags == 2 && !u32_(s.memory)) return false;
       op_offset_ = pos_;
       if (s.memory >= m_.memories.size()) return invalid("unknown memory");
-      if (!const_expr(s.offset, ValType::I32)) return false;
+      if (!const_expr(s.offset, address_type(s.memory))) return false;
     }
     u32 size;
     if (!u32_(size)) return false;
@@ -1333,14 +1349,20 @@ bool Compiler::binary_imm(Op op, ValType in, ValType out) {
   return true;
 }
 
-bool Compiler::memarg(u32 natural, u32& offset) {
-  u32 align;
-  if (!u32_(align)) return false;
-  if (!u32_(offset)) return false;
-  if (align >= 32) return malformed("malformed memop flags");
-  if (m_.memories.size() == 0) return invalid("unknown memory 0");
+bool Compiler::memarg(u32 natural, MemArg& out) {
+  u32 flags;
+  if (!u32_(flags)) return false;
+  if (flags >= 0x80) return malformed("malformed memop flags");
+  out.memory = 0;
+  if ((flags & 0x40) && !u32_(out.memory)) return false;
+  if (!leb_u(out.offset, 64)) return false;
+  u32 align = flags & 0x3f;
+  if (out.memory >= m_.memories.size())
+    return invalid(out.memory == 0 ? "unknown memory 0" : "unknown memory");
   if (align >= 32 || (1u << align) > natural)
     return invalid("alignment must not be larger than natural");
+  if (!m_.memories[out.memory].address64 && out.offset > 0xffffffffu)
+    return invalid("offset out of range");
   return true;
 }
 
@@ -2020,21 +2042,41 @@ bool Compiler::numeric_operation(Op op) {
 }
 
 bool Compiler::load_store(Opcode op) {
-  u32 offset;
-  if (!memarg(natural_alignment(op), offset)) return false;
+  MemArg arg;
+  if (!memarg(natural_alignment(op), arg)) return false;
+  const bool address64 = m_.memories[arg.memory].address64;
+  const ValType at = address_type(arg.memory);
+  // Memory 0 with i32 addresses: the operations with the cached memory; any other memory: the
+  // same operation of the Mem or Mem64 family (at the same offset in it), with the index.
   Op o = memory_op_of(op);
+  const u32 k = op_index(o) - op_index(Op::I32Load);
+  const Op indexed = static_cast<Op>(op_index(address64 ? Op::I32LoadMem64 : Op::I32LoadMem) + k);
+  const bool plain = arg.memory == 0 && !address64;
   const char* signature = signature_of(o);
   Entry addr;
   if (op <= Opcode::I64Load32U) {
-    if (!pop(ValType::I32, addr)) return false;
+    if (!pop(at, addr)) return false;
     return result(numeric_type(signature[0]), [&](Dst dst) {
-      return emit_instr_of<Op::I32Load, Op::I64Load32U>(o, dst, Src{addr.slot}, Word{offset});
+      if (plain)
+        return emit_instr_of<Op::I32Load, Op::I64Load32U>(o, dst, Src{addr.slot}, Word{arg.offset});
+      if (address64)
+        return emit_instr_of<Op::I32LoadMem64, Op::I64Load32UMem64>(
+            indexed, dst, Src{addr.slot}, Word{arg.offset}, Word{arg.memory});
+      return emit_instr_of<Op::I32LoadMem, Op::I64Load32UMem>(indexed, dst, Src{addr.slot},
+                                                              Word{arg.offset}, Word{arg.memory});
     });
   }
   Entry v;
-  if (!pop(numeric_type(signature[1]), v) || !pop(ValType::I32, addr)) return false;
-  return !live() ||
-         emit_instr_of<Op::I32Store, Op::I64Store32>(o, Src{addr.slot}, Src{v.slot}, Word{offset});
+  if (!pop(numeric_type(signature[1]), v) || !pop(at, addr)) return false;
+  if (!live()) return true;
+  if (plain)
+    return emit_instr_of<Op::I32Store, Op::I64Store32>(o, Src{addr.slot}, Src{v.slot},
+                                                       Word{arg.offset});
+  if (address64)
+    return emit_instr_of<Op::I32StoreMem64, Op::I64Store32Mem64>(
+        indexed, Src{addr.slot}, Src{v.slot}, Word{arg.offset}, Word{arg.memory});
+  return emit_instr_of<Op::I32StoreMem, Op::I64Store32Mem>(indexed, Src{addr.slot}, Src{v.slot},
+                                                           Word{arg.offset}, Word{arg.memory});
 }
 
 bool Compiler::trunc_sat(PrefixedOpcode op) { return numeric_operation(trunc_sat_op(op)); }
@@ -2116,33 +2158,55 @@ bool Compiler::table_fill() {
 // ---- memory
 
 bool Compiler::memory_size() {
-  if (!memory_zero()) return false;
-  if (!push_own(ValType::I32)) return false;
-  return !live() || emit_instr<Op::MemorySize>(Dst{stack_.back().slot});
+  u32 mem;
+  if (!memory_index(mem)) return false;
+  ValType at = address_type(mem);
+  if (!push_own(at)) return false;
+  if (!live()) return true;
+  if (m_.memories[mem].address64)
+    return emit_instr<Op::MemorySizeMem64>(Dst{stack_.back().slot}, Word{mem});
+  if (mem != 0) return emit_instr<Op::MemorySizeMem>(Dst{stack_.back().slot}, Word{mem});
+  return emit_instr<Op::MemorySize>(Dst{stack_.back().slot});
 }
 
 bool Compiler::memory_grow() {
-  if (!memory_zero()) return false;
+  u32 mem;
+  if (!memory_index(mem)) return false;
+  ValType at = address_type(mem);
   Entry d;
-  if (!pop(ValType::I32, d)) return false;
-  return result(ValType::I32,
-                [&](Dst dst) { return emit_instr<Op::MemoryGrow>(dst, Src{d.slot}); });
+  if (!pop(at, d)) return false;
+  return result(at, [&](Dst dst) {
+    if (m_.memories[mem].address64)
+      return emit_instr<Op::MemoryGrowMem64>(dst, Src{d.slot}, Word{mem});
+    if (mem != 0) return emit_instr<Op::MemoryGrowMem>(dst, Src{d.slot}, Word{mem});
+    return emit_instr<Op::MemoryGrow>(dst, Src{d.slot});
+  });
 }
 
-// The memory index of memory.size and memory.grow: 0, one byte, and a memory must exist.
-bool Compiler::memory_zero() {
-  if (!zero_byte()) return false;
-  if (m_.memories.size() == 0) return invalid("unknown memory");
+// A memory index (memory.size, memory.grow, the bulk operations): it must name a memory.
+bool Compiler::memory_index(u32& mem) {
+  if (!u32_(mem)) return false;
+  if (mem >= m_.memories.size()) return invalid(mem == 0 ? "unknown memory 0" : "unknown memory");
   return true;
 }
 
+ValType Compiler::address_type(u32 mem) const {
+  return m_.memories[mem].address64 ? ValType::I64 : ValType::I32;
+}
+
 bool Compiler::memory_init() {
-  u32 seg;
+  u32 seg, mem;
   if (!u32_(seg)) return false;
-  if (!zero_byte()) return false;
-  if (m_.memories.size() == 0) return invalid("unknown memory 0");
+  if (!memory_index(mem)) return false;
   if (!data_segment(seg)) return false;
-  return range_op<Op::MemoryInit>(Word{seg});
+  if (mem == 0 && !m_.memories[0].address64) return range_op<Op::MemoryInit>(Word{seg});
+  Entry d, s, n;
+  if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(address_type(mem), d)) return false;
+  if (!live()) return true;
+  if (m_.memories[mem].address64)
+    return emit_instr<Op::MemoryInitMem64>(Word{seg}, Word{mem}, Src{d.slot}, Src{s.slot},
+                                           Src{n.slot});
+  return emit_instr<Op::MemoryInitMem>(Word{seg}, Word{mem}, Src{d.slot}, Src{s.slot}, Src{n.slot});
 }
 
 bool Compiler::data_drop() {
@@ -2165,22 +2229,35 @@ bool Compiler::data_segment(u32 seg) {
 }
 
 bool Compiler::memory_copy() {
-  if (!zero_byte() || !zero_byte()) return false;
-  if (m_.memories.size() == 0) return invalid("unknown memory 0");
-  return range_op<Op::MemoryCopy>();
+  u32 dm, sm;
+  if (!memory_index(dm) || !memory_index(sm)) return false;
+  const bool d64 = m_.memories[dm].address64, s64 = m_.memories[sm].address64;
+  if (dm == 0 && sm == 0 && !d64) return range_op<Op::MemoryCopy>();
+  // The length is of the smaller address type.
+  Entry d, s, n;
+  if (!pop(d64 && s64 ? ValType::I64 : ValType::I32, n) || !pop(address_type(sm), s) ||
+      !pop(address_type(dm), d))
+    return false;
+  if (!live()) return true;
+  Word dw{dm}, sw{sm};
+  Src ds{d.slot}, ss{s.slot}, ns{n.slot};
+  if (d64 && s64) return emit_instr<Op::MemoryCopyMem64>(dw, sw, ds, ss, ns);
+  if (d64) return emit_instr<Op::MemoryCopyMem64From32>(dw, sw, ds, ss, ns);
+  if (s64) return emit_instr<Op::MemoryCopyMem32From64>(dw, sw, ds, ss, ns);
+  return emit_instr<Op::MemoryCopyMem>(dw, sw, ds, ss, ns);
 }
 
 bool Compiler::memory_fill() {
-  if (!zero_byte()) return false;
-  if (m_.memories.size() == 0) return invalid("unknown memory 0");
-  return range_op<Op::MemoryFill>();
-}
-
-bool Compiler::zero_byte() {
-  u8 zero;
-  if (!byte(zero)) return false;
-  if (zero != 0) return malformed("zero byte expected");
-  return true;
+  u32 mem;
+  if (!memory_index(mem)) return false;
+  if (mem == 0 && !m_.memories[0].address64) return range_op<Op::MemoryFill>();
+  ValType at = address_type(mem);
+  Entry d, v, n;
+  if (!pop(at, n) || !pop(ValType::I32, v) || !pop(at, d)) return false;
+  if (!live()) return true;
+  if (m_.memories[mem].address64)
+    return emit_instr<Op::MemoryFillMem64>(Word{mem}, Src{d.slot}, Src{v.slot}, Src{n.slot});
+  return emit_instr<Op::MemoryFillMem>(Word{mem}, Src{d.slot}, Src{v.slot}, Src{n.slot});
 }
 
 bool Compiler::table_index(u32& t) {
@@ -2273,10 +2350,6 @@ bool Compiler::section_finish() {
     if (!charge_growth(m_.declared_funcs, m_.func_types.size())) return false;
     if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
   }
-  if (id == SectionId::Memory && m_.memories.size() > 1)
-    return fail(ErrorKind::Invalid, section_body_, "multiple memories");
-  if (id == SectionId::Import && m_.memories.size() > 1)
-    return fail(ErrorKind::Invalid, section_body_, "multiple memories");
   if (pos_ != section_end_) return fail(ErrorKind::Malformed, pos_, "section size mismatch");
   end_ = module_end_;
   return true;

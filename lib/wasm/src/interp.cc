@@ -530,6 +530,70 @@ STORE(I64Store8, u8)
 STORE(I64Store16, u16)
 STORE(I64Store32, u32)
 
+// Loads and stores of another memory than memory 0 (i32 addresses) and of i64-address memories:
+// the memory comes from the instance by the index in operand 4. An i32 address plus an offset
+// (below 2^32 for such a memory: validated) cannot wrap 64 bits; an i64 address plus an offset
+// can, so the check never forms the sum before it knows the sum is inside the memory.
+inline bool in_bounds64(u64 addr, u64 offset, u64 size, u64 msize) {
+  return addr <= msize && offset <= msize - addr && size <= msize - addr - offset;
+}
+#define LOAD_MEM(name, T, W, SETTER)                                            \
+  HANDLER(name##Mem) {                                                          \
+    const Memory* m = ex->instance_->memories[IMM(4)];                          \
+    u64 ea = static_cast<u64>(U32(2)) + IMM(3);                                 \
+    if (__builtin_expect(ea + sizeof(T) > m->size, 0)) TRAP(MemoryOutOfBounds); \
+    SETTER(1, static_cast<W>(load<T>(m->base + ea)));                           \
+    NEXT_INSTRUCTION();                                                         \
+  }                                                                             \
+  HANDLER(name##Mem64) {                                                        \
+    const Memory* m = ex->instance_->memories[IMM(4)];                          \
+    u64 addr = U64(2), offset = IMM(3);                                         \
+    if (__builtin_expect(!in_bounds64(addr, offset, sizeof(T), m->size), 0))    \
+      TRAP(MemoryOutOfBounds);                                                  \
+    SETTER(1, static_cast<W>(load<T>(m->base + addr + offset)));                \
+    NEXT_INSTRUCTION();                                                         \
+  }
+LOAD_MEM(I32Load, u32, u32, SET32)
+LOAD_MEM(I64Load, u64, u64, SET64)
+LOAD_MEM(F32Load, u32, u32, SET32)
+LOAD_MEM(F64Load, u64, u64, SET64)
+LOAD_MEM(I32Load8S, i8, i32, SET32)
+LOAD_MEM(I32Load8U, u8, u32, SET32)
+LOAD_MEM(I32Load16S, i16, i32, SET32)
+LOAD_MEM(I32Load16U, u16, u32, SET32)
+LOAD_MEM(I64Load8S, i8, i64, SET64)
+LOAD_MEM(I64Load8U, u8, u64, SET64)
+LOAD_MEM(I64Load16S, i16, i64, SET64)
+LOAD_MEM(I64Load16U, u16, u64, SET64)
+LOAD_MEM(I64Load32S, i32, i64, SET64)
+LOAD_MEM(I64Load32U, u32, u64, SET64)
+
+#define STORE_MEM(name, T)                                                      \
+  HANDLER(name##Mem) {                                                          \
+    const Memory* m = ex->instance_->memories[IMM(4)];                          \
+    u64 ea = static_cast<u64>(U32(1)) + IMM(3);                                 \
+    if (__builtin_expect(ea + sizeof(T) > m->size, 0)) TRAP(MemoryOutOfBounds); \
+    store<T>(m->base + ea, static_cast<T>(U64(2)));                             \
+    NEXT_INSTRUCTION();                                                         \
+  }                                                                             \
+  HANDLER(name##Mem64) {                                                        \
+    const Memory* m = ex->instance_->memories[IMM(4)];                          \
+    u64 addr = U64(1), offset = IMM(3);                                         \
+    if (__builtin_expect(!in_bounds64(addr, offset, sizeof(T), m->size), 0))    \
+      TRAP(MemoryOutOfBounds);                                                  \
+    store<T>(m->base + addr + offset, static_cast<T>(U64(2)));                  \
+    NEXT_INSTRUCTION();                                                         \
+  }
+STORE_MEM(I32Store, u32)
+STORE_MEM(I64Store, u64)
+STORE_MEM(F32Store, u32)
+STORE_MEM(F64Store, u64)
+STORE_MEM(I32Store8, u8)
+STORE_MEM(I32Store16, u16)
+STORE_MEM(I64Store8, u8)
+STORE_MEM(I64Store16, u16)
+STORE_MEM(I64Store32, u32)
+
 HANDLER(MemorySize) {
   SET32(1, msize / 65536);
   NEXT_INSTRUCTION();
@@ -614,6 +678,92 @@ HANDLER(MemoryInit) {
   }
   NEXT_INSTRUCTION();
 }
+// memory.size and memory.grow of any memory by its index. A grow reloads the cached memory 0
+// (the memory grown may be memory 0 too, or the same memory imported twice).
+HANDLER(MemorySizeMem) {
+  SET32(1, ex->instance_->memories[IMM(2)]->size / 65536);
+  NEXT_INSTRUCTION();
+}
+HANDLER(MemorySizeMem64) {
+  SET64(1, ex->instance_->memories[IMM(2)]->size / 65536);
+  NEXT_INSTRUCTION();
+}
+HANDLER(MemoryGrowMem) {
+  i64 r = ex->store_.grow_memory(ex->instance_->memories[IMM(3)], U32(2));
+  load_memory(ex, mem, msize);
+  SET32(1, static_cast<u32>(r));
+  NEXT_INSTRUCTION();
+}
+HANDLER(MemoryGrowMem64) {
+  i64 r = ex->store_.grow_memory(ex->instance_->memories[IMM(3)], U64(2));
+  load_memory(ex, mem, msize);
+  SET64(1, static_cast<u64>(r));
+  NEXT_INSTRUCTION();
+}
+
+// The bulk operations of any memory by index: the same chunks as above, bounds checked without
+// forming a sum that could wrap (i64 addresses and lengths).
+inline bool range_ok(u64 at, u64 n, u64 size) { return at <= size && n <= size - at; }
+#define FILL_MEM(base, d, v, n)                                            \
+  do {                                                                     \
+    for (u64 done = bulk_progress(ex, ip); done < (n);) {                  \
+      u64 k = chunk_of((n) - done, kBulkChunk);                            \
+      __builtin_memset((base) + (d) + done, (v), k);                       \
+      done += k;                                                           \
+      ex->fuel_ -= bulk_cost(k);                                           \
+      if (done < (n) && must_stop(ex)) return bulk_stop(ex, ip, fp, done); \
+    }                                                                      \
+  } while (0)
+HANDLER(MemoryFillMem) {
+  const Memory* m = ex->instance_->memories[IMM(1)];
+  u64 d = U32(2), n = U32(4);
+  u8 v = static_cast<u8>(U32(3));
+  if (!range_ok(d, n, m->size)) TRAP(MemoryOutOfBounds);
+  FILL_MEM(m->base, d, v, n);
+  NEXT_INSTRUCTION();
+}
+HANDLER(MemoryFillMem64) {
+  const Memory* m = ex->instance_->memories[IMM(1)];
+  u64 d = U64(2), n = U64(4);
+  u8 v = static_cast<u8>(U32(3));
+  if (!range_ok(d, n, m->size)) TRAP(MemoryOutOfBounds);
+  FILL_MEM(m->base, d, v, n);
+  NEXT_INSTRUCTION();
+}
+#define COPY_MEM(D, S, N)                                                                \
+  do {                                                                                   \
+    const Memory* dm = ex->instance_->memories[IMM(1)];                                  \
+    const Memory* sm = ex->instance_->memories[IMM(2)];                                  \
+    u64 d = (D), s = (S), n = (N);                                                       \
+    if (!range_ok(d, n, dm->size) || !range_ok(s, n, sm->size)) TRAP(MemoryOutOfBounds); \
+    BULK_COPY(u8, dm->base + d, sm->base + s, n, kBulkChunk);                            \
+    NEXT_INSTRUCTION();                                                                  \
+  } while (0)
+HANDLER(MemoryCopyMem) { COPY_MEM(U32(3), U32(4), U32(5)); }
+HANDLER(MemoryCopyMem64) { COPY_MEM(U64(3), U64(4), U64(5)); }
+HANDLER(MemoryCopyMem32From64) { COPY_MEM(U32(3), U64(4), U32(5)); }
+HANDLER(MemoryCopyMem64From32) { COPY_MEM(U64(3), U32(4), U32(5)); }
+#define INIT_MEM(D)                                                         \
+  do {                                                                      \
+    u32 seg = static_cast<u32>(IMM(1));                                     \
+    const Memory* dm = ex->instance_->memories[IMM(2)];                     \
+    u64 d = (D), s = U32(4), n = U32(5);                                    \
+    const Module* mod = ex->instance_->module;                              \
+    const DataSegment& ds = mod->datas[seg];                                \
+    u64 size = ex->instance_->data_dropped[seg] ? 0 : ds.size;              \
+    if (s + n > size || !range_ok(d, n, dm->size)) TRAP(MemoryOutOfBounds); \
+    const u8* from = mod->bytes.data() + ds.bytes_offset + s;               \
+    for (u64 done = bulk_progress(ex, ip); done < n;) {                     \
+      u64 k = chunk_of(n - done, kBulkChunk);                               \
+      __builtin_memcpy(dm->base + d + done, from + done, k);                \
+      done += k;                                                            \
+      ex->fuel_ -= bulk_cost(k);                                            \
+      if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);    \
+    }                                                                       \
+    NEXT_INSTRUCTION();                                                     \
+  } while (0)
+HANDLER(MemoryInitMem) { INIT_MEM(U32(3)); }
+HANDLER(MemoryInitMem64) { INIT_MEM(U64(3)); }
 HANDLER(DataDrop) {
   ex->instance_->data_dropped[IMM(1)] = 1;
   NEXT_INSTRUCTION();
@@ -978,14 +1128,15 @@ IMM64(I64ShrUImm, a >> (b & 63))
 const HandlerFn kHandlers[] = {
 #define WASM_OP_HANDLER(name, signature) &Handler<Op::name>::run,
     WASM_CONTROL_OPS(WASM_OP_HANDLER) WASM_MEMORY_OPS(WASM_OP_HANDLER)
-        WASM_NUMERIC_OPS(WASM_OP_HANDLER)
+        WASM_MEMORY_INDEXED_OPS(WASM_OP_HANDLER) WASM_NUMERIC_OPS(WASM_OP_HANDLER)
 #undef WASM_OP_HANDLER
 };
 static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == static_cast<usize>(Op::Count));
 
 const char* const kNames[] = {
 #define WASM_OP_NAME(name, signature) #name,
-    WASM_CONTROL_OPS(WASM_OP_NAME) WASM_MEMORY_OPS(WASM_OP_NAME) WASM_NUMERIC_OPS(WASM_OP_NAME)
+    WASM_CONTROL_OPS(WASM_OP_NAME) WASM_MEMORY_OPS(WASM_OP_NAME)
+        WASM_MEMORY_INDEXED_OPS(WASM_OP_NAME) WASM_NUMERIC_OPS(WASM_OP_NAME)
 #undef WASM_OP_NAME
 };
 

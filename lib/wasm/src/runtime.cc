@@ -125,7 +125,11 @@ Result<FuncInst*> Store::create_host_function(const FuncType& type, HostFunction
 }
 
 Result<Memory*> Store::create_memory(MemoryType type) {
-  u64 max = type.limits.has_max ? type.limits.max : 65536;
+  // The type's maximum (validated: at most 2^16 pages, or 2^48 with i64 addresses), but never
+  // more than the embedder's limit: a minimum above that fails here, before anything is reserved
+  // or charged (so 2^48 pages are a refusal, never an allocation attempt).
+  u64 max = type.limits.has_max ? type.limits.max
+                                : (type.address64 ? kMaxMemory64Pages : kMaxMemoryPages);
   u64 reserve = max < config_.max_memory_pages ? max : config_.max_memory_pages;
   if (type.limits.min > reserve) return support::Error::OutOfRange;
   if (!charge(record_cost<Memory>() + type.limits.min * 65536)) return support::Error::OutOfRange;
@@ -182,8 +186,10 @@ Result<Global*> Store::create_global(GlobalType type, u64 value) {
 i64 Store::grow_memory(Memory* m, u64 delta) {
   u64 old_pages = m->size / 65536;
   if (delta == 0) return static_cast<i64>(old_pages);
+  // An i64 delta can be anything: compare before adding (reserved_pages <= max_memory_pages,
+  // so the charge below cannot overflow either).
+  if (delta > m->max_pages - old_pages || delta > m->reserved_pages - old_pages) return -1;
   u64 pages = old_pages + delta;
-  if (pages > m->max_pages || pages > m->reserved_pages) return -1;
   if (!charge(delta * 65536)) return -1;
   if (!provider_.commit(m->base, m->size, pages * 65536)) {
     uncharge(delta * 65536);
@@ -274,7 +280,8 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
       }
       case ExternKind::Memory: {
         Memory* m = static_cast<Memory*>(ex.ptr);
-        if (!limits_match(m->size / 65536, m->type.limits.has_max, m->type.limits.max,
+        if (m->type.address64 != im.memory.address64 ||
+            !limits_match(m->size / 65536, m->type.limits.has_max, m->type.limits.max,
                           im.memory.limits))
           return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
         if (inst->memories.try_push(m).is_error()) return nomem;
@@ -359,9 +366,9 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
     if (s.mode != SegmentMode::Active) continue;
     u64 off;
     eval_const(s.offset, *inst, &off);
-    off = static_cast<u32>(off);
     Memory* m = inst->memories[s.memory];
-    if (off + s.size > m->size)
+    if (!m->type.address64) off = static_cast<u32>(off);
+    if (off > m->size || s.size > m->size - off)
       return InstantiateError{K::Trap, TrapKind::MemoryOutOfBounds, "out of bounds memory access"};
     if (s.size) __builtin_memcpy(m->base + off, module.bytes.data() + s.bytes_offset, s.size);
     inst->data_dropped[i] = 1;

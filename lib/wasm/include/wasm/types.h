@@ -57,6 +57,7 @@ struct TableType {
 
 struct MemoryType {
   Limits limits;
+  bool address64 = false;  // memory64: addresses (and sizes, deltas, lengths) are i64
 };
 
 struct GlobalType {
@@ -140,6 +141,7 @@ inline constexpr u32 kMaxTableSize = 10000000;
 inline constexpr u32 kMaxSegments = 100000;
 inline constexpr u32 kMaxBrTable = 65520;
 inline constexpr u32 kMaxFrameSlots = 1u << 20;
-inline constexpr u64 kMaxMemoryPages = 65536;
+inline constexpr u64 kMaxMemoryPages = 65536;         // of a memory with i32 addresses
+inline constexpr u64 kMaxMemory64Pages = 1ull << 48;  // with i64 addresses (the type's bound)
 
 }  // namespace wasm
