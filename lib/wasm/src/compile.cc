@@ -15,7 +15,6 @@ namespace {
 
 constexpr ValType kUnknown = static_cast<ValType>(0);
 constexpr u32 kNone = 0xffffffffu;
-constexpr u32 kNoLimit = 0xffffffffu;  // a count without an implementation limit
 
 // Section ids in the binary format.
 enum class SectionId : u8 {
@@ -980,7 +979,10 @@ bool Compiler::import_entry() {
       break;
     case ExternKind::Memory:
       im.kind = ExternKind::Memory;
-      if (!memory_type(im.memory) || !push(m_.memories, im.memory)) return false;
+      if (!memory_type(im.memory)) return false;
+      if (m_.memories.size() >= kMaxMemories)
+        return fail(ErrorKind::Limit, pos_, "too many memories");
+      if (!push(m_.memories, im.memory)) return false;
       ++m_.imported_memories;
       break;
     case ExternKind::Global: {
@@ -1016,9 +1018,12 @@ bool Compiler::section_table() {
 }
 
 bool Compiler::section_memory() {
-  return items(kNoLimit, nullptr, [&] {
+  return items(kMaxMemories, "too many memories", [&] {
     MemoryType t;
-    return memory_type(t) && push(m_.memories, t);
+    if (!memory_type(t)) return false;
+    if (m_.memories.size() >= kMaxMemories)
+      return fail(ErrorKind::Limit, pos_, "too many memories");
+    return push(m_.memories, t);
   });
 }
 

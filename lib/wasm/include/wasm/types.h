@@ -137,6 +137,8 @@ inline constexpr u32 kMaxResults = 1000;
 inline constexpr u32 kMaxLocals = 50000;
 inline constexpr u32 kMaxFunctionSize = 7654321;
 inline constexpr u32 kMaxTables = 100000;
+// Memories of a module (imported and defined): each reserves address space for its largest size.
+inline constexpr u32 kMaxMemories = 100;
 inline constexpr u32 kMaxTableSize = 10000000;
 inline constexpr u32 kMaxSegments = 100000;
 inline constexpr u32 kMaxBrTable = 65520;
