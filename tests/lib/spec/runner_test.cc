@@ -116,16 +116,31 @@ TEST(ScriptRunner, skips_simd_by_feature) {
 
 TEST(ScriptRunner, skips_3_0_features_named_by_what_the_module_uses) {
   Outcome r =
-      run("(module (memory i64 1))\n"
+      run("(module (table i64 1 funcref))\n"
           "(assert_return (invoke \"f\") (i32.const 2))\n"
-          "(module (memory 1) (memory 1))\n"
+          "(module (type (struct)))\n"
           "(assert_return (invoke \"f\") (i32.const 2))\n"
           "(module (func (export \"f\") (return_call 0)))\n"
           "(assert_return (invoke \"f\"))\n");
   EXPECT_EQ(r.counts.skipped, 3u) << r.output;
   EXPECT_NE(r.output.find("unsupported feature memory64"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("unsupported feature multi-memory"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature gc"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("unsupported feature tail-call"), std::string::npos) << r.output;
+}
+
+// The engine follows 3.0: a 2.0 assertion that multi-memory reversed is skipped as superseded,
+// while multi-memory and memory64 memories run.
+TEST(ScriptRunner, skips_2_0_assertions_that_3_0_reverses_and_runs_several_memories) {
+  Outcome r = run(R"wast(
+(assert_invalid (module (memory 0) (memory 0)) "multiple memories")
+(module (memory 1) (memory i64 2)
+  (func (export "f") (result i64) (i64.add (i64.extend_i32_u (memory.size 0)) (memory.size 1))))
+(assert_return (invoke "f") (i64.const 3))
+)wast");
+  EXPECT_EQ(r.counts.skipped, 1u) << r.output;
+  EXPECT_EQ(r.counts.passed, 1u) << r.output;
+  EXPECT_NE(r.output.find("skipped: superseded by 3.0 (multi-memory)"), std::string::npos)
+      << r.output;
 }
 
 // The spec's comments.wast: a line comment ends at U+0D as well as U+0A.
@@ -150,20 +165,20 @@ TEST(ScriptRunner, rejects_malformed_quoted_names_and_annotation_characters) {
   EXPECT_EQ(r.counts.failed, 0u) << r.output;
 }
 
-// A skipped (multi-memory) module may have written into a registered memory: a failure on that
-// instance afterwards is counted as skipped for the feature, not as the engine's.
+// A skipped (GC) module may have written into a registered memory: a failure on that instance
+// afterwards is counted as skipped for the feature, not as the engine's.
 TEST(ScriptRunner, skips_failures_on_an_instance_a_skipped_module_may_have_changed) {
   Outcome r = run(R"wast(
 (module $M (memory (export "mem") 1)
   (func (export "read") (result i32) (i32.load8_u (i32.const 0))))
 (register "M" $M)
-(module (memory (import "M" "mem") 1) (memory 1) (data (memory 0) (i32.const 0) "\01"))
+(module (type (struct)) (memory (import "M" "mem") 1) (data (memory 0) (i32.const 0) "\01"))
 (assert_return (invoke $M "read") (i32.const 1))
 (assert_return (invoke $M "read") (i32.const 0))
 )wast");
   EXPECT_EQ(r.counts.skipped, 1u) << r.output;
   EXPECT_EQ(r.counts.passed, 1u) << r.output;
-  EXPECT_NE(r.output.find("unsupported feature multi-memory"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature gc"), std::string::npos) << r.output;
 }
 
 TEST(ScriptRunner, fails_the_assertions_of_a_script_that_does_not_read) {
