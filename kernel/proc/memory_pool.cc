@@ -68,10 +68,20 @@ u64 reserve() { return g_reserve; }
 
 }  // namespace pool
 
+// program.memory bounds everything charged to one program, whoever charges it: its store, and
+// what IPC and the WASI layer keep for it (pipes, messages, sockets and their buffers, a poll's
+// subscriptions), which the store's own max_bytes does not see. The program's total is reserved
+// first (one atomic step: two charges racing cannot both take its last bytes), then the pool.
 bool ProgramAccount::charge(u64 bytes) {
-  u64 total = program_.memory_bytes.load() + bytes;
-  if (!pool::charge(bytes, program_.reserve, total)) return false;
-  program_.memory_bytes.fetch_add(bytes);
+  u64 limit = limits().memory_bytes;
+  u64 held = program_.memory_bytes.load();
+  do {
+    if (bytes > limit || held > limit - bytes) return false;
+  } while (!program_.memory_bytes.compare_exchange(held, held + bytes));
+  if (!pool::charge(bytes, program_.reserve, held + bytes)) {
+    program_.memory_bytes.fetch_sub(bytes);
+    return false;
+  }
   return true;
 }
 

@@ -28,7 +28,8 @@ struct Program;
 class ProgramAccount final : public wasm::MemoryAccount {
  public:
   explicit ProgramAccount(Program& program) : program_(program) {}
-  // False when the pool has no room for it (see Reserve).
+  // False when the program would hold more than program.memory, or the pool has no room for it
+  // (see Reserve).
   bool charge(u64 bytes) override;
   void uncharge(u64 bytes) override;
 
