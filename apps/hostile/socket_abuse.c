@@ -26,6 +26,9 @@
 //   socket_abuse exit ADDR PORT      ends with a listener, connections with unread bytes both
 //                                    ways, a full send buffer and a connection nobody accepted
 //                                    still open: the kernel takes them back
+//   socket_abuse connecting ADDR PORT  connects to ADDR:PORT, an address nobody answers (the
+//                                    test kills it while it waits: the connection being made
+//                                    must be closed with it)
 //
 // Prints one line per attack; "FAILED: ..." lines when an answer was not the documented one.
 // Exits 0 when every answer was the documented one, 1 otherwise.
@@ -493,9 +496,20 @@ static int exit_mode(void) {
   _exit(failures == 0 ? 0 : 1);
 }
 
+// ---- connecting ----
+
+static int connecting_mode(void) {
+  printf("connecting: to %s\n", endpoint(own, base_port));
+  fflush(stdout);
+  uint32_t fd = NO_FD;
+  int32_t e = connect_to(base_port, &fd);
+  printf("connecting: ended by itself: %s\n", name(e));
+  return 1;
+}
+
 int main(int argc, char** argv) {
   if (argc < 4) {
-    printf("usage: socket_abuse args|limits|backlog|closed|exit ADDR PORT\n");
+    printf("usage: socket_abuse args|limits|backlog|closed|exit|connecting ADDR PORT\n");
     return 2;
   }
   own = argv[2];
@@ -506,6 +520,7 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "backlog") == 0) return backlog_mode();
   if (strcmp(mode, "closed") == 0) return closed_mode();
   if (strcmp(mode, "exit") == 0) return exit_mode();
-  printf("usage: socket_abuse args|limits|backlog|closed|exit ADDR PORT\n");
+  if (strcmp(mode, "connecting") == 0) return connecting_mode();
+  printf("usage: socket_abuse args|limits|backlog|closed|exit|connecting ADDR PORT\n");
   return 2;
 }

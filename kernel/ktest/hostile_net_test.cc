@@ -20,6 +20,7 @@
 #include <kernel/ktest/program_test_util.h>
 
 #include <lwip/opt.h>
+#include <lwip/priv/tcp_priv.h>
 
 namespace {
 
@@ -78,12 +79,17 @@ struct Level {
   }
 };
 
-// Waits (bounded) for the stack to come back to `before` (closed connections finish from its
-// timers), then checks everything.
-async::Task<void> expect_level(ktest::Context& kt, const Level& before, int line) {
+// Waits (bounded) for the stack to come back to `before`: closed connections finish from its
+// timers.
+async::Task<void> until_stack_level(const Level& before) {
   for (u32 i = 0; i < kPatience && !Level::of_stack().stack_equal(before); ++i) {
     co_await async::sleep(async::milliseconds(1));
   }
+}
+
+// Checks everything against `before`. A plain function, called from the frame that measured
+// `before`: a coroutine's own frame would count in the kernel heap.
+void expect_level(ktest::Context& kt, const Level& before, int line) {
   Level after = Level::now();
   auto check = [&](const char* what, u64 was, u64 is) {
     if (was == is) return;
@@ -162,7 +168,8 @@ async::Task<void> attack(ktest::Context& kt, StringView mode, Check check_output
   KEXPECT(!text_of(out).contains("FAILED"));
   check_output(text_of(out), port, before);
   out = support::Vector<u8>();
-  co_await expect_level(kt, before, __LINE__);
+  co_await until_stack_level(before);
+  expect_level(kt, before, __LINE__);
 }
 
 // The answer to each bad argument, in the order the program tries them ("<PORT>" and "<ADDR>"
@@ -362,6 +369,74 @@ KTEST_ASYNC(socket, hostile_program_ending_with_sockets_open_gives_them_back) {
   co_await attack(kt, "exit", [&](StringView out, u16 port, const Level&) {
     expect_lines(kt, out, kExitAnswers, port, __LINE__);
   });
+}
+
+// An address on the machine's network that nobody answers (QEMU's user network answers ARP only
+// for its gateway and name server): a SYN to it waits in lwIP's ARP queue, and a connect waits.
+StringView silent_address(char (&text)[16]) {
+  net::Address a = net::address();
+  u32 host = (a.address & ~a.netmask) == 77 ? 78 : 77;
+  u32 silent = (a.address & a.netmask) | host;
+  return support::format_to_buffer(text, sizeof text, "{}.{}.{}.{}", silent >> 24,
+                                   (silent >> 16) & 0xff, (silent >> 8) & 0xff, silent & 0xff);
+}
+
+// Whether a PCB is sending its SYN to `port`.
+bool syn_sent_to(u16 port) {
+  net::StackGuard guard(net::stack_lock());
+  for (tcp_pcb* q = tcp_active_pcbs; q != nullptr; q = q->next) {
+    if (q->remote_port == port && q->state == SYN_SENT) return true;
+  }
+  return false;
+}
+
+// Starts `socket_abuse connecting`, waits until it waits in its connect, kills it: true when it
+// waited, was killed and said where it connected.
+async::Task<bool> killed_while_connecting(ktest::Context& kt) {
+  char silent[16], args[96];
+  u16 port = next_ports();
+  auto pid = start(support::format_to_buffer(args, sizeof args, "{} connecting {} {}", kProgram,
+                                             silent_address(silent), port),
+                   "/tmp/test.out");
+  if (!KEXPECT(pid.is_ok())) co_return false;
+  bool waiting = false;
+  for (u32 i = 0; i < kPatience && !waiting; ++i) {
+    auto info = programs::info(pid.value());
+    if (!info || info->state == programs::State::Ended) break;
+    waiting = info->state == programs::State::Waiting;
+    if (!waiting) co_await async::sleep(async::milliseconds(1));
+  }
+  KEXPECT(waiting);
+  // The connection being made holds a PCB (SYN_SENT) while the program waits.
+  KEXPECT(syn_sent_to(port));
+  KEXPECT(programs::kill(pid.value()));
+  auto ended = co_await programs::wait(pid.value());
+  KEXPECT(ended.is_ok() && ended.value().end == programs::End::Killed);
+  auto out = programs::read_whole_file("/tmp/test.out");
+  bool said = out.is_ok() && text_of(out.value()).starts_with("connecting: to ");
+  if (out.is_ok()) console::print("\n{}", text_of(out.value()));
+  KEXPECT(said);
+  co_return waiting&& said;
+}
+
+// A program killed while warden_tcp_connect waits (its SYN unanswered) takes the connection
+// being made with it: its PCB, the socket, its handle and its charge.
+KTEST_ASYNC(socket, hostile_program_killed_while_connecting_closes_the_connection) {
+  if (!net::up()) co_return kt.skip(kNoNetwork);
+  if (!have_program()) co_return kt.skip("no hostile programs in the initrd");
+  char address[16];
+  CO_KASSERT(co_await own_address(address));
+  // A first run brings the kernel's tables to their size; its SYN leaves lwIP's ARP queue when
+  // the address's pending entry expires.
+  Level first = Level::of_stack();
+  CO_KASSERT(co_await killed_while_connecting(kt));
+  for (u32 i = 0; i < kPatience && !Level::of_stack().stack_equal(first); ++i) {
+    co_await async::sleep(async::milliseconds(1));
+  }
+  Level before = Level::now();
+  KEXPECT(co_await killed_while_connecting(kt));
+  co_await until_stack_level(before);
+  expect_level(kt, before, __LINE__);
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ Checks:
              attached beside the network device (both virtio-mmio devices work together).
   static     net=10.0.2.15/24,10.0.2.2: the static address is taken and logged.
   none       net=none: the device is left alone, the kernel boots as without one.
-  sockets    the kernel's socket.* tests (net::Socket over the stack's loopback), at --smp harts
-             and at one.
+  sockets    the kernel's socket.* tests (net::Socket over the stack's loopback, and the hostile
+             program /hostile/socket_abuse.wasm), at --smp harts and at one.
 Prints one line per check and `net tests: N passed, N failed`; exits 1 when any failed.
 """
 import argparse
