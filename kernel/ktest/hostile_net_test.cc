@@ -151,16 +151,11 @@ template <typename Check>
 async::Task<void> attack(ktest::Context& kt, StringView mode, Check check_output) {
   support::Vector<u8> out;
   u16 port = 0;
+  Level first = Level::of_stack();
   (void)co_await run_mode(kt, mode, out, &port);
   out = support::Vector<u8>();
   // The first run's connections finish (or wait out TIME_WAIT, which the level leaves aside).
-  Level settled = Level::of_stack();
-  for (u32 i = 0; i < 2000; ++i) {
-    co_await async::sleep(async::milliseconds(1));
-    Level again = Level::of_stack();
-    if (again.stack_equal(settled) && i > 100) break;
-    settled = again;
-  }
+  co_await until_stack_level(first);
   Level before = Level::now();
   programs::Exit e = co_await run_mode(kt, mode, out, &port);
   console::print("\n{}", text_of(out));
