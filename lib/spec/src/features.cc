@@ -1,4 +1,5 @@
-// Detecting what a module needs that the engine (WebAssembly 2.0 without SIMD) does not have.
+// Detecting what a module needs that the engine (WebAssembly 2.0, tail calls and extended
+// constants; no SIMD yet) does not have.
 //
 // The binary scan reads only the sections whose encodings changed in 3.0 (types, imports,
 // tables, memories, globals, tags) and skips the others by their size; inside code, the
@@ -18,8 +19,6 @@ constexpr const char* kFunctionReferences = "function-references";
 constexpr const char* kExceptions = "exception-handling";
 constexpr const char* kLegacyExceptions = "legacy-exceptions";
 constexpr const char* kMemory64 = "memory64";
-constexpr const char* kTailCall = "tail-call";
-constexpr const char* kExtendedConst = "extended-const";
 constexpr const char* kCustomPageSizes = "custom-page-sizes";
 // A 2.0 assertion that 3.0 reverses (the engine follows 3.0).
 constexpr const char* kSupersededMultiMemory = "superseded by 3.0 (multi-memory)";
@@ -127,7 +126,8 @@ bool limits(Reader& r, const char*& feature, bool memory) {
   return true;
 }
 
-// A constant expression: 3.0 adds arithmetic (extended constants) and GC instructions.
+// A constant expression: 3.0 adds arithmetic (extended constants, which the engine reads) and GC
+// instructions.
 bool const_expr(Reader& r, const char*& feature) {
   for (;;) {
     u8 op;
@@ -153,12 +153,12 @@ bool const_expr(Reader& r, const char*& feature) {
       case 0x23:
         if (!r.u32_leb(idx)) return false;
         break;
-      case 0x6a:
+      case 0x6a:  // i32/i64 add, sub, mul (extended constants)
       case 0x6b:
       case 0x6c:
       case 0x7c:
       case 0x7d:
-      case 0x7e: feature = kExtendedConst; return true;
+      case 0x7e: break;
       case 0xfd: feature = kSimd; return true;
       case 0xfb: feature = kGc; return true;
       default: return false;
@@ -247,8 +247,6 @@ const char* scan_sections(Span<const u8> bytes) {
 
 const char* opcode_feature(u8 op) {
   switch (op) {
-    case 0x12:
-    case 0x13: return kTailCall;
     case 0x14:
     case 0x15:
     case 0xd4:
@@ -265,12 +263,6 @@ const char* opcode_feature(u8 op) {
     case 0x0a:
     case 0x1f: return kExceptions;
     case 0xfd: return kSimd;
-    case 0x6a:
-    case 0x6b:
-    case 0x6c:
-    case 0x7c:
-    case 0x7d:
-    case 0x7e: return kExtendedConst;  // i32/i64 add, sub, mul are valid 2.0 outside constants
     default: return nullptr;
   }
 }

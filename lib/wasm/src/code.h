@@ -111,7 +111,7 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
 #define WASM_CONTROL_OPS(X) \
   X(Unreachable, "") X(Br, "-") X(BrIfNez, "i-") X(BrIfEqz, "i-") X(BrTable, "i-") \
   X(Copy, "Sst") X(Const, "S-t") X(Fuel, "") X(Return, "--") X(Call, "--") \
-  X(CallIndirect, "--i-") X(Select, "Sisst") X(GlobalGet, "S-t") X(GlobalSet, "-st") \
+  X(CallIndirect, "--i-") X(ReturnCall, "--") X(ReturnCallIndirect, "--i-") X(Select, "Sisst") X(GlobalGet, "S-t") X(GlobalSet, "-st") \
   X(MemorySize, "I") X(MemoryGrow, "Ii") X(MemoryFill, "iii") X(MemoryCopy, "iii") \
   X(MemoryInit, "-iii") X(DataDrop, "-") X(TableGet, "S-it") X(TableSet, "-ist") \
   X(TableSize, "I-") X(TableGrow, "I-sit") X(TableFill, "-isit") X(TableCopy, "--iii") \

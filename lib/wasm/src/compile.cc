@@ -137,6 +137,9 @@ struct Ctrl {
   u32 else_base;
 };
 
+// A call's form: call and call_indirect, or return_call and return_call_indirect.
+enum class CallForm : u8 { Plain, Tail };
+
 struct Fixup {
   u32 word;  // word to patch with (target - base)
   u32 base;
@@ -561,6 +564,8 @@ class Compiler {
     return true;
   }
   bool const_expr(ConstExpr& e, ValType expected);
+  bool const_instruction(Opcode op, ConstExpr& instr);
+  bool const_binary(ConstExpr::Op kind, ValType t, ConstExpr& instr);
 
   // ---- sections ----
   bool section_type();
@@ -767,8 +772,8 @@ class Compiler {
   bool br_if();
   bool br_table();
   bool return_();
-  bool call();
-  bool call_indirect();
+  bool call(CallForm form);           // call, return_call
+  bool call_indirect(CallForm form);  // call_indirect, return_call_indirect
   bool drop();
   bool select(bool typed);
   bool local_get();
@@ -840,6 +845,7 @@ class Compiler {
   // The function body being translated: its locals, the operand and control stacks, the
   // branches waiting for their labels, the code and code map being written.
   Vector<ValType> locals_;
+  Vector<ValType> const_stack_;  // a constant expression's operand types
   Vector<Entry> stack_;
   Vector<Ctrl> ctrls_;
   Vector<Fixup> fixups_;
@@ -865,61 +871,91 @@ class Compiler {
   u32 body_end_ = 0;
 };
 
+// A constant expression: constants, ref.null, ref.func, global.get of an imported immutable
+// global and (extended constant expressions) i32/i64 add, sub and mul, typed on a stack of their
+// own, which must hold exactly one value of type `expected` at the end. One instruction is kept
+// in `e`; more are appended to Module::const_code and `e` refers to them. The loop reads one
+// instruction per iteration (no recursion), so an expression is bounded by its section's size.
 bool Compiler::const_expr(ConstExpr& e, ValType expected) {
-  op_offset_ = pos_;
-  u8 byte0;
-  if (!byte(byte0)) return false;
-  auto op = static_cast<Opcode>(byte0);
-  ValType type;
+  const u32 first = static_cast<u32>(m_.const_code.size());
+  const_stack_.clear();
+  for (;;) {
+    op_offset_ = pos_;
+    u8 byte0;
+    if (!byte(byte0)) return false;
+    auto op = static_cast<Opcode>(byte0);
+    if (op == Opcode::End) break;
+    ConstExpr instr;
+    if (!const_instruction(op, instr)) return false;
+    if (!push(m_.const_code, instr)) return false;
+    if (const_stack_.size() > m_.const_depth)
+      m_.const_depth = static_cast<u32>(const_stack_.size());
+  }
+  const u32 length = static_cast<u32>(m_.const_code.size()) - first;
+  if (length == 0) return invalid("type mismatch: empty constant expression");
+  if (const_stack_.size() != 1 || const_stack_[0] != expected) return invalid("type mismatch");
+  if (length == 1) {
+    e = m_.const_code[first];
+    m_.const_code.shrink_to(first);
+  } else {
+    e = {ConstExpr::Op::Extended, expected, length, first};
+  }
+  return true;
+}
+
+// One instruction of a constant expression (its opcode read), typed on const_stack_.
+bool Compiler::const_instruction(Opcode op, ConstExpr& instr) {
   switch (op) {
     case Opcode::I32Const:
     case Opcode::I64Const:
     case Opcode::F32Const:
     case Opcode::F64Const:
     case Opcode::RefNull: {
+      ValType type;
       u64 bits;
       if (!constant_immediate(op, type, bits)) return false;
-      e = {const_expr_op(type), type, bits};
-      break;
+      instr = {const_expr_op(type), type, 1, bits};
+      return push(const_stack_, type);
     }
     case Opcode::RefFunc: {
       u32 f;
       if (!u32_(f)) return false;
       if (f >= m_.func_types.size()) return invalid("unknown function");
       m_.declared_funcs[f] = 1;
-      e = {ConstExpr::Op::RefFunc, ValType::FuncRef, f};
-      type = ValType::FuncRef;
-      break;
+      instr = {ConstExpr::Op::RefFunc, ValType::FuncRef, 1, f};
+      return push(const_stack_, ValType::FuncRef);
     }
     case Opcode::GlobalGet: {
       u32 g;
       if (!u32_(g)) return false;
       if (g >= m_.imported_globals) return invalid("unknown global");
       if (m_.globals[g].type.mutable_) return invalid("constant expression required");
-      type = m_.globals[g].type.type;
-      e = {ConstExpr::Op::GlobalGet, type, g};
-      break;
+      ValType type = m_.globals[g].type.type;
+      instr = {ConstExpr::Op::GlobalGet, type, 1, g};
+      return push(const_stack_, type);
     }
+    case Opcode::I32Add: return const_binary(ConstExpr::Op::I32Add, ValType::I32, instr);
+    case Opcode::I32Sub: return const_binary(ConstExpr::Op::I32Sub, ValType::I32, instr);
+    case Opcode::I32Mul: return const_binary(ConstExpr::Op::I32Mul, ValType::I32, instr);
+    case Opcode::I64Add: return const_binary(ConstExpr::Op::I64Add, ValType::I64, instr);
+    case Opcode::I64Sub: return const_binary(ConstExpr::Op::I64Sub, ValType::I64, instr);
+    case Opcode::I64Mul: return const_binary(ConstExpr::Op::I64Mul, ValType::I64, instr);
     case Opcode::PrefixSimd:
       return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
     default:
-      if (op == Opcode::End) return invalid("type mismatch: empty constant expression");
-      if (!is_opcode(byte0)) return fail(ErrorKind::Malformed, pos_ - 1, "illegal opcode");
+      if (!is_opcode(static_cast<u8>(op)))
+        return fail(ErrorKind::Malformed, pos_ - 1, "illegal opcode");
       return invalid("constant expression required");
   }
-  u8 end_byte;
-  if (!byte(end_byte)) return false;
-  auto end = static_cast<Opcode>(end_byte);
-  if (end != Opcode::End) {
-    op_offset_ = pos_ - 1;
-    // A second instruction: with the first one's result, one too many values or an operation.
-    if (end == Opcode::I32Const || end == Opcode::I64Const || end == Opcode::F32Const ||
-        end == Opcode::F64Const || end == Opcode::GlobalGet || end == Opcode::RefNull ||
-        end == Opcode::RefFunc || end == Opcode::I32Add || end == Opcode::Drop)
-      return invalid("type mismatch / constant expression required");
-    return invalid("constant expression required");
-  }
-  if (type != expected) return invalid("type mismatch");
+}
+
+// An arithmetic instruction of a constant expression: two operands of type `t`, one result.
+bool Compiler::const_binary(ConstExpr::Op kind, ValType t, ConstExpr& instr) {
+  usize n = const_stack_.size();
+  if (n < 2) return invalid("type mismatch: operand stack underflow");
+  if (const_stack_[n - 1] != t || const_stack_[n - 2] != t) return invalid("type mismatch");
+  const_stack_.pop_back();
+  instr = {kind, t, 1, 0};
   return true;
 }
 
@@ -1137,7 +1173,7 @@ bool Compiler::elem_segment() {
       if (!u32_(f)) return false;
       if (f >= m_.func_types.size()) return invalid("unknown function");
       m_.declared_funcs[f] = 1;
-      e = {ConstExpr::Op::RefFunc, ValType::FuncRef, f};
+      e = {ConstExpr::Op::RefFunc, ValType::FuncRef, 1, f};
     }
     if (!push(s.items, e)) return false;
   }
@@ -1463,8 +1499,10 @@ bool Compiler::instruction(Opcode op) {
     case Opcode::BrIf: return br_if();
     case Opcode::BrTable: return br_table();
     case Opcode::Return: return return_();
-    case Opcode::Call: return call();
-    case Opcode::CallIndirect: return call_indirect();
+    case Opcode::Call: return call(CallForm::Plain);
+    case Opcode::CallIndirect: return call_indirect(CallForm::Plain);
+    case Opcode::ReturnCall: return call(CallForm::Tail);
+    case Opcode::ReturnCallIndirect: return call_indirect(CallForm::Tail);
     case Opcode::Drop: return drop();
     case Opcode::Select: return select(false);
     case Opcode::SelectTyped: return select(true);
@@ -1770,14 +1808,14 @@ bool Compiler::push_params(const Ctrl& c) {
   return true;
 }
 
-bool Compiler::call() {
+bool Compiler::call(CallForm form) {
   u32 fi;
   if (!u32_(fi)) return false;
   if (fi >= m_.func_types.size()) return invalid("unknown function");
-  return emit_call(m_.func_type(fi), Op::Call, fi, 0, 0);
+  return emit_call(m_.func_type(fi), form == CallForm::Tail ? Op::ReturnCall : Op::Call, fi, 0, 0);
 }
 
-bool Compiler::call_indirect() {
+bool Compiler::call_indirect(CallForm form) {
   u32 ti, table;
   if (!u32_(ti)) return false;
   if (!u32_(table)) return false;
@@ -1787,7 +1825,8 @@ bool Compiler::call_indirect() {
     return invalid("type mismatch: call_indirect on externref table");
   Entry idx;
   if (!pop(ValType::I32, idx)) return false;
-  return emit_call(m_.types[ti], Op::CallIndirect, table, ti, idx.slot);
+  Op op = form == CallForm::Tail ? Op::ReturnCallIndirect : Op::CallIndirect;
+  return emit_call(m_.types[ti], op, table, ti, idx.slot);
 }
 
 // ---- parametric and variable instructions
@@ -1995,8 +2034,18 @@ bool Compiler::emit_branch_if(const Entry& cond, bool taken_if, u32& base, u32& 
   return ok;
 }
 
+// call, call_indirect, return_call, return_call_indirect (op).
 bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
-  // The arguments must sit in their own slots, contiguous: the callee's frame starts there.
+  // A tail call hands the callee's results to the caller's caller: they must be the caller's.
+  const bool tail = op == Op::ReturnCall || op == Op::ReturnCallIndirect;
+  if (tail) {
+    Span<const ValType> own = label_types(ctrls_[0]);
+    if (own.size() != ft.result_count) return invalid("type mismatch: tail call results");
+    for (u32 i = 0; i < own.size(); ++i)
+      if (own[i] != ft.results()[i]) return invalid("type mismatch: tail call results");
+  }
+  // The arguments must sit in their own slots, contiguous: the callee's frame starts there (a
+  // tail callee's at this frame's base, where the interpreter moves them).
   u32 np = ft.param_count;
   u32 avail = static_cast<u32>(stack_.size()) - ctrls_.back().height;
   if (live() && avail >= np && !materialize_top(np)) return false;
@@ -2005,10 +2054,27 @@ bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot
   u32 h = static_cast<u32>(stack_.size());
   u32 arg_base = own_slot(h);
   if (live()) {
-    bool ok = op == Op::Call
-                  ? emit_instr<Op::Call>(Word{a}, Word{arg_base})
-                  : emit_instr<Op::CallIndirect>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
+    bool ok = false;
+    switch (op) {
+      case Op::Call: ok = emit_instr<Op::Call>(Word{a}, Word{arg_base}); break;
+      case Op::CallIndirect:
+        ok = emit_instr<Op::CallIndirect>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
+        break;
+      case Op::ReturnCall: ok = emit_instr<Op::ReturnCall>(Word{a}, Word{arg_base}); break;
+      default:
+        ok = emit_instr<Op::ReturnCallIndirect>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
+        break;
+    }
+    // After a tail call, a return of the callee's results from where its arguments were: a host
+    // callee's results are left there, and so its call (completed at once or later) goes on
+    // with this return to the caller's caller, like a call's goes on with the next instruction.
+    // A wasm callee replaces this frame and never comes back to it.
+    if (ok && tail) ok = emit_return(ft.result_count, arg_base);
     if (!ok) return false;
+  }
+  if (tail) {
+    rest_unreachable();
+    return true;
   }
   for (u32 i = 0; i < ft.result_count; ++i)
     if (!push_own(ft.results()[i])) return false;
@@ -2534,7 +2600,7 @@ u64 Module::footprint() const {
               vector_cost(imports) + vector_cost(func_types) + vector_cost(tables) +
               vector_cost(memories) + vector_cost(globals) + vector_cost(exports) +
               vector_cost(elems) + vector_cost(datas) + vector_cost(functions) +
-              vector_cost(customs) + vector_cost(declared_funcs);
+              vector_cost(customs) + vector_cost(declared_funcs) + vector_cost(const_code);
   for (const FuncType& t : types) total += vector_cost(t.types);
   for (const ElemSegment& s : elems) total += vector_cost(s.items);
   for (const Function& f : functions) total += vector_cost(f.code) + vector_cost(f.code_map);

@@ -400,6 +400,17 @@ HANDLER(Return) {
   return RunStatus::Done;
 }
 
+// Slow path of a tail call: grows the value stack for the callee's frame at fp (the call stack
+// does not grow). Returns false when a limit is reached.
+[[gnu::noinline]] bool grow_for_tail_call(Execution* ex, u64*& fp, u64*& nfp, u64 slots) {
+  u64 fp_off = static_cast<u64>(fp - ex->stack_);
+  u64 nfp_off = static_cast<u64>(nfp - ex->stack_);
+  if (!ex->ensure_stack(fp_off, slots)) return false;
+  fp = ex->stack_ + fp_off;
+  nfp = ex->stack_ + nfp_off;
+  return true;
+}
+
 #if WARDEN_WASM_CHECKED
 #define CHECKED_CALL(f, nfp, self) check_arguments(ex, self, fp, f, nfp)
 #define CHECKED_ENTER(fr, f, nfp) \
@@ -408,10 +419,29 @@ HANDLER(Return) {
     ex->func_ = f;                \
     enter_frame(ex, f, nfp);      \
   } while (0)
+#define CHECKED_TAIL_ENTER(f) \
+  do {                        \
+    ex->func_ = f;            \
+    enter_frame(ex, f, fp);   \
+  } while (0)
 #else
 #define CHECKED_CALL(f, nfp, self) ((void)0)
 #define CHECKED_ENTER(fr, f, nfp) ((void)0)
+#define CHECKED_TAIL_ENTER(f) ((void)0)
 #endif
+
+// A call of host function `f` (fuel charged) with its arguments at `nfp`; `next` is where the
+// execution goes on when it completes.
+#define DO_HOST_CALL(f, nfp, next)                       \
+  do {                                                   \
+    u64 fpo = static_cast<u64>(fp - ex->stack_);         \
+    RunStatus s = call_host(ex, (f), (next), fp, (nfp)); \
+    if (s != RunStatus::Done) return s;                  \
+    fp = ex->stack_ + fpo;                               \
+    load_memory(ex, mem, msize);                         \
+    ip = (next);                                         \
+    DISPATCH();                                          \
+  } while (0)
 
 // Shared by call and call_indirect: `f` is the callee, `nfp` its frame, `next` the return ip.
 #define DO_CALL(f, nfp, next, self)                                                       \
@@ -441,13 +471,37 @@ HANDLER(Return) {
       ip = code->code.data();                                                             \
       DISPATCH();                                                                         \
     }                                                                                     \
-    u64 fpo = static_cast<u64>(fp - ex->stack_);                                          \
-    RunStatus s = call_host(ex, (f), (next), fp, (nfp));                                  \
-    if (s != RunStatus::Done) return s;                                                   \
-    fp = ex->stack_ + fpo;                                                                \
-    load_memory(ex, mem, msize);                                                          \
-    ip = (next);                                                                          \
-    DISPATCH();                                                                           \
+    DO_HOST_CALL(f, nfp, next);                                                           \
+  } while (0)
+
+// Shared by return_call and return_call_indirect: `f` is the callee, its arguments at `nfp` in
+// this frame. A wasm callee's frame replaces this one: its arguments move to this frame's base
+// (nfp is above it, so a forward copy), the call stack keeps the frame of this function's
+// caller, to which the callee returns, and the value stack needs only the callee's frame at fp.
+// So a loop of tail calls runs in constant stack. A host callee is called like a call's, its
+// results left at nfp; the instruction after this one is a Return of them (compile.cc,
+// emit_call), which continues the call when it completes at once and when it completes later
+// (HostPending: the execution resumes there).
+#define DO_TAIL_CALL(f, nfp, self)                                                     \
+  do {                                                                                 \
+    if (must_stop(ex)) return suspend(ex, self, fp);                                   \
+    CHECKED_CALL(f, nfp, self);                                                        \
+    --ex->fuel_;                                                                       \
+    const Function* code = (f)->code;                                                  \
+    if (code == nullptr) DO_HOST_CALL(f, nfp, self + kLength);                         \
+    if (__builtin_expect(fp + code->frame_slots > ex->stack_ + ex->stack_slots_, 0)) { \
+      if (!grow_for_tail_call(ex, fp, nfp, code->frame_slots)) TRAP(StackExhausted);   \
+    }                                                                                  \
+    u32 np = (f)->type->param_count;                                                   \
+    for (u32 k = 0; k < np; ++k) fp[k] = (nfp)[k];                                     \
+    for (u32 k = np; k < code->local_count; ++k) fp[k] = 0;                            \
+    CHECKED_TAIL_ENTER(f);                                                             \
+    if (ex->instance_ != (f)->instance) {                                              \
+      ex->instance_ = (f)->instance;                                                   \
+      load_memory(ex, mem, msize);                                                     \
+    }                                                                                  \
+    ip = code->code.data();                                                            \
+    DISPATCH();                                                                        \
   } while (0)
 
 HANDLER(Call) {
@@ -467,6 +521,25 @@ HANDLER(CallIndirect) {
   u64* nfp = FRAME_AT(4);
   const u64* self = ip;
   DO_CALL(f, nfp, self + kLength, self);
+}
+
+HANDLER(ReturnCall) {
+  FuncInst* f = ex->instance_->funcs[IMM(1)];
+  u64* nfp = FRAME_AT(2);
+  const u64* self = ip;
+  DO_TAIL_CALL(f, nfp, self);
+}
+
+HANDLER(ReturnCallIndirect) {
+  Table* t = ex->instance_->tables[IMM(1)];
+  u32 i = U32(3);
+  if (i >= t->elems.size()) TRAP(UndefinedElement);
+  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
+  if (f == nullptr) TRAP(UninitializedElement);
+  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
+  u64* nfp = FRAME_AT(4);
+  const u64* self = ip;
+  DO_TAIL_CALL(f, nfp, self);
 }
 
 // ---------------------------------------------------------------- variables, references

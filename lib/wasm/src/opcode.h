@@ -1,8 +1,8 @@
-// The WebAssembly 2.0 binary opcodes, by name: what a function body's bytes say (code.h has the
-// engine's internal operations, which the translator turns them into). Names follow the
-// specification's instructions (`i32.add` is I32Add); the numeric and memory instructions have
-// the names of the internal operations that implement them, which lets compile.cc check its
-// opcode-to-operation arithmetic name by name.
+// The WebAssembly binary opcodes (2.0, and 3.0's tail calls), by name: what a function body's
+// bytes say (code.h has the engine's internal operations, which the translator turns them into).
+// Names follow the specification's instructions (`i32.add` is I32Add); the numeric and memory
+// instructions have the names of the internal operations that implement them, which lets compile.cc
+// check its opcode-to-operation arithmetic name by name.
 #pragma once
 
 #include <support/types.h>
@@ -13,7 +13,7 @@ namespace wasm {
 #define WASM_CONTROL_OPCODES(X) \
   X(Unreachable, 0x00) X(Nop, 0x01) X(Block, 0x02) X(Loop, 0x03) X(If, 0x04) X(Else, 0x05) \
   X(End, 0x0b) X(Br, 0x0c) X(BrIf, 0x0d) X(BrTable, 0x0e) X(Return, 0x0f) X(Call, 0x10) \
-  X(CallIndirect, 0x11)
+  X(CallIndirect, 0x11) X(ReturnCall, 0x12) X(ReturnCallIndirect, 0x13)
 
 // Parametric and variable instructions, table.get and table.set.
 #define WASM_VARIABLE_OPCODES(X) \
@@ -91,7 +91,7 @@ enum class PrefixedOpcode : u32 {
 #undef WASM_OPCODE_ENUM
 };
 
-// Whether `byte` starts an instruction of WebAssembly 2.0 (0xfd, SIMD, included): a byte that
+// Whether `byte` starts an instruction the engine reads (0xfd, SIMD, included): a byte that
 // does not is malformed, one that does may still be invalid where it stands.
 constexpr bool is_opcode(u8 byte) {
   switch (static_cast<Opcode>(byte)) {

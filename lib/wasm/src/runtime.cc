@@ -11,21 +11,43 @@ template <typename T> void delete_all(Vector<T*>& v) {
   v.clear();
 }
 
-bool eval_const(const ConstExpr& e, const Instance& inst, u64* out) {
+// The value of a constant expression's instruction that pushes one (not an arithmetic one).
+u64 const_value(const ConstExpr& e, const Instance& inst) {
   switch (e.op) {
-    case ConstExpr::Op::I32:
-    case ConstExpr::Op::I64:
-    case ConstExpr::Op::F32:
-    case ConstExpr::Op::F64: *out = e.value; return true;
-    case ConstExpr::Op::RefNull: *out = 0; return true;
+    case ConstExpr::Op::RefNull: return 0;
     case ConstExpr::Op::RefFunc:
-      *out = reinterpret_cast<u64>(inst.funcs[static_cast<u32>(e.value)]);
-      return true;
-    case ConstExpr::Op::GlobalGet:
-      *out = inst.globals[static_cast<u32>(e.value)]->value;
-      return true;
+      return reinterpret_cast<u64>(inst.funcs[static_cast<u32>(e.value)]);
+    case ConstExpr::Op::GlobalGet: return inst.globals[static_cast<u32>(e.value)]->value;
+    default: return e.value;  // the constant's bits
   }
-  return false;
+}
+
+// The value of constant expression `e`; `stack` has room for Module::const_depth values (the
+// validator typed every instruction, so the arithmetic finds its two operands). i32 values are
+// kept zero-extended, as in a slot; the arithmetic wraps.
+u64 eval_const(const ConstExpr& e, const Instance& inst, u64* stack) {
+  if (e.op != ConstExpr::Op::Extended) return const_value(e, inst);
+  const ConstExpr* code = inst.module->const_code.data() + e.value;
+  u32 n = 0;
+  for (u32 i = 0; i < e.length; ++i) {
+    const ConstExpr& c = code[i];
+    if (c.op < ConstExpr::Op::I32Add || c.op > ConstExpr::Op::I64Mul) {
+      stack[n++] = const_value(c, inst);
+      continue;
+    }
+    u64 b = stack[--n];
+    u64& a = stack[n - 1];
+    auto a32 = static_cast<u32>(a), b32 = static_cast<u32>(b);
+    switch (c.op) {
+      case ConstExpr::Op::I32Add: a = static_cast<u32>(a32 + b32); break;
+      case ConstExpr::Op::I32Sub: a = static_cast<u32>(a32 - b32); break;
+      case ConstExpr::Op::I32Mul: a = static_cast<u32>(a32 * b32); break;
+      case ConstExpr::Op::I64Add: a += b; break;
+      case ConstExpr::Op::I64Sub: a -= b; break;
+      default: a *= b; break;  // I64Mul
+    }
+  }
+  return stack[0];
 }
 
 // The bytes a store charges for one more record kept through a pointer in one of its vectors
@@ -328,9 +350,12 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
     if (inst->memories.try_push(m.value()).is_error()) return nomem;
   }
   inst->memory = inst->memories.size() ? inst->memories[0] : nullptr;
+  // The operand stack of extended constant expressions (their depth is bounded by the module's
+  // size, which its compilation counted).
+  Vector<u64> const_stack;
+  if (const_stack.try_resize(module.const_depth).is_error()) return nomem;
   for (u32 i = module.imported_globals; i < module.globals.size(); ++i) {
-    u64 v;
-    eval_const(module.globals[i].init, *inst, &v);
+    u64 v = eval_const(module.globals[i].init, *inst, const_stack.data());
     auto g = create_global(module.globals[i].type, v);
     if (g.is_error() && g.error() == support::Error::OutOfRange)
       return InstantiateError{K::Limit, TrapKind::None, "globals over the memory limit"};
@@ -342,16 +367,15 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   for (u32 i = 0; i < module.elems.size(); ++i) {
     const ElemSegment& s = module.elems[i];
     if (inst->elems[i].try_resize(s.items.size()).is_error()) return nomem;
-    for (u32 k = 0; k < s.items.size(); ++k) eval_const(s.items[k], *inst, &inst->elems[i][k]);
+    for (u32 k = 0; k < s.items.size(); ++k)
+      inst->elems[i][k] = eval_const(s.items[k], *inst, const_stack.data());
   }
   if (inst->data_dropped.try_resize(module.datas.size()).is_error()) return nomem;
   // Active element segments (table.init then elem.drop), in order.
   for (u32 i = 0; i < module.elems.size(); ++i) {
     const ElemSegment& s = module.elems[i];
     if (s.mode == SegmentMode::Active) {
-      u64 off;
-      eval_const(s.offset, *inst, &off);
-      off = static_cast<u32>(off);
+      u64 off = static_cast<u32>(eval_const(s.offset, *inst, const_stack.data()));
       Table* t = inst->tables[s.table];
       u64 n = inst->elems[i].size();
       if (off + n > t->elems.size())
@@ -364,8 +388,7 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   for (u32 i = 0; i < module.datas.size(); ++i) {
     const DataSegment& s = module.datas[i];
     if (s.mode != SegmentMode::Active) continue;
-    u64 off;
-    eval_const(s.offset, *inst, &off);
+    u64 off = eval_const(s.offset, *inst, const_stack.data());
     Memory* m = inst->memories[s.memory];
     if (!m->type.address64) off = static_cast<u32>(off);
     if (off > m->size || s.size > m->size - off)

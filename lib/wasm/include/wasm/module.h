@@ -14,11 +14,22 @@ struct Name {
   u32 size = 0;
 };
 
+// A constant expression of one instruction, or (Op::Extended) of several: an extended constant
+// expression (WebAssembly 3.0: i32/i64 add, sub and mul between constants and global.get),
+// whose instructions are `length` entries of Module::const_code from index `value`, each of
+// one of the other kinds (the arithmetic ones only there), in postfix order.
 struct ConstExpr {
-  enum class Op : u8 { I32, I64, F32, F64, RefNull, RefFunc, GlobalGet };
+  // clang-format off
+  enum class Op : u8 {
+    I32, I64, F32, F64, RefNull, RefFunc, GlobalGet,  // one value
+    I32Add, I32Sub, I32Mul, I64Add, I64Sub, I64Mul,   // two values to one (in const_code only)
+    Extended,
+  };
+  // clang-format on
   Op op = Op::I32;
   ValType type = ValType::I32;
-  u64 value = 0;  // the constant's bits, the function index or the global index
+  u32 length = 1;  // instructions (Extended)
+  u64 value = 0;   // the constant's bits, the function or global index, the first instruction
 };
 
 struct Import {
@@ -118,7 +129,9 @@ class Module {
   Vector<Export> exports;
   Vector<ElemSegment> elems;
   Vector<DataSegment> datas;
-  Vector<Function> functions;  // defined functions only
+  Vector<Function> functions;    // defined functions only
+  Vector<ConstExpr> const_code;  // the instructions of extended constant expressions
+  u32 const_depth = 0;           // the deepest operand stack of any of them
   Vector<CustomSection> customs;
   Vector<u8> declared_funcs;  // 1 where a function index may be used by ref.func
   u32 imported_funcs = 0;
