@@ -96,6 +96,8 @@ struct Run {
 
 wabt::Features features() {
   wabt::Features f;  // wabt 1.0.32's defaults are WebAssembly 2.0 (with SIMD)
+  f.enable_tail_call();
+  f.enable_extended_const();
   return f;
 }
 
