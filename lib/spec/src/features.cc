@@ -118,7 +118,6 @@ bool limits(Reader& r, const char*& feature, bool memory) {
   u8 flags;
   u64 v;
   if (!r.byte(flags)) return false;
-  if (!memory && (flags & 0x04)) feature = kMemory64;  // table64 (memory64 for memories runs)
   if (memory && (flags & 0x08)) feature = kCustomPageSizes;
   if (!r.u32_leb(v)) return false;
   if ((flags & 0x01) && !r.u32_leb(v)) return false;

@@ -104,9 +104,19 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
   X(MemoryCopyMem, "--iii") X(MemoryCopyMem64, "--lll") X(MemoryCopyMem32From64, "--ili") \
   X(MemoryCopyMem64From32, "--lii") X(MemoryInitMem, "--iii") X(MemoryInitMem64, "--lii")
 
-// Every operation on a memory other than memory 0 with i32 addresses.
+// The table operations, call_indirect and return_call_indirect of a table with i64 indices
+// (table64): the same operands as the i32 ones with the index, size, delta and length slots of
+// type i64; a copy between an i32 and an i64 table takes its length as an i32, table.init its
+// segment offset and length.
+#define WASM_TABLE64_OPS(X) \
+  X(TableGet64, "S-lt") X(TableSet64, "-lst") X(TableSize64, "L-") X(TableGrow64, "L-slt") \
+  X(TableFill64, "-lslt") X(TableCopy64, "--lll") X(TableCopy32From64, "--ili") \
+  X(TableCopy64From32, "--lii") X(TableInit64, "--lii") X(CallIndirect64, "--l-") \
+  X(ReturnCallIndirect64, "--l-")
+
+// Every operation on a memory other than memory 0 with i32 addresses, and on i64 tables.
 #define WASM_MEMORY_INDEXED_OPS(X) \
-  WASM_MEMORY_MEM_OPS(X) WASM_MEMORY_MEM64_OPS(X) WASM_MEMORY_INDEX_OPS(X)
+  WASM_MEMORY_MEM_OPS(X) WASM_MEMORY_MEM64_OPS(X) WASM_MEMORY_INDEX_OPS(X) WASM_TABLE64_OPS(X)
 
 #define WASM_CONTROL_OPS(X) \
   X(Unreachable, "") X(Br, "-") X(BrIfNez, "i-") X(BrIfEqz, "i-") X(BrTable, "i-") \

@@ -537,8 +537,7 @@ class Compiler {
   bool table_type(TableType& t) {
     if (!ref_type(t.elem)) return false;
     u32 at = pos_;
-    bool address64;
-    if (!limits(t.limits, false, address64)) return false;
+    if (!limits(t.limits, true, t.address64)) return false;
     if (t.limits.has_max && t.limits.min > t.limits.max)
       return fail(ErrorKind::Invalid, at, "size minimum must not be greater than maximum");
     return true;
@@ -1143,7 +1142,8 @@ bool Compiler::elem_segment() {
     }
     op_offset_ = pos_;
     if (s.table >= m_.tables.size()) return invalid("unknown table");
-    if (!const_expr(s.offset, ValType::I32)) return false;
+    if (!const_expr(s.offset, m_.tables[s.table].address64 ? ValType::I64 : ValType::I32))
+      return false;
   } else {
     s.mode = explicit_table ? SegmentMode::Declarative : SegmentMode::Passive;
   }
@@ -1824,8 +1824,10 @@ bool Compiler::call_indirect(CallForm form) {
   if (m_.tables[table].elem != ValType::FuncRef)
     return invalid("type mismatch: call_indirect on externref table");
   Entry idx;
-  if (!pop(ValType::I32, idx)) return false;
-  Op op = form == CallForm::Tail ? Op::ReturnCallIndirect : Op::CallIndirect;
+  const bool t64 = m_.tables[table].address64;
+  if (!pop(t64 ? ValType::I64 : ValType::I32, idx)) return false;
+  Op op = form == CallForm::Tail ? (t64 ? Op::ReturnCallIndirect64 : Op::ReturnCallIndirect)
+                                 : (t64 ? Op::CallIndirect64 : Op::CallIndirect);
   return emit_call(m_.types[ti], op, table, ti, idx.slot);
 }
 
@@ -2037,7 +2039,8 @@ bool Compiler::emit_branch_if(const Entry& cond, bool taken_if, u32& base, u32& 
 // call, call_indirect, return_call, return_call_indirect (op).
 bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot) {
   // A tail call hands the callee's results to the caller's caller: they must be the caller's.
-  const bool tail = op == Op::ReturnCall || op == Op::ReturnCallIndirect;
+  const bool tail =
+      op == Op::ReturnCall || op == Op::ReturnCallIndirect || op == Op::ReturnCallIndirect64;
   if (tail) {
     Span<const ValType> own = label_types(ctrls_[0]);
     if (own.size() != ft.result_count) return invalid("type mismatch: tail call results");
@@ -2060,7 +2063,14 @@ bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot
       case Op::CallIndirect:
         ok = emit_instr<Op::CallIndirect>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
         break;
+      case Op::CallIndirect64:
+        ok = emit_instr<Op::CallIndirect64>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
+        break;
       case Op::ReturnCall: ok = emit_instr<Op::ReturnCall>(Word{a}, Word{arg_base}); break;
+      case Op::ReturnCallIndirect64:
+        ok =
+            emit_instr<Op::ReturnCallIndirect64>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
+        break;
       default:
         ok = emit_instr<Op::ReturnCallIndirect>(Word{a}, Word{b}, Src{index_slot}, Word{arg_base});
         break;
@@ -2154,13 +2164,17 @@ bool Compiler::trunc_sat(PrefixedOpcode op) { return numeric_operation(trunc_sat
 
 // ---- tables
 
+// A table with i64 indices (table64) has its own operations, the same operands with i64
+// index, size, delta and length slots.
 bool Compiler::table_get() {
   u32 t;
   if (!table_index(t)) return false;
   ValType elem = m_.tables[t].elem;
+  const bool t64 = m_.tables[t].address64;
   Entry i;
-  if (!pop(ValType::I32, i)) return false;
+  if (!pop(t64 ? ValType::I64 : ValType::I32, i)) return false;
   return result(elem, [&](Dst dst) {
+    if (t64) return emit_instr<Op::TableGet64>(dst, Word{t}, Src{i.slot}, TypeWord{elem});
     return emit_instr<Op::TableGet>(dst, Word{t}, Src{i.slot}, TypeWord{elem});
   });
 }
@@ -2169,9 +2183,12 @@ bool Compiler::table_set() {
   u32 t;
   if (!table_index(t)) return false;
   ValType elem = m_.tables[t].elem;
+  const bool t64 = m_.tables[t].address64;
   Entry v, i;
-  if (!pop(elem, v) || !pop(ValType::I32, i)) return false;
-  return !live() || emit_instr<Op::TableSet>(Word{t}, Src{i.slot}, Src{v.slot}, TypeWord{elem});
+  if (!pop(elem, v) || !pop(t64 ? ValType::I64 : ValType::I32, i)) return false;
+  if (!live()) return true;
+  if (t64) return emit_instr<Op::TableSet64>(Word{t}, Src{i.slot}, Src{v.slot}, TypeWord{elem});
+  return emit_instr<Op::TableSet>(Word{t}, Src{i.slot}, Src{v.slot}, TypeWord{elem});
 }
 
 bool Compiler::table_init() {
@@ -2180,7 +2197,11 @@ bool Compiler::table_init() {
   if (table >= m_.tables.size()) return invalid("unknown table");
   if (seg >= m_.elems.size()) return invalid("unknown elem segment");
   if (m_.elems[seg].type != m_.tables[table].elem) return invalid("type mismatch");
-  return range_op<Op::TableInit>(Word{table}, Word{seg});
+  if (!m_.tables[table].address64) return range_op<Op::TableInit>(Word{table}, Word{seg});
+  Entry d, s, n;
+  if (!pop(ValType::I32, n) || !pop(ValType::I32, s) || !pop(ValType::I64, d)) return false;
+  return !live() ||
+         emit_instr<Op::TableInit64>(Word{table}, Word{seg}, Src{d.slot}, Src{s.slot}, Src{n.slot});
 }
 
 bool Compiler::elem_drop() {
@@ -2195,35 +2216,61 @@ bool Compiler::table_copy() {
   if (!u32_(dt) || !u32_(st)) return false;
   if (dt >= m_.tables.size() || st >= m_.tables.size()) return invalid("unknown table");
   if (m_.tables[dt].elem != m_.tables[st].elem) return invalid("type mismatch");
-  return range_op<Op::TableCopy>(Word{dt}, Word{st});
+  const bool d64 = m_.tables[dt].address64, s64 = m_.tables[st].address64;
+  if (!d64 && !s64) return range_op<Op::TableCopy>(Word{dt}, Word{st});
+  // The length is of the smaller index type.
+  Entry d, s, n;
+  if (!pop(d64 && s64 ? ValType::I64 : ValType::I32, n) ||
+      !pop(s64 ? ValType::I64 : ValType::I32, s) || !pop(d64 ? ValType::I64 : ValType::I32, d))
+    return false;
+  if (!live()) return true;
+  Word dw{dt}, sw{st};
+  Src ds{d.slot}, ss{s.slot}, ns{n.slot};
+  if (d64 && s64) return emit_instr<Op::TableCopy64>(dw, sw, ds, ss, ns);
+  if (d64) return emit_instr<Op::TableCopy64From32>(dw, sw, ds, ss, ns);
+  return emit_instr<Op::TableCopy32From64>(dw, sw, ds, ss, ns);
 }
 
 bool Compiler::table_grow() {
   u32 t;
   if (!table_index(t)) return false;
   ValType elem = m_.tables[t].elem;
+  const bool t64 = m_.tables[t].address64;
+  const ValType it = t64 ? ValType::I64 : ValType::I32;
   Entry n, v;
-  if (!pop(ValType::I32, n) || !pop(elem, v)) return false;
-  if (!push_own(ValType::I32)) return false;
-  return !live() || emit_instr<Op::TableGrow>(Dst{stack_.back().slot}, Word{t}, Src{v.slot},
-                                              Src{n.slot}, TypeWord{elem});
+  if (!pop(it, n) || !pop(elem, v)) return false;
+  if (!push_own(it)) return false;
+  if (!live()) return true;
+  if (t64)
+    return emit_instr<Op::TableGrow64>(Dst{stack_.back().slot}, Word{t}, Src{v.slot}, Src{n.slot},
+                                       TypeWord{elem});
+  return emit_instr<Op::TableGrow>(Dst{stack_.back().slot}, Word{t}, Src{v.slot}, Src{n.slot},
+                                   TypeWord{elem});
 }
 
 bool Compiler::table_size() {
   u32 t;
   if (!table_index(t)) return false;
-  if (!push_own(ValType::I32)) return false;
-  return !live() || emit_instr<Op::TableSize>(Dst{stack_.back().slot}, Word{t});
+  const bool t64 = m_.tables[t].address64;
+  if (!push_own(t64 ? ValType::I64 : ValType::I32)) return false;
+  if (!live()) return true;
+  if (t64) return emit_instr<Op::TableSize64>(Dst{stack_.back().slot}, Word{t});
+  return emit_instr<Op::TableSize>(Dst{stack_.back().slot}, Word{t});
 }
 
 bool Compiler::table_fill() {
   u32 t;
   if (!table_index(t)) return false;
   ValType elem = m_.tables[t].elem;
+  const bool t64 = m_.tables[t].address64;
+  const ValType it = t64 ? ValType::I64 : ValType::I32;
   Entry n, v, i;
-  if (!pop(ValType::I32, n) || !pop(elem, v) || !pop(ValType::I32, i)) return false;
-  return !live() ||
-         emit_instr<Op::TableFill>(Word{t}, Src{i.slot}, Src{v.slot}, Src{n.slot}, TypeWord{elem});
+  if (!pop(it, n) || !pop(elem, v) || !pop(it, i)) return false;
+  if (!live()) return true;
+  if (t64)
+    return emit_instr<Op::TableFill64>(Word{t}, Src{i.slot}, Src{v.slot}, Src{n.slot},
+                                       TypeWord{elem});
+  return emit_instr<Op::TableFill>(Word{t}, Src{i.slot}, Src{v.slot}, Src{n.slot}, TypeWord{elem});
 }
 
 // ---- memory

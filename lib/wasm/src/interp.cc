@@ -522,6 +522,17 @@ HANDLER(CallIndirect) {
   const u64* self = ip;
   DO_CALL(f, nfp, self + kLength, self);
 }
+HANDLER(CallIndirect64) {
+  Table* t = ex->instance_->tables[IMM(1)];
+  u64 i = U64(3);
+  if (i >= t->elems.size()) TRAP(UndefinedElement);
+  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
+  if (f == nullptr) TRAP(UninitializedElement);
+  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
+  u64* nfp = FRAME_AT(4);
+  const u64* self = ip;
+  DO_CALL(f, nfp, self + kLength, self);
+}
 
 HANDLER(ReturnCall) {
   FuncInst* f = ex->instance_->funcs[IMM(1)];
@@ -533,6 +544,17 @@ HANDLER(ReturnCall) {
 HANDLER(ReturnCallIndirect) {
   Table* t = ex->instance_->tables[IMM(1)];
   u32 i = U32(3);
+  if (i >= t->elems.size()) TRAP(UndefinedElement);
+  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
+  if (f == nullptr) TRAP(UninitializedElement);
+  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
+  u64* nfp = FRAME_AT(4);
+  const u64* self = ip;
+  DO_TAIL_CALL(f, nfp, self);
+}
+HANDLER(ReturnCallIndirect64) {
+  Table* t = ex->instance_->tables[IMM(1)];
+  u64 i = U64(3);
   if (i >= t->elems.size()) TRAP(UndefinedElement);
   FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
   if (f == nullptr) TRAP(UninitializedElement);
@@ -844,6 +866,21 @@ HANDLER(DataDrop) {
 
 // ---------------------------------------------------------------- tables
 
+// The handlers of i32 tables and of i64 tables (table64) share their bodies: INDEX reads an index,
+// size or length slot of the table's type, SET_RESULT writes one. For i64 tables the bounds are
+// checked without a sum that could wrap.
+#define TABLE_GET(INDEX)                            \
+  Table* t = ex->instance_->tables[IMM(2)];         \
+  u64 i = INDEX(3);                                 \
+  if (i >= t->elems.size()) TRAP(TableOutOfBounds); \
+  SET64(1, t->elems[i]);                            \
+  NEXT_INSTRUCTION()
+#define TABLE_SET(INDEX)                            \
+  Table* t = ex->instance_->tables[IMM(1)];         \
+  u64 i = INDEX(2);                                 \
+  if (i >= t->elems.size()) TRAP(TableOutOfBounds); \
+  t->elems[i] = U64(3);                             \
+  NEXT_INSTRUCTION()
 HANDLER(TableGet) {
   Table* t = ex->instance_->tables[IMM(2)];
   u32 i = U32(3);
@@ -851,6 +888,7 @@ HANDLER(TableGet) {
   SET64(1, t->elems[i]);
   NEXT_INSTRUCTION();
 }
+HANDLER(TableGet64) { TABLE_GET(U64); }
 HANDLER(TableSet) {
   Table* t = ex->instance_->tables[IMM(1)];
   u32 i = U32(2);
@@ -858,42 +896,62 @@ HANDLER(TableSet) {
   t->elems[i] = U64(3);
   NEXT_INSTRUCTION();
 }
+HANDLER(TableSet64) { TABLE_SET(U64); }
 HANDLER(TableSize) {
   SET32(1, ex->instance_->tables[IMM(2)]->elems.size());
+  NEXT_INSTRUCTION();
+}
+HANDLER(TableSize64) {
+  SET64(1, ex->instance_->tables[IMM(2)]->elems.size());
   NEXT_INSTRUCTION();
 }
 // The new elements are allocated (zeroed) in the first step, which is bounded by the table size
 // limit like memory.grow's commit; filling them with a non-null value goes in chunks. The table's
 // size is the new one from the first step, but nothing can look at it before the instruction ends.
-HANDLER(TableGrow) {
-  Table* t = ex->instance_->tables[IMM(2)];
-  u64 v = U64(3), n = U32(4);
-  u64 done = bulk_progress(ex, ip), old;
-  if (done == 0) {
-    i64 r = ex->store_.grow_table(t, n, 0);
-    if (r < 0) {
-      SET32(1, static_cast<u32>(r));
-      NEXT_INSTRUCTION();
-    }
-    old = static_cast<u64>(r);
-    if (v == 0) {
-      ex->fuel_ -= bulk_cost(n);
-      done = n;
-    }
-  } else {
-    old = t->elems.size() - n;
-  }
-  while (done < n) {
-    u64 k = chunk_of(n - done, kTableChunk);
-    u64* e = t->elems.data() + old + done;
-    for (u64 j = 0; j < k; ++j) e[j] = v;
-    done += k;
-    ex->fuel_ -= bulk_cost(k);
-    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);
-  }
-  SET32(1, static_cast<u32>(old));
-  NEXT_INSTRUCTION();
-}
+#define TABLE_GROW(INDEX, SET_RESULT)                                  \
+  Table* t = ex->instance_->tables[IMM(2)];                            \
+  u64 v = U64(3), n = INDEX(4);                                        \
+  u64 done = bulk_progress(ex, ip), old;                               \
+  if (done == 0) {                                                     \
+    i64 r = ex->store_.grow_table(t, n, 0);                            \
+    if (r < 0) {                                                       \
+      SET_RESULT(1, r);                                                \
+      NEXT_INSTRUCTION();                                              \
+    }                                                                  \
+    old = static_cast<u64>(r);                                         \
+    if (v == 0) {                                                      \
+      ex->fuel_ -= bulk_cost(n);                                       \
+      done = n;                                                        \
+    }                                                                  \
+  } else {                                                             \
+    old = t->elems.size() - n;                                         \
+  }                                                                    \
+  while (done < n) {                                                   \
+    u64 k = chunk_of(n - done, kTableChunk);                           \
+    u64* e = t->elems.data() + old + done;                             \
+    for (u64 j = 0; j < k; ++j) e[j] = v;                              \
+    done += k;                                                         \
+    ex->fuel_ -= bulk_cost(k);                                         \
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done); \
+  }                                                                    \
+  SET_RESULT(1, old);                                                  \
+  NEXT_INSTRUCTION()
+HANDLER(TableGrow) { TABLE_GROW(U32, SET32); }
+HANDLER(TableGrow64) { TABLE_GROW(U64, SET64); }
+#define TABLE_FILL(INDEX)                                              \
+  Table* t = ex->instance_->tables[IMM(1)];                            \
+  u64 i = INDEX(2), n = INDEX(4);                                      \
+  u64 v = U64(3);                                                      \
+  if (!range_ok(i, n, t->elems.size())) TRAP(TableOutOfBounds);        \
+  for (u64 done = bulk_progress(ex, ip); done < n;) {                  \
+    u64 k = chunk_of(n - done, kTableChunk);                           \
+    u64* e = t->elems.data() + i + done;                               \
+    for (u64 j = 0; j < k; ++j) e[j] = v;                              \
+    done += k;                                                         \
+    ex->fuel_ -= bulk_cost(k);                                         \
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done); \
+  }                                                                    \
+  NEXT_INSTRUCTION()
 HANDLER(TableFill) {
   Table* t = ex->instance_->tables[IMM(1)];
   u64 i = U32(2), n = U32(4);
@@ -909,6 +967,15 @@ HANDLER(TableFill) {
   }
   NEXT_INSTRUCTION();
 }
+HANDLER(TableFill64) { TABLE_FILL(U64); }
+#define TABLE_COPY(D, S, N)                                                   \
+  Table* dt = ex->instance_->tables[IMM(1)];                                  \
+  Table* st = ex->instance_->tables[IMM(2)];                                  \
+  u64 d = (D), s = (S), n = (N);                                              \
+  if (!range_ok(d, n, dt->elems.size()) || !range_ok(s, n, st->elems.size())) \
+    TRAP(TableOutOfBounds);                                                   \
+  BULK_COPY(u64, dt->elems.data() + d, st->elems.data() + s, n, kTableChunk); \
+  NEXT_INSTRUCTION()
 HANDLER(TableCopy) {
   Table* dt = ex->instance_->tables[IMM(1)];
   Table* st = ex->instance_->tables[IMM(2)];
@@ -917,6 +984,22 @@ HANDLER(TableCopy) {
   BULK_COPY(u64, dt->elems.data() + d, st->elems.data() + s, n, kTableChunk);
   NEXT_INSTRUCTION();
 }
+HANDLER(TableCopy64) { TABLE_COPY(U64(3), U64(4), U64(5)); }
+HANDLER(TableCopy32From64) { TABLE_COPY(U32(3), U64(4), U32(5)); }
+HANDLER(TableCopy64From32) { TABLE_COPY(U64(3), U32(4), U32(5)); }
+#define TABLE_INIT(D)                                                                     \
+  Table* t = ex->instance_->tables[IMM(1)];                                               \
+  const Vector<u64>& seg = ex->instance_->elems[IMM(2)];                                  \
+  u64 d = (D), s = U32(4), n = U32(5);                                                    \
+  if (s + n > seg.size() || !range_ok(d, n, t->elems.size())) TRAP(TableOutOfBounds);     \
+  for (u64 done = bulk_progress(ex, ip); done < n;) {                                     \
+    u64 k = chunk_of(n - done, kTableChunk);                                              \
+    __builtin_memcpy(t->elems.data() + d + done, seg.data() + s + done, k * sizeof(u64)); \
+    done += k;                                                                            \
+    ex->fuel_ -= bulk_cost(k);                                                            \
+    if (done < n && must_stop(ex)) return bulk_stop(ex, ip, fp, done);                    \
+  }                                                                                       \
+  NEXT_INSTRUCTION()
 HANDLER(TableInit) {
   Table* t = ex->instance_->tables[IMM(1)];
   const Vector<u64>& seg = ex->instance_->elems[IMM(2)];
@@ -931,6 +1014,7 @@ HANDLER(TableInit) {
   }
   NEXT_INSTRUCTION();
 }
+HANDLER(TableInit64) { TABLE_INIT(U64(3)); }
 HANDLER(ElemDrop) {
   ex->instance_->elems[IMM(1)].clear();
   NEXT_INSTRUCTION();

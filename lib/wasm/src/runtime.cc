@@ -181,7 +181,7 @@ Result<Table*> Store::create_table(TableType type, u64 init) {
   Table* t = new (std::nothrow) Table();
   if (t == nullptr) return support::Error::NoMemory;
   t->type = type;
-  t->max = type.limits.has_max ? type.limits.max : 0xffffffffu;
+  t->max = type.limits.has_max ? type.limits.max : (type.address64 ? ~u64{0} : 0xffffffffu);
   t->charged = elems;
   if (t->elems.try_reserve(type.limits.min).is_error() || tables_.try_push(t).is_error()) {
     delete t;
@@ -224,8 +224,10 @@ i64 Store::grow_memory(Memory* m, u64 delta) {
 
 i64 Store::grow_table(Table* t, u64 delta, u64 init) {
   u64 old = t->elems.size();
+  // An i64 delta can be anything: compare before adding (old <= kMaxTableSize).
+  if (delta > kMaxTableSize - old) return -1;
   u64 size = old + delta;
-  if (size > t->max || size > kMaxTableSize) return -1;
+  if (size > t->max) return -1;
   if (size > t->elems.capacity()) {
     // Doubling keeps a loop of small grows linear; at the limit, exactly what is asked.
     u64 limit = t->max < kMaxTableSize ? t->max : kMaxTableSize;
@@ -294,7 +296,7 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
       }
       case ExternKind::Table: {
         Table* t = static_cast<Table*>(ex.ptr);
-        if (t->type.elem != im.table.elem ||
+        if (t->type.elem != im.table.elem || t->type.address64 != im.table.address64 ||
             !limits_match(t->elems.size(), t->type.limits.has_max, t->max, im.table.limits))
           return InstantiateError{K::Unlinkable, TrapKind::None, "incompatible import type"};
         if (inst->tables.try_push(t).is_error()) return nomem;
@@ -375,10 +377,11 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   for (u32 i = 0; i < module.elems.size(); ++i) {
     const ElemSegment& s = module.elems[i];
     if (s.mode == SegmentMode::Active) {
-      u64 off = static_cast<u32>(eval_const(s.offset, *inst, const_stack.data()));
+      u64 off = eval_const(s.offset, *inst, const_stack.data());
       Table* t = inst->tables[s.table];
+      if (!t->type.address64) off = static_cast<u32>(off);
       u64 n = inst->elems[i].size();
-      if (off + n > t->elems.size())
+      if (off > t->elems.size() || n > t->elems.size() - off)
         return InstantiateError{K::Trap, TrapKind::TableOutOfBounds, "out of bounds table access"};
       for (u64 k = 0; k < n; ++k) t->elems[off + k] = inst->elems[i][k];
     }

@@ -53,6 +53,7 @@ struct Limits {
 struct TableType {
   ValType elem = ValType::FuncRef;
   Limits limits;
+  bool address64 = false;  // table64 (memory64 proposal): indices, sizes and lengths are i64
 };
 
 struct MemoryType {
