@@ -348,8 +348,12 @@ const char* unsupported_text_feature(StringView source, const wat::ParseError& e
   }
   const bool limits_form = head == "memory" || head == "table";
   // 3.0 reads limits and offsets as 64-bit numbers (memory64 and table64).
-  if (error.code == wat::ErrorCode::BadInteger && (limits_form || word.starts_with("offset=")))
+  const bool number = !word.empty() && word[0] >= '0' && word[0] <= '9';
+  if (error.code == wat::ErrorCode::BadInteger &&
+      ((limits_form && number) || word.starts_with("offset=")))
     return kMemory64;
+  // A table of typed references (`(table $t (ref null $t) ...)`) where limits were expected.
+  if (head == "table" && word == "ref") return kFunctionReferences;
   if (limits_form && word == "i64") return kMemory64;
   // A table with an initializer expression came with typed function references.
   if (head == "table" && error.code == wat::ErrorCode::UnexpectedToken) return kFunctionReferences;

@@ -762,6 +762,17 @@ ParseResult<void> Encoder::table_field() {
     return {};
   }
   Token t = TRY(peek());
+  // `i64? reftype (elem ...)`: a table of exactly its elements; i64 (table64) makes its limits
+  // and the segment's offset 64-bit.
+  bool is64 = false;
+  if (t.is_keyword("i64")) {
+    Token u = TRY(peek(1));
+    if (u.is_keyword("funcref") || u.is_keyword("externref")) {
+      TRY(next());
+      is64 = true;
+      t = u;
+    }
+  }
   if (t.is_keyword("funcref") || t.is_keyword("externref")) {
     u8 type = TRY(reftype());
     TRY(expect(TokenKind::LParen));
@@ -775,9 +786,13 @@ ParseResult<void> Encoder::table_field() {
     TRY(expect(TokenKind::RParen));
     TRY(expect(TokenKind::RParen));
     Bytes& tb = tables_.body;
-    if (!put(tb, type) || !put(tb, 1) || !put_u32(tb, count) || !put_u32(tb, count)) return oom();
+    if (!put(tb, type) || !put(tb, is64 ? 5 : 1) || !put_u32(tb, count) || !put_u32(tb, count))
+      return oom();
     ++tables_.count;
-    TRY(write_elem(ElemMode::Active, self, type, count, all_funcs, indices, exprs, nullptr));
+    Bytes zero64;  // i64.const 0
+    if (is64 && (!put(zero64, 0x42) || !put(zero64, 0x00) || !put(zero64, 0x0b))) return oom();
+    TRY(write_elem(ElemMode::Active, self, type, count, all_funcs, indices, exprs,
+                   is64 ? &zero64 : nullptr));
     return {};
   }
   TRY(table_type(tables_.body));
