@@ -71,7 +71,7 @@ struct FuncInst {
 struct Memory {
   u8* base = nullptr;
   u64 size = 0;            // bytes
-  u64 max_pages = 0;       // the type's maximum (or 65536)
+  u64 max_pages = 0;       // the type's maximum (or 65536; 2^48 with i64 addresses)
   u64 reserved_pages = 0;  // what the base was reserved for (embedder limit)
   MemoryType type;
 };
