@@ -78,8 +78,15 @@ bool parse_arg(const std::string& text, ValType type, u64& out) {
   return end != nullptr && *end == '\0' && !s.empty();
 }
 
-void print_value(ValType t, u64 bits) {
+// The value of type `t` in the result slots at `slots` (a v128 takes two).
+void print_value(ValType t, const u64* slots) {
+  u64 bits = slots[0];
   switch (t) {
+    case ValType::V128:
+      printf("(v128.const i32x4 0x%08x 0x%08x 0x%08x 0x%08x)\n", static_cast<u32>(bits),
+             static_cast<u32>(bits >> 32), static_cast<u32>(slots[1]),
+             static_cast<u32>(slots[1] >> 32));
+      break;
     case ValType::I32: printf("(i32.const %" PRId32 ")\n", static_cast<i32>(bits)); break;
     case ValType::I64: printf("(i64.const %" PRId64 ")\n", static_cast<i64>(bits)); break;
     case ValType::F32: {
@@ -104,9 +111,15 @@ void print_value(ValType t, u64 bits) {
 }
 
 // wabt's `wasm-interp --run-all-exports` notation, for differential testing.
-std::string interp_value(ValType t, u64 bits) {
+std::string interp_value(ValType t, const u64* slots) {
   char buf[400];
+  u64 bits = slots[0];
   switch (t) {
+    case ValType::V128:
+      snprintf(buf, sizeof buf, "v128 i32x4:0x%08x 0x%08x 0x%08x 0x%08x", static_cast<u32>(bits),
+               static_cast<u32>(bits >> 32), static_cast<u32>(slots[1]),
+               static_cast<u32>(slots[1] >> 32));
+      break;
     case ValType::I32: snprintf(buf, sizeof buf, "i32:%u", static_cast<u32>(bits)); break;
     case ValType::I64: snprintf(buf, sizeof buf, "i64:%" PRIu64, bits); break;
     case ValType::F32: {
@@ -141,12 +154,14 @@ int run_all_exports(Store& store, Instance* instance) {
     do s = ex.run(1000000000);
     while (s == RunStatus::OutOfFuel);
     std::string line = name + "(";
+    const u64 zero[2] = {0, 0};
     for (u32 i = 0; i < args.size(); ++i)
-      line += (i ? ", " : "") + interp_value(f->type->params()[i], 0);
+      line += (i ? ", " : "") + interp_value(f->type->params()[i], zero);
     line += ") =>";
     if (s == RunStatus::Done) {
-      for (u32 i = 0; i < f->type->result_count; ++i)
-        line += (i ? ", " : " ") + interp_value(f->type->results()[i], ex.results()[i]);
+      for (u32 i = 0, slot = 0; i < f->type->result_count;
+           slot += slot_count(f->type->results()[i++]))
+        line += (i ? ", " : " ") + interp_value(f->type->results()[i], &ex.results()[slot]);
     } else {
       line += std::string(" error: ") +
               (s == RunStatus::Trap ? trap_message(ex.trap()) : run_status_name(s));
@@ -475,8 +490,9 @@ int main(int argc, char** argv) {
       RunOutcome o = run_to_end(file, ex, fuel, limited, &wasi, kTrap);
       status = o.code;
       if (o.status == RunStatus::Done)
-        for (u32 i = 0; i < f->type->result_count; ++i)
-          print_value(f->type->results()[i], ex.results()[i]);
+        for (u32 i = 0, slot = 0; i < f->type->result_count;
+             slot += slot_count(f->type->results()[i++]))
+          print_value(f->type->results()[i], &ex.results()[slot]);
     }
   }
   delete module;

@@ -1,5 +1,5 @@
-// Detecting what a module needs that the engine (WebAssembly 2.0, tail calls and extended
-// constants; no SIMD yet) does not have.
+// Detecting what a module needs that the engine (WebAssembly 2.0, tail calls, extended
+// constants, SIMD's v128 type and the SIMD instructions done so far) does not have.
 //
 // The binary scan reads only the sections whose encodings changed in 3.0 (types, imports,
 // tables, memories, globals, tags) and skips the others by their size; inside code, the
@@ -90,9 +90,9 @@ bool value_type(Reader& r, const char*& feature) {
     case 0x7e:
     case 0x7d:
     case 0x7c:
+    case 0x7b:  // v128
     case 0x70:
     case 0x6f: return true;
-    case 0x7b: feature = kSimd; return true;
     case 0x64:
     case 0x63: {
       i64 heap;
@@ -158,7 +158,11 @@ bool const_expr(Reader& r, const char*& feature) {
       case 0x7c:
       case 0x7d:
       case 0x7e: break;
-      case 0xfd: feature = kSimd; return true;
+      case 0xfd: {  // v128.const (another SIMD instruction is not constant: the decoder says so)
+        u64 sub;
+        if (!r.u32_leb(sub) || sub != 0x0c || !r.skip(16)) return false;
+        break;
+      }
       case 0xfb: feature = kGc; return true;
       default: return false;
     }

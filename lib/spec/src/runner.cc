@@ -73,7 +73,6 @@ bool trap_matches(TrapKind got, StringView text) {
 // The feature an argument needs, or nullptr.
 const char* value_feature(const wat::Value& v) {
   switch (v.type) {
-    case wat::ValueType::V128: return "simd";
     case wat::ValueType::HostRef:
     case wat::ValueType::OtherRef: return "gc";
     case wat::ValueType::FuncRef: return v.is_null ? nullptr : "function-references";
@@ -83,7 +82,6 @@ const char* value_feature(const wat::Value& v) {
 
 const char* expected_feature(const wat::Expected& e) {
   switch (e.kind) {
-    case wat::ExpectKind::V128Lanes: return "simd";
     case wat::ExpectKind::AnyNull:
     case wat::ExpectKind::AnyRefOf: return "gc";
     case wat::ExpectKind::Either:
@@ -100,18 +98,69 @@ bool type_is(ValType got, wat::ValueType want) {
     case wat::ValueType::I64: return got == ValType::I64;
     case wat::ValueType::F32: return got == ValType::F32;
     case wat::ValueType::F64: return got == ValType::F64;
+    case wat::ValueType::V128: return got == ValType::V128;
     case wat::ValueType::FuncRef: return got == ValType::FuncRef;
     case wat::ValueType::ExternRef: return got == ValType::ExternRef;
     default: return false;
   }
 }
 
-// Whether the result `bits` of type `type` matches `e` (features were excluded before).
-bool matches(const wat::Expected& e, ValType type, u64 bits) {
+// Whether an f32 (`wide` false) or f64 NaN's bits match the pattern.
+bool nan_matches(wat::NanPattern pattern, bool wide, u64 bits) {
+  if (!wide) {
+    u32 b = static_cast<u32>(bits);
+    return pattern == wat::NanPattern::Canonical ? (b & 0x7fffffffu) == 0x7fc00000u
+                                                 : (b & 0x7fc00000u) == 0x7fc00000u;
+  }
+  return pattern == wat::NanPattern::Canonical
+             ? (bits & 0x7fffffffffffffffull) == 0x7ff8000000000000ull
+             : (bits & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+}
+
+// A v128 lane by lane in the expected shape: NaN patterns per float lane, the rest bit for bit.
+bool lanes_match(const wat::Expected& e, const u8 (&got)[16]) {
+  u32 width = 4;
+  switch (e.shape) {
+    case wat::LaneShape::I8x16: width = 1; break;
+    case wat::LaneShape::I16x8: width = 2; break;
+    case wat::LaneShape::I32x4:
+    case wat::LaneShape::F32x4: width = 4; break;
+    case wat::LaneShape::I64x2:
+    case wat::LaneShape::F64x2: width = 8; break;
+  }
+  bool floats = e.shape == wat::LaneShape::F32x4 || e.shape == wat::LaneShape::F64x2;
+  for (u32 lane = 0; lane < 16 / width; ++lane) {
+    u64 have = 0, want = 0;
+    for (u32 k = 0; k < width; ++k) {
+      have |= static_cast<u64>(got[lane * width + k]) << (8 * k);
+      want |= static_cast<u64>(e.value.v128[lane * width + k]) << (8 * k);
+    }
+    if (floats && lane < 4 && e.lane_nan[lane] != wat::NanPattern::None) {
+      if (!nan_matches(e.lane_nan[lane], width == 8, have)) return false;
+    } else if (have != want) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether the result `bits` (and a v128's high half `hi`) of type `type` matches `e` (features
+// were excluded before).
+bool matches(const wat::Expected& e, ValType type, u64 bits, u64 hi = 0) {
+  u8 v128[16];
+  for (u32 k = 0; k < 8; ++k) {
+    v128[k] = static_cast<u8>(bits >> (8 * k));
+    v128[8 + k] = static_cast<u8>(hi >> (8 * k));
+  }
   switch (e.kind) {
+    case wat::ExpectKind::V128Lanes: return type == ValType::V128 && lanes_match(e, v128);
     case wat::ExpectKind::Exact:
       if (!type_is(type, e.value.type)) return false;
       switch (e.value.type) {
+        case wat::ValueType::V128:
+          for (u32 k = 0; k < 16; ++k)
+            if (v128[k] != e.value.v128[k]) return false;
+          return true;
         case wat::ValueType::I32:
         case wat::ValueType::F32: return static_cast<u32>(bits) == static_cast<u32>(e.value.bits);
         case wat::ValueType::I64:
@@ -123,19 +172,12 @@ bool matches(const wat::Expected& e, ValType type, u64 bits) {
       }
     case wat::ExpectKind::Nan:
       if (!type_is(type, e.value.type)) return false;
-      if (e.value.type == wat::ValueType::F32) {
-        u32 b = static_cast<u32>(bits);
-        return e.nan == wat::NanPattern::Canonical ? (b & 0x7fffffffu) == 0x7fc00000u
-                                                   : (b & 0x7fc00000u) == 0x7fc00000u;
-      }
-      return e.nan == wat::NanPattern::Canonical
-                 ? (bits & 0x7fffffffffffffffull) == 0x7ff8000000000000ull
-                 : (bits & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+      return nan_matches(e.nan, e.value.type != wat::ValueType::F32, bits);
     case wat::ExpectKind::AnyFuncRef: return type == ValType::FuncRef && bits != 0;
     case wat::ExpectKind::AnyExternRef: return type == ValType::ExternRef && bits != 0;
     case wat::ExpectKind::Either:
       for (const wat::Expected& a : e.alternatives)
-        if (matches(a, type, bits)) return true;
+        if (matches(a, type, bits, hi)) return true;
       return false;
     default: return false;
   }
@@ -148,6 +190,11 @@ struct ExpectedText {
 void format_value(support::FormatSink& sink, const ExpectedText& t) {
   const wat::Expected& e = t.e;
   switch (e.kind) {
+    case wat::ExpectKind::V128Lanes:
+      support::format(sink, "v128 lanes");
+      for (u32 k = 16; k-- > 0;)
+        support::format(sink, "{}{:02x}", k == 15 ? " 0x" : "", e.value.v128[k]);
+      return;
     case wat::ExpectKind::Exact:
       if (e.value.is_null)
         support::format(sink, "null");
@@ -583,8 +630,8 @@ Execution* ScriptRunner::command_action(const wat::Command& c) {
     }
     if (c.expected.size() != 1)
       fail(c, "result count");
-    else if (!matches(c.expected[0], g->type.type, g->value))
-      fail(c, "got {:#x}, expected {}", g->value, ExpectedText{c.expected[0]});
+    else if (!matches(c.expected[0], g->type.type, g->value, g->hi))
+      fail(c, "got {:#x} (high {:#x}), expected {}", g->value, g->hi, ExpectedText{c.expected[0]});
     else
       pass();
     return nullptr;
@@ -598,27 +645,39 @@ Execution* ScriptRunner::command_action(const wat::Command& c) {
     if (assertion) fail(c, "argument count");
     return nullptr;
   }
+  // One slot per argument, two for a v128 (its low then its high 8 bytes).
+  usize slots = 0;
+  for (const wat::Value& v : c.action.args) slots += v.type == wat::ValueType::V128 ? 2 : 1;
   u64 args[64];
   support::Vector<u64> many;
   u64* argv = args;
-  if (c.action.args.size() > 64) {
-    if (many.try_resize(c.action.args.size()).is_error()) {
+  if (slots > 64) {
+    if (many.try_resize(slots).is_error()) {
       if (assertion) fail(c, "{}", kNoMemory);
       return nullptr;
     }
     argv = many.data();
   }
-  for (usize i = 0; i < c.action.args.size(); ++i) {
+  for (usize i = 0, slot = 0; i < c.action.args.size(); ++i) {
     const wat::Value& v = c.action.args[i];
+    if (v.type == wat::ValueType::V128) {
+      u64 lo = 0, hi = 0;
+      for (u32 k = 0; k < 8; ++k) {
+        lo |= static_cast<u64>(v.v128[k]) << (8 * k);
+        hi |= static_cast<u64>(v.v128[8 + k]) << (8 * k);
+      }
+      argv[slot++] = lo;
+      argv[slot++] = hi;
+      continue;
+    }
     u64 bits = v.bits;
     if (v.type == wat::ValueType::ExternRef) bits = v.is_null ? 0 : v.bits + 1;  // 0 is null
     if (v.type == wat::ValueType::FuncRef) bits = 0;
     if (v.type == wat::ValueType::I32 || v.type == wat::ValueType::F32) bits &= 0xffffffffu;
-    argv[i] = bits;
+    argv[slot++] = bits;
   }
   execution_ = new (std::nothrow) Execution(*store_);
-  if (execution_ == nullptr ||
-      execution_->start(f, Span<const u64>(argv, c.action.args.size())).is_error()) {
+  if (execution_ == nullptr || execution_->start(f, Span<const u64>(argv, slots)).is_error()) {
     delete execution_;
     execution_ = nullptr;
     if (assertion) fail(c, "{}", kNoMemory);
@@ -656,12 +715,18 @@ void ScriptRunner::finish_action(RunStatus status) {
         fail("result count {} (expected {})", n, c.expected.size());
         return;
       }
-      for (u32 i = 0; i < n; ++i) {
+      for (u32 i = 0, slot = 0; i < n; ++i) {
         ValType type = invoked_->type->results()[i];
-        u64 bits = ex.results()[i];
-        if (!matches(c.expected[i], type, bits)) {
-          fail("result {}: got {} {:#x}, expected {}", i, wasm::val_type_name(type), bits,
-               ExpectedText{c.expected[i]});
+        u64 bits = ex.results()[slot];
+        u64 hi = type == ValType::V128 ? ex.results()[slot + 1] : 0;
+        slot += wasm::slot_count(type);
+        if (!matches(c.expected[i], type, bits, hi)) {
+          if (type == ValType::V128)
+            fail("result {}: got v128 {:#x} {:#x} (high, low), expected {}", i, hi, bits,
+                 ExpectedText{c.expected[i]});
+          else
+            fail("result {}: got {} {:#x}, expected {}", i, wasm::val_type_name(type), bits,
+                 ExpectedText{c.expected[i]});
           return;
         }
       }

@@ -6,6 +6,8 @@
 //   i l f d r e   a slot the operation reads: i32, i64, f32, f64, funcref, externref
 //   I L F D R E   a slot the operation writes, of that type
 //   a             a slot the operation reads holding a reference of either type
+//   v V           a v128 the operation reads / writes: two consecutive slots (16 bytes), the
+//                 operand word the first one's offset
 //   s S           a slot read / written whose type is the instruction's type word
 //   t             the type word (a ValType): only in checked builds (kTypeWords), last
 //   -             a word that is not a slot (immediate, index, count, branch offset)
@@ -21,6 +23,8 @@
 
 #include <support/types.h>
 #include <wasm/types.h>
+
+#include "simd.h"
 
 namespace wasm {
 
@@ -139,14 +143,50 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
   X(I64AddImm, "Ll-") X(I64SubImm, "Ll-") X(I64MulImm, "Ll-") X(I64AndImm, "Ll-") \
   X(I64OrImm, "Ll-") X(I64XorImm, "Ll-") X(I64ShlImm, "Ll-") X(I64ShrSImm, "Ll-") \
   X(I64ShrUImm, "Ll-")
+
+// The SIMD operations with immediates or of their own (the lane-wise ones come from
+// WASM_SIMD_LANE_OPS in simd.h, after these). Loads and stores: the address, the offset word (and
+// the lane word); a v128 is two slots.
+#define WASM_SIMD_OPS(X) \
+  X(V128Copy, "Vv") X(V128Const, "V--") X(V128Select, "Vivv") X(V128GlobalGet, "V-") \
+  X(V128GlobalSet, "-v") X(V128Load, "Vi-") X(V128Load8x8S, "Vi-") X(V128Load8x8U, "Vi-") \
+  X(V128Load16x4S, "Vi-") X(V128Load16x4U, "Vi-") X(V128Load32x2S, "Vi-") \
+  X(V128Load32x2U, "Vi-") X(V128Load8Splat, "Vi-") X(V128Load16Splat, "Vi-") \
+  X(V128Load32Splat, "Vi-") X(V128Load64Splat, "Vi-") X(V128Load32Zero, "Vi-") \
+  X(V128Load64Zero, "Vi-") X(V128Store, "iv-") X(V128Load8Lane, "Viv--") \
+  X(V128Load16Lane, "Viv--") X(V128Load32Lane, "Viv--") X(V128Load64Lane, "Viv--") \
+  X(V128Store8Lane, "iv--") X(V128Store16Lane, "iv--") X(V128Store32Lane, "iv--") \
+  X(V128Store64Lane, "iv--") X(I8x16Shuffle, "Vvv--") X(I8x16ExtractLaneS, "Iv-") \
+  X(I8x16ExtractLaneU, "Iv-") X(I16x8ExtractLaneS, "Iv-") X(I16x8ExtractLaneU, "Iv-") \
+  X(I32x4ExtractLane, "Iv-") X(I64x2ExtractLane, "Lv-") X(F32x4ExtractLane, "Fv-") \
+  X(F64x2ExtractLane, "Dv-") X(I8x16ReplaceLane, "Vvi-") X(I16x8ReplaceLane, "Vvi-") \
+  X(I32x4ReplaceLane, "Vvi-") X(I64x2ReplaceLane, "Vvl-") X(F32x4ReplaceLane, "Vvf-") \
+  X(F64x2ReplaceLane, "Vvd-")
 // clang-format on
 
+// The signature of a lane-wise operation (WASM_SIMD_LANE_OPS) by its shape; the handler calls
+// simd::Name with the operands as these types: V128 for v, u32 for i (and the i32 result of a
+// Test), u64 for l, and for f and d their bits (u32, u64).
+#define WASM_SIMD_SIGNATURE_Unop "Vv"
+#define WASM_SIMD_SIGNATURE_Binop "Vvv"
+#define WASM_SIMD_SIGNATURE_Ternop "Vvvv"
+#define WASM_SIMD_SIGNATURE_Test "Iv"
+#define WASM_SIMD_SIGNATURE_Shift "Vvi"
+#define WASM_SIMD_SIGNATURE_SplatI32 "Vi"
+#define WASM_SIMD_SIGNATURE_SplatI64 "Vl"
+#define WASM_SIMD_SIGNATURE_SplatF32 "Vf"
+#define WASM_SIMD_SIGNATURE_SplatF64 "Vd"
+
+// The operations: the lists above, then one per entry of WASM_SIMD_LANE_OPS (simd.h).
 enum class Op : u16 {
 #define WASM_OP_ENUM(name, signature) name,
+#define WASM_LANE_OP_ENUM(name, code, shape) name,
   WASM_CONTROL_OPS(WASM_OP_ENUM) WASM_MEMORY_OPS(WASM_OP_ENUM) WASM_MEMORY_INDEXED_OPS(WASM_OP_ENUM)
-      WASM_NUMERIC_OPS(WASM_OP_ENUM)
+      WASM_NUMERIC_OPS(WASM_OP_ENUM) WASM_SIMD_OPS(WASM_OP_ENUM)
+          WASM_SIMD_LANE_OPS(WASM_LANE_OP_ENUM)
 #undef WASM_OP_ENUM
-          Count
+#undef WASM_LANE_OP_ENUM
+              Count
 };
 
 constexpr u32 op_index(Op op) { return static_cast<u32>(op); }
@@ -158,9 +198,12 @@ constexpr bool op_in(Op op, Op first, Op last) { return op >= first && op <= las
 // The signatures, for constant expressions.
 inline constexpr const char* kOpSignatures[] = {
 #define WASM_OP_SIGNATURE(name, signature) signature,
+#define WASM_LANE_OP_SIGNATURE(name, code, shape) WASM_SIMD_SIGNATURE_##shape,
     WASM_CONTROL_OPS(WASM_OP_SIGNATURE) WASM_MEMORY_OPS(WASM_OP_SIGNATURE)
         WASM_MEMORY_INDEXED_OPS(WASM_OP_SIGNATURE) WASM_NUMERIC_OPS(WASM_OP_SIGNATURE)
+            WASM_SIMD_OPS(WASM_OP_SIGNATURE) WASM_SIMD_LANE_OPS(WASM_LANE_OP_SIGNATURE)
 #undef WASM_OP_SIGNATURE
+#undef WASM_LANE_OP_SIGNATURE
 };
 static_assert(sizeof(kOpSignatures) / sizeof(kOpSignatures[0]) == op_index(Op::Count));
 
@@ -175,8 +218,8 @@ constexpr u32 operand_count(Op op) {
 
 // What an operand word is, by its signature letter.
 enum class Operand : u8 {
-  Written,  // a slot the operation writes (I L F D R E S)
-  Read,     // a slot it reads (i l f d r e a s)
+  Written,  // a slot the operation writes (I L F D R E V S)
+  Read,     // a slot it reads (i l f d r e a v s)
   Word,     // not a slot: an immediate, an index, a count, a branch offset (-)
   Type,     // the type word (t), in checked builds only
   None,     // past the signature, or not a signature letter
@@ -189,6 +232,7 @@ constexpr Operand operand_kind(char c) {
     case 'D':
     case 'R':
     case 'E':
+    case 'V':
     case 'S': return Operand::Written;
     case 'i':
     case 'l':
@@ -197,6 +241,7 @@ constexpr Operand operand_kind(char c) {
     case 'r':
     case 'e':
     case 'a':
+    case 'v':
     case 's': return Operand::Read;
     case '-': return Operand::Word;
     case 't': return Operand::Type;

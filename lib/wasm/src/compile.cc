@@ -63,7 +63,7 @@ WASM_TRUNC_SAT_OPCODES(WASM_CHECK_TRUNC_SAT)
 bool is_val_type(u8 b) {
   auto t = static_cast<ValType>(b);
   return t == ValType::I32 || t == ValType::I64 || t == ValType::F32 || t == ValType::F64 ||
-         t == ValType::FuncRef || t == ValType::ExternRef;
+         t == ValType::V128 || t == ValType::FuncRef || t == ValType::ExternRef;
 }
 
 // The constant expression of a constant instruction of type `t`.
@@ -73,6 +73,7 @@ ConstExpr::Op const_expr_op(ValType t) {
     case ValType::I64: return ConstExpr::Op::I64;
     case ValType::F32: return ConstExpr::Op::F32;
     case ValType::F64: return ConstExpr::Op::F64;
+    case ValType::V128: return ConstExpr::Op::V128;
     default: return ConstExpr::Op::RefNull;
   }
 }
@@ -111,9 +112,13 @@ bool utf8_valid(const u8* s, u32 n) {
   return true;
 }
 
+// A value on the operand stack. Its own slots follow those of the entry below it (the first
+// entry's follow the locals): one slot, two for a v128 (slot_count), so `own` is a function of
+// the types below; Compiler::own_slot.
 struct Entry {
   ValType type;
   u32 slot;  // byte offset of where the value lives (its own slot, or a local it aliases)
+  u32 own;   // byte offset of its own slot (where it is materialized)
 };
 
 enum class CtrlKind : u8 { Block, Loop, If, Else, Function };
@@ -240,15 +245,25 @@ template <typename... Operands> constexpr bool all_have_operands(Op first, Op la
 WASM_NUMERIC_OPS(WASM_CHECK_NUMERIC_OPERANDS)
 #undef WASM_CHECK_NUMERIC_OPERANDS
 
-// The value type a numeric signature letter names (i32, i64, f32, f64; either case).
+// The value type a numeric signature letter names (i32, i64, f32, f64, v128; either case).
 constexpr ValType numeric_type(char letter) {
   switch (letter | 0x20) {
     case 'i': return ValType::I32;
     case 'l': return ValType::I64;
     case 'f': return ValType::F32;
+    case 'v': return ValType::V128;
     default: return ValType::F64;
   }
 }
+
+// The lane-wise SIMD operations (simd_lane_op emits them by their signatures): a result and one
+// to three operands.
+#define WASM_CHECK_LANE_OPERANDS(name, code, shape)                                          \
+  static_assert(has_operands<Dst, Src>(Op::name) || has_operands<Dst, Src, Src>(Op::name) || \
+                    has_operands<Dst, Src, Src, Src>(Op::name),                              \
+                "lane-wise operations write one slot and read one to three");
+WASM_SIMD_LANE_OPS(WASM_CHECK_LANE_OPERANDS)
+#undef WASM_CHECK_LANE_OPERANDS
 
 // The natural alignment of a load or store, in bytes.
 constexpr u32 natural_alignment(Opcode op) {
@@ -500,8 +515,6 @@ class Compiler {
   bool val_type(ValType& out) {
     u8 b;
     if (!byte(b)) return false;
-    if (b == static_cast<u8>(ValType::V128))
-      return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
     if (!is_val_type(b)) return fail(ErrorKind::Malformed, pos_ - 1, "malformed value type");
     out = static_cast<ValType>(b);
     return true;
@@ -597,7 +610,22 @@ class Compiler {
   bool instruction(Opcode op);
   bool body_finish(Function& f);  // the checks after the body, the frame size
   bool live() const { return !ctrls_.back().unreachable && !ctrls_.back().dead; }
-  u32 own_slot(u32 height) const { return (local_count_ + height) * 8; }
+  // The byte offset of the own slot of the entry at `height` (at most the stack's height): after
+  // the entry below it, or after the locals.
+  u32 own_slot(u32 height) const {
+    if (height == 0) return local_count_ * 8;
+    const Entry& below = stack_[height - 1];
+    return below.own + slot_count(below.type) * 8;
+  }
+  // The byte offset of value `i` of a branch to `target` (the label's slots follow the entries
+  // below the construct).
+  u32 label_slot(const Ctrl& target, u32 i) const {
+    Span<const ValType> types = label_types(target);
+    u32 slot = own_slot(target.height);
+    for (u32 k = 0; k < i; ++k) slot += slot_count(types[k]) * 8;
+    return slot;
+  }
+  u32 local_slot(u32 index) const { return local_slots_[index]; }
   // Emits an instruction of `op` with these operands, which must be its signature's (code.h).
   template <Op op, typename... Operands> bool emit_instr(Operands... operands) {
     static_assert(has_operands<Operands...>(op),
@@ -618,6 +646,7 @@ class Compiler {
            (operand_count(op) == 2 || emit_operand(b));
   }
   bool emit_copy(u32 dst, u32 src, ValType t) {
+    if (t == ValType::V128) return emit_instr<Op::V128Copy>(Dst{dst}, Src{src});
     return emit_instr<Op::Copy>(Dst{dst}, Src{src}, TypeWord{t});
   }
   // A bulk operation on a range: pops its destination, source (or value) and length, all i32,
@@ -657,8 +686,9 @@ class Compiler {
     return true;
   }
   bool push_entry(ValType t, u32 slot) {
-    if (!push(stack_, Entry{t, slot})) return false;
-    u32 h = static_cast<u32>(stack_.size());
+    u32 own = own_slot(static_cast<u32>(stack_.size()));
+    if (!push(stack_, Entry{t, slot, own})) return false;
+    u32 h = own / 8 - local_count_ + slot_count(t);  // operand slots in use
     if (h > max_height_) max_height_ = h;
     if (slot < local_count_ * 8) ++aliases_;
     return true;
@@ -668,7 +698,8 @@ class Compiler {
     Ctrl& c = ctrls_.back();
     if (stack_.size() == c.height) {
       if (c.unreachable) {
-        out = {kUnknown, own_slot(static_cast<u32>(stack_.size()))};
+        u32 own = own_slot(static_cast<u32>(stack_.size()));
+        out = {kUnknown, own, own};
         return true;
       }
       return invalid("type mismatch: operand stack underflow");
@@ -697,7 +728,7 @@ class Compiler {
   // Makes stack entry i live in its own slot (emits a copy if it aliases a local).
   bool materialize(u32 i) {
     Entry& e = stack_[i];
-    u32 own = own_slot(i);
+    u32 own = e.own;
     if (e.slot == own) return true;
     if (e.slot < local_count_ * 8) --aliases_;
     u32 src = e.slot;
@@ -800,6 +831,12 @@ class Compiler {
   bool table_grow();
   bool table_size();
   bool table_fill();
+  bool simd(SimdOpcode op);  // after 0xfd
+  bool simd_memory(SimdOpcode op);
+  bool simd_lane(SimdOpcode op);
+  bool simd_shuffle();
+  bool simd_lane_op(Op op);
+  bool lane_index(u32 lanes, u32& lane);
 
   Span<const ValType> label_types(const Ctrl& c) const {
     return c.kind == CtrlKind::Loop ? Span<const ValType>(c.params, c.param_count)
@@ -845,15 +882,16 @@ class Compiler {
   // branches waiting for their labels, the code and code map being written.
   Vector<ValType> locals_;
   Vector<ValType> const_stack_;  // a constant expression's operand types
+  Vector<u32> local_slots_;      // each local's byte offset in the frame (a v128 takes two slots)
   Vector<Entry> stack_;
   Vector<Ctrl> ctrls_;
   Vector<Fixup> fixups_;
   Vector<u64>* code_ = nullptr;
   Vector<CodeMapEntry>* map_ = nullptr;
-  u32 local_count_ = 0;
-  u32 max_height_ = 0;
-  u32 aliases_ = 0;    // stack entries that alias a local
-  Peephole peephole_;  // the instruction emitted last (see Peephole for when it is valid)
+  u32 local_count_ = 0;  // the locals' slots
+  u32 max_height_ = 0;   // the most operand slots in use
+  u32 aliases_ = 0;      // stack entries that alias a local
+  Peephole peephole_;    // the instruction emitted last (see Peephole for when it is valid)
 
   // Where the compilation stands between steps.
   enum class Phase : u8 { Header, Sections, Code, Done };
@@ -939,8 +977,15 @@ bool Compiler::const_instruction(Opcode op, ConstExpr& instr) {
     case Opcode::I64Add: return const_binary(ConstExpr::Op::I64Add, ValType::I64, instr);
     case Opcode::I64Sub: return const_binary(ConstExpr::Op::I64Sub, ValType::I64, instr);
     case Opcode::I64Mul: return const_binary(ConstExpr::Op::I64Mul, ValType::I64, instr);
-    case Opcode::PrefixSimd:
-      return fail(ErrorKind::Unsupported, pos_ - 1, "SIMD not supported yet");
+    case Opcode::PrefixSimd: {  // v128.const; no other SIMD instruction is constant
+      u32 sub;
+      if (!u32_(sub)) return false;
+      if (static_cast<SimdOpcode>(sub) != SimdOpcode::V128Const)
+        return invalid("constant expression required");
+      instr = {ConstExpr::Op::V128, ValType::V128, 1, 0, 0};
+      if (!bytes_fixed(8, instr.value) || !bytes_fixed(8, instr.hi)) return false;
+      return push(const_stack_, ValType::V128);
+    }
     default:
       if (!is_opcode(static_cast<u8>(op)))
         return fail(ErrorKind::Malformed, pos_ - 1, "illegal opcode");
@@ -1294,8 +1339,6 @@ bool Compiler::block_type(Ctrl& c) {
     ++pos_;
     return true;
   }
-  if (b == static_cast<u8>(ValType::V128))
-    return fail(ErrorKind::Unsupported, pos_, "SIMD not supported yet");
   if (is_val_type(b)) {
     ++pos_;
     c.single = static_cast<ValType>(b);
@@ -1344,14 +1387,16 @@ bool Compiler::check_label(const Ctrl& target) {
 
 // Emits the copies that move the top label-arity values to the target's label slots.
 bool Compiler::branch_copies(Ctrl& target) {
-  u32 n = static_cast<u32>(label_types(target).size());
+  Span<const ValType> types = label_types(target);
+  u32 n = static_cast<u32>(types.size());
   u32 h = static_cast<u32>(stack_.size());
+  u32 dst = own_slot(target.height);
   for (u32 i = 0; i < n; ++i) {
-    u32 dst = own_slot(target.height + i);
     u32 src = stack_[h - n + i].slot;
     if (dst != src) {
-      if (!emit_copy(dst, src, label_types(target)[i])) return false;
+      if (!emit_copy(dst, src, types[i])) return false;
     }
+    dst += slot_count(types[i]) * 8;
   }
   return true;
 }
@@ -1441,11 +1486,22 @@ bool Compiler::body_begin(Function& f) {
     for (u32 k = 0; k < count; ++k)
       if (!push(locals_, t)) return false;
   }
-  local_count_ = static_cast<u32>(locals_.size());
+  // Each local's slot: one, two for a v128.
+  local_slots_.clear();
+  u32 slots = 0;
+  for (u32 i = 0; i < locals_.size(); ++i) {
+    if (i == type.param_count) f.param_slots = slots;
+    if (!push(local_slots_, slots * 8)) return false;
+    slots += slot_count(locals_[i]);
+  }
+  if (type.param_count == locals_.size()) f.param_slots = slots;
+  local_count_ = slots;
   f.local_count = local_count_;
 #if WARDEN_WASM_CHECKED
   if (f.local_types.try_resize(local_count_).is_error()) return no_memory();
-  for (u32 i = 0; i < local_count_; ++i) f.local_types[i] = locals_[i];
+  for (u32 i = 0; i < locals_.size(); ++i)
+    for (u32 k = 0; k < slot_count(locals_[i]); ++k)
+      f.local_types[local_slots_[i] / 8 + k] = locals_[i];
 #endif
   code_ = &f.code;
   map_ = &f.code_map;
@@ -1526,8 +1582,10 @@ bool Compiler::instruction(Opcode op) {
       u32 sub;
       return u32_(sub) && prefixed(static_cast<PrefixedOpcode>(sub));
     }
-    case Opcode::PrefixSimd:
-      return fail(ErrorKind::Unsupported, op_offset_, "SIMD not supported yet");
+    case Opcode::PrefixSimd: {
+      u32 sub;
+      return u32_(sub) && simd(static_cast<SimdOpcode>(sub));
+    }
     default: return malformed("illegal opcode");
   }
 }
@@ -1618,10 +1676,11 @@ bool Compiler::end() {
   }
   if (!end_arm(c)) return false;
   if (c.kind == CtrlKind::Function) {
-    if (live() && !emit_return(c.result_count, own_slot(0))) return false;
+    u32 slots = slot_count(Span<const ValType>(c.res(), c.result_count));
+    if (live() && !emit_return(slots, own_slot(0))) return false;
     patch_fixups(c, static_cast<u32>(code_->size()));
     // Branches to the function label land on a final return.
-    if (c.fixups != kNone && !emit_return(c.result_count, own_slot(0))) return false;
+    if (c.fixups != kNone && !emit_return(slots, own_slot(0))) return false;
     ctrls_.pop_back();
     return true;
   }
@@ -1694,8 +1753,12 @@ bool Compiler::type_label_operands(const Ctrl& target, u32 n) {
     return true;
   }
   for (u32 i = 0; i < n; ++i) {
-    Entry& e = stack_[stack_.size() - n + i];
-    if (e.type == kUnknown) e.type = types[i];
+    u32 k = static_cast<u32>(stack_.size()) - n + i;
+    Entry& e = stack_[k];
+    if (e.type == kUnknown) e.type = types[i];  // only in unreachable code: nothing emitted
+    bool own = e.slot == e.own;
+    e.own = own_slot(k);
+    if (own) e.slot = e.own;
   }
   return true;
 }
@@ -1756,8 +1819,12 @@ bool Compiler::label(Ctrl*& target) {
 // label's slots, or the label is the function's (a return).
 bool Compiler::needs_copies(const Ctrl& target, u32 n) const {
   if (target.kind == CtrlKind::Function) return true;
-  for (u32 i = 0; i < n; ++i)
-    if (stack_[stack_.size() - n + i].slot != own_slot(target.height + i)) return true;
+  Span<const ValType> types = label_types(target);
+  u32 slot = own_slot(target.height);
+  for (u32 i = 0; i < n; ++i) {
+    if (stack_[stack_.size() - n + i].slot != slot) return true;
+    slot += slot_count(types[i]) * 8;
+  }
   return false;
 }
 
@@ -1774,12 +1841,12 @@ bool Compiler::emit_return_top(u32 n) {
   u32 h = static_cast<u32>(stack_.size());
   for (u32 i = 0; i < n; ++i) {
     const Entry& e = stack_[h - n + i];
-    u32 own = own_slot(h - n + i);
-    if (e.slot != own && !emit_copy(own, e.slot, e.type)) return false;
+    if (e.slot != e.own && !emit_copy(e.own, e.slot, e.type)) return false;
   }
-  return emit_return(n, own_slot(h - n));
+  return emit_return((own_slot(h) - own_slot(h - n)) / 8, own_slot(h - n));
 }
 
+// Return with the `n` slots of values (a v128 two) from `first_slot`.
 bool Compiler::emit_return(u32 n, u32 first_slot) {
   return emit_instr<Op::Return>(Word{n}, Word{first_slot});
 }
@@ -1861,6 +1928,8 @@ bool Compiler::select(bool typed) {
     t = a.type != kUnknown ? a.type : b.type;
   }
   return result(t, [&](Dst dst) {
+    if (t == ValType::V128)
+      return emit_instr<Op::V128Select>(dst, Src{cond.slot}, Src{a.slot}, Src{b.slot});
     return emit_instr<Op::Select>(dst, Src{cond.slot}, Src{a.slot}, Src{b.slot}, TypeWord{t});
   });
 }
@@ -1868,7 +1937,7 @@ bool Compiler::select(bool typed) {
 bool Compiler::local_get() {
   u32 x;
   if (!local_index(x)) return false;
-  return push_entry(locals_[x], x * 8);
+  return push_entry(locals_[x], local_slot(x));
 }
 
 // local.set, and local.tee.
@@ -1879,25 +1948,29 @@ bool Compiler::local_set(bool tee) {
   if (!pop(locals_[x], v)) return false;
   // Older values of the local on the stack get slots of their own first (which emits code and
   // so ends a retarget).
-  if (!materialize_local(x * 8)) return false;
+  u32 slot = local_slot(x);
+  if (!materialize_local(slot)) return false;
   if (live()) {
     bool retarget =
         v.slot == own_slot(static_cast<u32>(stack_.size())) && peephole_.wrote(*code_, v.slot);
     if (retarget) {
-      (*code_)[peephole_.result_word()] = x * 8;
-    } else if (v.slot != x * 8) {
-      if (!emit_copy(x * 8, v.slot, locals_[x])) return false;
+      (*code_)[peephole_.result_word()] = slot;
+    } else if (v.slot != slot) {
+      if (!emit_copy(slot, v.slot, locals_[x])) return false;
     }
   }
   peephole_.reset();  // the instruction writes the local now, not the entry
-  return !tee || push_entry(locals_[x], x * 8);
+  return !tee || push_entry(locals_[x], slot);
 }
 
 bool Compiler::global_get() {
   u32 g;
   if (!global_index(g)) return false;
   ValType t = m_.globals[g].type.type;
-  return result(t, [&](Dst dst) { return emit_instr<Op::GlobalGet>(dst, Word{g}, TypeWord{t}); });
+  return result(t, [&](Dst dst) {
+    if (t == ValType::V128) return emit_instr<Op::V128GlobalGet>(dst, Word{g});
+    return emit_instr<Op::GlobalGet>(dst, Word{g}, TypeWord{t});
+  });
 }
 
 bool Compiler::global_set() {
@@ -1907,7 +1980,9 @@ bool Compiler::global_set() {
   ValType t = m_.globals[g].type.type;
   Entry v;
   if (!pop(t, v)) return false;
-  return !live() || emit_instr<Op::GlobalSet>(Word{g}, Src{v.slot}, TypeWord{t});
+  if (!live()) return true;
+  if (t == ValType::V128) return emit_instr<Op::V128GlobalSet>(Word{g}, Src{v.slot});
+  return emit_instr<Op::GlobalSet>(Word{g}, Src{v.slot}, TypeWord{t});
 }
 
 // ---- constants and references
@@ -1962,7 +2037,8 @@ bool Compiler::body_finish(Function& f) {
   if (pos_ != body_end_)
     return malformed("section size mismatch (end of function before body end)");
   u64 slots = static_cast<u64>(local_count_) + max_height_ + 1;
-  if (slots < type.result_count) slots = type.result_count;
+  u32 result_slots = slot_count(type.results());
+  if (slots < result_slots) slots = result_slots;
   if (slots > kMaxFrameSlots)
     return fail(ErrorKind::Limit, f.body_offset, "function frame too large");
   f.frame_slots = static_cast<u32>(slots);
@@ -2079,7 +2155,7 @@ bool Compiler::emit_call(const FuncType& ft, Op op, u32 a, u32 b, u32 index_slot
     // callee's results are left there, and so its call (completed at once or later) goes on
     // with this return to the caller's caller, like a call's goes on with the next instruction.
     // A wasm callee replaces this frame and never comes back to it.
-    if (ok && tail) ok = emit_return(ft.result_count, arg_base);
+    if (ok && tail) ok = emit_return(slot_count(ft.results()), arg_base);
     if (!ok) return false;
   }
   if (tail) {
@@ -2104,7 +2180,7 @@ bool Compiler::numeric_operation(Op op) {
     Entry e;
     return pop(in, e) && push_entry(out, e.slot);
   }
-  Entry a, b{in, 0};
+  Entry a, b{in, 0, 0};
   if (operand_count(op) == 3) {
     if (binary_imm(op, in, out)) return true;
     if (failed_) return false;
@@ -2161,6 +2237,203 @@ bool Compiler::load_store(Opcode op) {
 }
 
 bool Compiler::trunc_sat(PrefixedOpcode op) { return numeric_operation(trunc_sat_op(op)); }
+
+// ---- SIMD
+
+bool Compiler::simd(SimdOpcode op) {
+  switch (op) {
+    case SimdOpcode::V128Const: {
+      u64 lo, hi;
+      if (!bytes_fixed(8, lo) || !bytes_fixed(8, hi)) return false;
+      return result(ValType::V128,
+                    [&](Dst dst) { return emit_instr<Op::V128Const>(dst, Word{lo}, Word{hi}); });
+    }
+    case SimdOpcode::I8x16Shuffle: return simd_shuffle();
+    case SimdOpcode::I8x16ExtractLaneS:
+    case SimdOpcode::I8x16ExtractLaneU:
+    case SimdOpcode::I8x16ReplaceLane:
+    case SimdOpcode::I16x8ExtractLaneS:
+    case SimdOpcode::I16x8ExtractLaneU:
+    case SimdOpcode::I16x8ReplaceLane:
+    case SimdOpcode::I32x4ExtractLane:
+    case SimdOpcode::I32x4ReplaceLane:
+    case SimdOpcode::I64x2ExtractLane:
+    case SimdOpcode::I64x2ReplaceLane:
+    case SimdOpcode::F32x4ExtractLane:
+    case SimdOpcode::F32x4ReplaceLane:
+    case SimdOpcode::F64x2ExtractLane:
+    case SimdOpcode::F64x2ReplaceLane: return simd_lane(op);
+    case SimdOpcode::V128Load:
+    case SimdOpcode::V128Load8x8S:
+    case SimdOpcode::V128Load8x8U:
+    case SimdOpcode::V128Load16x4S:
+    case SimdOpcode::V128Load16x4U:
+    case SimdOpcode::V128Load32x2S:
+    case SimdOpcode::V128Load32x2U:
+    case SimdOpcode::V128Load8Splat:
+    case SimdOpcode::V128Load16Splat:
+    case SimdOpcode::V128Load32Splat:
+    case SimdOpcode::V128Load64Splat:
+    case SimdOpcode::V128Store:
+    case SimdOpcode::V128Load8Lane:
+    case SimdOpcode::V128Load16Lane:
+    case SimdOpcode::V128Load32Lane:
+    case SimdOpcode::V128Load64Lane:
+    case SimdOpcode::V128Store8Lane:
+    case SimdOpcode::V128Store16Lane:
+    case SimdOpcode::V128Store32Lane:
+    case SimdOpcode::V128Store64Lane:
+    case SimdOpcode::V128Load32Zero:
+    case SimdOpcode::V128Load64Zero: return simd_memory(op);
+  }
+  switch (static_cast<u32>(op)) {
+#define WASM_LANE_OP_CASE(name, code, shape) \
+  case code: return simd_lane_op(Op::name);
+    WASM_SIMD_LANE_OPS(WASM_LANE_OP_CASE)
+#undef WASM_LANE_OP_CASE
+  }
+  // Not done yet (the lane-wise operations come one by one): refused, never run wrongly.
+  return fail(ErrorKind::Unsupported, op_offset_, "SIMD instruction not supported yet");
+}
+
+// A lane-wise operation: its operand and result types are its signature's (code.h, by shape).
+bool Compiler::simd_lane_op(Op op) {
+  const char* signature = signature_of(op);
+  u32 n = operand_count(op) - 1;
+  Entry in[3];
+  for (u32 i = n; i-- > 0;)
+    if (!pop(numeric_type(signature[1 + i]), in[i])) return false;
+  return result(numeric_type(signature[0]), [&](Dst dst) {
+    if (!emit_op(op) || !emit_operand(dst)) return false;
+    for (u32 i = 0; i < n; ++i)
+      if (!emit_operand(Src{in[i].slot})) return false;
+    return true;
+  });
+}
+
+// A lane index immediate (one byte), less than `lanes`.
+bool Compiler::lane_index(u32 lanes, u32& lane) {
+  u8 b;
+  if (!byte(b)) return false;
+  if (b >= lanes) return invalid("invalid lane index");
+  lane = b;
+  return true;
+}
+
+bool Compiler::simd_shuffle() {
+  u64 words[2] = {0, 0};
+  for (u32 i = 0; i < 16; ++i) {
+    u32 lane;
+    if (!lane_index(32, lane)) return false;
+    words[i / 8] |= static_cast<u64>(lane) << (8 * (i % 8));
+  }
+  Entry b, a;
+  if (!pop(ValType::V128, b) || !pop(ValType::V128, a)) return false;
+  return result(ValType::V128, [&](Dst dst) {
+    return emit_instr<Op::I8x16Shuffle>(dst, Src{a.slot}, Src{b.slot}, Word{words[0]},
+                                        Word{words[1]});
+  });
+}
+
+// extract_lane and replace_lane.
+bool Compiler::simd_lane(SimdOpcode op) {
+  Op o;
+  u32 lanes;
+  switch (op) {
+    case SimdOpcode::I8x16ExtractLaneS: o = Op::I8x16ExtractLaneS, lanes = 16; break;
+    case SimdOpcode::I8x16ExtractLaneU: o = Op::I8x16ExtractLaneU, lanes = 16; break;
+    case SimdOpcode::I8x16ReplaceLane: o = Op::I8x16ReplaceLane, lanes = 16; break;
+    case SimdOpcode::I16x8ExtractLaneS: o = Op::I16x8ExtractLaneS, lanes = 8; break;
+    case SimdOpcode::I16x8ExtractLaneU: o = Op::I16x8ExtractLaneU, lanes = 8; break;
+    case SimdOpcode::I16x8ReplaceLane: o = Op::I16x8ReplaceLane, lanes = 8; break;
+    case SimdOpcode::I32x4ExtractLane: o = Op::I32x4ExtractLane, lanes = 4; break;
+    case SimdOpcode::I32x4ReplaceLane: o = Op::I32x4ReplaceLane, lanes = 4; break;
+    case SimdOpcode::I64x2ExtractLane: o = Op::I64x2ExtractLane, lanes = 2; break;
+    case SimdOpcode::I64x2ReplaceLane: o = Op::I64x2ReplaceLane, lanes = 2; break;
+    case SimdOpcode::F32x4ExtractLane: o = Op::F32x4ExtractLane, lanes = 4; break;
+    case SimdOpcode::F32x4ReplaceLane: o = Op::F32x4ReplaceLane, lanes = 4; break;
+    case SimdOpcode::F64x2ExtractLane: o = Op::F64x2ExtractLane, lanes = 2; break;
+    default: o = Op::F64x2ReplaceLane, lanes = 2; break;
+  }
+  u32 lane;
+  if (!lane_index(lanes, lane)) return false;
+  const char* signature = signature_of(o);
+  if (op_in(o, Op::I8x16ExtractLaneS, Op::F64x2ExtractLane)) {
+    Entry v;
+    if (!pop(ValType::V128, v)) return false;
+    return result(numeric_type(signature[0]), [&](Dst dst) {
+      return emit_instr_of<Op::I8x16ExtractLaneS, Op::F64x2ExtractLane>(o, dst, Src{v.slot},
+                                                                        Word{lane});
+    });
+  }
+  Entry x, v;
+  if (!pop(numeric_type(signature[2]), x) || !pop(ValType::V128, v)) return false;
+  return result(ValType::V128, [&](Dst dst) {
+    return emit_instr_of<Op::I8x16ReplaceLane, Op::F64x2ReplaceLane>(o, dst, Src{v.slot},
+                                                                     Src{x.slot}, Word{lane});
+  });
+}
+
+// The SIMD loads and stores: bounds-checked like the scalar ones, `size` bytes at the address
+// plus the offset.
+bool Compiler::simd_memory(SimdOpcode op) {
+  Op o;
+  u32 size;
+  switch (op) {
+    case SimdOpcode::V128Load: o = Op::V128Load, size = 16; break;
+    case SimdOpcode::V128Load8x8S: o = Op::V128Load8x8S, size = 8; break;
+    case SimdOpcode::V128Load8x8U: o = Op::V128Load8x8U, size = 8; break;
+    case SimdOpcode::V128Load16x4S: o = Op::V128Load16x4S, size = 8; break;
+    case SimdOpcode::V128Load16x4U: o = Op::V128Load16x4U, size = 8; break;
+    case SimdOpcode::V128Load32x2S: o = Op::V128Load32x2S, size = 8; break;
+    case SimdOpcode::V128Load32x2U: o = Op::V128Load32x2U, size = 8; break;
+    case SimdOpcode::V128Load8Splat: o = Op::V128Load8Splat, size = 1; break;
+    case SimdOpcode::V128Load16Splat: o = Op::V128Load16Splat, size = 2; break;
+    case SimdOpcode::V128Load32Splat: o = Op::V128Load32Splat, size = 4; break;
+    case SimdOpcode::V128Load64Splat: o = Op::V128Load64Splat, size = 8; break;
+    case SimdOpcode::V128Load32Zero: o = Op::V128Load32Zero, size = 4; break;
+    case SimdOpcode::V128Load64Zero: o = Op::V128Load64Zero, size = 8; break;
+    case SimdOpcode::V128Store: o = Op::V128Store, size = 16; break;
+    case SimdOpcode::V128Load8Lane: o = Op::V128Load8Lane, size = 1; break;
+    case SimdOpcode::V128Load16Lane: o = Op::V128Load16Lane, size = 2; break;
+    case SimdOpcode::V128Load32Lane: o = Op::V128Load32Lane, size = 4; break;
+    case SimdOpcode::V128Load64Lane: o = Op::V128Load64Lane, size = 8; break;
+    case SimdOpcode::V128Store8Lane: o = Op::V128Store8Lane, size = 1; break;
+    case SimdOpcode::V128Store16Lane: o = Op::V128Store16Lane, size = 2; break;
+    case SimdOpcode::V128Store32Lane: o = Op::V128Store32Lane, size = 4; break;
+    default: o = Op::V128Store64Lane, size = 8; break;
+  }
+  MemArg arg;
+  if (!memarg(size, arg)) return false;
+  // Memory 0 with i32 addresses (its base and size are the handlers' cached arguments); SIMD on
+  // another memory or on a memory64 is refused, not run.
+  if (arg.memory != 0 || m_.memories[0].address64)
+    return fail(ErrorKind::Unsupported, op_offset_,
+                "SIMD access to a memory other than memory 0 with i32 addresses not supported yet");
+  const u64 offset = arg.offset;
+  Entry addr, v;
+  if (op_in(o, Op::V128Load, Op::V128Load64Zero)) {
+    if (!pop(ValType::I32, addr)) return false;
+    return result(ValType::V128, [&](Dst dst) {
+      return emit_instr_of<Op::V128Load, Op::V128Load64Zero>(o, dst, Src{addr.slot}, Word{offset});
+    });
+  }
+  if (o == Op::V128Store) {
+    if (!pop(ValType::V128, v) || !pop(ValType::I32, addr)) return false;
+    return !live() || emit_instr<Op::V128Store>(Src{addr.slot}, Src{v.slot}, Word{offset});
+  }
+  u32 lane;
+  if (!lane_index(16 / size, lane)) return false;
+  if (!pop(ValType::V128, v) || !pop(ValType::I32, addr)) return false;
+  if (op_in(o, Op::V128Load8Lane, Op::V128Load64Lane)) {
+    return result(ValType::V128, [&](Dst dst) {
+      return emit_instr_of<Op::V128Load8Lane, Op::V128Load64Lane>(
+          o, dst, Src{addr.slot}, Src{v.slot}, Word{offset}, Word{lane});
+    });
+  }
+  return !live() || emit_instr_of<Op::V128Store8Lane, Op::V128Store64Lane>(
+                        o, Src{addr.slot}, Src{v.slot}, Word{offset}, Word{lane});
+}
 
 // ---- tables
 

@@ -11,6 +11,7 @@
 
 #include "code.h"
 #include "numerics.h"
+#include "simd.h"
 
 namespace wasm {
 
@@ -99,6 +100,16 @@ template <typename T> inline void slot_store(u8* p, T v) {
 #define SET64(i, v) slot_store<u64>(SLOT_WRITTEN(i), static_cast<u64>(v))
 #define SETF32(i, v) SET32(i, num::bits(static_cast<float>(v)))
 #define SETF64(i, v) SET64(i, num::bits(static_cast<double>(v)))
+
+// A v128 operand: two slots from the operand word's offset; the signature letter must be v or V.
+template <Op op, u32 i, char letter> inline u64 v128_word(const u64* ip) {
+  static_assert(i >= 1 && i <= operand_count(op) && signature_of(op)[i - 1] == letter,
+                "the handler reads a v128 operand word that its signature in code.h says is not");
+  return ip[i];
+}
+#define VEC(i) slot_load<simd::V128>(reinterpret_cast<u8*>(fp) + v128_word<op, i, 'v'>(ip))
+#define SETVEC(i, v) \
+  slot_store<simd::V128>(reinterpret_cast<u8*>(fp) + v128_word<op, i, 'V'>(ip), (v))
 
 [[gnu::noinline]] RunStatus do_trap(Execution* ex, const u64* ip, u64* fp, TrapKind kind) {
   ex->trap_ = kind;
@@ -204,6 +215,7 @@ void check_operands(Op op, const u64* ip, u64* fp, Execution* ex) {
       case 'l': return static_cast<u8>(ValType::I64);
       case 'f': return static_cast<u8>(ValType::F32);
       case 'd': return static_cast<u8>(ValType::F64);
+      case 'v': return static_cast<u8>(ValType::V128);
       case 'r': return static_cast<u8>(ValType::FuncRef);
       case 'e': return static_cast<u8>(ValType::ExternRef);
       case 's': return type_word;
@@ -224,9 +236,28 @@ void check_operands(Op op, const u64* ip, u64* fp, Execution* ex) {
     if (want == 0) fail(ex, ip, "operand (no type word for it)", k + 1, slot, want, have);
     if (!compatible(have, static_cast<ValType>(want)))
       fail(ex, ip, "operand", k + 1, slot, want, have);
+    if (want == static_cast<u8>(ValType::V128) && types[slot + 1] != want)
+      fail(ex, ip, "operand's second slot", k + 1, slot + 1, want, types[slot + 1]);
   }
-  for (u32 k = 0; sig[k] != 0; ++k)
-    if (sig[k] >= 'A' && sig[k] <= 'Z') types[ip[k + 1] / 8] = want_of(sig[k]);
+  for (u32 k = 0; sig[k] != 0; ++k) {
+    if (sig[k] < 'A' || sig[k] > 'Z') continue;
+    u8 want = want_of(sig[k]);
+    types[ip[k + 1] / 8] = want;
+    if (want == static_cast<u8>(ValType::V128)) types[ip[k + 1] / 8 + 1] = want;  // both slots
+  }
+}
+
+// Whether the slots at `types` hold a value of type `want` (a v128: both of its slots).
+bool slots_compatible(const u8* types, ValType want) {
+  if (!compatible(types[0], want)) return false;
+  return want != ValType::V128 || types[1] == static_cast<u8>(ValType::V128);
+}
+
+// Types the slots at `to` as `results` (a v128 both of its slots).
+void type_results(u8* to, Span<const ValType> results) {
+  u32 slot = 0;
+  for (ValType t : results)
+    for (u32 k = 0; k < slot_count(t); ++k) to[slot++] = static_cast<u8>(t);
 }
 
 // A call's arguments against the callee's parameter types (before the call).
@@ -234,10 +265,11 @@ void check_arguments(Execution* ex, const u64* ip, const u64* fp, const FuncInst
                      const u64* nfp) {
   const u8* types = slot_types(ex, nfp);
   Span<const ValType> params = f->type->params();
-  for (u32 k = 0; k < params.size(); ++k)
-    if (!compatible(types[k], params[k]))
-      fail(ex, ip, "argument", k, static_cast<u64>(nfp - fp) + k, static_cast<u8>(params[k]),
-           types[k]);
+  u32 slot = 0;
+  for (u32 k = 0; k < params.size(); slot += slot_count(params[k]), ++k)
+    if (!slots_compatible(types + slot, params[k]))
+      fail(ex, ip, "argument", k, static_cast<u64>(nfp - fp) + slot, static_cast<u8>(params[k]),
+           types[slot]);
 }
 
 // A wasm function's frame at entry: its parameters and locals typed as declared, the rest of it
@@ -254,20 +286,19 @@ void check_results(Execution* ex, const u64* ip, const u64* fp, u64 n, const u64
   const FuncInst* f = ex->func_;
   Span<const ValType> results = f->type->results();
   const u8* from = slot_types(ex, src);
-  if (n != results.size()) fail(ex, ip, "result count differs from the type's: count", n, 0, 0, 0);
-  for (u32 k = 0; k < n; ++k)
-    if (!compatible(from[k], results[k]))
-      fail(ex, ip, "result", k, static_cast<u64>(src - fp) + k, static_cast<u8>(results[k]),
-           from[k]);
-  u8* to = slot_types(ex, fp);
-  for (u32 k = 0; k < n; ++k) to[k] = static_cast<u8>(results[k]);
+  if (n != slot_count(results))
+    fail(ex, ip, "result slots differ from the type's: count", n, 0, 0, 0);
+  u32 slot = 0;
+  for (u32 k = 0; k < results.size(); slot += slot_count(results[k]), ++k)
+    if (!slots_compatible(from + slot, results[k]))
+      fail(ex, ip, "result", k, static_cast<u64>(src - fp) + slot, static_cast<u8>(results[k]),
+           from[slot]);
+  type_results(slot_types(ex, fp), results);
 }
 
 // A host function's results (written at nfp) take its result types.
 void type_host_results(Execution* ex, const FuncInst* f, const u64* nfp) {
-  u8* types = slot_types(ex, nfp);
-  Span<const ValType> results = f->type->results();
-  for (u32 k = 0; k < results.size(); ++k) types[k] = static_cast<u8>(results[k]);
+  type_results(slot_types(ex, nfp), f->type->results());
 }
 #endif
 
@@ -366,7 +397,7 @@ HANDLER(Return) {
 // Calls a host function whose arguments start at nfp. Returns Done to continue.
 [[gnu::noinline]] RunStatus call_host(Execution* ex, FuncInst* f, const u64* ip, u64* fp,
                                       u64* nfp) {
-  u32 np = f->type->param_count, nr = f->type->result_count;
+  u32 np = slot_count(f->type->params()), nr = slot_count(f->type->results());
   u64 nfp_off = static_cast<u64>(nfp - ex->stack_);
   u64 fp_off = static_cast<u64>(fp - ex->stack_);
   if (!ex->ensure_stack(nfp_off, np + nr + 1)) return do_trap(ex, ip, fp, TrapKind::StackExhausted);
@@ -460,8 +491,7 @@ HANDLER(Return) {
       fr.ret_ip = (next);                                                                 \
       fr.fp_offset = static_cast<u32>(fp - ex->stack_);                                   \
       fr.instance = ex->instance_;                                                        \
-      u32 np = (f)->type->param_count;                                                    \
-      for (u32 k = np; k < code->local_count; ++k) (nfp)[k] = 0;                          \
+      for (u32 k = code->param_slots; k < code->local_count; ++k) (nfp)[k] = 0;           \
       CHECKED_ENTER(fr, f, nfp);                                                          \
       if (ex->instance_ != (f)->instance) {                                               \
         ex->instance_ = (f)->instance;                                                    \
@@ -492,7 +522,7 @@ HANDLER(Return) {
     if (__builtin_expect(fp + code->frame_slots > ex->stack_ + ex->stack_slots_, 0)) { \
       if (!grow_for_tail_call(ex, fp, nfp, code->frame_slots)) TRAP(StackExhausted);   \
     }                                                                                  \
-    u32 np = (f)->type->param_count;                                                   \
+    u32 np = code->param_slots;                                                        \
     for (u32 k = 0; k < np; ++k) fp[k] = (nfp)[k];                                     \
     for (u32 k = np; k < code->local_count; ++k) fp[k] = 0;                            \
     CHECKED_TAIL_ENTER(f);                                                             \
@@ -1282,19 +1312,212 @@ IMM64(I64ShlImm, a << (b & 63))
 IMM64(I64ShrSImm, static_cast<u64>(static_cast<i64>(a) >> (b & 63)))
 IMM64(I64ShrUImm, a >> (b & 63))
 
+// ---------------------------------------------------------------- SIMD
+
+using simd::V128;
+
+HANDLER(V128Copy) {
+  SETVEC(1, VEC(2));
+  NEXT_INSTRUCTION();
+}
+HANDLER(V128Const) {
+  SETVEC(1, (V128{IMM(2), IMM(3)}));
+  NEXT_INSTRUCTION();
+}
+HANDLER(V128Select) {
+  V128 v = U32(2) != 0 ? VEC(3) : VEC(4);
+  SETVEC(1, v);
+  NEXT_INSTRUCTION();
+}
+HANDLER(V128GlobalGet) {
+  const Global* g = ex->instance_->globals[IMM(2)];
+  SETVEC(1, (V128{g->value, g->hi}));
+  NEXT_INSTRUCTION();
+}
+HANDLER(V128GlobalSet) {
+  V128 v = VEC(2);
+  Global* g = ex->instance_->globals[IMM(1)];
+  g->value = v.lo;
+  g->hi = v.hi;
+  NEXT_INSTRUCTION();
+}
+
+// The lanes of a V128 as an array of T (memory order), and back.
+template <typename T> struct Lanes {
+  T lane[16 / sizeof(T)];
+};
+template <typename T> inline Lanes<T> lanes_of(V128 v) { return __builtin_bit_cast(Lanes<T>, v); }
+template <typename T> inline V128 from_lanes(Lanes<T> l) { return __builtin_bit_cast(V128, l); }
+
+// 8 bytes of memory as lanes of `From`, each extended to `To`.
+template <typename From, typename To> inline V128 load_extend(const u8* p) {
+  Lanes<To> out;
+  for (u32 k = 0; k < 16 / sizeof(To); ++k)
+    out.lane[k] = static_cast<To>(load<From>(p + k * sizeof(From)));
+  return from_lanes(out);
+}
+template <typename T> inline V128 load_splat(const u8* p) {
+  T v = load<T>(p);
+  Lanes<T> out;
+  for (u32 k = 0; k < 16 / sizeof(T); ++k) out.lane[k] = v;
+  return from_lanes(out);
+}
+
+// The effective address of a SIMD access of `size` bytes, trapping out of bounds: the address
+// operand `a` plus the offset word `o`, checked as the scalar accesses are (64-bit sum, no wrap).
+#define SIMD_ADDRESS(ea, a, o, size)          \
+  u64 ea = static_cast<u64>(U32(a)) + IMM(o); \
+  if (__builtin_expect(ea + (size) > msize, 0)) TRAP(MemoryOutOfBounds)
+
+#define SIMD_LOAD(name, size, expr) \
+  HANDLER(name) {                   \
+    SIMD_ADDRESS(ea, 2, 3, size);   \
+    const u8* p = mem + ea;         \
+    SETVEC(1, expr);                \
+    NEXT_INSTRUCTION();             \
+  }
+SIMD_LOAD(V128Load, 16, load<V128>(p))
+SIMD_LOAD(V128Load8x8S, 8, (load_extend<i8, i16>(p)))
+SIMD_LOAD(V128Load8x8U, 8, (load_extend<u8, u16>(p)))
+SIMD_LOAD(V128Load16x4S, 8, (load_extend<i16, i32>(p)))
+SIMD_LOAD(V128Load16x4U, 8, (load_extend<u16, u32>(p)))
+SIMD_LOAD(V128Load32x2S, 8, (load_extend<i32, i64>(p)))
+SIMD_LOAD(V128Load32x2U, 8, (load_extend<u32, u64>(p)))
+SIMD_LOAD(V128Load8Splat, 1, load_splat<u8>(p))
+SIMD_LOAD(V128Load16Splat, 2, load_splat<u16>(p))
+SIMD_LOAD(V128Load32Splat, 4, load_splat<u32>(p))
+SIMD_LOAD(V128Load64Splat, 8, load_splat<u64>(p))
+SIMD_LOAD(V128Load32Zero, 4, (V128{load<u32>(p), 0}))
+SIMD_LOAD(V128Load64Zero, 8, (V128{load<u64>(p), 0}))
+HANDLER(V128Store) {
+  SIMD_ADDRESS(ea, 1, 3, 16);
+  store<V128>(mem + ea, VEC(2));
+  NEXT_INSTRUCTION();
+}
+
+// One lane of T from memory into the vector operand (read before the result is written: the
+// slots may overlap), and one lane of the vector into memory.
+#define SIMD_LOAD_LANE(name, T)                            \
+  HANDLER(name) {                                          \
+    SIMD_ADDRESS(ea, 2, 4, sizeof(T));                     \
+    Lanes<T> l = lanes_of<T>(VEC(3));                      \
+    l.lane[IMM(5) % (16 / sizeof(T))] = load<T>(mem + ea); \
+    SETVEC(1, from_lanes(l));                              \
+    NEXT_INSTRUCTION();                                    \
+  }
+#define SIMD_STORE_LANE(name, T)                                             \
+  HANDLER(name) {                                                            \
+    SIMD_ADDRESS(ea, 1, 3, sizeof(T));                                       \
+    store<T>(mem + ea, lanes_of<T>(VEC(2)).lane[IMM(4) % (16 / sizeof(T))]); \
+    NEXT_INSTRUCTION();                                                      \
+  }
+SIMD_LOAD_LANE(V128Load8Lane, u8)
+SIMD_LOAD_LANE(V128Load16Lane, u16)
+SIMD_LOAD_LANE(V128Load32Lane, u32)
+SIMD_LOAD_LANE(V128Load64Lane, u64)
+SIMD_STORE_LANE(V128Store8Lane, u8)
+SIMD_STORE_LANE(V128Store16Lane, u16)
+SIMD_STORE_LANE(V128Store32Lane, u32)
+SIMD_STORE_LANE(V128Store64Lane, u64)
+
+// Lane k of the result is byte IMM of the 32 bytes of a then b (the lane indexes were checked
+// at translation, < 32).
+HANDLER(I8x16Shuffle) {
+  Lanes<u8> a = lanes_of<u8>(VEC(2)), b = lanes_of<u8>(VEC(3)), out;
+  u64 words[2] = {IMM(4), IMM(5)};
+  for (u32 k = 0; k < 16; ++k) {
+    u32 i = static_cast<u32>(words[k / 8] >> (8 * (k % 8))) & 31;
+    out.lane[k] = i < 16 ? a.lane[i] : b.lane[i - 16];
+  }
+  SETVEC(1, from_lanes(out));
+  NEXT_INSTRUCTION();
+}
+
+// The lane indexes were checked at translation; the mask keeps a lane inside its vector anyway.
+#define SIMD_EXTRACT(name, T, SETTER, W)                       \
+  HANDLER(name) {                                              \
+    T v = lanes_of<T>(VEC(2)).lane[IMM(3) % (16 / sizeof(T))]; \
+    SETTER(1, static_cast<W>(v));                              \
+    NEXT_INSTRUCTION();                                        \
+  }
+SIMD_EXTRACT(I8x16ExtractLaneS, i8, SET32, i32)
+SIMD_EXTRACT(I8x16ExtractLaneU, u8, SET32, u32)
+SIMD_EXTRACT(I16x8ExtractLaneS, i16, SET32, i32)
+SIMD_EXTRACT(I16x8ExtractLaneU, u16, SET32, u32)
+SIMD_EXTRACT(I32x4ExtractLane, u32, SET32, u32)
+SIMD_EXTRACT(I64x2ExtractLane, u64, SET64, u64)
+SIMD_EXTRACT(F32x4ExtractLane, u32, SET32, u32)
+SIMD_EXTRACT(F64x2ExtractLane, u64, SET64, u64)
+#define SIMD_REPLACE(name, T, GETTER)                              \
+  HANDLER(name) {                                                  \
+    Lanes<T> l = lanes_of<T>(VEC(2));                              \
+    l.lane[IMM(4) % (16 / sizeof(T))] = static_cast<T>(GETTER(3)); \
+    SETVEC(1, from_lanes(l));                                      \
+    NEXT_INSTRUCTION();                                            \
+  }
+SIMD_REPLACE(I8x16ReplaceLane, u8, U32)
+SIMD_REPLACE(I16x8ReplaceLane, u16, U32)
+SIMD_REPLACE(I32x4ReplaceLane, u32, U32)
+SIMD_REPLACE(I64x2ReplaceLane, u64, U64)
+SIMD_REPLACE(F32x4ReplaceLane, u32, U32)
+SIMD_REPLACE(F64x2ReplaceLane, u64, U64)
+
+// The lane-wise operations (simd.h): one handler per entry of WASM_SIMD_LANE_OPS, calling
+// simd::Name with the operands its shape says (code.h, WASM_SIMD_SIGNATURE_*). The function's
+// type is checked: a function of another type than its shape's fails to compile here.
+#define SIMD_SHAPE_Unop(name)          \
+  V128 (*const fn)(V128) = simd::name; \
+  SETVEC(1, fn(VEC(2)))
+#define SIMD_SHAPE_Binop(name)               \
+  V128 (*const fn)(V128, V128) = simd::name; \
+  SETVEC(1, fn(VEC(2), VEC(3)))
+#define SIMD_SHAPE_Ternop(name)                    \
+  V128 (*const fn)(V128, V128, V128) = simd::name; \
+  SETVEC(1, fn(VEC(2), VEC(3), VEC(4)))
+#define SIMD_SHAPE_Test(name)         \
+  u32 (*const fn)(V128) = simd::name; \
+  SET32(1, fn(VEC(2)))
+#define SIMD_SHAPE_Shift(name)              \
+  V128 (*const fn)(V128, u32) = simd::name; \
+  SETVEC(1, fn(VEC(2), U32(3)))
+#define SIMD_SHAPE_SplatI32(name)     \
+  V128 (*const fn)(u32) = simd::name; \
+  SETVEC(1, fn(U32(2)))
+#define SIMD_SHAPE_SplatF32(name)     \
+  V128 (*const fn)(u32) = simd::name; \
+  SETVEC(1, fn(U32(2)))
+#define SIMD_SHAPE_SplatI64(name)     \
+  V128 (*const fn)(u64) = simd::name; \
+  SETVEC(1, fn(U64(2)))
+#define SIMD_SHAPE_SplatF64(name)     \
+  V128 (*const fn)(u64) = simd::name; \
+  SETVEC(1, fn(U64(2)))
+#define SIMD_LANE_OP_HANDLER(name, code, shape) \
+  HANDLER(name) {                               \
+    SIMD_SHAPE_##shape(name);                   \
+    NEXT_INSTRUCTION();                         \
+  }
+WASM_SIMD_LANE_OPS(SIMD_LANE_OP_HANDLER)
+
 const HandlerFn kHandlers[] = {
 #define WASM_OP_HANDLER(name, signature) &Handler<Op::name>::run,
+#define WASM_LANE_OP_HANDLER(name, code, shape) &Handler<Op::name>::run,
     WASM_CONTROL_OPS(WASM_OP_HANDLER) WASM_MEMORY_OPS(WASM_OP_HANDLER)
         WASM_MEMORY_INDEXED_OPS(WASM_OP_HANDLER) WASM_NUMERIC_OPS(WASM_OP_HANDLER)
+            WASM_SIMD_OPS(WASM_OP_HANDLER) WASM_SIMD_LANE_OPS(WASM_LANE_OP_HANDLER)
 #undef WASM_OP_HANDLER
+#undef WASM_LANE_OP_HANDLER
 };
 static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == static_cast<usize>(Op::Count));
 
 const char* const kNames[] = {
 #define WASM_OP_NAME(name, signature) #name,
+#define WASM_LANE_OP_NAME(name, code, shape) #name,
     WASM_CONTROL_OPS(WASM_OP_NAME) WASM_MEMORY_OPS(WASM_OP_NAME)
         WASM_MEMORY_INDEXED_OPS(WASM_OP_NAME) WASM_NUMERIC_OPS(WASM_OP_NAME)
+            WASM_SIMD_OPS(WASM_OP_NAME) WASM_SIMD_LANE_OPS(WASM_LANE_OP_NAME)
 #undef WASM_OP_NAME
+#undef WASM_LANE_OP_NAME
 };
 
 }  // namespace
@@ -1365,7 +1588,7 @@ Result<void> Execution::start(FuncInst* func, Span<const u64> args) {
   trap_ip_ = nullptr;
   pending_active_ = false;
   bulk_ip_ = nullptr;
-  u64 slots = func->type->param_count + func->type->result_count + 1;
+  u64 slots = slot_count(func->type->params()) + slot_count(func->type->results()) + 1;
   if (func->code != nullptr && func->code->frame_slots > slots) slots = func->code->frame_slots;
   if (!ensure_stack(0, slots)) return support::Error::NoMemory;
   for (u32 i = 0; i < args.size(); ++i) stack_[i] = args[i];
@@ -1374,7 +1597,7 @@ Result<void> Execution::start(FuncInst* func, Span<const u64> args) {
   if (func->code != nullptr) enter_frame(this, func, stack_);  // the arguments as declared
 #endif
   if (func->code != nullptr) {
-    for (u32 i = func->type->param_count; i < func->code->local_count; ++i) stack_[i] = 0;
+    for (u32 i = func->code->param_slots; i < func->code->local_count; ++i) stack_[i] = 0;
     instance_ = func->instance;
     ip_ = func->code->code.data();
   } else {
@@ -1394,7 +1617,7 @@ RunStatus Execution::run(i64 fuel) {
   if (ip_ == nullptr) {
     // A host function called directly.
     if (entry_ == nullptr || entry_->host == nullptr) return status_ = RunStatus::Done;
-    u32 np = entry_->type->param_count, nr = entry_->type->result_count;
+    u32 np = slot_count(entry_->type->params()), nr = slot_count(entry_->type->results());
     if (!ensure_stack(0, np + nr + 1)) {
       trap_ = TrapKind::StackExhausted;
       return status_ = RunStatus::Trap;
@@ -1430,7 +1653,8 @@ RunStatus Execution::run(i64 fuel) {
 void Execution::complete_host_call(HostStatus status) {
   if (!pending_active_) return;
   pending_active_ = false;
-  u32 np = pending_.func->type->param_count, nr = pending_.func->type->result_count;
+  u32 np = slot_count(pending_.func->type->params());
+  u32 nr = slot_count(pending_.func->type->results());
   u64* nfp = pending_fp_;
   switch (status) {
     case HostStatus::Ok:

@@ -74,6 +74,22 @@ namespace wasm {
   X(MemoryInit, 8) X(DataDrop, 9) X(MemoryCopy, 10) X(MemoryFill, 11) X(TableInit, 12) \
   X(ElemDrop, 13) X(TableCopy, 14) X(TableGrow, 15) X(TableSize, 16) X(TableFill, 17)
 
+// After the 0xfd prefix, as a LEB128 u32: the SIMD instructions with immediates (memory
+// arguments, lanes, constants). The lane-wise ones are in WASM_SIMD_LANE_OPS (simd.h).
+#define WASM_SIMD_OPCODES(X) \
+  X(V128Load, 0x00) X(V128Load8x8S, 0x01) X(V128Load8x8U, 0x02) X(V128Load16x4S, 0x03) \
+  X(V128Load16x4U, 0x04) X(V128Load32x2S, 0x05) X(V128Load32x2U, 0x06) X(V128Load8Splat, 0x07) \
+  X(V128Load16Splat, 0x08) X(V128Load32Splat, 0x09) X(V128Load64Splat, 0x0a) \
+  X(V128Store, 0x0b) X(V128Const, 0x0c) X(I8x16Shuffle, 0x0d) X(I8x16ExtractLaneS, 0x15) \
+  X(I8x16ExtractLaneU, 0x16) X(I8x16ReplaceLane, 0x17) X(I16x8ExtractLaneS, 0x18) \
+  X(I16x8ExtractLaneU, 0x19) X(I16x8ReplaceLane, 0x1a) X(I32x4ExtractLane, 0x1b) \
+  X(I32x4ReplaceLane, 0x1c) X(I64x2ExtractLane, 0x1d) X(I64x2ReplaceLane, 0x1e) \
+  X(F32x4ExtractLane, 0x1f) X(F32x4ReplaceLane, 0x20) X(F64x2ExtractLane, 0x21) \
+  X(F64x2ReplaceLane, 0x22) X(V128Load8Lane, 0x54) X(V128Load16Lane, 0x55) \
+  X(V128Load32Lane, 0x56) X(V128Load64Lane, 0x57) X(V128Store8Lane, 0x58) \
+  X(V128Store16Lane, 0x59) X(V128Store32Lane, 0x5a) X(V128Store64Lane, 0x5b) \
+  X(V128Load32Zero, 0x5c) X(V128Load64Zero, 0x5d)
+
 #define WASM_OPCODES(X) \
   WASM_CONTROL_OPCODES(X) WASM_VARIABLE_OPCODES(X) WASM_LOAD_STORE_OPCODES(X) \
   WASM_MEMORY_SIZE_OPCODES(X) WASM_CONST_OPCODES(X) WASM_NUMERIC_OPCODES(X) WASM_REFERENCE_OPCODES(X)
@@ -88,6 +104,12 @@ enum class Opcode : u8 {
 enum class PrefixedOpcode : u32 {
 #define WASM_OPCODE_ENUM(name, code) name = code,
   WASM_TRUNC_SAT_OPCODES(WASM_OPCODE_ENUM) WASM_BULK_OPCODES(WASM_OPCODE_ENUM)
+#undef WASM_OPCODE_ENUM
+};
+
+enum class SimdOpcode : u32 {
+#define WASM_OPCODE_ENUM(name, code) name = code,
+  WASM_SIMD_OPCODES(WASM_OPCODE_ENUM)
 #undef WASM_OPCODE_ENUM
 };
 

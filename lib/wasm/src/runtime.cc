@@ -22,6 +22,14 @@ u64 const_value(const ConstExpr& e, const Instance& inst) {
   }
 }
 
+// The high half of a v128 constant expression (a v128.const or a global.get: the arithmetic of
+// extended constants is on i32 and i64 only); 0 for the other types.
+u64 const_hi(const ConstExpr& e, const Instance& inst) {
+  if (e.op == ConstExpr::Op::V128) return e.hi;
+  if (e.op == ConstExpr::Op::GlobalGet) return inst.globals[static_cast<u32>(e.value)]->hi;
+  return 0;
+}
+
 // The value of constant expression `e`; `stack` has room for Module::const_depth values (the
 // validator typed every instruction, so the arithmetic finds its two operands). i32 values are
 // kept zero-extended, as in a slot; the arithmetic wraps.
@@ -192,12 +200,13 @@ Result<Table*> Store::create_table(TableType type, u64 init) {
   return t;
 }
 
-Result<Global*> Store::create_global(GlobalType type, u64 value) {
+Result<Global*> Store::create_global(GlobalType type, u64 value, u64 hi) {
   if (!charge(record_cost<Global>())) return support::Error::OutOfRange;
   Global* g = new (std::nothrow) Global();
   if (g == nullptr) return support::Error::NoMemory;
   g->type = type;
   g->value = value;
+  g->hi = hi;
   if (globals_.try_push(g).is_error()) {
     delete g;
     return support::Error::NoMemory;
@@ -358,7 +367,7 @@ Result<Instance*, InstantiateError> Store::instantiate(const Module& module,
   if (const_stack.try_resize(module.const_depth).is_error()) return nomem;
   for (u32 i = module.imported_globals; i < module.globals.size(); ++i) {
     u64 v = eval_const(module.globals[i].init, *inst, const_stack.data());
-    auto g = create_global(module.globals[i].type, v);
+    auto g = create_global(module.globals[i].type, v, const_hi(module.globals[i].init, *inst));
     if (g.is_error() && g.error() == support::Error::OutOfRange)
       return InstantiateError{K::Limit, TrapKind::None, "globals over the memory limit"};
     if (g.is_error()) return nomem;

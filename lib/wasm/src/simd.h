@@ -24,7 +24,10 @@
 //   SplatF32 f32 -> v128             V128 f(u32)         (the float's bits)
 //   SplatF64 f64 -> v128             V128 f(u64)         (the float's bits)
 // The interpreter makes one operation per entry (code.h, interp.cc); the translator maps the
-// sub-opcode to it (compile.cc). Instructions with immediates (v128.const, loads and stores,
+// sub-opcode to it (compile.cc). The function's type follows from the shape (checked where the
+// handler takes its address): Unop V128(V128), Binop V128(V128, V128), Ternop V128(V128, V128,
+// V128), Test u32(V128), Shift V128(V128, u32), SplatI32 and SplatF32 V128(u32) (the f32's bits),
+// SplatI64 and SplatF64 V128(u64). Instructions with immediates (v128.const, loads and stores,
 // lanes, shuffle) are the interpreter's own.
 //
 // Relaxed SIMD (sub-opcodes 0x100..0x113) lets an engine pick from a set of results; Warden

@@ -1,4 +1,5 @@
-// Decoder and validator: errors with offsets, SIMD refused clearly, no recursion per nesting level.
+// Decoder and validator: errors with offsets, SIMD not done refused clearly, no recursion per
+// nesting level.
 #include <pthread.h>
 
 #include <cstring>
@@ -26,14 +27,16 @@ TEST(Decode, BadMagicIsMalformedAtOffsetZero) {
   EXPECT_EQ(r.error().offset, 0u);
 }
 
-TEST(Decode, SimdIsRefusedAsUnsupported) {
+TEST(Decode, SimdNotDoneIsRefusedAsUnsupported) {
+  // A v128 local is accepted; a SIMD instruction the engine does not run (here a sub-opcode no
+  // instruction has) is refused as unsupported, never run.
   auto local = compile(build({Fn{{}, {}, {}, {0x7b}, ""}}));
-  ASSERT_TRUE(local.is_error());
-  EXPECT_EQ(local.error().kind, ErrorKind::Unsupported);
-  EXPECT_STREQ(local.error().message, "SIMD not supported yet");
-  auto op = compile(build({Fn{{}, {}, {0xfd, 0x0c}, {}, ""}}));
+  ASSERT_TRUE(local.is_ok());
+  delete local.value();
+  auto op = compile(build({Fn{{}, {}, {0xfd, 0x80, 0x04}, {}, ""}}));
   ASSERT_TRUE(op.is_error());
   EXPECT_EQ(op.error().kind, ErrorKind::Unsupported);
+  EXPECT_STREQ(op.error().message, "SIMD instruction not supported yet");
 }
 
 TEST(Decode, OverlongLebIsMalformed) {

@@ -13,7 +13,7 @@ namespace wasm_test {
 namespace {
 
 bool is_val_type(u64 w) {
-  return w == 0x7f || w == 0x7e || w == 0x7d || w == 0x7c || w == 0x70 || w == 0x6f;
+  return w == 0x7f || w == 0x7e || w == 0x7d || w == 0x7c || w == 0x7b || w == 0x70 || w == 0x6f;
 }
 
 // Walks every instruction of every function (the code map starts one entry per instruction) and
@@ -41,7 +41,8 @@ std::string check_code(const Module& m) {
         u64 v = f.code[at + 1 + w];
         if (c == 't' && kTypeWords != 0 && !is_val_type(v)) return where + ": bad type word";
         if (c == '-' || c == 't') continue;
-        if (v % 8 != 0 || v / 8 >= f.frame_slots)
+        u64 slots = c == 'v' || c == 'V' ? 2 : 1;  // a v128 takes two
+        if (v % 8 != 0 || v / 8 + slots > f.frame_slots)
           return where + ": slot operand " + std::to_string(w + 1) + " outside the frame";
       }
     }
@@ -114,6 +115,18 @@ TEST(InternalCode, SpecSuiteModulesMatchTheirSignatures) {
     ASSERT_EQ(check_code(*module), "") << m.where;
   }
   EXPECT_GT(modules, 1000u);
+  // The SIMD scripts: v128 operands, two slots each, inside the frame too.
+  auto simd = suite_modules(std::string(WARDEN_SPEC_SUITE) + "/simd");
+  if (!simd) return;
+  u64 simd_modules = 0;
+  for (const SuiteModule& m : *simd) {
+    auto c = Module::compile(Span<const u8>(m.bytes.data(), m.bytes.size()));
+    if (c.is_error()) continue;
+    std::unique_ptr<Module> module(c.value());
+    ++simd_modules;
+    ASSERT_EQ(check_code(*module), "") << m.where;
+  }
+  EXPECT_GT(simd_modules, 50u);
 #endif
 }
 

@@ -21,8 +21,8 @@ struct Name {
 struct ConstExpr {
   // clang-format off
   enum class Op : u8 {
-    I32, I64, F32, F64, RefNull, RefFunc, GlobalGet,  // one value
-    I32Add, I32Sub, I32Mul, I64Add, I64Sub, I64Mul,   // two values to one (in const_code only)
+    I32, I64, F32, F64, V128, RefNull, RefFunc, GlobalGet,  // one value
+    I32Add, I32Sub, I32Mul, I64Add, I64Sub, I64Mul,         // two values to one (in const_code only)
     Extended,
   };
   // clang-format on
@@ -30,6 +30,7 @@ struct ConstExpr {
   ValType type = ValType::I32;
   u32 length = 1;  // instructions (Extended)
   u64 value = 0;   // the constant's bits, the function or global index, the first instruction
+  u64 hi = 0;      // V128: the constant's bytes 8..15 (`value` has bytes 0..7)
 };
 
 struct Import {
@@ -80,14 +81,15 @@ struct CodeMapEntry {
 // A defined function after translation to internal code.
 struct Function {
   u32 type_index = 0;
-  u32 local_count = 0;  // params + declared locals: the first frame slots
+  u32 local_count = 0;  // slots of params + declared locals: the first frame slots (a v128 two)
+  u32 param_slots = 0;  // slots of the params (the first of them)
   u32 frame_slots = 0;  // locals + deepest operand stack, plus room for callee args
   u32 body_offset = 0;  // byte offset of the body in the module
   Vector<u64> code;     // internal code (see interp.h)
   Vector<CodeMapEntry> code_map;
   Name name;  // from the name section (size 0 if none)
 #if WARDEN_WASM_CHECKED
-  Vector<ValType> local_types;  // params and declared locals: their slots' types at entry
+  Vector<ValType> local_types;  // per slot of params and declared locals: its type at entry
 #endif
 };
 

@@ -85,6 +85,7 @@ struct Table {
 
 struct Global {
   u64 value = 0;
+  u64 hi = 0;  // a v128 global's bytes 8..15 (`value` has bytes 0..7)
   GlobalType type;
 };
 
@@ -164,7 +165,7 @@ class Store {
   // Error::NoMemory: the allocation failed.
   Result<Memory*> create_memory(MemoryType type);
   Result<Table*> create_table(TableType type, u64 init);
-  Result<Global*> create_global(GlobalType type, u64 value);
+  Result<Global*> create_global(GlobalType type, u64 value, u64 hi = 0);  // hi: a v128's high half
 
   // Instantiates `module` with `imports` (one per module import, in order). Element and data
   // segments are applied in order; a trap in them leaves the earlier writes, as the specification
@@ -211,7 +212,8 @@ class Execution {
   Execution(const Execution&) = delete;
   Execution& operator=(const Execution&) = delete;
 
-  // Prepares a call of `func` with `args` (types are the caller's responsibility; see
+  // Prepares a call of `func` with `args`, one slot per argument and two for a v128 (its low then
+  // its high 8 bytes; slot_count in types.h). Types are the caller's responsibility (see
   // Store::check_args in tools). Error::NoMemory if the stacks cannot be allocated.
   Result<void> start(FuncInst* func, Span<const u64> args);
   // Runs for at most about `fuel` units (a unit is a call or a loop iteration, plus one per 64
@@ -223,7 +225,7 @@ class Execution {
   // Forgets an interrupt that arrived after run() returned.
   void clear_interrupt() { __atomic_store_n(&interrupt_, 0u, __ATOMIC_RELAXED); }
 
-  // After Done: the results.
+  // After Done: the results, in slots like the arguments (a v128 takes two).
   Span<const u64> results() const { return Span<const u64>(stack_, result_count_); }
   // After Trap: what and where.
   TrapKind trap() const { return trap_; }

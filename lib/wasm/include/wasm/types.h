@@ -29,6 +29,14 @@ enum class ValType : u8 {
 };
 
 constexpr bool is_ref(ValType t) { return t == ValType::FuncRef || t == ValType::ExternRef; }
+// The 8-byte value slots a value of type `t` takes: two for a v128 (its low then its high 8
+// bytes), one for every other type. Frames, arguments and results are laid out in slots.
+constexpr u32 slot_count(ValType t) { return t == ValType::V128 ? 2 : 1; }
+inline u32 slot_count(Span<const ValType> types) {
+  u32 n = 0;
+  for (ValType t : types) n += slot_count(t);
+  return n;
+}
 const char* val_type_name(ValType t);
 
 // A function type: params then results in one array.
@@ -69,10 +77,14 @@ struct GlobalType {
 enum class ExternKind : u8 { Func = 0, Table = 1, Memory = 2, Global = 3 };
 
 // A runtime value as the embedding API passes it: the type and the bits (floats as bits, never
-// through a floating-point register; references as an opaque word, 0 meaning null).
+// through a floating-point register; references as an opaque word, 0 meaning null; a v128's low
+// 8 bytes in `bits`, its high 8 bytes in `hi`).
 struct Value {
   ValType type = ValType::I32;
   u64 bits = 0;
+  u64 hi = 0;  // v128 only: bytes 8..15
+
+  static Value v128(u64 lo, u64 hi) { return {ValType::V128, lo, hi}; }
 
   static Value i32(u32 v) { return {ValType::I32, v}; }
   static Value i64(u64 v) { return {ValType::I64, v}; }
@@ -84,7 +96,7 @@ struct Value {
 enum class ErrorKind : u8 {
   Malformed,    // the bytes are not a module in the binary format
   Invalid,      // well-formed, but breaks a typing rule
-  Unsupported,  // valid WebAssembly the engine does not run yet (SIMD)
+  Unsupported,  // valid WebAssembly the engine does not run yet (SIMD instructions not done)
   Limit,        // exceeds an implementation limit (docs/engine.md)
   NoMemory,     // an allocation failed
 };

@@ -1,0 +1,175 @@
+// The v128 type through the engine: locals, params and results across calls, branches that carry
+// v128 values past values of other widths, select, globals, memory bounds of the SIMD accesses,
+// and the immediates the validator checks (lane indexes). A v128 takes two slots (low, high).
+#include "wat_test_util.h"
+
+namespace wasm_test {
+namespace {
+
+constexpr u64 kLo = 0x0706050403020100ull, kHi = 0x0f0e0d0c0b0a0908ull;
+constexpr u64 kLo2 = 0x1716151413121110ull, kHi2 = 0x1f1e1d1c1b1a1918ull;
+
+TEST(Simd, V128ParamsAndResultsAcrossCalls) {
+  Harness h(text(R"((module
+    (func $rev (param i64 v128 i32 v128) (result v128 i32 v128 i64)
+      (local v128)
+      (local.set 4 (local.get 3))
+      (local.get 4) (local.get 2) (local.get 1) (local.get 0))
+    (func (export "calls") (param i64 v128 i32 v128) (result v128 i32 v128 i64)
+      (i32.const 5) (drop)
+      (call $rev (local.get 0) (local.get 1) (local.get 2) (local.get 3))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  ASSERT_EQ(h.call("calls", {0x1234567890ull, kLo, kHi, 42, kLo2, kHi2}), RunStatus::Done);
+  ASSERT_EQ(h.ex().results().size(), 6u);
+  EXPECT_EQ(h.result(0), kLo2);
+  EXPECT_EQ(h.result(1), kHi2);
+  EXPECT_EQ(h.result(2), 42u);
+  EXPECT_EQ(h.result(3), kLo);
+  EXPECT_EQ(h.result(4), kHi);
+  EXPECT_EQ(h.result(5), 0x1234567890ull);
+}
+
+// A block's values (i32 v128 i64) above a v128 of the enclosing code: the label's slots start
+// two slots up, and a branch copies each value to its own width.
+TEST(Simd, BranchesCarryV128PastOtherWidths) {
+  Harness h(text(R"((module
+    (global $g (mut v128) (v128.const i64x2 0x1111 0x2222))
+    (func (export "mixed") (param $c i32) (param $v v128) (result i32 v128 i64 v128)
+      (local $i i32) (local $w v128) (local $l i64)
+      (v128.const i64x2 0x33 0x44)
+      (block $b (result i32 v128 i64)
+        (i32.const 9) (local.get $v) (i64.const 77)
+        (br_if $b (local.get $c))
+        (drop) (drop) (drop)
+        (i32.const 8) (global.get $g) (i64.const 66)
+        (br $b))
+      (local.set $l) (local.set $w) (local.set $i)
+      (global.set $g)
+      (local.get $i) (local.get $w) (local.get $l) (global.get $g))
+    (func (export "table") (param $i i32) (param $a v128) (param $b v128) (result v128)
+      (block $x (result v128)
+        (block $y (result v128)
+          (i64.const 1) (drop)
+          (local.get $a)
+          (br_table $x $y $x (local.get $i)))
+        (i32x4.replace_lane 1 (i32.const 99))
+        (br $x))
+      (local.get $b) (local.get $i) (select))
+    (func (export "select") (param $c i32) (param $a v128) (param $b v128) (result v128)
+      (select (result v128) (local.get $a) (local.get $b) (local.get $c))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  ASSERT_EQ(h.call("mixed", {1, kLo, kHi}), RunStatus::Done);
+  ASSERT_EQ(h.ex().results().size(), 6u);
+  EXPECT_EQ(h.result(0), 9u);
+  EXPECT_EQ(h.result(1), kLo);
+  EXPECT_EQ(h.result(2), kHi);
+  EXPECT_EQ(h.result(3), 77u);
+  EXPECT_EQ(h.result(4), 0x33u);  // the v128 under the block, through the global
+  EXPECT_EQ(h.result(5), 0x44u);
+  ASSERT_EQ(h.call("mixed", {0, kLo, kHi}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 8u);
+  EXPECT_EQ(h.result(1), 0x33u);  // the global as the first call left it
+  EXPECT_EQ(h.result(2), 0x44u);
+  EXPECT_EQ(h.result(3), 66u);
+
+  // br_table: index 0 and 2 (default) to $x with $a, 1 to $y, which replaces lane 1; select
+  // picks $b instead when the index is 0.
+  ASSERT_EQ(h.call("table", {2, kLo, kHi, kLo2, kHi2}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo);
+  EXPECT_EQ(h.result(1), kHi);
+  ASSERT_EQ(h.call("table", {1, kLo, kHi, kLo2, kHi2}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), (kLo & 0xffffffffull) | (u64{99} << 32));
+  EXPECT_EQ(h.result(1), kHi);
+  ASSERT_EQ(h.call("table", {0, kLo, kHi, kLo2, kHi2}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo2);
+  EXPECT_EQ(h.result(1), kHi2);
+
+  ASSERT_EQ(h.call("select", {1, kLo, kHi, kLo2, kHi2}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo);
+  EXPECT_EQ(h.result(1), kHi);
+  ASSERT_EQ(h.call("select", {0, kLo, kHi, kLo2, kHi2}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo2);
+  EXPECT_EQ(h.result(1), kHi2);
+}
+
+// The 16 bytes at the last address where they fit load and store; one byte further traps, and
+// so does an offset that would wrap a 32-bit sum.
+TEST(Simd, LoadsAndStoresAreBoundsChecked) {
+  Harness h(text(R"((module
+    (memory 1)
+    (func (export "load") (param i32) (result v128) (v128.load (local.get 0)))
+    (func (export "load_far") (param i32) (result v128) (v128.load offset=0xffffffff (local.get 0)))
+    (func (export "store") (param i32 v128) (v128.store (local.get 0) (local.get 1)))
+    (func (export "lane") (param i32) (result v128)
+      (v128.load64_lane 1 (local.get 0) (v128.const i64x2 0 0)))
+    (func (export "store_lane") (param i32) (v128.store32_lane 3 (local.get 0) (v128.const i32x4 1 2 3 4)))
+    (func (export "splat") (param i32) (result v128) (v128.load16_splat (local.get 0))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  ASSERT_EQ(h.call("store", {65520, kLo, kHi}), RunStatus::Done);
+  ASSERT_EQ(h.call("load", {65520}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo);
+  EXPECT_EQ(h.result(1), kHi);
+  EXPECT_EQ(h.call("load", {65521}), RunStatus::Trap);
+  EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+  EXPECT_EQ(h.call("store", {65521, kLo, kHi}), RunStatus::Trap);
+  EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+  EXPECT_EQ(h.call("load", {0xffffffffu}), RunStatus::Trap);
+  EXPECT_EQ(h.call("load_far", {1}), RunStatus::Trap);
+  EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+
+  ASSERT_EQ(h.call("lane", {65528}), RunStatus::Done);  // the 8 bytes of kHi stored above
+  EXPECT_EQ(h.result(0), 0u);
+  EXPECT_EQ(h.result(1), kHi);
+  EXPECT_EQ(h.call("lane", {65529}), RunStatus::Trap);
+  ASSERT_EQ(h.call("store_lane", {65532}), RunStatus::Done);
+  EXPECT_EQ(h.call("store_lane", {65533}), RunStatus::Trap);
+  ASSERT_EQ(h.call("splat", {65532}), RunStatus::Done);  // lane 3 of the store: 4, then 0
+  EXPECT_EQ(h.result(0), 0x0004000400040004ull);
+  EXPECT_EQ(h.result(1), 0x0004000400040004ull);
+  EXPECT_EQ(h.call("splat", {65535}), RunStatus::Trap);
+}
+
+// A module whose body is `v128.const 0` then `rest` (a function with result `result`).
+Bytes with_v128_const(u8 result, Bytes rest) {
+  Bytes body = {0xfd, 0x0c};
+  body.insert(body.end(), 16, 0);
+  body.insert(body.end(), rest.begin(), rest.end());
+  return build({Fn{{}, {result}, body, {}, "f"}});
+}
+
+TEST(Simd, LaneIndexOutOfRangeIsInvalid) {
+  auto ok = compile(with_v128_const(kI32, {0xfd, 0x1b, 3}));  // i32x4.extract_lane 3
+  ASSERT_TRUE(ok.is_ok());
+  delete ok.value();
+  for (Bytes rest : {Bytes{0xfd, 0x1b, 4}, Bytes{0xfd, 0x15, 16}, Bytes{0xfd, 0x18, 8}}) {
+    auto r = compile(with_v128_const(kI32, rest));
+    ASSERT_TRUE(r.is_error());
+    EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
+    EXPECT_STREQ(r.error().message, "invalid lane index");
+  }
+  // i64x2.replace_lane 2.
+  auto r = compile(with_v128_const(0x7b, {0x42, 0, 0xfd, 0x1e, 2}));
+  ASSERT_TRUE(r.is_error());
+  EXPECT_STREQ(r.error().message, "invalid lane index");
+}
+
+TEST(Simd, ShuffleLaneOf32IsInvalid) {
+  Bytes shuffle = {0xfd, 0x0c};
+  shuffle.insert(shuffle.end(), 16, 0);
+  shuffle.insert(shuffle.end(), {0xfd, 0x0d});
+  for (u8 k = 0; k < 16; ++k) shuffle.push_back(k == 5 ? 31 : k);
+  auto ok = compile(with_v128_const(0x7b, shuffle));
+  ASSERT_TRUE(ok.is_ok());
+  delete ok.value();
+  shuffle[2 + 16 + 2 + 5] = 32;
+  auto r = compile(with_v128_const(0x7b, shuffle));
+  ASSERT_TRUE(r.is_error());
+  EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
+  EXPECT_STREQ(r.error().message, "invalid lane index");
+}
+
+}  // namespace
+}  // namespace wasm_test
