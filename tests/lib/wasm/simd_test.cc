@@ -30,6 +30,22 @@ TEST(Simd, V128ParamsAndResultsAcrossCalls) {
   EXPECT_EQ(h.result(5), 0x1234567890ull);
 }
 
+// A tail call moves a v128 argument's two slots to the frame's base and returns both.
+TEST(Simd, TailCallsPassV128) {
+  Harness h(text(R"((module
+    (func $id (param i32 v128) (result v128 i32) (local.get 1) (local.get 0))
+    (func (export "tail") (param v128 i32) (result v128 i32)
+      (i64.const 1) (drop)
+      (return_call $id (local.get 1) (local.get 0))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  ASSERT_EQ(h.call("tail", {kLo, kHi, 7}), RunStatus::Done);
+  ASSERT_EQ(h.ex().results().size(), 3u);
+  EXPECT_EQ(h.result(0), kLo);
+  EXPECT_EQ(h.result(1), kHi);
+  EXPECT_EQ(h.result(2), 7u);
+}
+
 // A block's values (i32 v128 i64) above a v128 of the enclosing code: the label's slots start
 // two slots up, and a branch copies each value to its own width.
 TEST(Simd, BranchesCarryV128PastOtherWidths) {
