@@ -161,7 +161,28 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
   X(I32x4ExtractLane, "Iv-") X(I64x2ExtractLane, "Lv-") X(F32x4ExtractLane, "Fv-") \
   X(F64x2ExtractLane, "Dv-") X(I8x16ReplaceLane, "Vvi-") X(I16x8ReplaceLane, "Vvi-") \
   X(I32x4ReplaceLane, "Vvi-") X(I64x2ReplaceLane, "Vvl-") X(F32x4ReplaceLane, "Vvf-") \
-  X(F64x2ReplaceLane, "Vvd-")
+  X(F64x2ReplaceLane, "Vvd-") WASM_SIMD_MEMORY_INDEXED_OPS(X)
+
+// The SIMD loads and stores of a memory other than memory 0 with i32 addresses (`Mem`) and of a
+// memory with i64 addresses (`Mem64`), in the order of those of WASM_SIMD_OPS (V128Load to
+// V128Store64Lane), as the scalar WASM_MEMORY_MEM_OPS: the same operands, the memory index last.
+#define WASM_SIMD_MEMORY_INDEXED_OPS(X) \
+  X(V128LoadMem, "Vi--") X(V128Load8x8SMem, "Vi--") X(V128Load8x8UMem, "Vi--") \
+  X(V128Load16x4SMem, "Vi--") X(V128Load16x4UMem, "Vi--") X(V128Load32x2SMem, "Vi--") \
+  X(V128Load32x2UMem, "Vi--") X(V128Load8SplatMem, "Vi--") X(V128Load16SplatMem, "Vi--") \
+  X(V128Load32SplatMem, "Vi--") X(V128Load64SplatMem, "Vi--") X(V128Load32ZeroMem, "Vi--") \
+  X(V128Load64ZeroMem, "Vi--") X(V128StoreMem, "iv--") X(V128Load8LaneMem, "Viv---") \
+  X(V128Load16LaneMem, "Viv---") X(V128Load32LaneMem, "Viv---") X(V128Load64LaneMem, "Viv---") \
+  X(V128Store8LaneMem, "iv---") X(V128Store16LaneMem, "iv---") X(V128Store32LaneMem, "iv---") \
+  X(V128Store64LaneMem, "iv---") X(V128LoadMem64, "Vl--") X(V128Load8x8SMem64, "Vl--") \
+  X(V128Load8x8UMem64, "Vl--") X(V128Load16x4SMem64, "Vl--") X(V128Load16x4UMem64, "Vl--") \
+  X(V128Load32x2SMem64, "Vl--") X(V128Load32x2UMem64, "Vl--") X(V128Load8SplatMem64, "Vl--") \
+  X(V128Load16SplatMem64, "Vl--") X(V128Load32SplatMem64, "Vl--") \
+  X(V128Load64SplatMem64, "Vl--") X(V128Load32ZeroMem64, "Vl--") X(V128Load64ZeroMem64, "Vl--") \
+  X(V128StoreMem64, "lv--") X(V128Load8LaneMem64, "Vlv---") X(V128Load16LaneMem64, "Vlv---") \
+  X(V128Load32LaneMem64, "Vlv---") X(V128Load64LaneMem64, "Vlv---") \
+  X(V128Store8LaneMem64, "lv---") X(V128Store16LaneMem64, "lv---") \
+  X(V128Store32LaneMem64, "lv---") X(V128Store64LaneMem64, "lv---")
 // clang-format on
 
 // The signature of a lane-wise operation (WASM_SIMD_LANE_OPS) by its shape; the handler calls

@@ -2405,34 +2405,59 @@ bool Compiler::simd_memory(SimdOpcode op) {
   }
   MemArg arg;
   if (!memarg(size, arg)) return false;
-  // Memory 0 with i32 addresses (its base and size are the handlers' cached arguments); SIMD on
-  // another memory or on a memory64 is refused, not run.
-  if (arg.memory != 0 || m_.memories[0].address64)
-    return fail(ErrorKind::Unsupported, op_offset_,
-                "SIMD access to a memory other than memory 0 with i32 addresses not supported yet");
-  const u64 offset = arg.offset;
+  // Memory 0 with i32 addresses: the operations with the cached memory; any other memory: the
+  // same operation of the Mem or Mem64 family (at the same offset in it), with the index.
+  const bool address64 = m_.memories[arg.memory].address64;
+  const ValType at = address_type(arg.memory);
+  const bool plain = arg.memory == 0 && !address64;
+  const u32 k = op_index(o) - op_index(Op::V128Load);
+  const Op indexed = static_cast<Op>(op_index(address64 ? Op::V128LoadMem64 : Op::V128LoadMem) + k);
+  const Word offset{arg.offset}, mem{arg.memory};
   Entry addr, v;
   if (op_in(o, Op::V128Load, Op::V128Load64Zero)) {
-    if (!pop(ValType::I32, addr)) return false;
+    if (!pop(at, addr)) return false;
     return result(ValType::V128, [&](Dst dst) {
-      return emit_instr_of<Op::V128Load, Op::V128Load64Zero>(o, dst, Src{addr.slot}, Word{offset});
+      if (plain)
+        return emit_instr_of<Op::V128Load, Op::V128Load64Zero>(o, dst, Src{addr.slot}, offset);
+      if (address64)
+        return emit_instr_of<Op::V128LoadMem64, Op::V128Load64ZeroMem64>(
+            indexed, dst, Src{addr.slot}, offset, mem);
+      return emit_instr_of<Op::V128LoadMem, Op::V128Load64ZeroMem>(indexed, dst, Src{addr.slot},
+                                                                   offset, mem);
     });
   }
   if (o == Op::V128Store) {
-    if (!pop(ValType::V128, v) || !pop(ValType::I32, addr)) return false;
-    return !live() || emit_instr<Op::V128Store>(Src{addr.slot}, Src{v.slot}, Word{offset});
+    if (!pop(ValType::V128, v) || !pop(at, addr)) return false;
+    if (!live()) return true;
+    if (plain) return emit_instr<Op::V128Store>(Src{addr.slot}, Src{v.slot}, offset);
+    if (address64) return emit_instr<Op::V128StoreMem64>(Src{addr.slot}, Src{v.slot}, offset, mem);
+    return emit_instr<Op::V128StoreMem>(Src{addr.slot}, Src{v.slot}, offset, mem);
   }
   u32 lane;
   if (!lane_index(16 / size, lane)) return false;
-  if (!pop(ValType::V128, v) || !pop(ValType::I32, addr)) return false;
+  if (!pop(ValType::V128, v) || !pop(at, addr)) return false;
+  const Word lw{lane};
   if (op_in(o, Op::V128Load8Lane, Op::V128Load64Lane)) {
     return result(ValType::V128, [&](Dst dst) {
-      return emit_instr_of<Op::V128Load8Lane, Op::V128Load64Lane>(
-          o, dst, Src{addr.slot}, Src{v.slot}, Word{offset}, Word{lane});
+      if (plain)
+        return emit_instr_of<Op::V128Load8Lane, Op::V128Load64Lane>(o, dst, Src{addr.slot},
+                                                                    Src{v.slot}, offset, lw);
+      if (address64)
+        return emit_instr_of<Op::V128Load8LaneMem64, Op::V128Load64LaneMem64>(
+            indexed, dst, Src{addr.slot}, Src{v.slot}, offset, lw, mem);
+      return emit_instr_of<Op::V128Load8LaneMem, Op::V128Load64LaneMem>(
+          indexed, dst, Src{addr.slot}, Src{v.slot}, offset, lw, mem);
     });
   }
-  return !live() || emit_instr_of<Op::V128Store8Lane, Op::V128Store64Lane>(
-                        o, Src{addr.slot}, Src{v.slot}, Word{offset}, Word{lane});
+  if (!live()) return true;
+  if (plain)
+    return emit_instr_of<Op::V128Store8Lane, Op::V128Store64Lane>(o, Src{addr.slot}, Src{v.slot},
+                                                                  offset, lw);
+  if (address64)
+    return emit_instr_of<Op::V128Store8LaneMem64, Op::V128Store64LaneMem64>(
+        indexed, Src{addr.slot}, Src{v.slot}, offset, lw, mem);
+  return emit_instr_of<Op::V128Store8LaneMem, Op::V128Store64LaneMem>(indexed, Src{addr.slot},
+                                                                      Src{v.slot}, offset, lw, mem);
 }
 
 // ---- tables

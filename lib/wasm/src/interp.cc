@@ -1369,12 +1369,36 @@ template <typename T> inline V128 load_splat(const u8* p) {
   u64 ea = static_cast<u64>(U32(a)) + IMM(o); \
   if (__builtin_expect(ea + (size) > msize, 0)) TRAP(MemoryOutOfBounds)
 
-#define SIMD_LOAD(name, size, expr) \
-  HANDLER(name) {                   \
-    SIMD_ADDRESS(ea, 2, 3, size);   \
-    const u8* p = mem + ea;         \
-    SETVEC(1, expr);                \
-    NEXT_INSTRUCTION();             \
+// The same for a memory by index (operand `i`): `p` the accessed bytes of memory `i` with i32
+// addresses (the sum cannot wrap: the offset is below 2^32), or of a memory with i64 addresses
+// (in_bounds64: never forms a sum that could wrap).
+#define SIMD_ADDRESS_MEM(p, a, o, i, n)                                 \
+  const Memory* m = ex->instance_->memories[IMM(i)];                    \
+  u64 ea = static_cast<u64>(U32(a)) + IMM(o);                           \
+  if (__builtin_expect(ea + (n) > m->size, 0)) TRAP(MemoryOutOfBounds); \
+  u8* p = m->base + ea
+#define SIMD_ADDRESS_MEM64(p, a, o, i, n)                                                     \
+  const Memory* m = ex->instance_->memories[IMM(i)];                                          \
+  u64 addr = U64(a), offset = IMM(o);                                                         \
+  if (__builtin_expect(!in_bounds64(addr, offset, (n), m->size), 0)) TRAP(MemoryOutOfBounds); \
+  u8* p = m->base + addr + offset
+
+#define SIMD_LOAD(name, size, expr)       \
+  HANDLER(name) {                         \
+    SIMD_ADDRESS(ea, 2, 3, size);         \
+    const u8* p = mem + ea;               \
+    SETVEC(1, expr);                      \
+    NEXT_INSTRUCTION();                   \
+  }                                       \
+  HANDLER(name##Mem) {                    \
+    SIMD_ADDRESS_MEM(p, 2, 3, 4, size);   \
+    SETVEC(1, expr);                      \
+    NEXT_INSTRUCTION();                   \
+  }                                       \
+  HANDLER(name##Mem64) {                  \
+    SIMD_ADDRESS_MEM64(p, 2, 3, 4, size); \
+    SETVEC(1, expr);                      \
+    NEXT_INSTRUCTION();                   \
   }
 SIMD_LOAD(V128Load, 16, load<V128>(p))
 SIMD_LOAD(V128Load8x8S, 8, (load_extend<i8, i16>(p)))
@@ -1394,6 +1418,16 @@ HANDLER(V128Store) {
   store<V128>(mem + ea, VEC(2));
   NEXT_INSTRUCTION();
 }
+HANDLER(V128StoreMem) {
+  SIMD_ADDRESS_MEM(p, 1, 3, 4, 16);
+  store<V128>(p, VEC(2));
+  NEXT_INSTRUCTION();
+}
+HANDLER(V128StoreMem64) {
+  SIMD_ADDRESS_MEM64(p, 1, 3, 4, 16);
+  store<V128>(p, VEC(2));
+  NEXT_INSTRUCTION();
+}
 
 // One lane of T from memory into the vector operand (read before the result is written: the
 // slots may overlap), and one lane of the vector into memory.
@@ -1411,6 +1445,33 @@ HANDLER(V128Store) {
     store<T>(mem + ea, lanes_of<T>(VEC(2)).lane[IMM(4) % (16 / sizeof(T))]); \
     NEXT_INSTRUCTION();                                                      \
   }
+// The same for a memory by index (the index the last operand).
+#define SIMD_LANE_MEM(name, T)                      \
+  HANDLER(name##Mem) {                              \
+    SIMD_ADDRESS_MEM(p, 2, 4, 6, sizeof(T));        \
+    Lanes<T> l = lanes_of<T>(VEC(3));               \
+    l.lane[IMM(5) % (16 / sizeof(T))] = load<T>(p); \
+    SETVEC(1, from_lanes(l));                       \
+    NEXT_INSTRUCTION();                             \
+  }                                                 \
+  HANDLER(name##Mem64) {                            \
+    SIMD_ADDRESS_MEM64(p, 2, 4, 6, sizeof(T));      \
+    Lanes<T> l = lanes_of<T>(VEC(3));               \
+    l.lane[IMM(5) % (16 / sizeof(T))] = load<T>(p); \
+    SETVEC(1, from_lanes(l));                       \
+    NEXT_INSTRUCTION();                             \
+  }
+#define SIMD_STORE_LANE_MEM(name, T)                                  \
+  HANDLER(name##Mem) {                                                \
+    SIMD_ADDRESS_MEM(p, 1, 3, 5, sizeof(T));                          \
+    store<T>(p, lanes_of<T>(VEC(2)).lane[IMM(4) % (16 / sizeof(T))]); \
+    NEXT_INSTRUCTION();                                               \
+  }                                                                   \
+  HANDLER(name##Mem64) {                                              \
+    SIMD_ADDRESS_MEM64(p, 1, 3, 5, sizeof(T));                        \
+    store<T>(p, lanes_of<T>(VEC(2)).lane[IMM(4) % (16 / sizeof(T))]); \
+    NEXT_INSTRUCTION();                                               \
+  }
 SIMD_LOAD_LANE(V128Load8Lane, u8)
 SIMD_LOAD_LANE(V128Load16Lane, u16)
 SIMD_LOAD_LANE(V128Load32Lane, u32)
@@ -1419,6 +1480,14 @@ SIMD_STORE_LANE(V128Store8Lane, u8)
 SIMD_STORE_LANE(V128Store16Lane, u16)
 SIMD_STORE_LANE(V128Store32Lane, u32)
 SIMD_STORE_LANE(V128Store64Lane, u64)
+SIMD_LANE_MEM(V128Load8Lane, u8)
+SIMD_LANE_MEM(V128Load16Lane, u16)
+SIMD_LANE_MEM(V128Load32Lane, u32)
+SIMD_LANE_MEM(V128Load64Lane, u64)
+SIMD_STORE_LANE_MEM(V128Store8Lane, u8)
+SIMD_STORE_LANE_MEM(V128Store16Lane, u16)
+SIMD_STORE_LANE_MEM(V128Store32Lane, u32)
+SIMD_STORE_LANE_MEM(V128Store64Lane, u64)
 
 // Lane k of the result is byte IMM of the 32 bytes of a then b (the lane indexes were checked
 // at translation, < 32).

@@ -148,6 +148,105 @@ TEST(Simd, LoadsAndStoresAreBoundsChecked) {
   EXPECT_EQ(h.call("splat", {65535}), RunStatus::Trap);
 }
 
+// The SIMD accesses of memory 1 (i32 addresses, the `Mem` operations): bounds-checked against
+// memory 1's size (two pages, memory 0 has one), and memory 0 is not written.
+TEST(Simd, LoadsAndStoresOfAnotherMemory) {
+  Harness h(text(R"((module
+    (memory 1)
+    (memory $m 2)
+    (func (export "load") (param i32) (result v128) (v128.load $m (local.get 0)))
+    (func (export "store") (param i32 v128) (v128.store $m (local.get 0) (local.get 1)))
+    (func (export "lane") (param i32) (result v128)
+      (v128.load64_lane $m 1 (local.get 0) (v128.const i64x2 0 0)))
+    (func (export "store_lane") (param i32)
+      (v128.store32_lane $m 3 (local.get 0) (v128.const i32x4 1 2 3 4)))
+    (func (export "splat") (param i32) (result v128) (v128.load16_splat $m (local.get 0)))
+    (func (export "extend") (param i32) (result v128) (v128.load32x2_u $m offset=8 (local.get 0)))
+    (func (export "byte0") (param i32) (result i32) (i32.load8_u (local.get 0))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  const u64 end = 2 * 65536;
+  ASSERT_EQ(h.call("store", {end - 16, kLo, kHi}), RunStatus::Done);
+  ASSERT_EQ(h.call("load", {end - 16}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo);
+  EXPECT_EQ(h.result(1), kHi);
+  ASSERT_EQ(h.call("extend", {end - 16}), RunStatus::Done);  // the 8 bytes of kHi, zero-extended
+  EXPECT_EQ(h.result(0), kHi & 0xffffffffu);
+  EXPECT_EQ(h.result(1), kHi >> 32);
+  EXPECT_EQ(h.call("extend", {end - 15}), RunStatus::Trap);
+  EXPECT_EQ(h.call("load", {end - 15}), RunStatus::Trap);
+  EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+  EXPECT_EQ(h.call("store", {end - 15, kLo, kHi}), RunStatus::Trap);
+  EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+  EXPECT_EQ(h.call("load", {0xffffffffu}), RunStatus::Trap);
+  ASSERT_EQ(h.call("lane", {end - 8}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0u);
+  EXPECT_EQ(h.result(1), kHi);
+  EXPECT_EQ(h.call("lane", {end - 7}), RunStatus::Trap);
+  ASSERT_EQ(h.call("store_lane", {end - 4}), RunStatus::Done);
+  EXPECT_EQ(h.call("store_lane", {end - 3}), RunStatus::Trap);
+  ASSERT_EQ(h.call("splat", {end - 4}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0x0004000400040004ull);
+  EXPECT_EQ(h.call("splat", {end - 1}), RunStatus::Trap);
+  // Memory 0 (one page) was not written, and memory 1's accesses past its first page worked.
+  for (u64 a : {u64{0}, u64{65535}}) {
+    ASSERT_EQ(h.call("byte0", {a}), RunStatus::Done);
+    EXPECT_EQ(h.result(), 0u);
+  }
+}
+
+// The SIMD accesses of an i64 memory (the `Mem64` operations): the last 16 bytes load and store,
+// one byte further traps, and an address plus an offset that would wrap 64 bits traps without
+// writing anything (the sum is never formed before it is known to be inside the memory).
+TEST(Simd, LoadsAndStoresOfAnI64MemoryDoNotWrap) {
+  Harness h(text(R"((module
+    (memory i64 1)
+    (func (export "load") (param i64) (result v128) (v128.load (local.get 0)))
+    (func (export "store") (param i64 v128) (v128.store (local.get 0) (local.get 1)))
+    (func (export "store_far") (param i64 v128)
+      (v128.store offset=0xfffffffffffffff0 (local.get 0) (local.get 1)))
+    (func (export "load_far") (param i64) (result v128)
+      (v128.load offset=0xfffffffffffffff0 (local.get 0)))
+    (func (export "store_lane_far") (param i64)
+      (v128.store64_lane offset=0xffffffffffffffff 1 (local.get 0) (v128.const i64x2 5 6)))
+    (func (export "lane") (param i64) (result v128)
+      (v128.load8_lane 15 (local.get 0) (v128.const i64x2 0 0)))
+    (func (export "zero") (param i64) (result v128) (v128.load64_zero offset=8 (local.get 0)))
+    (func (export "byte") (param i64) (result i32) (i32.load8_u (local.get 0))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  const u64 end = 65536;
+  ASSERT_EQ(h.call("store", {end - 16, kLo, kHi}), RunStatus::Done);
+  ASSERT_EQ(h.call("load", {end - 16}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kLo);
+  EXPECT_EQ(h.result(1), kHi);
+  ASSERT_EQ(h.call("zero", {end - 16}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), kHi);
+  EXPECT_EQ(h.result(1), 0u);
+  ASSERT_EQ(h.call("lane", {end - 1}), RunStatus::Done);
+  EXPECT_EQ(h.result(1), (kHi >> 56) << 56);
+  EXPECT_EQ(h.call("lane", {end}), RunStatus::Trap);
+  EXPECT_EQ(h.call("zero", {end - 15}), RunStatus::Trap);
+  for (u64 a : {end - 15, end, ~u64{0} - 0xf, ~u64{0}, u64{1} << 63, u64{1} << 32}) {
+    EXPECT_EQ(h.call("load", {a}), RunStatus::Trap) << a;
+    EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+    EXPECT_EQ(h.call("store", {a, kLo, kHi}), RunStatus::Trap) << a;
+    EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+  }
+  // Offset 2^64-16: address 0x10 would reach byte 0, 0x20 byte 0x10; offset 2^64-1 with
+  // address 1 would reach byte 0.
+  for (u64 a : {u64{0}, u64{0x10}, u64{0x20}, end}) {
+    EXPECT_EQ(h.call("store_far", {a, kLo, kHi}), RunStatus::Trap) << a;
+    EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+    EXPECT_EQ(h.call("load_far", {a}), RunStatus::Trap) << a;
+    EXPECT_EQ(h.call("store_lane_far", {a}), RunStatus::Trap) << a;
+  }
+  for (u64 a = 0; a < 0x30; ++a) {
+    ASSERT_EQ(h.call("byte", {a}), RunStatus::Done);
+    EXPECT_EQ(h.result(), 0u) << a;  // nothing was written at the wrapped addresses
+  }
+}
+
 // A module whose body is `v128.const 0` then `rest` (a function with result `result`).
 Bytes with_v128_const(u8 result, Bytes rest) {
   Bytes body = {0xfd, 0x0c};
