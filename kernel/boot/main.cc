@@ -188,9 +188,12 @@ async::Task<void> main_task() {
     power::exit(summary.failed == 0 && summary.passed > 0 ? 0 : 1);
   }
 
-  // `spec` or `spec=DIR`: the WebAssembly spec scripts in the initrd, as a task of their own.
+  // `spec` or `spec=DIR`: the WebAssembly spec scripts in the initrd, as a task of their own
+  // (with `wasm-2.0`: compiled with the 2.0 feature set).
   if (auto dir = boot_args::get("spec")) {
-    auto spawned = sched::executor().try_spawn(spec_suite::run(*dir));
+    wasm::Features features;
+    if (boot_args::get("wasm-2.0")) features = wasm::Features::wasm_2_0();
+    auto spawned = sched::executor().try_spawn(spec_suite::run(*dir, features));
     if (spawned.is_error()) PANIC("cannot spawn the spec suite");
     auto summary = co_await spawned.value();
     bool passed = summary.is_ok() && summary.value().failed == 0 && summary.value().files > 0;

@@ -14,7 +14,7 @@ constexpr i64 kSliceFuel = 200000;
 
 }  // namespace
 
-async::Task<Summary> run(support::StringView dir) {
+async::Task<Summary> run(support::StringView dir, wasm::Features features) {
   Summary summary;
   const initrd::Archive* archive = ramdisk::archive();
   if (archive == nullptr) {
@@ -38,6 +38,7 @@ async::Task<Summary> run(support::StringView dir) {
   }
   console::Sink out;
   spec::Config config;
+  config.features = features;
   spec::Counts total;
   for (const initrd::Entry& e : scripts) {
     spec::ScriptRunner runner(wasm_memory::provider(), config, out);

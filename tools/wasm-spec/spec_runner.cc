@@ -40,6 +40,7 @@ struct Options {
   SliceMode slices = SliceMode::None;
   bool verbose = false;
   bool check_encoder = false;
+  bool wasm_2_0 = false;     // --wasm-2.0: the 2.0 feature set (the 2.0 suite)
   std::string dump_modules;  // --dump-modules DIR: write the modules (fuzz corpus), run nothing
   std::vector<std::string> exclude;  // folder names left out of a --suite walk
 };
@@ -288,14 +289,17 @@ int main(int argc, char** argv) {
       opt.slices = SliceMode::Random;
     } else if (a == "--dump-modules" && i + 1 < argc) {
       opt.dump_modules = argv[++i];
+    } else if (a == "--wasm-2.0") {
+      opt.wasm_2_0 = true;
     } else if (a == "--check-encoder") {
       opt.check_encoder = true;
     } else if (a == "-v" || a == "--verbose") {
       opt.verbose = true;
     } else if (a == "-h" || a == "--help") {
       printf(
-          "usage: wasm-spec [--suite DIR [--exclude SUBDIR]...] [--slices=1|random] "
-          "[--check-encoder | --dump-modules DIR] [-v] [FILE.wast...]\n");
+          "usage: wasm-spec [--suite DIR [--exclude SUBDIR]...] [--slices=1|random] [--wasm-2.0] "
+          "[--check-encoder | --dump-modules DIR] [-v] [FILE.wast...]\n"
+          "  --wasm-2.0: compile with the WebAssembly 2.0 feature set (no multi-memory)\n");
       return 0;
     } else {
       files.emplace_back(a, a.substr(a.find_last_of('/') + 1));
@@ -371,6 +375,7 @@ int main(int argc, char** argv) {
   spec::Config config;
   config.pending_prints = opt.slices != SliceMode::None;
   config.max_failure_lines = opt.verbose ? 0 : 20;
+  if (opt.wasm_2_0) config.features = wasm::Features::wasm_2_0();
   Driver driver(opt);
   spec::Counts total;
   for (auto& [path, name] : files) {

@@ -28,7 +28,7 @@ cmd_wasm() {
   "$WASM_RUN" "$@"
 }
 
-# help: spec [--kernel [--smp N] [--mem SIZE]] [--checked] [--suite DIR] [--slices=1|random] [-v] [FILE...]  run the WebAssembly spec suite (default ../shared/wasm-spec-tests/wasm-2.0 without simd/) on the host (--checked: the checked engine, build/host-checked), or inside the kernel under QEMU
+# help: spec [--kernel [--smp N] [--mem SIZE]] [--checked] [--suite DIR] [--slices=1|random] [--wasm-2.0] [-v] [FILE...]  run the WebAssembly spec suite (default ../shared/wasm-spec-tests/wasm-2.0 without simd/, with the 2.0 feature set: --wasm-2.0) on the host (--checked: the checked engine, build/host-checked), or inside the kernel under QEMU
 cmd_spec() {
   local suite="$WASM_SUITE_DEFAULT" args=() files=() kernel=0 smp=4 mem=1G checked=0
   while [[ $# -gt 0 ]]; do
@@ -48,10 +48,13 @@ cmd_spec() {
   fi
   # The default suite leaves out simd/ (the engine has no SIMD yet); a suite given by hand is
   # read whole, SIMD scripts skipped assertion by assertion.
+  # The default suite (2.0) runs with the 2.0 feature set (--wasm-2.0, also accepted by hand).
   local walk=(--suite "$suite")
-  [[ "$suite" == "$WASM_SUITE_DEFAULT" ]] && walk+=(--exclude simd)
+  [[ "$suite" == "$WASM_SUITE_DEFAULT" ]] && walk+=(--exclude simd --wasm-2.0)
   if [[ $kernel -eq 1 ]]; then
-    x_spec_kernel "$smp" "$mem" "$suite" "${files[@]}"
+    local kflags=() a
+    for a in "${walk[@]}" "${args[@]}"; do [[ "$a" == --wasm-2.0 ]] && kflags=(--wasm-2.0); done
+    x_spec_kernel "$smp" "$mem" "$suite" "${kflags[@]}" "${files[@]}"
     return
   fi
   if [[ $checked -eq 1 ]]; then
@@ -89,15 +92,18 @@ x_spec_initrd() {
   python3 "$ROOT/tools/mkinitrd.py" "$SPEC_INITRD" "${args[@]}"
 }
 
-# Boots the kernel with the spec scripts in its initrd and boot argument `spec`; the console is
-# streamed, the status is the kernel's (0: every assertion passed). SPEC_TIMEOUT (s) bounds it.
+# Boots the kernel with the spec scripts in its initrd and boot argument `spec` (with --wasm-2.0:
+# also `wasm-2.0`, the 2.0 feature set); the console is streamed, the status is the kernel's
+# (0: every assertion passed). SPEC_TIMEOUT (s) bounds it.
+# Usage: x_spec_kernel SMP MEM SUITE [--wasm-2.0] [FILE...]
 x_spec_kernel() {
-  local smp="$1" mem="$2" suite="$3"; shift 3
+  local smp="$1" mem="$2" suite="$3" bootargs=(spec); shift 3
+  if [[ "${1:-}" == --wasm-2.0 ]]; then bootargs+=(wasm-2.0); shift; fi
   # SPEC_KERNEL_DIR: another build folder than build/kernel.
   x_kernel_build "${SPEC_KERNEL_DIR:-$ROOT/build/kernel}" || return 1
   x_spec_initrd "$suite" "$@" || return 1
   timeout "${SPEC_TIMEOUT:-1800}" python3 "$ROOT/tools/qemu/qemu.py" --kernel "$KERNEL_ELF" \
-    --smp "$smp" --mem "$mem" --initrd "$SPEC_INITRD" --interactive -- spec </dev/null
+    --smp "$smp" --mem "$mem" --initrd "$SPEC_INITRD" --interactive -- "${bootargs[@]}" </dev/null
 }
 
 # help: wat-check [--suite DIR]  check the text encoder on the spec scripts: valid modules pass wasm-validate, malformed text is rejected with line:column
@@ -133,21 +139,21 @@ test_tier_30_wasm() {
   echo "engine unit tests:"
   "$ROOT/build/host/tests/wasm_test" --gtest_brief=1 2>&1 | grep -v '^Running main' | tail -n 20 || rc=1
   echo "spec suite (wasm-2.0 without simd/):"
-  x_wasm_spec_quiet "$spec" --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+  x_wasm_spec_quiet "$spec" --suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0 || rc=1
   echo "spec suite, every invocation in fuel slices of 1, resumed on alternating threads:"
-  x_wasm_spec_quiet "$spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+  x_wasm_spec_quiet "$spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0 || rc=1
   echo "spec suite, random fuel slices, resumed on alternating threads:"
-  x_wasm_spec_quiet "$spec" --slices=random --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+  x_wasm_spec_quiet "$spec" --slices=random --suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0 || rc=1
   echo "checked engine (build/host-checked: typed slots, every operand checked): unit tests and spec suite, at once and in fuel slices of 1:"
   if x_wasm_checked_build; then
     "$WASM_CHECKED_DIR/tests/wasm_test" --gtest_brief=1 2>&1 | grep -v '^Running main' | tail -n 20 || rc=1
-    x_wasm_spec_quiet "$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec" --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
-    x_wasm_spec_quiet "$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+    x_wasm_spec_quiet "$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec" --suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0 || rc=1
+    x_wasm_spec_quiet "$WASM_CHECKED_DIR/tools/wasm-spec/wasm-spec" --slices=1 --suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0 || rc=1
   else
     rc=1
   fi
   echo "spec suite inside the kernel (QEMU, --smp 4, the same runner, lib/spec):"
-  x_wasm_spec_quiet x_spec_kernel 4 1G "$WASM_SUITE_DEFAULT" || rc=1
+  x_wasm_spec_quiet x_spec_kernel 4 1G "$WASM_SUITE_DEFAULT" --wasm-2.0 || rc=1
   echo "fuzzing, 10 s (decode + validate + instantiate + run):"
   cmd_fuzz 10 || rc=1
   echo "differential fuzzing against wabt's interpreter (wasm-diff, fixed seeds; the checked engine too):"
@@ -156,7 +162,7 @@ test_tier_30_wasm() {
     echo "riscv64 build under qemu-riscv64: unit tests and spec suite:"
     if x_wasm_riscv64_build; then
       x_qemu_riscv64 "$RISCV64_WASM_TEST" --gtest_brief=1 | tail -1 || rc=1
-      x_wasm_spec_quiet x_qemu_riscv64 "$RISCV64_WASM_SPEC" --suite "$WASM_SUITE_DEFAULT" --exclude simd || rc=1
+      x_wasm_spec_quiet x_qemu_riscv64 "$RISCV64_WASM_SPEC" --suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0 || rc=1
     else
       rc=1
     fi
@@ -185,7 +191,7 @@ cmd_spec-riscv64() {
   x_wasm_riscv64_build || return 1
   x_qemu_riscv64 "$RISCV64_WASM_TEST" --gtest_brief=1 || return 1
   local args=("$@")
-  [[ ${#args[@]} -eq 0 ]] && args=(--suite "$WASM_SUITE_DEFAULT" --exclude simd)
+  [[ ${#args[@]} -eq 0 ]] && args=(--suite "$WASM_SUITE_DEFAULT" --exclude simd --wasm-2.0)
   x_qemu_riscv64 "$RISCV64_WASM_SPEC" "${args[@]}"
 }
 

@@ -20,8 +20,6 @@ constexpr const char* kExceptions = "exception-handling";
 constexpr const char* kLegacyExceptions = "legacy-exceptions";
 constexpr const char* kMemory64 = "memory64";
 constexpr const char* kCustomPageSizes = "custom-page-sizes";
-// A 2.0 assertion that 3.0 reverses (the engine follows 3.0).
-constexpr const char* kSupersededMultiMemory = "superseded by 3.0 (multi-memory)";
 
 class Reader {
  public:
@@ -306,19 +304,6 @@ const char* unsupported_feature(Span<const u8> module, const wasm::CompileError*
   }
   return opcode_feature(b);
 }
-
-const char* superseded_assertion(StringView expected) {
-  // Multi-memory made a module with several memories valid, turned the zero byte after
-  // memory.size, memory.grow and the bulk memory instructions into a memory index (any LEB128
-  // encoding of it), and made bit 6 of a memarg's flags announce a memory index (so flags from
-  // 0x20 to 0x7f are an alignment to validate or an index, no longer malformed).
-  if (expected == "multiple memories" || expected == "zero byte expected" ||
-      expected == "malformed memop flags")
-    return kSupersededMultiMemory;
-  return nullptr;
-}
-
-bool is_superseded_reason(const char* reason) { return reason == kSupersededMultiMemory; }
 
 const char* unsupported_text_feature(StringView source, const wat::ParseError& error) {
   // The byte offset of line:column.

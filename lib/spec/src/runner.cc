@@ -281,11 +281,8 @@ void ScriptRunner::line_prefix(const wat::Command& c) {
                   command_name(c.kind));
 }
 
-// A skip reason is a feature the engine lacks ("unsupported feature simd") or a 2.0 assertion
-// 3.0 reverses (printed as it is).
-static const char* reason_prefix(const char* reason) {
-  return is_superseded_reason(reason) ? "" : "unsupported feature ";
-}
+// A skip reason is a feature the engine lacks ("unsupported feature simd").
+static const char* reason_prefix(const char*) { return "unsupported feature "; }
 
 void ScriptRunner::skip(const wat::Command& c, const char* feature) {
   // Every skipped assertion says why, whatever the failure-line limit.
@@ -415,7 +412,7 @@ ScriptRunner::Compiled ScriptRunner::compile(const wat::ModuleDef& def) {
     c.unsupported = f;
     return c;
   }
-  auto r = Module::compile(bytes);
+  auto r = Module::compile(bytes, config_.features);
   if (r.is_error()) {
     c.error = r.error();
     c.unsupported = unsupported_feature(bytes, &c.error);
@@ -863,13 +860,11 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
     return;
   }
   Span<const u8> bytes(c.module.bytes.data(), c.module.bytes.size());
-  auto r = Module::compile(bytes);
+  auto r = Module::compile(bytes, config_.features);
   if (r.is_ok()) {
     delete r.value();
     if (const char* f = unsupported_feature(bytes, nullptr))
       skip(c, f);
-    else if (const char* s = superseded_assertion(bytes_view(c.message)))
-      skip(c, s);
     else
       fail(c, "module was accepted, expected \"{}\"", bytes_view(c.message));
     return;
@@ -886,10 +881,6 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
   }
   if (const char* f = unsupported_feature(bytes, &e)) {
     skip(c, f);
-    return;
-  }
-  if (const char* s = superseded_assertion(bytes_view(c.message))) {
-    skip(c, s);
     return;
   }
   fail(c, "rejected as {} ({} at offset {}), expected \"{}\"", wasm::error_kind_name(e.kind),

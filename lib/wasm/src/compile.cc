@@ -380,6 +380,7 @@ class Compiler {
   u32 position() const { return pos_; }
   // What the compilation allocated (see Compilation::set_memory_limit).
   void set_memory_limit(u64 bytes) { memory_limit_ = bytes; }
+  void set_features(const Features& features) { features_ = features; }
   u64 memory_used() const { return memory_used_; }
   bool charge(u64 bytes) {
     if (bytes > memory_limit_ || memory_used_ > memory_limit_ - bytes)
@@ -872,6 +873,7 @@ class Compiler {
   CompileError error_{};
   u64 memory_limit_ = ~u64{0};
   u64 memory_used_ = 0;
+  Features features_;
 
   // What later sections are checked against.
   u32 function_count_declared_ = 0;
@@ -1438,7 +1440,7 @@ bool Compiler::binary_imm(Op op, ValType in, ValType out) {
 bool Compiler::memarg(u32 natural, MemArg& out) {
   u32 flags;
   if (!u32_(flags)) return false;
-  if (flags >= 0x80) return malformed("malformed memop flags");
+  if (flags >= (features_.multi_memory ? 0x80u : 0x20u)) return malformed("malformed memop flags");
   out.memory = 0;
   if ((flags & 0x40) && !u32_(out.memory)) return false;
   if (!leb_u(out.offset, 64)) return false;
@@ -2600,8 +2602,16 @@ bool Compiler::memory_grow() {
 }
 
 // A memory index (memory.size, memory.grow, the bulk operations): it must name a memory.
+// Without multi-memory (2.0) the index is a zero byte.
 bool Compiler::memory_index(u32& mem) {
-  if (!u32_(mem)) return false;
+  if (!features_.multi_memory) {
+    u8 zero;
+    if (!byte(zero)) return false;
+    if (zero != 0) return malformed("zero byte expected");
+    mem = 0;
+  } else if (!u32_(mem)) {
+    return false;
+  }
   if (mem >= m_.memories.size()) return invalid(mem == 0 ? "unknown memory 0" : "unknown memory");
   return true;
 }
@@ -2766,6 +2776,9 @@ bool Compiler::section_finish() {
     if (!charge_growth(m_.declared_funcs, m_.func_types.size())) return false;
     if (m_.declared_funcs.try_resize(m_.func_types.size()).is_error()) return no_memory();
   }
+  if ((id == SectionId::Import || id == SectionId::Memory) && !features_.multi_memory &&
+      m_.memories.size() > 1)
+    return fail(ErrorKind::Invalid, section_body_, "multiple memories");
   if (pos_ != section_end_) return fail(ErrorKind::Malformed, pos_, "section size mismatch");
   end_ = module_end_;
   return true;
@@ -2915,10 +2928,15 @@ void Compilation::set_memory_limit(u64 bytes) { state_->compiler.set_memory_limi
 
 u64 Compilation::memory_used() const { return state_->compiler.memory_used(); }
 
+void Compilation::set_features(const Features& features) {
+  state_->compiler.set_features(features);
+}
+
 u32 Compilation::size() const { return state_->size; }
 
-Result<Module*, CompileError> Module::compile(Span<const u8> bytes) {
+Result<Module*, CompileError> Module::compile(Span<const u8> bytes, const Features& features) {
   Compilation* c = TRY(Compilation::begin(bytes));
+  c->set_features(features);
   Result<bool, CompileError> r = c->step(~u64{0});
   if (r.is_error()) {
     CompileError error = r.error();

@@ -20,10 +20,12 @@ struct Outcome {
 };
 
 // Runs `source` as a script; `fuel` > 0 runs every execution in slices of that size.
-Outcome run(const std::string& source, i64 fuel = 0, bool pending = false) {
+Outcome run(const std::string& source, i64 fuel = 0, bool pending = false,
+            const wasm::Features& features = wasm::Features()) {
   wasm::MmapMemoryProvider provider;
   spec::Config config;
   config.pending_prints = pending;
+  config.features = features;
   StringSink out;
   Outcome r;
   spec::ScriptRunner runner(provider, config, out);
@@ -147,19 +149,32 @@ TEST(ScriptRunner, skips_3_0_features_named_by_what_the_module_uses) {
   EXPECT_NE(r.output.find("unsupported feature exception-handling"), std::string::npos) << r.output;
 }
 
-// The engine follows 3.0: a 2.0 assertion that multi-memory reversed is skipped as superseded,
-// while multi-memory and memory64 memories run.
-TEST(ScriptRunner, skips_2_0_assertions_that_3_0_reverses_and_runs_several_memories) {
-  Outcome r = run(R"wast(
+// The engine follows 3.0 by default (several memories run, a 2.0 assertion that multi-memory
+// reversed fails); with the 2.0 feature set the 2.0 assertions hold and nothing is skipped.
+const char* kMultiMemoryScript = R"wast(
 (assert_invalid (module (memory 0) (memory 0)) "multiple memories")
+(assert_malformed (module binary "\00asm\01\00\00\00\01\04\01\60\00\00\03\02\01\00\05\03\01\00\01\0a\07\01\05\00\3f\01\1a\0b") "zero byte expected")
+(assert_malformed (module binary "\00asm\01\00\00\00\01\04\01\60\00\00\03\02\01\00\05\03\01\00\01\0a\0a\01\08\00\41\00\28\20\00\1a\0b") "malformed memop flags")
 (module (memory 1) (memory i64 2)
   (func (export "f") (result i64) (i64.add (i64.extend_i32_u (memory.size 0)) (memory.size 1))))
 (assert_return (invoke "f") (i64.const 3))
-)wast");
-  EXPECT_EQ(r.counts.skipped, 1u) << r.output;
+)wast";
+
+TEST(ScriptRunner, runs_several_memories_with_3_0_features) {
+  Outcome r = run(kMultiMemoryScript);
+  EXPECT_EQ(r.counts.skipped, 0u) << r.output;
   EXPECT_EQ(r.counts.passed, 1u) << r.output;
-  EXPECT_NE(r.output.find("skipped: superseded by 3.0 (multi-memory)"), std::string::npos)
+  EXPECT_EQ(r.counts.failed, 3u) << r.output;
+  EXPECT_NE(r.output.find("module was accepted, expected \"multiple memories\""), std::string::npos)
       << r.output;
+}
+
+TEST(ScriptRunner, holds_the_2_0_assertions_with_the_2_0_features) {
+  Outcome r = run(kMultiMemoryScript, 0, false, wasm::Features::wasm_2_0());
+  EXPECT_EQ(r.counts.skipped, 0u) << r.output;
+  EXPECT_EQ(r.counts.passed, 3u) << r.output;
+  // The module with two memories is invalid, so its invocation fails.
+  EXPECT_EQ(r.counts.failed, 1u) << r.output;
 }
 
 // The spec's comments.wast: a line comment ends at U+0D as well as U+0A.

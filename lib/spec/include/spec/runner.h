@@ -62,6 +62,9 @@ struct Config {
   // Failure lines printed per file (skip lines are always printed); 0: no limit.
   u32 max_failure_lines = 20;
   wasm::StoreConfig store;
+  // What the modules may use: everything the engine supports by default; the 2.0 suite runs with
+  // wasm::Features::wasm_2_0() (its assertions that 3.0 reverses then hold).
+  wasm::Features features;
 };
 
 class ScriptRunner {
@@ -188,12 +191,6 @@ u64 count_assertions(support::StringView text);
 // the sections the engine cannot read (types, limits, tags) and, when `error` is given, at the
 // byte the decoder stopped at.
 const char* unsupported_feature(support::Span<const u8> module, const wasm::CompileError* error);
-// When an assertion of rejection expects `expected`, a message of WebAssembly 2.0 that a 3.0
-// feature the engine implements took away (a 2.0 script asserting "multiple memories" of a
-// module 3.0 accepts): the skip reason, "superseded by 3.0 (<feature>)"; else nullptr.
-const char* superseded_assertion(support::StringView expected);
-// Whether a skip reason is one of those (printed as it is, not as an unsupported feature).
-bool is_superseded_reason(const char* reason);
 // The feature a text module needs that the reader does not implement (from the word at the
 // error's location), or nullptr.
 const char* unsupported_text_feature(support::StringView source, const wat::ParseError& error);

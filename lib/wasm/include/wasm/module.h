@@ -99,12 +99,31 @@ struct CustomSection {
   u32 size = 0;
 };
 
+// The proposals a compilation accepts beyond WebAssembly 2.0. The default is everything the
+// engine supports (3.0); an embedder or a test of an earlier version turns features off, and
+// each one off restores exactly the earlier checks.
+struct Features {
+  // Several memories and a memory index on every memory instruction. Off (2.0): at most one
+  // memory ("multiple memories"), a zero byte after memory.size, memory.grow and the bulk memory
+  // instructions ("zero byte expected"), and a memarg's alignment flags below 32 ("malformed
+  // memop flags": no bit announcing a memory index).
+  bool multi_memory = true;
+
+  // The WebAssembly 2.0 feature set.
+  static constexpr Features wasm_2_0() {
+    Features f;
+    f.multi_memory = false;
+    return f;
+  }
+};
+
 class Module {
  public:
   // Decodes, validates and translates `bytes` (copied). On failure returns the first error with
   // its byte offset. Never recurses per nesting level. The caller owns the module. The same as
   // Compilation::begin and one unbounded step.
-  static Result<Module*, CompileError> compile(Span<const u8> bytes);
+  static Result<Module*, CompileError> compile(Span<const u8> bytes,
+                                               const Features& features = Features());
   ~Module();
 
   support::StringView name_of(Name name) const {
@@ -206,6 +225,10 @@ class Compilation {
   // limit by default.
   void set_memory_limit(u64 bytes);
   u64 memory_used() const;
+
+  // The features the module may use (default: all the engine supports). Set before the first
+  // step.
+  void set_features(const Features& features);
 
  private:
   struct State;
