@@ -132,6 +132,47 @@ KTEST_ASYNC(programs, memory_grow_beyond_the_program_limit_returns_minus_one) {
   console::print("    grew to {} x 64 pages under a limit of {} pages, then -1\n", e.code, limit);
 }
 
+KTEST_ASYNC(programs, every_memory_is_charged_to_the_program_and_bounded_by_its_limits) {
+  // Three memories (two with i32 addresses, one with i64) grown by 64 pages in turn until every
+  // memory.grow says -1; exits with the pages of all three in 64-page units. Each memory stays
+  // within program.pages, all of them together within program.memory.
+  static const char kGrow[] = R"((module
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (memory $b 0)
+    (memory $c i64 0)
+    (func (export "_start")
+      (local $more i32)
+      (loop $grow
+        (local.set $more (i32.const 0))
+        (if (i32.ne (memory.grow (i32.const 64)) (i32.const -1))
+          (then (local.set $more (i32.const 1))))
+        (if (i32.ne (memory.grow $b (i32.const 64)) (i32.const -1))
+          (then (local.set $more (i32.const 1))))
+        (if (i64.ne (memory.grow $c (i64.const 64)) (i64.const -1))
+          (then (local.set $more (i32.const 1))))
+        (br_if $grow (local.get $more)))
+      (call $exit (i32.div_u
+        (i32.add (i32.add (memory.size) (memory.size $b)) (i32.wrap_i64 (memory.size $c)))
+        (i32.const 64))))))";
+  auto binary = wat::encode_module(kGrow);
+  CO_KASSERT(binary.is_ok());
+  CO_KASSERT(programs::write_whole_file("/tmp/grow3.wasm", binary.value().span()));
+  u64 committed_before = wasm_memory::committed_bytes();
+  support::Vector<u8> out;
+  programs::Exit e = co_await run(kt, "/tmp/grow3.wasm", out);
+  const programs::Limits& limits = programs::limits();
+  u64 pages = static_cast<u64>(e.code) * 64;
+  KEXPECT_EQ(static_cast<int>(e.end), static_cast<int>(programs::End::Exited));
+  KEXPECT(pages * 65536 <= limits.memory_bytes);
+  KEXPECT(pages > limits.memory_pages);  // more than one memory's limit: each grew on its own
+  KEXPECT_EQ(wasm_memory::committed_bytes(), committed_before);
+  console::print(
+      "    three memories grew to {} x 64 pages together (program.pages {}, program.memory {} "
+      "MiB)\n",
+      e.code, limits.memory_pages, limits.memory_bytes >> 20);
+}
+
 KTEST_ASYNC(programs, an_interactive_program_answers_while_two_loops_compute) {
   if (!have_apps()) co_return kt.skip("no apps in the initrd");
   tty::start();
