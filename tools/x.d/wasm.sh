@@ -154,6 +154,8 @@ test_tier_30_wasm() {
   fi
   echo "spec suite inside the kernel (QEMU, --smp 4, the same runner, lib/spec):"
   x_wasm_spec_quiet x_spec_kernel 4 1G "$WASM_SUITE_DEFAULT" --wasm-2.0 || rc=1
+  echo "C programs vectorised by clang -msimd128, beside their scalar builds (hosted runner, against native):"
+  x_simd_programs_check || rc=1
   echo "fuzzing, 10 s (decode + validate + instantiate + run):"
   cmd_fuzz 10 || rc=1
   echo "differential fuzzing against wabt's interpreter (wasm-diff, fixed seeds; the checked engine too):"
@@ -366,14 +368,98 @@ x_wasm_time3() {
   printf '%s\n' "${times[@]}" | sort -n | sed -n 2p | awk '{printf "%.3f", $1 / 1000}'
 }
 
-# help: bench engine         time the engine against wabt's wasm-interp and native code (6 C programs)
+# The vectorisable engine benchmark programs: each is built twice, scalar and with -msimd128
+# (clang's loop vectoriser emits WebAssembly SIMD), and both builds must compute the same result.
+WASM_BENCH_SIMD=(checksum:-DBENCH_SCALE_CHECKSUM=300 matmul:-DBENCH_SCALE_MATMUL=24
+                 blur:-DBENCH_SCALE_BLUR=60)
+# The same programs at a test scale (a fraction of a second in the kernel under QEMU).
+WASM_TEST_SIMD=(checksum:-DBENCH_SCALE_CHECKSUM=3 matmul:-DBENCH_SCALE_MATMUL=1
+                blur:-DBENCH_SCALE_BLUR=2)
+
+# Builds the vectorisable programs as WASI commands (tools/bench/engine/native_main.c prints
+# run()'s result) at the test scale, scalar and with -msimd128, into
+# build/apps/simd/NAME-scalar.wasm and NAME-simd.wasm, and natively (build/apps/simd/NAME.native,
+# whose output is kept as NAME.expected). The initrd carries the WebAssembly builds and the
+# expected outputs as /simd/ (the kernel test programs.simd_builds_print_what_...).
+x_simd_programs_build() {
+  local out="$ROOT/build/apps/simd" src="$ROOT/tools/bench/engine" entry name def
+  mkdir -p "$out"
+  x_apps_cflags
+  for entry in "${WASM_TEST_SIMD[@]}"; do
+    name="${entry%%:*}" def="${entry#*:}"
+    if [[ -f "$out/$name-simd.wasm" && ! "$src/$name.c" -nt "$out/$name-simd.wasm" &&
+          ! "$ROOT/tools/x.d/wasm.sh" -nt "$out/$name-simd.wasm" ]]; then
+      continue
+    fi
+    "${APPS_CC[@]}" -O2 "$def" "$src/$name.c" "$src/native_main.c" -o "$out/$name-scalar.wasm" &&
+      "${APPS_CC[@]}" -O2 -msimd128 "$def" "$src/$name.c" "$src/native_main.c" \
+        -o "$out/$name-simd.wasm" &&
+      clang-19 -O2 "$def" "$src/$name.c" "$src/native_main.c" -o "$out/$name.native" &&
+      "$out/$name.native" >"$out/$name.expected" || {
+      echo "x: the SIMD test program $name did not build" >&2
+      return 1
+    }
+  done
+}
+
+# Runs each vectorisable program's scalar and SIMD builds on the hosted runner and checks both
+# print what the native build prints. Prints one line per program; fails on any difference.
+x_simd_programs_check() {
+  x_simd_programs_build || return 1
+  x_wasm_run_build || return 1
+  local out="$ROOT/build/apps/simd" entry name want scalar simd rc=0 ops
+  for entry in "${WASM_TEST_SIMD[@]}"; do
+    name="${entry%%:*}"
+    want="$(<"$out/$name.expected")"
+    scalar="$("$WASM_RUN" "$out/$name-scalar.wasm" 2>&1)"
+    simd="$("$WASM_RUN" "$out/$name-simd.wasm" 2>&1)"
+    ops="$(wasm-objdump -d "$out/$name-simd.wasm" 2>/dev/null | grep -c -E 'v128|[ifu](8x16|16x8|32x4|64x2)')"
+    if [[ "$scalar" == "$want" && "$simd" == "$want" ]]; then
+      echo "simd $name: scalar and -msimd128 builds both print $want (native too; $ops SIMD instructions)"
+    else
+      echo "simd $name: FAILED: native printed '$want', the scalar build '$scalar', the -msimd128 build '$simd'"
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+# Builds wasm-run as it was at git revision $1 into build/wasm-bench/ref (the reference of a
+# before/after comparison in one run). Sets REF_RUN.
+x_wasm_reference_build() {
+  local rev="$1" dir="$ROOT/build/wasm-bench/ref" want
+  want="$(git -C "$ROOT" rev-parse --verify "$rev^{commit}")" || return 1
+  if [[ ! -f "$dir/src.rev" || "$(<"$dir/src.rev")" != "$want" ]]; then
+    rm -rf "$dir/src" && mkdir -p "$dir/src"
+    git -C "$ROOT" archive "$want" | tar -x -C "$dir/src" || return 1
+    echo "$want" >"$dir/src.rev"
+  fi
+  local saved_root="$ROOT"
+  ROOT="$dir/src" x_configure "$dir/build" || { ROOT="$saved_root"; return 1; }
+  ROOT="$saved_root"
+  x_ninja "$dir/build" wasm-run || return 1
+  REF_RUN="$dir/build/tools/wasm-run/wasm-run"
+}
+
+# help: bench engine [--against=REV]  time the engine against wabt's wasm-interp and native code (6 C programs), then the vectorisable programs scalar and -msimd128; --against=REV also times the engine of git revision REV in the same run
 bench_engine() {
+  local against=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --against=*) against="${1#--against=}"; shift ;;
+      *) shift ;;
+    esac
+  done
   x_wasm_build || return 1
   local dir="$ROOT/build/wasm-bench" src="$ROOT/tools/bench/engine"
   mkdir -p "$dir"
-  local run="$ROOT/build/host/tools/wasm-run/wasm-run"
-  printf '%-10s %12s %10s %12s %10s %10s %10s\n' program checksum engine wasm-interp native interp/eng eng/native
-  local geo_i=0 geo_n=0 n=0 entry name def e i nt ce ci cn tsv="$dir/engine.tsv"
+  local run="$ROOT/build/host/tools/wasm-run/wasm-run" ref_head=""
+  if [[ -n "$against" ]]; then
+    x_wasm_reference_build "$against" || return 1
+    ref_head="$(printf '%10s %8s' "$(git -C "$ROOT" rev-parse --short "$against")" now/ref)"
+  fi
+  printf '%-10s %12s %10s%s %12s %10s %10s %10s\n' program checksum engine "$ref_head" wasm-interp native interp/eng eng/native
+  local geo_i=0 geo_n=0 geo_r=0 n=0 entry name def e r i nt ce ci cn cr tsv="$dir/engine.tsv"
   printf 'program\tWarden engine\twasm-interp\tnative\n' >"$tsv"
   for entry in "${WASM_BENCH[@]}"; do
     name="${entry%%:*}" def="${entry#*:}"
@@ -381,14 +467,24 @@ bench_engine() {
       "$src/$name.c" -o "$dir/$name.wasm" || return 1
     clang-19 -O2 "$def" "$src/$name.c" "$src/native_main.c" -o "$dir/$name.native" || return 1
     e=$(x_wasm_time3 "$dir/$name.eng.out" "$run" "$dir/$name.wasm" --invoke run)
+    local refcol=""
+    if [[ -n "$against" ]]; then
+      r=$(x_wasm_time3 "$dir/$name.ref.out" "$REF_RUN" "$dir/$name.wasm" --invoke run)
+      refcol="$(printf ' %9ss %7.3f' "$r" "$(awk "BEGIN{print $e / $r}")")"
+      geo_r=$(awk "BEGIN{print $geo_r + log($e / $r)}")
+    fi
     i=$(x_wasm_time3 "$dir/$name.interp.out" wasm-interp --run-all-exports "$dir/$name.wasm")
     nt=$(x_wasm_time3 "$dir/$name.native.out" "$dir/$name.native")
     cn=$(cat "$dir/$name.native.out")
-    ce=$(sed -E 's/\(i32.const (-?[0-9]+)\)/\1/' "$dir/$name.eng.out" | awk '{ v = $1; if (v < 0) v += 4294967296; printf "%.0f", v }')
+    ce=$(x_wasm_invoke_result "$dir/$name.eng.out")
     ci=$(sed -E 's/.*i32:([0-9]+).*/\1/' "$dir/$name.interp.out")
     local mark="$cn"
     [[ "$ce" != "$cn" || "$ci" != "$cn" ]] && mark="MISMATCH($ce/$ci/$cn)"
-    printf '%-10s %12s %9ss %11ss %9ss %9.1fx %9.1fx\n' "$name" "$mark" "$e" "$i" "$nt" \
+    if [[ -n "$against" ]]; then
+      cr=$(x_wasm_invoke_result "$dir/$name.ref.out")
+      [[ "$cr" != "$cn" ]] && mark="MISMATCH(ref $cr/$cn)"
+    fi
+    printf '%-10s %12s %9ss%s %11ss %9ss %9.1fx %9.1fx\n' "$name" "$mark" "$e" "$refcol" "$i" "$nt" \
       "$(awk "BEGIN{print $i / $e}")" "$(awk "BEGIN{print $e / ($nt > 0.001 ? $nt : 0.001)}")"
     printf '%s\t%s\t%s\t%s\n' "$name" "$e" "$i" "$nt" >>"$tsv"
     geo_i=$(awk "BEGIN{print $geo_i + log($i / $e)}")
@@ -397,7 +493,49 @@ bench_engine() {
   done
   printf 'geometric mean: engine is %.1fx faster than wasm-interp, %.1fx slower than native\n' \
     "$(awk "BEGIN{print exp($geo_i / $n)}")" "$(awk "BEGIN{print exp($geo_n / $n)}")"
+  if [[ -n "$against" ]]; then
+    printf 'geometric mean of now/ref (the engine at %s): %.3f (below 1: faster now; runs of one program differ by a few %% on this machine)\n' \
+      "$against" "$(awk "BEGIN{print exp($geo_r / $n)}")"
+  fi
+  x_wasm_bench_simd "$dir" "$src" "$run" || return 1
   x_optional_packages "the chart" "${X_CHART_PACKAGES[@]}" || return 0
   "$X_CHART_PYTHON" "$ROOT/tools/bench/chart.py" "$ROOT/build/bench/engine.svg" \
     "The engine against wabt's wasm-interp and native code" "seconds (lower is better)" --log <"$tsv"
+}
+
+# The value a `wasm-run --invoke` output file holds, as an unsigned 32-bit number.
+x_wasm_invoke_result() {
+  sed -E 's/\(i32.const (-?[0-9]+)\)/\1/' "$1" | awk '{ v = $1; if (v < 0) v += 4294967296; printf "%.0f", v }'
+}
+
+# The vectorisable programs, scalar and -msimd128, on the engine (and the SIMD build on
+# wasm-interp and natively), with the speedup of the SIMD build.
+x_wasm_bench_simd() {  # dir src run
+  local dir="$1" src="$2" run="$3" entry name def s v i nt cs cv ci cn mark geo=0 n=0
+  echo
+  printf '%-10s %12s %10s %10s %8s %12s %10s\n' program checksum scalar simd128 speedup wasm-interp native
+  for entry in "${WASM_BENCH_SIMD[@]}"; do
+    name="${entry%%:*}" def="${entry#*:}"
+    clang-19 --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--export=run "$def" \
+      "$src/$name.c" -o "$dir/$name.wasm" || return 1
+    clang-19 --target=wasm32 -O2 -msimd128 -nostdlib -Wl,--no-entry -Wl,--export=run "$def" \
+      "$src/$name.c" -o "$dir/$name.simd.wasm" || return 1
+    clang-19 -O2 "$def" "$src/$name.c" "$src/native_main.c" -o "$dir/$name.native" || return 1
+    s=$(x_wasm_time3 "$dir/$name.eng.out" "$run" "$dir/$name.wasm" --invoke run)
+    v=$(x_wasm_time3 "$dir/$name.simd.out" "$run" "$dir/$name.simd.wasm" --invoke run)
+    i=$(x_wasm_time3 "$dir/$name.interp.out" wasm-interp --run-all-exports "$dir/$name.simd.wasm")
+    nt=$(x_wasm_time3 "$dir/$name.native.out" "$dir/$name.native")
+    cn=$(cat "$dir/$name.native.out")
+    cs=$(x_wasm_invoke_result "$dir/$name.eng.out")
+    cv=$(x_wasm_invoke_result "$dir/$name.simd.out")
+    ci=$(sed -E 's/.*i32:([0-9]+).*/\1/' "$dir/$name.interp.out")
+    mark="$cn"
+    [[ "$cs" != "$cn" || "$cv" != "$cn" || "$ci" != "$cn" ]] && mark="MISMATCH($cs/$cv/$ci/$cn)"
+    printf '%-10s %12s %9ss %9ss %7.2fx %11ss %9ss\n' "$name" "$mark" "$s" "$v" \
+      "$(awk "BEGIN{print $s / $v}")" "$i" "$nt"
+    geo=$(awk "BEGIN{print $geo + log($s / $v)}")
+    n=$((n + 1))
+  done
+  printf 'geometric mean: the -msimd128 build runs %.2fx as fast as the scalar build on the engine\n' \
+    "$(awk "BEGIN{print exp($geo / $n)}")"
 }
