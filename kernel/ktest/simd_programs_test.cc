@@ -10,6 +10,7 @@ using namespace program_test;
 
 KTEST_ASYNC(programs, simd_builds_print_what_their_scalar_and_native_builds_print) {
   const char* names[] = {"checksum", "matmul", "blur"};
+  const char* builds[] = {"scalar", "simd"};
   char path[64];
   if (programs::read_whole_file("/simd/checksum.expected").is_error()) {
     co_return kt.skip("no /simd/ programs in the initrd (x_initrd builds them)");
@@ -19,7 +20,7 @@ KTEST_ASYNC(programs, simd_builds_print_what_their_scalar_and_native_builds_prin
         support::format_to_buffer(path, sizeof path, "/simd/{}.expected", name));
     KEXPECT(expected.is_ok());
     if (expected.is_error()) co_return;
-    for (const char* build : {"scalar", "simd"}) {
+    for (const char* build : builds) {
       support::Vector<u8> out;
       programs::Exit e = co_await run(
           kt, support::format_to_buffer(path, sizeof path, "/simd/{}-{}.wasm", name, build), out);
