@@ -37,6 +37,9 @@ inline constexpr uint64_t kHostRefs = 3;
 struct ExportedFunc {
   std::string name;
   std::vector<ValType> params;
+  // A v128 parameter or result: the harness's values are one 64-bit word, so such a function is
+  // not called (counted apart: "v128 calls not compared").
+  bool v128 = false;
 };
 
 // What compiling a module gave, on either engine: Load::Ok, else why not (with message()).

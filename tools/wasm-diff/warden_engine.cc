@@ -139,6 +139,7 @@ std::vector<ExportedFunc> WardenModule::exported_funcs() const {
     ExportedFunc f;
     f.name.assign(m->name_of(e.name).data(), e.name.size);
     for (ValType t : m->func_type(e.index).params()) f.params.push_back(t);
+    for (ValType t : m->func_type(e.index).types) f.v128 = f.v128 || t == ValType::V128;
     out.push_back(std::move(f));
   }
   return out;
