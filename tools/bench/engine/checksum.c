@@ -14,7 +14,8 @@ static unsigned sums(const unsigned char* p, unsigned n, unsigned seed) {
 }
 
 static void mix(unsigned char* p, unsigned n, unsigned k) {
-  for (unsigned i = 0; i < n; ++i) p[i] = (unsigned char)(p[i] * 5u + (unsigned char)k + (i & 0xff));
+  for (unsigned i = 0; i < n; ++i)
+    p[i] = (unsigned char)(p[i] * 5u + (unsigned char)k + (i & 0xff));
 }
 
 unsigned run(void) {
