@@ -456,7 +456,9 @@ x_wasm_reference_build() {
   want="$(git -C "$ROOT" rev-parse --verify "$rev^{commit}")" || return 1
   if [[ ! -f "$dir/src.rev" || "$(<"$dir/src.rev")" != "$want" ]]; then
     rm -rf "$dir/src" && mkdir -p "$dir/src"
-    git -C "$ROOT" archive "$want" | tar -x -C "$dir/src" || return 1
+    # -m: the files get the time of extraction, so that ninja rebuilds what changed since the last
+    # revision built here (the archive's times are the commit's).
+    git -C "$ROOT" archive "$want" | tar -x -m -C "$dir/src" || return 1
     echo "$want" >"$dir/src.rev"
   fi
   local saved_root="$ROOT"
