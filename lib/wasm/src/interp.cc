@@ -541,28 +541,22 @@ HANDLER(Call) {
   DO_CALL(f, nfp, self + kLength, self);
 }
 
-HANDLER(CallIndirect) {
-  Table* t = ex->instance_->tables[IMM(1)];
-  u32 i = U32(3);
-  if (i >= t->elems.size()) TRAP(UndefinedElement);
-  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
-  if (f == nullptr) TRAP(UninitializedElement);
-  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
-  u64* nfp = FRAME_AT(4);
-  const u64* self = ip;
-  DO_CALL(f, nfp, self + kLength, self);
-}
-HANDLER(CallIndirect64) {
-  Table* t = ex->instance_->tables[IMM(1)];
-  u64 i = U64(3);
-  if (i >= t->elems.size()) TRAP(UndefinedElement);
-  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
-  if (f == nullptr) TRAP(UninitializedElement);
-  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
-  u64* nfp = FRAME_AT(4);
-  const u64* self = ip;
-  DO_CALL(f, nfp, self + kLength, self);
-}
+// An indirect call: element INDEX of table IMM(1), of the type IMM(2), called at FRAME_AT(4)
+// by CALL (a call, or a tail call).
+#define INDIRECT_CALL(name, INDEX, CALL)                                               \
+  HANDLER(name) {                                                                      \
+    Table* t = ex->instance_->tables[IMM(1)];                                          \
+    u64 i = INDEX;                                                                     \
+    if (i >= t->elems.size()) TRAP(UndefinedElement);                                  \
+    FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);                            \
+    if (f == nullptr) TRAP(UninitializedElement);                                      \
+    if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch); \
+    u64* nfp = FRAME_AT(4);                                                            \
+    const u64* self = ip;                                                              \
+    CALL;                                                                              \
+  }
+INDIRECT_CALL(CallIndirect, U32(3), DO_CALL(f, nfp, self + kLength, self))
+INDIRECT_CALL(CallIndirect64, U64(3), DO_CALL(f, nfp, self + kLength, self))
 
 HANDLER(ReturnCall) {
   FuncInst* f = ex->instance_->funcs[IMM(1)];
@@ -571,28 +565,8 @@ HANDLER(ReturnCall) {
   DO_TAIL_CALL(f, nfp, self);
 }
 
-HANDLER(ReturnCallIndirect) {
-  Table* t = ex->instance_->tables[IMM(1)];
-  u32 i = U32(3);
-  if (i >= t->elems.size()) TRAP(UndefinedElement);
-  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
-  if (f == nullptr) TRAP(UninitializedElement);
-  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
-  u64* nfp = FRAME_AT(4);
-  const u64* self = ip;
-  DO_TAIL_CALL(f, nfp, self);
-}
-HANDLER(ReturnCallIndirect64) {
-  Table* t = ex->instance_->tables[IMM(1)];
-  u64 i = U64(3);
-  if (i >= t->elems.size()) TRAP(UndefinedElement);
-  FuncInst* f = reinterpret_cast<FuncInst*>(t->elems[i]);
-  if (f == nullptr) TRAP(UninitializedElement);
-  if (f->type_id != ex->instance_->type_ids[IMM(2)]) TRAP(IndirectCallTypeMismatch);
-  u64* nfp = FRAME_AT(4);
-  const u64* self = ip;
-  DO_TAIL_CALL(f, nfp, self);
-}
+INDIRECT_CALL(ReturnCallIndirect, U32(3), DO_TAIL_CALL(f, nfp, self))
+INDIRECT_CALL(ReturnCallIndirect64, U64(3), DO_TAIL_CALL(f, nfp, self))
 
 // ---------------------------------------------------------------- variables, references
 
