@@ -120,6 +120,55 @@ KTEST_ASYNC(hostile, table_elements_are_charged_to_the_program) {
   co_await expect_the_system_goes_on(kt);
 }
 
+// Multi-memory: every memory of a program is charged to it. Four memories grown in turn get no
+// more than program.memory together, and the most memories a module may have, each over a share
+// of the limit, fail the instantiation with a reason; both leave nothing behind.
+KTEST_ASYNC(hostile, every_memory_of_a_program_is_charged_to_it) {
+  if (!have_hostile()) co_return kt.skip("no hostile programs in the initrd");
+  u64 limit = programs::limits().memory_bytes;
+  support::Vector<u8> out;
+  programs::Exit first = co_await run(kt, "/hostile/memories_grow.wasm", out);
+  Level before = level();
+  programs::Exit e = co_await run(kt, "/hostile/memories_grow.wasm", out);
+  KEXPECT(ends_as(e, programs::End::Exited));
+  // Each grow is 16 pages (1 MiB); 0 means the memories' last words were not their own.
+  u64 granted = static_cast<u64>(e.code) << 20;
+  KEXPECT(e.code > 0 && granted <= limit && granted >= limit / 2);
+  KEXPECT_EQ(e.code, first.code);
+  KEXPECT_LEVEL(before);
+
+  programs::Exit huge = co_await run(kt, "/hostile/memories_huge.wasm", out);
+  KEXPECT(ends_as(huge, programs::End::Failed));
+  KEXPECT(StringView(huge.reason).starts_with("cannot instantiate: linear memory over the limit"));
+  KEXPECT_LEVEL(before);
+  console::print("\n    four memories: memory.grow refused after {} MiB (limit {} MiB); 100: {}\n",
+                 granted >> 20, limit >> 20, huge.reason);
+  co_await expect_the_system_goes_on(kt);
+}
+
+// Tail calls run in constant stack, also through a table and to a host function: two million of
+// them (far past program.depth) and a return_call to proc_exit end the program with its code.
+// memory64: a grow by 2^48 pages is refused, and an address and offset whose sum wraps past 2^64
+// to an address in bounds trap instead.
+KTEST_ASYNC(hostile, tail_calls_and_64_bit_addresses_stay_in_bounds) {
+  if (!have_hostile()) co_return kt.skip("no hostile programs in the initrd");
+  support::Vector<u8> out;
+  (void)co_await run(kt, "/hostile/tail_calls.wasm", out);
+  Level before = level();
+  programs::Exit e = co_await run(kt, "/hostile/tail_calls.wasm", out);
+  KEXPECT(ends_as(e, programs::End::Exited) && e.code == 7);
+  if (!ends_as(e, programs::End::Exited)) console::print("\n    tail_calls: {}\n", e.reason);
+  KEXPECT_LEVEL(before);
+
+  e = co_await run(kt, "/hostile/memory64_wrap.wasm", out);
+  KEXPECT(ends_as(e, programs::End::Trapped));
+  KEXPECT(StringView(e.reason).starts_with("trap: out of bounds memory access"));
+  console::print("\n    memory64_wrap: {}\n", e.reason);
+  out = support::Vector<u8>();
+  KEXPECT_LEVEL(before);
+  co_await expect_the_system_goes_on(kt);
+}
+
 // The value stack could reach 32 MiB per program, charged to nobody. It is charged to the program
 // now and bounded by program.stack, the call depth by program.depth: a recursion without end is
 // a trap of that program alone.
