@@ -10,8 +10,8 @@
 //                                    use, a refused connect: each answers its errno and leaves no
 //                                    descriptor behind (the next descriptor number is the same);
 //                                    a connect whose fd pointer was bad made no connection
-//   socket_abuse limits ADDR PORT    listeners on successive ports until the kernel says no (the
-//                                    stack's pool of listeners, or the descriptor limit); then
+//   socket_abuse limits ADDR PORT    listeners on successive ports until the kernel says no (its
+//                                    share of the pool of listeners, or the descriptor limit); then
 //                                    listeners of backlog 128 until the memory a program may hold
 //                                    says no; then connections to its own listener until the
 //                                    descriptor limit, an accept there (EMFILE), and the queued

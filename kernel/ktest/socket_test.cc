@@ -187,6 +187,26 @@ KTEST_ASYNC(socket, a_second_listener_cannot_take_a_port_in_use) {
   co_return;
 }
 
+// One account holds at most net::kListenersPerAccount listeners: the next is refused with Nomem
+// while another account still listens, and a closed one makes room again.
+KTEST_ASYNC(socket, one_account_holds_at_most_its_share_of_the_listeners) {
+  if (!net::up()) co_return kt.skip(kNoNetwork);
+  Level before;
+  {
+    ipc::BoundedAccount greedy(kAccountLimit), other(kAccountLimit);
+    ipc::Handle held[net::kListenersPerAccount], refused, others;
+    for (ipc::Handle& h : held) {
+      CO_KASSERT(net::listen(greedy, Endpoint{0, next_port()}, 1, &h) == Errno::Success);
+    }
+    KEXPECT_EQ(net::listen(greedy, Endpoint{0, next_port()}, 1, &refused), Errno::Nomem);
+    KEXPECT_EQ(net::listen(other, Endpoint{0, next_port()}, 1, &others), Errno::Success);
+    held[0].reset();
+    KEXPECT_EQ(net::listen(greedy, Endpoint{0, next_port()}, 1, &held[0]), Errno::Success);
+  }
+  co_await expect_level(kt, before, __LINE__);
+  co_return;
+}
+
 KTEST_ASYNC(socket, without_a_listener_a_connect_is_refused) {
   if (!net::up()) co_return kt.skip(kNoNetwork);
   Level before;

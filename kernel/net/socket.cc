@@ -57,6 +57,7 @@ namespace signal = ipc::signal;
 namespace {
 constexpr Signals kManaged = signal::kReadable | signal::kWritable | signal::kPeerClosed;
 constexpr u32 kMaxBacklog = 128;
+static_assert(4 * kListenersPerAccount <= MEMP_NUM_TCP_PCB_LISTEN);
 // The receive ring: lwIP never delivers more than the window beyond what was read.
 constexpr u32 kReceiveRing = TCP_WND;
 static_assert(kBufferCharge >= support::allocation_cost(kReceiveRing) + TCP_SND_BUF);
@@ -104,6 +105,16 @@ struct Socket::Impl {
   static ipc::Ref<Socket> make();
   static Socket* of(void* arg) { return static_cast<Socket*>(arg); }
   static Impl& state(Socket& socket) { return *socket.impl_; }
+
+  // The listeners charged to `account` (a scan of lwIP's listeners: at most its pool's 32).
+  static u32 listeners_of(const ipc::Account& account) REQUIRES(stack_lock()) {
+    u32 n = 0;
+    for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+      Socket* socket = of(l->callback_arg);
+      if (socket != nullptr && state(*socket).charge.account() == &account) ++n;
+    }
+    return n;
+  }
 
   static void refresh(Socket& socket) REQUIRES(stack_lock());
   static Signals signals_of(const Impl& s) REQUIRES(stack_lock());
@@ -637,6 +648,7 @@ Errno listen(ipc::Account& account, Endpoint local, u32 backlog, ipc::Handle* ou
     StackGuard guard(stack_lock());
     s.backlog = backlog;
     if (!is_local_address(local.address)) return Errno::Addrnotavail;
+    if (Impl::listeners_of(account) >= kListenersPerAccount) return Errno::Nomem;
     if (port_taken(local)) return Errno::Addrinuse;
     tcp_pcb* pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
     if (pcb == nullptr) return Errno::Nomem;

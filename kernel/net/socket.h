@@ -60,9 +60,13 @@ ipc::Rights socket_rights();
 
 class Socket;
 
+// The listeners one account (a program) may hold at once: a quarter of the stack's pool of them
+// (MEMP_NUM_TCP_PCB_LISTEN), so that one program cannot take every listener from the others.
+inline constexpr u32 kListenersPerAccount = 8;
+
 // A listener on `local` with room for `backlog` (1..128) connections not yet accepted, charged
-// to `account`: its handle. Addrinuse, Addrnotavail, Netdown (no network), Nomem (the account or
-// the stack), Inval.
+// to `account`: its handle. Addrinuse, Addrnotavail, Netdown (no network), Nomem (the account,
+// its kListenersPerAccount listeners, or the stack), Inval.
 Errno listen(ipc::Account& account, Endpoint local, u32 backlog, ipc::Handle* out);
 // Starts a connection to `remote`, charged to `account`: its handle at once (the socket is
 // connecting: kWritable rises when it is connected, kPeerClosed when it failed; connect_status
