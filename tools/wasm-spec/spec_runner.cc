@@ -159,10 +159,11 @@ struct EncoderCheck {
 };
 
 void check_file(const std::string& path, const std::string& name, const std::string& tmp,
-                EncoderCheck& check) {
+                const wasm::Features& features, EncoderCheck& check) {
   bool ok;
   std::string text = read_file(path, &ok);
-  auto script = wat::read_script(support::StringView(text.data(), text.size()));
+  auto script = wat::read_script(support::StringView(text.data(), text.size()),
+                                 spec::text_features(features));
   if (!ok || script.is_error()) {
     check.problems.push_back(name + ": the script does not read");
     return;
@@ -188,7 +189,7 @@ void check_file(const std::string& path, const std::string& name, const std::str
     if (!expects_valid || c.module.form == wat::ModuleForm::Binary) continue;
     if (!c.module.ok) {
       const char* f = spec::unsupported_text_feature(support::StringView(text.data(), text.size()),
-                                                     c.module.error);
+                                                     c.module.error, features);
       check.problems.push_back(where +
                                ": module does not read: " + wat::error_name(c.module.error.code) +
                                (f ? std::string(" (feature ") + f + ")" : ""));
@@ -323,10 +324,13 @@ int main(int argc, char** argv) {
 
   if (!opt.dump_modules.empty()) {
     long n = 0;
+    wasm::Features features;
+    if (opt.wasm_2_0) features = wasm::Features::wasm_2_0();
     for (auto& [path, name] : files) {
       bool ok;
       std::string text = read_file(path, &ok);
-      auto script = wat::read_script(support::StringView(text.data(), text.size()));
+      auto script = wat::read_script(support::StringView(text.data(), text.size()),
+                                     spec::text_features(features));
       if (!ok || script.is_error()) continue;
       for (const wat::Command& c : script.value().commands) {
         if (c.kind != wat::CommandKind::Module || !c.module.ok || c.module.bytes.size() >= 65536)
@@ -348,7 +352,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     EncoderCheck check;
-    for (auto& [path, name] : files) check_file(path, name, tmpl, check);
+    wasm::Features features;
+    if (opt.wasm_2_0) features = wasm::Features::wasm_2_0();
+    for (auto& [path, name] : files) check_file(path, name, tmpl, features, check);
     validate_written(check, tmpl);
     for (const std::string& p : check.problems) printf("  %s\n", p.c_str());
     for (const std::string& g : check.known_gaps)

@@ -1,5 +1,6 @@
 // Detecting what a module needs that the engine (WebAssembly 2.0, tail calls, extended
-// constants, SIMD's v128 type and the SIMD instructions done so far) does not have.
+// constants, SIMD, multiple memories, memory64) does not have, or that the feature set in use
+// leaves out (memory64 under the 2.0 set).
 //
 // The binary scan reads only the sections whose encodings changed in 3.0 (types, imports,
 // tables, memories, globals, tags) and skips the others by their size; inside code, the
@@ -112,10 +113,12 @@ bool value_type(Reader& r, const char*& feature) {
   }
 }
 
-bool limits(Reader& r, const char*& feature, bool memory) {
+// `memory64`: whether the feature set has memory64 (else limits with i64 addresses need it).
+bool limits(Reader& r, const char*& feature, bool memory, bool memory64) {
   u8 flags;
   u64 v;
   if (!r.byte(flags)) return false;
+  if (!memory64 && (flags & 0x04)) feature = kMemory64;
   if (memory && (flags & 0x08)) feature = kCustomPageSizes;
   if (!r.u32_leb(v)) return false;
   if ((flags & 0x01) && !r.u32_leb(v)) return false;
@@ -167,12 +170,12 @@ bool const_expr(Reader& r, const char*& feature) {
   }
 }
 
-bool table_type(Reader& r, const char*& feature) {
-  return value_type(r, feature) && limits(r, feature, false);
+bool table_type(Reader& r, const char*& feature, bool memory64) {
+  return value_type(r, feature) && limits(r, feature, false, memory64);
 }
 
 // The first 3.0 feature in the sections the scan reads, or nullptr.
-const char* scan_sections(Span<const u8> bytes) {
+const char* scan_sections(Span<const u8> bytes, bool memory64) {
   Reader r(bytes);
   if (!r.skip(8)) return nullptr;
   const char* feature = nullptr;
@@ -207,8 +210,8 @@ const char* scan_sections(Span<const u8> bytes) {
           if (!ok || !r.byte(kind)) return nullptr;
           switch (kind) {
             case 0: ok = r.u32_leb(n); break;
-            case 1: ok = table_type(r, feature); break;
-            case 2: ok = limits(r, feature, true); break;
+            case 1: ok = table_type(r, feature, memory64); break;
+            case 2: ok = limits(r, feature, true, memory64); break;
             case 3: ok = value_type(r, feature) && r.byte(kind); break;
             case 4: return kExceptions;
             default: return nullptr;
@@ -222,12 +225,13 @@ const char* scan_sections(Span<const u8> bytes) {
           if (!r.byte(first)) return nullptr;
           if (first == 0x40) return kFunctionReferences;  // a table with an initializer
           r.seek(r.pos() - 1);
-          ok = table_type(r, feature);
+          ok = table_type(r, feature, memory64);
         }
         break;
       case 5:  // memories
         ok = r.u32_leb(count);
-        for (u64 i = 0; ok && i < count && feature == nullptr; ++i) ok = limits(r, feature, true);
+        for (u64 i = 0; ok && i < count && feature == nullptr; ++i)
+          ok = limits(r, feature, true, memory64);
         break;
       case 6:  // globals
         ok = r.u32_leb(count);
@@ -277,8 +281,9 @@ bool is_word_char(char c) {
 
 }  // namespace
 
-const char* unsupported_feature(Span<const u8> module, const wasm::CompileError* error) {
-  if (const char* f = scan_sections(module)) return f;
+const char* unsupported_feature(Span<const u8> module, const wasm::CompileError* error,
+                                const wasm::Features& features) {
+  if (const char* f = scan_sections(module, features.memory64)) return f;
   if (error == nullptr) return nullptr;
   if (error->kind == wasm::ErrorKind::Unsupported) return kSimd;
   if (error->offset >= module.size()) return nullptr;
@@ -305,7 +310,8 @@ const char* unsupported_feature(Span<const u8> module, const wasm::CompileError*
   return opcode_feature(b);
 }
 
-const char* unsupported_text_feature(StringView source, const wat::ParseError& error) {
+const char* unsupported_text_feature(StringView source, const wat::ParseError& error,
+                                     const wasm::Features& features) {
   // The byte offset of line:column.
   usize pos = 0;
   for (u32 line = 1; line < error.location.line && pos < source.size(); ++pos)
@@ -336,14 +342,15 @@ const char* unsupported_text_feature(StringView source, const wat::ParseError& e
     head = source.substr(h, h_end - h);
   }
   const bool limits_form = head == "memory" || head == "table";
-  // 3.0 reads limits and offsets as 64-bit numbers (memory64 and table64).
+  // 3.0 reads limits, offsets and alignments as 64-bit numbers (memory64); the 2.0 text format,
+  // read without memory64, as 32-bit ones. With memory64 such a number did not fit 64 bits:
+  // malformed in 3.0 too.
   const bool number = !word.empty() && word[0] >= '0' && word[0] <= '9';
-  if (error.code == wat::ErrorCode::BadInteger &&
-      ((limits_form && number) || word.starts_with("offset=")))
+  if (!features.memory64 && error.code == wat::ErrorCode::BadInteger &&
+      ((limits_form && number) || word.starts_with("offset=") || word.starts_with("align=")))
     return kMemory64;
   // A table of typed references (`(table $t (ref null $t) ...)`) where limits were expected.
   if (head == "table" && word == "ref") return kFunctionReferences;
-  if (limits_form && word == "i64") return kMemory64;
   // A table with an initializer expression came with typed function references.
   if (head == "table" && error.code == wat::ErrorCode::UnexpectedToken) return kFunctionReferences;
   static constexpr const char* kGcWords[] = {

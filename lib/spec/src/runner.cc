@@ -214,10 +214,12 @@ void format_value(support::FormatSink& sink, const ExpectedText& t) {
 
 // The feature a module that did not read needs (Text: located in the script; Quote: in the
 // quoted text the ModuleDef keeps).
-const char* text_feature(const wat::ModuleDef& def, StringView script) {
-  if (def.form == wat::ModuleForm::Text) return unsupported_text_feature(script, def.error);
+const char* text_feature(const wat::ModuleDef& def, StringView script,
+                         const wasm::Features& features) {
+  if (def.form == wat::ModuleForm::Text)
+    return unsupported_text_feature(script, def.error, features);
   if (def.form == wat::ModuleForm::Quote)
-    return unsupported_text_feature(bytes_view(def.bytes), def.error);
+    return unsupported_text_feature(bytes_view(def.bytes), def.error, features);
   return nullptr;
 }
 
@@ -312,7 +314,7 @@ bool ScriptRunner::start(StringView file_name, StringView source) {
   current_failed_ = false;
   read_ok_ = false;
   unread_assertions_ = 0;
-  auto script = wat::read_script(source);
+  auto script = wat::read_script(source, text_features(config_.features));
   if (script.is_error()) {
     wat::ParseError e = script.error();
     unread_assertions_ = count_assertions(source);
@@ -403,19 +405,19 @@ ScriptRunner::Compiled ScriptRunner::compile(const wat::ModuleDef& def) {
   Compiled c;
   if (!def.ok) {
     c.read = false;
-    c.unsupported = text_feature(def, source_);
+    c.unsupported = text_feature(def, source_, config_.features);
     return c;
   }
   Span<const u8> bytes(def.bytes.data(), def.bytes.size());
   // A module that uses a 3.0 feature is not run even where the engine happens to decode it.
-  if (const char* f = unsupported_feature(bytes, nullptr)) {
+  if (const char* f = unsupported_feature(bytes, nullptr, config_.features)) {
     c.unsupported = f;
     return c;
   }
   auto r = Module::compile(bytes, config_.features);
   if (r.is_error()) {
     c.error = r.error();
-    c.unsupported = unsupported_feature(bytes, &c.error);
+    c.unsupported = unsupported_feature(bytes, &c.error, config_.features);
     return c;
   }
   if (modules_.try_push(r.value()).is_error()) {
@@ -851,7 +853,7 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
       pass();
       return;
     }
-    const char* f = text_feature(c.module, source_);
+    const char* f = text_feature(c.module, source_, config_.features);
     if (f != nullptr)
       skip(c, f);
     else
@@ -863,7 +865,7 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
   auto r = Module::compile(bytes, config_.features);
   if (r.is_ok()) {
     delete r.value();
-    if (const char* f = unsupported_feature(bytes, nullptr))
+    if (const char* f = unsupported_feature(bytes, nullptr, config_.features))
       skip(c, f);
     else
       fail(c, "module was accepted, expected \"{}\"", bytes_view(c.message));
@@ -879,7 +881,7 @@ void ScriptRunner::command_definition_check(const wat::Command& c) {
     pass();
     return;
   }
-  if (const char* f = unsupported_feature(bytes, &e)) {
+  if (const char* f = unsupported_feature(bytes, &e, config_.features)) {
     skip(c, f);
     return;
   }

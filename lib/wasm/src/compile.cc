@@ -528,16 +528,17 @@ class Compiler {
     out = static_cast<ValType>(b);
     return true;
   }
-  // Limits flags: bit 0 a maximum follows, bit 2 i64 addresses (memory64; for memories only
-  // here: `allow64`); shared memories are not supported (malformed, as in 2.0). The bounds are
-  // LEB128 numbers of the address type's width.
-  bool limits(Limits& out, bool allow64, bool& address64) {
+  // Limits flags: bit 0 a maximum follows, bit 2 i64 addresses (memory64 and table64);
+  // shared memories are not supported (malformed, as in 2.0). The bounds are u64 LEB128 numbers
+  // (3.0), whose size the memory or table type validates; with features_.memory64 off (2.0) only
+  // flags 0 and 1 exist and the bounds are u32 numbers.
+  bool limits(Limits& out, bool& address64) {
     u8 flags;
     if (!byte(flags)) return false;
-    if ((flags & ~0x05u) != 0 || (!allow64 && (flags & 0x04)))
+    if ((flags & ~0x05u) != 0 || (!features_.memory64 && (flags & 0x04)))
       return malformed("integer too large (limits flags)");
     address64 = (flags & 0x04) != 0;
-    u32 bits = address64 ? 64 : 32;
+    u32 bits = features_.memory64 ? 64 : 32;
     u64 v;
     if (!leb_u(v, bits)) return false;
     out.min = v;
@@ -551,14 +552,17 @@ class Compiler {
   bool table_type(TableType& t) {
     if (!ref_type(t.elem)) return false;
     u32 at = pos_;
-    if (!limits(t.limits, true, t.address64)) return false;
+    if (!limits(t.limits, t.address64)) return false;
+    if (!t.address64 &&
+        (t.limits.min > 0xffffffffu || (t.limits.has_max && t.limits.max > 0xffffffffu)))
+      return fail(ErrorKind::Invalid, at, "table size must be at most 2^32-1");
     if (t.limits.has_max && t.limits.min > t.limits.max)
       return fail(ErrorKind::Invalid, at, "size minimum must not be greater than maximum");
     return true;
   }
   bool memory_type(MemoryType& t) {
     u32 at = pos_;
-    if (!limits(t.limits, true, t.address64)) return false;
+    if (!limits(t.limits, t.address64)) return false;
     u64 bound = t.address64 ? kMaxMemory64Pages : kMaxMemoryPages;
     if (t.limits.min > bound || (t.limits.has_max && t.limits.max > bound))
       return fail(ErrorKind::Invalid, at,
@@ -1443,7 +1447,8 @@ bool Compiler::memarg(u32 natural, MemArg& out) {
   if (flags >= (features_.multi_memory ? 0x80u : 0x20u)) return malformed("malformed memop flags");
   out.memory = 0;
   if ((flags & 0x40) && !u32_(out.memory)) return false;
-  if (!leb_u(out.offset, 64)) return false;
+  // 3.0: a u64 offset, validated against the memory's address type below; 2.0: a u32.
+  if (!leb_u(out.offset, features_.memory64 ? 64 : 32)) return false;
   u32 align = flags & 0x3f;
   if (out.memory >= m_.memories.size())
     return invalid(out.memory == 0 ? "unknown memory 0" : "unknown memory");

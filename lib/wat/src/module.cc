@@ -95,7 +95,7 @@ struct Frame {
 
 class Encoder {
  public:
-  explicit Encoder(Lexer& lexer) : lx_(lexer) {}
+  Encoder(Lexer& lexer, const Features& features) : lx_(lexer), features_(features) {}
 
   ParseResult<Bytes> encode();
 
@@ -211,6 +211,7 @@ class Encoder {
   u32 start_ = 0;
   bool uses_data_count_ = false;
   Vector<bool> memory_is64_;  // pass 1: per memory, whether it is a 64-bit (3.0) memory
+  Features features_;
 
   // Function context.
   NameMap locals_;
@@ -440,7 +441,9 @@ ParseResult<void> Encoder::block_type(Bytes& out) {
   return {};
 }
 
-// `(i32|i64)? min max?`; i64 (3.0's memory64 and table64) sets flag 4 and allows 64-bit sizes.
+// `(i32|i64)? min max?`; i64 (3.0's memory64 and table64) sets flag 4. The sizes are u64 numbers
+// (3.0: validation decides whether they fit the address type), with features_.memory64 off u32
+// numbers for i32 memories and tables (2.0).
 ParseResult<void> Encoder::limits(Bytes& out) {
   bool is64 = false;
   Token k = TRY(peek());
@@ -448,7 +451,7 @@ ParseResult<void> Encoder::limits(Bytes& out) {
     TRY(next());
     is64 = k.is_keyword("i64");
   }
-  u32 bits = is64 ? 64 : 32;
+  u32 bits = is64 || features_.memory64 ? 64 : 32;
   Token t = TRY(next());
   u64 min = TRY(number(t, bits));
   Token u = TRY(peek());
@@ -1196,12 +1199,12 @@ ParseResult<void> Encoder::memarg(const Opcode& op, Bytes& out) {
     if (t.is(TokenKind::Keyword) && t.text.starts_with("offset=")) {
       TRY(next());
       bool is64 = memory < memory_is64_.size() && memory_is64_[memory];
-      auto v = parse_unsigned(t.text.substr(7), is64 ? 64 : 32);
+      auto v = parse_unsigned(t.text.substr(7), is64 || features_.memory64 ? 64 : 32);
       if (v.is_error()) return error(ErrorCode::BadInteger, t.location);
       offset = v.value();
     } else if (t.is(TokenKind::Keyword) && t.text.starts_with("align=")) {
       TRY(next());
-      auto v = parse_unsigned(t.text.substr(6), 32);
+      auto v = parse_unsigned(t.text.substr(6), features_.memory64 ? 64 : 32);
       if (v.is_error()) return error(ErrorCode::BadInteger, t.location);
       if (!support::is_power_of_two(v.value())) return error(ErrorCode::BadAlignment, t.location);
       align = 0;
@@ -1567,7 +1570,7 @@ ParseResult<Bytes> Encoder::encode() {
   return assemble();
 }
 
-ParseResult<Bytes> encode_module_text(StringView text, bool allow_quote) {
+ParseResult<Bytes> encode_module_text(StringView text, bool allow_quote, const Features& features) {
   Lexer lx(text);
   Token t0 = TRY(lx.peek(0));
   Token t1 = TRY(lx.peek(1));
@@ -1593,16 +1596,16 @@ ParseResult<Bytes> encode_module_text(StringView text, bool allow_quote) {
       if (!end.is(TokenKind::Eof)) return ParseError{ErrorCode::UnexpectedToken, end.location};
       if (form.is_keyword("binary")) return bytes;
       return encode_module_text(
-          StringView(reinterpret_cast<const char*>(bytes.data()), bytes.size()), false);
+          StringView(reinterpret_cast<const char*>(bytes.data()), bytes.size()), false, features);
     }
-    bytes = TRY(encode_module_fields(lx));
+    bytes = TRY(encode_module_fields(lx, features));
     Token close = TRY(lx.next());
     if (!close.is(TokenKind::RParen))
       return ParseError{
           close.is(TokenKind::Eof) ? ErrorCode::UnexpectedEnd : ErrorCode::UnexpectedToken,
           close.location};
   } else {
-    bytes = TRY(encode_module_fields(lx));
+    bytes = TRY(encode_module_fields(lx, features));
   }
   Token end = TRY(lx.next());
   if (!end.is(TokenKind::Eof)) return ParseError{ErrorCode::UnexpectedToken, end.location};
@@ -1654,14 +1657,16 @@ ParseResult<void> read_v128(Lexer& lx, u8 (&bytes)[16], u8* shape_out, u8* lane_
   return {};
 }
 
-ParseResult<Bytes> encode_module_fields(Lexer& lexer) {
-  Encoder* encoder = new (std::nothrow) Encoder(lexer);
+ParseResult<Bytes> encode_module_fields(Lexer& lexer, const Features& features) {
+  Encoder* encoder = new (std::nothrow) Encoder(lexer, features);
   if (!encoder) return ParseError{ErrorCode::NoMemory, lexer.location()};
   auto result = encoder->encode();
   delete encoder;
   return result;
 }
 
-ParseResult<Bytes> encode_module(StringView text) { return encode_module_text(text, true); }
+ParseResult<Bytes> encode_module(StringView text, const Features& features) {
+  return encode_module_text(text, true, features);
+}
 
 }  // namespace wat

@@ -15,7 +15,7 @@ using support::Vector;
 
 class ScriptReader {
  public:
-  explicit ScriptReader(StringView source) : lx_(source) {}
+  ScriptReader(StringView source, const Features& features) : lx_(source), features_(features) {}
   ParseResult<Script> read();
 
  private:
@@ -36,6 +36,7 @@ class ScriptReader {
   ParseResult<void> result(Expected& expected, bool allow_either, bool allow_patterns = true);
 
   Lexer lx_;
+  Features features_;
 };
 
 // `(module $id? ...)` with the `(` not yet consumed.
@@ -74,8 +75,8 @@ ParseResult<void> ScriptReader::module_rest(ModuleDef& def, bool* definition) {
       def.ok = true;
       return {};
     }
-    auto encoded =
-        encode_module(StringView(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto encoded = encode_module(
+        StringView(reinterpret_cast<const char*>(bytes.data()), bytes.size()), features_);
     if (encoded.is_ok()) {
       def.bytes = encoded.release_value();
       def.ok = true;
@@ -91,7 +92,7 @@ ParseResult<void> ScriptReader::module_rest(ModuleDef& def, bool* definition) {
   TRY(skip_to_close());
   Lexer::Mark end = lx_.mark();
   lx_.rewind(start);
-  auto encoded = encode_module_fields(lx_);
+  auto encoded = encode_module_fields(lx_, features_);
   if (encoded.is_ok()) {
     def.bytes = encoded.release_value();
     def.ok = true;
@@ -263,7 +264,7 @@ ParseResult<Script> ScriptReader::read() {
     command.kind = CommandKind::Module;
     command.location = t0.location;
     command.module.location = t0.location;
-    auto encoded = encode_module_fields(lx_);
+    auto encoded = encode_module_fields(lx_, features_);
     if (encoded.is_error()) return encoded.error();
     command.module.bytes = encoded.release_value();
     command.module.ok = true;
@@ -364,8 +365,8 @@ ParseResult<Script> ScriptReader::read() {
 
 }  // namespace
 
-ParseResult<Script> read_script(StringView source) {
-  ScriptReader* reader = new (std::nothrow) ScriptReader(source);
+ParseResult<Script> read_script(StringView source, const Features& features) {
+  ScriptReader* reader = new (std::nothrow) ScriptReader(source, features);
   if (!reader) return ParseError{ErrorCode::NoMemory, {}};
   auto result = reader->read();
   delete reader;

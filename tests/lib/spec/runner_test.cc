@@ -171,10 +171,54 @@ TEST(ScriptRunner, runs_several_memories_with_3_0_features) {
 
 TEST(ScriptRunner, holds_the_2_0_assertions_with_the_2_0_features) {
   Outcome r = run(kMultiMemoryScript, 0, false, wasm::Features::wasm_2_0());
-  EXPECT_EQ(r.counts.skipped, 0u) << r.output;
   EXPECT_EQ(r.counts.passed, 3u) << r.output;
-  // The module with two memories is invalid, so its invocation fails.
-  EXPECT_EQ(r.counts.failed, 1u) << r.output;
+  // The module with two memories has an i64 one, which the 2.0 set does not have (limits flag
+  // 0x04 is malformed there): the invocation on it is skipped for that feature, not failed.
+  EXPECT_EQ(r.counts.skipped, 1u) << r.output;
+  EXPECT_EQ(r.counts.failed, 0u) << r.output;
+  EXPECT_NE(r.output.find("unsupported feature memory64"), std::string::npos) << r.output;
+  // Without the i64 memory, the 2.0 set finds two memories invalid: the invocation fails.
+  Outcome two = run(R"wast(
+(module (memory 1) (memory 2) (func (export "f") (result i32) (memory.size 1)))
+(assert_return (invoke "f") (i32.const 2))
+)wast",
+                    0, false, wasm::Features::wasm_2_0());
+  EXPECT_EQ(two.counts.skipped, 0u) << two.output;
+  EXPECT_EQ(two.counts.failed, 1u) << two.output;
+}
+
+// 3.0 reads an i32 memory's limits and offsets as u64 numbers and finds large ones invalid; the
+// 2.0 set reads the same text as u32 numbers and finds it malformed. Neither is skipped.
+const char* kWideLimitsScript = R"wast(
+(assert_invalid (module quote "(memory 0x1_0000_0000)") "memory size")
+(assert_invalid (module quote "(table 0 0x1_0000_0001 funcref)") "table size")
+(assert_invalid (module quote "(memory 1)" "(func (drop (i32.load offset=4294967296 (i32.const 0))))") "offset out of range")
+(assert_malformed (module quote "(memory 1)" "(func (drop (i32.load offset=0x1_0000_0000_0000_0000 (i32.const 0))))") "i64 constant")
+)wast";
+
+const char* kWideLimitsScript2 = R"wast(
+(assert_malformed (module quote "(memory 0x1_0000_0000)") "i32 constant out of range")
+(assert_malformed (module quote "(table 0 0x1_0000_0001 funcref)") "i32 constant out of range")
+(assert_malformed (module quote "(memory 1)" "(func (drop (i32.load offset=4294967296 (i32.const 0))))") "i32 constant")
+)wast";
+
+TEST(ScriptRunner, reads_3_0_limits_and_offsets_as_64_bit_numbers) {
+  Outcome r = run(kWideLimitsScript);
+  EXPECT_EQ(r.counts.passed, 4u) << r.output;
+  EXPECT_EQ(r.counts.skipped, 0u) << r.output;
+  Outcome r2 = run(kWideLimitsScript2, 0, false, wasm::Features::wasm_2_0());
+  EXPECT_EQ(r2.counts.passed, 3u) << r2.output;
+  EXPECT_EQ(r2.counts.skipped, 0u) << r2.output;
+  // The 3.0 assertions under the 2.0 set: the text does not read there (32-bit numbers), so the
+  // assert_invalid ones are skipped as memory64, not failed.
+  Outcome r3 = run(kWideLimitsScript, 0, false, wasm::Features::wasm_2_0());
+  EXPECT_EQ(r3.counts.skipped, 3u) << r3.output;
+  EXPECT_EQ(r3.counts.failed, 0u) << r3.output;
+  // And the 2.0 assertions under 3.0: the text reads, so assert_malformed fails (validation
+  // finds it invalid instead), never a skip.
+  Outcome r4 = run(kWideLimitsScript2);
+  EXPECT_EQ(r4.counts.failed, 3u) << r4.output;
+  EXPECT_EQ(r4.counts.skipped, 0u) << r4.output;
 }
 
 // The spec's comments.wast: a line comment ends at U+0D as well as U+0A.

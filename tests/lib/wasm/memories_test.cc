@@ -2,8 +2,11 @@
 // the specification suite does not reach. An i64 address plus an offset that would wrap 64 bits
 // traps (never wraps into the memory), a memory index out of range is refused at validation, a
 // copy between memories of different sizes is checked against each at the edge, and memory.grow
-// of an i64 memory past the embedder's limit (or by a delta that would wrap) returns -1.
+// of an i64 memory past the embedder's limit (or by a delta that would wrap) returns -1. 3.0's
+// u64 limits and offsets (Features::memory64): too large for an i32 memory or table is invalid,
+// never truncated to 32 bits; an i64 offset near 2^64 traps.
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "wat_test_util.h"
@@ -176,15 +179,10 @@ TEST(MultiMemory, MemoryIndexOutOfRangeIsInvalid) {
   auto data = compile(text("(module (memory 1) (data (memory 1) (i32.const 0) \"x\"))"));
   ASSERT_TRUE(data.is_error());
   EXPECT_EQ(data.error().kind, ErrorKind::Invalid);
-  // An i32 memory's offset must fit 32 bits (the text reader refuses it, so the binary of an i64
-  // memory's load is made an i32 memory's by its limits flags); an i64 memory's address is an i64.
-  Bytes far =
-      text("(module (memory i64 1) (func (drop (i32.load offset=0x100000000 (i32.const 0)))))");
-  const Bytes memory64_section = {0x05, 0x03, 0x01, 0x04, 0x01};
-  auto at = std::search(far.begin(), far.end(), memory64_section.begin(), memory64_section.end());
-  ASSERT_NE(at, far.end());
-  at[3] = 0x00;
-  auto offset = compile(far);
+  // An i32 memory's offset must fit 32 bits (3.0 reads it as a u64); an i64 memory's address is
+  // an i64.
+  auto offset = compile(
+      text("(module (memory 1) (func (drop (i32.load offset=0x100000000 (i32.const 0)))))"));
   ASSERT_TRUE(offset.is_error());
   EXPECT_EQ(offset.error().kind, ErrorKind::Invalid);
   EXPECT_STREQ(offset.error().message, "offset out of range");
@@ -192,6 +190,137 @@ TEST(MultiMemory, MemoryIndexOutOfRangeIsInvalid) {
       compile(text("(module (memory 1) (memory i64 1) (func (drop (i32.load 1 (i32.const 0)))))"));
   ASSERT_TRUE(type.is_error());
   EXPECT_EQ(type.error().kind, ErrorKind::Invalid);
+}
+
+// The binary of `(module (memory <limits>) (func (drop (i32.load offset=<offset> (i32.const
+// 0)))))` with `limits` bytes (flags and bounds) and the u64 LEB128 `offset`, built by hand so that
+// no reader stands between the test and the decoder.
+Bytes load_module(const Bytes& limits, u64 offset) {
+  Bytes m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,  // header
+             0x01, 0x04, 0x01, 0x60, 0x00, 0x00,              // type () -> ()
+             0x03, 0x02, 0x01, 0x00};                         // one function
+  Bytes mem = {0x01};
+  mem.insert(mem.end(), limits.begin(), limits.end());
+  m.push_back(0x05);
+  leb(m, mem.size());
+  m.insert(m.end(), mem.begin(), mem.end());
+  Bytes body = {0x00, 0x41, 0x00, 0x28, 0x02};  // no locals, i32.const 0, i32.load align=4
+  leb(body, offset);
+  body.insert(body.end(), {0x1a, 0x0b});  // drop, end
+  Bytes code = {0x01};
+  leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  m.push_back(0x0a);
+  leb(m, code.size());
+  m.insert(m.end(), code.begin(), code.end());
+  return m;
+}
+
+// The kind of error compiling `b` with `features` gives (and its message); nullopt: accepted.
+std::optional<ErrorKind> compile_kind(const Bytes& b, const Features& features,
+                                      const char** message = nullptr) {
+  auto m = Module::compile(Span<const u8>(b.data(), b.size()), features);
+  if (m.is_ok()) {
+    delete m.value();
+    return std::nullopt;
+  }
+  if (message != nullptr) *message = m.error().message;
+  return m.error().kind;
+}
+
+// 3.0 reads an i32 memory's offsets as u64 numbers: one of 2^32 or more is invalid, never
+// truncated into a small offset (2^32 + 4 is not 4); the 2.0 set reads a u32 and finds the
+// number malformed.
+TEST(Memory64Encodings, OffsetOfAnI32MemoryAtOrBeyond2To32IsInvalid) {
+  const Bytes one_page = {0x00, 0x01};
+  Bytes ok = load_module(one_page, 0xffffffffu);
+  auto accepted = compile(ok);
+  ASSERT_TRUE(accepted.is_ok());
+  delete accepted.value();
+  for (u64 offset : {u64{1} << 32, (u64{1} << 32) + 4, ~u64{0}, u64{1} << 63}) {
+    Bytes b = load_module(one_page, offset);
+    const char* message = "";
+    EXPECT_EQ(compile_kind(b, Features(), &message), ErrorKind::Invalid) << offset;
+    EXPECT_STREQ(message, "offset out of range") << offset;
+    EXPECT_EQ(compile_kind(b, Features::wasm_2_0()), ErrorKind::Malformed) << offset;
+  }
+  // The same in text: 3.0 text reads the offset, validation refuses it; 2.0 text refuses it.
+  const char* t = "(module (memory 1) (func (drop (i32.load offset=0x100000004 (i32.const 0)))))";
+  auto bytes = wat::encode_module(support::StringView(t));
+  ASSERT_TRUE(bytes.is_ok());
+  Bytes encoded(bytes.value().data(), bytes.value().data() + bytes.value().size());
+  EXPECT_EQ(encoded, load_module(one_page, (u64{1} << 32) + 4));
+  EXPECT_TRUE(wat::encode_module(support::StringView(t), wat::Features::wasm_2_0()).is_error());
+}
+
+// An i32 memory of more than 65536 pages is invalid whatever the encoding of the number: 65537,
+// and 2^32 + 1 (which a u32 truncation would make 1 page), as minimum or maximum; the 2.0 set
+// refuses the 2^32 + 1 of a u64 LEB128 as malformed. Likewise a table's 2^32 + 1 elements.
+TEST(Memory64Encodings, LimitsBeyondAnI32MemoryOrTableAreInvalid) {
+  auto limits = [](u8 flags, std::vector<u64> bounds) {
+    Bytes b = {flags};
+    for (u64 v : bounds) leb(b, v);
+    return b;
+  };
+  const u64 wrap = (u64{1} << 32) + 1;
+  ASSERT_TRUE(compile(load_module(limits(0x01, {0, 65536}), 0)).is_ok());
+  for (const Bytes& l : {limits(0x00, {65537}), limits(0x01, {0, 65537}), limits(0x00, {wrap}),
+                         limits(0x01, {1, wrap}), limits(0x01, {wrap, wrap})}) {
+    const char* message = "";
+    EXPECT_EQ(compile_kind(load_module(l, 0), Features(), &message), ErrorKind::Invalid);
+    EXPECT_STREQ(message, "memory size must be at most 65536 pages (4GiB)");
+  }
+  EXPECT_EQ(compile_kind(load_module(limits(0x00, {65537}), 0), Features::wasm_2_0()),
+            ErrorKind::Invalid);
+  EXPECT_EQ(compile_kind(load_module(limits(0x00, {wrap}), 0), Features::wasm_2_0()),
+            ErrorKind::Malformed);
+  // Limits with i64 addresses are 3.0's: malformed flags for the 2.0 set.
+  EXPECT_EQ(compile_kind(load_module(limits(0x04, {1}), 0), Features::wasm_2_0()),
+            ErrorKind::Malformed);
+  // Tables: `(table <limits> funcref)`, no memory.
+  auto table = [](const Bytes& l) {
+    Bytes m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    Bytes t = {0x01, 0x70};
+    t.insert(t.end(), l.begin(), l.end());
+    m.push_back(0x04);
+    leb(m, t.size());
+    m.insert(m.end(), t.begin(), t.end());
+    return m;
+  };
+  auto fits = compile(table(limits(0x01, {0, 0xffffffffu})));
+  ASSERT_TRUE(fits.is_ok());
+  delete fits.value();
+  for (const Bytes& l :
+       {limits(0x00, {wrap}), limits(0x01, {0, wrap}), limits(0x00, {1ull << 32})}) {
+    const char* message = "";
+    EXPECT_EQ(compile_kind(table(l), Features(), &message), ErrorKind::Invalid);
+    EXPECT_STREQ(message, "table size must be at most 2^32-1");
+    EXPECT_EQ(compile_kind(table(l), Features::wasm_2_0()), ErrorKind::Malformed);
+  }
+}
+
+// An i64 memory's offset near 2^64: the address plus the offset would wrap to a small address
+// that is in bounds (and holds a marker); the access traps and writes nothing.
+TEST(Memory64Encodings, OffsetNear2To64OfAnI64MemoryTrapsInsteadOfWrapping) {
+  Harness h(text(R"((module
+    (memory i64 1)
+    (data (i64.const 0x10) "\2a")
+    (func (export "load") (param i64) (result i32) (i32.load8_u offset=0xfffffffffffffff0 (local.get 0)))
+    (func (export "store") (param i64) (i32.store8 offset=0xfffffffffffffff0 (local.get 0) (i32.const 7)))
+    (func (export "byte") (param i64) (result i32) (i32.load8_u (local.get 0)))))"));
+  ASSERT_NE(h.instance, nullptr);
+  ASSERT_EQ(h.call("byte", {0x10}), RunStatus::Done);
+  ASSERT_EQ(h.result(), 0x2au);
+  for (u64 a : {u64{0x20}, u64{0x10}, u64{0x11}, u64{0xf}, kPage}) {  // 0x20 + offset wraps to 0x10
+    EXPECT_EQ(h.call("load", {a}), RunStatus::Trap) << a;
+    EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+    EXPECT_EQ(h.call("store", {a}), RunStatus::Trap) << a;
+    EXPECT_EQ(h.trap(), TrapKind::MemoryOutOfBounds);
+  }
+  for (u64 a : {u64{0}, u64{0x10}, u64{0x11}}) {
+    ASSERT_EQ(h.call("byte", {a}), RunStatus::Done);
+    EXPECT_EQ(h.result(), a == 0x10 ? 0x2au : 0u) << a;
+  }
 }
 
 TEST(MultiMemory, GrowingAnotherMemoryLeavesMemoryZeroAndReloadsIt) {

@@ -187,12 +187,24 @@ void print_total(support::FormatSink& out, u64 files, const Counts& total);
 // does not read, so that its assertions still count).
 u64 count_assertions(support::StringView text);
 
-// The 3.0 feature a binary module uses that the engine does not implement, or nullptr. Looks at
-// the sections the engine cannot read (types, limits, tags) and, when `error` is given, at the
-// byte the decoder stopped at.
-const char* unsupported_feature(support::Span<const u8> module, const wasm::CompileError* error);
-// The feature a text module needs that the reader does not implement (from the word at the
-// error's location), or nullptr.
-const char* unsupported_text_feature(support::StringView source, const wat::ParseError& error);
+// The 3.0 feature a binary module uses that the engine does not implement, or that `features`
+// leaves out (memory64 under the 2.0 set: limits with i64 addresses), or nullptr. Looks at the
+// sections the engine cannot read (types, limits, tags) and, when `error` is given, at the byte
+// the decoder stopped at.
+const char* unsupported_feature(support::Span<const u8> module, const wasm::CompileError* error,
+                                const wasm::Features& features = wasm::Features());
+// The feature a text module needs that the reader does not implement, or that `features` leaves
+// out (memory64 under the 2.0 set: limits and offsets beyond 32 bits), from the word at the
+// error's location, or nullptr.
+const char* unsupported_text_feature(support::StringView source, const wat::ParseError& error,
+                                     const wasm::Features& features = wasm::Features());
+
+// The text format that goes with an engine feature set (3.0's 64-bit limits and offsets with
+// memory64).
+inline wat::Features text_features(const wasm::Features& features) {
+  wat::Features f;
+  f.memory64 = features.memory64;
+  return f;
+}
 
 }  // namespace spec

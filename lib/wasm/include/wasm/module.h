@@ -108,11 +108,19 @@ struct Features {
   // instructions ("zero byte expected"), and a memarg's alignment flags below 32 ("malformed
   // memop flags": no bit announcing a memory index).
   bool multi_memory = true;
+  // 3.0's limits and offsets (memory64): limits flag 0x04 gives a memory or table i64 addresses,
+  // every limit is a u64 LEB128 number and every memarg offset a u64, and what does not fit an
+  // i32 memory or table is invalid ("memory size must be at most 65536 pages (4GiB)", "table
+  // size must be at most 2^32-1", "offset out of range"). Off (2.0): limits flags 0 and 1 only
+  // ("integer too large"), limits and offsets are u32 numbers (a longer or larger one is
+  // malformed: "integer representation too long", "integer too large").
+  bool memory64 = true;
 
   // The WebAssembly 2.0 feature set.
   static constexpr Features wasm_2_0() {
     Features f;
     f.multi_memory = false;
+    f.memory64 = false;
     return f;
   }
 };

@@ -14,6 +14,7 @@
 #include <support/vector.h>
 #include <wat/error.h>
 #include <wat/lexer.h>
+#include <wat/module.h>
 
 namespace wat {
 
@@ -115,7 +116,8 @@ struct Script {
 
 // Reads a whole script. Fails on text that is not a script (a malformed command, action or
 // value); module contents failing to read do not fail the script (see ModuleDef::ok). A script
-// consisting only of module fields is read as one module command.
-ParseResult<Script> read_script(StringView source);
+// consisting only of module fields is read as one module command. Modules are read with
+// `features` (module.h).
+ParseResult<Script> read_script(StringView source, const Features& features = Features());
 
 }  // namespace wat
