@@ -18,8 +18,8 @@ std::vector<u8> encode(const std::string& text) {
   return std::vector<u8>(r.value().begin(), r.value().end());
 }
 
-wat::ParseError failure(const std::string& text) {
-  auto r = wat::encode_module(wat::StringView(text.data(), text.size()));
+wat::ParseError failure(const std::string& text, const wat::Features& features = {}) {
+  auto r = wat::encode_module(wat::StringView(text.data(), text.size()), features);
   EXPECT_TRUE(r.is_error()) << text;
   return r.is_error() ? r.error() : wat::ParseError{};
 }
@@ -271,9 +271,42 @@ TEST(Module, wasm3_memory64_and_multi_memory_encode) {
   EXPECT_TRUE(std::search(bytes.begin(), bytes.end(), load_b.begin(), load_b.end()) != bytes.end());
   std::vector<u8> load_a = {0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10};  // 64-bit offset
   EXPECT_TRUE(std::search(bytes.begin(), bytes.end(), load_a.begin(), load_a.end()) != bytes.end());
-  // A 32-bit memory keeps 32-bit offsets.
-  EXPECT_EQ(failure("(memory 1) (func (drop (i32.load offset=0x1_0000_0000 (i32.const 0))))").code,
+  // 3.0 text: a 32-bit memory's offset, limits and alignment are 64-bit numbers too (validation
+  // refuses what does not fit); 2.0 text: 32-bit numbers, a larger one does not read.
+  auto far = encode("(memory 1) (func (drop (i32.load offset=0x1_0000_0000 (i32.const 0))))");
+  EXPECT_TRUE(std::search(far.begin(), far.end(), load_a.begin(), load_a.end()) != far.end());
+  auto limits =
+      encode("(memory 0x1_0000_0001 0xffff_ffff_ffff_ffff) (table 0 0x1_0000_0000 funcref)");
+  std::vector<u8> memory_limits = {0x01, 0x81, 0x80, 0x80, 0x80, 0x10, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  EXPECT_TRUE(std::search(limits.begin(), limits.end(), memory_limits.begin(),
+                          memory_limits.end()) != limits.end());
+  std::vector<u8> table_limits = {0x70, 0x01, 0x00, 0x80, 0x80, 0x80, 0x80, 0x10};
+  EXPECT_TRUE(std::search(limits.begin(), limits.end(), table_limits.begin(), table_limits.end()) !=
+              limits.end());
+  auto align =
+      encode("(memory 1) (func (drop (i32.load align=0x8000_0000_0000_0000 (i32.const 0))))");
+  std::vector<u8> load_align = {0x28, 0x3f, 0x00};  // alignment 2^63 (invalid), offset 0
+  EXPECT_TRUE(std::search(align.begin(), align.end(), load_align.begin(), load_align.end()) !=
+              align.end());
+  const wat::Features v2 = wat::Features::wasm_2_0();
+  EXPECT_EQ(
+      failure("(memory 1) (func (drop (i32.load offset=0x1_0000_0000 (i32.const 0))))", v2).code,
+      wat::ErrorCode::BadInteger);
+  EXPECT_EQ(
+      failure("(memory 1) (func (drop (i32.load align=0x1_0000_0000 (i32.const 0))))", v2).code,
+      wat::ErrorCode::BadInteger);
+  EXPECT_EQ(failure("(memory 0x1_0000_0000)", v2).code, wat::ErrorCode::BadInteger);
+  EXPECT_EQ(failure("(table 0 0x1_0000_0000 funcref)", v2).code, wat::ErrorCode::BadInteger);
+  // Beyond 64 bits does not read in 3.0 either; an i64 memory's offset is 64-bit in 2.0 text too.
+  EXPECT_EQ(failure("(memory 0x1_0000_0000_0000_0000)").code, wat::ErrorCode::BadInteger);
+  EXPECT_EQ(failure("(memory i64 1) (func (drop (i32.load offset=0x1_0000_0000_0000_0000 "
+                    "(i64.const 0))))")
+                .code,
             wat::ErrorCode::BadInteger);
+  auto wide2 = wat::encode_module(
+      "(memory i64 1) (func (drop (i32.load offset=0x1_0000_0000 (i64.const 0))))", v2);
+  EXPECT_TRUE(wide2.is_ok());
 }
 
 }  // namespace

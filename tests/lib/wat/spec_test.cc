@@ -1,6 +1,7 @@
 // The reader and encoder against the WebAssembly specification's scripts (wasm-2.0, SIMD
 // included): every script reads, every assert_malformed text module is rejected, and every
-// module wast2json converts is encoded to the same bytes; read as 2.0 text (wat::Features). The suite lives outside the repository
+// module wast2json converts is encoded to the same bytes; read as 2.0 text (wat::Features). The
+// suite lives outside the repository
 // (../shared/wasm-spec-tests or $WARDEN_SPEC_SUITE); without it these tests skip and say so.
 #include <gtest/gtest.h>
 #include <unistd.h>
