@@ -40,11 +40,23 @@ std::string format(const char* fmt, auto... args) {
   return buf;
 }
 
+// Whether a v128 holds a NaN in some lane, read as f32x4 or as f64x2.
+bool v128_has_nan(const Val& v) {
+  for (uint64_t half : {v.bits, v.hi}) {
+    if (nan_class({ValType::F64, half})) return true;
+    if (nan_class({ValType::F32, half & 0xffffffffu}) || nan_class({ValType::F32, half >> 32}))
+      return true;
+  }
+  return false;
+}
+
 // With NanBits::Free, integers (and memory bytes) that are NaN bit patterns on both sides, read
-// as a float of their width, are equal too.
+// as a float of their width, are equal too; v128 values whose differing lanes are such NaNs
+// under one lane shape (same_v128_lanes).
 bool same(const Val& a, const Val& b, NanBits nan_bits) {
   if (same_value(a, b)) return true;
   if (nan_bits == NanBits::Exact || a.type != b.type) return false;
+  if (a.type == ValType::V128) return same_v128_lanes(a, b);
   if (a.type == ValType::I32)
     return nan_class({ValType::F32, a.bits}) && nan_class({ValType::F32, b.bits});
   if (a.type == ValType::I64)
@@ -102,9 +114,29 @@ std::string compare_vals(const char* what, const std::vector<Val>& a, const std:
 
 bool same_value(const Val& a, const Val& b) {
   if (a.type != b.type) return false;
+  if (a.type == ValType::V128) return a.bits == b.bits && a.hi == b.hi;
   if (a.bits == b.bits) return true;
   int ca = nan_class(a);
   return ca != 0 && ca == nan_class(b);
+}
+
+bool same_v128_lanes(const Val& a, const Val& b) {
+  if (a.type != ValType::V128 || b.type != ValType::V128) return false;
+  bool f64 = true, f32 = true;
+  for (int half = 0; half < 2; ++half) {
+    uint64_t x = half ? a.hi : a.bits, y = half ? b.hi : b.bits;
+    if (x == y) continue;
+    int c = nan_class({ValType::F64, x});
+    f64 = f64 && c != 0 && c == nan_class({ValType::F64, y});
+    for (int lane = 0; lane < 2; ++lane) {
+      uint32_t p = static_cast<uint32_t>(x >> (32 * lane)),
+               q = static_cast<uint32_t>(y >> (32 * lane));
+      if (p == q) continue;
+      int d = nan_class({ValType::F32, p});
+      f32 = f32 && d != 0 && d == nan_class({ValType::F32, q});
+    }
+  }
+  return f64 || f32;
 }
 
 std::string to_string(const Val& v) {
@@ -128,6 +160,10 @@ std::string to_string(const Val& v) {
       return format("funcref:%" PRIu64, v.bits - 1);
     case ValType::ExternRef:
       return v.bits ? format("externref:%" PRIu64, v.bits) : std::string("externref:null");
+    case ValType::V128:  // as i32x4 lanes, lane 0 first (each a float's bits too)
+      return format("v128:0x%08" PRIx32 ":%08" PRIx32 ":%08" PRIx32 ":%08" PRIx32,
+                    static_cast<uint32_t>(v.bits), static_cast<uint32_t>(v.bits >> 32),
+                    static_cast<uint32_t>(v.hi), static_cast<uint32_t>(v.hi >> 32));
     default: return "?";
   }
 }
@@ -212,7 +248,7 @@ std::string compare(const Outcome& ours, const Outcome& theirs, const std::vecto
 bool involves_nan(const Outcome& a, const Outcome& b) {
   auto any = [](const std::vector<Val>& vs) {
     for (const Val& v : vs)
-      if (nan_class(v)) return true;
+      if (nan_class(v) || (v.type == ValType::V128 && v128_has_nan(v))) return true;
     return false;
   };
   for (const Outcome* o : {&a, &b}) {

@@ -14,11 +14,13 @@ namespace wasm_diff {
 using wasm::TrapKind;
 using wasm::ValType;
 
-// A value: numbers by bits; a funcref as 1 + its index in the instance's function index space
-// (0 is null, kForeignFunc a function of no instance here); an externref as its host id (0 null).
+// A value: numbers by bits (a v128's bytes 0..7 in `bits`, 8..15 in `hi`); a funcref as 1 + its
+// index in the instance's function index space (0 is null, kForeignFunc a function of no instance
+// here); an externref as its host id (0 null).
 struct Val {
   ValType type = ValType::I32;
   uint64_t bits = 0;
+  uint64_t hi = 0;  // v128 only
 };
 inline constexpr uint64_t kForeignFunc = ~uint64_t{0};
 
@@ -27,7 +29,14 @@ inline constexpr uint64_t kForeignFunc = ~uint64_t{0};
 // are free. (The result of an arithmetic operation on NaNs is any arithmetic NaN unless every
 // input NaN was canonical; wabt always returns the canonical NaN, so comparing with it cannot
 // tell the canonical NaN from other arithmetic ones.)
+// A v128 is compared bit for bit: the harness does not know which lane shape produced it (see
+// same_v128_lanes for the modules whose NaN bits are free).
 bool same_value(const Val& a, const Val& b);
+// Two v128 values that differ only in lanes holding NaNs on both sides, read as one lane shape:
+// every differing 32-bit lane a NaN of the same class on both sides (f32x4), or every differing
+// 64-bit lane so (f64x2). For modules not made here (NanBits::Free) only: an integer lane whose
+// wrong value happens to be a NaN bit pattern, like the correct one, would pass too.
+bool same_v128_lanes(const Val& a, const Val& b);
 std::string to_string(const Val& v);
 std::string to_string(const std::vector<Val>& vs);
 
@@ -46,6 +55,7 @@ std::string to_string(const CallEnd& e);
 struct Call {
   std::string name;
   std::vector<Val> args;
+  bool v128 = false;  // the function has a v128 parameter or result (counted apart)
 };
 
 struct HostCallRecord {
@@ -56,7 +66,7 @@ struct HostCallRecord {
 enum class Load : uint8_t {
   Ok,           // instantiated (the start function may still have trapped: see Outcome::start)
   Rejected,     // malformed or invalid
-  Unsupported,  // valid, but uses what this engine does not run (SIMD): not compared
+  Unsupported,  // valid, but uses a feature this engine does not run: not compared
   Limit,        // beyond an implementation limit of this engine: not compared
   Unlinkable,
 };

@@ -75,8 +75,57 @@ uint64_t edge_bits(Rng& rng, ValType t) {
   }
 }
 
+Val edge_v128(Rng& rng) {
+  static const uint8_t kI8[] = {0, 1, 2, 0x7f, 0x80, 0x81, 0xff, 0xfe, 0x0f, 0x10, 0x40};
+  static const uint16_t kI16[] = {0,      1,      2,    0x7fff, 0x8000, 0x8001,
+                                  0xffff, 0xfffe, 0xff, 0x100,  0x4000};
+  uint8_t bytes[16];
+  uint32_t shape = rng.below(7);
+  for (uint32_t at = 0; at < 16;) {
+    uint64_t lane;
+    uint32_t width;
+    switch (shape) {
+      case 0:
+        lane = rng.chance(70) ? rng.pick(kI8) : rng.next();
+        width = 1;
+        break;
+      case 1:
+        lane = rng.chance(70) ? rng.pick(kI16) : rng.next();
+        width = 2;
+        break;
+      case 2:
+        lane = edge_bits(rng, ValType::I32);
+        width = 4;
+        break;
+      case 3:
+        lane = edge_bits(rng, ValType::I64);
+        width = 8;
+        break;
+      case 4:
+        lane = edge_bits(rng, ValType::F32);
+        width = 4;
+        break;
+      case 5:
+        lane = edge_bits(rng, ValType::F64);
+        width = 8;
+        break;
+      default:
+        lane = rng.next();
+        width = 8;
+        break;
+    }
+    __builtin_memcpy(bytes + at, &lane, width);  // little-endian: the lane's low bytes
+    at += width;
+  }
+  Val v{ValType::V128, 0, 0};
+  __builtin_memcpy(&v.bits, bytes, 8);
+  __builtin_memcpy(&v.hi, bytes + 8, 8);
+  return v;
+}
+
 Val random_arg(Rng& rng, ValType t, uint32_t func_count) {
   switch (t) {
+    case ValType::V128: return edge_v128(rng);
     case ValType::FuncRef:
       return {t, func_count && rng.chance(70) ? 1 + uint64_t{rng.below(func_count)} : 0};
     case ValType::ExternRef: return {t, rng.chance(70) ? 1 + uint64_t{rng.below(kHostRefs)} : 0};

@@ -36,8 +36,12 @@ inline uint64_t item_seed(uint64_t seed, uint64_t stream, uint64_t index) {
 // conversions treat specially (zeros, extremes, NaNs of each kind, conversion bounds).
 uint64_t edge_bits(Rng& rng, ValType t);
 
-// An argument value: a number from edge_bits; a funcref null or one of the first
-// `func_count` functions; an externref null or one of the harness's host values.
+// A v128 of edge lanes: its 16 bytes as one lane shape (i8x16, i16x8, i32x4, i64x2, f32x4,
+// f64x2), each lane an edge value of its width (edge_bits), or random bytes.
+Val edge_v128(Rng& rng);
+
+// An argument value: a number from edge_bits (a v128 from edge_v128); a funcref null or one of the
+// first `func_count` functions; an externref null or one of the harness's host values.
 Val random_arg(Rng& rng, ValType t, uint32_t func_count);
 
 }  // namespace wasm_diff

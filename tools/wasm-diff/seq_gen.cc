@@ -20,11 +20,86 @@ bool is_ref_type(ValType t) { return t == ValType::FuncRef || t == ValType::Exte
 
 // One operation of fixed operand and result types, for the random walk's lookup tables.
 struct OpInfo {
-  uint8_t prefix;  // 0, or 0xfc
-  uint8_t code;
+  uint8_t prefix;  // 0, 0xfc or 0xfd (SIMD)
+  uint16_t code;
   ValType in;
   ValType out;
+  uint8_t lanes = 0;  // an extract_lane: its lane immediate is below this
+  // A v128 of float lanes whose NaNs are the engine's choice (arithmetic, rounding, demote,
+  // promote): 4 for f32x4, 2 for f64x2 lanes; guard_v128() makes each such NaN the canonical one.
+  uint8_t nan_lanes = 0;
 };
+
+// SIMD operations (after the 0xfd prefix) of one or two v128 operands or a scalar splatted, in
+// the lookup tables of the scalar ones: v128 -> v128, v128 -> i32 (tests, bitmasks), scalar ->
+// v128 (splats), v128 -> scalar (extract_lane); v128 v128 -> v128. With `relaxed`, the relaxed
+// SIMD operations of those shapes where wabt 1.0.32's interpreter picks what this engine picks
+// (docs/engine.md): relaxed_trunc (as trunc_sat), relaxed_swizzle (as swizzle), relaxed_min/max
+// (as min/max), relaxed_q15mulr_s (saturating).
+void add_simd_unary_ops(std::vector<OpInfo>& ops, bool relaxed) {
+  using V = ValType;
+  auto add = [&](unsigned code, V in, V out, uint8_t lanes = 0, uint8_t nan = 0) {
+    ops.push_back({0xfd, static_cast<uint16_t>(code), in, out, lanes, nan});
+  };
+  for (unsigned c : {0x4d, 0x60, 0x61, 0x62, 0x7c, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0x87, 0x88, 0x89,
+                     0x8a, 0xa0, 0xa1, 0xa7, 0xa8, 0xa9, 0xaa, 0xc0, 0xc1, 0xc7, 0xc8, 0xc9, 0xca,
+                     0xe0, 0xe1, 0xec, 0xed, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff})
+    add(c, V::V128, V::V128);
+  for (unsigned c : {0x5e, 0x67, 0x68, 0x69, 0x6a, 0xe3}) add(c, V::V128, V::V128, 0, 4);
+  for (unsigned c : {0x5f, 0x74, 0x75, 0x7a, 0x94, 0xef}) add(c, V::V128, V::V128, 0, 2);
+  for (unsigned c : {0x53, 0x63, 0x64, 0x83, 0x84, 0xa3, 0xa4, 0xc3, 0xc4}) add(c, V::V128, V::I32);
+  for (unsigned c : {0x0f, 0x10, 0x11}) add(c, V::I32, V::V128);
+  add(0x12, V::I64, V::V128);
+  add(0x13, V::F32, V::V128);
+  add(0x14, V::F64, V::V128);
+  add(0x15, V::V128, V::I32, 16);
+  add(0x16, V::V128, V::I32, 16);
+  add(0x18, V::V128, V::I32, 8);
+  add(0x19, V::V128, V::I32, 8);
+  add(0x1b, V::V128, V::I32, 4);
+  add(0x1d, V::V128, V::I64, 2);
+  add(0x1f, V::V128, V::F32, 4);
+  add(0x21, V::V128, V::F64, 2);
+  if (relaxed)
+    for (unsigned c = 0x101; c <= 0x104; ++c) add(c, V::V128, V::V128);
+}
+
+void add_simd_binary_ops(std::vector<OpInfo>& ops, bool relaxed) {
+  using V = ValType;
+  auto range = [&](unsigned first, unsigned last, uint8_t nan = 0) {
+    for (unsigned c = first; c <= last; ++c)
+      ops.push_back({0xfd, static_cast<uint16_t>(c), V::V128, V::V128, 0, nan});
+  };
+  range(0x0e, 0x0e);  // swizzle
+  range(0x23, 0x4c);  // comparisons (float ones give masks: no NaN)
+  range(0x4e, 0x51);  // and, andnot, or, xor
+  range(0x65, 0x66);
+  range(0x6e, 0x73);
+  range(0x76, 0x79);
+  range(0x7b, 0x7b);
+  range(0x82, 0x82);
+  range(0x85, 0x86);
+  range(0x8e, 0x93);
+  range(0x95, 0x99);
+  range(0x9b, 0x9f);
+  range(0xae, 0xae);
+  range(0xb1, 0xb1);
+  range(0xb5, 0xba);
+  range(0xbc, 0xbf);
+  range(0xce, 0xce);
+  range(0xd1, 0xd1);
+  range(0xd5, 0xdf);
+  range(0xe4, 0xe9, 4);  // f32x4 add sub mul div min max
+  range(0xea, 0xeb);     // pmin, pmax: one operand's bits
+  range(0xf0, 0xf5, 2);
+  range(0xf6, 0xf7);
+  if (relaxed) {
+    range(0x100, 0x100);  // relaxed_swizzle
+    range(0x10d, 0x10e, 4);
+    range(0x10f, 0x110, 2);
+    range(0x111, 0x111);  // relaxed_q15mulr_s
+  }
+}
 
 std::vector<OpInfo> make_unary_ops() {
   using V = ValType;
@@ -94,6 +169,15 @@ constexpr MemOp kStores[] = {
     {0x39, ValType::F64, 3}, {0x3a, ValType::I32, 0}, {0x3b, ValType::I32, 1},
     {0x3c, ValType::I64, 0}, {0x3d, ValType::I64, 1}, {0x3e, ValType::I64, 2}};
 
+// v128 loads: sub-opcode, log2 of the natural alignment.
+struct SimdMemOp {
+  uint8_t code;
+  uint8_t max_align;
+};
+constexpr SimdMemOp kSimdLoads[] = {{0x00, 4}, {0x01, 3}, {0x02, 3}, {0x03, 3}, {0x04, 3},
+                                    {0x05, 3}, {0x06, 3}, {0x07, 0}, {0x08, 1}, {0x09, 2},
+                                    {0x0a, 3}, {0x5c, 2}, {0x5d, 3}};
+
 constexpr int32_t kBudget = 100;  // function entries plus loop iterations per export call
 constexpr uint32_t kImports = 2;  // host functions h0, h1
 constexpr uint32_t kBudgetGlobal = 0;
@@ -116,6 +200,8 @@ class Generator {
   std::vector<Types> func_locals_;    // declared locals of the random functions
   uint32_t random_funcs_ = 0;
   bool tail_calls_ = false;  // return_call_indirect (and no host functions reached)
+  bool simd_ = false;        // v128 values and SIMD instructions
+  bool relaxed_ = false;     // and relaxed SIMD (those wabt agrees on; see add_simd_unary_ops)
   struct GlobalInfo {
     ValType type;
     bool mut;
@@ -141,7 +227,9 @@ class Generator {
   std::vector<bool> dirty_local_;
   std::vector<bool> dirty_global_;
   uint32_t scratch_f32_ = 0, scratch_f64_ = 0;  // locals used by guard() only
+  uint32_t scratch_v128_ = ~0u;                 // used by guard_v128() only (SIMD modules)
   bool dead_ = false;  // after an unconditional branch (the stack is polymorphic)
+  uint32_t held_ = 0;  // operands of the enclosing blocks, below the innermost block's
   int steps_left_ = 0;
 
   uint32_t type_of(const Types& params, const Types& results);
@@ -153,7 +241,14 @@ class Generator {
   uint32_t random_callable() {
     return first_callable() + rng_.below(callable_count() - first_callable());
   }
-  ValType random_type() { return rng_.chance(80) ? rng_.pick(kNumeric) : rng_.pick(kAll); }
+  ValType random_type() {
+    if (simd_ && rng_.chance(12)) return ValType::V128;
+    return rng_.chance(80) ? rng_.pick(kNumeric) : rng_.pick(kAll);
+  }
+  // A numeric type for an operation: v128 now and then in a SIMD module.
+  ValType random_numeric() {
+    return simd_ && rng_.chance(15) ? ValType::V128 : rng_.pick(kNumeric);
+  }
   Types random_types(uint32_t max) {
     Types t(rng_.below(max + 1));
     for (ValType& v : t) v = random_type();
@@ -161,6 +256,17 @@ class Generator {
   }
 
   void emit(uint8_t b) { code_.byte(b); }
+  void emit_op(const OpInfo& op) {
+    if (op.prefix) emit(op.prefix);
+    if (op.prefix == 0xfd)
+      code_.u32(op.code);
+    else
+      emit(static_cast<uint8_t>(op.code));
+  }
+  void emit_simd(uint32_t code) {
+    emit(0xfd);
+    code_.u32(code);
+  }
   void push(ValType t, bool tainted = false) {
     stack_.push_back(t);
     taint_.push_back(tainted && (t == ValType::F32 || t == ValType::F64));
@@ -187,12 +293,18 @@ class Generator {
   void guard_if_tainted() {
     if (top_tainted()) guard();
   }
+  // Makes every NaN lane of the v128 on top (read as `lanes` float lanes: 4 or 2) the canonical
+  // NaN: local.tee $s; v128.const nan...; local.get $s; local.get $s; f32x4/f64x2.eq;
+  // v128.bitselect. v128 values are guarded as soon as they are made, so that they are never
+  // tainted: v128 results, locals, globals and memory compare bit for bit.
+  void guard_v128(uint8_t lanes);
   [[noreturn]] void fail(const char* why) {
     fprintf(stderr, "seq_gen: internal error: %s\n", why);
     abort();
   }
   bool top_is(ValType t) const { return !stack_.empty() && stack_.back() == t; }
   bool top_numeric() const { return !stack_.empty() && !is_ref_type(stack_.back()); }
+  bool top_scalar() const { return top_numeric() && stack_.back() != ValType::V128; }
 
   void function_body(uint32_t index);
   void wrapper_body(uint32_t target);
@@ -240,7 +352,9 @@ class Generator {
   void ensure(const Types& types);
   void ensure_same(ValType t, uint32_t n);
   uint32_t local_of(ValType t);
-  bool is_scratch(uint32_t local) const { return local == scratch_f32_ || local == scratch_f64_; }
+  bool is_scratch(uint32_t local) const {
+    return local == scratch_f32_ || local == scratch_f64_ || local == scratch_v128_;
+  }
   // local.set or local.tee of the top value (guarded first when the local is clean).
   void set_local(uint32_t local, bool tee);
 
@@ -263,6 +377,11 @@ class Generator {
   bool tail_call();
   void table_op();
   void memory_op();
+  // SIMD instructions outside the lookup tables: shifts, bitselect, shuffle, replace_lane,
+  // v128 loads and stores (of lanes too) near the end of the memory.
+  void simd_op();
+  void simd_address();
+  void v128_constant();
 };
 
 uint32_t Generator::type_of(const Types& params, const Types& results) {
@@ -302,8 +421,32 @@ void Generator::guard() {
   taint_.back() = false;
 }
 
+void Generator::guard_v128(uint8_t lanes) {
+  emit(0x22);
+  code_.u32(scratch_v128_);
+  emit_simd(0x0c);
+  for (uint32_t i = 0; i < 4; ++i) {
+    uint32_t word = lanes == 4 ? 0x7fc00000u : i % 2 ? 0x7ff80000u : 0;
+    for (int b = 0; b < 4; ++b) emit(static_cast<uint8_t>(word >> (8 * b)));
+  }
+  emit(0x20);
+  code_.u32(scratch_v128_);
+  emit(0x20);
+  code_.u32(scratch_v128_);
+  emit_simd(lanes == 4 ? 0x41 : 0x47);
+  emit_simd(0x52);
+}
+
+void Generator::v128_constant() {
+  Val v = edge_v128(rng_);
+  emit_simd(0x0c);
+  for (int b = 0; b < 8; ++b) emit(static_cast<uint8_t>(v.bits >> (8 * b)));
+  for (int b = 0; b < 8; ++b) emit(static_cast<uint8_t>(v.hi >> (8 * b)));
+}
+
 void Generator::constant(ValType t) {
   switch (t) {
+    case ValType::V128: v128_constant(); break;
     case ValType::I32:
       emit(0x41);
       code_.s64(static_cast<int32_t>(edge_bits(rng_, t)));
@@ -405,6 +548,13 @@ void Generator::value(ValType t, int depth) {
     value(op.in, depth + 1);
     value(op.in, depth + 1);
     apply_binary(op);
+  } else if (t == ValType::V128) {
+    const SimdMemOp& op = rng_.pick(kSimdLoads);
+    simd_address();
+    emit_simd(op.code);
+    memarg(op.max_align);
+    pop(ValType::I32);
+    push(t);
   } else {
     std::vector<const MemOp*> fit;
     for (const MemOp& op : kLoads)
@@ -447,7 +597,7 @@ void Generator::condition(bool reuse) {
   uint32_t r = rng_.below(100);
   if (reuse && r < 25 && top_is(ValType::I32)) return;  // what is there already decides
   if (r < 70) {
-    ValType t = reuse && top_numeric() && rng_.chance(50) ? stack_.back() : rng_.pick(kNumeric);
+    ValType t = reuse && top_scalar() && rng_.chance(50) ? stack_.back() : rng_.pick(kNumeric);
     if (reuse) {
       ensure_same(t, 2);
     } else {
@@ -488,7 +638,7 @@ void Generator::ensure_same(ValType t, uint32_t n) {
 }
 
 void Generator::unary() {
-  ValType in = top_numeric() && rng_.chance(80) ? stack_.back() : rng_.pick(kNumeric);
+  ValType in = top_numeric() && rng_.chance(80) ? stack_.back() : random_numeric();
   if (!top_is(in)) value(in);
   std::vector<const OpInfo*> fit;
   for (const OpInfo& op : unary_)
@@ -498,30 +648,34 @@ void Generator::unary() {
 
 void Generator::apply_unary(const OpInfo& op) {
   bool reinterpret_to_int = op.prefix == 0 && (op.code == 0xbc || op.code == 0xbd);
-  if (reinterpret_to_int) guard_if_tainted();
-  if (op.prefix) emit(op.prefix);
-  emit(op.code);
+  bool splat = op.out == ValType::V128 && op.in != ValType::V128;  // a float's bits into lanes
+  if (reinterpret_to_int || splat) guard_if_tainted();
+  emit_op(op);
+  if (op.lanes) emit(static_cast<uint8_t>(rng_.below(op.lanes)));
   bool in = pop(op.in);
   bool float_out = op.out == ValType::F32 || op.out == ValType::F64;
   bool float_in = op.in == ValType::F32 || op.in == ValType::F64;
   bool sign_op = op.prefix == 0 && (op.code == 0x8b || op.code == 0x8c || op.code == 0x99 ||
                                     op.code == 0x9a);  // abs, neg: bits only
   push(op.out, float_out && float_in && (sign_op ? in : true));
+  if (op.nan_lanes && !dead_) guard_v128(op.nan_lanes);
 }
 
 void Generator::apply_binary(const OpInfo& op) {
-  bool copysign = op.code == 0x98 || op.code == 0xa6;
+  bool copysign = op.prefix == 0 && (op.code == 0x98 || op.code == 0xa6);
   if (copysign) guard_if_tainted();  // the sign comes from the second operand
-  emit(op.code);
+  emit_op(op);
   bool b = pop(op.in);
   bool a = pop(op.in);
   bool float_out = op.out == ValType::F32 || op.out == ValType::F64;
   push(op.out, float_out && (copysign ? a : true));
   (void)b;
+  if (op.nan_lanes && !dead_) guard_v128(op.nan_lanes);
 }
 
 void Generator::binary(bool compare) {
-  ValType t = top_numeric() && rng_.chance(85) ? stack_.back() : rng_.pick(kNumeric);
+  ValType t = top_numeric() && rng_.chance(85) ? stack_.back() : random_numeric();
+  if (compare && t == ValType::V128) t = rng_.pick(kNumeric);  // a v128 comparison gives a mask
   ensure_same(t, 2);
   std::vector<const OpInfo*> fit;
   for (const OpInfo& op : binary_) {
@@ -623,6 +777,8 @@ void Generator::block(uint8_t kind) {
   Types outer = stack_;
   std::vector<bool> outer_taint = taint_;
   bool outer_dead = dead_;
+  uint32_t outer_held = held_;
+  held_ += static_cast<uint32_t>(outer.size());
   labels_.push_back(kind == 0x03 ? params : results);
   // Values reaching a label may come from any branch to it: floats there count as tainted.
   auto enter = [&] {
@@ -646,6 +802,7 @@ void Generator::block(uint8_t kind) {
   stack_ = outer;
   taint_ = outer_taint;
   dead_ = outer_dead;
+  held_ = outer_held;
   for (ValType t : results) push(t, true);
 }
 
@@ -688,7 +845,12 @@ void Generator::branch() {
 
 // In a module with tail calls, return_call_indirect of a slot of table 0 that its active segment
 // fills with a function whose results are this one's (mostly that slot's index); false when
-// there is none. Not return_call:
+// there is none, or when operands of enclosing blocks are on the stack: only the call's own
+// operands may be there (what else the innermost block holds is dropped first). wabt 1.0.32's
+// return_call_indirect leaves the operands below its arguments on the stack, so that the
+// caller's frame is off when the callee returns (its local.get reads other slots):
+//   (func $tail (result i64) i32.const 7 i64.const 42 i32.const 0 return_call_indirect $t)
+// called by a function that then reads its local 0 (5) gets 7 there. Not return_call:
 // wabt 1.0.32 resolves return_call's function index without the imported functions (it calls
 // the wrong function in every module of this generator, which imports two), while its
 // return_call_indirect is right, to host functions too.
@@ -698,10 +860,17 @@ bool Generator::tail_call() {
   for (uint32_t i = 0; i < table0_.size(); ++i)
     if (types_[func_types_[table0_[i]]].results == results_) fits.push_back(i);
   if (fits.empty()) return false;
+  if (held_ != 0) return false;
   uint32_t slot = fits[rng_.below(static_cast<uint32_t>(fits.size()))];
   uint32_t type = func_types_[table0_[slot]];
   const Sig sig = types_[type];
-  ensure(sig.params);
+  if (stack_ != sig.params || rng_.chance(25)) {
+    while (!stack_.empty()) {
+      emit(0x1a);
+      pop_any();
+    }
+    for (ValType t : sig.params) value(t);
+  }
   if (rng_.chance(85)) {
     emit(0x41);
     code_.s64(slot);
@@ -872,6 +1041,141 @@ void Generator::memory_op() {
   }
 }
 
+// An address for a v128 access: mostly 16 bytes or less before the end of one or two pages
+// (the memory has one or two, and may have grown), so that with the memarg's offset an access
+// ends just inside or just outside the memory.
+void Generator::simd_address() {
+  if (rng_.chance(40)) {
+    emit(0x41);
+    uint32_t end = rng_.chance(60) ? 65536 : 131072;
+    code_.s64(static_cast<int32_t>(end - 24 + rng_.below(32)));
+    push(ValType::I32);
+  } else {
+    address();
+  }
+}
+
+void Generator::simd_op() {
+  uint32_t r = rng_.below(100);
+  auto v128_on_top = [&](uint32_t n) { ensure_same(ValType::V128, n); };
+  if (r < 12) {
+    // A shift: the count is taken modulo the lane width.
+    v128_on_top(1);
+    if (rng_.chance(60)) {
+      static const uint32_t kCounts[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127};
+      emit(0x41);
+      code_.s64(rng_.pick(kCounts));
+      push(ValType::I32);
+    } else {
+      value(ValType::I32);
+    }
+    static const uint8_t kShifts[] = {0x6b, 0x6c, 0x6d, 0x8b, 0x8c, 0x8d,
+                                      0xab, 0xac, 0xad, 0xcb, 0xcc, 0xcd};
+    emit_simd(rng_.pick(kShifts));
+    pop(ValType::I32);
+    pop(ValType::V128);
+    push(ValType::V128);
+  } else if (r < 22) {
+    // v128.bitselect; in a relaxed module also relaxed_laneselect (as bitselect),
+    // relaxed_madd/nmadd (two roundings in both engines), and relaxed_dot_i8x16_i7x16_s with its
+    // second operand's lanes made 7-bit (v128.and): with the top bit set, the result is free
+    // (wabt 1.0.32 wraps -128 * -128 + -128 * -128, this engine saturates). Never
+    // i32x4.relaxed_dot_i8x16_i7x16_add_s: wabt 1.0.32 computes it wrong (7-bit operands too:
+    // (i8x16 -1 2 3 4 ..) . (i8x16 1 1 1 1 ..) + (i32x4 .. 3 ..) is not 13 there).
+    uint32_t k = relaxed_ ? rng_.below(4) : 0;
+    if (k == 3) {
+      v128_on_top(2);
+      emit_simd(0x0c);
+      for (int i = 0; i < 16; ++i) emit(0x7f);
+      push(ValType::V128);
+      emit_simd(0x4e);  // v128.and
+      pop(ValType::V128);
+      emit_simd(0x112);
+      pop(ValType::V128);
+      pop(ValType::V128);
+      push(ValType::V128);
+    } else {
+      v128_on_top(3);
+      static const uint16_t kLaneselect[] = {0x109, 0x10a, 0x10b, 0x10c};
+      uint32_t code = k == 0 ? 0x52 : k == 1 ? rng_.pick(kLaneselect) : 0x105 + rng_.below(4);
+      emit_simd(code);
+      for (int i = 0; i < 3; ++i) pop(ValType::V128);
+      push(ValType::V128);
+      if (k == 2) guard_v128(code < 0x107 ? 4 : 2);
+    }
+  } else if (r < 34) {
+    v128_on_top(2);
+    emit_simd(0x0d);  // i8x16.shuffle
+    uint32_t form = rng_.below(4);
+    for (uint32_t i = 0; i < 16; ++i) {
+      uint32_t lane = form == 0   ? i                 // the first operand
+                      : form == 1 ? 16 + i            // the second
+                      : form == 2 ? (i * 2 + 1) % 32  // interleaved
+                                  : rng_.below(32);   // anything
+      emit(static_cast<uint8_t>(lane));
+    }
+    pop(ValType::V128);
+    pop(ValType::V128);
+    push(ValType::V128);
+  } else if (r < 50) {
+    // replace_lane: i8x16, i16x8, i32x4 (i32), i64x2 (i64), f32x4 (f32), f64x2 (f64).
+    struct Replace {
+      uint8_t code, lanes;
+      ValType scalar;
+    };
+    static const Replace kReplace[] = {{0x17, 16, ValType::I32}, {0x1a, 8, ValType::I32},
+                                       {0x1c, 4, ValType::I32},  {0x1e, 2, ValType::I64},
+                                       {0x20, 4, ValType::F32},  {0x22, 2, ValType::F64}};
+    const Replace& op = rng_.pick(kReplace);
+    if (!(top_is(op.scalar) && stack_.size() >= 2 && stack_[stack_.size() - 2] == ValType::V128 &&
+          rng_.chance(70))) {
+      v128_on_top(1);
+      value(op.scalar);
+    }
+    guard_if_tainted();  // a float's bits go into the lane
+    emit_simd(op.code);
+    emit(static_cast<uint8_t>(rng_.below(op.lanes)));
+    pop(op.scalar);
+    pop(ValType::V128);
+    push(ValType::V128);
+  } else if (r < 62) {
+    // v128.load*, of an address near the end now and then.
+    const SimdMemOp& op = rng_.pick(kSimdLoads);
+    if (!(top_is(ValType::I32) && rng_.chance(20))) simd_address();
+    emit_simd(op.code);
+    memarg(op.max_align);
+    pop(ValType::I32);
+    push(ValType::V128);
+  } else if (r < 74) {
+    simd_address();
+    value(ValType::V128);
+    emit_simd(0x0b);  // v128.store
+    memarg(4);
+    pop(ValType::V128);
+    pop(ValType::I32);
+  } else if (r < 87) {
+    // v128.load8/16/32/64_lane: one lane from memory, the others from the operand.
+    uint32_t k = rng_.below(4);
+    simd_address();
+    value(ValType::V128);
+    emit_simd(0x54 + k);
+    memarg(static_cast<uint8_t>(k));
+    emit(static_cast<uint8_t>(rng_.below(16u >> k)));
+    pop(ValType::V128);
+    pop(ValType::I32);
+    push(ValType::V128);
+  } else {
+    uint32_t k = rng_.below(4);
+    simd_address();
+    value(ValType::V128);
+    emit_simd(0x58 + k);  // v128.store8/16/32/64_lane
+    memarg(static_cast<uint8_t>(k));
+    emit(static_cast<uint8_t>(rng_.below(16u >> k)));
+    pop(ValType::V128);
+    pop(ValType::I32);
+  }
+}
+
 // A burst of the plainest stack operations, back to back: constants and local.get, drop,
 // binary operations, local.set/tee. Each of these either starts a peephole state (a constant, a
 // result that a local.set may retarget, an alias of a local) or must end or use it correctly.
@@ -904,7 +1208,7 @@ void Generator::polymorphic_step() {
     emit(0x1a);  // drop
   } else if (r == 1) {
     const OpInfo& op = binary_[rng_.below(binary_.size())];
-    emit(op.code);
+    emit_op(op);
     push(op.out);
   } else if (r == 2) {
     uint32_t depth = rng_.below(labels_.size());
@@ -940,6 +1244,10 @@ void Generator::step() {
   }
   if (rng_.chance(30)) {
     burst();
+    return;
+  }
+  if (simd_ && rng_.chance(12)) {
+    simd_op();
     return;
   }
   uint32_t r = rng_.below(100);
@@ -1035,9 +1343,12 @@ void Generator::function_body(uint32_t index) {
   code_.append(decl.bytes);
   locals_ = sig.params;
   locals_.insert(locals_.end(), declared.begin(), declared.end());
-  // The last two declared locals are guard()'s.
-  scratch_f32_ = static_cast<uint32_t>(locals_.size() - 2);
-  scratch_f64_ = static_cast<uint32_t>(locals_.size() - 1);
+  // The last two declared locals are guard()'s (three with guard_v128()'s in a SIMD module).
+  uint32_t n = static_cast<uint32_t>(locals_.size());
+  scratch_v128_ = simd_ ? n - 1 : ~0u;
+  if (simd_) --n;
+  scratch_f32_ = n - 2;
+  scratch_f64_ = n - 1;
   dirty_local_.assign(locals_.size(), false);
   for (uint32_t i = 0; i < locals_.size(); ++i) {
     bool is_float = locals_[i] == ValType::F32 || locals_[i] == ValType::F64;
@@ -1045,6 +1356,7 @@ void Generator::function_body(uint32_t index) {
   }
   results_ = sig.results;
   labels_.assign(1, sig.results);
+  held_ = 0;
   stack_.clear();
   taint_.clear();
   dead_ = false;
@@ -1079,6 +1391,12 @@ void Generator::wrapper_body(uint32_t target) {
 Bytes Generator::module() {
   random_funcs_ = 1 + rng_.below(4);
   tail_calls_ = rng_.chance(30);
+  simd_ = rng_.chance(50);
+  relaxed_ = simd_ && rng_.chance(50);
+  if (simd_) {
+    add_simd_unary_ops(unary_, relaxed_);
+    add_simd_binary_ops(binary_, relaxed_);
+  }
   // Host imports, then the random functions.
   for (uint32_t i = 0; i < kImports; ++i)
     func_types_.push_back(type_of(random_types(3), random_types(1)));
@@ -1089,14 +1407,20 @@ Bytes Generator::module() {
       uint32_t n = 1 + rng_.below(2);
       for (uint32_t k = 0; k < n; ++k) locals.push_back(t);
     }
+    for (uint32_t n = simd_ ? 1 + rng_.below(2) : 0; n > 0; --n) locals.push_back(ValType::V128);
     for (size_t k = locals.size(); k > 1; --k) std::swap(locals[k - 1], locals[rng_.below(k)]);
     locals.push_back(ValType::F32);  // guard()'s scratch locals
     locals.push_back(ValType::F64);
+    if (simd_) locals.push_back(ValType::V128);  // guard_v128()'s
     func_locals_.push_back(locals);
   }
   globals_.push_back({ValType::I32, true});  // the budget
   for (ValType t : kAll) globals_.push_back({t, true});
   for (ValType t : kNumeric) globals_.push_back({t, false});
+  if (simd_) {
+    globals_.push_back({ValType::V128, true});
+    globals_.push_back({ValType::V128, false});
+  }
   for (uint32_t n = rng_.below(4); n > 0; --n) globals_.push_back({rng_.pick(kNumeric), true});
   for (const GlobalInfo& g : globals_) {
     bool is_float = g.type == ValType::F32 || g.type == ValType::F64;
@@ -1183,6 +1507,12 @@ Bytes Generator::module() {
     } else if (t == ValType::F64) {
       s.byte(0x44);
       s.f64_bits(edge_bits(rng_, t));
+    } else if (t == ValType::V128) {
+      Val v = edge_v128(rng_);
+      s.byte(0xfd);
+      s.u32(0x0c);
+      for (int b = 0; b < 8; ++b) s.byte(static_cast<uint8_t>(v.bits >> (8 * b)));
+      for (int b = 0; b < 8; ++b) s.byte(static_cast<uint8_t>(v.hi >> (8 * b)));
     } else if (t == ValType::FuncRef && rng_.chance(60)) {
       s.byte(0xd2);
       s.u32(random_callable());

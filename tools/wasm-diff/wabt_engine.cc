@@ -47,7 +47,10 @@ struct Run {
       case ValType::F64: return {t, v.Get<wi::u64>()};
       case ValType::FuncRef:
       case ValType::ExternRef: return ref_val(t, v.Get<wi::Ref>());
-      default: return {t, 0};
+      default: {
+        ::v128 x = v.Get<::v128>();
+        return {t, x.u64(0), x.u64(1)};
+      }
     }
   }
 
@@ -79,7 +82,12 @@ struct Run {
       case ValType::ExternRef:
         if (v.bits == 0 || v.bits > host_refs.size()) return wi::Value::Make(wi::Ref::Null);
         return wi::Value::Make(host_refs[v.bits - 1].ref());
-      default: return wi::Value::Make(static_cast<wi::u64>(0));
+      default: {
+        ::v128 x;
+        x.set_u64(0, v.bits);
+        x.set_u64(1, v.hi);
+        return wi::Value::Make(x);
+      }
     }
   }
 
@@ -98,6 +106,7 @@ wabt::Features features() {
   wabt::Features f;  // wabt 1.0.32's defaults are WebAssembly 2.0 (with SIMD)
   f.enable_tail_call();
   f.enable_extended_const();
+  f.enable_relaxed_simd();  // the sequence generator's relaxed SIMD (seq_gen.cc)
   return f;
 }
 
@@ -151,7 +160,7 @@ Outcome WabtModule::run(const std::vector<Call>& calls, const RunLimits& limits)
                 if (wi::IsReference(ft->results[i]))
                   results[i] = wi::Value::Make(wi::Ref::Null);
                 else
-                  results[i] = wi::Value::Make(static_cast<wi::u64>(0));
+                  results[i] = wi::Value::Make(::v128(0, 0, 0, 0));  // zero, any width
               }
               return wabt::Result::Ok;
             });
@@ -172,7 +181,7 @@ Outcome WabtModule::run(const std::vector<Call>& calls, const RunLimits& limits)
       case wabt::ExternalKind::Global: {
         auto* gt = wabt::cast<wi::GlobalType>(type);
         wi::Value zero = wi::IsReference(gt->type) ? wi::Value::Make(wi::Ref::Null)
-                                                   : wi::Value::Make(static_cast<wi::u64>(0));
+                                                   : wi::Value::Make(::v128(0, 0, 0, 0));
         ext = wi::Global::New(run.store, *gt, zero);
         break;
       }

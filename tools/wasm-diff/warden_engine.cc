@@ -25,7 +25,7 @@ struct Recorder {
   const Instance* const* instance;  // set once instantiated
 };
 
-Val to_val(const Instance* inst, ValType t, u64 bits);
+Val to_val(const Instance* inst, ValType t, u64 bits, u64 hi = 0);
 
 HostStatus record_host_call(void* env, HostCall& call) {
   Recorder* r = static_cast<Recorder*>(env);
@@ -35,16 +35,18 @@ HostStatus record_host_call(void* env, HostCall& call) {
     HostCallRecord rec;
     rec.import = r->import;
     Span<const ValType> params = call.func->type->params();
-    for (u32 i = 0; i < params.size(); ++i)
-      rec.args.push_back(to_val(*r->instance, params[i], call.args[i]));
+    for (u32 i = 0, slot = 0; i < params.size(); slot += slot_count(params[i++])) {
+      u64 hi = params[i] == ValType::V128 ? call.args[slot + 1] : 0;
+      rec.args.push_back(to_val(*r->instance, params[i], call.args[slot], hi));
+    }
     o.host_calls.push_back(std::move(rec));
   }
   for (u64& r : call.results) r = 0;
   return HostStatus::Ok;
 }
 
-// The harness's view of a value of this engine.
-Val to_val(const Instance* inst, ValType t, u64 bits) {
+// The harness's view of a value of this engine (`hi`: a v128's bytes 8..15).
+Val to_val(const Instance* inst, ValType t, u64 bits, u64 hi) {
   switch (t) {
     case ValType::I32:
     case ValType::F32: return {t, bits & 0xffffffffu};
@@ -55,6 +57,7 @@ Val to_val(const Instance* inst, ValType t, u64 bits) {
         if (reinterpret_cast<u64>(inst->funcs[i]) == bits) return {t, u64{i} + 1};
       return {t, kForeignFunc};
     }
+    case ValType::V128: return {t, bits, hi};
     default: return {t, bits};
   }
 }
@@ -86,9 +89,12 @@ CallEnd run_to_end(Execution& ex, const Instance* inst, const FuncType& type,
   }
   switch (s) {
     case RunStatus::Done:
-      // Results are in slots (a v128 takes two; the harness compares its low half).
-      for (u32 i = 0, slot = 0; i < type.result_count; slot += slot_count(type.results()[i++]))
-        end.results.push_back(to_val(inst, type.results()[i], ex.results()[slot]));
+      // Results are in slots (a v128 takes two: its low, then its high half).
+      for (u32 i = 0, slot = 0; i < type.result_count; slot += slot_count(type.results()[i++])) {
+        ValType t = type.results()[i];
+        u64 hi = t == ValType::V128 ? ex.results()[slot + 1] : 0;
+        end.results.push_back(to_val(inst, t, ex.results()[slot], hi));
+      }
       break;
     case RunStatus::Trap:
       end.stop = ex.trap() == TrapKind::StackExhausted ? Stop::Exhausted : Stop::Trap;
@@ -230,7 +236,7 @@ Outcome WardenModule::run(const std::vector<Call>& calls, const RunLimits& limit
     std::vector<u64> args;
     for (const Val& v : c.args) {
       args.push_back(from_val(instance, v));
-      if (v.type == ValType::V128) args.push_back(0);  // its high half (the harness keeps the low)
+      if (v.type == ValType::V128) args.push_back(v.hi);  // its second slot
     }
     Execution ex(store);
     if (f == nullptr || ex.start(f, Span<const u64>(args.data(), args.size())).is_error()) {
@@ -242,7 +248,7 @@ Outcome WardenModule::run(const std::vector<Call>& calls, const RunLimits& limit
     if (o.calls.back().stop == Stop::OutOfFuel || o.calls.back().stop == Stop::Exhausted) return o;
   }
   for (const Global* g : instance->globals)
-    o.globals.push_back(to_val(instance, g->type.type, g->value));
+    o.globals.push_back(to_val(instance, g->type.type, g->value, g->hi));
   for (const Table* t : instance->tables) {
     std::vector<Val> elems;
     for (u64 e : t->elems) elems.push_back(to_val(instance, t->type.elem, e));

@@ -12,7 +12,7 @@
 // tables and memories must agree. Module I of a run is fully determined by (generator, seed, I).
 //
 // Not compared, and counted as skipped with the reason: modules both engines reject, modules
-// using what this engine lacks (SIMD) or beyond its limits, modules whose start function runs out
+// using what this engine lacks or beyond its limits, modules whose start function runs out
 // of fuel or stack, valid modules wabt refuses (known_wabt_gap), and, for ttf and spec, modules
 // that differ only in the bits of NaNs (NanBits). A call that runs out of this engine's fuel or
 // stack (its limits are below wabt's), or of wabt's stack, is dropped from the module's call list
@@ -59,7 +59,7 @@ const char* const kGenNames[] = {"seq", "ttf", "spec"};
 enum Skip : uint32_t {
   kNotGenerated,  // the generator failed (wasm-opt refused its input)
   kInvalid,       // rejected by both engines
-  kUnsupported,   // SIMD
+  kUnsupported,   // a feature this engine lacks
   kLimit,         // beyond this engine's limits, or a memory/table minimum beyond the bounds
   kStartFuel,     // the start function ran out of fuel
   kStartStack,    // the start function exhausted a call stack
@@ -231,12 +231,9 @@ Verdict compare_module(const Bytes& original, uint64_t args_seed, const RunLimit
   v.slices = limits.slices;
   Rng rng(args_seed);
   for (const ExportedFunc& f : ours.exported_funcs()) {
-    if (f.v128) {
-      ++v.v128_calls;
-      continue;
-    }
     Call c;
     c.name = f.name;
+    c.v128 = f.v128;
     for (ValType t : f.params) c.args.push_back(random_arg(rng, t, ours.function_count()));
     v.plan.push_back(std::move(c));
   }
@@ -271,6 +268,7 @@ Verdict compare_module(const Bytes& original, uint64_t args_seed, const RunLimit
   }
   if (had_calls && v.plan.empty()) return skipped(kNoCallLeft);
   v.calls = v.plan.size();
+  for (const Call& c : v.plan) v.v128_calls += c.v128;
   v.what = compare(v.ours, v.theirs, v.plan, NanBits::Exact);
   if (!v.what.empty()) {
     // Modules not made here may show the engines' free choice of NaN bits (NanBits): such a
@@ -401,7 +399,7 @@ std::string summary(Gen gen, const Counters& c, double seconds) {
            "%s: %" PRIu64 " generated, %" PRIu64 " compared, %" PRIu64 " skipped%s%s%s, %" PRIu64
            " mismatches; %" PRIu64 " calls compared (%" PRIu64 " dropped: out of fuel %" PRIu64
            ", out of stack %" PRIu64 ", out of wabt's stack %" PRIu64
-           "; v128 calls not compared %" PRIu64 "); %.0f s, %.0f modules/s",
+           "); v128 calls compared %" PRIu64 "; %.0f s, %.0f modules/s",
            kGenNames[gen], c.generated, c.compared, c.skipped_total(), skips.empty() ? "" : " (",
            skips.c_str(), skips.empty() ? "" : ")", c.mismatches, c.calls,
            c.dropped_fuel + c.dropped_stack + c.dropped_wabt_stack, c.dropped_fuel, c.dropped_stack,

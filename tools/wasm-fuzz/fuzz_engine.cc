@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (const Export& e : m->exports)
           if (e.kind == ExternKind::Func) funcs.push_back(instance->funcs[e.index]);
         for (FuncInst* f : funcs) {
-          std::vector<u64> args(f->type->param_count, 0);
+          std::vector<u64> args(slot_count(f->type->params()), 0);  // a v128 takes two
           Execution ex(store);
           if (ex.start(f, Span<const u64>(args.data(), args.size())).is_error()) continue;
           RunStatus s = ex.run(2000);

@@ -236,16 +236,16 @@ x_wasm_fuzz_build() {
     "$ROOT"/tools/wasm-fuzz/fuzz_engine.cc -o "$bin"
 }
 
-# Seeds a corpus folder with the 2.0 spec suite's modules without simd/ (wasm-diff, which also reads
-# this corpus, compares no v128 values yet) (encoded by lib/wat through
-# `wasm-spec --dump-modules`, never kept in git).
+# Seeds a corpus folder with the 2.0 spec suite's modules, simd/ included (encoded by lib/wat
+# through `wasm-spec --dump-modules`, never kept in git). A corpus seeded before simd/ was in it
+# (no CORPUS.simd stamp beside it) gets the suite's modules added once.
 x_wasm_fuzz_seed() {
   local corpus="$1"
   mkdir -p "$corpus"
-  [[ -n "$(ls -A "$corpus" 2>/dev/null)" ]] && return 0
+  [[ -n "$(ls -A "$corpus" 2>/dev/null)" && -f "$corpus.simd" ]] && return 0
   [[ -d "$WASM_SUITE_DEFAULT" ]] || return 0
   x_spec_build || return 1
-  "$SPEC_TOOL" --dump-modules "$corpus" --suite "$WASM_SUITE_DEFAULT" --exclude simd >/dev/null
+  "$SPEC_TOOL" --dump-modules "$corpus" --suite "$WASM_SUITE_DEFAULT" >/dev/null && touch "$corpus.simd"
 }
 
 # Builds wasm-diff (tools/wasm-diff: this engine and wabt's interpreter in one process; needs
@@ -270,11 +270,11 @@ x_wasm_diff_build() {
   WASM_DIFF="$dir/tools/wasm-diff/wasm-diff"
 }
 
-# The module folders of the spec-derived generator: the suite's modules (encoded by lib/wat,
-# written once into build/wasm-fuzz/spec-modules) and the libFuzzer corpus when there is one.
-# Sets WASM_DIFF_SPEC (--spec-dir arguments).
+# The module folders of the spec-derived generator: the suite's modules, simd/ included (encoded
+# by lib/wat, written once into build/wasm-fuzz/spec-modules-simd; the older spec-modules had no
+# simd/) and the libFuzzer corpus when there is one. Sets WASM_DIFF_SPEC (--spec-dir arguments).
 x_wasm_diff_spec_dirs() {
-  local modules="$ROOT/build/wasm-fuzz/spec-modules" corpus="$ROOT/build/wasm-fuzz/corpus"
+  local modules="$ROOT/build/wasm-fuzz/spec-modules-simd" corpus="$ROOT/build/wasm-fuzz/corpus"
   WASM_DIFF_SPEC=()
   if [[ -z "$(ls -A "$modules" 2>/dev/null)" ]]; then
     if [[ ! -d "$WASM_SUITE_DEFAULT" ]]; then
@@ -283,7 +283,7 @@ x_wasm_diff_spec_dirs() {
     fi
     x_spec_build || return 1
     mkdir -p "$modules"
-    "$SPEC_TOOL" --dump-modules "$modules" --suite "$WASM_SUITE_DEFAULT" --exclude simd >/dev/null
+    "$SPEC_TOOL" --dump-modules "$modules" --suite "$WASM_SUITE_DEFAULT" >/dev/null
   fi
   WASM_DIFF_SPEC=(--spec-dir "$modules")
   [[ -n "$(ls -A "$corpus" 2>/dev/null)" ]] && WASM_DIFF_SPEC+=(--spec-dir "$corpus")
