@@ -107,9 +107,24 @@ template <Op op, u32 i, char letter> inline u64 v128_word(const u64* ip) {
                 "the handler reads a v128 operand word that its signature in code.h says is not");
   return ip[i];
 }
+// A v128 result is stored from a vector register on the x86-64 host: the next operation reads
+// the slot with one 16-byte load, and a store of the two halves from general registers (what
+// the compiler picks for a value built there: a splat of an i64, v128.load64_zero, a shuffle)
+// cannot be forwarded to it (the load waits until the stores reach the cache). The empty asm
+// only says that the value is in an SSE register; other targets store it as it is.
+inline simd::V128 in_vector_register(simd::V128 v) {
+#if defined(__x86_64__)
+  auto x = __builtin_bit_cast(simd::u64x2, v);
+  __asm__("" : "+x"(x));
+  return __builtin_bit_cast(simd::V128, x);
+#else
+  return v;
+#endif
+}
 #define VEC(i) slot_load<simd::V128>(reinterpret_cast<u8*>(fp) + v128_word<op, i, 'v'>(ip))
-#define SETVEC(i, v) \
-  slot_store<simd::V128>(reinterpret_cast<u8*>(fp) + v128_word<op, i, 'V'>(ip), (v))
+#define SETVEC(i, v)                                                            \
+  slot_store<simd::V128>(reinterpret_cast<u8*>(fp) + v128_word<op, i, 'V'>(ip), \
+                         in_vector_register(v))
 
 [[gnu::noinline]] RunStatus do_trap(Execution* ex, const u64* ip, u64* fp, TrapKind kind) {
   ex->trap_ = kind;
@@ -1323,18 +1338,16 @@ template <typename T> struct Lanes {
 template <typename T> inline Lanes<T> lanes_of(V128 v) { return __builtin_bit_cast(Lanes<T>, v); }
 template <typename T> inline V128 from_lanes(Lanes<T> l) { return __builtin_bit_cast(V128, l); }
 
-// 8 bytes of memory as lanes of `From`, each extended to `To`.
+// 8 bytes of memory as lanes of `From`, each extended to `To` (a vector conversion: SSE2's
+// unpack instructions on the host).
 template <typename From, typename To> inline V128 load_extend(const u8* p) {
-  Lanes<To> out;
-  for (u32 k = 0; k < 16 / sizeof(To); ++k)
-    out.lane[k] = static_cast<To>(load<From>(p + k * sizeof(From)));
-  return from_lanes(out);
+  using Half = From __attribute__((vector_size(8)));
+  using Wide = To __attribute__((vector_size(16)));
+  return simd::from(__builtin_convertvector(load<Half>(p), Wide));
 }
 template <typename T> inline V128 load_splat(const u8* p) {
-  T v = load<T>(p);
-  Lanes<T> out;
-  for (u32 k = 0; k < 16 / sizeof(T); ++k) out.lane[k] = v;
-  return from_lanes(out);
+  using Vec = T __attribute__((vector_size(16)));
+  return simd::from(Vec{} + load<T>(p));
 }
 
 // The effective address of a SIMD access of `size` bytes, trapping out of bounds: the address
@@ -1464,15 +1477,23 @@ SIMD_STORE_LANE_MEM(V128Store32Lane, u32)
 SIMD_STORE_LANE_MEM(V128Store64Lane, u64)
 
 // Lane k of the result is byte IMM of the 32 bytes of a then b (the lane indexes were checked
-// at translation, < 32).
+// at translation, < 32; the mask keeps them inside the 32 bytes anyway). SSE2 has no byte
+// shuffle: the bytes are gathered into two words, unrolled (the indexes are the bytes of the
+// immediate words, lane 0 first), and the words moved into a vector register once.
 HANDLER(I8x16Shuffle) {
-  Lanes<u8> a = lanes_of<u8>(VEC(2)), b = lanes_of<u8>(VEC(3)), out;
-  u64 words[2] = {IMM(4), IMM(5)};
-  for (u32 k = 0; k < 16; ++k) {
-    u32 i = static_cast<u32>(words[k / 8] >> (8 * (k % 8))) & 31;
-    out.lane[k] = i < 16 ? a.lane[i] : b.lane[i - 16];
+  u8 both[32];
+  store<V128>(both, VEC(2));
+  store<V128>(both + 16, VEC(3));
+  const u64 index[2] = {IMM(4), IMM(5)};
+  u64 half[2];
+#pragma clang loop unroll(full)
+  for (u32 h = 0; h < 2; ++h) {
+    u64 r = 0;
+#pragma clang loop unroll(full)
+    for (u32 k = 0; k < 8; ++k) r |= static_cast<u64>(both[(index[h] >> (8 * k)) & 31]) << (8 * k);
+    half[h] = r;
   }
-  SETVEC(1, from_lanes(out));
+  SETVEC(1, (V128{half[0], half[1]}));
   NEXT_INSTRUCTION();
 }
 
@@ -1491,12 +1512,19 @@ SIMD_EXTRACT(I32x4ExtractLane, u32, SET32, u32)
 SIMD_EXTRACT(I64x2ExtractLane, u64, SET64, u64)
 SIMD_EXTRACT(F32x4ExtractLane, u32, SET32, u32)
 SIMD_EXTRACT(F64x2ExtractLane, u64, SET64, u64)
-#define SIMD_REPLACE(name, T, GETTER)                              \
-  HANDLER(name) {                                                  \
-    Lanes<T> l = lanes_of<T>(VEC(2));                              \
-    l.lane[IMM(4) % (16 / sizeof(T))] = static_cast<T>(GETTER(3)); \
-    SETVEC(1, from_lanes(l));                                      \
-    NEXT_INSTRUCTION();                                            \
+// Lane `index` of v replaced by x, with a lane mask (a vector compare of the lane numbers with
+// the index: no store of the vector and reload, which a 16-byte load cannot be forwarded from).
+template <typename T> inline V128 replace_lane(V128 v, u64 index, T x) {
+  using Vec = T __attribute__((vector_size(16)));
+  Vec lane_numbers;
+  for (int k = 0; k < simd::kLanes<Vec>; ++k) lane_numbers[k] = static_cast<T>(k);
+  Vec mask = __builtin_bit_cast(Vec, lane_numbers == Vec{} + static_cast<T>(index));
+  return simd::from((simd::as<Vec>(v) & ~mask) | ((Vec{} + x) & mask));
+}
+#define SIMD_REPLACE(name, T, GETTER)                                                         \
+  HANDLER(name) {                                                                             \
+    SETVEC(1, replace_lane<T>(VEC(2), IMM(4) % (16 / sizeof(T)), static_cast<T>(GETTER(3)))); \
+    NEXT_INSTRUCTION();                                                                       \
   }
 SIMD_REPLACE(I8x16ReplaceLane, u8, U32)
 SIMD_REPLACE(I16x8ReplaceLane, u16, U32)

@@ -347,31 +347,36 @@ WASM_SIMD_SAT(I16x8, i16x8, u16x8)
 #undef WASM_SIMD_MIN_MAX_SAT
 
 // Narrowing: a's lanes then b's, each saturated to the narrower signed or unsigned range (the
-// input lanes are signed in both).
-template <typename Wide, typename Narrow, typename Lane, typename T>
-inline V128 narrow(V128 a, V128 b, T lo, T hi) {
-  constexpr int kHalf = kLanes<Wide>;
-  Wide x = as<Wide>(a), y = as<Wide>(b);
+// input lanes are signed in both): clamped as vectors, truncated, the two halves joined (SSE2's
+// packsswb, packuswb and packssdw on the host; i16x8.narrow_i32x4_u has no SSE2 instruction and
+// is the clamp, a shift and packssdw).
+template <typename Wide, typename Half, typename Narrow>
+inline V128 narrow(V128 a, V128 b, Wide lo, Wide hi) {
+  Wide x = __builtin_elementwise_min(__builtin_elementwise_max(as<Wide>(a), lo), hi);
+  Wide y = __builtin_elementwise_min(__builtin_elementwise_max(as<Wide>(b), lo), hi);
+  Half nx = __builtin_convertvector(x, Half), ny = __builtin_convertvector(y, Half);
   Narrow r;
-  for (int i = 0; i < kHalf; ++i) {
-    T v = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
-    T w = y[i] < lo ? lo : y[i] > hi ? hi : y[i];
-    r[i] = static_cast<Lane>(v);
-    r[i + kHalf] = static_cast<Lane>(w);
-  }
+  if constexpr (kLanes<Half> == 8)
+    r = __builtin_shufflevector(nx, ny, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  else
+    r = __builtin_shufflevector(nx, ny, 0, 1, 2, 3, 4, 5, 6, 7);
   return from(r);
 }
 inline V128 I8x16NarrowI16x8S(V128 a, V128 b) {
-  return narrow<i16x8, i8x16, i8, i16>(a, b, -128, 127);
+  return narrow<i16x8, i8x8, i8x16>(a, b, i16x8{} - 128, i16x8{} + 127);
 }
 inline V128 I8x16NarrowI16x8U(V128 a, V128 b) {
-  return narrow<i16x8, u8x16, u8, i16>(a, b, 0, 255);
+  return narrow<i16x8, u8x8, u8x16>(a, b, i16x8{}, i16x8{} + 255);
 }
 inline V128 I16x8NarrowI32x4S(V128 a, V128 b) {
-  return narrow<i32x4, i16x8, i16, i32>(a, b, -32768, 32767);
+#if defined(__SSE2__)
+  return from(__builtin_ia32_packssdw128(as<i32x4>(a), as<i32x4>(b)));  // the same, one instruction
+#else
+  return narrow<i32x4, i16x4, i16x8>(a, b, i32x4{} - 32768, i32x4{} + 32767);
+#endif
 }
 inline V128 I16x8NarrowI32x4U(V128 a, V128 b) {
-  return narrow<i32x4, u16x8, u16, i32>(a, b, 0, 65535);
+  return narrow<i32x4, u16x4, u16x8>(a, b, i32x4{}, i32x4{} + 65535);
 }
 
 // The low or high half of a vector's lanes, as a half-width vector.
