@@ -1478,13 +1478,26 @@ SIMD_STORE_LANE_MEM(V128Store64Lane, u64)
 
 // Lane k of the result is byte IMM of the 32 bytes of a then b (the lane indexes were checked
 // at translation, < 32; the mask keeps them inside the 32 bytes anyway). SSE2 has no byte
-// shuffle: the bytes are gathered into two words, unrolled (the indexes are the bytes of the
-// immediate words, lane 0 first), and the words moved into a vector register once.
+// shuffle. A window of the 32 bytes (lane k is byte s + k: what a compiler emits for a vector
+// that straddles two loads, palignr on x86) is two funnel shifts; any other pattern gathers its
+// bytes into two words, unrolled (the indexes are the bytes of the immediate words, lane 0
+// first), which are then moved into a vector register once.
 HANDLER(I8x16Shuffle) {
-  u8 both[32];
-  store<V128>(both, VEC(2));
-  store<V128>(both + 16, VEC(3));
+  V128 a = VEC(2), b = VEC(3);
   const u64 index[2] = {IMM(4), IMM(5)};
+  u64 s = index[0] & 0xff;
+  if (s <= 16 && index[0] == s * 0x0101010101010101ull + 0x0706050403020100ull &&
+      index[1] == index[0] + 0x0808080808080808ull) {
+    using u128 = unsigned __int128;
+    u128 x = __builtin_bit_cast(u128, a), y = __builtin_bit_cast(u128, b);
+    // s = 16 shifts x out in two steps (a shift by 128 is undefined) and y by nothing.
+    u128 r = s == 0 ? x : (x >> (8 * s - 1) >> 1) | (y << (128 - 8 * s));
+    SETVEC(1, __builtin_bit_cast(V128, r));
+    NEXT_INSTRUCTION();
+  }
+  u8 both[32];
+  store<V128>(both, a);
+  store<V128>(both + 16, b);
   u64 half[2];
 #pragma clang loop unroll(full)
   for (u32 h = 0; h < 2; ++h) {

@@ -1,6 +1,10 @@
 // The v128 type through the engine: locals, params and results across calls, branches that carry
 // v128 values past values of other widths, select, globals, memory bounds of the SIMD accesses,
 // and the immediates the validator checks (lane indexes). A v128 takes two slots (low, high).
+#include <array>
+#include <string>
+#include <vector>
+
 #include "wat_test_util.h"
 
 namespace wasm_test {
@@ -284,6 +288,49 @@ TEST(Simd, ShuffleLaneOf32IsInvalid) {
   ASSERT_TRUE(r.is_error());
   EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
   EXPECT_STREQ(r.error().message, "invalid lane index");
+}
+
+// i8x16.shuffle against the definition (lane k is byte idx[k] of a then b), for each way the
+// handler computes it: every window of the 32 bytes (lane k = byte s + k, s = 0..16: funnel
+// shifts), patterns one byte away from a window (gathered), and patterns compilers emit.
+TEST(Simd, ShuffleWindowsAndGathers) {
+  std::vector<std::array<u8, 16>> patterns;
+  for (u8 s = 0; s <= 16; ++s) {
+    std::array<u8, 16> w;
+    for (u8 k = 0; k < 16; ++k) w[k] = static_cast<u8>(s + k);
+    patterns.push_back(w);
+    for (u8 k : {0, 7, 8, 15}) {  // one lane off: not a window
+      std::array<u8, 16> near = w;
+      near[k] = static_cast<u8>(near[k] == 0 ? 31 : near[k] - 1);
+      patterns.push_back(near);
+    }
+  }
+  patterns.push_back({18, 4, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  patterns.push_back({8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 0, 1, 2, 3});
+  patterns.push_back({4, 16, 16, 16, 5, 16, 16, 16, 6, 16, 16, 16, 7, 16, 16, 16});
+  patterns.push_back({31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16});
+  std::string funcs;
+  for (usize i = 0; i < patterns.size(); ++i) {
+    funcs += "(func (export \"s" + std::to_string(i) + "\") (param v128 v128) (result v128)\n";
+    funcs += "  (i8x16.shuffle";
+    for (u8 b : patterns[i]) funcs += " " + std::to_string(b);
+    funcs += " (local.get 0) (local.get 1)))\n";
+  }
+  Harness h(text("(module " + funcs + ")"));
+  ASSERT_NE(h.instance, nullptr);
+  const u64 a[2] = {0x8877665544332211ull, 0xf0e0d0c0b0a09080ull};
+  const u64 b[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull};
+  u8 both[32];
+  __builtin_memcpy(both, a, 16);
+  __builtin_memcpy(both + 16, b, 16);
+  for (usize i = 0; i < patterns.size(); ++i) {
+    u64 want[2] = {0, 0};
+    for (u32 k = 0; k < 16; ++k)
+      want[k / 8] |= static_cast<u64>(both[patterns[i][k]]) << (8 * (k % 8));
+    ASSERT_EQ(h.call(("s" + std::to_string(i)).c_str(), {a[0], a[1], b[0], b[1]}), RunStatus::Done);
+    EXPECT_EQ(h.result(0), want[0]) << "pattern " << i;
+    EXPECT_EQ(h.result(1), want[1]) << "pattern " << i;
+  }
 }
 
 }  // namespace
