@@ -161,7 +161,8 @@ constexpr u32 kTypeWords = WARDEN_WASM_CHECKED ? 1 : 0;
   X(I32x4ExtractLane, "Iv-") X(I64x2ExtractLane, "Lv-") X(F32x4ExtractLane, "Fv-") \
   X(F64x2ExtractLane, "Dv-") X(I8x16ReplaceLane, "Vvi-") X(I16x8ReplaceLane, "Vvi-") \
   X(I32x4ReplaceLane, "Vvi-") X(I64x2ReplaceLane, "Vvl-") X(F32x4ReplaceLane, "Vvf-") \
-  X(F64x2ReplaceLane, "Vvd-") WASM_SIMD_MEMORY_INDEXED_OPS(X)
+  X(F64x2ReplaceLane, "Vvd-") X(I32x4ExtendLowI8x16U, "Vv") X(I32x4ExtendLowI8x16S, "Vv") \
+  WASM_SIMD_MEMORY_INDEXED_OPS(X)
 
 // The SIMD loads and stores of a memory other than memory 0 with i32 addresses (`Mem`) and of a
 // memory with i64 addresses (`Mem64`), in the order of those of WASM_SIMD_OPS (V128Load to

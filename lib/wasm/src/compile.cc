@@ -180,7 +180,8 @@ constexpr Op imm_variant(Op op) {
 
 // Whether the peephole record of the instruction before reaches instruction `op`: the ones that
 // may use it (a binary operation taking a constant as its immediate, local.set and local.tee
-// retargeting a result, br_if and if fusing a comparison; each ends the record) and the ones
+// retargeting a result, br_if and if fusing a comparison, i32x4.extend_low_i16x8_u/s fusing the
+// i16x8.extend_low_i8x16_u/s before it; each ends the record) and the ones
 // that emit nothing and leave the top entry as it is (nop, and the reinterpretations, which
 // retype it in place). Every other instruction changes the operand stack's shape (control flow,
 // drop, local.get) or emits code of its own.
@@ -194,7 +195,8 @@ constexpr bool peephole_reaches(Opcode op) {
     case Opcode::I32ReinterpretF32:
     case Opcode::I64ReinterpretF64:
     case Opcode::F32ReinterpretI32:
-    case Opcode::F64ReinterpretI64: return true;
+    case Opcode::F64ReinterpretI64:
+    case Opcode::PrefixSimd: return true;  // Compiler::simd lets only a fusing one keep it
     default:
       return op >= Opcode::I32Eqz && op <= Opcode::I64Extend32S &&
              imm_variant(numeric_op(op)) != Op::Count;
@@ -296,7 +298,10 @@ constexpr u32 natural_alignment(Opcode op) {
 // - a constant: it was a Const of value(), which the next binary operation may take as its
 //   immediate operand (the Const is then removed);
 // - a comparison: it was an i32 comparison compare_op() a() b(), which a br_if/if on the entry
-//   may fuse into a compare-and-branch (the comparison is then removed).
+//   may fuse into a compare-and-branch (the comparison is then removed);
+// - a result of i16x8.extend_low_i8x16_u/s (the operation word says which), which
+//   i32x4.extend_low_i16x8_u/s of the same signedness on the entry fuses into one widening of
+//   bytes 0..3 reading the first one's operand (the first one is then removed).
 //
 // The invariant: the record describes the top stack entry only while
 // (1) the instruction is still the last code emitted: every emitted operation resets the record
@@ -841,6 +846,7 @@ class Compiler {
   bool simd_lane(SimdOpcode op);
   bool simd_shuffle();
   bool simd_lane_op(Op op);
+  bool fuse_extend_low(Op op, bool& fused);
   bool lane_index(u32 lanes, u32& lane);
 
   Span<const ValType> label_types(const Ctrl& c) const {
@@ -2247,7 +2253,23 @@ bool Compiler::trunc_sat(PrefixedOpcode op) { return numeric_operation(trunc_sat
 
 // ---- SIMD
 
+// The sub-opcode of a lane-wise operation (WASM_SIMD_LANE_OPS); 0 for another operation.
+constexpr u32 lane_op_code(Op op) {
+  switch (op) {
+#define WASM_LANE_OP_CODE(name, code, shape) \
+  case Op::name: return code;
+    WASM_SIMD_LANE_OPS(WASM_LANE_OP_CODE)
+#undef WASM_LANE_OP_CODE
+    default: return 0;
+  }
+}
+
 bool Compiler::simd(SimdOpcode op) {
+  // The peephole record reaches only the instructions that may fuse it (peephole_reaches).
+  u32 sub = static_cast<u32>(op);
+  if (sub != lane_op_code(Op::I32x4ExtendLowI16x8U) &&
+      sub != lane_op_code(Op::I32x4ExtendLowI16x8S))
+    peephole_.reset();
   switch (op) {
     case SimdOpcode::V128Const: {
       u64 lo, hi;
@@ -2305,6 +2327,11 @@ bool Compiler::simd(SimdOpcode op) {
 
 // A lane-wise operation: its operand and result types are its signature's (code.h, by shape).
 bool Compiler::simd_lane_op(Op op) {
+  if (op == Op::I32x4ExtendLowI16x8U || op == Op::I32x4ExtendLowI16x8S) {
+    bool fused;
+    if (!fuse_extend_low(op, fused)) return false;
+    if (fused) return true;
+  }
   const char* signature = signature_of(op);
   u32 n = operand_count(op) - 1;
   Entry in[3];
@@ -2315,6 +2342,32 @@ bool Compiler::simd_lane_op(Op op) {
     for (u32 i = 0; i < n; ++i)
       if (!emit_operand(Src{in[i].slot})) return false;
     return true;
+  });
+}
+
+// i32x4.extend_low_i16x8_u (or _s) of the result of i16x8.extend_low_i8x16_u (_s) emitted just
+// before: one operation widening bytes 0..3 of that one's operand, which is still in its slot
+// (nothing ran in between). `fused` says whether it was done; false only on an error.
+bool Compiler::fuse_extend_low(Op op, bool& fused) {
+  fused = false;
+  bool is_unsigned = op == Op::I32x4ExtendLowI16x8U;
+  Op first = is_unsigned ? Op::I16x8ExtendLowI8x16U : Op::I16x8ExtendLowI8x16S;
+  if (!live() || stack_.size() <= ctrls_.back().height) return true;
+  const Entry& top = stack_.back();
+  if (top.type != ValType::V128 || top.slot != own_slot(static_cast<u32>(stack_.size()) - 1))
+    return true;
+  if (!peephole_.wrote(Peephole::Kind::Result, *code_, top.slot)) return true;
+  u32 at = peephole_.result_word() - 1;  // the recorded instruction's operation word
+  if ((*code_)[at] != op_word(first)) return true;
+  u64 source = (*code_)[at + 2];
+  Entry e;
+  if (!pop(ValType::V128, e)) return false;
+  peephole_.remove(*code_, *map_);
+  fused = true;
+  return result(ValType::V128, [&](Dst dst) {
+    if (is_unsigned)
+      return emit_instr<Op::I32x4ExtendLowI8x16U>(dst, Src{static_cast<u32>(source)});
+    return emit_instr<Op::I32x4ExtendLowI8x16S>(dst, Src{static_cast<u32>(source)});
   });
 }
 

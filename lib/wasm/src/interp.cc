@@ -1546,6 +1546,16 @@ SIMD_REPLACE(I64x2ReplaceLane, u64, U64)
 SIMD_REPLACE(F32x4ReplaceLane, u32, U32)
 SIMD_REPLACE(F64x2ReplaceLane, u64, U64)
 
+// The fused widening of bytes 0..3 (two extend_low instructions, compile.cc).
+HANDLER(I32x4ExtendLowI8x16U) {
+  SETVEC(1, simd::I32x4ExtendLowI8x16U(VEC(2)));
+  NEXT_INSTRUCTION();
+}
+HANDLER(I32x4ExtendLowI8x16S) {
+  SETVEC(1, simd::I32x4ExtendLowI8x16S(VEC(2)));
+  NEXT_INSTRUCTION();
+}
+
 // The lane-wise operations (simd.h): one handler per entry of WASM_SIMD_LANE_OPS, calling
 // simd::Name with the operands its shape says (code.h, WASM_SIMD_SIGNATURE_*). The function's
 // type is checked: a function of another type than its shape's fails to compile here.

@@ -376,7 +376,17 @@ inline V128 I16x8NarrowI32x4S(V128 a, V128 b) {
 #endif
 }
 inline V128 I16x8NarrowI32x4U(V128 a, V128 b) {
+#if defined(__SSE2__)
+  // SSE2 has no packusdw: negative lanes become 0, the rest are biased by -32768 into
+  // packssdw's range (which saturates 65535 and more), and the bias is undone on 16 bits.
+  i32x4 x = as<i32x4>(a), y = as<i32x4>(b);
+  x &= x > 0;
+  y &= y > 0;
+  i16x8 r = __builtin_ia32_packssdw128(x - 32768, y - 32768);
+  return from(__builtin_bit_cast(u16x8, r) ^ 0x8000);
+#else
   return narrow<i32x4, u16x4, u16x8>(a, b, i32x4{}, i32x4{} + 65535);
+#endif
 }
 
 // The low or high half of a vector's lanes, as a half-width vector.
@@ -406,6 +416,18 @@ WASM_SIMD_EXTEND(I32x4, I16x8U, u16x8, u16x4, u32x4)
 WASM_SIMD_EXTEND(I64x2, I32x4S, i32x4, i32x2, i64x2)
 WASM_SIMD_EXTEND(I64x2, I32x4U, u32x4, u32x2, u64x2)
 #undef WASM_SIMD_EXTEND
+
+// Not instructions of their own: i16x8.extend_low_i8x16_u then i32x4.extend_low_i16x8_u (or the
+// _s pair) on its result, which the translator fuses into one operation (compile.cc): bytes 0..3
+// widened to i32 lanes, with zeros or with sign.
+using u8x4 = u8 __attribute__((vector_size(4)));
+using i8x4 = i8 __attribute__((vector_size(4)));
+inline V128 I32x4ExtendLowI8x16U(V128 a) {
+  return from(__builtin_convertvector(low<u8x4>(as<u8x16>(a)), u32x4));
+}
+inline V128 I32x4ExtendLowI8x16S(V128 a) {
+  return from(__builtin_convertvector(low<i8x4>(as<i8x16>(a)), i32x4));
+}
 
 // Extended multiplication: the low or high halves widened, then multiplied (the product always
 // fits the wide lane; it is computed unsigned so that no signed overflow can occur).

@@ -130,6 +130,42 @@ TEST(InternalCode, SpecSuiteModulesMatchTheirSignatures) {
 #endif
 }
 
+// i16x8.extend_low_i8x16_u/s then i32x4.extend_low_i16x8_u/s of the same signedness on its
+// result is one operation (compile.cc); a tee of the middle value, mixed signedness or a label
+// between keeps both (simd_test.cc runs each).
+TEST(InternalCode, ExtendLowPairsAreFusedOnlyWhereTheMiddleValueIsUnseen) {
+  struct Case {
+    const char* body;
+    const char* fused;  // the fused operation, or nullptr: not fused
+  };
+  const Case cases[] = {
+      {"local.get 0 i16x8.extend_low_i8x16_u i32x4.extend_low_i16x8_u", "I32x4ExtendLowI8x16U"},
+      {"local.get 0 i16x8.extend_low_i8x16_s i32x4.extend_low_i16x8_s", "I32x4ExtendLowI8x16S"},
+      {"local.get 0 i16x8.extend_low_i8x16_s i32x4.extend_low_i16x8_u", nullptr},
+      {"local.get 0 i16x8.extend_low_i8x16_u i32x4.extend_low_i16x8_s", nullptr},
+      {"local.get 0 i16x8.extend_low_i8x16_u local.tee 1 i32x4.extend_low_i16x8_u", nullptr},
+      {"(block (result v128) local.get 0 i16x8.extend_low_i8x16_u) i32x4.extend_low_i16x8_u",
+       nullptr},
+      {"local.get 0 i16x8.extend_high_i8x16_u i32x4.extend_low_i16x8_u", nullptr},
+  };
+  for (const Case& c : cases) {
+    std::string m = "(module (func (export \"f\") (param v128) (result v128) (local v128) " +
+                    std::string(c.body) + "))";
+    auto r = compile(text(m));
+    ASSERT_TRUE(r.is_ok()) << c.body << ": " << r.error().message;
+    std::unique_ptr<Module> module(r.value());
+    const Function& f = module->functions[0];
+    EXPECT_EQ(check_code(*module), "") << c.body;
+    std::string code = disassemble(f);
+    if (c.fused != nullptr) {
+      EXPECT_NE(code.find(std::string(c.fused) + " "), std::string::npos) << c.body << "\n" << code;
+      EXPECT_EQ(code.find("I16x8ExtendLow"), std::string::npos) << c.body << "\n" << code;
+    } else {
+      EXPECT_EQ(code.find("I32x4ExtendLowI8x16"), std::string::npos) << c.body << "\n" << code;
+    }
+  }
+}
+
 // A translation whose slot operand is wrong by one word: the function returns its i32 parameter
 // where the i64 one belongs (as a translator bug would).
 struct Corrupted {

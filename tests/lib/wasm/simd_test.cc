@@ -333,5 +333,63 @@ TEST(Simd, ShuffleWindowsAndGathers) {
   }
 }
 
+// The translator fuses i16x8.extend_low_i8x16_u/s and i32x4.extend_low_i16x8_u/s on its result
+// into one widening of bytes 0..3 (compile.cc). Bytes with the top bit set tell zeros from sign;
+// each other sequence must not fuse: a tee of the middle value, mixed signedness, a label between
+// (a branch brings another value), and an operand in the slot the first one writes.
+TEST(Simd, ExtendLowPairsFuseOnlyWhereTheMiddleValueIsUnseen) {
+  Harness h(text(R"((module
+    (func (export "u") (param v128) (result v128)
+      (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (local.get 0))))
+    (func (export "s") (param v128) (result v128)
+      (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s (local.get 0))))
+    (func (export "su") (param v128) (result v128)
+      (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_s (local.get 0))))
+    (func (export "us") (param v128) (result v128)
+      (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_u (local.get 0))))
+    (func (export "tee") (param v128) (result v128 v128)
+      (local v128)
+      (i32x4.extend_low_i16x8_u (local.tee 1 (i16x8.extend_low_i8x16_u (local.get 0))))
+      (local.get 1))
+    (func (export "label") (param v128 v128 i32) (result v128)
+      (block $b (result v128)
+        (br_if $b (local.get 1) (local.get 2))
+        (drop)
+        (i16x8.extend_low_i8x16_s (local.get 0)))
+      (i32x4.extend_low_i16x8_s))
+    (func (export "same_slot") (result v128)
+      (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s (v128.const i8x16 -1 2 -128 127 5 6 7 8 9 10 11 12 13 14 15 16)))))
+  )"));
+  ASSERT_NE(h.instance, nullptr);
+  const u64 lo = 0x0000007f80027fffull, hi = 0x1122334455667788ull;  // bytes ff 7f 02 80 7f ...
+  ASSERT_EQ(h.call("u", {lo, hi}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0x0000007f000000ffull);
+  EXPECT_EQ(h.result(1), 0x0000008000000002ull);
+  ASSERT_EQ(h.call("s", {lo, hi}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0x0000007fffffffffull);
+  EXPECT_EQ(h.result(1), 0xffffff8000000002ull);
+  ASSERT_EQ(h.call("su", {lo, hi}), RunStatus::Done);  // i16 0xffff then zero-extended
+  EXPECT_EQ(h.result(0), 0x0000007f0000ffffull);
+  EXPECT_EQ(h.result(1), 0x0000ff8000000002ull);
+  ASSERT_EQ(h.call("us", {lo, hi}), RunStatus::Done);  // i16 0x00ff then sign-extended: positive
+  EXPECT_EQ(h.result(0), 0x0000007f000000ffull);
+  EXPECT_EQ(h.result(1), 0x0000008000000002ull);
+  ASSERT_EQ(h.call("tee", {lo, hi}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0x0000007f000000ffull);
+  EXPECT_EQ(h.result(1), 0x0000008000000002ull);
+  EXPECT_EQ(h.result(2), 0x00800002007f00ffull);  // the i16 lanes 00ff 007f 0002 0080 007f 0 0 0
+  EXPECT_EQ(h.result(3), 0x000000000000007full);
+  // The branch is taken: its value (the second parameter) is the one widened, from i16 lanes.
+  ASSERT_EQ(h.call("label", {lo, hi, 0x00050004fffe8000ull, 0, 1}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0xfffffffeffff8000ull);
+  EXPECT_EQ(h.result(1), 0x0000000500000004ull);
+  ASSERT_EQ(h.call("label", {lo, hi, 0x00050004fffe8000ull, 0, 0}), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0x0000007fffffffffull);
+  EXPECT_EQ(h.result(1), 0xffffff8000000002ull);
+  ASSERT_EQ(h.call("same_slot"), RunStatus::Done);
+  EXPECT_EQ(h.result(0), 0x00000002ffffffffull);
+  EXPECT_EQ(h.result(1), 0x0000007fffffff80ull);
+}
+
 }  // namespace
 }  // namespace wasm_test
