@@ -1106,17 +1106,29 @@ void Generator::simd_op() {
   } else if (r < 34) {
     v128_on_top(2);
     emit_simd(0x0d);  // i8x16.shuffle
-    uint32_t form = rng_.below(4);
+    uint32_t form = rng_.below(5);
+    uint32_t window = rng_.below(17);
     for (uint32_t i = 0; i < 16; ++i) {
       uint32_t lane = form == 0   ? i                 // the first operand
                       : form == 1 ? 16 + i            // the second
                       : form == 2 ? (i * 2 + 1) % 32  // interleaved
+                      : form == 3 ? window + i        // a window of the 32 bytes
                                   : rng_.below(32);   // anything
+      if (form == 3 && i == 15 && rng_.chance(20)) lane = (lane + 1) % 32;  // one lane away
       emit(static_cast<uint8_t>(lane));
     }
     pop(ValType::V128);
     pop(ValType::V128);
     push(ValType::V128);
+  } else if (r < 38) {
+    // Widening twice: i16x8.extend_low_i8x16_s/u, then i32x4.extend_low/high_i16x8_s/u of its
+    // result (the translator fuses the low-low pair), now and then with the middle value kept
+    // in a local (then it must exist).
+    v128_on_top(1);
+    emit_simd(rng_.chance(50) ? 0x87 : 0x89);
+    if (rng_.chance(25)) set_local(local_of(ValType::V128), true);
+    static const uint8_t kSecond[] = {0xa7, 0xa9, 0xa7, 0xa9, 0xa8, 0xaa};
+    emit_simd(rng_.pick(kSecond));
   } else if (r < 50) {
     // replace_lane: i8x16, i16x8, i32x4 (i32), i64x2 (i64), f32x4 (f32), f64x2 (f64).
     struct Replace {
