@@ -45,7 +45,28 @@ usize capacity_of(usize size) {
   return (size + BlockCache::kClassBytes - 1) / BlockCache::kClassBytes * BlockCache::kClassBytes;
 }
 
-// Full magazines shared by every CPU, per class.
+// The block region (BlockCache::set_region): set once before any block is allocated; chunks of
+// it are handed out by one fetch_add each.
+support::Atomic<uptr> g_region_base{0};
+support::Atomic<usize> g_region_size{0};
+support::Atomic<usize> g_region_used{0};
+
+bool region_active() { return g_region_size.load(support::MemoryOrder::Relaxed) != 0; }
+
+// What is left of the chunks of CPUs that stopped caching (a thread that ended), for the next
+// CPU that needs a chunk, so that short-lived threads do not use the region up.
+struct ChunkRest {
+  u8* next;
+  u8* end;
+};
+constexpr usize kChunkRests = 64;
+support::SpinLock g_rests_lock;
+ChunkRest g_rests[kChunkRests] GUARDED_BY(g_rests_lock);
+usize g_rest_count GUARDED_BY(g_rests_lock) = 0;
+
+// Magazines shared by every CPU, per class: full ones, and without a region nothing else; with a
+// region also the partial ones of CPUs that flushed (each magazine's first block counts its
+// blocks).
 struct DepotClass {
   support::SpinLock lock;
   Link* magazines GUARDED_BY(lock) = nullptr;
@@ -62,24 +83,29 @@ void free_magazine(Link* block, usize capacity) {
   }
 }
 
-Link* depot_take(usize index) {
+// A magazine from the depot (its block count in `count`), or nullptr.
+Link* depot_take(usize index, u32& count) {
   DepotClass& depot = g_depot[index];
   support::LockGuard guard(depot.lock);
   Link* magazine = depot.magazines;
   if (magazine != nullptr) {
     depot.magazines = magazine->next_magazine;
     --depot.count;
+    count = static_cast<u32>(magazine->count);
   }
   return magazine;
 }
 
-// Keeps a full magazine in the depot, or frees its blocks when the depot has enough.
-void depot_put(usize index, Link* magazine) {
+// Keeps a magazine of `count` blocks in the depot, or frees its blocks when the depot has enough.
+// With a region every cached block is the region's: the depot keeps them all.
+void depot_put(usize index, Link* magazine, u32 count) {
+  if (magazine == nullptr) return;
   DepotClass& depot = g_depot[index];
   {
     support::LockGuard guard(depot.lock);
     usize magazine_bytes = usize{BlockCache::kMagazine} * (index + 1) * BlockCache::kClassBytes;
-    if (depot.count < BlockCache::kDepotBytes / magazine_bytes) {
+    if (region_active() || depot.count < BlockCache::kDepotBytes / magazine_bytes) {
+      magazine->count = count;
       magazine->next_magazine = depot.magazines;
       depot.magazines = magazine;
       ++depot.count;
@@ -103,6 +129,45 @@ BlockCache* current_block_cache() {
   return locator != nullptr ? locator() : nullptr;
 }
 
+void BlockCache::set_region(void* base, usize size) {
+  g_region_base.store(reinterpret_cast<uptr>(base), support::MemoryOrder::Relaxed);
+  g_region_size.store(size, support::MemoryOrder::Release);
+}
+
+bool BlockCache::in_region(const void* block) {
+  uptr base = g_region_base.load(support::MemoryOrder::Relaxed);
+  return reinterpret_cast<uptr>(block) - base < g_region_size.load(support::MemoryOrder::Relaxed);
+}
+
+void* BlockCache::carve(usize capacity) {
+  if (static_cast<usize>(chunk_end_ - chunk_next_) < capacity) {
+    if (!region_active()) return nullptr;
+    // The rest of the old chunk (less than a block) is left unused.
+    chunk_next_ = chunk_end_ = nullptr;
+    {
+      support::LockGuard guard(g_rests_lock);
+      if (g_rest_count != 0) {
+        ChunkRest& rest = g_rests[--g_rest_count];
+        chunk_next_ = rest.next;
+        chunk_end_ = rest.end;
+      }
+    }
+    if (chunk_next_ == nullptr) {
+      usize size = g_region_size.load(support::MemoryOrder::Acquire);
+      if (g_region_used.load(support::MemoryOrder::Relaxed) >= size) return nullptr;
+      usize offset = g_region_used.fetch_add(kChunkBytes, support::MemoryOrder::Relaxed);
+      if (offset + kChunkBytes > size) return nullptr;  // used up
+      chunk_next_ =
+          reinterpret_cast<u8*>(g_region_base.load(support::MemoryOrder::Relaxed)) + offset;
+      chunk_end_ = chunk_next_ + kChunkBytes;
+    }
+    if (static_cast<usize>(chunk_end_ - chunk_next_) < capacity) return nullptr;
+  }
+  void* block = chunk_next_;
+  chunk_next_ += capacity;
+  return block;
+}
+
 void* BlockCache::allocate(usize size) {
   if (!cacheable(size)) return allocate_uncached(size);
   usize index = class_of(size);
@@ -111,13 +176,17 @@ void* BlockCache::allocate(usize size) {
     if (c.full != nullptr) {
       c.blocks = c.full;
       c.full = nullptr;
+      c.count = kMagazine;
     } else {
-      c.blocks = depot_take(index);
+      c.blocks = depot_take(index, c.count);
     }
-    if (c.blocks != nullptr) c.count = kMagazine;
   }
   Link* block = c.blocks;
-  if (block == nullptr) return allocate_uncached(size);
+  if (block == nullptr) {
+    usize capacity = capacity_of(size);
+    if (void* carved = carve(capacity)) return carved;
+    return allocate_uncached(size);
+  }
   c.blocks = block->next;
   --c.count;
   unpoison(block, capacity_of(size));
@@ -125,14 +194,15 @@ void* BlockCache::allocate(usize size) {
 }
 
 void BlockCache::deallocate(void* block, usize size) {
-  if (!cacheable(size)) {
+  // With a region only its blocks are cached: the others (it was used up) go back at once.
+  if (!cacheable(size) || (region_active() && !in_region(block))) {
     deallocate_uncached(block, size);
     return;
   }
   usize index = class_of(size);
   Class& c = classes_[index];
   if (c.count == kMagazine) {  // keep this magazine back; the one kept before goes to the depot
-    if (c.full != nullptr) depot_put(index, c.full);
+    if (c.full != nullptr) depot_put(index, c.full, kMagazine);
     c.full = c.blocks;
     c.blocks = nullptr;
     c.count = 0;
@@ -148,14 +218,19 @@ void BlockCache::flush() {
   for (usize index = 0; index < kClasses; ++index) {
     Class& c = classes_[index];
     usize capacity = (index + 1) * kClassBytes;
-    if (c.full != nullptr) depot_put(index, c.full);
-    if (c.count == kMagazine) {
-      depot_put(index, c.blocks);
+    depot_put(index, c.full, kMagazine);
+    if (c.count == kMagazine || (region_active() && c.count != 0)) {
+      depot_put(index, c.blocks, c.count);
     } else {
       free_magazine(c.blocks, capacity);
     }
     c = Class{};
   }
+  if (chunk_end_ - chunk_next_ >= static_cast<isize>(kClassBytes)) {
+    support::LockGuard guard(g_rests_lock);
+    if (g_rest_count < kChunkRests) g_rests[g_rest_count++] = ChunkRest{chunk_next_, chunk_end_};
+  }
+  chunk_next_ = chunk_end_ = nullptr;
 }
 
 void* BlockCache::allocate_uncached(usize size) {
@@ -171,6 +246,7 @@ void* BlockCache::allocate_uncached(usize size) {
 void BlockCache::deallocate_uncached(void* block, usize) { ::operator delete(block); }
 
 void BlockCache::trim_depot() {
+  if (region_active()) return;  // every cached block is the region's, which is not returned
   for (usize index = 0; index < kClasses; ++index) {
     Link* magazines;
     {

@@ -13,6 +13,14 @@
 // when the general-purpose allocator fails, the calling CPU's cache and the depot are emptied
 // into it and the allocation is retried (trim()).
 //
+// A block region (set_region, the host's: huge pages): when the platform gives one, blocks are
+// carved from it instead of asked of the general-purpose allocator one by one, kChunkBytes at a
+// time per CPU (a bump pointer), and a block of the region, once freed, stays cached (the depot
+// keeps every magazine): the region's size is the bound on what the caches keep. A burst of tasks
+// then faults in huge pages, not one small page per few blocks, and the next burst reuses them.
+// When the region is used up, blocks come from the general-purpose allocator again and go back
+// to it when freed (no cache).
+//
 // Which cache the calling CPU uses is decided by a locator the platform installs
 // (set_block_cache_locator): the host's returns a thread-local cache (async/host_platform.h).
 // Without a locator (the kernel today: its interrupt handlers may free blocks on a CPU that is
@@ -30,6 +38,7 @@ namespace detail {
 struct CachedBlock {
   CachedBlock* next;
   CachedBlock* next_magazine;
+  usize count;  // a depot magazine's first block: how many blocks the magazine holds
 };
 }  // namespace detail
 
@@ -39,7 +48,8 @@ class BlockCache {
   static constexpr usize kClasses = 16;
   static constexpr usize kMaxBlock = kClassBytes * kClasses;  // larger blocks are not cached
   static constexpr u32 kMagazine = 64;                        // blocks moved to/from the depot
-  static constexpr usize kDepotBytes = usize{4} << 20;        // per class
+  static constexpr usize kDepotBytes = usize{4} << 20;        // per class (without a region)
+  static constexpr usize kChunkBytes = usize{2} << 20;        // carved from the region at once
 
   BlockCache() = default;
   BlockCache(const BlockCache&) = delete;
@@ -63,6 +73,11 @@ class BlockCache {
 
   static bool cacheable(usize size) { return size != 0 && size <= kMaxBlock; }
 
+  // The block region: `size` bytes at `base` (kChunkBytes-aligned, a multiple of kChunkBytes),
+  // from which every CPU's cache carves its blocks. Set once, before any block is allocated.
+  static void set_region(void* base, usize size);
+  static bool in_region(const void* block);
+
  private:
   struct Class {
     detail::CachedBlock* blocks = nullptr;  // the magazine in use (`count` blocks)
@@ -70,8 +85,12 @@ class BlockCache {
     detail::CachedBlock* full = nullptr;  // a full magazine kept back before going to the depot
   };
   static usize class_of(usize size) { return (size - 1) / kClassBytes; }
+  // A block of `capacity` bytes from this CPU's chunk of the region, or nullptr.
+  void* carve(usize capacity);
 
   Class classes_[kClasses];
+  u8* chunk_next_ = nullptr;  // the rest of this CPU's chunk of the region
+  u8* chunk_end_ = nullptr;
 };
 
 // The calling CPU's cache, or nullptr (the locator's answer). default_allocator() asks it.
