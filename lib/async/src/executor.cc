@@ -151,20 +151,26 @@ void Executor::enqueue_here(TaskHeader& task, u32 here) {
     return;
   }
   Worker& worker = workers_[here];
-  if (worker.current.load(support::MemoryOrder::Relaxed) == nullptr || platform_.in_interrupt()) {
+  if (platform_.in_interrupt()) {
     enqueue(task, here);
+    return;
+  }
+  if (worker.current.load(support::MemoryOrder::Relaxed) == nullptr) {
+    enqueue_own(worker, task);
     return;
   }
   worker.counters.add_own(worker.counters.lifo);
   // Only this worker fills the slot, but an idle worker may empty it at any time (rescue_lifo):
-  // a store into an empty slot, an exchange to displace a task (which may have just gone).
-  TaskHeader* displaced = nullptr;
-  if (worker.lifo.load(support::MemoryOrder::Relaxed) == nullptr) {
+  // a store into an empty slot, an exchange to displace a task (which may have just gone). With
+  // one worker nobody else empties it: a load and a store.
+  TaskHeader* displaced = worker.lifo.load(support::MemoryOrder::Relaxed);
+  if (displaced == nullptr || worker_count_ == 1) {
     worker.lifo.store(&task, support::MemoryOrder::Release);
   } else {
     displaced = worker.lifo.exchange(&task, support::MemoryOrder::AcqRel);
   }
-  if (displaced != nullptr) enqueue(*displaced, here);  // notify() wakes a sleeper to steal it
+  if (displaced != nullptr)
+    enqueue_own(worker, *displaced);  // notify() wakes a sleeper to steal it
 }
 
 void Executor::enqueue(TaskHeader& task, u32 owner) {
@@ -172,6 +178,56 @@ void Executor::enqueue(TaskHeader& task, u32 owner) {
   u64 len = queue.len.fetch_add(1) + 1;
   queue.queue.push(task);
   notify(owner, len);
+}
+
+// A task that `worker` queues for itself, outside interrupt handlers (a spawn, a wake, a task
+// displaced from its LIFO slot or done with its turn there, a yield). With one worker it goes on
+// the worker's own FIFO; otherwise on its run queue, where thieves can take it.
+void Executor::enqueue_own(Worker& worker, TaskHeader& task) {
+  if (worker_count_ != 1) {
+    enqueue(task, worker.id);
+    return;
+  }
+  // Tasks that others pushed on the run queue meanwhile go first: one queue, in arrival order.
+  if (worker.run_queue.len.load(support::MemoryOrder::Relaxed) != 0) absorb_run_queue(worker);
+  append_own(worker, task);
+}
+
+void Executor::append_own(Worker& worker, TaskHeader& task) {
+  task.next.store(nullptr, support::MemoryOrder::Relaxed);
+  if (worker.own_tail == nullptr) {
+    worker.own_head = &task;
+  } else {
+    worker.own_tail->next.store(&task, support::MemoryOrder::Relaxed);
+  }
+  worker.own_tail = &task;
+  worker.own_len.store(worker.own_len.load(support::MemoryOrder::Relaxed) + 1,
+                       support::MemoryOrder::Relaxed);
+}
+
+// Moves what others pushed on the run queue of the only worker to the back of its own FIFO.
+void Executor::absorb_run_queue(Worker& worker) {
+  detail::RunQueue& queue = worker.run_queue;
+  support::LockGuard guard(queue.consumer);
+  u64 moved = 0;
+  while (detail::QueueNode* node = queue.queue.pop()) {
+    append_own(worker, *static_cast<TaskHeader*>(node));
+    ++moved;
+  }
+  if (moved != 0) queue.len.fetch_sub(moved);
+}
+
+// The next task of the only worker: the run queue's tasks join the back of its own FIFO first,
+// so that the two make one queue in the order the worker saw them arrive and neither starves.
+TaskHeader* Executor::pop_own(Worker& worker) {
+  if (worker.run_queue.len.load() != 0) absorb_run_queue(worker);
+  TaskHeader* task = worker.own_head;
+  if (task == nullptr) return nullptr;
+  worker.own_head = static_cast<TaskHeader*>(task->next.load(support::MemoryOrder::Relaxed));
+  if (worker.own_head == nullptr) worker.own_tail = nullptr;
+  worker.own_len.store(worker.own_len.load(support::MemoryOrder::Relaxed) - 1,
+                       support::MemoryOrder::Relaxed);
+  return task;
 }
 
 // The waking half of the idle protocol. A worker going to sleep first sets `sleeping`, counts
@@ -301,7 +357,8 @@ bool Executor::has_queued_work() const {
   for (u32 i = 0; i < worker_count_; ++i) {
     if (workers_[i].run_queue.len.load() != 0) return true;
   }
-  return false;
+  // With one worker, only that worker calls this: its own FIFO is its to read.
+  return worker_count_ == 1 && workers_[0].own_head != nullptr;
 }
 
 bool Executor::has_work() const {
@@ -323,7 +380,7 @@ TaskHeader* Executor::next_task(Worker& worker) {
       task = worker.lifo.exchange(nullptr, support::MemoryOrder::Acquire);
     }
     if (task != nullptr && worker.lifo_polls >= kMaxLifoPolls) {
-      enqueue(*task, worker.id);  // its turn is over: to the back of the queue
+      enqueue_own(worker, *task);  // its turn is over: to the back of the queue
       task = nullptr;
     }
     if (task != nullptr) {
@@ -340,6 +397,7 @@ TaskHeader* Executor::next_task(Worker& worker) {
 }
 
 TaskHeader* Executor::pop_local(Worker& worker) {
+  if (worker_count_ == 1) return pop_own(worker);
   detail::RunQueue& queue = worker.run_queue;
   if (queue.len.load() == 0) return nullptr;
   support::LockGuard guard(queue.consumer);
@@ -461,12 +519,12 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
 // and the LIFO slot are empty the back is the front, so it takes the LIFO slot instead, saving the
 // queue's atomic operations; it counts against kMaxLifoPolls there.
 void Executor::requeue(Worker& worker, TaskHeader& task) {
-  if (worker.run_queue.len.load(support::MemoryOrder::Relaxed) == 0 &&
+  if (worker.run_queue.len.load(support::MemoryOrder::Relaxed) == 0 && worker.own_head == nullptr &&
       worker.lifo.load(support::MemoryOrder::Relaxed) == nullptr) {
     worker.lifo.store(&task, support::MemoryOrder::Release);  // only this worker fills the slot
     return;
   }
-  enqueue(task, worker.id);
+  enqueue_own(worker, task);
 }
 
 // A task left waiting by a poll joins the owned list (once), with a reference, before end_poll
@@ -544,6 +602,14 @@ void Executor::shutdown() {
   for (u32 i = 0; i < worker_count_; ++i) {
     if (TaskHeader* task = workers_[i].lifo.exchange(nullptr)) cancel_queued(*task);
     drain(workers_[i].run_queue);
+    while (TaskHeader* task = workers_[i].own_head) {
+      workers_[i].own_head =
+          static_cast<TaskHeader*>(task->next.load(support::MemoryOrder::Relaxed));
+      workers_[i].own_len.store(workers_[i].own_len.load(support::MemoryOrder::Relaxed) - 1,
+                                support::MemoryOrder::Relaxed);
+      cancel_queued(*task);
+    }
+    workers_[i].own_tail = nullptr;
   }
 }
 

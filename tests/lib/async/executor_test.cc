@@ -713,6 +713,40 @@ TEST(Executor, task_woken_on_a_worker_joins_its_queue_and_from_outside_its_last_
   EXPECT_TRUE(handle.is_finished());
 }
 
+Task<void> parked_then_note(WakerSlot* slot, std::vector<int>* order, int id) {
+  co_await Parked(*slot);
+  order->push_back(id);
+  co_await Parked(*slot);
+}
+
+// With one worker, what it queues itself goes on a FIFO of its own (no atomics), what others
+// push on its run queue; the two still make one queue in the order the worker saw them arrive.
+TEST(Executor, one_worker_runs_its_own_tasks_and_tasks_woken_from_outside_in_arrival_order) {
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  WakerSlot slot;
+  std::vector<int> order;
+  platform.set_current_worker(0);
+  auto parked = spawn(executor, parked_then_note(&slot, &order, 10));
+  EXPECT_EQ(executor.tick(0), 1u);            // parks
+  spawn(executor, note(&order, 1)).detach();  // own FIFO
+  platform.set_current_worker(async::kNoWorker);
+  slot.take().wake();  // from outside: the run queue
+  platform.set_current_worker(0);
+  spawn(executor, note(&order, 2)).detach();  // own FIFO, behind the woken task
+  EXPECT_EQ(executor.queued(0), 3u);
+  EXPECT_EQ(executor.tick(0), 3u);
+  EXPECT_EQ(order, (std::vector<int>{1, 10, 2}));
+  EXPECT_EQ(executor.queued(0), 0u);
+  EXPECT_FALSE(parked.is_finished());  // parked again
+  platform.set_current_worker(async::kNoWorker);
+  slot.take().wake();
+  platform.set_current_worker(0);
+  EXPECT_EQ(executor.tick(0), 1u);
+  platform.set_current_worker(async::kNoWorker);
+  EXPECT_TRUE(parked.is_finished());
+}
+
 TEST(Executor, counters_tell_wakes_inside_from_wakes_outside_a_worker) {
   HostPlatform platform;
   Executor executor(platform, 1);

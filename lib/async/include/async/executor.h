@@ -119,7 +119,10 @@ class Executor {
   Instant now() const { return platform_.now(); }
 
   // Tasks queued on `worker`'s run queue / on the injector (a snapshot).
-  u64 queued(u32 worker) const { return workers_[worker].run_queue.len.load(); }
+  u64 queued(u32 worker) const {
+    return workers_[worker].run_queue.len.load() +
+           workers_[worker].own_len.load(support::MemoryOrder::Relaxed);
+  }
   u64 injector_queued() const { return injector_.len.load(); }
   // Tasks that have waited (a poll left them pending) and are not finished. A task that never
   // waited is on a queue, and one that finishes in its first poll is never counted.
@@ -173,6 +176,13 @@ class Executor {
     // poll for long.
     support::Atomic<TaskHeader*> lifo{nullptr};
     u32 lifo_polls = 0;  // polls taken from `lifo` in a row
+    // With one worker, the tasks it queues itself (never from an interrupt handler): a FIFO only
+    // it touches, linked through QueueNode::next, in front of run_queue (which others push to).
+    // No thief exists to take them and no sleeper to wake for them, so queueing one is a few
+    // plain stores, not the run queue's three read-modify-writes and consumer lock.
+    TaskHeader* own_head = nullptr;
+    TaskHeader* own_tail = nullptr;
+    support::Atomic<u64> own_len{0};  // one writer (relaxed); queued() reads it from anywhere
     u64 rng = 0;
     u32 id = 0;
     // Bumped (by this worker only, relaxed) before every poll: another worker that sees it
@@ -186,6 +196,10 @@ class Executor {
   bool admit(TaskHeader& task);
   void schedule(TaskHeader& task, TaskState::Function transition = &TaskState::wake);
   void enqueue(TaskHeader& task, u32 owner);
+  void enqueue_own(Worker& worker, TaskHeader& task);
+  void append_own(Worker& worker, TaskHeader& task);
+  void absorb_run_queue(Worker& worker);
+  TaskHeader* pop_own(Worker& worker);
   void enqueue_here(TaskHeader& task, u32 here);
   void link_owned(Worker& worker, TaskHeader& task);
   void requeue(Worker& worker, TaskHeader& task);
