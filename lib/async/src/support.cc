@@ -30,20 +30,21 @@ class DefaultAllocator final : public Allocator {
 
 DefaultAllocator g_default_allocator;
 
-// A coroutine frame is preceded by this prefix (32 bytes keep the frame 16-byte aligned) and, in
+// A coroutine frame is preceded by this prefix (16 bytes keep the frame 16-byte aligned) and, in
 // front of it, `reserve` bytes where try_spawn can build the task's record (claim_record_area):
 //   block: [record area: reserve bytes][FramePrefix][frame: size bytes]
 // With the record inside, deleting the frame leaves the block allocated, and the record frees
 // the whole block when its last reference goes (SpawnedTask::free_record).
 struct FramePrefix {
   Allocator* allocator;  // where the block came from
-  void* frame;           // the frame's address: tells one of our frames from anything else
-  usize block_size;      // reserve + prefix + frame
-  u32 reserve;
-  u32 record_inside;  // set by claim_record_area before the task is published; read after
+  u32 block_size;        // reserve + prefix + frame
+  u16 reserve;
+  u8 record_inside;  // set by claim_record_area before the task is published; read after
+  u8 tag;            // kFrameTag: a frame of ours
 };
 constexpr usize kFramePrefix = sizeof(FramePrefix);
 static_assert(kFramePrefix % 16 == 0);
+constexpr u8 kFrameTag = 0xA5;
 
 FramePrefix& prefix_of(void* frame) {
   return *reinterpret_cast<FramePrefix*>(static_cast<u8*>(frame) - kFramePrefix);
@@ -72,15 +73,16 @@ void* allocate_frame(Allocator& allocator, usize size) {
 void* allocate_frame(Allocator& allocator, usize size, usize record_reserve) {
   usize reserve = support::align_up(record_reserve, 16);
   usize block_size = reserve + kFramePrefix + size;
+  if (reserve > 0xFFFF || block_size > 0xFFFFFFFFu) return nullptr;
   void* block = allocator.allocate(block_size);
   if (block == nullptr) return nullptr;
   void* frame = static_cast<u8*>(block) + reserve + kFramePrefix;
   FramePrefix& prefix = prefix_of(frame);
   prefix.allocator = &allocator;
-  prefix.frame = frame;
-  prefix.block_size = block_size;
-  prefix.reserve = static_cast<u32>(reserve);
+  prefix.block_size = static_cast<u32>(block_size);
+  prefix.reserve = static_cast<u16>(reserve);
   prefix.record_inside = 0;
+  prefix.tag = kFrameTag;
   return frame;
 }
 
@@ -93,7 +95,7 @@ void deallocate_frame(void* frame, usize) {
 
 void* claim_record_area(void* frame, Allocator& allocator, usize record_size, usize& block_size) {
   FramePrefix& prefix = prefix_of(frame);
-  if (prefix.frame != frame || prefix.allocator != &allocator || prefix.reserve < record_size) {
+  if (prefix.tag != kFrameTag || prefix.allocator != &allocator || prefix.reserve < record_size) {
     return nullptr;
   }
   prefix.record_inside = 1;

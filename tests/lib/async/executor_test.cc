@@ -686,6 +686,13 @@ TEST(Executor, record_gets_its_own_block_when_the_frame_came_from_another_alloca
   EXPECT_EQ(records.live(), 0);
 }
 
+// Every spawned frame's block carries this room; with a 16-byte frame prefix and a small frame
+// the block of a short task fits a 192-byte size class of the block cache.
+TEST(Executor, a_task_record_takes_at_most_two_cache_lines) {
+  EXPECT_LE(async::detail::record_reserve<void>(), 128u);
+  EXPECT_LE(sizeof(async::detail::SpawnedTask<void>), async::detail::record_reserve<void>());
+}
+
 Task<void> parked_twice(WakerSlot* slot) {
   co_await Parked(*slot);
   co_await Parked(*slot);

@@ -19,7 +19,7 @@ template <typename T> class SpawnedTask final : public TaskHeader {
       : TaskHeader(executor, future.handle()),
         allocator_(allocator),
         future_(support::move(future)),
-        block_size_(block_size) {
+        block_size_(static_cast<u32>(block_size)) {
     future_.handle().promise().task = this;
   }
 
@@ -45,7 +45,7 @@ template <typename T> class SpawnedTask final : public TaskHeader {
 
   Allocator& allocator_;
   Task<T> future_;
-  usize block_size_;
+  u32 block_size_;
   support::Optional<typename StoredValue<T>::Type> value_;
 };
 

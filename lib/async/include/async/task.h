@@ -125,18 +125,19 @@ class TaskHeader : public detail::QueueNode {
   // woken when the task finishes. Takes join_lock_.
   bool poll_join(Waker& waker);
 
+  // Ordered so that the record has no padding (it is built in every spawned frame's block).
   TaskState state_;  // every transition goes through TaskState (task_state.h)
   support::Atomic<u32> refs_{0};
   support::Atomic<u32> owner_{kNoWorker};  // the worker whose queue the task goes back to
-  support::IntrusiveNode owned_node_;      // on the executor's list of live tasks
   u32 owned_shard_ = ~u32{0};              // which of those lists (none: ~0)
+  support::IntrusiveNode owned_node_;      // on the executor's list of live tasks
   std::coroutine_handle<> resume_point_;
   detail::LeafPoll leaf_poll_ = nullptr;
   void* leaf_ = nullptr;
-  bool root_done_ = false;  // the root coroutine reached its final suspend
-  bool cancelled_ = false;  // outcome, published by kComplete
   Executor* executor_;
   support::SpinLock join_lock_;  // never taken from an interrupt
+  bool root_done_ = false;       // the root coroutine reached its final suspend
+  bool cancelled_ = false;       // outcome, published by kComplete
   Waker join_waker_ GUARDED_BY(join_lock_);
 };
 
@@ -147,7 +148,7 @@ namespace detail {
 // try_spawn checks that the record fits. Awaited (never spawned) frames carry it unused.
 template <typename T> constexpr usize record_reserve() {
   using Value = support::Optional<typename StoredValue<T>::Type>;
-  usize fields = sizeof(TaskHeader) + 3 * sizeof(void*);
+  usize fields = sizeof(TaskHeader) + 2 * sizeof(void*) + sizeof(u32);
   usize size = (fields + alignof(Value) - 1) / alignof(Value) * alignof(Value) + sizeof(Value);
   return (size + 15) / 16 * 16;
 }
