@@ -483,7 +483,10 @@ TaskHeader* Executor::steal(Worker& worker) {
 //   else poll the leaf it waits on; if ready resume the coroutine;
 //   root finished -> complete; woken meanwhile (notified) -> scheduled again; else -> idle.
 void Executor::poll(Worker& worker, TaskHeader& task) {
-  Action action = task.state_.apply(&TaskState::start_poll);
+  // A task that nobody else holds (detached, no waker yet: a task spawned and dropped that has
+  // not run) cannot be woken or cancelled meanwhile: its state needs no compare-and-swap.
+  Action action = task.held_alone(1) ? task.state_.apply_alone(&TaskState::start_poll)
+                                     : task.state_.apply(&TaskState::start_poll);
   if (action == Action::DropReference) {  // finished by shutdown() while queued
     task.unref();
     return;
@@ -553,9 +556,13 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
   }
   task.owned_shard_ = kNotOwned;
   // Without kJoinWaiting nobody stored a join waker, and poll_join() will now see kComplete: no
-  // need for the join lock (see poll_join).
+  // need for the join lock (see poll_join). When the caller's reference (and the owned list's,
+  // just unlinked) are all there are, nobody can see the task complete: no compare-and-swap.
   Waker joiner;
-  if (task.state_.apply(&TaskState::complete) == Action::WakeJoiner) {
+  bool alone = task.held_alone(owned_reference ? 2 : 1);
+  Action completed = alone ? task.state_.apply_alone(&TaskState::complete)
+                           : task.state_.apply(&TaskState::complete);
+  if (completed == Action::WakeJoiner) {
     support::LockGuard guard(task.join_lock_);
     joiner = support::move(task.join_waker_);
   }

@@ -422,6 +422,24 @@ TEST(Executor, cancel_before_first_poll_runs_destructors_and_never_runs_the_body
   EXPECT_EQ(drops.load(), 1);  // the argument in the frame
 }
 
+// Cancelled, then detached before its first poll: the worker holds the only reference and takes
+// the task without atomic read-modify-writes (held_alone), and still sees the cancel.
+TEST(Executor, cancelled_and_detached_before_its_first_poll_never_runs_the_body) {
+  std::atomic<int> drops{0}, started{0}, finished{0};
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  platform.set_current_worker(0);
+  auto handle = spawn(executor, parked_forever(DropFlag(&drops), &started, &finished));
+  handle.cancel();
+  handle.detach();
+  EXPECT_EQ(executor.tick(0), 1u);
+  platform.set_current_worker(async::kNoWorker);
+  EXPECT_EQ(started.load(), 0);
+  EXPECT_EQ(drops.load(), 1);  // the argument in the frame
+  EXPECT_EQ(executor.live_tasks(), 0u);
+  EXPECT_EQ(executor.counters().completed, 1u);
+}
+
 TEST(Executor, cancel_runs_destructors_of_a_suspended_task) {
   std::atomic<int> drops{0}, started{0}, finished{0};
   HostPlatform platform;

@@ -98,10 +98,16 @@ class TaskHeader : public detail::QueueNode {
 
   void ref() { refs_.fetch_add(1); }
   void unref() { unref(1); }
-  // Drops `count` references at once (one atomic operation instead of `count`).
+  // Drops `count` references at once (one atomic operation instead of `count`; none when they are
+  // the last: see held_alone).
   void unref(u32 count) {
-    if (refs_.fetch_sub(count) == count) free_record();
+    if (held_alone(count) || refs_.fetch_sub(count) == count) free_record();
   }
+  // True when the caller's `count` references are all there are: then no other thread can reach
+  // the task (a new reference is only made from an existing one), and the caller may change it
+  // without atomic read-modify-writes. Acquire: what the holders of the other references did
+  // happens-before (they dropped them with a release).
+  bool held_alone(u32 count) const { return refs_.load(support::MemoryOrder::Acquire) == count; }
 
  protected:
   TaskHeader(Executor& executor, std::coroutine_handle<> root)

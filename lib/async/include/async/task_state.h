@@ -114,6 +114,17 @@ class TaskState {
     }
   }
 
+  // Performs `transition` with a plain load and store: only for a caller that holds every
+  // reference to the task (TaskHeader::held_alone), so that no other thread can reach the word
+  // (a waker, a JoinHandle, a queue: each would hold a reference). Whoever dropped the other
+  // references did so with a release that the caller's acquire load of the count saw.
+  Action apply_alone(Function transition) {
+    u32 seen = word_.load(support::MemoryOrder::Relaxed);
+    Transition step = transition(seen);
+    if (step.next != seen) word_.store(step.next, support::MemoryOrder::Relaxed);
+    return step.action;
+  }
+
   u32 load(support::MemoryOrder order = support::MemoryOrder::Acquire) const {
     return word_.load(order);
   }
