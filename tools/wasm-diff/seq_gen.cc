@@ -357,6 +357,7 @@ class Generator {
   }
   // local.set or local.tee of the top value (guarded first when the local is clean).
   void set_local(uint32_t local, bool tee);
+  bool has_mutable_global(ValType t) const;
 
   // Emit an operation whose operands are on top, tracking taint.
   void apply_unary(const OpInfo& op);
@@ -694,6 +695,12 @@ void Generator::drop() {
 void Generator::local_set() {
   if (stack_.empty()) value(random_type());
   set_local(local_of(stack_.back()), rng_.chance(40));
+}
+
+bool Generator::has_mutable_global(ValType t) const {
+  for (uint32_t i = 0; i < globals_.size(); ++i)
+    if (i != kBudgetGlobal && globals_[i].mut && globals_[i].type == t) return true;
+  return false;
 }
 
 void Generator::global_set() {
@@ -1124,11 +1131,18 @@ void Generator::simd_op() {
     // Widening twice: i16x8.extend_low_i8x16_s/u, then i32x4.extend_low/high_i16x8_s/u of its
     // result (the translator fuses the low-low pair), now and then with the middle value kept
     // in a local (then it must exist).
-    v128_on_top(1);
+    // Half the time the operand is a fresh constant (bytes with the top bit set are where a
+    // wrong signedness shows; zeroed locals hide it) and the result goes to a global, compared at
+    // the end: a fusion of the wrong kind left unobserved is a fusion untested.
+    if (rng_.chance(50))
+      constant(ValType::V128);
+    else
+      v128_on_top(1);
     emit_simd(rng_.chance(50) ? 0x87 : 0x89);
     if (rng_.chance(25)) set_local(local_of(ValType::V128), true);
     static const uint8_t kSecond[] = {0xa7, 0xa9, 0xa7, 0xa9, 0xa8, 0xaa};
     emit_simd(rng_.pick(kSecond));
+    if (rng_.chance(50) && has_mutable_global(ValType::V128)) global_set();
   } else if (r < 50) {
     // replace_lane: i8x16, i16x8, i32x4 (i32), i64x2 (i64), f32x4 (f32), f64x2 (f64).
     struct Replace {
