@@ -35,6 +35,21 @@ BlockCache* thread_block_cache() { return t_block_cache.alive ? &t_block_cache.c
 // million spawned tasks then costs a few hundred page faults instead of some sixty thousand, and
 // the next burst reuses the same memory. What the caches keep is bounded by its size; past it,
 // blocks come from malloc again.
+//
+// Not under AddressSanitizer: blocks carved side by side from a region have no redzones between
+// them, and an overflow from one task's frame into the next must be reported there.
+#if defined(__SANITIZE_ADDRESS__)
+#define WARDEN_BLOCK_REGION 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WARDEN_BLOCK_REGION 0
+#endif
+#endif
+#ifndef WARDEN_BLOCK_REGION
+#define WARDEN_BLOCK_REGION 1
+#endif
+
+#if WARDEN_BLOCK_REGION
 constexpr usize kBlockRegionBytes = usize{512} << 20;
 
 void install_block_region() {
@@ -46,11 +61,14 @@ void install_block_region() {
   madvise(reinterpret_cast<void*>(base), kBlockRegionBytes, MADV_HUGEPAGE);
   BlockCache::set_region(reinterpret_cast<void*>(base), kBlockRegionBytes);
 }
+#endif
 
 // Installed before main() (and before any thread the executor starts).
 struct InstallBlockCache {
   InstallBlockCache() {
+#if WARDEN_BLOCK_REGION
     install_block_region();
+#endif
     set_block_cache_locator(&thread_block_cache);
   }
 } g_install_block_cache;
