@@ -12,7 +12,8 @@
 //                                    a connect whose fd pointer was bad made no connection
 //   socket_abuse limits ADDR PORT    listeners on successive ports until the kernel says no (its
 //                                    share of the pool of listeners, or the descriptor limit); then
-//                                    listeners of backlog 128 until the memory a program may hold
+//                                    listeners of backlog 128 (with 40 MiB of linear memory
+//                                    held) until the memory a program may hold
 //                                    says no; then connections to its own listener until the
 //                                    descriptor limit, an accept there (EMFILE), and the queued
 //                                    connections accepted once the clients are gone
@@ -274,6 +275,8 @@ static void close_all(uint32_t n) {
   for (uint32_t i = 0; i < n; ++i) check(close((int)sockets[i]) == 0, "close a socket");
 }
 
+static char* volatile g_ballast;
+
 // Listeners of `backlog` on successive ports until the kernel says no.
 static uint32_t listeners_until_refused(uint32_t backlog, int32_t* err) {
   uint32_t n = 0;
@@ -294,10 +297,18 @@ static int limits_mode(void) {
   printf("listeners: after closing them, a listener: %s\n", name(err));
   if (err == 0) close((int)fd);
 
+  // Half of program.memory (80 MiB by default) held in linear memory first, so that the memory
+  // limit stops the listeners (about 8.6 MiB charged each) before their count limit (8) does.
+  size_t ballast_bytes = (size_t)40 << 20;
+  char* ballast = malloc(ballast_bytes);
+  check(ballast != NULL, "40 MiB of linear memory");
+  memset(ballast, 1, ballast_bytes);
+  g_ballast = ballast;  // kept: the compiler may not drop the allocation
   n = listeners_until_refused(128, &err);
   printf("listeners of backlog 128: %u, then %s\n", (unsigned)n, name(err));
   check(err == ENOMEM, "listeners of backlog 128 stop at ENOMEM");
   close_all(n);
+  free(ballast);
 
   uint32_t listener = NO_FD;
   check(listen_on(base_port, 128, &listener) == 0, "a listener of backlog 128");

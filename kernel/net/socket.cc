@@ -110,6 +110,7 @@ struct Socket::Impl {
   static u32 listeners_of(const ipc::Account& account) REQUIRES(stack_lock()) {
     u32 n = 0;
     for (tcp_pcb_listen* l = tcp_listen_pcbs.listen_pcbs; l != nullptr; l = l->next) {
+      if (l->accept != on_accept) continue;  // not a socket's (a kernel test's own listener)
       Socket* socket = of(l->callback_arg);
       if (socket != nullptr && state(*socket).charge.account() == &account) ++n;
     }

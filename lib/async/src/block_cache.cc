@@ -243,7 +243,12 @@ void* BlockCache::allocate_uncached(usize size) {
   return ::operator new(capacity, std::nothrow);
 }
 
-void BlockCache::deallocate_uncached(void* block, usize) { ::operator delete(block); }
+// A region block never goes to malloc's free. Freed without a cache (after the thread's cache was
+// destroyed: a static object's task at exit), it stays unused: the region is not returned anyway.
+void BlockCache::deallocate_uncached(void* block, usize) {
+  if (region_active() && in_region(block)) return;
+  ::operator delete(block);
+}
 
 void BlockCache::trim_depot() {
   if (region_active()) return;  // every cached block is the region's, which is not returned
