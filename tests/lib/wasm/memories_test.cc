@@ -263,7 +263,9 @@ TEST(Memory64Encodings, LimitsBeyondAnI32MemoryOrTableAreInvalid) {
     return b;
   };
   const u64 wrap = (u64{1} << 32) + 1;
-  ASSERT_TRUE(compile(load_module(limits(0x01, {0, 65536}), 0)).is_ok());
+  auto largest = compile(load_module(limits(0x01, {0, 65536}), 0));
+  ASSERT_TRUE(largest.is_ok());
+  delete largest.value();
   for (const Bytes& l : {limits(0x00, {65537}), limits(0x01, {0, 65537}), limits(0x00, {wrap}),
                          limits(0x01, {1, wrap}), limits(0x01, {wrap, wrap})}) {
     const char* message = "";
