@@ -23,7 +23,11 @@ x_bench_async_build() {
   local dir="$ROOT/build/host"
   x_configure "$dir" || return 1
   BENCH_ASYNC="$dir/tools/bench-async/bench_async"
-  if ! ninja -C "$dir" -t targets all 2>/dev/null | grep -q '^bench_async:'; then
+  # The whole list first: under pipefail, `| grep -q` can stop reading early and fail ninja with
+  # SIGPIPE (a fresh tree's list is long enough for it).
+  local targets
+  targets="$(ninja -C "$dir" -t targets all 2>/dev/null)" || true
+  if ! grep -q '^bench_async:' <<<"$targets"; then
     echo "x bench: no target bench_async in $dir (is libbenchmark-dev installed?)" >&2
     return 1
   fi
