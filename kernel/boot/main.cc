@@ -161,9 +161,9 @@ namespace {
   if (auto dtb = boot_args::get("dtb"); dtb && *dtb == "dump") dump_device_tree();
 
   // The rest of the boot flow is a task; this hart becomes worker 0 like every other.
-  auto spawned = sched::executor().try_spawn(main_task());
-  if (spawned.is_error()) PANIC("cannot spawn the main task");
-  spawned.value().detach();
+  if (sched::executor().try_spawn_detached(main_task()).is_error()) {
+    PANIC("cannot spawn the main task");
+  }
   sched::run_this_cpu();
 }
 

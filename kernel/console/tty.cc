@@ -109,8 +109,7 @@ async::Task<void> input_task() {
 void start() {
   if (g_started) return;
   g_started = true;
-  auto spawned = sched::executor().try_spawn(input_task());
-  if (spawned.is_ok()) spawned.value().detach();
+  (void)sched::executor().try_spawn_detached(input_task());
 }
 
 void set_mode(Mode mode) {

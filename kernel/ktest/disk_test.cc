@@ -137,9 +137,7 @@ KTEST_ASYNC(disk, patterns_written_from_several_harts_read_back_and_flush) {
   static Shared shared;
   shared = Shared{disk, 0, 0, 0};
   for (u32 t = 0; t < kTasks; ++t) {
-    auto spawned = sched::executor().try_spawn(writer(shared, t));
-    CO_KASSERT(spawned.is_ok());
-    spawned.value().detach();
+    CO_KASSERT(sched::executor().try_spawn_detached(writer(shared, t)).is_ok());
   }
   co_await g_tasks_done.wait_until(
       [] { return __atomic_load_n(&shared.finished, __ATOMIC_ACQUIRE) == kTasks; });

@@ -312,12 +312,10 @@ void start() {
     if (dhcp && dhcp_start(&g_state.netif) != ERR_OK) LOG_ERROR("net: DHCP does not start");
     g_state.in_stack_task = false;
   }
-  auto spawned = sched::executor().try_spawn(stack_task());
-  if (spawned.is_error()) {
+  if (sched::executor().try_spawn_detached(stack_task()).is_error()) {
     LOG_ERROR("net: cannot start the stack task");
     return;
   }
-  spawned.value().detach();
   g_up.store(true, support::MemoryOrder::Release);
   if (dhcp) LOG_INFO("net: asking for an address by DHCP");
 }

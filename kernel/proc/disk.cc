@@ -95,10 +95,7 @@ void mount() {
   g_volume.store(mounted.value(), support::MemoryOrder::Release);
   LOG_INFO("disk: ext2 mounted at {}, {} MiB free{}", where, mounted.value()->free_bytes() >> 20,
            options.read_only ? ", read-only" : "");
-  auto spawned = sched::executor().try_spawn(commit_task());
-  if (spawned.is_ok()) {
-    spawned.value().detach();
-  } else {
+  if (sched::executor().try_spawn_detached(commit_task()).is_error()) {
     LOG_WARN("disk: no periodic commit (no memory): fsync still commits");
   }
 }

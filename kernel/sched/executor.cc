@@ -25,6 +25,12 @@ class KernelPlatform final : public async::Platform {
   bool in_interrupt() const override {
     return arch::has_cpu() && __atomic_load_n(&arch::this_cpu().trap_depth, __ATOMIC_RELAXED) != 0;
   }
+  Here here() const override {
+    if (!arch::has_cpu()) return {async::kNoWorker, false};
+    arch::Cpu& cpu = arch::this_cpu();
+    return {__atomic_load_n(&cpu.worker, __ATOMIC_RELAXED),
+            __atomic_load_n(&cpu.trap_depth, __ATOMIC_RELAXED) != 0};
+  }
   async::Instant now() const override { return ktime::now_ns(); }
   void sleep(u32, const u32* word, u32 expected, async::Instant deadline) override {
     arch::Cpu& cpu = arch::this_cpu();

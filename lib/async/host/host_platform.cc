@@ -21,14 +21,29 @@ thread_local u32 t_worker = kNoWorker;
 struct ThreadBlockCache {
   BlockCache cache;
   bool alive = true;
-  ~ThreadBlockCache() {
-    cache.flush();
-    alive = false;
-  }
+  ~ThreadBlockCache();
 };
 thread_local ThreadBlockCache t_block_cache;
+// &t_block_cache.cache once the thread has used it, until its destructor: a plain thread-local
+// pointer, so that the common case skips t_block_cache's initialization guard.
+thread_local BlockCache* t_cache = nullptr;
 
-BlockCache* thread_block_cache() { return t_block_cache.alive ? &t_block_cache.cache : nullptr; }
+ThreadBlockCache::~ThreadBlockCache() {
+  t_cache = nullptr;
+  cache.flush();
+  alive = false;
+}
+
+[[gnu::noinline]] BlockCache* first_thread_block_cache() {
+  if (!t_block_cache.alive) return nullptr;
+  t_cache = &t_block_cache.cache;
+  return t_cache;
+}
+
+BlockCache* thread_block_cache() {
+  if (BlockCache* cache = t_cache) return cache;
+  return first_thread_block_cache();
+}
 
 // The block region (block_cache.h): address space for task records and frames, committed as it
 // is touched, in transparent huge pages where the kernel gives them (madvise mode). A burst of a

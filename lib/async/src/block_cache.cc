@@ -3,13 +3,7 @@
 #include <support/atomic.h>
 #include <support/new.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WARDEN_ASAN 1
-#endif
-#endif
-
-#if WARDEN_ASAN
+#if WARDEN_BLOCK_CACHE_POISONS
 extern "C" void __asan_poison_memory_region(void const volatile* addr, usize size);
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, usize size);
 #endif
@@ -24,7 +18,7 @@ static_assert(sizeof(Link) <= BlockCache::kClassBytes);
 // Under AddressSanitizer a cached block is poisoned but for its links, so that a use after free
 // is still reported while the block waits in a cache.
 void poison(void* block, usize capacity) {
-#if WARDEN_ASAN
+#if WARDEN_BLOCK_CACHE_POISONS
   __asan_poison_memory_region(static_cast<u8*>(block) + sizeof(Link), capacity - sizeof(Link));
 #else
   (void)block;
@@ -32,7 +26,7 @@ void poison(void* block, usize capacity) {
 #endif
 }
 void unpoison(void* block, usize capacity) {
-#if WARDEN_ASAN
+#if WARDEN_BLOCK_CACHE_POISONS
   __asan_unpoison_memory_region(block, capacity);
 #else
   (void)block;
@@ -45,13 +39,11 @@ usize capacity_of(usize size) {
   return (size + BlockCache::kClassBytes - 1) / BlockCache::kClassBytes * BlockCache::kClassBytes;
 }
 
-// The block region (BlockCache::set_region): set once before any block is allocated; chunks of
-// it are handed out by one fetch_add each.
-support::Atomic<uptr> g_region_base{0};
-support::Atomic<usize> g_region_size{0};
+// How much of the block region (BlockCache::set_region) is handed out: chunks of it go by one
+// fetch_add each.
 support::Atomic<usize> g_region_used{0};
 
-bool region_active() { return g_region_size.load(support::MemoryOrder::Relaxed) != 0; }
+bool region_active() { return BlockCache::region_active(); }
 
 // What is left of the chunks of CPUs that stopped caching (a thread that ended), for the next
 // CPU that needs a chunk, so that short-lived threads do not use the region up.
@@ -115,28 +107,15 @@ void depot_put(usize index, Link* magazine, u32 count) {
   free_magazine(magazine, (index + 1) * BlockCache::kClassBytes);
 }
 
-support::Atomic<BlockCacheLocator> g_locator{nullptr};
-
 }  // namespace
 
 void set_block_cache_locator(BlockCacheLocator locator) {
-  g_locator.store(locator, support::MemoryOrder::Release);
-}
-
-BlockCache* current_block_cache() {
-  // Acquire pairs with the release above (installed once, before the threads that use it).
-  BlockCacheLocator locator = g_locator.load(support::MemoryOrder::Acquire);
-  return locator != nullptr ? locator() : nullptr;
+  detail::g_block_cache_locator.store(locator, support::MemoryOrder::Release);
 }
 
 void BlockCache::set_region(void* base, usize size) {
-  g_region_base.store(reinterpret_cast<uptr>(base), support::MemoryOrder::Relaxed);
-  g_region_size.store(size, support::MemoryOrder::Release);
-}
-
-bool BlockCache::in_region(const void* block) {
-  uptr base = g_region_base.load(support::MemoryOrder::Relaxed);
-  return reinterpret_cast<uptr>(block) - base < g_region_size.load(support::MemoryOrder::Relaxed);
+  region_base_.store(reinterpret_cast<uptr>(base), support::MemoryOrder::Relaxed);
+  region_size_.store(size, support::MemoryOrder::Release);
 }
 
 void* BlockCache::carve(usize capacity) {
@@ -153,12 +132,12 @@ void* BlockCache::carve(usize capacity) {
       }
     }
     if (chunk_next_ == nullptr) {
-      usize size = g_region_size.load(support::MemoryOrder::Acquire);
+      usize size = region_size_.load(support::MemoryOrder::Acquire);
       if (g_region_used.load(support::MemoryOrder::Relaxed) >= size) return nullptr;
       usize offset = g_region_used.fetch_add(kChunkBytes, support::MemoryOrder::Relaxed);
       if (offset + kChunkBytes > size) return nullptr;  // used up
       chunk_next_ =
-          reinterpret_cast<u8*>(g_region_base.load(support::MemoryOrder::Relaxed)) + offset;
+          reinterpret_cast<u8*>(region_base_.load(support::MemoryOrder::Relaxed)) + offset;
       chunk_end_ = chunk_next_ + kChunkBytes;
     }
     if (static_cast<usize>(chunk_end_ - chunk_next_) < capacity) return nullptr;
@@ -168,7 +147,7 @@ void* BlockCache::carve(usize capacity) {
   return block;
 }
 
-void* BlockCache::allocate(usize size) {
+void* BlockCache::allocate_slow(usize size) {
   if (!cacheable(size)) return allocate_uncached(size);
   usize index = class_of(size);
   Class& c = classes_[index];
@@ -193,7 +172,7 @@ void* BlockCache::allocate(usize size) {
   return block;
 }
 
-void BlockCache::deallocate(void* block, usize size) {
+void BlockCache::deallocate_slow(void* block, usize size) {
   // With a region only its blocks are cached: the others (it was used up) go back at once.
   if (!cacheable(size) || (region_active() && !in_region(block))) {
     deallocate_uncached(block, size);

@@ -85,25 +85,25 @@ Executor::~Executor() {
 // A new task goes on a queue only: it joins the owned list (link_owned) when a poll first leaves
 // it waiting, so a task that finishes in its first poll (most short tasks) never takes a shard
 // lock. Until then a queue or LIFO slot holds it, where shutdown() finds it.
-bool Executor::admit(TaskHeader& task) {
-  // References: the JoinHandle's and the run queue's. Nobody else can see the task yet: the run
-  // queue's release push publishes these stores.
-  task.refs_.store(2, support::MemoryOrder::Relaxed);
+bool Executor::admit(TaskHeader& task, u32 references) {
+  // References: the run queue's, and the JoinHandle's if there is one. Nobody else can see the
+  // task yet: the run queue's release push publishes these stores.
+  task.refs_.store(references, support::MemoryOrder::Relaxed);
   task.state_.reset(TaskState::kScheduled);
   task.owned_shard_ = kNotOwned;
   if (is_closed()) {
     task.refs_.store(1, support::MemoryOrder::Relaxed);
     return false;
   }
-  u32 worker = platform_.current_worker();
-  if (worker >= worker_count_) worker = kNoWorker;
+  Platform::Here here = platform_.here();
+  u32 worker = here.worker < worker_count_ ? here.worker : kNoWorker;
   if (worker == kNoWorker) {
     outside_counters_.add(outside_counters_.spawned);
   } else {
     workers_[worker].counters.add_own(workers_[worker].counters.spawned);
   }
   task.owner_.store(worker, support::MemoryOrder::Relaxed);
-  enqueue_here(task, worker);
+  enqueue_here(task, worker, here.in_interrupt);
   return true;
 }
 
@@ -112,10 +112,11 @@ bool Executor::admit(TaskHeader& task) {
 void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
   Action action = task.state_.apply(transition);
   if (action == Action::None) return;
-  u32 here = platform_.current_worker();
+  Platform::Here where = platform_.here();
+  u32 here = where.worker;
   if (here < worker_count_) {
     CounterCells& cells = workers_[here].counters;
-    if (platform_.in_interrupt()) {
+    if (where.in_interrupt) {
       cells.add(cells.woken_interrupt);
     } else {
       cells.add_own(cells.woken_inside);
@@ -132,7 +133,7 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
   // else reads or writes owner_ until the push below publishes it (hence relaxed).
   if (here < worker_count_) {
     task.owner_.store(here, support::MemoryOrder::Relaxed);
-    enqueue_here(task, here);
+    enqueue_here(task, here, where.in_interrupt);
   } else {
     enqueue(task, task.owner_.load(support::MemoryOrder::Relaxed));
   }
@@ -145,13 +146,13 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
 // The current poll may go on for long (a program's slice, a task that spins): a task displaced
 // to the queue then wakes a sleeper to steal it (notify), and one left in the slot is taken by a
 // worker that goes idle meanwhile (idle(), rescue_lifo).
-void Executor::enqueue_here(TaskHeader& task, u32 here) {
+void Executor::enqueue_here(TaskHeader& task, u32 here, bool in_interrupt) {
   if (here == kNoWorker) {
     enqueue(task, here);
     return;
   }
   Worker& worker = workers_[here];
-  if (platform_.in_interrupt()) {
+  if (in_interrupt) {
     enqueue(task, here);
     return;
   }
@@ -495,7 +496,7 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
   worker.counters.add_own(worker.counters.polled);
   u32 references = 1;  // the run queue's, passed on to us
   if (action == Action::Cancel) {
-    references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
+    references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true, &worker);
   } else {
     bool ready = task.leaf_poll_ == nullptr || task.leaf_poll_(task.leaf_, task);
     if (ready) {
@@ -503,7 +504,7 @@ void Executor::poll(Worker& worker, TaskHeader& task) {
       task.resume_point_.resume();
     }
     if (task.root_done_) {
-      references += finish(task, /*cancelled=*/false, /*unlink_owned=*/true);
+      references += finish(task, /*cancelled=*/false, /*unlink_owned=*/true, &worker);
     } else {
       link_owned(worker, task);
       if (task.state_.apply(&TaskState::end_poll) == Action::Requeue) {
@@ -541,7 +542,8 @@ void Executor::link_owned(Worker& worker, TaskHeader& task) {
 
 // Returns the references the caller must drop for it: 1 when it unlinked the task from the owned
 // list (whose reference the caller drops together with its own, in one atomic operation).
-u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
+// `worker`: the worker that polled the task (its counters count it), or nullptr (shutdown).
+u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned, Worker* worker) {
   task.leaf_poll_ = nullptr;
   task.finish_future(cancelled);  // the task's destructors run here
   task.cancelled_ = cancelled;
@@ -567,9 +569,8 @@ u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned) {
     joiner = support::move(task.join_waker_);
   }
   joiner.wake();
-  u32 here = platform_.current_worker();
-  if (here < worker_count_) {
-    workers_[here].counters.add_own(workers_[here].counters.completed);
+  if (worker != nullptr) {
+    worker->counters.add_own(worker->counters.completed);
   } else {
     outside_counters_.add(outside_counters_.completed);
   }
@@ -588,14 +589,14 @@ void Executor::shutdown() {
       continue;
     }
     if (task->state_.apply(&TaskState::seize) == Action::Cancel) {
-      (void)finish(*task, /*cancelled=*/true, /*unlink_owned=*/false);  // unlinked above
+      (void)finish(*task, /*cancelled=*/true, /*unlink_owned=*/false, nullptr);  // unlinked above
     }
     task->unref();  // the owned list's reference
   }
   auto cancel_queued = [this](TaskHeader& task) {
     u32 references = 1;  // the queue's
     if (task.state_.apply(&TaskState::seize) == Action::Cancel) {
-      references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true);
+      references += finish(task, /*cancelled=*/true, /*unlink_owned=*/true, nullptr);
     }
     task.unref(references);
   };

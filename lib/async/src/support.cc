@@ -28,31 +28,11 @@ class DefaultAllocator final : public Allocator {
   }
 };
 
-DefaultAllocator g_default_allocator;
-
-// A coroutine frame is preceded by this prefix (16 bytes keep the frame 16-byte aligned) and, in
-// front of it, `reserve` bytes where try_spawn can build the task's record (claim_record_area):
-//   block: [record area: reserve bytes][FramePrefix][frame: size bytes]
-// With the record inside, deleting the frame leaves the block allocated, and the record frees
-// the whole block when its last reference goes (SpawnedTask::free_record).
-struct FramePrefix {
-  Allocator* allocator;  // where the block came from
-  u32 block_size;        // reserve + prefix + frame
-  u16 reserve;
-  u8 record_inside;  // set by claim_record_area before the task is published; read after
-  u8 tag;            // kFrameTag: a frame of ours
-};
-constexpr usize kFramePrefix = sizeof(FramePrefix);
-static_assert(kFramePrefix % 16 == 0);
-constexpr u8 kFrameTag = 0xA5;
-
-FramePrefix& prefix_of(void* frame) {
-  return *reinterpret_cast<FramePrefix*>(static_cast<u8*>(frame) - kFramePrefix);
-}
+DefaultAllocator g_default_allocator_object;
 
 }  // namespace
 
-Allocator& default_allocator() { return g_default_allocator; }
+Allocator* const detail::g_default_allocator = &g_default_allocator_object;
 
 const char* error_name(Error error) {
   switch (error) {
@@ -66,6 +46,21 @@ const char* error_name(Error error) {
 
 namespace detail {
 
+// The default allocator is called directly (its type is final): no virtual call, and its cache's
+// common case inlines (block_cache.h).
+void* allocate_block(Allocator& allocator, usize size) {
+  if (&allocator == &g_default_allocator_object) return g_default_allocator_object.allocate(size);
+  return allocator.allocate(size);
+}
+
+void deallocate_block(Allocator& allocator, void* block, usize size) {
+  if (&allocator == &g_default_allocator_object) {
+    g_default_allocator_object.deallocate(block, size);
+  } else {
+    allocator.deallocate(block, size);
+  }
+}
+
 void* allocate_frame(Allocator& allocator, usize size) {
   return allocate_frame(allocator, size, 0);
 }
@@ -74,7 +69,7 @@ void* allocate_frame(Allocator& allocator, usize size, usize record_reserve) {
   usize reserve = support::align_up(record_reserve, 16);
   usize block_size = reserve + kFramePrefix + size;
   if (reserve > 0xFFFF || block_size > 0xFFFFFFFFu) return nullptr;
-  void* block = allocator.allocate(block_size);
+  void* block = allocate_block(allocator, block_size);
   if (block == nullptr) return nullptr;
   void* frame = static_cast<u8*>(block) + reserve + kFramePrefix;
   FramePrefix& prefix = prefix_of(frame);
@@ -89,18 +84,8 @@ void* allocate_frame(Allocator& allocator, usize size, usize record_reserve) {
 void deallocate_frame(void* frame, usize) {
   FramePrefix& prefix = prefix_of(frame);
   if (prefix.record_inside != 0) return;  // the record, still alive, frees the block
-  prefix.allocator->deallocate(static_cast<u8*>(frame) - kFramePrefix - prefix.reserve,
-                               prefix.block_size);
-}
-
-void* claim_record_area(void* frame, Allocator& allocator, usize record_size, usize& block_size) {
-  FramePrefix& prefix = prefix_of(frame);
-  if (prefix.tag != kFrameTag || prefix.allocator != &allocator || prefix.reserve < record_size) {
-    return nullptr;
-  }
-  prefix.record_inside = 1;
-  block_size = prefix.block_size;
-  return static_cast<u8*>(frame) - kFramePrefix - prefix.reserve;
+  deallocate_block(*prefix.allocator, static_cast<u8*>(frame) - kFramePrefix - prefix.reserve,
+                   prefix.block_size);
 }
 
 }  // namespace detail

@@ -704,16 +704,99 @@ TEST(Executor, record_gets_its_own_block_when_the_frame_came_from_another_alloca
   EXPECT_EQ(records.live(), 0);
 }
 
+Task<void> parked_twice(WakerSlot* slot) {
+  co_await Parked(*slot);
+  co_await Parked(*slot);
+}
+
+// try_spawn_detached: no JoinHandle; the task holds the queue's reference only, and its frame
+// and record go back to the allocator when it finishes.
+TEST(Executor, a_detached_task_runs_and_returns_its_frame_and_record_when_it_finishes) {
+  CountingAllocator allocator(1);  // the frame's block only: the record must share it
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  std::atomic<int> done{0};
+  ASSERT_TRUE(executor.try_spawn_detached_in(record(&done), allocator).is_ok());
+  EXPECT_EQ(allocator.live(), 1);
+  platform.set_current_worker(0);
+  EXPECT_EQ(executor.tick(0), 1u);
+  platform.set_current_worker(async::kNoWorker);
+  EXPECT_EQ(done.load(), 1);
+  EXPECT_EQ(allocator.live(), 0);
+  EXPECT_EQ(executor.live_tasks(), 0u);
+  EXPECT_EQ(executor.counters().completed, 1u);
+}
+
+// Spawned detached from a running task: each takes the LIFO slot and displaces the one before
+// to the queue, and every one runs once.
+Task<void> spawn_detached_many(std::atomic<int>* done, int count) {
+  Executor& executor = co_await async::current_executor();
+  for (int i = 0; i < count; ++i) EXPECT_TRUE(executor.try_spawn_detached(record(done)).is_ok());
+}
+
+TEST(Executor, tasks_spawned_detached_by_a_task_all_run_once) {
+  std::atomic<int> done{0};
+  {
+    HostPlatform platform;
+    Executor executor(platform, 2);
+    WorkerThreads threads(executor, 2);
+    auto spawner = spawn(executor, spawn_detached_many(&done, 1000));
+    EXPECT_TRUE(async::block_on(spawner).is_ok());
+    while (done.load() < 1000) std::this_thread::yield();
+  }
+  EXPECT_EQ(done.load(), 1000);
+}
+
+// A detached task that waits is woken and finishes like any other; one that never ran is
+// cancelled by the executor's destructor (its destructors run, its memory returns).
+TEST(Executor, a_detached_task_that_waits_is_woken_and_one_never_polled_is_freed_at_shutdown) {
+  CountingAllocator allocator;
+  std::atomic<int> drops{0}, started{0}, finished{0};
+  WakerSlot slot;
+  {
+    HostPlatform platform;
+    Executor executor(platform, 1);
+    ASSERT_TRUE(executor.try_spawn_detached_in(parked_twice(&slot), allocator).is_ok());
+    platform.set_current_worker(0);
+    EXPECT_EQ(executor.tick(0), 1u);  // parked, its waker in the slot
+    EXPECT_EQ(executor.live_tasks(), 1u);
+    slot.take().wake();
+    EXPECT_EQ(executor.tick(0), 1u);  // parked again
+    slot.take().wake();
+    EXPECT_EQ(executor.tick(0), 1u);  // finished
+    EXPECT_EQ(executor.live_tasks(), 0u);
+    EXPECT_EQ(allocator.live(), 0);
+    ASSERT_TRUE(
+        executor
+            .try_spawn_detached_in(parked_forever(DropFlag(&drops), &started, &finished), allocator)
+            .is_ok());
+    platform.set_current_worker(async::kNoWorker);
+    EXPECT_EQ(allocator.live(), 1);
+  }
+  EXPECT_EQ(started.load(), 0);
+  EXPECT_EQ(drops.load(), 1);
+  EXPECT_EQ(allocator.live(), 0);
+}
+
+TEST(Executor, a_detached_spawn_on_a_closed_executor_fails_and_destroys_the_task) {
+  CountingAllocator allocator;
+  std::atomic<int> drops{0}, started{0}, finished{0};
+  HostPlatform platform;
+  Executor executor(platform, 1);
+  executor.close();
+  auto spawned = executor.try_spawn_detached_in(
+      parked_forever(DropFlag(&drops), &started, &finished), allocator);
+  ASSERT_TRUE(spawned.is_error());
+  EXPECT_EQ(spawned.error(), Error::Closed);
+  EXPECT_EQ(drops.load(), 1);
+  EXPECT_EQ(allocator.live(), 0);
+}
+
 // Every spawned frame's block carries this room; with a 16-byte frame prefix and a small frame
 // the block of a short task fits a 192-byte size class of the block cache.
 TEST(Executor, a_task_record_takes_at_most_two_cache_lines) {
   EXPECT_LE(async::detail::record_reserve<void>(), 128u);
   EXPECT_LE(sizeof(async::detail::SpawnedTask<void>), async::detail::record_reserve<void>());
-}
-
-Task<void> parked_twice(WakerSlot* slot) {
-  co_await Parked(*slot);
-  co_await Parked(*slot);
 }
 
 TEST(Executor, task_woken_on_a_worker_joins_its_queue_and_from_outside_its_last_worker) {

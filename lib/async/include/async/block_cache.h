@@ -27,8 +27,22 @@
 // in the middle of a cache operation) every block goes to the general-purpose allocator.
 #pragma once
 
+#include <support/atomic.h>
 #include <support/spinlock.h>
 #include <support/types.h>
+
+// Under AddressSanitizer a cached block is poisoned but for its links (block_cache.cc): every
+// allocation and free then goes through the out-of-line paths that do it.
+#if defined(__SANITIZE_ADDRESS__)
+#define WARDEN_BLOCK_CACHE_POISONS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WARDEN_BLOCK_CACHE_POISONS 1
+#endif
+#endif
+#ifndef WARDEN_BLOCK_CACHE_POISONS
+#define WARDEN_BLOCK_CACHE_POISONS 0
+#endif
 
 namespace async {
 
@@ -58,10 +72,38 @@ class BlockCache {
   ~BlockCache() { flush(); }
 
   // A block of at least `size` bytes (16-byte aligned), or nullptr when memory is exhausted.
-  // Only the owning CPU calls allocate() and deallocate() on a cache.
-  void* allocate(usize size);
+  // Only the owning CPU calls allocate() and deallocate() on a cache. The common case (a block
+  // of the class in the magazine in use) is inline; the rest is allocate_slow.
+  void* allocate(usize size) {
+#if !WARDEN_BLOCK_CACHE_POISONS
+    if (cacheable(size)) {
+      Class& c = classes_[class_of(size)];
+      if (detail::CachedBlock* block = c.blocks) {
+        c.blocks = block->next;
+        --c.count;
+        return block;
+      }
+    }
+#endif
+    return allocate_slow(size);
+  }
   // `block` came from allocate(size) of any cache, or from BlockCache::allocate_uncached(size).
-  void deallocate(void* block, usize size);
+  // Inline while the magazine in use has room; the rest is deallocate_slow.
+  void deallocate(void* block, usize size) {
+#if !WARDEN_BLOCK_CACHE_POISONS
+    if (cacheable(size) && (!region_active() || in_region(block))) {
+      Class& c = classes_[class_of(size)];
+      if (c.count != kMagazine) {
+        auto* link = static_cast<detail::CachedBlock*>(block);
+        link->next = c.blocks;
+        c.blocks = link;
+        ++c.count;
+        return;
+      }
+    }
+#endif
+    deallocate_slow(block, size);
+  }
   // Gives every block of this cache to the depot (or back to the allocator when it is full).
   void flush();
 
@@ -76,7 +118,11 @@ class BlockCache {
   // The block region: `size` bytes at `base` (kChunkBytes-aligned, a multiple of kChunkBytes),
   // from which every CPU's cache carves its blocks. Set once, before any block is allocated.
   static void set_region(void* base, usize size);
-  static bool in_region(const void* block);
+  static bool in_region(const void* block) {
+    uptr base = region_base_.load(support::MemoryOrder::Relaxed);
+    return reinterpret_cast<uptr>(block) - base < region_size_.load(support::MemoryOrder::Relaxed);
+  }
+  static bool region_active() { return region_size_.load(support::MemoryOrder::Relaxed) != 0; }
 
  private:
   struct Class {
@@ -85,17 +131,33 @@ class BlockCache {
     detail::CachedBlock* full = nullptr;  // a full magazine kept back before going to the depot
   };
   static usize class_of(usize size) { return (size - 1) / kClassBytes; }
+  void* allocate_slow(usize size);
+  void deallocate_slow(void* block, usize size);
   // A block of `capacity` bytes from this CPU's chunk of the region, or nullptr.
   void* carve(usize capacity);
 
   Class classes_[kClasses];
   u8* chunk_next_ = nullptr;  // the rest of this CPU's chunk of the region
   u8* chunk_end_ = nullptr;
+
+  // The block region (set_region): set once before any block is allocated.
+  static inline support::Atomic<uptr> region_base_{0};
+  static inline support::Atomic<usize> region_size_{0};
 };
 
 // The calling CPU's cache, or nullptr (the locator's answer). default_allocator() asks it.
 using BlockCacheLocator = BlockCache* (*)();
 void set_block_cache_locator(BlockCacheLocator locator);
-BlockCache* current_block_cache();
+
+namespace detail {
+inline support::Atomic<BlockCacheLocator> g_block_cache_locator{nullptr};
+}  // namespace detail
+
+inline BlockCache* current_block_cache() {
+  // Acquire pairs with set_block_cache_locator's release (installed once, before the threads
+  // that use it).
+  BlockCacheLocator locator = detail::g_block_cache_locator.load(support::MemoryOrder::Acquire);
+  return locator != nullptr ? locator() : nullptr;
+}
 
 }  // namespace async

@@ -79,26 +79,23 @@ class Executor {
   }
   template <typename T>
   support::Result<JoinHandle<T>, Error> try_spawn_in(Task<T> future, Allocator& allocator) {
-    using Record = detail::SpawnedTask<T>;
-    if (!future.valid()) return Error::NoMemory;
-    if (is_closed()) return Error::Closed;
-    // The record goes in front of the root frame when the frame kept room for it in a block from
-    // the same allocator (one allocation per task); otherwise in a block of its own.
-    void* memory = nullptr;
-    usize block_size = 0;
-    if constexpr (alignof(Record) <= 16) {
-      static_assert(sizeof(Record) <= detail::record_reserve<T>());
-      memory = detail::claim_record_area(future.handle().address(), allocator, sizeof(Record),
-                                         block_size);
-    }
-    if (memory == nullptr) memory = allocator.allocate(sizeof(Record));
-    if (memory == nullptr) return Error::NoMemory;
-    auto* task = new (memory) Record(*this, allocator, support::move(future), block_size);
-    if (!admit(*task)) {
-      task->unref();  // destroys the frame and the record
-      return Error::Closed;
-    }
-    return JoinHandle<T>(task);
+    auto spawned = spawn_record(support::move(future), allocator, /*references=*/2);
+    if (spawned.is_error()) return spawned.error();
+    return JoinHandle<T>(spawned.value());
+  }
+
+  // As try_spawn / try_spawn_in, for a task nobody will join (what `try_spawn(f)` and then
+  // `.detach()` do, without the JoinHandle): the task holds no reference for a handle, so the
+  // spawn makes no atomic read-modify-write to drop one. The result is lost; the frame's
+  // destructors still run when the task finishes.
+  template <typename T> support::Result<void, Error> try_spawn_detached(Task<T> future) {
+    return try_spawn_detached_in(support::move(future), default_allocator());
+  }
+  template <typename T>
+  support::Result<void, Error> try_spawn_detached_in(Task<T> future, Allocator& allocator) {
+    auto spawned = spawn_record(support::move(future), allocator, /*references=*/1);
+    if (spawned.is_error()) return spawned.error();
+    return {};
   }
 
   // Runs worker `worker` on the calling CPU until close(); then returns Error::Closed.
@@ -193,21 +190,47 @@ class Executor {
 
   using OwnedList = support::IntrusiveList<TaskHeader, &TaskHeader::owned_node_>;
 
-  bool admit(TaskHeader& task);
+  // The record of a new task (see try_spawn_in), admitted with `references` (the run queue's,
+  // and the JoinHandle's when there is one).
+  template <typename T>
+  support::Result<detail::SpawnedTask<T>*, Error> spawn_record(Task<T> future, Allocator& allocator,
+                                                               u32 references) {
+    using Record = detail::SpawnedTask<T>;
+    if (!future.valid()) return Error::NoMemory;
+    if (is_closed()) return Error::Closed;
+    // The record goes in front of the root frame when the frame kept room for it in a block from
+    // the same allocator (one allocation per task); otherwise in a block of its own.
+    void* memory = nullptr;
+    usize block_size = 0;
+    if constexpr (alignof(Record) <= 16) {
+      static_assert(sizeof(Record) <= detail::record_reserve<T>());
+      memory = detail::claim_record_area(future.handle().address(), allocator, sizeof(Record),
+                                         block_size);
+    }
+    if (memory == nullptr) memory = allocator.allocate(sizeof(Record));
+    if (memory == nullptr) return Error::NoMemory;
+    auto* task = new (memory) Record(*this, allocator, support::move(future), block_size);
+    if (!admit(*task, references)) {
+      task->unref();  // admit left one reference: destroys the frame and the record
+      return Error::Closed;
+    }
+    return task;
+  }
+  bool admit(TaskHeader& task, u32 references);
   void schedule(TaskHeader& task, TaskState::Function transition = &TaskState::wake);
   void enqueue(TaskHeader& task, u32 owner);
   void enqueue_own(Worker& worker, TaskHeader& task);
   void append_own(Worker& worker, TaskHeader& task);
   void absorb_run_queue(Worker& worker);
   TaskHeader* pop_own(Worker& worker);
-  void enqueue_here(TaskHeader& task, u32 here);
+  void enqueue_here(TaskHeader& task, u32 here, bool in_interrupt);
   void link_owned(Worker& worker, TaskHeader& task);
   void requeue(Worker& worker, TaskHeader& task);
   void notify(u32 owner, u64 len);
   void wake_one_sleeper(u32 start);
   bool wake_if_sleeping(Worker& worker);
   void poll(Worker& worker, TaskHeader& task);
-  [[nodiscard]] u32 finish(TaskHeader& task, bool cancelled, bool unlink_owned);
+  [[nodiscard]] u32 finish(TaskHeader& task, bool cancelled, bool unlink_owned, Worker* worker);
   TaskHeader* next_task(Worker& worker);
   TaskHeader* pop_local(Worker& worker);
   TaskHeader* take_from_injector(Worker& worker);

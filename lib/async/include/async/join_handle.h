@@ -40,7 +40,7 @@ template <typename T> class SpawnedTask final : public TaskHeader {
     Allocator& allocator = allocator_;
     usize block_size = block_size_;
     this->~SpawnedTask();  // a frame still alive is destroyed here, its block kept for below
-    allocator.deallocate(this, block_size != 0 ? block_size : sizeof(SpawnedTask));
+    deallocate_block(allocator, this, block_size != 0 ? block_size : sizeof(SpawnedTask));
   }
 
   Allocator& allocator_;

@@ -36,6 +36,13 @@ class Platform {
   // leaves the worker's LIFO slot alone, which its task code changes with plain loads and
   // stores. Must be cheap: it is read on every spawn and wake on a worker. The host has none.
   virtual bool in_interrupt() const { return false; }
+  // Both of the above at once (one call on every spawn and wake): a platform overrides it when it
+  // can answer both from one look at the CPU's state.
+  struct Here {
+    u32 worker;
+    bool in_interrupt;
+  };
+  virtual Here here() const { return {current_worker(), in_interrupt()}; }
 
   // The clock. now() is monotonic and callable from any context, including interrupts.
   virtual Instant now() const = 0;
@@ -67,7 +74,11 @@ class Allocator {
   ~Allocator() = default;
 };
 
-// The general-purpose allocator: `operator new(size, std::nothrow)` / `operator delete`.
-Allocator& default_allocator();
+// The general-purpose allocator: `operator new(size, std::nothrow)` / `operator delete`, behind
+// the calling CPU's block cache when the platform installed one (block_cache.h).
+namespace detail {
+extern Allocator* const g_default_allocator;  // support.cc
+}  // namespace detail
+inline Allocator& default_allocator() { return *detail::g_default_allocator; }
 
 }  // namespace async

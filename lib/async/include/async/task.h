@@ -56,10 +56,43 @@ struct PromiseAccess;
 void* allocate_frame(Allocator& allocator, usize size);
 void* allocate_frame(Allocator& allocator, usize size, usize record_reserve);
 void deallocate_frame(void* frame, usize size);
+
+// A coroutine frame is preceded by this prefix (16 bytes keep the frame 16-byte aligned) and, in
+// front of it, `reserve` bytes where try_spawn can build the task's record (claim_record_area):
+//   block: [record area: reserve bytes][FramePrefix][frame: size bytes]
+// With the record inside, deleting the frame leaves the block allocated, and the record frees
+// the whole block when its last reference goes (SpawnedTask::free_record).
+struct FramePrefix {
+  Allocator* allocator;  // where the block came from
+  u32 block_size;        // reserve + prefix + frame
+  u16 reserve;
+  u8 record_inside;  // set by claim_record_area before the task is published; read after
+  u8 tag;            // kFrameTag: a frame of ours
+};
+constexpr usize kFramePrefix = sizeof(FramePrefix);
+static_assert(kFramePrefix % 16 == 0);
+constexpr u8 kFrameTag = 0xA5;
+
+inline FramePrefix& prefix_of(void* frame) {
+  return *reinterpret_cast<FramePrefix*>(static_cast<u8*>(frame) - kFramePrefix);
+}
+
 // For try_spawn: the record area of `frame` when it was allocated by this library from
 // `allocator` with at least `record_size` bytes reserved (16-byte aligned); `block_size` receives
 // the size of the whole block, which the record must then deallocate. Else nullptr.
-void* claim_record_area(void* frame, Allocator& allocator, usize record_size, usize& block_size);
+inline void* claim_record_area(void* frame, Allocator& allocator, usize record_size,
+                               usize& block_size) {
+  FramePrefix& prefix = prefix_of(frame);
+  if (prefix.tag != kFrameTag || prefix.allocator != &allocator || prefix.reserve < record_size) {
+    return nullptr;
+  }
+  prefix.record_inside = 1;
+  block_size = prefix.block_size;
+  return static_cast<u8*>(frame) - kFramePrefix - prefix.reserve;
+}
+// allocator.allocate / allocator.deallocate, without a virtual call for the default allocator.
+void* allocate_block(Allocator& allocator, usize size);
+void deallocate_block(Allocator& allocator, void* block, usize size);
 
 template <typename T> struct StoredValue {
   using Type = T;

@@ -12,6 +12,7 @@ namespace async {
 class HostPlatform final : public Platform {
  public:
   u32 current_worker() const override;
+  Here here() const override { return {current_worker(), false}; }
   void set_current_worker(u32 worker) override;
   Instant now() const override;
   void sleep(u32 worker, const u32* word, u32 expected, Instant deadline) override;
