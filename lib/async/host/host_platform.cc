@@ -24,25 +24,19 @@ struct ThreadBlockCache {
   ~ThreadBlockCache();
 };
 thread_local ThreadBlockCache t_block_cache;
-// &t_block_cache.cache once the thread has used it, until its destructor: a plain thread-local
-// pointer, so that the common case skips t_block_cache's initialization guard.
-thread_local BlockCache* t_cache = nullptr;
 
 ThreadBlockCache::~ThreadBlockCache() {
-  t_cache = nullptr;
+  detail::t_thread_cache = nullptr;
   cache.flush();
   alive = false;
 }
 
-[[gnu::noinline]] BlockCache* first_thread_block_cache() {
-  if (!t_block_cache.alive) return nullptr;
-  t_cache = &t_block_cache.cache;
-  return t_cache;
-}
-
+// The locator: asked only until detail::t_thread_cache names the thread's cache (block_cache.h
+// reads that pointer first), and again after the cache's destructor (then: no cache).
 BlockCache* thread_block_cache() {
-  if (BlockCache* cache = t_cache) return cache;
-  return first_thread_block_cache();
+  if (!t_block_cache.alive) return nullptr;
+  detail::t_thread_cache = &t_block_cache.cache;
+  return detail::t_thread_cache;
 }
 
 // The block region (block_cache.h): address space for task records and frames, committed as it

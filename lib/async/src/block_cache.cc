@@ -109,6 +109,10 @@ void depot_put(usize index, Link* magazine, u32 count) {
 
 }  // namespace
 
+#if __STDC_HOSTED__
+thread_local constinit BlockCache* detail::t_thread_cache = nullptr;
+#endif
+
 void set_block_cache_locator(BlockCacheLocator locator) {
   detail::g_block_cache_locator.store(locator, support::MemoryOrder::Release);
 }

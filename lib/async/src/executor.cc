@@ -146,7 +146,8 @@ void Executor::schedule(TaskHeader& task, TaskState::Function transition) {
 // The current poll may go on for long (a program's slice, a task that spins): a task displaced
 // to the queue then wakes a sleeper to steal it (notify), and one left in the slot is taken by a
 // worker that goes idle meanwhile (idle(), rescue_lifo).
-void Executor::enqueue_here(TaskHeader& task, u32 here, bool in_interrupt) {
+[[gnu::always_inline]] inline void Executor::enqueue_here(TaskHeader& task, u32 here,
+                                                          bool in_interrupt) {
   if (here == kNoWorker) {
     enqueue(task, here);
     return;
@@ -194,7 +195,7 @@ void Executor::enqueue_own(Worker& worker, TaskHeader& task) {
   append_own(worker, task);
 }
 
-void Executor::append_own(Worker& worker, TaskHeader& task) {
+[[gnu::always_inline]] inline void Executor::append_own(Worker& worker, TaskHeader& task) {
   task.next.store(nullptr, support::MemoryOrder::Relaxed);
   if (worker.own_tail == nullptr) {
     worker.own_head = &task;
@@ -220,7 +221,7 @@ void Executor::absorb_run_queue(Worker& worker) {
 
 // The next task of the only worker: the run queue's tasks join the back of its own FIFO first,
 // so that the two make one queue in the order the worker saw them arrive and neither starves.
-TaskHeader* Executor::pop_own(Worker& worker) {
+[[gnu::always_inline]] inline TaskHeader* Executor::pop_own(Worker& worker) {
   if (worker.run_queue.len.load() != 0) absorb_run_queue(worker);
   TaskHeader* task = worker.own_head;
   if (task == nullptr) return nullptr;
@@ -397,7 +398,7 @@ TaskHeader* Executor::next_task(Worker& worker) {
   return task;
 }
 
-TaskHeader* Executor::pop_local(Worker& worker) {
+[[gnu::always_inline]] inline TaskHeader* Executor::pop_local(Worker& worker) {
   if (worker_count_ == 1) return pop_own(worker);
   detail::RunQueue& queue = worker.run_queue;
   if (queue.len.load() == 0) return nullptr;
@@ -543,7 +544,8 @@ void Executor::link_owned(Worker& worker, TaskHeader& task) {
 // Returns the references the caller must drop for it: 1 when it unlinked the task from the owned
 // list (whose reference the caller drops together with its own, in one atomic operation).
 // `worker`: the worker that polled the task (its counters count it), or nullptr (shutdown).
-u32 Executor::finish(TaskHeader& task, bool cancelled, bool unlink_owned, Worker* worker) {
+[[gnu::always_inline]] inline u32 Executor::finish(TaskHeader& task, bool cancelled,
+                                                   bool unlink_owned, Worker* worker) {
   task.leaf_poll_ = nullptr;
   task.finish_future(cancelled);  // the task's destructors run here
   task.cancelled_ = cancelled;

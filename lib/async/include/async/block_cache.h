@@ -151,9 +151,18 @@ void set_block_cache_locator(BlockCacheLocator locator);
 
 namespace detail {
 inline support::Atomic<BlockCacheLocator> g_block_cache_locator{nullptr};
+#if __STDC_HOSTED__
+// Hosted builds (threads): the calling thread's cache once its locator has named it, so that the
+// common case is one thread-local load, not a call through the locator. The locator sets it
+// (the host's: async/host_platform.h) and clears it when the thread's cache is destroyed.
+extern thread_local constinit BlockCache* t_thread_cache;  // block_cache.cc
+#endif
 }  // namespace detail
 
 inline BlockCache* current_block_cache() {
+#if __STDC_HOSTED__
+  if (BlockCache* cache = detail::t_thread_cache) return cache;
+#endif
   // Acquire pairs with set_block_cache_locator's release (installed once, before the threads
   // that use it).
   BlockCacheLocator locator = detail::g_block_cache_locator.load(support::MemoryOrder::Acquire);

@@ -235,7 +235,11 @@ struct PromiseBase {
   static void* operator new(usize size, Allocator& allocator, Args&...) noexcept {
     return allocate_frame(allocator, size);
   }
-  static void operator delete(void* frame, usize size) noexcept { deallocate_frame(frame, size); }
+  static void operator delete(void* frame, usize size) noexcept {
+    // A root frame with its task's record in the block: the record frees the block later.
+    if (prefix_of(frame).record_inside != 0) return;
+    deallocate_frame(frame, size);
+  }
 };
 
 template <typename T> struct ReturnValue {
