@@ -15,17 +15,8 @@ namespace {
 // bypasses the cache), so that any cache may take it back.
 class DefaultAllocator final : public Allocator {
  public:
-  void* allocate(usize size) override {
-    if (BlockCache* cache = current_block_cache()) return cache->allocate(size);
-    return BlockCache::allocate_uncached(size);
-  }
-  void deallocate(void* block, usize size) override {
-    if (BlockCache* cache = current_block_cache()) {
-      cache->deallocate(block, size);
-    } else {
-      BlockCache::deallocate_uncached(block, size);
-    }
-  }
+  void* allocate(usize size) override { return default_allocate(size); }
+  void deallocate(void* block, usize size) override { default_deallocate(block, size); }
 };
 
 DefaultAllocator g_default_allocator_object;
@@ -46,39 +37,8 @@ const char* error_name(Error error) {
 
 namespace detail {
 
-// The default allocator is called directly (its type is final): no virtual call, and its cache's
-// common case inlines (block_cache.h).
-void* allocate_block(Allocator& allocator, usize size) {
-  if (&allocator == &g_default_allocator_object) return g_default_allocator_object.allocate(size);
-  return allocator.allocate(size);
-}
-
-void deallocate_block(Allocator& allocator, void* block, usize size) {
-  if (&allocator == &g_default_allocator_object) {
-    g_default_allocator_object.deallocate(block, size);
-  } else {
-    allocator.deallocate(block, size);
-  }
-}
-
 void* allocate_frame(Allocator& allocator, usize size) {
   return allocate_frame(allocator, size, 0);
-}
-
-void* allocate_frame(Allocator& allocator, usize size, usize record_reserve) {
-  usize reserve = support::align_up(record_reserve, 16);
-  usize block_size = reserve + kFramePrefix + size;
-  if (reserve > 0xFFFF || block_size > 0xFFFFFFFFu) return nullptr;
-  void* block = allocate_block(allocator, block_size);
-  if (block == nullptr) return nullptr;
-  void* frame = static_cast<u8*>(block) + reserve + kFramePrefix;
-  FramePrefix& prefix = prefix_of(frame);
-  prefix.allocator = &allocator;
-  prefix.block_size = static_cast<u32>(block_size);
-  prefix.reserve = static_cast<u16>(reserve);
-  prefix.record_inside = 0;
-  prefix.tag = kFrameTag;
-  return frame;
 }
 
 void deallocate_frame(void* frame, usize) {

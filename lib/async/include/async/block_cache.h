@@ -169,4 +169,19 @@ inline BlockCache* current_block_cache() {
   return locator != nullptr ? locator() : nullptr;
 }
 
+// What the default allocator (default_allocator()) does: the calling CPU's cache, or the
+// general-purpose allocator when there is none. Inline, for the frame and record paths of a spawn
+// (task.h), which call it without a virtual call.
+inline void* default_allocate(usize size) {
+  if (BlockCache* cache = current_block_cache()) return cache->allocate(size);
+  return BlockCache::allocate_uncached(size);
+}
+inline void default_deallocate(void* block, usize size) {
+  if (BlockCache* cache = current_block_cache()) {
+    cache->deallocate(block, size);
+  } else {
+    BlockCache::deallocate_uncached(block, size);
+  }
+}
+
 }  // namespace async

@@ -15,6 +15,7 @@
 // never resumes a coroutine whose operation has not completed.
 #pragma once
 
+#include <async/block_cache.h>
 #include <async/error.h>
 #include <async/platform.h>
 #include <async/task_state.h>
@@ -54,7 +55,7 @@ struct PromiseAccess;
 // two. deallocate_frame frees the block unless a record was built there (claim_record_area);
 // then the record frees it when its last reference goes.
 void* allocate_frame(Allocator& allocator, usize size);
-void* allocate_frame(Allocator& allocator, usize size, usize record_reserve);
+inline void* allocate_frame(Allocator& allocator, usize size, usize record_reserve);
 void deallocate_frame(void* frame, usize size);
 
 // A coroutine frame is preceded by this prefix (16 bytes keep the frame 16-byte aligned) and, in
@@ -90,9 +91,38 @@ inline void* claim_record_area(void* frame, Allocator& allocator, usize record_s
   block_size = prefix.block_size;
   return static_cast<u8*>(frame) - kFramePrefix - prefix.reserve;
 }
-// allocator.allocate / allocator.deallocate, without a virtual call for the default allocator.
-void* allocate_block(Allocator& allocator, usize size);
-void deallocate_block(Allocator& allocator, void* block, usize size);
+// allocator.allocate / allocator.deallocate, without a virtual call for the default allocator
+// (whose common case then inlines: block_cache.h).
+inline void* allocate_block(Allocator& allocator, usize size) {
+  if (&allocator == &default_allocator()) return default_allocate(size);
+  return allocator.allocate(size);
+}
+inline void deallocate_block(Allocator& allocator, void* block, usize size) {
+  if (&allocator == &default_allocator()) {
+    default_deallocate(block, size);
+  } else {
+    allocator.deallocate(block, size);
+  }
+}
+
+// A frame of `size` bytes in a block from `allocator`, with `record_reserve` bytes (rounded up
+// to 16) in front of its prefix, or nullptr. Inline: a coroutine's ramp passes constants, and
+// from the default allocator the common case is a few loads and stores.
+inline void* allocate_frame(Allocator& allocator, usize size, usize record_reserve) {
+  usize reserve = support::align_up(record_reserve, 16);
+  usize block_size = reserve + kFramePrefix + size;
+  if (reserve > 0xFFFF || block_size > 0xFFFFFFFFu) return nullptr;
+  void* block = allocate_block(allocator, block_size);
+  if (block == nullptr) return nullptr;
+  void* frame = static_cast<u8*>(block) + reserve + kFramePrefix;
+  FramePrefix& prefix = prefix_of(frame);
+  prefix.allocator = &allocator;
+  prefix.block_size = static_cast<u32>(block_size);
+  prefix.reserve = static_cast<u16>(reserve);
+  prefix.record_inside = 0;
+  prefix.tag = kFrameTag;
+  return frame;
+}
 
 template <typename T> struct StoredValue {
   using Type = T;
