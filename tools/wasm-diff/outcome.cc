@@ -139,6 +139,26 @@ bool same_v128_lanes(const Val& a, const Val& b) {
   return f64 || f32;
 }
 
+Val without_nans(const Val& v) {
+  Val out = v;
+  if (v.type == ValType::F32 || v.type == ValType::F64) {
+    if (nan_class(v) != 0) out.bits = 0;
+    return out;
+  }
+  if (v.type != ValType::V128) return out;
+  for (uint64_t* half : {&out.bits, &out.hi}) {
+    if (nan_class({ValType::F64, *half}) != 0) {
+      *half = 0;
+      continue;
+    }
+    for (int lane = 0; lane < 2; ++lane) {
+      uint32_t bits = static_cast<uint32_t>(*half >> (32 * lane));
+      if (nan_class({ValType::F32, bits}) != 0) *half &= ~(uint64_t{0xffffffffu} << (32 * lane));
+    }
+  }
+  return out;
+}
+
 std::string to_string(const Val& v) {
   switch (v.type) {
     case ValType::I32: return format("i32:%" PRIu32, static_cast<uint32_t>(v.bits));

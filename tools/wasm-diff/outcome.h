@@ -37,6 +37,11 @@ bool same_value(const Val& a, const Val& b);
 // 64-bit lane so (f64x2). For modules not made here (NanBits::Free) only: an integer lane whose
 // wrong value happens to be a NaN bit pattern, like the correct one, would pass too.
 bool same_v128_lanes(const Val& a, const Val& b);
+// `v` with every NaN made zero: a float's NaN, and in a v128 each 64-bit half that is an f64 NaN
+// and each 32-bit lane that is an f32 NaN. For arguments given to both engines when a
+// difference that involved NaNs is checked again without them (binaryen 108's --denan leaves
+// v128 operations alone, so a NaN argument's free bits could otherwise reach integer lanes).
+Val without_nans(const Val& v);
 std::string to_string(const Val& v);
 std::string to_string(const std::vector<Val>& vs);
 

@@ -180,10 +180,18 @@ Verdict skipped(Skip why) {
 }
 
 // Runs one module on both engines and compares (see the header comment for the rules).
-// Whether the module, once binaryen's --denan has made every NaN zero, runs the same calls alike
-// on both engines: then a difference that involved NaNs was one of NaN bits.
-bool agrees_without_nans(const Bytes& bytes, const std::vector<Call>& plan, const RunLimits& limits,
-                         const std::string& work_dir) {
+// Whether the module, once binaryen's --denan has made every NaN its operations produce zero,
+// runs the same calls alike on both engines when no argument holds a NaN either (without_nans:
+// binaryen 108 does not instrument v128 operations, so a NaN argument's free bits could still
+// reach integer lanes, e.g. f64x2.add then i8x16.avgr_u): then a difference that involved NaNs
+// was one of NaN bits. (What an operation must return for a NaN operand is checked by the spec
+// suite's nan:canonical and nan:arithmetic assertions, not here.)
+bool agrees_without_nans(const Bytes& bytes, const std::vector<Call>& original_plan,
+                         const RunLimits& limits, const std::string& work_dir) {
+  std::vector<Call> plan = original_plan;
+  for (Call& call : plan) {
+    for (Val& arg : call.args) arg = without_nans(arg);
+  }
   Bytes denanned;
   if (!denan_module(bytes, work_dir, denanned)) return false;
   WardenModule ours(denanned);

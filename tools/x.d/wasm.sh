@@ -272,7 +272,9 @@ x_wasm_diff_build() {
 
 # The module folders of the spec-derived generator: the suite's modules, simd/ included (encoded
 # by lib/wat, written once into build/wasm-fuzz/spec-modules-simd; the older spec-modules had no
-# simd/) and the libFuzzer corpus when there is one. Sets WASM_DIFF_SPEC (--spec-dir arguments).
+# simd/) and the libFuzzer corpus when there is one, unless $1 is --no-corpus (the test tier:
+# the corpus grows with however many inputs a timed fuzzing run reached, so with it the same seed
+# would pick other modules on another machine). Sets WASM_DIFF_SPEC (--spec-dir arguments).
 x_wasm_diff_spec_dirs() {
   local modules="$ROOT/build/wasm-fuzz/spec-modules-simd" corpus="$ROOT/build/wasm-fuzz/corpus"
   WASM_DIFF_SPEC=()
@@ -286,6 +288,7 @@ x_wasm_diff_spec_dirs() {
     "$SPEC_TOOL" --dump-modules "$modules" --suite "$WASM_SUITE_DEFAULT" >/dev/null
   fi
   WASM_DIFF_SPEC=(--spec-dir "$modules")
+  [[ "${1:-}" == --no-corpus ]] && return 0
   [[ -n "$(ls -A "$corpus" 2>/dev/null)" ]] && WASM_DIFF_SPEC+=(--spec-dir "$corpus")
   return 0
 }
@@ -334,7 +337,7 @@ x_wasm_diff_tier() {
   local out="$ROOT/build/wasm-fuzz/diff" rc=0
   mkdir -p "$out"
   x_wasm_diff_build || return 1
-  x_wasm_diff_spec_dirs || return 1
+  x_wasm_diff_spec_dirs --no-corpus || return 1
   local normal="$WASM_DIFF"
   # seq: 50,000 (60,000 before SIMD, whose modules take a fifth more time: the same minute).
   x_wasm_diff_quiet "$normal" --gen seq --count 50000 --seed 12 --out "$out" || rc=1
