@@ -14,17 +14,13 @@ namespace {
 // hart's deadline; wake = an IPI.
 class KernelPlatform final : public async::Platform {
  public:
-  u32 current_worker() const override {
-    if (!arch::has_cpu()) return async::kNoWorker;
-    return __atomic_load_n(&arch::this_cpu().worker, __ATOMIC_RELAXED);
-  }
+  u32 current_worker() const override { return here().worker; }
   void set_current_worker(u32 worker) override {
     __atomic_store_n(&arch::this_cpu().worker, worker, __ATOMIC_RELAXED);
   }
-  // trap_dispatch counts the traps in progress on this hart (an interrupt is one).
-  bool in_interrupt() const override {
-    return arch::has_cpu() && __atomic_load_n(&arch::this_cpu().trap_depth, __ATOMIC_RELAXED) != 0;
-  }
+  bool in_interrupt() const override { return here().in_interrupt; }
+  // The hart's worker and whether it is in a trap handler (trap_dispatch counts the traps in
+  // progress on this hart; an interrupt is one), from one look at the per-hart block.
   Here here() const override {
     if (!arch::has_cpu()) return {async::kNoWorker, false};
     arch::Cpu& cpu = arch::this_cpu();

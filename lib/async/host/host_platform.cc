@@ -47,16 +47,7 @@ BlockCache* thread_block_cache() {
 //
 // Not under AddressSanitizer: blocks carved side by side from a region have no redzones between
 // them, and an overflow from one task's frame into the next must be reported there.
-#if defined(__SANITIZE_ADDRESS__)
-#define WARDEN_BLOCK_REGION 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WARDEN_BLOCK_REGION 0
-#endif
-#endif
-#ifndef WARDEN_BLOCK_REGION
-#define WARDEN_BLOCK_REGION 1
-#endif
+#define WARDEN_BLOCK_REGION (!WARDEN_BLOCK_CACHE_POISONS)  // block_cache.h: 1 under ASan
 
 #if WARDEN_BLOCK_REGION
 constexpr usize kBlockRegionBytes = usize{512} << 20;

@@ -43,8 +43,6 @@ usize capacity_of(usize size) {
 // fetch_add each.
 support::Atomic<usize> g_region_used{0};
 
-bool region_active() { return BlockCache::region_active(); }
-
 // What is left of the chunks of CPUs that stopped caching (a thread that ended), for the next
 // CPU that needs a chunk, so that short-lived threads do not use the region up.
 struct ChunkRest {
@@ -96,7 +94,7 @@ void depot_put(usize index, Link* magazine, u32 count) {
   {
     support::LockGuard guard(depot.lock);
     usize magazine_bytes = usize{BlockCache::kMagazine} * (index + 1) * BlockCache::kClassBytes;
-    if (region_active() || depot.count < BlockCache::kDepotBytes / magazine_bytes) {
+    if (BlockCache::region_active() || depot.count < BlockCache::kDepotBytes / magazine_bytes) {
       magazine->count = count;
       magazine->next_magazine = depot.magazines;
       depot.magazines = magazine;
